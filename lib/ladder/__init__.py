@@ -1,0 +1,6 @@
+"""Ladder: climb the delivery-maturity ladder with notebooks that do the work."""
+from .config import load_config
+from .hosts import Host, LocalHost, Result, SSHHost
+
+__all__ = ["Host", "LocalHost", "Result", "SSHHost", "load_config"]
+__version__ = "0.1.0"

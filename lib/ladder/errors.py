@@ -1,0 +1,87 @@
+"""One small exception hierarchy; every error carries the data behind it."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class LadderError(Exception):
+    """Base of every error Ladder raises on purpose."""
+
+
+class ConfigError(LadderError):
+    """A ladder.yml (or an override) that is not valid."""
+
+    def __init__(self, message: str, *, path: Any = None, key: str | None = None) -> None:
+        self.path = path
+        self.key = key
+        self.message = message
+        where = f"{path}" if path else "config"
+        if key:
+            where += f": {key}"
+        super().__init__(f"{where}: {message}")
+
+
+class HostError(LadderError):
+    """Something went wrong on, or on the way to, one host."""
+
+    def __init__(self, message: str, *, host: str) -> None:
+        self.host = host
+        super().__init__(f"{host}: {message}")
+
+
+class UnreachableHost(HostError):
+    """The host could not be connected to within the connect timeout."""
+
+
+class AuthenticationFailed(HostError):
+    """The host refused our credentials, or the identity file is missing."""
+
+
+class HostKeyError(HostError):
+    """The host's key is unknown or differs from the recorded one."""
+
+    def __init__(self, message: str, *, host: str, fingerprint: str, fix: str) -> None:
+        self.fingerprint = fingerprint
+        self.fix = fix
+        super().__init__(f"{message} (fingerprint {fingerprint}). {fix}", host=host)
+
+
+class UnexpectedExit(HostError):
+    """A command exited non-zero; `result` holds what it printed."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
+        detail = ("\n  " + "\n  ".join(tail)) if tail else ""
+        super().__init__(f"command exited {result.exited}: {result.command}{detail}", host=result.host)
+
+
+class CommandTimeout(HostError):
+    """A command ran past its timeout and was killed."""
+
+    def __init__(self, result: Any, timeout: float) -> None:
+        self.result = result
+        self.timeout = timeout
+        super().__init__(f"command killed after {timeout:g}s: {result.command}", host=result.host)
+
+
+class FleetError(LadderError):
+    """One or more hosts failed; `results` holds every host's outcome."""
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        self.results = results
+        self.failed = {name: r for name, r in results.items() if isinstance(r, BaseException)}
+        lines = [f"  {name}: {err}" for name, err in sorted(self.failed.items())]
+        super().__init__(f"{len(self.failed)} of {len(results)} hosts failed:\n" + "\n".join(lines))
+
+
+class ParameterError(LadderError):
+    """A runbook parameter that is unknown or of the wrong type."""
+
+
+class SecretParameterError(ParameterError):
+    """A parameter that looks like a secret; secrets never travel as parameters."""
+
+
+class RunbookError(LadderError):
+    """A runbook that cannot be found or that failed while running."""

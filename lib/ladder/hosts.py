@@ -1,0 +1,396 @@
+"""Host: one interface over a folder on this machine and a server over SSH (Fabric)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Mapping
+
+import paramiko
+
+from .errors import (
+    AuthenticationFailed,
+    CommandTimeout,
+    HostKeyError,
+    UnexpectedExit,
+    UnreachableHost,
+)
+
+if TYPE_CHECKING:
+    from .config import HostConfig, SSHConfig
+
+DEFAULT_TIMEOUT = 60.0
+# Exit status of coreutils `timeout` when it had to stop the command.
+_TIMED_OUT = 124
+# Extra seconds the client waits past the remote `timeout`, so the remote side ends it first.
+_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one command did on one host."""
+
+    host: str
+    command: str
+    exited: int
+    stdout: str = ""
+    stderr: str = ""
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.exited == 0
+
+    @property
+    def failed(self) -> bool:
+        """True when the command exited non-zero."""
+        return not self.ok
+
+
+def shell_command(command: str, *, cwd: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Prefix a command with a quoted `cd` and quoted `export`s."""
+    parts = []
+    if env:
+        parts.append("export " + " ".join(f"{k}={shlex.quote(str(v))}" for k, v in env.items()) + ";")
+    if cwd:
+        parts.append(f"cd {shlex.quote(cwd)} &&")
+    parts.append(command)
+    return " ".join(parts)
+
+
+def with_timeout(command: str, timeout: float) -> str:
+    """Wrap a command in coreutils `timeout`, which kills its whole process group."""
+    return f"timeout -k 2 {timeout:g} bash -c {shlex.quote(command)} </dev/null"
+
+
+class Host(ABC):
+    """A machine Ladder acts on: run commands, move files, read and write text."""
+
+    name: str
+    base: str
+
+    def path(self, *parts: str) -> str:
+        """Join parts onto the host's base folder."""
+        return str(PurePosixPath(self.base, *parts))
+
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        warn: bool = False,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Result:
+        """Run a shell command; raise UnexpectedExit (unless warn) or CommandTimeout."""
+        full = shell_command(command, cwd=cwd, env=env)
+        started = time.monotonic()
+        exited, out, err = self._execute(with_timeout(full, timeout), timeout + _GRACE)
+        result = Result(self.name, command, exited, out, err, time.monotonic() - started)
+        if exited == _TIMED_OUT or exited < 0:
+            raise CommandTimeout(result, timeout)
+        if result.failed and not warn:
+            raise UnexpectedExit(result)
+        return result
+
+    @abstractmethod
+    def _execute(self, wrapped: str, deadline: float) -> tuple[int, str, str]:
+        """Run an already-wrapped command; return (exit status, stdout, stderr)."""
+
+    @abstractmethod
+    def put(self, local: str | Path, remote: str) -> None:
+        """Copy a local file to the host."""
+
+    @abstractmethod
+    def get(self, remote: str, local: str | Path) -> None:
+        """Copy a file from the host to this machine."""
+
+    @abstractmethod
+    def exists(self, path: str) -> bool:
+        """True when the path exists on the host (links count, even dangling)."""
+
+    @abstractmethod
+    def read_text(self, path: str) -> str:
+        """Return a text file's content."""
+
+    @abstractmethod
+    def write_text(self, path: str, text: str, mode: int | None = None) -> None:
+        """Replace a text file atomically, optionally setting its mode."""
+
+    def close(self) -> None:
+        """Release the connection, if any."""
+
+    def __enter__(self) -> "Host":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.base}>"
+
+
+class LocalHost(Host):
+    """A folder on this machine acting as a host; commands run in local bash."""
+
+    def __init__(self, name: str, base: str | Path) -> None:
+        self.name = name
+        self.base = str(Path(base).absolute())
+
+    def _execute(self, wrapped: str, deadline: float) -> tuple[int, str, str]:
+        proc = subprocess.Popen(
+            ["bash", "-c", wrapped],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            return -signal.SIGKILL, out, err
+        return proc.returncode, out, err
+
+    def put(self, local: str | Path, remote: str) -> None:
+        shutil.copyfile(local, remote)
+
+    def get(self, remote: str, local: str | Path) -> None:
+        shutil.copyfile(remote, local)
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(path)
+
+    def read_text(self, path: str) -> str:
+        return Path(path).read_text()
+
+    def write_text(self, path: str, text: str, mode: int | None = None) -> None:
+        tmp = f"{path}.ladder-{uuid.uuid4().hex[:8]}"
+        Path(tmp).write_text(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """OpenSSH-style SHA256 fingerprint of a public key."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def known_hosts_name(address: str, port: int) -> str:
+    """The name OpenSSH records a host under in known_hosts."""
+    return address if port == 22 else f"[{address}]:{port}"
+
+
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+    """Refuse a host whose key is not in known_hosts, naming the key and the fix."""
+
+    def __init__(self, host_name: str) -> None:
+        self.host_name = host_name
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        raise HostKeyError(
+            f"unknown host key for {hostname}",
+            host=self.host_name,
+            fingerprint=fingerprint(key),
+            fix=f"Check it, then trust it with: ladder hosts trust {self.host_name}",
+        )
+
+
+class SSHHost(Host):
+    """A server reached over SSH through a Fabric Connection; unknown keys are refused."""
+
+    def __init__(
+        self,
+        name: str,
+        address: str,
+        base: str,
+        *,
+        port: int = 22,
+        user: str | None = None,
+        known_hosts: str | Path = "~/.ssh/known_hosts",
+        identity_file: str | Path | None = None,
+        connect_timeout: float = 10,
+    ) -> None:
+        self.name = name
+        self.address = address
+        self.base = base
+        self.port = port
+        self.user = user
+        self.known_hosts = Path(known_hosts).expanduser()
+        self.identity_file = Path(identity_file).expanduser() if identity_file else None
+        self.connect_timeout = connect_timeout
+        self._conn = None
+        self._sftp: paramiko.SFTPClient | None = None
+
+    @property
+    def connection(self):  # -> fabric.Connection
+        """The open Fabric Connection, opened on first use."""
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self):
+        from fabric import Connection
+
+        if self.identity_file is not None and not self.identity_file.is_file():
+            raise AuthenticationFailed(
+                f"identity file {self.identity_file} does not exist; "
+                "fix ssh.identity_file in ladder.yml or create the key",
+                host=self.name,
+            )
+        connect_kwargs: dict = {"banner_timeout": self.connect_timeout, "auth_timeout": self.connect_timeout}
+        if self.identity_file is not None:
+            connect_kwargs.update(key_filename=str(self.identity_file), look_for_keys=False)
+        conn = Connection(
+            self.address,
+            user=self.user,
+            port=self.port,
+            connect_timeout=self.connect_timeout,
+            connect_kwargs=connect_kwargs,
+        )
+        # Fabric's client accepts any key (AutoAddPolicy); Ladder's trusts only known_hosts.
+        client = paramiko.SSHClient()
+        if self.known_hosts.is_file():
+            client.load_host_keys(str(self.known_hosts))
+        client.set_missing_host_key_policy(_RefuseUnknown(self.name))
+        conn.client = client
+        try:
+            conn.open()
+        except HostKeyError:
+            raise
+        except paramiko.BadHostKeyException as exc:
+            raise HostKeyError(
+                f"host key for {known_hosts_name(self.address, self.port)} has CHANGED "
+                "(it may be a different server, or someone in the middle)",
+                host=self.name,
+                fingerprint=fingerprint(exc.key),
+                fix=f"If the change is expected, replace it with: ladder hosts trust {self.name} --replace",
+            ) from None
+        except paramiko.AuthenticationException as exc:
+            raise AuthenticationFailed(f"authentication failed as {self.user or 'default user'}: {exc}", host=self.name) from None
+        except (OSError, socket.timeout, paramiko.SSHException) as exc:
+            raise UnreachableHost(
+                f"cannot connect to {self.address}:{self.port} within {self.connect_timeout:g}s ({exc})",
+                host=self.name,
+            ) from None
+        return conn
+
+    @property
+    def sftp(self) -> paramiko.SFTPClient:
+        """An SFTP session on the open connection."""
+        if self._sftp is None:
+            self._sftp = self.connection.sftp()
+        return self._sftp
+
+    def _execute(self, wrapped: str, deadline: float) -> tuple[int, str, str]:
+        from invoke.exceptions import CommandTimedOut
+
+        try:
+            r = self.connection.run(
+                wrapped, hide=True, warn=True, pty=False, in_stream=False, timeout=deadline
+            )
+        except CommandTimedOut as exc:
+            return -signal.SIGKILL, exc.result.stdout, exc.result.stderr
+        return r.exited, r.stdout, r.stderr
+
+    def put(self, local: str | Path, remote: str) -> None:
+        self.sftp.put(str(local), remote)
+
+    def get(self, remote: str, local: str | Path) -> None:
+        self.sftp.get(remote, str(local))
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.sftp.lstat(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def read_text(self, path: str) -> str:
+        buf = io.BytesIO()
+        self.sftp.getfo(path, buf)
+        return buf.getvalue().decode()
+
+    def write_text(self, path: str, text: str, mode: int | None = None) -> None:
+        tmp = f"{path}.ladder-{uuid.uuid4().hex[:8]}"
+        self.sftp.putfo(io.BytesIO(text.encode()), tmp)
+        if mode is not None:
+            self.sftp.chmod(tmp, mode)
+        self.sftp.posix_rename(tmp, path)
+
+    def close(self) -> None:
+        if self._sftp is not None:
+            self._sftp.close()
+            self._sftp = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def scan_host_key(address: str, port: int = 22, timeout: float = 10) -> paramiko.PKey:
+    """Fetch a server's host key without authenticating (like ssh-keyscan)."""
+    try:
+        sock = socket.create_connection((address, port), timeout=timeout)
+    except OSError as exc:
+        raise UnreachableHost(f"cannot connect to {address}:{port} ({exc})", host=address) from None
+    transport = paramiko.Transport(sock)
+    try:
+        transport.banner_timeout = timeout
+        transport.start_client(timeout=timeout)
+        return transport.get_remote_server_key()
+    finally:
+        transport.close()
+
+
+def trust(address: str, port: int, known_hosts: str | Path, *, replace: bool = False, timeout: float = 10) -> tuple[paramiko.PKey, str | None]:
+    """Record a server's current key in known_hosts; return it and the fingerprint it replaced."""
+    path = Path(known_hosts).expanduser()
+    key = scan_host_key(address, port, timeout)
+    name = known_hosts_name(address, port)
+    keys = paramiko.HostKeys(str(path)) if path.is_file() else paramiko.HostKeys()
+    old = keys.lookup(name) or {}
+    previous = old.get(key.get_name())
+    if previous is not None and previous != key and not replace:
+        raise HostKeyError(
+            f"{name} already has a different {key.get_name()} key recorded",
+            host=name,
+            fingerprint=fingerprint(key),
+            fix="Pass --replace to overwrite it once you are sure the change is expected",
+        )
+    keys.add(name, key.get_name(), key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys.save(str(path))
+    return key, fingerprint(previous) if previous is not None and previous != key else None
+
+
+def connect(host: "HostConfig", ssh: "SSHConfig") -> Host:
+    """Build the Host a config entry describes; SSH hosts connect on first use."""
+    if host.is_local:
+        return LocalHost(host.name, host.base)
+    return SSHHost(
+        host.name,
+        host.address,
+        host.base,
+        port=host.port,
+        user=host.user,
+        known_hosts=ssh.known_hosts,
+        identity_file=ssh.identity_file,
+        connect_timeout=ssh.connect_timeout,
+    )

@@ -1,0 +1,117 @@
+"""Idempotent operations: compare facts with the wanted state, return a Change (plan or apply)."""
+from __future__ import annotations
+
+import hashlib
+import shlex
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import facts
+from .errors import HostError
+from .hosts import Host
+
+q = shlex.quote
+
+
+@dataclass
+class Change:
+    """What an operation would do or did on one host, and why."""
+
+    host: str
+    operation: str
+    target: str
+    commands: list[str] = field(default_factory=list)
+    changed: bool = False
+    applied: bool = False
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        """A plain dict for tables, JSON and the journal."""
+        return {k: getattr(self, k) for k in ("host", "operation", "target", "commands", "changed", "applied", "reason")}
+
+
+# An action is what a person reads in the plan plus the call that carries it out.
+Action = tuple[str, Callable[[], object]]
+
+
+def command(host: Host, cmd: str, timeout: float = 60) -> Action:
+    """An action that runs one shell command."""
+    return cmd, lambda: host.run(cmd, timeout=timeout)
+
+
+def settle(host: Host, operation: str, target: str, actions: list[Action], apply: bool, reason: str) -> Change:
+    """Run the actions unless planning, and report the Change."""
+    if apply:
+        for _, do in actions:
+            do()
+    return Change(
+        host=host.name,
+        operation=operation,
+        target=target,
+        commands=[text for text, _ in actions],
+        changed=bool(actions),
+        applied=apply and bool(actions),
+        reason=reason if actions else "already as wanted",
+    )
+
+
+def directory(host: Host, path: str, mode: int | None = None, apply: bool = True) -> Change:
+    """Ensure a directory exists (with its parents), optionally with a mode."""
+    info = facts.get_path(host, path)
+    if info is not None and not info.is_directory:
+        raise HostError(f"{path} exists and is a {info.kind}, not a directory; move it away first", host=host.name)
+    actions: list[Action] = []
+    reason = ""
+    if info is None:
+        actions.append(command(host, f"mkdir -p -- {q(path)}"))
+        reason = "missing"
+    if mode is not None and (info is None or info.mode != mode):
+        actions.append(command(host, f"chmod {mode:o} -- {q(path)}"))
+        reason = reason or f"mode {info.mode:o} -> {mode:o}"
+    return settle(host, "directory", path, actions, apply, reason)
+
+
+def file(host: Host, path: str, content: str, mode: int | None = None, apply: bool = True) -> Change:
+    """Ensure a file holds exactly this content, optionally with a mode."""
+    info = facts.get_path(host, path)
+    if info is not None and not info.is_file:
+        raise HostError(f"{path} exists and is a {info.kind}, not a file; move it away first", host=host.name)
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    actions: list[Action] = []
+    if info is None or info.sha256 != digest:
+        text = f"write {path} ({len(content.encode())} bytes, sha256 {digest[:12]})"
+        actions.append((text, lambda: host.write_text(path, content, mode)))
+        reason = "missing" if info is None else "content differs"
+    elif mode is not None and info.mode != mode:
+        actions.append(command(host, f"chmod {mode:o} -- {q(path)}"))
+        reason = f"mode {info.mode:o} -> {mode:o}"
+    else:
+        reason = ""
+    return settle(host, "file", path, actions, apply, reason)
+
+
+def symlink(host: Host, path: str, target: str, apply: bool = True) -> Change:
+    """Point a symlink at target, switching atomically (new link renamed over the old)."""
+    info = facts.get_path(host, path)
+    if info is not None and not info.is_link:
+        raise HostError(f"{path} exists and is a {info.kind}, not a symlink; move it away first", host=host.name)
+    if info is not None and info.target == target:
+        return settle(host, "symlink", path, [], apply, "")
+    tmp = f"{path}.ladder-new"
+    cmd = f"ln -sfn -- {q(target)} {q(tmp)} && mv -T -- {q(tmp)} {q(path)}"
+    reason = "missing" if info is None else f"points at {info.target}"
+    return settle(host, "symlink", path, [command(host, cmd)], apply, reason)
+
+
+def line(host: Host, path: str, text: str, apply: bool = True) -> Change:
+    """Ensure a file contains text as a whole line, appending it when absent."""
+    if "\n" in text:
+        raise ValueError("line() takes a single line; use file() for several")
+    info = facts.get_path(host, path)
+    current = host.read_text(path) if info is not None and info.is_file else ""
+    if facts.has_line(current, text):
+        return settle(host, "line", path, [], apply, "")
+    # Keep the last existing line whole when the file lacks a final newline.
+    prefix = "\\n" if current and not current.endswith("\n") else ""
+    cmd = f"printf '{prefix}%s\\n' {q(text)} >> {q(path)}"
+    return settle(host, "line", path, [command(host, cmd)], apply, "line missing")

@@ -1,0 +1,85 @@
+"""ladder.config: validation names the file, the key and the fix; merge order is visible."""
+from pathlib import Path
+
+import pytest
+
+from ladder.config import load_config, sandbox_dir
+from ladder.errors import ConfigError
+
+GOOD = """
+app:
+  name: shop
+  repo: app
+environments:
+  dev:
+    hosts:
+      - {name: dev, address: local, base: hosts/dev}
+  prod:
+    hosts:
+      - {name: web1, address: 10.0.0.5, port: 2222, user: deploy, base: /srv/shop}
+ssh:
+  known_hosts: ssh/known_hosts
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ladder.yml"
+    path.write_text(text)
+    return path
+
+
+def test_good_file_merges_defaults_and_resolves_paths(tmp_path):
+    cfg = load_config(write(tmp_path, GOOD))
+    assert cfg.app.name == "shop"
+    assert cfg.app.repo == tmp_path / "app"
+    assert cfg.app.health_path == "/health" and cfg.app.port == 8000
+    dev, = cfg.environment("dev").hosts
+    assert dev.is_local and dev.base == str(tmp_path / "hosts/dev")
+    web, = cfg.environment("prod").hosts
+    assert (web.address, web.port, web.user, web.base) == ("10.0.0.5", 2222, "deploy", "/srv/shop")
+    assert cfg.ssh.known_hosts == tmp_path / "ssh/known_hosts"
+    assert cfg.ssh.connect_timeout == 10
+
+
+def test_env_then_overrides_win(tmp_path, monkeypatch):
+    monkeypatch.setenv("LADDER_SSH_CONNECT_TIMEOUT", "3")
+    monkeypatch.setenv("LADDER_APP_PORT", "9000")
+    cfg = load_config(write(tmp_path, GOOD), overrides={"app.port": 9100})
+    assert cfg.ssh.connect_timeout == 3
+    assert cfg.app.port == 9100
+
+
+@pytest.mark.parametrize(
+    "text, key, words",
+    [
+        ("app: [unclosed\n", None, "not valid YAML at line"),
+        ("environments:\n  prod:\n    hosts: []\n", "app", "add app:"),
+        (GOOD.replace("  dev:", "  qa:"), "environments.qa", "use one of dev, staging, prod"),
+        (GOOD.replace("name: web1", "name: dev"), "environments.prod.hosts[0]", "duplicate host name 'dev'"),
+        (GOOD.replace("port: 2222", "port: 70000"), "environments.prod.hosts[0].port", "out of range"),
+        (GOOD.replace("port: 2222", "port: '22'"), "environments.prod.hosts[0].port", "must be an integer"),
+        (GOOD.replace("  repo: app", "  repo: app\n  colour: blue"), "app", "unknown key 'colour'"),
+        (GOOD.replace("base: /srv/shop", "base: srv/shop"), "environments.prod.hosts[0].base", "absolute"),
+    ],
+)
+def test_bad_files_name_file_key_and_fix(tmp_path, text, key, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.key == key
+    assert str(path) in str(err.value)
+    assert words in str(err.value)
+
+
+def test_missing_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(ConfigError, match="ladder sandbox up"):
+        load_config(tmp_path / "nope.yml")
+
+
+def test_sandbox_name_points_at_the_sandbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path))
+    with pytest.raises(ConfigError, match="ladder sandbox up"):
+        load_config("sandbox")
+    (tmp_path / "sandbox").mkdir()
+    write(tmp_path / "sandbox", GOOD)
+    assert load_config("sandbox").path == sandbox_dir() / "ladder.yml"

@@ -1,0 +1,58 @@
+"""ladder.hosts on a local folder host: run, files, timeouts that really kill."""
+import time
+
+import pytest
+
+from ladder.errors import CommandTimeout, UnexpectedExit
+from ladder.hosts import LocalHost, shell_command
+
+
+@pytest.fixture
+def host(tmp_path):
+    return LocalHost("here", tmp_path)
+
+
+def test_run_returns_a_result(host):
+    r = host.run("echo out; echo err >&2")
+    assert r.ok and r.exited == 0 and r.stdout == "out\n" and r.stderr == "err\n" and r.host == "here"
+
+
+def test_non_zero_raises_with_the_result_unless_warn(host):
+    with pytest.raises(UnexpectedExit) as err:
+        host.run("echo boom >&2; exit 3")
+    assert err.value.result.exited == 3 and "boom" in str(err.value)
+    assert host.run("exit 3", warn=True).failed
+
+
+def test_cwd_and_env_are_quoted(host, tmp_path):
+    odd = tmp_path / "a dir; rm -rf x"
+    odd.mkdir()
+    r = host.run('pwd; printf %s "$WEIRD"', cwd=str(odd), env={"WEIRD": "$(echo no) 'q'"})
+    assert r.stdout.splitlines() == [str(odd), "$(echo no) 'q'"]
+    assert "'a dir; rm -rf x'" in shell_command("true", cwd="a dir; rm -rf x")
+
+
+def test_stdin_is_closed_so_nothing_prompts(host):
+    assert host.run("cat", timeout=5).stdout == ""
+
+
+def test_timeout_kills_the_whole_process_tree(host, tmp_path):
+    marker = tmp_path / "alive"
+    started = time.monotonic()
+    with pytest.raises(CommandTimeout) as err:
+        host.run(f"(sleep 3; touch {marker}) & sleep 30", timeout=1)
+    assert err.value.timeout == 1
+    assert time.monotonic() - started < 10
+    time.sleep(3.5)
+    assert not marker.exists(), "a child of the timed-out command kept running"
+
+
+def test_files(host, tmp_path):
+    p = host.path("f.txt")
+    host.write_text(p, "hello\n", mode=0o600)
+    assert host.read_text(p) == "hello\n" and host.exists(p)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o600
+    host.get(p, tmp_path / "copy")
+    host.put(tmp_path / "copy", host.path("back"))
+    assert host.read_text(host.path("back")) == "hello\n"
+    assert not host.exists(host.path("missing"))

@@ -1,0 +1,81 @@
+"""ladder.ops: plan changes nothing, apply converges, a second apply changes nothing."""
+import os
+
+import pytest
+
+from ladder import ops
+from ladder.errors import HostError
+from ladder.hosts import LocalHost
+
+
+@pytest.fixture
+def host(tmp_path):
+    return LocalHost("here", tmp_path)
+
+
+def snapshot(root):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            out[p] = (st.st_mode, os.readlink(p) if os.path.islink(p) else
+                      (open(p, "rb").read() if os.path.isfile(p) else None))
+    return out
+
+
+CASES = [
+    ("directory", lambda h, apply: ops.directory(h, h.path("a/b"), mode=0o750, apply=apply)),
+    ("file", lambda h, apply: ops.file(h, h.path("f.conf"), "key = 1\n", mode=0o640, apply=apply)),
+    ("symlink", lambda h, apply: ops.symlink(h, h.path("current"), "releases/v1", apply=apply)),
+    ("line", lambda h, apply: ops.line(h, h.path("hosts"), "127.0.0.1 shop", apply=apply)),
+]
+
+
+@pytest.mark.parametrize("name, op", CASES, ids=[c[0] for c in CASES])
+def test_plan_then_apply_then_nothing(host, tmp_path, name, op):
+    before = snapshot(tmp_path)
+    plan = op(host, False)
+    assert plan.changed and not plan.applied and plan.commands and plan.reason
+    assert snapshot(tmp_path) == before, "plan mode changed the host"
+    done = op(host, True)
+    assert done.changed and done.applied and done.commands == plan.commands
+    again = op(host, True)
+    assert not again.changed and not again.applied and again.commands == []
+    assert again.reason == "already as wanted"
+
+
+def test_results_on_disk(host, tmp_path):
+    ops.directory(host, host.path("a/b"), mode=0o750)
+    assert (tmp_path / "a/b").is_dir() and (tmp_path / "a/b").stat().st_mode & 0o777 == 0o750
+    ops.file(host, host.path("f"), "one\n", mode=0o600)
+    change = ops.file(host, host.path("f"), "two\n", mode=0o600)
+    assert change.reason == "content differs" and (tmp_path / "f").read_text() == "two\n"
+    assert ops.file(host, host.path("f"), "two\n", mode=0o644).reason == "mode 600 -> 644"
+    ops.symlink(host, host.path("cur"), "v1")
+    change = ops.symlink(host, host.path("cur"), "v2")
+    assert change.reason == "points at v1" and os.readlink(tmp_path / "cur") == "v2"
+    assert "mv -T" in change.commands[0]
+
+
+def test_line_keeps_a_last_line_without_newline_whole(host, tmp_path):
+    (tmp_path / "h").write_text("first")
+    ops.line(host, host.path("h"), "second")
+    assert (tmp_path / "h").read_text() == "first\nsecond\n"
+
+
+def test_wrong_kind_is_an_error_not_a_clobber(host, tmp_path):
+    (tmp_path / "d").mkdir()
+    with pytest.raises(HostError, match="is a directory, not a file"):
+        ops.file(host, host.path("d"), "x")
+    with pytest.raises(HostError, match="not a symlink"):
+        ops.symlink(host, host.path("d"), "elsewhere")
+    assert (tmp_path / "d").is_dir()
+
+
+def test_values_are_quoted(host, tmp_path):
+    weird = "it's $(touch pwned) here"
+    ops.line(host, host.path("h"), weird)
+    ops.directory(host, host.path("x; touch pwned2"))
+    assert (tmp_path / "h").read_text() == weird + "\n"
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()

@@ -1,0 +1,239 @@
+"""The team from the story on one machine: an app repo, a dev host and prod hosts serving a checkout."""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import secrets
+import shlex
+import signal
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..config import sandbox_dir
+from ..errors import LadderError
+from ..hosts import Host, LocalHost, SSHHost
+from . import sshd
+
+q = shlex.quote
+STATE = "state.json"
+APP_NAME = "shop"
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A built sandbox: where it lives and how it was made."""
+
+    dir: Path
+    ssh: bool
+    hosts: int
+
+    @property
+    def config_path(self) -> Path:
+        """The ladder.yml describing this sandbox."""
+        return self.dir / "ladder.yml"
+
+    @property
+    def repo(self) -> Path:
+        """The app's git repository (the team's 'origin')."""
+        return self.dir / "app"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owned(pid: int, marker: str) -> bool:
+    """True when a live process's command line names the sandbox folder (so a reused pid is spared)."""
+    try:
+        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+
+
+def _read_state(folder: Path) -> dict | None:
+    path = folder / STATE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1) -> Sandbox:
+    """Build the sandbox, or reuse an identical running one; refuse to clobber a different one."""
+    if hosts < 1:
+        raise LadderError("--hosts must be at least 1")
+    folder = Path(folder or sandbox_dir()).absolute()
+    state = _read_state(folder)
+    if state is not None:
+        same = state["ssh"] == ssh and state["hosts"] == hosts
+        running = all(_alive(pid) for pid in state["pids"].values())
+        if same and running:
+            return Sandbox(folder, ssh, hosts)
+        raise LadderError(
+            f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
+            f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
+        )
+    if folder.exists() and any(folder.iterdir()):
+        raise LadderError(f"{folder} exists and is not empty; choose another --dir or remove it")
+    folder.mkdir(parents=True, exist_ok=True)
+    from .app import seed_repo
+
+    seed_repo(folder / "app")
+    names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)]
+    pids: dict[str, int] = {}
+    state = {"ssh": ssh, "hosts": hosts, "pids": pids}
+    (folder / STATE).write_text(json.dumps(state))
+    try:
+        entries = _start_hosts(folder, names, ssh, pids)
+        (folder / STATE).write_text(json.dumps(state))
+        _write_config(folder, entries, ssh)
+        for entry in entries[1:]:
+            with _host(folder, entry, ssh) as host:
+                _legacy_prod(host, folder / "app", entry)
+    except BaseException:
+        down(folder)
+        raise
+    return Sandbox(folder, ssh, hosts)
+
+
+def _start_hosts(folder: Path, names: list[str], ssh: bool, pids: dict[str, int]) -> list[dict]:
+    entries = []
+    ssh_dir = folder / "ssh"
+    if ssh:
+        ssh_dir.mkdir()
+        sshd.keygen(ssh_dir / "id_ed25519", "ladder-sandbox")
+        (ssh_dir / "authorized_keys").write_text((ssh_dir / "id_ed25519.pub").read_text())
+    known = []
+    for name in names:
+        base = folder / "hosts" / name
+        base.mkdir(parents=True)
+        entry = {"name": name, "address": "local", "base": f"hosts/{name}", "app_port": sshd.free_port(),
+                 "python": sys.executable}
+        if ssh:
+            server = sshd.start(name, ssh_dir / "hosts" / name, ssh_dir / "authorized_keys")
+            pids[f"sshd-{name}"] = server.pid
+            known.append(sshd.known_hosts_line(server))
+            entry.update(address="127.0.0.1", port=server.port, user=getpass.getuser(), base=str(base))
+        entries.append(entry)
+    if ssh:
+        (ssh_dir / "known_hosts").write_text("\n".join(known) + "\n")
+    return entries
+
+
+def _write_config(folder: Path, entries: list[dict], ssh: bool) -> None:
+    config = {
+        "app": {"name": APP_NAME, "repo": "app", "wsgi": "app:application", "health_path": "/health",
+                "port": entries[1]["app_port"]},
+        "environments": {"dev": {"hosts": entries[:1]}, "prod": {"hosts": entries[1:]}},
+    }
+    if ssh:
+        config["ssh"] = {"known_hosts": "ssh/known_hosts", "identity_file": "ssh/id_ed25519", "connect_timeout": 5}
+    header = "# Written by `ladder sandbox up`: the team from the story, on this machine.\n"
+    (folder / "ladder.yml").write_text(header + yaml.safe_dump(config, sort_keys=False))
+
+
+def _host(folder: Path, entry: dict, ssh: bool) -> Host:
+    if not ssh:
+        return LocalHost(entry["name"], folder / entry["base"])
+    return SSHHost(entry["name"], "127.0.0.1", entry["base"], port=entry["port"], user=entry["user"],
+                   known_hosts=folder / "ssh" / "known_hosts", identity_file=folder / "ssh" / "id_ed25519",
+                   connect_timeout=5)
+
+
+def _legacy_prod(host: Host, origin: Path, entry: dict) -> None:
+    """Prod as the story has it: a git checkout, edited in place, served by gunicorn."""
+    app = host.path("app")
+    host.run(f"git clone -q {q(str(origin))} {q(app)} && mkdir -p {q(host.path('data'))} {q(host.path('logs'))}")
+    host.write_text(host.path("app.env"), "\n".join([
+        "APP_ENV=prod",
+        f"APP_DB_PATH={host.path('data', 'app.db')}",
+        f"APP_SECRET_KEY={secrets.token_hex(16)}",
+        "",
+    ]), mode=0o600)
+    # The edit made in vim on the server, never committed; and the backup vim's user left behind.
+    host.run(f"cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py", cwd=app)
+    start_gunicorn(host, app, entry["python"], entry["app_port"])
+    wait_healthy(entry["app_port"], "/health")
+
+
+def start_gunicorn(host: Host, chdir: str, python: str, port: int, *, env_file: str | None = None) -> None:
+    """Start gunicorn as a daemon serving chdir, with its pid file and logs beside the app."""
+    env_file = env_file or host.path("app.env")
+    host.run(
+        f"set -a && . {q(env_file)} && set +a && "
+        f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {q(host.path('gunicorn.pid'))} "
+        f"--bind 127.0.0.1:{port} --workers 2 --access-logfile {q(host.path('logs', 'access.log'))} "
+        f"--error-logfile {q(host.path('logs', 'error.log'))} app:application",
+        timeout=30,
+    )
+
+
+def wait_healthy(port: int, path: str = "/health", timeout: float = 20) -> dict:
+    """Poll the app's health check until it answers 200, within a bounded time."""
+    url = f"http://127.0.0.1:{port}{path}"
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return json.loads(resp.read() or b"{}")
+        except Exception as exc:  # not up yet; keep polling until the deadline
+            last = exc
+            time.sleep(0.1)
+    raise LadderError(f"{url} did not answer within {timeout:g}s ({last})")
+
+
+def _stop(pid: int, grace: float = 5) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and _alive(pid):
+        try:  # reap it if it is our own child
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def processes(folder: str | Path) -> dict[str, int]:
+    """Every live process this sandbox started: sshd servers and anything with a pid file on a host."""
+    folder = Path(folder).absolute()
+    state = _read_state(folder) or {"pids": {}}
+    found = {name: pid for name, pid in state["pids"].items() if _alive(pid)}
+    for pidfile in sorted((folder / "hosts").glob("**/*.pid")):
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid) and _owned(pid, str(folder)):
+            found[str(pidfile.relative_to(folder))] = pid
+    return found
+
+
+def down(folder: str | Path | None = None) -> list[str]:
+    """Stop every process the sandbox started, by pid, and remove its folder."""
+    import shutil
+
+    folder = Path(folder or sandbox_dir()).absolute()
+    if not folder.exists():
+        return []
+    stopped = []
+    # App servers first, while their hosts' sshd are still up; then the sshd servers.
+    for name, pid in sorted(processes(folder).items(), key=lambda kv: kv[0].startswith("sshd-")):
+        _stop(pid)
+        stopped.append(name)
+    shutil.rmtree(folder)
+    return stopped

@@ -1,0 +1,130 @@
+"""Items: a small web app that keeps a list of items."""
+
+import json
+import re
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import config
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+)
+"""
+
+INDEX_HTML = """<!doctype html>
+<html>
+<head><meta charset="utf-8"><title>Items</title></head>
+<body>
+<h1>Items</h1>
+<p>The list lives at <a href="/items">/items</a>. Status: <a href="/health">/health</a>.</p>
+</body>
+</html>
+"""
+
+
+def connect():
+    """Open the database, creating the table on first use."""
+    db = sqlite3.connect(config.DB_PATH)
+    db.row_factory = sqlite3.Row
+    db.execute(SCHEMA)
+    return db
+
+
+def app_version():
+    """The running version: APP_VERSION, else the VERSION file, else unknown."""
+    if config.VERSION:
+        return config.VERSION
+    version_file = Path(__file__).with_name("VERSION")
+    if version_file.exists():
+        return version_file.read_text().strip() or "unknown"
+    return "unknown"
+
+
+def read_json(environ):
+    """The request body parsed as JSON, or None when it is not JSON."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        return json.loads(environ["wsgi.input"].read(length) or b"null")
+    except ValueError:
+        return None
+
+
+def index(environ):
+    """Home page."""
+    return "200 OK", INDEX_HTML
+
+
+def health(environ):
+    """Liveness check for the load balancer."""
+    return "200 OK", {"status": "ok", "version": app_version()}
+
+
+def list_items(environ):
+    """All items, oldest first."""
+    with closing(connect()) as db:
+        rows = db.execute("SELECT id, name, created_at FROM items ORDER BY id").fetchall()
+    return "200 OK", [dict(row) for row in rows]
+
+
+def create_item(environ):
+    """Add an item from a JSON body like {"name": "milk"}."""
+    data = read_json(environ)
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return "400 Bad Request", {"error": 'send JSON like {"name": "milk"}'}
+    with closing(connect()) as db, db:
+        cursor = db.execute("INSERT INTO items (name) VALUES (?)", (name.strip(),))
+    return "201 Created", {"id": cursor.lastrowid, "name": name.strip()}
+
+
+def get_item(environ, item_id):
+    """One item by id."""
+    with closing(connect()) as db:
+        row = db.execute(
+            "SELECT id, name, created_at FROM items WHERE id = ?", (int(item_id),)
+        ).fetchone()
+    if row is None:
+        return "404 Not Found", {"error": f"no item {item_id}"}
+    return "200 OK", dict(row)
+
+
+ROUTES = [
+    ("GET", "/", index),
+    ("GET", "/health", health),
+    ("GET", "/items", list_items),
+    ("POST", "/items", create_item),
+    ("GET", "/items/<id>", get_item),
+]
+
+
+def route(method, path):
+    """The handler and URL arguments for a request, or the error status."""
+    path_matched = False
+    for route_method, pattern, handler in ROUTES:
+        match = re.fullmatch(re.sub(r"<\w+>", r"(\\d+)", pattern), path)
+        if match:
+            path_matched = True
+            if route_method == method:
+                return handler, match.groups(), None
+    return None, (), "405 Method Not Allowed" if path_matched else "404 Not Found"
+
+
+def application(environ, start_response):
+    """WSGI entry point."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    handler, args, error = route(method, environ.get("PATH_INFO") or "/")
+    if handler is None:
+        status, payload = error, {"error": error}
+    else:
+        status, payload = handler(environ, *args)
+    if isinstance(payload, str):
+        body, content_type = payload.encode(), "text/html; charset=utf-8"
+    else:
+        body, content_type = json.dumps(payload).encode(), "application/json"
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]

@@ -67,6 +67,86 @@ def cmd_hosts_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+# --- runbook engine: list, run, history ----------------------------------------
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it is under it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List runbooks: rung, name, title, and parameters with types and defaults."""
+    from .runner import list_runbooks
+
+    books = list_runbooks(args.root)
+    if not books:
+        print("no runbooks found")
+    for rb in books:
+        print(f"{rb.rung or '-':<4} {rb.name}  {rb.title}")
+        for p in rb.parameters.values():
+            kind = p.type_name + (" | None" if p.optional and p.type_name != "any" else "")
+            line = f"       {p.name}: {kind} = {p.default}"
+            print(f"{line:<56}  {p.help}" if p.help else line)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a runbook headless; exit 1 with one readable block when it fails."""
+    from .parameters import load_file
+    from .runner import run
+
+    params = load_file(args.params_file) if args.params_file else {}
+    text = {name: value for name, value in args.param}
+    outcome = run(args.runbook, params, text_params=text, config=args.config, apply=args.apply,
+                  out_dir=args.out, root=args.root)
+    s = outcome.summary
+    mode = "dry run" if s["params"].get("dry_run", not args.apply) else "apply"
+    hosts = len(s["hosts"])
+    if outcome.ok:
+        verb = "planned" if mode == "dry run" else "made"
+        print(f"ok: {outcome.runbook.name} ({mode}): {s['changes']} change(s) {verb} on {hosts} host(s) "
+              f"in {s['duration_s']:.1f} s")
+    else:
+        error = outcome.error.describe() if outcome.error else f"recorded status {s.get('recorded_status')!r}"
+        print(f"ladder: runbook {outcome.runbook.name} ({mode}) {error}", file=sys.stderr)
+    stream = sys.stdout if outcome.ok else sys.stderr
+    print(f"  run:    {outcome.run_id}", file=stream)
+    if outcome.report.exists():
+        print(f"  report: {_shown(outcome.report)}", file=stream)
+    print(f"  result: {_shown(outcome.result)}", file=stream)
+    return 0 if outcome.ok else 1
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Show the run journal as a table, or as JSON."""
+    import json
+
+    from .journal import history, journal_path
+    from .runner import runs_dir_for
+
+    runs = args.out if args.out is not None else runs_dir_for(args.config)
+    rows = history(journal_path(runs), limit=args.limit)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no runs yet in {_shown(journal_path(runs))}")
+        return 0
+    head = ("id", "kind", "runbook", "rung", "status", "started", "changes", "hosts")
+    table = [head] + [
+        (r["id"], r["kind"], r["runbook"] or "", r["rung"] or "", r["status"], r["started"][:19],
+         "" if r["changes"] is None else str(r["changes"]),
+         " ".join(f"{h}:{o}" for h, o in (r["hosts"] or {}).items()))
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="ladder", description=__doc__)
@@ -92,7 +172,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=None, help="ladder.yml, or 'sandbox'")
     p.set_defaults(func=cmd_hosts_check)
 
-    # --- runbook engine: list, run, history (added below) ---
+    # --- runbook engine: list, run, history ---
+    p = sub.add_parser("list", help="list runbooks: rung, title, parameters")
+    p.add_argument("--root", type=Path, default=None, help="folder of runbooks (default ./runbooks)")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("run", help="run a runbook headless: executed notebook, report.html, result.json, journal row")
+    p.add_argument("runbook", help="runbook name (1-separate-dev-and-prod), rung (1) or path")
+    p.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                   help="set a parameter; the value is read as the parameter's declared type")
+    p.add_argument("-f", "--params-file", type=Path, default=None, help="YAML file of parameters (-p wins)")
+    p.add_argument("--config", default=None, help="ladder.yml, or 'sandbox' (default: the runbook's default)")
+    p.add_argument("--apply", action="store_true",
+                   help="make the changes (dry_run defaults to False) and confirm changes to prod")
+    p.add_argument("--out", type=Path, default=None, help="runs folder for artifacts and journal (default: runs_dir)")
+    p.add_argument("--root", type=Path, default=None, help="folder of runbooks (default ./runbooks)")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("history", help="show the run journal")
+    p.add_argument("--json", action="store_true", help="print rows as JSON")
+    p.add_argument("--config", default=None, help="ladder.yml whose runs_dir holds the journal")
+    p.add_argument("--out", type=Path, default=None, help="runs folder holding journal.sqlite")
+    p.add_argument("--limit", type=int, default=None, help="only the last N rows")
+    p.set_defaults(func=cmd_history)
     # --- assessment: assess (added below) ---
     return parser
 

@@ -1,0 +1,70 @@
+"""Confirmation before a runbook changes prod: --apply headless, a button in JupyterLab."""
+from __future__ import annotations
+
+from .errors import RunbookError
+
+PROD_NAMES = ("prod", "production")
+
+# Environments confirmed by a click and not yet used; one click allows one apply.
+_confirmed: set[str] = set()
+
+
+class ConfirmationRequired(RunbookError):
+    """A change to prod was requested without confirmation; carries the environment."""
+
+    def __init__(self, environment: str) -> None:
+        self.environment = environment
+        super().__init__(
+            f"applying to {environment!r} needs confirmation. In JupyterLab: click 'Apply to "
+            f"{environment}' above, then run this cell and the ones below again "
+            "(Run > Run Selected Cell and All Below). Headless: pass --apply."
+        )
+
+
+def is_prod(environment: str) -> bool:
+    """True for an environment whose changes need confirmation."""
+    return environment.strip().lower() in PROD_NAMES
+
+
+def needed(environment: str, dry_run: bool, apply: bool = False) -> bool:
+    """True when a run must be confirmed before it changes this environment."""
+    return not dry_run and not apply and is_prod(environment)
+
+
+def button(environment: str):  # -> ipywidgets.Widget
+    """The 'Apply to prod' button; a click confirms the next apply to this environment."""
+    import ipywidgets as widgets
+
+    btn = widgets.Button(description=f"Apply to {environment}", button_style="danger", icon="check")
+    note = widgets.HTML(
+        f"<b>dry_run is False</b>: the cells below change <b>{environment}</b>. "
+        "Click to confirm, then run this cell and the ones below again."
+    )
+
+    def on_click(_: object) -> None:
+        _confirmed.add(environment)
+        btn.disabled = True
+        btn.description = "Confirmed"
+        note.value = f"Confirmed: run this cell and the ones below again to apply to <b>{environment}</b>."
+
+    btn.on_click(on_click)
+    return widgets.VBox([note, btn])
+
+
+def confirm(environment: str, dry_run: bool, apply: bool = False) -> bool:
+    """Return True when the runbook may go on; otherwise show the button and stop the run.
+
+    A kernel cannot wait for a click while a cell runs (the click is handled only
+    after the cell ends), so an unconfirmed apply shows the button and raises
+    ConfirmationRequired, which stops Run All. After the click, re-running the
+    cell passes, once.
+    """
+    if not needed(environment, dry_run, apply):
+        return True
+    if environment in _confirmed:
+        _confirmed.discard(environment)
+        return True
+    from IPython.display import display
+
+    display(button(environment))
+    raise ConfirmationRequired(environment)

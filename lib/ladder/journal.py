@@ -1,0 +1,165 @@
+"""The run journal: one SQLite row per run, written so overlapping and killed runs stay consistent."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .redact import redact_value
+
+FILENAME = "journal.sqlite"
+BUSY_TIMEOUT_MS = 30_000
+STATUSES = ("running", "ok", "failed")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL DEFAULT 'runbook',
+    runbook TEXT,
+    rung TEXT,
+    params TEXT,
+    started TEXT NOT NULL,
+    ended TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+    changes INTEGER,
+    hosts TEXT,
+    error TEXT,
+    summary TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_started ON runs (started);
+"""
+_JSON_COLUMNS = ("params", "hosts", "summary")
+
+
+def now() -> str:
+    """The current time as an ISO 8601 UTC timestamp."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def journal_path(runs_dir: str | Path) -> Path:
+    """Where the journal of a runs folder lives."""
+    return Path(runs_dir) / FILENAME
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) a journal in WAL mode with a busy timeout."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # WAL lets a reader and one writer work at once; every write is one short
+    # transaction, so a killed process leaves either the old row or the new one.
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(redact_value(value), sort_keys=True, default=str)
+
+
+def start(
+    path: str | Path,
+    *,
+    run_id: str,
+    runbook: str,
+    rung: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    kind: str = "runbook",
+    started: str | None = None,
+) -> None:
+    """Insert a 'running' row before a run executes."""
+    conn = connect(path)
+    try:
+        conn.execute(
+            "INSERT INTO runs (id, kind, runbook, rung, params, started, status) VALUES (?, ?, ?, ?, ?, ?, 'running')",
+            (run_id, kind, runbook, rung, _json(dict(params or {})), started or now()),
+        )
+    finally:
+        conn.close()
+
+
+def finish(
+    path: str | Path,
+    run_id: str,
+    *,
+    status: str,
+    changes: int | None = None,
+    hosts: Mapping[str, Any] | None = None,
+    error: str | None = None,
+    summary: Any = None,
+    ended: str | None = None,
+) -> None:
+    """Close a run's row with its outcome."""
+    if status not in STATUSES[1:]:
+        raise ValueError(f"status must be 'ok' or 'failed', got {status!r}")
+    conn = connect(path)
+    try:
+        cur = conn.execute(
+            "UPDATE runs SET ended = ?, status = ?, changes = ?, hosts = ?, error = ?, summary = ? WHERE id = ?",
+            (ended or now(), status, changes, _json(hosts), redact_value(error), _json(summary), run_id),
+        )
+        if cur.rowcount != 1:
+            raise KeyError(f"no run {run_id!r} in {path}")
+    finally:
+        conn.close()
+
+
+def add(
+    path: str | Path,
+    *,
+    run_id: str,
+    kind: str,
+    runbook: str | None = None,
+    rung: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    started: str | None = None,
+    ended: str | None = None,
+    status: str = "ok",
+    changes: int | None = None,
+    hosts: Mapping[str, Any] | None = None,
+    error: str | None = None,
+    summary: Any = None,
+) -> None:
+    """Insert one finished row in a single write, e.g. an assessment with its JSON summary."""
+    if status not in STATUSES[1:]:
+        raise ValueError(f"status must be 'ok' or 'failed', got {status!r}")
+    stamp = now()
+    conn = connect(path)
+    try:
+        conn.execute(
+            "INSERT INTO runs (id, kind, runbook, rung, params, started, ended, status, changes, hosts, error, summary)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, kind, runbook, rung, _json(dict(params or {})), started or stamp, ended or stamp,
+             status, changes, _json(hosts), redact_value(error), _json(summary)),
+        )
+    finally:
+        conn.close()
+
+
+def history(path: str | Path, *, kind: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every row, oldest first, with JSON columns decoded; [] when there is no journal yet."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    conn = connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        sql = "SELECT * FROM runs"
+        args: list[Any] = []
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            args.append(kind)
+        sql += " ORDER BY started, id"
+        rows = [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
+    for row in rows:
+        for col in _JSON_COLUMNS:
+            if row[col] is not None:
+                row[col] = json.loads(row[col])
+    return rows[-limit:] if limit else rows

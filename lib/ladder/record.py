@@ -1,0 +1,248 @@
+"""The run's record: a runbook's result emitted as display data the runner reads back."""
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+RESULT_MIME = "application/vnd.ladder.result+json"
+STEP_MIME = "application/vnd.ladder.step+json"
+ERROR_MIME = "application/vnd.ladder.error+json"
+
+# Worst first: a host's outcome over several changes is the worst of them.
+OUTCOMES = ("failed", "changed", "planned", "ok")
+COLOURS = {"failed": "#f8d7da", "changed": "#fff3cd", "planned": "#dbe9ff", "ok": "#d4edda"}
+
+# Steps recorded in this process, by name: re-running a cell replaces its step.
+_steps: dict[str, list[dict]] = {}
+
+
+def change_dict(change: Any, step: str | None = None, host: str | None = None) -> dict:
+    """A Change (dataclass, object with to_dict, dict, or a host's exception) as a plain dict with step and outcome."""
+    if isinstance(change, BaseException):
+        d = {"host": getattr(change, "host", ""), "operation": "error", "target": "", "commands": [],
+             "changed": False, "applied": False, "reason": f"{type(change).__name__}: {change}", "failed": True}
+    elif isinstance(change, Mapping):
+        d = dict(change)
+    elif hasattr(change, "to_dict"):
+        d = dict(change.to_dict())
+    elif dataclasses.is_dataclass(change) and not isinstance(change, type):
+        d = dataclasses.asdict(change)
+    else:
+        raise TypeError(f"a change must be a ladder.ops.Change or a dict, got {type(change).__name__}")
+    d["host"] = d.get("host") or host or ""
+    d["step"] = step or d.get("step") or d.get("operation") or "step"
+    d["outcome"] = d.get("outcome") or outcome(d)
+    return _jsonable(d)
+
+
+def outcome(change: Mapping[str, Any]) -> str:
+    """ok, planned (would change), changed or failed, for one change dict."""
+    if change.get("failed") or change.get("error"):
+        return "failed"
+    if change.get("changed"):
+        return "changed" if change.get("applied") else "planned"
+    return "ok"
+
+
+def worst(outcomes: Iterable[str]) -> str:
+    """The most serious of several outcomes; 'ok' for none."""
+    found = set(outcomes)
+    return next((o for o in OUTCOMES if o in found), "ok")
+
+
+def _is_change(value: Any) -> bool:
+    return not isinstance(value, Mapping) or {"host", "operation"} <= set(value)
+
+
+def _flatten(changes: Any) -> list[Any]:
+    if changes is None:
+        return []
+    if isinstance(changes, (list, tuple)):
+        return [c for v in changes for c in _flatten(v)]
+    if not _is_change(changes):
+        return [c for v in changes.values() for c in _flatten(v)]
+    return [changes]
+
+
+def _host_of(change: Any) -> str:
+    if isinstance(change, Mapping):
+        return change.get("host") or ""
+    return getattr(change, "host", "") or ""
+
+
+def normalize(changes: Any) -> list[dict]:
+    """Changes given as a list, {step: changes} or {host: changes} (as fleet.run_all returns) as flat dicts."""
+    if changes is None:
+        return []
+    if _is_change(changes):
+        return [change_dict(c) for c in _flatten(changes)]
+    by_host = all(_host_of(c) in (key, "") for key, v in changes.items() for c in _flatten(v))
+    return [
+        change_dict(c, host=key) if by_host else change_dict(c, step=key)
+        for key, v in changes.items()
+        for c in _flatten(v)
+    ]
+
+
+def matrix(changes: list[dict]) -> dict[str, dict[str, str]]:
+    """{host: {step: outcome}} over a flat list of change dicts."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for c in changes:
+        out.setdefault(c["host"], {}).setdefault(c["step"], []).append(c["outcome"])
+    return {h: {s: worst(o) for s, o in steps.items()} for h, steps in out.items()}
+
+
+def matrix_frame(cells: Mapping[str, Mapping[str, str]], steps: list[str] | None = None) -> pd.DataFrame:
+    """The host x step matrix as a DataFrame ('' where a host had nothing in a step)."""
+    order = steps or list(dict.fromkeys(s for row in cells.values() for s in row))
+    frame = pd.DataFrame(
+        [[cells[h].get(s, "") for s in order] for h in cells], index=list(cells), columns=order, dtype=object
+    )
+    frame.index.name = "host"
+    return frame
+
+
+def style_matrix(frame: pd.DataFrame) -> Any:
+    """A pandas Styler colouring ok / planned / changed / failed cells."""
+    return frame.style.map(lambda v: f"background-color: {COLOURS[v]}" if v in COLOURS else "")
+
+
+def matrix_html(cells: Mapping[str, Mapping[str, str]], steps: list[str] | None = None) -> str:
+    """The host x step matrix as a styled HTML table."""
+    if not cells:
+        return "<p><em>No host changes were recorded.</em></p>"
+    return style_matrix(matrix_frame(cells, steps)).to_html()
+
+
+def changes_frame(changes: Any) -> pd.DataFrame:
+    """A table of changes: one row per host and operation."""
+    rows = normalize(changes)
+    cols = ["host", "step", "operation", "target", "outcome", "reason", "commands"]
+    frame = pd.DataFrame([{k: r.get(k, "") for k in cols} for r in rows], columns=cols)
+    frame["commands"] = frame["commands"].map(lambda c: "\n".join(c) if isinstance(c, list) else c)
+    return frame
+
+
+def _jsonable(value: Any) -> Any:
+    def default(o: Any) -> Any:
+        if hasattr(o, "item"):  # numpy scalars
+            return o.item()
+        if hasattr(o, "tolist"):
+            return o.tolist()
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            return dataclasses.asdict(o)
+        return str(o)
+
+    return json.loads(json.dumps(value, default=default))
+
+
+def _display(bundle: dict) -> None:
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def _figures_html(figures: Mapping[str, Any]) -> str:
+    if not figures:
+        return ""
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in figures.items())
+    return f"<table class='ladder-figures'>{rows}</table>"
+
+
+def record_step(step: str, changes: Any) -> None:
+    """Show one step's changes as a table and keep them for the run's record."""
+    rows = [dict(r, step=step) for r in normalize(changes)]
+    _steps[step] = rows
+    frame = changes_frame(rows)
+    _display({
+        STEP_MIME: {"step": step, "changes": rows},
+        "text/html": style_matrix(frame.drop(columns=["step"])).hide(axis="index").to_html()
+        if len(frame) else f"<p><em>{html.escape(step)}: no changes.</em></p>",
+        "text/plain": frame.to_string(index=False) if len(frame) else f"{step}: no changes",
+    })
+
+
+def build(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] | None = None, **extra: Any) -> dict:
+    """The result payload: status, changes per host and step, the host x step matrix, key figures."""
+    rows = normalize(changes) if changes is not None else [c for step in _steps.values() for c in step]
+    cells = matrix(rows)
+    payload = {
+        "status": status,
+        "changes": rows,
+        "steps": list(dict.fromkeys(c["step"] for c in rows)),
+        "hosts": {h: worst(s.values()) for h, s in cells.items()},
+        "matrix": cells,
+        "figures": _jsonable(dict(figures or {})),
+    }
+    payload.update(_jsonable(extra))
+    return payload
+
+
+def record(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] | None = None, **extra: Any) -> None:
+    """Emit the run's result (the last cell of every runbook) as application/vnd.ladder.result+json.
+
+    changes: Change objects or dicts, as a list, {step: changes} or {host: changes};
+    when omitted, the steps recorded with record_step() in this kernel are used.
+    """
+    payload = build(status, changes, figures, **extra)
+    counted = sum(1 for c in payload["changes"] if c["outcome"] in ("changed", "planned"))
+    head = f"<h4>Result: {html.escape(status)} ({counted} change{'s' if counted != 1 else ''})</h4>"
+    summary = matrix_frame(payload["matrix"], payload["steps"]) if payload["matrix"] else None
+    _display({
+        RESULT_MIME: payload,
+        "text/html": head + matrix_html(payload["matrix"], payload["steps"]) + _figures_html(payload["figures"]),
+        "text/plain": f"Result: {status}, {counted} change(s)"
+        + (f"\n{summary.to_string()}" if summary is not None else "")
+        + "".join(f"\n{k}: {v}" for k, v in payload["figures"].items()),
+    })
+
+
+def failure(error: BaseException) -> dict:
+    """What a failed step tells about hosts: {'error', 'message', 'hosts': {name: outcome}}."""
+    from .errors import FleetError, HostError
+
+    hosts: dict[str, str] = {}
+    if isinstance(error, FleetError):
+        for name, value in error.results.items():
+            if isinstance(value, BaseException):
+                hosts[name] = "failed"
+            else:
+                try:
+                    hosts[name] = worst(c["outcome"] for c in normalize(value)) if value is not None else "ok"
+                except TypeError:  # a Result or another value: the host succeeded
+                    hosts[name] = "ok"
+    elif isinstance(error, HostError):
+        hosts[error.host] = "failed"
+    return {"error": type(error).__name__, "message": str(error), "hosts": hosts}
+
+
+def _on_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+    """IPython hook: record which hosts failed, then show the usual traceback (the cell still fails)."""
+    info = failure(value)
+    if info["hosts"]:
+        text = ", ".join(f"{h}: {o}" for h, o in info["hosts"].items())
+        _display({ERROR_MIME: info, "text/plain": f"Host outcomes: {text}"})
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+
+def install_error_hook() -> bool:
+    """In an IPython kernel, record failing hosts of LadderErrors as display data; True if installed."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or shell.custom_exceptions:
+        return False
+    from .errors import LadderError
+
+    shell.set_custom_exc((LadderError,), _on_error)
+    return True
+
+
+install_error_hook()

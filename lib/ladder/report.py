@@ -1,0 +1,112 @@
+"""The HTML report of a run: a header for the reader, then the executed notebook without its code."""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .record import COLOURS, matrix_html
+from .redact import redact_text
+
+STATUS_COLOURS = {"ok": COLOURS["ok"], "failed": COLOURS["failed"], "running": COLOURS["planned"]}
+
+STYLE = """
+<style>
+.ladder-header { font-family: system-ui, sans-serif; margin: 1em 0 2em; padding: 1em 1.5em;
+  border: 1px solid #ccc; border-radius: 6px; }
+.ladder-header h1 { margin-top: 0; }
+.ladder-header table { border-collapse: collapse; margin: 0.5em 0 1em; }
+.ladder-header th, .ladder-header td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+.ladder-status { display: inline-block; padding: 0.1em 0.6em; border-radius: 4px; font-weight: bold; }
+.ladder-error { white-space: pre-wrap; background: #fdf0f0; border-left: 4px solid #c33; padding: 0.5em 1em; }
+body:not(.ladder-show-code) .jp-CodeCell .jp-Cell-inputWrapper { display: none; }
+</style>
+"""
+TOGGLE = (
+    "<button type='button' class='ladder-toggle' "
+    "onclick=\"document.body.classList.toggle('ladder-show-code')\">Show / hide code</button>"
+)
+
+
+def _rows(mapping: Mapping[str, Any]) -> str:
+    return "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td><code>{html.escape(repr(v))}</code></td></tr>"
+        for k, v in mapping.items()
+    )
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "unknown"
+    minutes, secs = divmod(float(seconds), 60)
+    return f"{int(minutes)} min {secs:.1f} s" if minutes else f"{secs:.1f} s"
+
+
+def header(summary: Mapping[str, Any]) -> str:
+    """The report's header: runbook, parameters, status, duration, error and the host x step matrix."""
+    status = str(summary.get("status", "unknown"))
+    colour = STATUS_COLOURS.get(status, "#eee")
+    title = summary.get("title") or summary.get("runbook") or "Runbook"
+    facts = {
+        "runbook": summary.get("runbook", ""),
+        "run": summary.get("run_id", ""),
+        "started": summary.get("started", ""),
+        "duration": _duration(summary.get("duration_s")),
+        "changes": summary.get("changes", 0),
+    }
+    parts = [
+        "<div class='ladder-header'>",
+        f"<h1>{html.escape(str(title))}</h1>",
+        f"<p>Status: <span class='ladder-status' style='background:{colour}'>{html.escape(status)}</span></p>",
+        "<table>" + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items()) + "</table>",
+    ]
+    error = summary.get("error")
+    if error:
+        where = error.get("step") or f"cell {error.get('cell')}"
+        hosts = ", ".join(f"{h} ({o})" for h, o in (error.get("hosts") or {}).items())
+        parts.append(
+            "<h2>Failure</h2><div class='ladder-error'>"
+            f"Step: {html.escape(str(where))}\n"
+            + (f"Hosts: {html.escape(hosts)}\n" if hosts else "")
+            + f"{html.escape(str(error.get('ename', 'Error')))}: {html.escape(str(error.get('evalue', '')))}</div>"
+        )
+    parts.append("<h2>Hosts and steps</h2>")
+    parts.append(matrix_html(summary.get("matrix") or {}, summary.get("steps") or None))
+    params = summary.get("params") or {}
+    parts.append("<h2>Parameters</h2>" + (f"<table>{_rows(params)}</table>" if params else "<p>None.</p>"))
+    figures = summary.get("figures") or {}
+    if figures:
+        parts.append(f"<h2>Key figures</h2><table>{_rows(figures)}</table>")
+    parts.append(TOGGLE + "</div>")
+    return "\n".join(parts)
+
+
+def render(nb: Any, summary: Mapping[str, Any]) -> str:
+    """A standalone HTML page: header, then the notebook with code hidden and parameters injected cell removed."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    c = Config()
+    c.TagRemovePreprocessor.remove_cell_tags = {"injected-parameters"}
+    c.TagRemovePreprocessor.enabled = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.embed_images = True
+    exporter = HTMLExporter(config=c, template_name="lab")
+    exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
+    title = str(summary.get("title") or summary.get("runbook") or "Runbook report")
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    match = re.search(r"<body[^>]*>", body)
+    insert = STYLE + header(summary)
+    page = body[: match.end()] + insert + body[match.end():] if match else insert + body
+    return redact_text(page)
+
+
+def write(nb: Any, summary: Mapping[str, Any], path: str | Path) -> Path:
+    """Render the report and write it to path."""
+    path = Path(path)
+    path.write_text(render(nb, summary), encoding="utf-8")
+    return path

@@ -1,0 +1,461 @@
+"""Runbook execution: find, check, run with papermill, then write notebook, report, result and journal."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import journal
+from .errors import RunbookError
+from .parameters import Parameter, check, declared
+from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix, worst
+from .redact import redact_notebook, redact_value
+
+RUNBOOK_NAME = re.compile(r"^(?P<rung>\d+[a-z]?)-(?P<slug>.+)$")
+# Parameters the runner fills in when a runbook declares them.
+INJECTED = ("config", "dry_run", "apply", "run_id", "run_dir")
+NOTEBOOK = "runbook.ipynb"
+REPORT = "report.html"
+RESULT = "result.json"
+
+
+@dataclass(frozen=True)
+class RunbookInfo:
+    """A runbook file: its rung, title and declared parameters."""
+
+    name: str
+    path: Path
+    rung: str | None
+    title: str
+    parameters: dict[str, Parameter] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CellFailure:
+    """Where and how a run failed: the cell (1-based, as in the runbook file), its step, error and hosts."""
+
+    cell: int | None
+    step: str | None
+    ename: str
+    evalue: str
+    source: str = ""
+    hosts: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One readable block: step, error and host outcomes."""
+        where = f"step {self.step!r}" if self.step else "the run"
+        if self.cell is not None:
+            where += f" (cell {self.cell})"
+        lines = [f"failed in {where}", f"  {self.ename}: {self.evalue}".replace("\n", "\n  ")]
+        if self.hosts:
+            lines.append("  hosts: " + ", ".join(f"{h} {o}" for h, o in self.hosts.items()))
+        if self.source:
+            code = "\n".join(f"    | {line}" for line in self.source.strip().splitlines()[-6:])
+            lines.append("  code:\n" + code)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run left behind: status, paths of its artifacts and its summary."""
+
+    run_id: str
+    runbook: RunbookInfo
+    status: str
+    run_dir: Path
+    notebook: Path
+    report: Path
+    result: Path
+    summary: dict = field(repr=False)
+    error: CellFailure | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the run succeeded."""
+        return self.status == "ok"
+
+
+def default_root() -> Path:
+    """Where runbooks live: $LADDER_RUNBOOKS, ./runbooks, or the project's runbooks folder."""
+    if os.environ.get("LADDER_RUNBOOKS"):
+        return Path(os.environ["LADDER_RUNBOOKS"])
+    here = Path("runbooks")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "runbooks"
+
+
+def _title(path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return path.stem
+
+
+def info(path: str | Path) -> RunbookInfo:
+    """Read one runbook's rung, title and parameters."""
+    path = Path(path)
+    m = RUNBOOK_NAME.match(path.stem)
+    return RunbookInfo(path.stem, path, m.group("rung") if m else None, _title(path), declared(path))
+
+
+def _rung_key(path: Path) -> tuple:
+    m = re.match(r"^(\d+)([a-z]?)-", path.stem)
+    return (int(m.group(1)), m.group(2), path.stem) if m else (sys.maxsize, "", path.stem)
+
+
+def list_runbooks(root: str | Path | None = None) -> list[RunbookInfo]:
+    """Every runbook under root, in rung order."""
+    root = Path(root) if root is not None else default_root()
+    return [info(p) for p in sorted(root.glob("*.ipynb"), key=_rung_key)]
+
+
+def resolve(runbook: str | Path, root: str | Path | None = None) -> RunbookInfo:
+    """A runbook by path, file name, name without rung, or rung; else RunbookError listing them."""
+    candidate = Path(runbook)
+    if candidate.suffix == ".ipynb" and candidate.is_file():
+        return info(candidate)
+    root = Path(root) if root is not None else default_root()
+    paths = sorted(root.glob("*.ipynb"), key=_rung_key) if root.is_dir() else []
+    wanted = candidate.name.removesuffix(".ipynb")
+    for match in (
+        lambda p: p.stem == wanted,
+        lambda p: (m := RUNBOOK_NAME.match(p.stem)) is not None and m.group("slug") == wanted,
+        lambda p: (m := RUNBOOK_NAME.match(p.stem)) is not None and m.group("rung") == wanted,
+    ):
+        found = [p for p in paths if match(p)]
+        if len(found) == 1:
+            return info(found[0])
+    names = ", ".join(p.stem for p in paths) or "none"
+    raise RunbookError(f"unknown runbook {str(runbook)!r}; available in {root}: {names}")
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time to the millisecond plus a random suffix."""
+    t = datetime.now(UTC)
+    return t.strftime("%Y%m%dT%H%M%S") + f"{t.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
+
+
+def kernel_name() -> str:
+    """A kernelspec that runs this interpreter, installing one into sys.prefix if needed."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    ksm = KernelSpecManager()
+    # jupyter_client runs a spec whose argv[0] is 'python' / 'python3' / 'python3.X' with sys.executable.
+    same = {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2], sys.executable}
+    try:
+        if ksm.get_kernel_spec("python3").argv[0] in same:
+            return "python3"
+    except NoSuchKernel:
+        pass
+    import hashlib
+    import tempfile
+
+    name = "ladder-" + hashlib.sha1(sys.executable.encode()).hexdigest()[:10]
+    if name not in ksm.find_kernel_specs():
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": f"Python {sys.version_info[0]}.{sys.version_info[1]} (ladder)",
+                "language": "python",
+            }
+            Path(tmp, "kernel.json").write_text(json.dumps(spec))
+            ksm.install_kernel_spec(tmp, name, prefix=sys.prefix)
+    return name
+
+
+class _MemoryIO:
+    """A papermill I/O handler that keeps notebooks in memory, so nothing unredacted reaches disk."""
+
+    SCHEME = "ladder-memory://"
+    store: dict[str, str] = {}
+
+    @classmethod
+    def read(cls, path: str) -> str:
+        return cls.store[path]
+
+    @classmethod
+    def write(cls, buf: str, path: str) -> None:
+        cls.store[path] = buf
+
+    @classmethod
+    def listdir(cls, path: str) -> list[str]:
+        return [p for p in cls.store if p.startswith(path)]
+
+    @classmethod
+    def pretty_path(cls, path: str) -> str:
+        return path
+
+    @classmethod
+    def take(cls, path: str) -> Any:
+        import nbformat
+
+        buf = cls.store.pop(path, None)
+        return None if buf is None else nbformat.reads(buf, as_version=4)
+
+
+def _kernel_manager_class() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        """Talk to the kernel over Unix sockets rather than open TCP ports on localhost."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return IPCKernelManager
+
+
+def _config_reference(rb: RunbookInfo, config: str | Path | None) -> str | Path | None:
+    """The config a run uses: --config, else the runbook's default (relative to the runbook)."""
+    if config is not None:
+        return Path(config).absolute() if str(config) != "sandbox" else "sandbox"
+    param = rb.parameters.get("config")
+    default = param.default_value if param else None
+    if not isinstance(default, str):
+        return None
+    if default == "sandbox" or Path(default).expanduser().is_absolute():
+        return default
+    return (rb.path.parent / default).absolute()
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A checked run, ready to execute: the runbook, its parameters and where its artifacts go."""
+
+    runbook: RunbookInfo
+    parameters: dict[str, Any]
+    runs_dir: Path
+    config: Any
+
+
+def prepare(
+    runbook: str | Path,
+    params: Mapping[str, Any] | None = None,
+    *,
+    text_params: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
+    apply: bool = False,
+    out_dir: str | Path | None = None,
+    root: str | Path | None = None,
+) -> RunPlan:
+    """Check everything a run needs (runbook, parameters, config) without executing or writing anything."""
+    from .config import load_config
+
+    rb = resolve(runbook, root)
+    values = check(rb.path, params or {}, declared_params=rb.parameters, source="parameters")
+    values.update(check(rb.path, text_params or {}, strings=True, declared_params=rb.parameters, source="-p"))
+    cfg = load_config(_config_reference(rb, config))
+    injected = {
+        "config": str(cfg.path) if cfg.path else None,
+        "dry_run": values.get("dry_run", not apply),
+        "apply": apply,
+    }
+    values.update({k: v for k, v in injected.items() if k in rb.parameters and k not in values})
+    runs_dir = Path(out_dir) if out_dir is not None else Path(cfg.runs_dir)
+    return RunPlan(rb, values, runs_dir.absolute(), cfg)
+
+
+def _outputs(nb: Any, mime: str) -> list[tuple[int, Any]]:
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if mime in out.get("data", {}):
+                found.append((i, out["data"][mime]))
+    return found
+
+
+PAPERMILL_TAGS = {"papermill-error-cell-tag", "injected-parameters"}
+
+
+def _is_papermill_cell(cell: Any) -> bool:
+    return bool(PAPERMILL_TAGS & set(cell.get("metadata", {}).get("tags", [])))
+
+
+def _step_of(nb: Any, index: int) -> str:
+    """The step a cell belongs to: the first line of the nearest markdown cell above it."""
+    for cell in reversed(nb.cells[:index]):
+        if cell.cell_type == "markdown" and not _is_papermill_cell(cell):
+            for line in cell.source.splitlines():
+                if line.strip():
+                    return line.lstrip("#").strip()
+    return "start"
+
+
+def _failing_cell(nb: Any) -> int | None:
+    for i, cell in enumerate(nb.cells):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i
+    return None
+
+
+def _failure(nb: Any, exc: Exception) -> CellFailure:
+    """Where the run failed: the failing cell (numbered as in the runbook file), its step and hosts."""
+    from papermill.exceptions import PapermillExecutionError
+
+    index = _failing_cell(nb) if nb is not None else None
+    if index is None:
+        return CellFailure(None, None, type(exc).__name__, str(exc).strip())
+    cell = nb.cells[index]
+    hosts: dict[str, str] = {}
+    for out in cell.outputs:
+        hosts.update(out.get("data", {}).get(ERROR_MIME, {}).get("hosts", {}))
+    error = next(o for o in cell.outputs if o.get("output_type") == "error")
+    position = 1 + sum(1 for c in nb.cells[:index] if not _is_papermill_cell(c))
+    ename = exc.ename if isinstance(exc, PapermillExecutionError) else error.get("ename", type(exc).__name__)
+    evalue = exc.evalue if isinstance(exc, PapermillExecutionError) else error.get("evalue", str(exc))
+    return CellFailure(position, _step_of(nb, index), ename, evalue, cell.source, hosts)
+
+
+def summarize(nb: Any, plan: RunPlan, run_id: str, started: str, duration: float,
+              failure: CellFailure | None) -> tuple[dict[str, Any], CellFailure | None]:
+    """The run's result.json and its failure: what the runbook recorded, merged with how the run ended."""
+    recorded = _outputs(nb, RESULT_MIME) if nb is not None else []
+    result = dict(recorded[-1][1]) if recorded else {}
+    if result:
+        changes, cells, steps = result.get("changes", []), result.get("matrix", {}), result.get("steps", [])
+    else:  # no final record (the run failed first): rebuild from the steps recorded so far
+        by_step: dict[str, list] = {}
+        for _, data in _outputs(nb, STEP_MIME) if nb is not None else []:
+            by_step[data["step"]] = data["changes"]
+        changes = [c for rows in by_step.values() for c in rows]
+        cells, steps = matrix(changes), list(by_step)
+    cells = {h: dict(s) for h, s in cells.items()}
+    if failure is not None and failure.hosts:
+        step = failure.step or "run"
+        steps = steps + [step] if step not in steps else steps
+        for host, outcome in failure.hosts.items():
+            cells.setdefault(host, {})[step] = outcome
+    if failure is None and not recorded:
+        failure = CellFailure(None, None, "RunbookError", "the runbook ended without ladder.record(...); "
+                              "its last cell must record the result")
+    status = "failed" if failure is not None or result.get("status") == "failed" else "ok"
+    return {
+        "run_id": run_id,
+        "runbook": plan.runbook.name,
+        "rung": plan.runbook.rung,
+        "title": plan.runbook.title,
+        "params": {k: v for k, v in plan.parameters.items() if k not in ("run_id", "run_dir")},
+        "status": status,
+        "recorded_status": result.get("status"),
+        "started": started,
+        "ended": journal.now(),
+        "duration_s": round(duration, 3),
+        "changes": sum(1 for c in changes if c.get("outcome") in ("changed", "planned")),
+        "hosts": {h: worst(s.values()) for h, s in cells.items()},
+        "steps": steps,
+        "matrix": cells,
+        "figures": result.get("figures", {}),
+        "result": result,
+        "error": asdict(failure) if failure is not None else None,
+    }, failure
+
+
+def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
+    """Run a prepared plan with papermill and write its artifacts and journal row."""
+    import nbformat
+    import papermill
+    from papermill.iorw import papermill_io
+
+    from . import report
+
+    run_id = new_run_id()
+    run_dir = plan.runs_dir / run_id
+    run_dir.mkdir(parents=True)
+    params = dict(plan.parameters)
+    rb = plan.runbook
+    if "run_id" in rb.parameters:
+        params["run_id"] = run_id
+    if "run_dir" in rb.parameters:
+        params["run_dir"] = str(run_dir)
+    jpath = journal.journal_path(plan.runs_dir)
+    started = journal.now()
+    journal.start(jpath, run_id=run_id, runbook=rb.name, rung=rb.rung, params=plan.parameters, started=started)
+
+    papermill_io.register(_MemoryIO.SCHEME, _MemoryIO)
+    url = f"{_MemoryIO.SCHEME}{run_id}.ipynb"
+    clock = time.monotonic()
+    failure: CellFailure | None = None
+    nb = None
+    try:
+        try:
+            nb = papermill.execute_notebook(
+                str(rb.path), url, parameters=params, kernel_name=kernel_name(), progress_bar=False,
+                cwd=str(rb.path.parent), kernel_manager_class=_kernel_manager_class(),
+                execution_timeout=timeout,
+            )
+            _MemoryIO.store.pop(url, None)
+        except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
+            nb = _MemoryIO.take(url)
+            failure = _failure(nb, exc)
+        summary, failure = summarize(nb, plan, run_id, started, time.monotonic() - clock, failure)
+        summary = redact_value(summary)
+        clean = redact_notebook(nb) if nb is not None else None
+        if clean is not None:
+            nbformat.write(clean, run_dir / NOTEBOOK)
+            report.write(clean, summary, run_dir / REPORT)
+        (run_dir / RESULT).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    except BaseException as exc:
+        # Interrupted, or artifacts could not be written: the journal still says how it ended.
+        journal.finish(jpath, run_id, status="failed", error=f"{type(exc).__name__}: {exc}".rstrip(": "))
+        raise
+    finally:
+        _MemoryIO.store.pop(url, None)
+    journal.finish(
+        jpath, run_id, status=summary["status"], changes=summary["changes"], hosts=summary["hosts"],
+        error=failure.describe() if failure else None, ended=summary["ended"],
+    )
+    return RunOutcome(run_id, rb, summary["status"], run_dir, run_dir / NOTEBOOK, run_dir / REPORT,
+                      run_dir / RESULT, summary, failure)
+
+
+def run(
+    runbook: str | Path,
+    params: Mapping[str, Any] | None = None,
+    *,
+    text_params: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
+    apply: bool = False,
+    out_dir: str | Path | None = None,
+    root: str | Path | None = None,
+    timeout: float | None = None,
+) -> RunOutcome:
+    """Check then run a runbook headless; bad input raises before anything executes or is written.
+
+    params are typed values (Python or params.yml); text_params are `-p NAME VALUE`
+    strings, coerced to each declared type. A failing run returns an outcome with
+    status 'failed' and the failing cell in outcome.error.
+    """
+    plan = prepare(runbook, params, text_params=text_params, config=config, apply=apply,
+                   out_dir=out_dir, root=root)
+    return execute(plan, timeout=timeout)
+
+
+
+def runs_dir_for(config: str | Path | None = None) -> Path:
+    """The runs folder of a config: the one given, else ./ladder.yml or $LADDER_CONFIG, else the sandbox's."""
+    from .config import load_config
+    from .errors import ConfigError
+
+    if config is not None:
+        return Path(load_config(config).runs_dir)
+    for candidate in (None, "sandbox"):
+        try:
+            return Path(load_config(candidate).runs_dir)
+        except ConfigError:
+            continue
+    return Path("runs")

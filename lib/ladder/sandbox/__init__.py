@@ -45,6 +45,12 @@ class Sandbox:
 
 
 def _alive(pid: int) -> bool:
+    """True for a live process; a zombie (orphaned, not yet reaped) counts as gone."""
+    try:
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    except (OSError, IndexError):
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -67,15 +73,21 @@ def _read_state(folder: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1) -> Sandbox:
-    """Build the sandbox, or reuse an identical running one; refuse to clobber a different one."""
+def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1, serve: bool = True) -> Sandbox:
+    """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
+
+    With serve=False the prod hosts stay empty (no checkout, no gunicorn): bare hosts for
+    tests and benchmarks that only need many reachable servers.
+    """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
     folder = Path(folder or sandbox_dir()).absolute()
     state = _read_state(folder)
     if state is not None:
-        same = state["ssh"] == ssh and state["hosts"] == hosts
-        running = all(_alive(pid) for pid in state["pids"].values())
+        same = (state["ssh"], state["hosts"], state.get("serve", True)) == (ssh, hosts, serve)
+        servers = all(_alive(pid) for pid in state["pids"].values())
+        apps = len(processes(folder)) > len(state["pids"])
+        running = servers and (apps or not serve)
         if same and running:
             return Sandbox(folder, ssh, hosts)
         raise LadderError(
@@ -90,13 +102,13 @@ def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1) -
     seed_repo(folder / "app")
     names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)]
     pids: dict[str, int] = {}
-    state = {"ssh": ssh, "hosts": hosts, "pids": pids}
+    state = {"ssh": ssh, "hosts": hosts, "serve": serve, "pids": pids}
     (folder / STATE).write_text(json.dumps(state))
     try:
         entries = _start_hosts(folder, names, ssh, pids)
         (folder / STATE).write_text(json.dumps(state))
         _write_config(folder, entries, ssh)
-        for entry in entries[1:]:
+        for entry in entries[1:] if serve else []:
             with _host(folder, entry, ssh) as host:
                 _legacy_prod(host, folder / "app", entry)
     except BaseException:

@@ -1,0 +1,66 @@
+"""Shared fixtures: an isolated LADDER_HOME, real sshd sandboxes, and the sandbox notebooks need."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from ladder import sandbox
+from ladder.sandbox.sshd import find_sshd
+
+ROOT = Path(__file__).resolve().parent.parent
+# Test notebooks are inputs of runner tests, not notebooks to validate on their own.
+collect_ignore_glob = ["notebooks/*.ipynb"]
+_saved_home: list[str | None] = []
+
+
+def require_sshd() -> None:
+    """Skip with a reason when sshd is missing; fail instead when LADDER_REQUIRE_SSHD=1."""
+    if find_sshd() is None:
+        reason = "no sshd binary on this machine (install openssh-server)"
+        if os.environ.get("LADDER_REQUIRE_SSHD") == "1":
+            pytest.fail(f"LADDER_REQUIRE_SSHD=1 but {reason}")
+        pytest.skip(reason)
+
+
+def pytest_configure(config) -> None:
+    """Every test, and every notebook kernel it starts, gets its own LADDER_HOME, never the user's."""
+    _saved_home.append(os.environ.get("LADDER_HOME"))
+    os.environ["LADDER_HOME"] = tempfile.mkdtemp(prefix="ladder-home-")
+
+
+def pytest_unconfigure(config) -> None:
+    home = Path(os.environ["LADDER_HOME"])
+    sandbox.down(home / "sandbox")
+    shutil.rmtree(home, ignore_errors=True)
+    old = _saved_home.pop()
+    if old is None:
+        os.environ.pop("LADDER_HOME", None)
+    else:
+        os.environ["LADDER_HOME"] = old
+
+
+def pytest_runtest_setup(item) -> None:
+    """Notebooks run with their defaults, which point at the sandbox: make sure one is up."""
+    if item.nodeid.split("::")[0].endswith(".ipynb"):
+        sandbox.up(Path(os.environ["LADDER_HOME"]) / "sandbox")
+
+
+@pytest.fixture
+def ssh_sandbox(tmp_path) -> sandbox.Sandbox:
+    """A fresh sandbox whose dev and prod hosts are real sshd servers on 127.0.0.1."""
+    require_sshd()
+    box = sandbox.up(tmp_path / "sandbox", ssh=True, hosts=1)
+    yield box
+    sandbox.down(box.dir)
+
+
+@pytest.fixture
+def local_sandbox(tmp_path) -> sandbox.Sandbox:
+    """A fresh sandbox whose hosts are folders on this machine."""
+    box = sandbox.up(tmp_path / "sandbox")
+    yield box
+    sandbox.down(box.dir)

@@ -236,11 +236,15 @@ def install_error_hook() -> bool:
         from IPython import get_ipython
     except ImportError:
         return False
-    shell = get_ipython()
-    if shell is None or shell.custom_exceptions:
-        return False
     from .errors import LadderError
 
+    shell = get_ipython()
+    if shell is None:
+        return False
+    if shell.custom_exceptions == (LadderError,):
+        return True
+    if shell.custom_exceptions:  # someone else's handler: leave it alone
+        return False
     shell.set_custom_exc((LadderError,), _on_error)
     return True
 

@@ -1,0 +1,56 @@
+"""Confirmation before changing prod: --apply headless, a one-shot button in JupyterLab."""
+from __future__ import annotations
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from traitlets.config import Config
+
+from ladder import confirm as cf
+from ladder.errors import RunbookError
+
+
+@pytest.fixture
+def shell():
+    config = Config()
+    config.HistoryManager.enabled = False
+    sh = InteractiveShell.instance(config=config)
+    cf._confirmed.clear()
+    yield sh
+    InteractiveShell.clear_instance()
+    cf._confirmed.clear()
+
+
+@pytest.mark.parametrize(
+    "environment, dry_run, apply, needed",
+    [("prod", False, False, True), ("production", False, False, True), ("prod", True, False, False),
+     ("prod", False, True, False), ("dev", False, False, False), ("staging", False, False, False)],
+)
+def test_only_an_unconfirmed_apply_to_prod_needs_confirmation(environment, dry_run, apply, needed):
+    assert cf.needed(environment, dry_run, apply) is needed
+
+
+def test_dry_runs_headless_apply_and_other_environments_go_on():
+    assert cf.confirm("prod", dry_run=True)
+    assert cf.confirm("prod", dry_run=False, apply=True)
+    assert cf.confirm("dev", dry_run=False)
+
+
+def test_an_unconfirmed_apply_shows_the_button_and_stops(shell):
+    with capture_output() as cap, pytest.raises(cf.ConfirmationRequired) as err:
+        cf.confirm("prod", dry_run=False)
+    assert isinstance(err.value, RunbookError) and err.value.environment == "prod"
+    assert "--apply" in str(err.value) and "click" in str(err.value)
+    (out,) = cap.outputs
+    assert "application/vnd.jupyter.widget-view+json" in out.data
+
+
+def test_a_click_confirms_one_apply(shell):
+    box = cf.button("prod")
+    note, btn = box.children
+    assert btn.description == "Apply to prod"
+    btn.click()
+    assert btn.disabled and "Confirmed" in note.value
+    assert cf.confirm("prod", dry_run=False)
+    with capture_output(), pytest.raises(cf.ConfirmationRequired):
+        cf.confirm("prod", dry_run=False)

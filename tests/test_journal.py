@@ -1,0 +1,148 @@
+"""The run journal: rows, WAL mode, overlapping writers, and processes killed mid-write."""
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ladder import journal
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "runs" / journal.FILENAME
+
+
+def test_a_run_is_running_until_finished(path):
+    journal.start(path, run_id="r1", runbook="1-separate-dev-and-prod", rung="1", params={"dry_run": True})
+    (row,) = journal.history(path)
+    assert row["status"] == "running" and row["ended"] is None and row["kind"] == "runbook"
+    assert row["params"] == {"dry_run": True}
+    journal.finish(path, "r1", status="failed", changes=3, hosts={"prod1": "changed", "prod2": "failed"},
+                   error="prod2: boom")
+    (row,) = journal.history(path)
+    assert row["status"] == "failed" and row["changes"] == 3 and row["error"] == "prod2: boom"
+    assert row["hosts"] == {"prod1": "changed", "prod2": "failed"}
+    assert row["started"] <= row["ended"]
+
+
+def test_the_journal_is_in_wal_mode(path):
+    journal.start(path, run_id="r1", runbook="x")
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_secrets_are_redacted_before_they_are_written(path, monkeypatch):
+    monkeypatch.setenv("DEPLOY_TOKEN", "tok-abcdef-123")
+    journal.start(path, run_id="r1", runbook="x", params={"url": "https://x/?t=tok-abcdef-123"})
+    journal.finish(path, "r1", status="failed", error="auth failed with tok-abcdef-123")
+    assert b"tok-abcdef-123" not in path.read_bytes()
+    (row,) = journal.history(path)
+    assert row["params"]["url"] == "https://x/?t=[redacted]" and row["error"] == "auth failed with [redacted]"
+
+
+def test_assessments_are_rows_of_their_own_kind_with_a_summary(path):
+    journal.start(path, run_id="r1", runbook="x")
+    journal.add(path, run_id="a1", kind="assessment", summary={"level": 1, "rungs": {"1": "met"}})
+    assert [r["id"] for r in journal.history(path, kind="assessment")] == ["a1"]
+    (row,) = journal.history(path, kind="assessment")
+    assert row["summary"] == {"level": 1, "rungs": {"1": "met"}} and row["status"] == "ok"
+    assert len(journal.history(path)) == 2
+    assert [r["id"] for r in journal.history(path, limit=1)] == ["a1"]
+
+
+def test_bad_finishes_are_refused(path):
+    journal.start(path, run_id="r1", runbook="x")
+    with pytest.raises(KeyError, match="no run 'nope'"):
+        journal.finish(path, "nope", status="ok")
+    with pytest.raises(ValueError, match="status"):
+        journal.finish(path, "r1", status="running")
+
+
+def test_no_journal_yet_means_no_history(tmp_path):
+    assert journal.history(tmp_path / "none.sqlite") == []
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from ladder import journal
+    path, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    for i in range(count):
+        journal.start(path, run_id=f"{prefix}-{i:04d}", runbook=prefix)
+        journal.finish(path, f"{prefix}-{i:04d}", status="ok", changes=i)
+        print(i, flush=True)
+    """
+)
+
+
+def test_overlapping_writers_all_land(path):
+    journal.start(path, run_id="seed", runbook="x")  # create the file before the race
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, "40"], stdout=subprocess.PIPE, text=True)
+        for name in ("a", "b", "c")
+    ]
+    for p in procs:
+        p.communicate(timeout=120)
+        assert p.returncode == 0
+    rows = journal.history(path)
+    assert len(rows) == 121
+    assert sum(r["status"] == "ok" for r in rows) == 120
+
+
+def _integrity(path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_writer_killed_mid_stream_leaves_a_consistent_journal(path):
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "k", "100000"], stdout=subprocess.PIPE, text=True)
+    for _ in range(25):  # let it commit a few runs, then kill it while it keeps writing
+        proc.stdout.readline()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert _integrity(path) == "ok"
+    rows = journal.history(path)
+    assert len(rows) >= 25
+    # Every row is whole: either still 'running' (killed between start and finish) or finished.
+    assert all(r["status"] in ("running", "ok") for r in rows)
+    assert sum(r["status"] == "running" for r in rows) <= 1
+    journal.start(path, run_id="after", runbook="x")
+    journal.finish(path, "after", status="ok")
+    assert journal.history(path)[-1]["id"] == "after"
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from ladder import journal
+    conn = journal.connect(sys.argv[1])
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE runs SET status = 'ok', error = 'half-written' WHERE id = 'r1'")
+    conn.execute("INSERT INTO runs (id, runbook, started, status) VALUES ('ghost', 'x', 'now', 'running')")
+    print("in transaction", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_a_process_killed_inside_a_write_leaves_the_previous_state(path):
+    journal.start(path, run_id="r1", runbook="x")
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "in transaction"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert _integrity(path) == "ok"
+    (row,) = journal.history(path)
+    assert row["id"] == "r1" and row["status"] == "running" and row["error"] is None
+    journal.finish(path, "r1", status="failed", error="killed")
+    assert journal.history(path)[0]["status"] == "failed"

@@ -1,0 +1,118 @@
+"""The HTML report: header, hidden code, no injected parameters, embedded images, widget state."""
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pytest  # noqa: E402
+
+from ladder import report  # noqa: E402
+
+WIDGET_STATE = {
+    "application/vnd.jupyter.widget-state+json": {
+        "version_major": 2, "version_minor": 0,
+        "state": {"m1": {"model_name": "IntSliderModel", "model_module": "@jupyter-widgets/controls",
+                         "model_module_version": "2.0.0", "state": {"value": 7, "description": "attempts"}}},
+    }
+}
+
+
+def png() -> str:
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.plot([0, 1], [1, 0])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.fixture
+def executed() -> nbformat.NotebookNode:
+    """A notebook as papermill leaves it: injected parameters, outputs, a chart, a widget, an error."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("dry_run = True")
+    params.metadata["tags"] = ["parameters"]
+    injected = nbformat.v4.new_code_cell("# Parameters\ninjected_marker = 'set-by-papermill'")
+    injected.metadata["tags"] = ["injected-parameters"]
+    chart = nbformat.v4.new_code_cell("plot_marker()", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": png(), "text/plain": "<Figure>"})])
+    widget = nbformat.v4.new_code_cell("slider_marker()", outputs=[
+        nbformat.v4.new_output("display_data", data={
+            "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0, "model_id": "m1"},
+            "text/plain": "IntSlider(value=7, description='attempts')"})])
+    failing = nbformat.v4.new_code_cell("deploy()", outputs=[
+        nbformat.v4.new_output("error", ename="FleetError", evalue="1 of 2 hosts failed", traceback=["FleetError"])])
+    nb.cells = [nbformat.v4.new_markdown_cell("# Separate dev and prod"), params, injected,
+                nbformat.v4.new_markdown_cell("## Deploy step"), chart, widget, failing]
+    nb.metadata["widgets"] = WIDGET_STATE
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    return nb
+
+
+SUMMARY = {
+    "run_id": "20250101T000000000Z-abcdef",
+    "runbook": "1-separate-dev-and-prod",
+    "title": "Separate dev and prod",
+    "params": {"dry_run": False, "ref": "v1.2"},
+    "status": "failed",
+    "started": "2025-01-01T00:00:00+00:00",
+    "duration_s": 83.25,
+    "changes": 3,
+    "steps": ["Dev environment", "Deploy step"],
+    "matrix": {"prod1": {"Dev environment": "ok", "Deploy step": "changed"}, "prod2": {"Deploy step": "failed"}},
+    "figures": {"parity differences": 4},
+    "error": {"cell": 7, "step": "Deploy step", "ename": "FleetError", "evalue": "1 of 2 hosts failed",
+              "hosts": {"prod1": "ok", "prod2": "failed"}},
+}
+
+
+def test_header_shows_runbook_status_duration_parameters_error_and_matrix():
+    head = report.header(SUMMARY)
+    assert "<h1>Separate dev and prod</h1>" in head and "1-separate-dev-and-prod" in head
+    assert ">failed</span>" in head and "1 min 23.2 s" in head
+    assert "&#x27;v1.2&#x27;" in head and "dry_run" in head
+    assert "Step: Deploy step" in head and "prod2 (failed)" in head
+    assert "parity differences" in head
+    matrix = head[head.index("Hosts and steps"):head.index("Parameters")]
+    assert all(word in matrix for word in ("prod1", "prod2", "Dev environment", "changed", "failed"))
+
+
+def test_report_hides_code_and_drops_the_injected_parameters_cell(executed):
+    html = report.render(executed, SUMMARY)
+    assert "injected_marker" not in html and "set-by-papermill" not in html
+    # The code is in the page behind a toggle, hidden by default.
+    assert "plot_marker" in html
+    assert "body:not(.ladder-show-code) .jp-CodeCell .jp-Cell-inputWrapper { display: none; }" in html
+    assert "ladder-show-code" in re.search(r"<button[^>]*ladder-toggle[^>]*>", html).group(0)
+    assert html.index("class='ladder-header'") < html.index("plot_marker")
+
+
+def test_report_embeds_images_and_keeps_widget_state(executed):
+    html = report.render(executed, SUMMARY)
+    assert "data:image/png;base64," + executed.cells[4].outputs[0].data["image/png"][:40] in html
+    assert 'application/vnd.jupyter.widget-state+json' in html and '"IntSliderModel"' in html
+
+
+def test_report_of_a_notebook_without_widget_state_renders(executed):
+    del executed.metadata["widgets"]
+    html = report.render(executed, SUMMARY)
+    assert "Separate dev and prod" in html
+
+
+def test_report_is_redacted(executed, monkeypatch, tmp_path):
+    monkeypatch.setenv("REGISTRY_PASSWORD", "pw-0123456789")
+    executed.cells[6].outputs[0].evalue = "login failed for pw-0123456789"
+    path = report.write(executed, dict(SUMMARY, params={"note": "pw-0123456789"}), tmp_path / "report.html")
+    text = path.read_text()
+    assert "pw-0123456789" not in text and "[redacted]" in text
+
+
+def test_a_successful_run_has_no_failure_block():
+    head = report.header(dict(SUMMARY, status="ok", error=None))
+    assert "Failure" not in head and ">ok</span>" in head

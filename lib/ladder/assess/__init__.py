@@ -1,0 +1,19 @@
+"""The maturity assessment: evidence from git and hosts, DORA metrics, answers, scores and charts."""
+from .charts import practice_bars, rung_radar, trend_chart
+from .checks import CheckResult
+from .dora import DoraReport, dora_metrics
+from .evidence import describe_repo, gather_repo_evidence
+from .hosts import gather_host_evidence
+from .model import Model, load_model
+from .questionnaire import Answers, answer_form, load_answers, save_answers
+from .repo import NotARepository
+from .result import changes_since, load_assessment, write_assessment
+from .run import assess
+from .score import Assessment, score
+
+__all__ = [
+    "Answers", "Assessment", "CheckResult", "DoraReport", "Model", "NotARepository", "answer_form", "assess",
+    "changes_since", "describe_repo", "dora_metrics", "gather_host_evidence", "gather_repo_evidence",
+    "load_answers", "load_assessment", "load_model", "practice_bars", "rung_radar", "save_answers", "score",
+    "trend_chart", "write_assessment",
+]

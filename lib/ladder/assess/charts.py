@@ -1,0 +1,91 @@
+"""Charts for the report: a radar of rungs, bars per practice, the trend over past assessments."""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, Sequence
+
+from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot, no display needed
+
+from .result import as_dict
+
+COLOURS = {"measured": "#2b83ba", "inferred": "#abdda4", "self-reported": "#fdae61", "inconclusive": "#d9d9d9"}
+
+
+def rung_radar(assessment: Any) -> Figure:
+    """A radar chart of ladder rung scores (0-10), inconclusive rungs drawn at 0 and marked '?'."""
+    data = as_dict(assessment)
+    rungs = [r for r in data["rungs"] if r["id"] != "all"]
+    labels = [f"{r['id']}" + ("" if r["score"] is not None else " ?") for r in rungs]
+    values = [r["score"] or 0.0 for r in rungs]
+    angles = [2 * math.pi * i / len(rungs) for i in range(len(rungs))]
+    fig = Figure(figsize=(5, 5))
+    ax = fig.add_subplot(projection="polar")
+    ax.plot(angles + angles[:1], values + values[:1], color="#2b83ba", linewidth=2)
+    ax.fill(angles + angles[:1], values + values[:1], color="#2b83ba", alpha=0.25)
+    pass_mark = data.get("pass_mark", 7)
+    ax.plot(angles + angles[:1], [pass_mark] * (len(angles) + 1), color="#d7191c", linestyle="--", linewidth=1,
+            label=f"pass mark {pass_mark:g}")
+    ax.set_xticks(angles)
+    ax.set_xticklabels(labels)
+    ax.set_ylim(0, 10)
+    ax.set_yticks([2, 4, 6, 8, 10])
+    ax.set_title(f"Rungs (level {data['level']})")
+    ax.legend(loc="lower right", fontsize="small", bbox_to_anchor=(1.1, -0.1))
+    fig.tight_layout()
+    return fig
+
+
+def practice_bars(assessment: Any) -> Figure:
+    """Horizontal bars, one per practice, coloured by how the score was obtained."""
+    data = as_dict(assessment)
+    practices = data["practices"]
+    fig = Figure(figsize=(8, 0.32 * len(practices) + 1.2))
+    ax = fig.add_subplot()
+    names = [f"{p['rung']} · {p['title']}" for p in practices][::-1]
+    values = [p["score"] if p["score"] is not None else 0.0 for p in practices][::-1]
+    colours = [COLOURS.get(p["label"], "#999999") for p in practices][::-1]
+    bars = ax.barh(range(len(practices)), values, color=colours)
+    for bar, p in zip(bars, practices[::-1]):
+        if p["score"] is None:
+            ax.text(0.1, bar.get_y() + bar.get_height() / 2, "inconclusive", va="center", fontsize=7, color="#555555")
+    ax.set_yticks(range(len(practices)))
+    ax.set_yticklabels(names, fontsize=7)
+    ax.set_xlim(0, 10)
+    ax.axvline(data.get("pass_mark", 7), color="#d7191c", linestyle="--", linewidth=1)
+    handles = [ax.bar(0, 0, color=c, label=label) for label, c in COLOURS.items()]
+    ax.legend(handles=handles, loc="lower right", fontsize="x-small")
+    ax.set_xlabel("score (0-10)")
+    ax.set_title("Practices")
+    fig.tight_layout()
+    return fig
+
+
+def trend_chart(history: Sequence[Any]) -> Figure:
+    """Overall score and each rung's score across assessments, oldest first."""
+    docs = sorted((as_dict(h) for h in history), key=lambda d: d["generated"])
+    fig = Figure(figsize=(8, 4))
+    ax = fig.add_subplot()
+    if not docs:
+        ax.text(0.5, 0.5, "no assessments yet", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    when = [datetime.fromisoformat(d["generated"]) for d in docs]
+    xs = list(range(len(docs)))
+    overall = [d["overall"]["score"] for d in docs]
+    ax.plot(xs, [math.nan if v is None else v for v in overall], marker="o", linewidth=2.5, color="black",
+            label="overall")
+    rung_ids = [r["id"] for r in docs[-1]["rungs"] if r["id"] != "all"]
+    for rid in rung_ids:
+        ys = []
+        for d in docs:
+            r = next((r for r in d["rungs"] if r["id"] == rid), None)
+            ys.append(math.nan if r is None or r["score"] is None else r["score"])
+        ax.plot(xs, ys, marker=".", linewidth=1, alpha=0.8, label=f"rung {rid}")
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"{w:%Y-%m-%d %H:%M}\nlevel {d['level']}" for w, d in zip(when, docs)], fontsize=7)
+    ax.set_ylim(0, 10)
+    ax.set_ylabel("score (0-10)")
+    ax.set_title("Since the first assessment")
+    ax.legend(fontsize="x-small", ncol=2, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,101 @@
+"""CheckResult and the registry of check functions, keyed by check id."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+MEASURED = "measured"
+INFERRED = "inferred"
+SELF_REPORTED = "self-reported"
+INCONCLUSIVE = "inconclusive"
+LABELS = (MEASURED, INFERRED, SELF_REPORTED, INCONCLUSIVE)
+
+SOURCES = ("repo", "host", "dora")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome: a 0-10 score or None (inconclusive), its evidence and a one-line reason.
+
+    label is "measured" when the thing itself was observed (a file, a count, a host's state) and
+    "inferred" when the practice is deduced from an indirect sign (a library in the dependencies).
+    """
+
+    id: str
+    source: str
+    score: float | None
+    reason: str
+    label: str = MEASURED
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def inconclusive(self) -> bool:
+        """True when the check could not measure anything."""
+        return self.score is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form, as written into assessment.json."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "score": None if self.score is None else round(float(self.score), 2),
+            "label": INCONCLUSIVE if self.score is None else self.label,
+            "reason": self.reason,
+            "evidence": self.evidence,
+        }
+
+
+def result(check_id: str, source: str, score: float | None, reason: str, *,
+           label: str = MEASURED, **evidence: Any) -> CheckResult:
+    """Build a CheckResult with its score clamped to 0-10."""
+    if score is not None:
+        score = round(min(10.0, max(0.0, float(score))), 2)
+    return CheckResult(check_id, source, score, reason, label, evidence)
+
+
+def inconclusive(check_id: str, source: str, reason: str, **evidence: Any) -> CheckResult:
+    """A check that could not measure anything, with the reason why."""
+    return CheckResult(check_id, source, None, reason, INCONCLUSIVE, evidence)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check: its id, where its evidence comes from, and the function."""
+
+    id: str
+    source: str
+    fn: Callable[..., CheckResult]
+    doc: str
+
+
+REGISTRY: dict[str, CheckSpec] = {}
+
+
+def register(check_id: str, source: str) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
+    """Decorator: register a check function under an id (usually its practice's id)."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown check source {source!r}; use one of {SOURCES}")
+
+    def deco(fn: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+        if check_id in REGISTRY and REGISTRY[check_id].fn is not fn:
+            raise ValueError(f"check {check_id!r} is registered twice")
+        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+        REGISTRY[check_id] = CheckSpec(check_id, source, fn, doc)
+        return fn
+
+    return deco
+
+
+def registered(source: str | None = None) -> dict[str, CheckSpec]:
+    """Every registered check (of one source, when given), importing the check modules first."""
+    from . import dora, evidence, hosts  # noqa: F401  (importing registers their checks)
+
+    return {k: v for k, v in REGISTRY.items() if source is None or v.source == source}
+
+
+def run_check(spec: CheckSpec, facts: Any) -> CheckResult:
+    """Run one check; an unexpected error becomes an inconclusive result naming it, never a crash."""
+    try:
+        return spec.fn(facts)
+    except Exception as exc:  # a bug in one check must not sink the whole assessment
+        return inconclusive(spec.id, spec.source, f"check error: {type(exc).__name__}: {exc}")

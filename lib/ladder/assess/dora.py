@@ -1,0 +1,447 @@
+"""DORA metrics from Ladder's journal and release tags, banded against the DORA 2024 clusters."""
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .checks import MEASURED, CheckResult, inconclusive, register, registered, result, run_check
+from .repo import GitRepo, open_repo
+
+HOUR = 3600.0
+DAY = 86400.0
+WEEK = 7 * DAY
+MONTH = 30 * DAY
+HALF_YEAR = 182 * DAY
+SOURCE = "dora"
+
+BANDS = ("elite", "high", "medium", "low")
+# The DORA 2024 clusters, as given in the issue: a typical change fail rate per cluster.
+CFR_CLUSTERS = (("elite", 0.05), ("medium", 0.10), ("high", 0.20), ("low", 0.40))
+DEPLOY_RUNGS = frozenset({"1", "3a", "4", "5"})
+MIN_DEPLOYS = 2
+MIN_LEAD_DEPLOYS = 2
+MIN_CFR_DEPLOYS = 5
+FAILURE_SUBJECT = re.compile(r"^\s*revert\b|\bhot-?fix\b|\brollback\b|\broll back\b", re.IGNORECASE)
+VERSION_TAG = re.compile(r"^(v|release[-/]|rel-)?\d+(\.\d+){1,3}([-+.][0-9A-Za-z.-]+)?$|^v?\d{4}[.-]\d{2}([.-]\d{2})?")
+MAX_TAGS = 100
+REF_KEYS = ("commit", "ref", "revision", "sha", "version")
+
+
+# ---- bands and the 0-10 scale (pure) ------------------------------------------------------------
+
+def band_deploy_frequency(per_day: float) -> str:
+    """elite: daily or more (on demand); high: daily to weekly; medium: weekly to monthly; low: rarer."""
+    if per_day >= 1:
+        return "elite"
+    if per_day >= 1 / 7:
+        return "high"
+    if per_day >= 1 / 30:
+        return "medium"
+    return "low"
+
+
+def band_lead_time(seconds: float) -> str:
+    """elite: under a day; high: a day to a week; medium: a week to a month; low: longer."""
+    if seconds < DAY:
+        return "elite"
+    if seconds < WEEK:
+        return "high"
+    if seconds < MONTH:
+        return "medium"
+    return "low"
+
+
+def band_change_fail_rate(rate: float) -> str:
+    """The cluster whose typical rate is nearest (elite 5%, medium 10%, high 20%, low 40%); ties go to the better."""
+    return min(CFR_CLUSTERS, key=lambda c: (abs(rate - c[1]), BANDS.index(c[0])))[0]
+
+
+def band_recovery(seconds: float) -> str:
+    """elite: under an hour; high: under a day; medium: under a week; low: a week or more."""
+    if seconds < HOUR:
+        return "elite"
+    if seconds < DAY:
+        return "high"
+    if seconds < WEEK:
+        return "medium"
+    return "low"
+
+
+def _log_scale(value: float, anchors: Sequence[tuple[float, float]]) -> float:
+    """Interpolate a score on a log scale between (value, score) anchors sorted by value."""
+    if value <= anchors[0][0]:
+        return anchors[0][1]
+    if value >= anchors[-1][0]:
+        return anchors[-1][1]
+    for (x0, s0), (x1, s1) in zip(anchors, anchors[1:]):
+        if x0 <= value <= x1:
+            t = (math.log(value) - math.log(x0)) / (math.log(x1) - math.log(x0))
+            return s0 + t * (s1 - s0)
+    return anchors[-1][1]
+
+
+def scale_deploy_frequency(per_day: float) -> float:
+    """0-10: 10 at daily or more, 7.5 weekly, 5 monthly, 2.5 half-yearly, 0 never."""
+    if per_day <= 0:
+        return 0.0
+    if per_day < 1 / 182:
+        return 2.5 * per_day * 182
+    return _log_scale(per_day, [(1 / 182, 2.5), (1 / 30, 5.0), (1 / 7, 7.5), (1.0, 10.0)])
+
+
+def scale_lead_time(seconds: float) -> float:
+    """0-10: 10 within an hour, 7.5 a day, 5 a week, 2.5 a month, 0 at half a year."""
+    return _log_scale(max(seconds, 1.0), [(HOUR, 10.0), (DAY, 7.5), (WEEK, 5.0), (MONTH, 2.5), (HALF_YEAR, 0.0)])
+
+
+def scale_change_fail_rate(rate: float) -> float:
+    """0-10: 10 at no failures, falling linearly to 0 at half of all deploys failing."""
+    return max(0.0, 10 * (1 - rate / 0.5))
+
+
+def scale_recovery(seconds: float) -> float:
+    """0-10: 10 within ten minutes, 7.5 an hour, 5 a day, 2.5 a week, 0 at a month."""
+    return _log_scale(max(seconds, 1.0), [(600, 10.0), (HOUR, 7.5), (DAY, 5.0), (WEEK, 2.5), (MONTH, 0.0)])
+
+
+def human_duration(seconds: float) -> str:
+    """A duration as minutes, hours or days."""
+    if seconds < HOUR:
+        return f"{seconds / 60:.0f} min"
+    if seconds < DAY:
+        return f"{seconds / HOUR:.1f} h"
+    return f"{seconds / DAY:.1f} days"
+
+
+# ---- events ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Deploy:
+    """One deploy to prod: when, where it was recorded, the lead time of each change it shipped."""
+
+    time: float
+    source: str
+    name: str
+    lead_times: tuple[float, ...] = ()
+    failed: bool = False
+    recovery: float | None = None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One DORA metric: value, band, 0-10 score; band and score are None when there is too little data."""
+
+    key: str
+    name: str
+    value: float | None
+    display: str
+    band: str | None
+    score: float | None
+    samples: int
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {"key": self.key, "name": self.name, "value": self.value, "display": self.display,
+                "band": self.band, "score": None if self.score is None else round(self.score, 2),
+                "samples": self.samples, "note": self.note}
+
+
+@dataclass
+class DoraReport:
+    """The four DORA metrics over a window, with the deploys they came from."""
+
+    metrics: list[Metric]
+    source: str
+    window_days: int
+    deploys: list[Deploy] = field(default_factory=list)
+    journal_found: bool = False
+    journal_deploys: int = 0
+
+    def metric(self, key: str) -> Metric:
+        """The metric with this key (deploy_frequency, lead_time, change_fail_rate, recovery_time)."""
+        return next(m for m in self.metrics if m.key == key)
+
+    def table(self):
+        """A pandas DataFrame, one row per metric, ready to style."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"metric": m.name, "value": m.display, "band": m.band or "inconclusive",
+              "score (0-10)": None if m.score is None else round(m.score, 1), "samples": m.samples, "note": m.note}
+             for m in self.metrics]
+        ).set_index("metric")
+
+    def styled(self):
+        """The table with bands coloured, for notebooks and HTML."""
+        colours = {"elite": "#1a9850", "high": "#91cf60", "medium": "#fee08b", "low": "#fc8d59",
+                   "inconclusive": "#dddddd"}
+        return self.table().style.map(lambda v: f"background-color: {colours.get(v, '')}", subset=["band"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form, as written into assessment.json."""
+        return {"source": self.source, "window_days": self.window_days, "deploys": len(self.deploys),
+                "metrics": [m.to_dict() for m in self.metrics]}
+
+    def checks(self) -> list[CheckResult]:
+        """The checks that score practices from these metrics (deploy frequency, recorded deploys)."""
+        return [run_check(spec, self) for spec in registered(SOURCE).values()]
+
+
+def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, source: str = "") -> DoraReport:
+    """The four metrics over the deploys inside the window, each banded and scaled, or marked too-few."""
+    all_deploys = sorted(deploys, key=lambda d: d.time)
+    start = now - window_days * DAY
+    window = [d for d in all_deploys if start <= d.time <= now]
+    metrics = []
+
+    if len(all_deploys) < MIN_DEPLOYS:
+        metrics.append(Metric("deploy_frequency", "deployment frequency", None, "n/a", None, None, len(all_deploys),
+                              f"too few deploys ({len(all_deploys)}) in the journal or release tags; need {MIN_DEPLOYS}"))
+    else:
+        per_day = len(window) / window_days
+        metrics.append(Metric("deploy_frequency", "deployment frequency", per_day,
+                              f"{per_day * 7:.2f} per week", band_deploy_frequency(per_day),
+                              scale_deploy_frequency(per_day), len(window),
+                              f"{len(window)} deploys in the last {window_days} days"))
+
+    with_leads = [d for d in window if d.lead_times]
+    leads = [t for d in with_leads for t in d.lead_times]
+    if len(with_leads) < MIN_LEAD_DEPLOYS:
+        metrics.append(Metric("lead_time", "lead time for changes", None, "n/a", None, None, len(leads),
+                              f"too few deploys with known commits ({len(with_leads)}); need {MIN_LEAD_DEPLOYS}"))
+    else:
+        lead = statistics.median(leads)
+        metrics.append(Metric("lead_time", "lead time for changes", lead, human_duration(lead), band_lead_time(lead),
+                              scale_lead_time(lead), len(leads),
+                              f"median over {len(leads)} changes in {len(with_leads)} deploys"))
+
+    failed = [d for d in window if d.failed]
+    if len(window) < MIN_CFR_DEPLOYS:
+        metrics.append(Metric("change_fail_rate", "change fail rate", None, "n/a", None, None, len(window),
+                              f"too few deploys ({len(window)}) to judge a failure rate; need {MIN_CFR_DEPLOYS}"))
+    else:
+        rate = len(failed) / len(window)
+        metrics.append(Metric("change_fail_rate", "change fail rate", rate, f"{rate:.0%}", band_change_fail_rate(rate),
+                              scale_change_fail_rate(rate), len(window),
+                              f"{len(failed)} of {len(window)} deploys followed by a revert, hotfix or rollback"))
+
+    recoveries = [d.recovery for d in failed if d.recovery is not None]
+    if not recoveries:
+        why = "no failed deploys to recover from" if window else "no deploys in the window"
+        metrics.append(Metric("recovery_time", "failed deployment recovery time", None, "n/a", None, None, 0, why))
+    else:
+        rec = statistics.median(recoveries)
+        metrics.append(Metric("recovery_time", "failed deployment recovery time", rec, human_duration(rec),
+                              band_recovery(rec), scale_recovery(rec), len(recoveries),
+                              f"median over {len(recoveries)} failed deploys"))
+    return DoraReport(metrics, source, window_days, all_deploys)
+
+
+# ---- sources -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JournalRun:
+    """One row of the journal's runs table, as far as DORA needs it."""
+
+    id: str
+    runbook: str
+    rung: str
+    params: dict
+    started: float | None
+    ended: float | None
+    status: str
+    changes: int
+
+    @property
+    def is_rollback(self) -> bool:
+        """True for a run that rolled prod back."""
+        action = str(self.params.get("action", "")) + str(self.params.get("mode", ""))
+        return "rollback" in self.runbook.lower() or "rollback" in action.lower() or self.params.get("rollback") is True
+
+    @property
+    def is_deploy(self) -> bool:
+        """True for a successful run of a deploying rung's runbook that changed something."""
+        return self.status == "ok" and self.changes > 0 and self.rung in DEPLOY_RUNGS and not self.is_rollback
+
+    @property
+    def ref(self) -> str | None:
+        """The commit or version the run deployed, when its parameters name one."""
+        for key in REF_KEYS:
+            value = self.params.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+
+def _iso(value: Any) -> float | None:
+    from datetime import datetime, timezone
+
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def read_journal(path: str | Path | None) -> list[JournalRun] | None:
+    """Runs from a journal.sqlite, oldest first; None when there is no usable journal (never an error)."""
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{Path(path).absolute()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        cols = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        if not {"runbook", "status", "started"} <= cols:
+            return None
+        wanted = ["id", "runbook", "rung", "params", "started", "ended", "status", "changes"]
+        select = ", ".join(c if c in cols else "NULL" for c in wanted)
+        rows = db.execute(f"SELECT {select} FROM runs").fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    runs = []
+    for rid, runbook, rung, params, started, ended, status, changes in rows:
+        try:
+            p = json.loads(params) if params else {}
+        except (TypeError, ValueError):
+            p = {}
+        try:
+            n_changes = int(changes or 0)
+        except (TypeError, ValueError):
+            n_changes = 0
+        runs.append(JournalRun(str(rid or ""), str(runbook or ""), str(rung or "").strip(),
+                               p if isinstance(p, dict) else {}, _iso(started), _iso(ended),
+                               str(status or ""), n_changes))
+    runs.sort(key=lambda r: r.ended or r.started or 0)
+    return runs
+
+
+def _range_commits(repo: GitRepo, start: str | None, end: str) -> list[tuple[int, str]]:
+    """(committer time, subject) of the commits in start..end (or all up to end)."""
+    spec = f"{start}..{end}" if start else end
+    out = repo.git("log", "--format=%ct%x00%s", spec, "--", ok_codes=(0, 128))
+    commits = []
+    for line in out.split(b"\n"):
+        when, _, subject = line.partition(b"\0")
+        if when.strip().isdigit():
+            commits.append((int(when), subject.decode(errors="replace")))
+    return commits
+
+
+def _resolve(repo: GitRepo, ref: str) -> str | None:
+    out = repo.git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}", ok_codes=(0, 1, 128)).decode().strip()
+    return out or None
+
+
+def _with_failures(items: list[tuple[float, str, str, list[tuple[int, str]]]]) -> list[Deploy]:
+    """Deploys from (time, source, name, commits): a deploy failed when the next one ships a revert or hotfix."""
+    deploys = []
+    for i, (when, source, name, commits) in enumerate(items):
+        failed = recovery = None
+        if i + 1 < len(items):
+            nxt_when, _, nxt_name, nxt_commits = items[i + 1]
+            if "hotfix" in nxt_name.lower() or any(FAILURE_SUBJECT.search(s) for _, s in nxt_commits):
+                failed, recovery = True, max(0.0, nxt_when - when)
+        leads = tuple(max(0.0, when - t) for t, _ in commits) if i > 0 else ()
+        deploys.append(Deploy(when, source, name, leads, bool(failed), recovery))
+    return deploys
+
+
+def deploys_from_tags(repo: GitRepo) -> list[Deploy]:
+    """One deploy per versioned release tag; lead times from the commits since the previous tag."""
+    tags = sorted((t for t in repo.tags if VERSION_TAG.search(t.short)), key=lambda t: t.time)[-MAX_TAGS:]
+    items = []
+    prev = None
+    for tag in tags:
+        # The first tag's commits reach back to the start of history; they are neither a lead time nor a fix.
+        commits = _range_commits(repo, prev, tag.commit) if prev else []
+        items.append((float(tag.time), "tag", tag.short, commits))
+        prev = tag.commit
+    return _with_failures(items)
+
+
+def deploys_from_journal(runs: list[JournalRun], repo: GitRepo | None = None) -> list[Deploy]:
+    """Deploys recorded in the journal; a later rollback run marks the deploy before it failed."""
+    items = []
+    prev_commit = None
+    rollbacks = [r for r in runs if r.is_rollback and r.status == "ok"]
+    deploy_runs = [r for r in runs if r.is_deploy and (r.ended or r.started)]
+    for run in deploy_runs:
+        commits: list[tuple[int, str]] = []
+        commit = _resolve(repo, run.ref) if repo is not None and run.ref else None
+        if commit:
+            commits = _range_commits(repo, prev_commit, commit) if prev_commit else []
+            prev_commit = commit
+        items.append((float(run.ended or run.started), "journal", run.runbook, commits))
+    deploys = _with_failures(items)
+    for i, d in enumerate(deploys):
+        nxt = deploys[i + 1].time if i + 1 < len(deploys) else math.inf
+        rb = next((r for r in rollbacks if d.time <= (r.ended or r.started or 0) < nxt), None)
+        if rb is not None:
+            deploys[i] = Deploy(d.time, d.source, d.name, d.lead_times, True, (rb.ended or rb.started) - d.time)
+    return deploys
+
+
+def dora_metrics(repo: str | Path | GitRepo | None = None, journal_path: str | Path | None = None, *,
+                 now: float | None = None, window_days: int = 90) -> DoraReport:
+    """DORA metrics from the journal's deploys (when it has any), else from release tags."""
+    now = time.time() if now is None else now
+    git = repo if isinstance(repo, GitRepo) or repo is None else open_repo(repo)
+    runs = read_journal(journal_path)
+    journal = deploys_from_journal(runs, git) if runs else []
+    if journal:
+        deploys, source = journal, "journal"
+        if git is not None and sum(bool(d.lead_times) for d in journal) < MIN_LEAD_DEPLOYS:
+            tag_leads = [d for d in deploys_from_tags(git) if d.lead_times]
+            # Lead times can come from tags when journal runs do not name commits.
+            report = compute(deploys, now=now, window_days=window_days, source=source)
+            lead = compute(tag_leads, now=now, window_days=window_days).metric("lead_time")
+            report.metrics = [lead if m.key == "lead_time" and lead.value is not None else m for m in report.metrics]
+            report.journal_found, report.journal_deploys = True, len(journal)
+            return report
+    elif git is not None and git.head is not None:
+        deploys, source = deploys_from_tags(git), "tags"
+    else:
+        deploys, source = [], "none"
+    report = compute(deploys, now=now, window_days=window_days, source=source)
+    report.journal_found, report.journal_deploys = runs is not None, len(journal)
+    return report
+
+
+# ---- checks that score practices from DORA data ------------------------------------------------
+
+@register("deploy-frequency", SOURCE)
+def deploy_frequency(report: DoraReport) -> CheckResult:
+    """Deployment frequency on the 0-10 DORA scale."""
+    m = report.metric("deploy_frequency")
+    if m.score is None:
+        return inconclusive("deploy-frequency", SOURCE, m.note, data_source=report.source)
+    return result("deploy-frequency", SOURCE, m.score, f"{m.display} ({m.band}), from {report.source}",
+                  label=MEASURED, deploys=m.samples, band=m.band, data_source=report.source)
+
+
+@register("deploys-recorded", SOURCE)
+def deploys_recorded(report: DoraReport) -> CheckResult:
+    """Deploys made through Ladder's runbooks and recorded in its journal: one repeatable step."""
+    if not report.journal_found:
+        return inconclusive("deploys-recorded", SOURCE, "no Ladder journal given or found")
+    if not report.journal_deploys:
+        return inconclusive("deploys-recorded", SOURCE, "the journal records no deploys yet")
+    return result("deploys-recorded", SOURCE, 10,
+                  f"{report.journal_deploys} deploy(s) made by Ladder runbooks are recorded in the journal",
+                  deploys=report.journal_deploys)

@@ -1,0 +1,155 @@
+"""One streamed `git log --numstat` pass, folded into constant-size statistics."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+# Record separator, then committer time and parent hashes; numstat lines follow.
+LOG_FORMAT = "%x1e%ct %P"
+
+TEST_PATH = re.compile(
+    r"(^|/)(tests?|specs?|__tests__|testing)/"
+    r"|(^|/)test_[^/]*\.py$|(^|/)conftest\.py$|_test\.(py|go|rb|js|ts)$"
+    r"|\.(test|spec)\.[cm]?[jt]sx?$|_spec\.rb$|(^|/)[^/]*Tests?\.(java|kt|cs|php|swift)$"
+)
+TEST_PATH_BYTES = re.compile(TEST_PATH.pattern.encode())
+
+LOCKFILES = frozenset({
+    "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "uv.lock",
+    "Cargo.lock", "go.sum", "composer.lock", "Gemfile.lock", "pdm.lock", "npm-shrinkwrap.json",
+})
+_LOCKFILES_BYTES = frozenset(n.encode() for n in LOCKFILES)
+
+# Build outputs and archives: binaries that belong in an artifact store, not in git.
+ARTIFACT_SUFFIXES = (
+    ".whl", ".egg", ".jar", ".war", ".ear", ".exe", ".dll", ".so", ".dylib", ".o", ".a", ".pyc", ".pyo",
+    ".class", ".zip", ".tar", ".tgz", ".tar.gz", ".gz", ".bz2", ".xz", ".7z", ".rar", ".deb", ".rpm",
+    ".apk", ".dmg", ".iso", ".msi", ".bin", ".sqlite", ".sqlite3", ".db",
+)
+_ARTIFACT_SUFFIXES_BYTES = tuple(s.encode() for s in ARTIFACT_SUFFIXES)
+SAMPLE_LIMIT = 20
+
+
+def is_test_path(path: str) -> bool:
+    """True for a file that holds tests, by the common naming conventions."""
+    return TEST_PATH.search(path) is not None
+
+
+def is_artifact(path: str) -> bool:
+    """True for a build output or archive, by its suffix."""
+    return path.lower().endswith(ARTIFACT_SUFFIXES)
+
+
+def log_args(rev: str) -> list[str]:
+    """Arguments for the single log pass over rev's history."""
+    return ["log", "--no-renames", "--numstat", f"--format={LOG_FORMAT}", rev, "--"]
+
+
+@dataclass
+class HistoryStats:
+    """What one pass over a history found; size is independent of the number of commits."""
+
+    since: int
+    commits: int = 0
+    merges: int = 0
+    first_time: int | None = None
+    last_time: int | None = None
+    changed: int = 0
+    touched_tests: int = 0
+    sizes: Counter = field(default_factory=Counter)
+    recent_commits: int = 0
+    recent_changed: int = 0
+    recent_touched_tests: int = 0
+    recent_sizes: Counter = field(default_factory=Counter)
+    binary_changes: int = 0
+    artifact_changes: int = 0
+    artifact_samples: list[str] = field(default_factory=list)
+
+    def add(self, when: int, parents: int, size: int, files: int, tests: bool) -> None:
+        """Fold one commit into the totals."""
+        if parents > 1:
+            self.merges += 1
+            return
+        self.commits += 1
+        self.first_time = when if self.first_time is None else min(self.first_time, when)
+        self.last_time = when if self.last_time is None else max(self.last_time, when)
+        recent = when >= self.since
+        if recent:
+            self.recent_commits += 1
+        if files:
+            self.changed += 1
+            self.sizes[size] += 1
+            self.touched_tests += tests
+            if recent:
+                self.recent_changed += 1
+                self.recent_sizes[size] += 1
+                self.recent_touched_tests += tests
+
+
+def median(counts: Counter) -> float | None:
+    """Median of values stored as {value: how many times}."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    lo_rank, hi_rank = (total - 1) // 2, total // 2
+    seen = 0
+    lo = hi = None
+    for value in sorted(counts):
+        seen += counts[value]
+        if lo is None and seen > lo_rank:
+            lo = value
+        if seen > hi_rank:
+            hi = value
+            break
+    return (lo + hi) / 2
+
+
+def parse_log(lines: Iterable[bytes], since: int) -> HistoryStats:
+    """Fold the output of `git log <log_args>` into HistoryStats, one line at a time."""
+    stats = HistoryStats(since=since)
+    when = parents = size = files = 0
+    tests = False
+    open_commit = False
+    test_search = TEST_PATH_BYTES.search
+    for line in lines:
+        if line[:1] == b"\x1e":
+            if open_commit:
+                stats.add(when, parents, size, files, tests)
+            head = line[1:].split()
+            if not head:
+                open_commit = False
+                continue
+            when, parents = int(head[0]), len(head) - 1
+            size = files = 0
+            tests = False
+            open_commit = True
+            continue
+        if not open_commit or line == b"\n":
+            continue
+        parts = line.rstrip(b"\n").split(b"\t", 2)
+        if len(parts) != 3:
+            continue
+        added, deleted, path = parts
+        files += 1
+        if not tests and test_search(path):
+            tests = True
+        if added == b"-":
+            stats.binary_changes += 1
+            if path.lower().endswith(_ARTIFACT_SUFFIXES_BYTES):
+                stats.artifact_changes += 1
+                if len(stats.artifact_samples) < SAMPLE_LIMIT:
+                    name = path.decode(errors="replace")
+                    if name not in stats.artifact_samples:
+                        stats.artifact_samples.append(name)
+            continue
+        if path.rsplit(b"/", 1)[-1] in _LOCKFILES_BYTES:
+            continue
+        try:
+            size += int(added) + int(deleted)
+        except ValueError:
+            continue
+    if open_commit:
+        stats.add(when, parents, size, files, tests)
+    return stats

@@ -1,0 +1,305 @@
+"""A git repository read through the git CLI: refs, tree, blobs, grep and a streamed log."""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from ..errors import LadderError
+
+TRUNK_NAMES = ("main", "master", "trunk")
+GIT_TIMEOUT = 600.0
+# Bigger blobs are not read into memory; checks see their size only.
+MAX_BLOB_BYTES = 1_000_000
+
+
+class NotARepository(LadderError):
+    """A path that is not the top folder of a git repository."""
+
+    def __init__(self, path: str | Path, detail: str, fix: str = "pass the top folder of a git clone") -> None:
+        self.path = str(path)
+        self.detail = detail
+        self.fix = fix
+        super().__init__(f"{path}: not a git repository ({detail}); {fix}")
+
+
+class GitError(LadderError):
+    """A git command failed on a repository that is otherwise valid."""
+
+    def __init__(self, args: Sequence[str], exited: int, stderr: str) -> None:
+        self.args_ = list(args)
+        self.exited = exited
+        self.stderr = stderr
+        super().__init__(f"git {' '.join(args)} exited {exited}: {stderr.strip()[-300:]}")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A branch or tag: full name, the commit it points to, and its date (unix seconds)."""
+
+    name: str
+    commit: str
+    time: int
+    symref: str = ""
+
+    @property
+    def short(self) -> str:
+        """Name without refs/heads/, refs/tags/ or refs/remotes/<remote>/."""
+        for prefix in ("refs/heads/", "refs/tags/"):
+            if self.name.startswith(prefix):
+                return self.name[len(prefix):]
+        if self.name.startswith("refs/remotes/"):
+            return self.name.split("/", 3)[3] if self.name.count("/") >= 3 else self.name
+        return self.name
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    """One file in the assessed tree: path, size in bytes and git mode."""
+
+    path: str
+    size: int
+    mode: str
+
+    @property
+    def name(self) -> str:
+        """The last path component."""
+        return self.path.rsplit("/", 1)[-1]
+
+
+def _git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Read-only and non-interactive: no index refresh, no prompts, stable English output.
+    env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANG="C", GIT_PAGER="cat")
+    return env
+
+
+def _git(cwd: Path, args: Sequence[str], *, ok_codes: tuple[int, ...] = (0,), timeout: float = GIT_TIMEOUT,
+         ceiling: str | None = None, input: bytes | None = None) -> subprocess.CompletedProcess:
+    env = _git_env()
+    if ceiling:
+        env["GIT_CEILING_DIRECTORIES"] = ceiling
+    proc = subprocess.run(
+        ["git", "-c", "core.quotepath=off", *args], cwd=cwd, env=env, input=input,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+    )
+    if proc.returncode not in ok_codes:
+        raise GitError(args, proc.returncode, proc.stderr.decode(errors="replace"))
+    return proc
+
+
+def open_repo(path: str | Path) -> "GitRepo":
+    """Open the git repository whose top folder is path; raise NotARepository otherwise."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise NotARepository(p, "no such folder")
+    if not p.is_dir():
+        raise NotARepository(p, "a file, not a folder")
+    p = p.resolve()
+    # Stop git from walking up: a plain folder inside some other clone is still not a repository.
+    ceiling = str(p.parent)
+    try:
+        proc = _git(p, ["rev-parse", "--is-bare-repository", "--git-dir"], ok_codes=(0, 128), ceiling=ceiling,
+                    timeout=60)
+    except FileNotFoundError:
+        raise LadderError("git is not installed; install git to assess a repository") from None
+    err = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        if "dubious ownership" in err:
+            raise NotARepository(p, "owned by another user", f"run: git config --global --add safe.directory {p}")
+        raise NotARepository(p, err.strip().splitlines()[-1] if err.strip() else "git rev-parse failed")
+    bare_flag, git_dir = proc.stdout.decode().split("\n")[:2]
+    bare = bare_flag.strip() == "true"
+    if not bare:
+        top = _git(p, ["rev-parse", "--show-toplevel"], ceiling=ceiling, timeout=60).stdout.decode().strip()
+        if Path(top).resolve() != p:
+            raise NotARepository(p, f"a folder inside the repository at {top}", f"pass {top} instead")
+    return GitRepo(p, bare=bare)
+
+
+class GitRepo:
+    """Read-only access to one repository; every call is a git subprocess."""
+
+    def __init__(self, path: Path, *, bare: bool = False) -> None:
+        self.path = path
+        self.bare = bare
+
+    def git(self, *args: str, ok_codes: tuple[int, ...] = (0,), input: bytes | None = None) -> bytes:
+        """Run git in the repository and return its stdout bytes."""
+        return _git(self.path, args, ok_codes=ok_codes, input=input).stdout
+
+    def text(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> str:
+        """Run git and return stdout decoded (undecodable bytes replaced)."""
+        return self.git(*args, ok_codes=ok_codes).decode(errors="replace")
+
+    def stream(self, *args: str) -> Iterator[bytes]:
+        """Yield git's stdout line by line as it is produced (memory stays flat)."""
+        proc = subprocess.Popen(
+            ["git", "-c", "core.quotepath=off", *args], cwd=self.path, env=_git_env(),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 16,
+        )
+        assert proc.stdout is not None
+        finished = False
+        try:
+            yield from proc.stdout
+            finished = True
+        finally:
+            if not finished:
+                proc.kill()
+            proc.stdout.close()
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            code = proc.wait()
+            if finished and code != 0:
+                raise GitError(args, code, err)
+
+    @cached_property
+    def head(self) -> str | None:
+        """The commit HEAD points to, or None in an empty repository."""
+        out = self.text("rev-parse", "--verify", "-q", "HEAD^{commit}", ok_codes=(0, 1, 128)).strip()
+        return out or None
+
+    @property
+    def empty(self) -> bool:
+        """True when the repository has no commits at all."""
+        return self.head is None and not self.refs
+
+    @cached_property
+    def shallow(self) -> bool:
+        """True for a shallow clone (history cut off)."""
+        return self.text("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    @cached_property
+    def detached(self) -> bool:
+        """True when HEAD points at a commit rather than a branch."""
+        return self.head is not None and not self.text("symbolic-ref", "-q", "HEAD", ok_codes=(0, 1)).strip()
+
+    @cached_property
+    def refs(self) -> list[Ref]:
+        """Branches (local and remote-tracking) and tags, with commit and date."""
+        fmt = "%(refname)%00%(objectname)%00%(*objectname)%00%(creatordate:unix)%00%(symref)"
+        out = self.text("for-each-ref", f"--format={fmt}", "refs/heads", "refs/remotes", "refs/tags")
+        refs = []
+        for line in out.splitlines():
+            parts = line.split("\0")
+            if len(parts) < 5:
+                continue
+            name, obj, peeled, when, symref = parts[:5]
+            refs.append(Ref(name, peeled or obj, int(when or 0), symref))
+        return refs
+
+    @property
+    def branches(self) -> list[Ref]:
+        """Local and remote-tracking branches, without symbolic refs like origin/HEAD."""
+        return [r for r in self.refs if r.name.startswith(("refs/heads/", "refs/remotes/")) and not r.symref]
+
+    @property
+    def tags(self) -> list[Ref]:
+        """Tags, peeled to their commits."""
+        return [r for r in self.refs if r.name.startswith("refs/tags/")]
+
+    @cached_property
+    def trunk(self) -> Ref | None:
+        """The main branch: origin/HEAD's target, else main/master/trunk, else the only local branch."""
+        by_name = {r.name: r for r in self.branches}
+        for r in self.refs:
+            if r.name == "refs/remotes/origin/HEAD" and r.symref in by_name:
+                return by_name[r.symref]
+        for name in TRUNK_NAMES:
+            for full in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
+                if full in by_name:
+                    return by_name[full]
+        local = [r for r in self.branches if r.name.startswith("refs/heads/")]
+        return local[0] if len(local) == 1 else None
+
+    @property
+    def tip(self) -> str | None:
+        """The commit whose tree is assessed: the trunk's tip, else HEAD."""
+        return self.trunk.commit if self.trunk else self.head
+
+    def files(self, rev: str) -> list[TreeFile]:
+        """Every file in a commit's tree (submodules excluded)."""
+        out = self.git("ls-tree", "-r", "-z", "-l", "--full-tree", rev)
+        files = []
+        for entry in out.split(b"\0"):
+            if not entry:
+                continue
+            meta, _, path = entry.partition(b"\t")
+            mode, kind, _obj, size = meta.split(maxsplit=3)
+            if kind != b"blob":
+                continue
+            files.append(TreeFile(path.decode(errors="replace"), int(size.strip()), mode.decode()))
+        return files
+
+    def read(self, rev: str, paths: Sequence[str], max_bytes: int = MAX_BLOB_BYTES) -> dict[str, str]:
+        """The text of some files at rev, in one `git cat-file --batch` call; missing files are skipped."""
+        if not paths:
+            return {}
+        request = "".join(f"{rev}:{p}\n" for p in paths).encode()
+        out = self.git("cat-file", "--batch", input=request)
+        texts: dict[str, str] = {}
+        pos = 0
+        for p in paths:
+            eol = out.index(b"\n", pos)
+            header = out[pos:eol].split()
+            pos = eol + 1
+            if len(header) < 3 or header[-1] == b"missing":
+                continue
+            size = int(header[2])
+            if header[1] == b"blob" and size <= max_bytes:
+                texts[p] = out[pos:pos + size].decode(errors="replace")
+            pos += size + 1
+        return texts
+
+    def grep(self, rev: str, patterns: Sequence[str], pathspecs: Sequence[str] = (), *,
+             ignore_case: bool = False, limit: int = 5000) -> list[tuple[str, int, str]]:
+        """Lines matching any extended regex in rev's text files: (path, line number, text)."""
+        args = ["grep", "-I", "-n", "--null", "--no-color", "-E"]
+        if ignore_case:
+            args.append("-i")
+        for pat in patterns:
+            args += ["-e", pat]
+        args += [rev, "--", *(pathspecs or ["."])]
+        hits: list[tuple[str, int, str]] = []
+        prefix = f"{rev}:".encode()
+        proc = subprocess.Popen(["git", "-c", "core.quotepath=off", *args], cwd=self.path, env=_git_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        try:
+            for raw in proc.stdout:
+                parts = raw.rstrip(b"\n").split(b"\0", 2)
+                if len(parts) < 3:
+                    continue
+                path = parts[0][len(prefix):] if parts[0].startswith(prefix) else parts[0]
+                try:
+                    line_no = int(parts[1])
+                except ValueError:
+                    continue
+                hits.append((path.decode(errors="replace"), line_no, parts[2].decode(errors="replace")))
+                if len(hits) >= limit:
+                    break
+        finally:
+            if proc.poll() is None and len(hits) >= limit:
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
+        return hits
+
+    def unmerged_branches(self, trunk: Ref) -> list[Ref]:
+        """Branches with commits that are not on the trunk."""
+        out = self.text("for-each-ref", f"--no-merged={trunk.commit}", "--format=%(refname)",
+                        "refs/heads", "refs/remotes")
+        names = set(out.split())
+        return [r for r in self.branches if r.name in names]
+
+    def commit_times(self, *revs: str, since: int | None = None, first_parent: bool = False) -> list[int]:
+        """Committer times (unix) of the commits reachable from revs (optionally since a time)."""
+        args = ["log", "--format=%ct"]
+        if first_parent:
+            args.append("--first-parent")
+        if since is not None:
+            args.append(f"--since=@{since}")
+        out = self.text(*args, *revs, "--")
+        return [int(x) for x in out.split()]

@@ -1,0 +1,147 @@
+"""assessment.json: the stable, documented record of one assessment, and comparing two of them.
+
+Schema ``ladder.assessment/1`` (every key is always present; unknown values are null)::
+
+    {
+      "schema": "ladder.assessment/1",
+      "generated": "2025-01-31T12:00:00+00:00",      # ISO 8601, UTC
+      "model_version": 1,
+      "pass_mark": 7.0,                                # a practice or rung at or above it is met
+      "repo": {"path": "shop", "trunk": "master", "head": "<sha>", "detached_head": false,
+               "shallow": false, "empty": false, "bare": false} | null,
+      "level": "0" | "1" | "1+" | "2" | "3a" | "3b" | "3" | "4" | "5",  # "3" = 3a and 3b both reached
+      "level_title": "not yet on the ladder",
+      "overall": {"score": 4.2 | null, "coverage": 0.8},  # mean of scored practices, 0-10; share scored
+      "rungs": [
+        {"id": "1", "title": "...", "score": 3.5 | null, "coverage": 0.67, "met": false,
+         "reached": false, "runbook": "runbooks/1-separate-dev-and-prod.ipynb",
+         "practices": ["env-separation", ...]}
+      ],
+      "practices": [
+        {"id": "env-separation", "rung": "1", "title": "...", "why": "...",
+         "score": 6.5 | null, "met": false,
+         "label": "measured" | "inferred" | "self-reported" | "inconclusive",
+         "answer": "yes" | "partly" | "no" | null,          # null = not answered
+         "question": "...", "reason": "one line", "runbook": "runbooks/....ipynb",
+         "checks": ["env-separation", "separate-hosts"]}
+      ],
+      "checks": [
+        {"id": "env-separation", "source": "repo" | "host" | "dora", "score": 3.0 | null,
+         "label": "measured" | "inferred" | "inconclusive", "reason": "one line",
+         "evidence": {...}}                                  # check-specific, JSON values only
+      ],
+      "contradictions": [
+        {"practice": "dev-setup", "answer": "yes", "answer_score": 10.0, "evidence_score": 0.0,
+         "evidence_label": "measured", "kept": "evidence" | "answer", "note": "..."}
+      ],
+      "next_steps": [
+        {"order": 1, "rung": "1", "practice": "dev-setup", "title": "...",
+         "runbook": "runbooks/1-separate-dev-and-prod.ipynb", "score": 0.0, "reason": "..."}
+      ],
+      "dora": {"source": "journal" | "tags" | "none", "window_days": 90, "deploys": 12,
+               "metrics": [{"key": "deploy_frequency" | "lead_time" | "change_fail_rate" | "recovery_time",
+                            "name": "...", "value": 0.43 | null, "display": "3.00 per week",
+                            "band": "elite" | "high" | "medium" | "low" | null,
+                            "score": 7.9 | null, "samples": 39, "note": "..."}]} | null
+    }
+
+Scores are 0-10 rounded to 2 decimals. Units of DORA values: deploys per day, seconds, a
+fraction (0-1), seconds.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import LadderError
+
+SCHEMA = "ladder.assessment/1"
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def assessment_dict(a: Any) -> dict[str, Any]:
+    """The assessment.json document for an Assessment."""
+    return {
+        "schema": SCHEMA,
+        "generated": datetime.fromtimestamp(a.generated, timezone.utc).isoformat(timespec="seconds"),
+        "model_version": a.model.version,
+        "pass_mark": a.model.pass_mark,
+        "repo": a.repo,
+        "level": a.level,
+        "level_title": a.level_title,
+        "overall": {"score": _r(a.overall), "coverage": _r(a.coverage)},
+        "rungs": [
+            {"id": r.id, "title": r.rung.title, "score": _r(r.score), "coverage": _r(r.coverage), "met": r.met,
+             "reached": r.reached, "runbook": r.rung.runbook, "practices": [p.id for p in r.rung.practices]}
+            for r in a.rungs
+        ],
+        "practices": [
+            {"id": p.id, "rung": p.practice.rung, "title": p.practice.title, "why": p.practice.why,
+             "score": _r(p.score), "met": p.met, "label": p.label, "answer": p.answer,
+             "question": p.practice.question, "reason": p.reason, "runbook": p.practice.runbook,
+             "checks": list(p.practice.checks)}
+            for p in a.practices
+        ],
+        "checks": [c.to_dict() for c in a.checks],
+        "contradictions": [c.to_dict() for c in a.contradictions],
+        "next_steps": [s.to_dict() for s in a.next_steps],
+        "dora": a.dora.to_dict() if a.dora is not None else None,
+    }
+
+
+def as_dict(assessment: Any) -> dict[str, Any]:
+    """An assessment.json document from an Assessment or an already-loaded dict."""
+    return assessment if isinstance(assessment, Mapping) else assessment.to_dict()
+
+
+def write_assessment(assessment: Any, path: str | Path) -> Path:
+    """Write assessment.json."""
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps(as_dict(assessment), indent=2, ensure_ascii=False) + "\n")
+    return file
+
+
+def load_assessment(path: str | Path) -> dict[str, Any]:
+    """Read an assessment.json, refusing files of another schema."""
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        raise LadderError(f"{file}: cannot read assessment ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise LadderError(f"{file}: not a {SCHEMA} document; re-run the assessment to regenerate it")
+    return data
+
+
+def changes_since(previous: Mapping[str, Any] | Any, current: Mapping[str, Any] | Any, *,
+                  threshold: float = 0.5) -> list[dict[str, Any]]:
+    """What changed between two assessments: level, rungs met, practice scores moved by threshold or more."""
+    prev, cur = as_dict(previous), as_dict(current)
+    out: list[dict[str, Any]] = []
+    if prev["level"] != cur["level"]:
+        out.append({"kind": "level", "id": "level", "before": prev["level"], "after": cur["level"],
+                    "note": f"level {prev['level']} -> {cur['level']}"})
+    before_rungs = {r["id"]: r for r in prev["rungs"]}
+    for r in cur["rungs"]:
+        b = before_rungs.get(r["id"])
+        if b and b["met"] != r["met"]:
+            out.append({"kind": "rung", "id": r["id"], "before": b["score"], "after": r["score"],
+                        "note": f"rung {r['id']} {'now met' if r['met'] else 'no longer met'}"})
+    before_practices = {p["id"]: p for p in prev["practices"]}
+    for p in cur["practices"]:
+        b = before_practices.get(p["id"])
+        if b is None:
+            continue
+        s0, s1 = b["score"], p["score"]
+        moved = (s0 is None) != (s1 is None) or (s0 is not None and s1 is not None and abs(s1 - s0) >= threshold)
+        if moved:
+            fmt = lambda s: "inconclusive" if s is None else f"{s:g}"  # noqa: E731
+            out.append({"kind": "practice", "id": p["id"], "before": s0, "after": s1,
+                        "note": f"{p['title']}: {fmt(s0)} -> {fmt(s1)}"})
+    return out

@@ -1,0 +1,221 @@
+"""Scores: evidence and answers combined per practice, then per rung, the level and the next steps."""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .checks import INCONCLUSIVE, INFERRED, MEASURED, SELF_REPORTED, CheckResult, inconclusive
+from .model import Model, Practice, Rung
+from .questionnaire import Answers
+
+NOT_GATHERED = {
+    "host": "not gathered: no ladder.yml given",
+    "dora": "not gathered: no DORA metrics computed",
+    "repo": "not gathered: no repository given",
+}
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """An answer that disagrees with the evidence, and which side was kept."""
+
+    practice: str
+    answer: str
+    answer_score: float
+    evidence_score: float
+    evidence_label: str
+    kept: str
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class PracticeScore:
+    """One practice's score (None when inconclusive), how it was obtained, and its checks."""
+
+    practice: Practice
+    score: float | None
+    label: str
+    reason: str
+    answer: str | None
+    checks: tuple[CheckResult, ...]
+    met: bool
+    contradiction: Contradiction | None = None
+
+    @property
+    def id(self) -> str:
+        """The practice id."""
+        return self.practice.id
+
+
+@dataclass(frozen=True)
+class RungScore:
+    """One rung: mean of its scored practices, how many were scored, whether it is met and reached."""
+
+    rung: Rung
+    score: float | None
+    coverage: float
+    met: bool
+    reached: bool
+
+    @property
+    def id(self) -> str:
+        """The rung id."""
+        return self.rung.id
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A practice to fix, in the order to fix it, and the runbook that does it."""
+
+    order: int
+    rung: str
+    practice: str
+    title: str
+    runbook: str
+    score: float | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        d = dict(self.__dict__)
+        d["score"] = None if self.score is None else round(self.score, 2)
+        return d
+
+
+@dataclass
+class Assessment:
+    """The outcome of one assessment: level, scores, evidence, contradictions and next steps."""
+
+    model: Model
+    practices: list[PracticeScore]
+    rungs: list[RungScore]
+    level: str
+    level_title: str
+    overall: float | None
+    coverage: float
+    checks: list[CheckResult]
+    contradictions: list[Contradiction]
+    next_steps: list[NextStep]
+    generated: float = field(default_factory=time.time)
+    repo: dict[str, Any] | None = None
+    dora: Any = None
+    hosts_config: str | None = None
+
+    def practice(self, practice_id: str) -> PracticeScore:
+        """The score of one practice."""
+        return next(p for p in self.practices if p.id == practice_id)
+
+    def rung(self, rung_id: str) -> RungScore:
+        """The score of one rung."""
+        return next(r for r in self.rungs if r.id == rung_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The assessment.json document (schema in ladder.assess.result)."""
+        from .result import assessment_dict
+
+        return assessment_dict(self)
+
+    def to_json(self, indent: int = 2) -> str:
+        """The assessment.json text."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, ensure_ascii=False)
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    vals = list(values)
+    return statistics.fmean(vals) if vals else None
+
+
+def score_practice(practice: Practice, results: dict[str, CheckResult], answer: str | None, model: Model) -> PracticeScore:
+    """Combine a practice's checks and its answer: measured evidence beats answers, answers beat inferences."""
+    checks = []
+    for cid in practice.checks:
+        if cid in results:
+            checks.append(results[cid])
+        else:
+            from .checks import REGISTRY
+
+            source = REGISTRY[cid].source if cid in REGISTRY else "repo"
+            checks.append(inconclusive(cid, source, NOT_GATHERED.get(source, "not gathered")))
+    scored = [c for c in checks if c.score is not None]
+    evidence = _mean(c.score for c in scored)
+    measured = any(c.label == MEASURED for c in scored)
+    # One direct observation makes the practice measured; only indirect signs make it inferred.
+    evidence_label = MEASURED if measured else INFERRED
+    answer_score = model.answers.get(answer) if answer is not None else None
+    reasons = "; ".join(c.reason for c in (scored or checks))
+    pass_mark = model.pass_mark
+
+    contradiction = None
+    if evidence is not None and answer_score is not None and (evidence >= pass_mark) != (answer_score >= pass_mark):
+        kept = "evidence" if measured else "answer"
+        note = (f"answered {answer!r}, but {evidence_label} evidence scores {evidence:.1f}: "
+                + ("the measurement is kept" if measured else "the answer is kept over an inference"))
+        contradiction = Contradiction(practice.id, answer, answer_score, round(evidence, 2), evidence_label, kept, note)
+
+    if evidence is not None and (measured or answer_score is None or contradiction is None):
+        score, label, reason = evidence, evidence_label, reasons
+    elif answer_score is not None:
+        score, label, reason = answer_score, SELF_REPORTED, f"answered {answer!r}: {practice.question}"
+    else:
+        score, label, reason = None, INCONCLUSIVE, reasons + "; not answered"
+    met = score is not None and score >= pass_mark
+    return PracticeScore(practice, score, label, reason, answer, tuple(checks), met, contradiction)
+
+
+def _level(model: Model, rungs: list[RungScore]) -> tuple[str, str]:
+    reached = [r for r in rungs if r.reached and r.rung.ladder]
+    if not reached:
+        return "0", "not yet on the ladder"
+    top = reached[-1].rung
+    if top.group:
+        group = [r for r in rungs if r.rung.group == top.group]
+        if all(r.reached for r in group):
+            return top.group, " and ".join(r.rung.title for r in group)
+    return top.id, top.title
+
+
+def next_steps(model: Model, practices: list[PracticeScore], rungs: list[RungScore]) -> list[NextStep]:
+    """Practices below the pass mark, lowest rung first (ladder rungs before the rest), weakest first."""
+    order = {r.id: i + (0 if r.ladder else 1000) for i, r in enumerate(model.rungs)}
+    failing = [p for p in practices if p.score is not None and not p.met]
+    failing.sort(key=lambda p: (order[p.practice.rung], p.score))
+    return [NextStep(i + 1, p.practice.rung, p.id, p.practice.title, p.practice.runbook, p.score, p.reason)
+            for i, p in enumerate(failing)]
+
+
+def score(model: Model, evidence: Iterable[CheckResult], answers: Answers | None = None, *,
+          repo: dict[str, Any] | None = None, dora: Any = None) -> Assessment:
+    """Score every practice and rung, work out the level and the ordered next steps."""
+    answers = answers or Answers()
+    checks = list(evidence)
+    results = {c.id: c for c in checks}
+    practices = [score_practice(p, results, answers.get(p.id), model) for p in model.practices]
+    by_rung: dict[str, list[PracticeScore]] = {}
+    for p in practices:
+        by_rung.setdefault(p.practice.rung, []).append(p)
+
+    rungs: list[RungScore] = []
+    reached: dict[str, bool] = {}
+    for rung in model.rungs:
+        ps = by_rung.get(rung.id, [])
+        scored = [p.score for p in ps if p.score is not None]
+        rung_score = _mean(scored)
+        coverage = len(scored) / len(ps) if ps else 0.0
+        met = rung_score is not None and rung_score >= model.pass_mark and coverage >= model.min_coverage
+        reached[rung.id] = met and all(reached.get(req, False) for req in rung.requires)
+        rungs.append(RungScore(rung, rung_score, coverage, met, reached[rung.id]))
+
+    level, title = _level(model, rungs)
+    scored_all = [p.score for p in practices if p.score is not None]
+    overall = _mean(scored_all)
+    coverage = len(scored_all) / len(practices) if practices else 0.0
+    contradictions = [p.contradiction for p in practices if p.contradiction]
+    return Assessment(model, practices, rungs, level, title, overall, coverage, checks, contradictions,
+                      next_steps(model, practices, rungs), repo=repo, dora=dora)

@@ -1,0 +1,135 @@
+"""The app server on a host: a gunicorn daemon with a pid file, started, reloaded and looked at."""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from .errors import HostError
+from .hosts import Host
+
+q = shlex.quote
+START_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where an app lives on a host, by Ladder's convention: all under the host's base folder."""
+
+    base: str
+
+    @property
+    def app(self) -> str:
+        """The app's git checkout, which gunicorn serves."""
+        return f"{self.base}/app"
+
+    @property
+    def env_file(self) -> str:
+        """The app's settings (KEY=value lines, sourced before start; may hold secrets)."""
+        return f"{self.base}/app.env"
+
+    @property
+    def pid_file(self) -> str:
+        """The gunicorn master's pid file."""
+        return f"{self.base}/gunicorn.pid"
+
+    @property
+    def logs(self) -> str:
+        """The folder for access.log and error.log."""
+        return f"{self.base}/logs"
+
+    @property
+    def data(self) -> str:
+        """The folder for the app's database."""
+        return f"{self.base}/data"
+
+
+def layout(host: Host) -> Layout:
+    """The app layout under a host's base folder."""
+    return Layout(host.base)
+
+
+@dataclass(frozen=True)
+class Process:
+    """A running app server: its pid and command line."""
+
+    pid: int
+    argv: tuple[str, ...]
+
+    @property
+    def python(self) -> str | None:
+        """The interpreter serving the app when started as `python -m gunicorn`, else None."""
+        if len(self.argv) >= 3 and self.argv[1:3] == ("-m", "gunicorn"):
+            return self.argv[0]
+        return None
+
+
+def parse_process(output: str) -> Process | None:
+    """Parse get_process's output: 'pid' on the first line, then NUL-separated argv; None when not running."""
+    head, _, rest = output.partition("\n")
+    if not head.strip().isdigit():
+        return None
+    argv = tuple(a for a in rest.split("\0") if a)
+    return Process(int(head.strip()), argv)
+
+
+def get_process(host: Host, pid_file: str, timeout: float = 10) -> Process | None:
+    """The live process named by a pid file, or None when the file is missing or the process is gone."""
+    p = q(pid_file)
+    cmd = (
+        f"pid=$(cat {p} 2>/dev/null | tr -dc 0-9); "
+        'if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; cat "/proc/$pid/cmdline" 2>/dev/null; '
+        "else echo stopped; fi"
+    )
+    return parse_process(host.run(cmd, timeout=timeout).stdout)
+
+
+def is_running(host: Host, pid_file: str) -> bool:
+    """True when the pid file names a live process."""
+    return get_process(host, pid_file) is not None
+
+
+def start_command(
+    *, chdir: str, python: str, port: int, wsgi: str, env_file: str, pid_file: str, logs: str,
+    bind: str = "127.0.0.1", workers: int = 2,
+) -> str:
+    """The shell command that starts gunicorn as a daemon with the env file's settings exported."""
+    return (
+        f"set -a && . {q(env_file)} && set +a && "
+        f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {q(pid_file)} "
+        f"--bind {q(f'{bind}:{port}')} --workers {int(workers)} "
+        f"--access-logfile {q(logs + '/access.log')} --error-logfile {q(logs + '/error.log')} {q(wsgi)}"
+    )
+
+
+def start(host: Host, *, chdir: str, python: str, port: int, wsgi: str, env_file: str, pid_file: str,
+          logs: str, timeout: float = START_TIMEOUT) -> None:
+    """Start gunicorn as a daemon serving chdir; the env file is sourced so its secrets never pass through Ladder."""
+    cmd = start_command(chdir=chdir, python=python, port=port, wsgi=wsgi, env_file=env_file,
+                        pid_file=pid_file, logs=logs)
+    host.run(cmd, timeout=timeout)
+
+
+def reload_command(pid_file: str) -> str:
+    """The shell command that makes gunicorn re-import the app (HUP: new workers, same socket)."""
+    return f'kill -HUP "$(cat {q(pid_file)})"'
+
+
+def reload(host: Host, pid_file: str, timeout: float = 10) -> None:
+    """Reload a running gunicorn so new code is served; raise when it is not running."""
+    if not is_running(host, pid_file):
+        raise HostError(f"no app server running (pid file {pid_file}); start it first", host=host.name)
+    host.run(reload_command(pid_file), timeout=timeout)
+
+
+def stop(host: Host, pid_file: str, timeout: float = 20) -> bool:
+    """Stop gunicorn gracefully (TERM, then wait for it); return False when it was not running."""
+    proc = get_process(host, pid_file)
+    if proc is None:
+        return False
+    # Wait on the pid we read: gunicorn removes its pid file as it exits.
+    host.run(
+        f"kill -TERM {proc.pid}; for i in $(seq 1 {int(timeout * 10)}); do "
+        f"kill -0 {proc.pid} 2>/dev/null || exit 0; sleep 0.1; done; exit 1",
+        timeout=timeout + 5,
+    )
+    return True

@@ -1,0 +1,146 @@
+"""ladder.checkout: a checkout's state, and in-place edits saved as a patch that applies cleanly onto HEAD."""
+import hashlib
+import os
+import subprocess
+
+import pytest
+
+from ladder import checkout, load_config
+from ladder.errors import HostError
+from ladder.hosts import LocalHost
+
+
+def git(cwd, *args):
+    done = subprocess.run(["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def tree(root):
+    """Every file under root (without .git) with its bytes."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            out[os.path.relpath(path, root)] = open(path, "rb").read()
+    return out
+
+
+STATUS_Z = " M app.py\0M  config.py\0R  new.py\0old.py\0?? app.py.bak\0?? notes/todo.txt\0!! __pycache__/x.pyc\0"
+
+
+def test_parse_status_of_recorded_output():
+    modified, untracked = checkout.parse_status(STATUS_Z)
+    assert modified == ("app.py", "config.py", "new.py")
+    assert untracked == ("app.py.bak", "notes/todo.txt")
+    assert checkout.parse_status("") == ((), ())
+
+
+LS_REMOTE = """\
+1111111111111111111111111111111111111111\trefs/heads/master
+2222222222222222222222222222222222222222\trefs/heads/feature/redesign
+3333333333333333333333333333333333333333\trefs/tags/v1.0
+4444444444444444444444444444444444444444\trefs/tags/v1.0^{}
+5555555555555555555555555555555555555555\trefs/tags/v0.9
+"""
+
+
+def test_parse_ls_remote_and_resolve():
+    refs = checkout.parse_ls_remote(LS_REMOTE)
+    assert checkout.resolve(refs, "master") == "1" * 40
+    assert checkout.resolve(refs, "feature/redesign") == "2" * 40
+    assert checkout.resolve(refs, "v1.0") == "4" * 40  # an annotated tag resolves to its commit
+    assert checkout.resolve(refs, "v0.9") == "5" * 40
+    assert checkout.resolve(refs, "nope") is None
+
+
+@pytest.mark.parametrize("ref", ["", "-x", "--upload-pack=evil", "a..b", "a b", "x;rm -rf /", "br/", "x.lock"])
+def test_check_ref_refuses_what_is_not_a_ref(ref):
+    with pytest.raises(ValueError, match="not a branch, tag or commit name"):
+        checkout.check_ref(ref)
+
+
+def test_check_ref_accepts_refs():
+    for ref in ("master", "feature/redesign", "v1.2.3", "abc1234", "release_2024-01"):
+        assert checkout.check_ref(ref) == ref
+    assert checkout.is_commit_id("abc1234") and not checkout.is_commit_id("master")
+
+
+@pytest.fixture
+def prod(local_sandbox):
+    cfg = load_config(local_sandbox.config_path)
+    [host] = cfg.hosts("prod")
+    return host, host.path("app"), local_sandbox
+
+
+def test_status_of_the_edited_prod_checkout(prod):
+    host, app, box = prod
+    status = checkout.get_status(host, app)
+    assert status.modified == ("app.py",) and status.untracked == ("app.py.bak",) and not status.clean
+    assert status.head == git(box.repo, "rev-parse", "master").strip()
+    assert checkout.get_status(host, host.base) is None  # not a checkout
+
+
+def test_saved_patch_applies_cleanly_onto_head(prod, tmp_path):
+    host, app, box = prod
+    before = tree(app)
+    saved = checkout.save_edits(host, app, tmp_path / "run")
+    assert saved.path == tmp_path / "run" / f"{host.name}.patch"
+    assert saved.modified == ("app.py",) and saved.untracked == ("app.py.bak",)
+    data = saved.path.read_bytes()
+    assert saved.size == len(data) and saved.sha256 == hashlib.sha256(data).hexdigest()
+    assert tree(app) == before and checkout.get_status(host, app).edited == ("app.py", "app.py.bak"), \
+        "saving changed the checkout"
+    # A fresh checkout of the same commit plus the patch is exactly what prod had.
+    fresh = tmp_path / "fresh"
+    git(tmp_path, "clone", "-q", str(box.repo), str(fresh))
+    git(fresh, "checkout", "-q", "--detach", saved.head)
+    git(fresh, "apply", "--check", str(saved.path))
+    git(fresh, "apply", str(saved.path))
+    assert tree(fresh) == tree(app)
+    assert saved.to_dict()["head"] == saved.head[:12]
+
+
+def test_untracked_binary_and_nested_files_are_saved(tmp_path):
+    origin = tmp_path / "repo"
+    origin.mkdir()
+    git(origin, "init", "-q")
+    (origin / "a.txt").write_text("one\n")
+    git(origin, "add", ".")
+    git(origin, "commit", "-q", "-m", "first")
+    (origin / "a.txt").write_text("two\n")
+    (origin / "deep" / "er").mkdir(parents=True)
+    (origin / "deep" / "er" / "blob.bin").write_bytes(bytes(range(256)) * 4)
+    (origin / "with space.txt").write_text("spaced\n")
+    host = LocalHost("h", tmp_path)
+    saved = checkout.save_edits(host, str(origin), tmp_path / "out")
+    assert set(saved.untracked) == {"deep/er/blob.bin", "with space.txt"}
+    fresh = tmp_path / "fresh"
+    git(tmp_path, "clone", "-q", str(origin), str(fresh))
+    git(fresh, "apply", str(saved.path))
+    assert tree(fresh) == tree(origin)
+
+
+def test_clean_checkout_saves_nothing(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "a").write_text("a\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a")
+    host = LocalHost("h", tmp_path)
+    assert checkout.save_edits(host, str(repo), tmp_path / "out") is None
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(HostError, match="not a git checkout"):
+        checkout.save_edits(host, str(tmp_path), tmp_path / "out")
+
+
+def test_remote_commit_reads_without_fetching(prod):
+    host, app, box = prod
+    master = git(box.repo, "rev-parse", "master").strip()
+    refs_before = git(app, "for-each-ref")
+    assert checkout.remote_commit(host, app, "master") == master
+    assert checkout.remote_commit(host, app, "no-such-branch") is None
+    assert checkout.remote_commit(host, app, master[:10]) == master  # a commit id known locally
+    assert git(app, "for-each-ref") == refs_before, "reading the remote fetched"

@@ -1,0 +1,136 @@
+"""ladder.parity: pure parsers on recorded output, real facts from local hosts, the comparison table."""
+import shlex
+import sys
+from importlib import metadata
+
+import pandas as pd
+import pytest
+
+from ladder import parity
+from ladder.hosts import LocalHost
+
+FREEZE = """\
+# a comment pip freeze never prints, but requirements files have
+Flask==3.0.3
+gunicorn==22.0.0
+-e git+https://example.com/team/tools.git@abc123#egg=team_tools
+zope.interface==6.4
+my-pkg @ file:///home/sam/my_pkg
+"""
+
+ENV_FILE = """\
+# settings for prod
+APP_ENV=prod
+export APP_DB_PATH=/srv/app/data/app.db
+APP_SECRET_KEY=s3cr3t-value-never-shown
+
+not a setting line
+"""
+
+
+def test_parse_packages_normalizes_names_and_keeps_odd_sources():
+    assert parity.parse_packages(FREEZE) == {
+        "flask": "3.0.3",
+        "gunicorn": "22.0.0",
+        "my-pkg": "@ file:///home/sam/my_pkg",
+        "team-tools": "editable",
+        "zope-interface": "6.4",
+    }
+
+
+def test_parse_env_names_drops_values():
+    names = parity.parse_env_names(ENV_FILE)
+    assert names == ("APP_DB_PATH", "APP_ENV", "APP_SECRET_KEY")
+    assert parity.parse_env_names("B\nA\nA\n") == ("A", "B")  # the names-only form get_env_names reads
+
+
+@pytest.mark.parametrize("output, version", [("Python 3.11.7\n", "3.11.7"), ("3.12.0rc1\n", "3.12.0rc1"),
+                                             ("3.9\n", "3.9")])
+def test_parse_python_version(output, version):
+    assert parity.parse_python_version(output) == version
+
+
+def test_os_name_prefers_pretty_name():
+    assert parity.os_name({"PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)", "ID": "debian"}) == \
+        "Debian GNU/Linux 12 (bookworm)"
+    assert parity.os_name({"ID": "alpine", "VERSION_ID": "3.20"}) == "alpine 3.20"
+    assert parity.os_name({}) == "unknown"
+
+
+DEV = parity.Facts("dev", "Debian 12", "3.11.7", {"gunicorn": "22.0.0", "pytest": "8.2.0"},
+                   ("APP_ENV", "APP_SECRET_KEY"))
+PROD = parity.Facts("prod1", "Debian 11", "3.11.7", {"gunicorn": "21.2.0"}, ("APP_ENV", "APP_SECRET_KEY", "SENTRY_DSN"))
+
+
+def row(table, category, item):
+    found = table[(table["category"] == category) & (table["item"] == item)]
+    assert len(found) == 1, f"no single row for {category} {item}"
+    return found.iloc[0]
+
+
+def test_compare_marks_each_difference():
+    table = parity.compare(DEV, PROD)
+    assert list(table.columns) == ["category", "item", "dev", "prod1", "match", "difference"]
+    assert row(table, "os", "OS")["difference"] == "differs"
+    assert row(table, "python", "Python")["match"]
+    assert row(table, "package", "gunicorn")[["dev", "prod1", "difference"]].tolist() == ["22.0.0", "21.2.0", "differs"]
+    assert row(table, "package", "pytest")["difference"] == "missing on prod1"
+    assert row(table, "env var", "SENTRY_DSN")[["dev", "prod1", "difference"]].tolist() == [parity.MISSING, "set",
+                                                                                              "missing on dev"]
+    assert row(table, "env var", "APP_ENV")["match"]
+    # Categories in order, and within one the differences come first.
+    assert table["category"].tolist() == ["os", "python", "env var", "env var", "env var", "package", "package"]
+    assert table[table["category"] == "env var"]["item"].tolist()[0] == "SENTRY_DSN"
+
+
+def test_compare_several_prod_hosts():
+    prod2 = parity.Facts("prod2", "Debian 12", "3.11.7", {"gunicorn": "22.0.0"}, ("APP_ENV",))
+    table = parity.compare(DEV, [PROD, prod2])
+    assert row(table, "os", "OS")[["dev", "prod1", "prod2"]].tolist() == ["Debian 12", "Debian 11", "Debian 12"]
+    assert row(table, "env var", "APP_SECRET_KEY")["difference"] == "missing on prod2"
+    with pytest.raises(ValueError, match="unique"):
+        parity.compare(DEV, [PROD, PROD])
+
+
+def test_summary_style_and_chart():
+    table = parity.compare(DEV, PROD)
+    counts = parity.summary(table)
+    assert counts.loc["package"].tolist() == [0, 2] and counts.loc["python"].tolist() == [1, 0]
+    assert list(counts.index) == ["os", "python", "env var", "package"]
+    html = parity.style(table).to_html()
+    assert parity.COLOURS["differs"].split(": ")[1] in html and parity.COLOURS["missing"].split(": ")[1] in html
+    fig = parity.plot(table)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(counts.index)
+    assert parity.chart(table).png().startswith(b"\x89PNG")
+
+
+def test_real_facts_from_a_local_host(tmp_path):
+    env_file = tmp_path / "app.env"
+    env_file.write_text(ENV_FILE)
+    host = LocalHost("here", tmp_path)
+    found = parity.get_facts(host, python=sys.executable, env_file=str(env_file))
+    assert found.python == ".".join(map(str, sys.version_info[:3]))
+    assert found.packages["pandas"] == metadata.version("pandas")
+    assert found.env_names == ("APP_DB_PATH", "APP_ENV", "APP_SECRET_KEY")
+    assert "s3cr3t" not in repr(found)
+    assert found.os and found.os != "unknown"
+    assert parity.get_env_names(host, str(tmp_path / "missing.env")) == ()
+
+
+def test_env_names_output_never_holds_values(tmp_path):
+    env_file = tmp_path / "app.env"
+    env_file.write_text(ENV_FILE)
+    host = LocalHost("here", tmp_path)
+    # The command get_env_names runs: what it prints is all that leaves the host.
+    raw = host.run(f"sed -n -E {shlex.quote(parity._SED_NAMES)} {shlex.quote(str(env_file))}").stdout
+    assert raw.split() == ["APP_ENV", "APP_DB_PATH", "APP_SECRET_KEY"]
+    assert "s3cr3t" not in raw and "/srv" not in raw
+
+
+def test_compare_of_real_hosts_matches_itself(tmp_path):
+    a, b = LocalHost("a", tmp_path), LocalHost("b", tmp_path)
+    facts_a = parity.get_facts(a, python=sys.executable, env_file=str(tmp_path / "none.env"))
+    facts_b = parity.get_facts(b, python=sys.executable, env_file=str(tmp_path / "none.env"))
+    table = parity.compare(facts_a, facts_b)
+    assert isinstance(table, pd.DataFrame) and table["match"].all()

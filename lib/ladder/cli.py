@@ -76,8 +76,20 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _skip_iri_grammar() -> None:
+    """Keep jsonschema (imported by nbformat) from building rfc3987_syntax's IRI grammar at import.
+
+    That grammar takes most of a second to build (python-jsonschema/jsonschema#1428);
+    notebook schemas never check IRI formats, and jsonschema skips the checker
+    when the import fails. Only this short-lived CLI process is affected.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     """List runbooks: rung, name, title, and parameters with types and defaults."""
+    _skip_iri_grammar()
     from .runner import list_runbooks
 
     books = list_runbooks(args.root)
@@ -94,6 +106,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a runbook headless; exit 1 with one readable block when it fails."""
+    _skip_iri_grammar()
     from .parameters import load_file
     from .runner import run
 

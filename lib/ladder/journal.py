@@ -154,7 +154,7 @@ def history(path: str | Path, *, kind: str | None = None, limit: int | None = No
         if kind is not None:
             sql += " WHERE kind = ?"
             args.append(kind)
-        sql += " ORDER BY started, id"
+        sql += " ORDER BY started, rowid"  # same millisecond: insertion order
         rows = [dict(r) for r in conn.execute(sql, args)]
     finally:
         conn.close()

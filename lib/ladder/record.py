@@ -5,9 +5,10 @@ import dataclasses
 import html
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESULT_MIME = "application/vnd.ladder.result+json"
 STEP_MIME = "application/vnd.ladder.step+json"
@@ -99,6 +100,8 @@ def matrix(changes: list[dict]) -> dict[str, dict[str, str]]:
 
 def matrix_frame(cells: Mapping[str, Mapping[str, str]], steps: list[str] | None = None) -> pd.DataFrame:
     """The host x step matrix as a DataFrame ('' where a host had nothing in a step)."""
+    import pandas as pd
+
     order = steps or list(dict.fromkeys(s for row in cells.values() for s in row))
     frame = pd.DataFrame(
         [[cells[h].get(s, "") for s in order] for h in cells], index=list(cells), columns=order, dtype=object
@@ -121,6 +124,8 @@ def matrix_html(cells: Mapping[str, Mapping[str, str]], steps: list[str] | None 
 
 def changes_frame(changes: Any) -> pd.DataFrame:
     """A table of changes: one row per host and operation."""
+    import pandas as pd
+
     rows = normalize(changes)
     cols = ["host", "step", "operation", "target", "outcome", "reason", "commands"]
     frame = pd.DataFrame([{k: r.get(k, "") for k in cols} for r in rows], columns=cols)

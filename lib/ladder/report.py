@@ -83,8 +83,8 @@ def header(summary: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def render(nb: Any, summary: Mapping[str, Any]) -> str:
-    """A standalone HTML page: header, then the notebook with code hidden and parameters injected cell removed."""
+def exporter() -> Any:
+    """An nbconvert HTMLExporter: lab template, no prompts, injected-parameters cell removed."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -95,10 +95,27 @@ def render(nb: Any, summary: Mapping[str, Any]) -> str:
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
     c.HTMLExporter.embed_images = True
-    exporter = HTMLExporter(config=c, template_name="lab")
-    exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
+    html = HTMLExporter(config=c, template_name="lab")
+    html.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
+    return html
+
+
+def warm_up() -> None:
+    """Import and load what rendering needs, so a runner can do it while the kernel works."""
+    import nbformat
+
+    from .record import matrix_html
+
+    matrix_html({"host": {"step": "ok"}})
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# warm up"), nbformat.v4.new_code_cell("x = 1")]
+    exporter().from_notebook_node(nb)
+
+
+def render(nb: Any, summary: Mapping[str, Any]) -> str:
+    """A standalone HTML page: header, then the notebook with code hidden and parameters injected cell removed."""
     title = str(summary.get("title") or summary.get("runbook") or "Runbook report")
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     match = re.search(r"<body[^>]*>", body)
     insert = STYLE + header(summary)
     page = body[: match.end()] + insert + body[match.end():] if match else insert + body

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -220,6 +221,14 @@ def _kernel_manager_class() -> type:
     return IPCKernelManager
 
 
+def _quietly(fn: Any) -> None:
+    """Call fn, ignoring errors: warming up is an optimisation, and rendering reports its own errors."""
+    try:
+        fn()
+    except Exception:
+        pass
+
+
 def _config_reference(rb: RunbookInfo, config: str | Path | None) -> str | Path | None:
     """The config a run uses: --config, else the runbook's default (relative to the runbook)."""
     if config is not None:
@@ -386,6 +395,9 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     started = journal.now()
     journal.start(jpath, run_id=run_id, runbook=rb.name, rung=rb.rung, params=plan.parameters, started=started)
 
+    # Load the report renderer on another thread while the kernel (another process) runs the cells.
+    warming = threading.Thread(target=_quietly, args=(report.warm_up,), daemon=True, name="ladder-report-warm-up")
+    warming.start()
     papermill_io.register(_MemoryIO.SCHEME, _MemoryIO)
     url = f"{_MemoryIO.SCHEME}{run_id}.ipynb"
     clock = time.monotonic()
@@ -397,11 +409,14 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
                 str(rb.path), url, parameters=params, kernel_name=kernel_name(), progress_bar=False,
                 cwd=str(rb.path.parent), kernel_manager_class=_kernel_manager_class(),
                 execution_timeout=timeout,
+                # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
+                shutdown_kernel="immediate",
             )
             _MemoryIO.store.pop(url, None)
         except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
             nb = _MemoryIO.take(url)
             failure = _failure(nb, exc)
+        warming.join()
         summary, failure = summarize(nb, plan, run_id, started, time.monotonic() - clock, failure)
         summary = redact_value(summary)
         clean = redact_notebook(nb) if nb is not None else None

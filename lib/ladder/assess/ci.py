@@ -165,9 +165,10 @@ def parse_ci(path: str, text: str) -> CIConfig | None:
 
 
 def ci_score(config: CIConfig) -> float:
-    """0-10 for one CI file: 4 for running tests, 3 each for push and pull-request triggers (1.5 if unknown)."""
+    """0-10 for one CI file: 4 for running tests, 3 each for push and pull-request triggers (1 if unknown)."""
     if not config.runs_tests:
         return 2.0
+
     def part(flag: bool | None) -> float:
-        return 1.5 if flag is None else (3.0 if flag else 0.0)
+        return 1.0 if flag is None else (3.0 if flag else 0.0)
     return 4.0 + part(config.push) + part(config.pull_request)

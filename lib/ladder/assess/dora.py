@@ -59,8 +59,16 @@ def band_lead_time(seconds: float) -> str:
 
 
 def band_change_fail_rate(rate: float) -> str:
-    """The cluster whose typical rate is nearest (elite 5%, medium 10%, high 20%, low 40%); ties go to the better."""
-    return min(CFR_CLUSTERS, key=lambda c: (abs(rate - c[1]), BANDS.index(c[0])))[0]
+    """The cluster whose typical rate is nearest (elite 5%, medium 10%, high 20%, low 40%).
+
+    DORA's clusters are not ordered by this metric, so a rate is placed by distance; a rate exactly
+    halfway between two typical rates goes to the cluster with the lower rate.
+    """
+    ordered = sorted(CFR_CLUSTERS, key=lambda c: c[1])
+    for (name, value), (_, nxt) in zip(ordered, ordered[1:]):
+        if rate <= (value + nxt) / 2:
+            return name
+    return ordered[-1][0]
 
 
 def band_recovery(seconds: float) -> str:

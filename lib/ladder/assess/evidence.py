@@ -458,7 +458,7 @@ FLAG_MODULE = re.compile(r"(^|/)(feature_?flags?|flags|toggles|feature_?toggles)
 @repo_check("feature-flags")
 def feature_flags(facts: RepoFacts) -> CheckResult:
     """Unfinished work hidden behind flags: a feature-flag library or a flags module."""
-    libs = sorted({lib for lib in FLAG_LIBRARIES if re.search(rf"(^|[^a-z0-9_-]){re.escape(lib)}([^a-z0-9_]|$)", facts.manifests)})
+    libs = sorted({lib for lib in FLAG_LIBRARIES if re.search(rf"(^|[^a-z0-9_-]){re.escape(lib)}", facts.manifests)})
     modules = [f for f in facts.matching(FLAG_MODULE) if not is_test_path(f.path)]
     if libs or modules:
         found = libs + _paths(modules)
@@ -574,7 +574,8 @@ def release_tags(facts: RepoFacts) -> CheckResult:
 @repo_check("no-binaries")
 def no_binaries(facts: RepoFacts) -> CheckResult:
     """No build outputs, archives or very large files committed."""
-    artifacts = [f for f in facts.source_files if is_artifact(f.path) and not is_test_path(f.path)]
+    # All files, vendored or not: a wheel under dist/ is exactly what does not belong in git.
+    artifacts = [f for f in facts.files if is_artifact(f.path) and not is_test_path(f.path)]
     large = [f for f in facts.files if f.size > LARGE_FILE_BYTES]
     h = facts.history
     score = 10 - 3 * len(artifacts) - 2 * len(large)
@@ -668,7 +669,7 @@ def rollback_tooling(facts: RepoFacts) -> CheckResult:
     return result("rollback-tooling", SOURCE, 0, "no rollback script, target or pipeline job", label=INFERRED, files=[])
 
 
-OBSERVABILITY_LIBS = ("structlog", "opentelemetry", "sentry-sdk", "sentry_sdk", "@sentry/", "raven",
+OBSERVABILITY_LIBS = ("structlog", "opentelemetry", "sentry-sdk", "sentry_sdk", "@sentry/",
                       "prometheus-client", "prometheus_client", "prom-client", "ddtrace", "datadog", "newrelic",
                       "elastic-apm", "honeycomb", "python-json-logger", "statsd", "loki")
 OBSERVABILITY_FILES = re.compile(

@@ -110,6 +110,12 @@ def open_repo(path: str | Path) -> "GitRepo":
     if proc.returncode != 0:
         if "dubious ownership" in err:
             raise NotARepository(p, "owned by another user", f"run: git config --global --add safe.directory {p}")
+        outer = _git(p, ["rev-parse", "--show-toplevel"], ok_codes=(0, 128), timeout=60)
+        top = outer.stdout.decode().strip()
+        if outer.returncode == 0 and top:
+            raise NotARepository(p, f"a folder inside the repository at {top}", f"pass {top} instead")
+        if "not a git repository" in err:
+            raise NotARepository(p, "no .git here")
         raise NotARepository(p, err.strip().splitlines()[-1] if err.strip() else "git rev-parse failed")
     bare_flag, git_dir = proc.stdout.decode().split("\n")[:2]
     bare = bare_flag.strip() == "true"

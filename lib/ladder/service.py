@@ -9,6 +9,7 @@ from .hosts import Host
 
 q = shlex.quote
 START_TIMEOUT = 30
+START_WAIT_TICKS = 200  # tenths of a second
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,17 @@ def start_command(
     *, chdir: str, python: str, port: int, wsgi: str, env_file: str, pid_file: str, logs: str,
     bind: str = "127.0.0.1", workers: int = 2,
 ) -> str:
-    """The shell command that starts gunicorn as a daemon with the env file's settings exported."""
+    """The shell command that starts gunicorn as a daemon (env file's settings exported) and waits for its pid file."""
+    pid = q(pid_file)
+    # --daemon returns before the daemon writes its pid file; wait for it, bounded, so callers see it.
+    wait = (f'for i in $(seq 1 {START_WAIT_TICKS}); do [ -s {pid} ] && kill -0 "$(cat {pid})" 2>/dev/null && exit 0; '
+            f'sleep 0.1; done; echo "gunicorn did not start; see {logs}/error.log" >&2; exit 1')
     return (
-        f"set -a && . {q(env_file)} && set +a && "
-        f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {q(pid_file)} "
+        f"(set -a && . {q(env_file)} && set +a && "
+        f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {pid} "
         f"--bind {q(f'{bind}:{port}')} --workers {int(workers)} "
-        f"--access-logfile {q(logs + '/access.log')} --error-logfile {q(logs + '/error.log')} {q(wsgi)}"
+        f"--access-logfile {q(logs + '/access.log')} --error-logfile {q(logs + '/error.log')} {q(wsgi)}) && "
+        f"({wait})"
     )
 
 

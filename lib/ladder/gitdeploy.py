@@ -1,0 +1,161 @@
+"""The repeatable deploy step on a host: a script that fetches, checks out a ref and reloads the app server."""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from . import checkout, ops, service
+from .checkout import SavedPatch
+from .errors import HostError
+from .hosts import Host
+
+q = shlex.quote
+SCRIPT = "bin/deploy"
+EDITS = "edits"
+VERSION_FILE = "VERSION"
+VERSION_LENGTH = 12
+DEPLOY_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the app server comes from on a prod host; what the deploy script is built from."""
+
+    base: str
+    python: str
+    port: int
+    wsgi: str = "app:application"
+
+    @property
+    def layout(self) -> service.Layout:
+        """The app's folders and files under base."""
+        return service.Layout(self.base)
+
+    @property
+    def script(self) -> str:
+        """The deploy script's path on the host."""
+        return f"{self.base}/{SCRIPT}"
+
+    @property
+    def edits(self) -> str:
+        """Where the script keeps in-place edits it had to discard (outside the checkout)."""
+        return f"{self.base}/{EDITS}"
+
+
+def script(target: Target) -> str:
+    """The deploy script's text: deterministic, so writing it again changes nothing."""
+    lay = target.layout
+    start = service.start_command(chdir=lay.app, python=target.python, port=target.port, wsgi=target.wsgi,
+                                  env_file=lay.env_file, pid_file=lay.pid_file, logs=lay.logs)
+    return f"""#!/usr/bin/env bash
+# Written by Ladder (rung 1): the one repeatable way code reaches this host.
+# Usage: deploy [REF]   fetch origin, check out REF (default: master), reload the app server.
+# Fail-safe: nothing in the checkout changes until the fetch worked and REF names a commit,
+# so a failed deploy leaves the old code serving. Edits made in place are saved under
+# EDITS before they are discarded. /health reports the deployed commit (the VERSION file).
+set -euo pipefail
+APP={q(lay.app)}
+PID_FILE={q(lay.pid_file)}
+EDITS={q(target.edits)}
+GIT="git --no-pager -c color.ui=false"
+ref="${{1:-master}}"
+case "$ref" in ""|-*|*..*|*[!A-Za-z0-9._/-]*) echo "deploy: '$ref' is not a branch, tag or commit name" >&2; exit 2;; esac
+cd "$APP"
+current=$($GIT rev-parse HEAD | cut -c1-{VERSION_LENGTH})
+$GIT fetch --quiet --prune --tags origin || {{ echo "deploy: git fetch failed; still serving $current" >&2; exit 3; }}
+target=$($GIT rev-parse --verify --quiet "refs/remotes/origin/$ref^{{commit}}" \\
+  || $GIT rev-parse --verify --quiet "refs/tags/$ref^{{commit}}" \\
+  || $GIT rev-parse --verify --quiet "$ref^{{commit}}") \\
+  || {{ echo "deploy: ref '$ref' is not on origin; still serving $current" >&2; exit 4; }}
+if [ -n "$($GIT status --porcelain --untracked-files=all)" ]; then
+  mkdir -p "$EDITS"
+  saved="$EDITS/$(date -u +%Y%m%dT%H%M%SZ)-$current.patch"
+  {{
+    $GIT diff --binary --no-ext-diff --full-index HEAD
+    $GIT ls-files -z --others --exclude-standard | while IFS= read -r -d '' f; do
+      $GIT diff --binary --no-ext-diff --full-index --no-index -- /dev/null "$f" || [ $? -eq 1 ]
+    done
+  }} > "$saved"
+  echo "deploy: saved in-place edits to $saved"
+fi
+exclude=$($GIT rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+grep -qxF {VERSION_FILE} "$exclude" 2>/dev/null || echo {VERSION_FILE} >> "$exclude"
+$GIT checkout --quiet --force --detach "$target"
+$GIT clean --quiet --force -d
+printf '%s\\n' "$(echo "$target" | cut -c1-{VERSION_LENGTH})" > {VERSION_FILE}
+pid=$(cat "$PID_FILE" 2>/dev/null | tr -dc 0-9 || true)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  kill -HUP "$pid"
+  echo "deploy: reloaded the app server (pid $pid)"
+else
+  {start}
+  echo "deploy: started the app server"
+fi
+echo "deploy: $ref -> $(cat {VERSION_FILE}) (was $current)"
+"""
+
+
+def version_of(commit: str) -> str:
+    """What /health reports for a commit after the deploy step."""
+    return commit[:VERSION_LENGTH]
+
+
+@dataclass(frozen=True)
+class State:
+    """What a prod host serves now: checkout status, the VERSION file and whether the server runs."""
+
+    status: checkout.Status
+    version: str
+    running: bool
+
+
+def get_state(host: Host, target: Target) -> State:
+    """Read the checkout, its VERSION file and the app server's pid; changes nothing."""
+    lay = target.layout
+    status = checkout.get_status(host, lay.app)
+    if status is None:
+        raise HostError(f"{lay.app} is not a git checkout; clone the app there first", host=host.name)
+    version = host.run(f"cat {q(lay.app + '/' + VERSION_FILE)} 2>/dev/null || true", timeout=10).stdout.strip()
+    return State(status, version, service.is_running(host, lay.pid_file))
+
+
+def install(host: Host, target: Target, apply: bool = True) -> list[ops.Change]:
+    """Put the deploy script on the host (mode 755); a second call changes nothing."""
+    return [
+        ops.directory(host, f"{target.base}/bin", apply=apply),
+        ops.file(host, target.script, script(target), mode=0o755, apply=apply),
+    ]
+
+
+def deploy(host: Host, target: Target, ref: str = "master", *, saved: SavedPatch | None = None,
+           apply: bool = True, timeout: float = DEPLOY_TIMEOUT) -> ops.Change:
+    """Run the deploy script for ref unless the host already serves it from a clean tree.
+
+    In-place edits must have been saved first (checkout.save_edits), or nothing is applied.
+    """
+    checkout.check_ref(ref)
+    state = get_state(host, target)
+    commit = checkout.remote_commit(host, target.layout.app, ref)
+    if commit is None and not checkout.is_commit_id(ref):
+        raise HostError(f"ref {ref!r} is not a branch or tag on origin; nothing was changed", host=host.name)
+    serving = state.status.head if state.status.clean and state.running and \
+        state.version == version_of(state.status.head) else None
+    if commit is not None and serving == commit:
+        return ops.settle(host, "deploy", target.layout.app, [], apply, "")
+    if apply and not state.status.clean and (saved is None or saved.head != state.status.head):
+        raise HostError(
+            f"{target.layout.app} has in-place edits ({', '.join(state.status.edited)}) that were not saved; "
+            "save them with checkout.save_edits before deploying", host=host.name)
+    reasons = []
+    if not state.status.clean:
+        where = f" (saved to {saved.path.name})" if saved is not None else ""
+        reasons.append(f"discard in-place edits: {', '.join(state.status.edited)}{where}")
+    if commit is None or commit != state.status.head:
+        reasons.append(f"{version_of(state.status.head)} -> {version_of(commit) if commit else ref}")
+    elif state.version != version_of(commit):
+        reasons.append("write VERSION")
+    if not state.running:
+        reasons.append("app server not running")
+    cmd = f"{q(target.script)} {q(ref)}"
+    return ops.settle(host, "deploy", target.layout.app, [ops.command(host, cmd, timeout)], apply, "; ".join(reasons))

@@ -1,0 +1,176 @@
+"""A developer's environment made by one command: checkout, venv with locked requirements, settings, app server."""
+from __future__ import annotations
+
+import re
+import secrets
+import shlex
+from dataclasses import dataclass
+
+from . import checkout, health, ops, parity, service
+from .checkout import GIT
+from .errors import HostError
+from .hosts import Host
+
+q = shlex.quote
+VENV = "venv"
+BRANCH = "master"
+# A plain (isolated) venv, not --system-site-packages: a venv made from inside another venv
+# would see the base interpreter's packages, not the ones next to Ladder, so nothing is
+# reused that way; pip installs the locked requirements, which is what a developer does.
+PIP_TIMEOUT = 300
+VENV_TIMEOUT = 120
+SECRET_KEY = "APP_SECRET_KEY"
+
+
+@dataclass(frozen=True)
+class DevEnv:
+    """What to build on a dev host: the repo to clone, the interpreter to make the venv with, the port."""
+
+    base: str
+    repo: str
+    python: str = "python3"
+    port: int = 8000
+    wsgi: str = "app:application"
+    health_path: str = "/health"
+    branch: str = BRANCH
+
+    @property
+    def layout(self) -> service.Layout:
+        """The app's folders and files under base."""
+        return service.Layout(self.base)
+
+    @property
+    def venv(self) -> str:
+        """The virtual environment's folder."""
+        return f"{self.base}/{VENV}"
+
+    @property
+    def venv_python(self) -> str:
+        """The venv's interpreter, which serves the app."""
+        return f"{self.venv}/bin/python"
+
+    def settings(self) -> dict[str, str]:
+        """The dev settings that are not secret (APP_SECRET_KEY is generated on the host's first build)."""
+        return {"APP_ENV": "dev", "APP_DB_PATH": f"{self.layout.data}/app.db"}
+
+
+_REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
+
+
+def parse_requirements(text: str) -> dict[str, str | None]:
+    """Requirement lines as {normalized name: pinned version or None}; options and comments are skipped."""
+    out: dict[str, str | None] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        m = _REQ.match(line)
+        if m:
+            out[parity.normalize(m.group(1))] = m.group(2)
+    return out
+
+
+def unmet(requirements: dict[str, str | None], installed: dict[str, str]) -> list[str]:
+    """The requirements the installed packages do not satisfy, as 'name==version' or 'name'."""
+    missing = []
+    for name, version in requirements.items():
+        have = installed.get(name)
+        if have is None or (version is not None and have != version):
+            missing.append(f"{name}=={version}" if version else name)
+    return missing
+
+
+def _checkout(host: Host, env: DevEnv, apply: bool) -> ops.Change:
+    app = env.layout.app
+    status = checkout.get_status(host, app)
+    if status is None:
+        if host.exists(app):
+            raise HostError(f"{app} exists but is not a git checkout; move it away so the repo can be cloned there",
+                            host=host.name)
+        cmd = f"{GIT} clone --quiet --branch {q(env.branch)} -- {q(env.repo)} {q(app)}"
+        return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], apply, f"clone {env.repo}")
+    if not status.clean:
+        return ops.Change(host.name, "checkout", app, reason=f"local edits kept, not updated: {', '.join(status.edited)}")
+    remote = checkout.remote_commit(host, app, env.branch)
+    if remote is None or remote == status.head:
+        return ops.settle(host, "checkout", app, [], apply, "")
+    cmd = f"{GIT} -C {q(app)} pull --quiet --ff-only origin {q(env.branch)}"
+    reason = f"{status.head[:12]} -> {remote[:12]} (fast-forward)"
+    return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], apply, reason)
+
+
+def _venv(host: Host, env: DevEnv, apply: bool) -> ops.Change:
+    if host.exists(env.venv_python):
+        return ops.settle(host, "venv", env.venv, [], apply, "")
+    cmd = f"{q(env.python)} -m venv {q(env.venv)}"
+    return ops.settle(host, "venv", env.venv, [ops.command(host, cmd, VENV_TIMEOUT)], apply, "missing")
+
+
+def _requirements(host: Host, env: DevEnv, apply: bool) -> ops.Change:
+    req_file = f"{env.layout.app}/requirements.txt"
+    cmd = f"{q(env.venv_python)} -m pip install --quiet --disable-pip-version-check -r {q(req_file)}"
+    action = [ops.command(host, cmd, PIP_TIMEOUT)]
+    if not host.exists(req_file) or not host.exists(env.venv_python):
+        return ops.settle(host, "requirements", req_file, action, apply, "venv or checkout is new")
+    wanted = parse_requirements(host.read_text(req_file))
+    missing = unmet(wanted, parity.get_packages(host, env.venv_python))
+    return ops.settle(host, "requirements", req_file, action if missing else [], apply,
+                      f"not installed: {', '.join(missing)}")
+
+
+def env_file_text(env: DevEnv, secret_key: str) -> str:
+    """The dev app.env: the dev settings plus a dev-only secret key."""
+    lines = [f"{k}={v}" for k, v in env.settings().items()]
+    return "\n".join(lines + [f"{SECRET_KEY}={secret_key}", ""])
+
+
+def _env_file(host: Host, env: DevEnv, apply: bool) -> ops.Change:
+    path = env.layout.env_file
+    # Checked on the host with grep, so the secret's value never travels back to Ladder.
+    checks = [f"grep -qxF {q(f'{k}={v}')} {q(path)}" for k, v in env.settings().items()]
+    checks.append(f"grep -q {q('^' + SECRET_KEY + '=.')} {q(path)}")
+    if host.run(" && ".join(checks), warn=True, timeout=10).ok:
+        return ops.settle(host, "app.env", path, [], apply, "")
+    names = ", ".join([*env.settings(), SECRET_KEY])
+    text = f"write {path} (mode 600: {names}; a new dev-only secret key)"
+    action = (text, lambda: host.write_text(path, env_file_text(env, secrets.token_hex(32)), mode=0o600))
+    reason = "missing" if not host.exists(path) else "dev settings differ"
+    return ops.settle(host, "app.env", path, [action], apply, reason)
+
+
+def _server(host: Host, env: DevEnv, apply: bool, restart: bool, reload: bool) -> ops.Change:
+    lay = env.layout
+    running = service.is_running(host, lay.pid_file)
+    start = service.start_command(chdir=lay.app, python=env.venv_python, port=env.port, wsgi=env.wsgi,
+                                  env_file=lay.env_file, pid_file=lay.pid_file, logs=lay.logs)
+    if not running:
+        return ops.settle(host, "app server", f"127.0.0.1:{env.port}", [ops.command(host, start, 30)], apply,
+                          "not running")
+    if restart:
+        stop = (f"stop gunicorn (pid file {lay.pid_file})", lambda: service.stop(host, lay.pid_file))
+        return ops.settle(host, "app server", f"127.0.0.1:{env.port}", [stop, ops.command(host, start, 30)],
+                          apply, "settings changed: restart")
+    if reload:
+        return ops.settle(host, "app server", f"127.0.0.1:{env.port}",
+                          [ops.command(host, service.reload_command(lay.pid_file), 10)], apply,
+                          "code or packages changed: reload")
+    return ops.settle(host, "app server", f"127.0.0.1:{env.port}", [], apply, "")
+
+
+def build(host: Host, env: DevEnv, apply: bool = True) -> list[ops.Change]:
+    """Make (or bring up to date) the dev environment on host; plan only when apply is False."""
+    lay = env.layout
+    changes = [_checkout(host, env, apply)]
+    changes += [ops.directory(host, d, apply=apply) for d in (lay.data, lay.logs)]
+    changes.append(_venv(host, env, apply))
+    changes.append(_requirements(host, env, apply))
+    settings = _env_file(host, env, apply)
+    changes.append(settings)
+    code = changes[0].changed or changes[-2].changed
+    changes.append(_server(host, env, apply, restart=settings.changed, reload=code))
+    return changes
+
+
+def check(host: Host, env: DevEnv, timeout: float = 20) -> health.HealthResult:
+    """Check that the dev app answers its health check over HTTP on the dev host."""
+    return health.check_on(host, env.port, env.health_path, python=env.venv_python, timeout=timeout)

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -43,6 +46,7 @@ def test_list_runbooks_reads_rung_title_and_parameters():
     assert [(b.rung, b.name, b.title) for b in books] == [
         ("1", "1-record-changes", "Record changes on every prod host"),
         ("2", "2-fail-on-host", "Fail on one host"),
+        ("3", "3-wait", "Wait"),
     ]
     params = books[0].parameters
     assert (params["attempts"].type_name, params["attempts"].default) == ("int", "2")
@@ -96,6 +100,8 @@ def test_bad_input_is_one_clear_error_and_nothing_runs(site, monkeypatch, runboo
     with pytest.raises(error) as err:
         runner.run(runbook, root=BOOKS, **kwargs)
     assert all(w in str(err.value) for w in words), str(err.value)
+    if error is RunbookError:
+        assert "3-wait" in str(err.value)
     assert not (site / "runs").exists()  # no run folder, no journal row
     assert not any((site / "hosts" / "prod1").iterdir())
 
@@ -206,3 +212,23 @@ def test_cli_failed_run_prints_one_block_and_history_shows_it(site):
     assert row["status"] == "failed" and row["params"]["fail_host"] == "prod1"
     table = ladder("history", "--out", "runs", cwd=site)
     assert "2-fail-on-host" in table.stdout and "failed" in table.stdout
+
+
+def test_a_run_killed_mid_run_leaves_a_running_row_and_no_unredacted_notebook(site):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ladder.cli", "run", str(BOOKS / "3-wait.ipynb"), "-p", "seconds", "600",
+         "--config", "ladder.yml"], cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120  # a bound on waiting, not a timing assertion
+    while not list((site / "runs").glob("*/waiting")):
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "the runbook never reached its waiting cell"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    conn = sqlite3.connect(site / "runs" / journal.FILENAME)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    (row,) = journal.history(site / "runs" / journal.FILENAME)
+    assert row["status"] == "running" and row["runbook"] == "3-wait" and row["ended"] is None
+    (run_dir,) = [p for p in (site / "runs").iterdir() if p.is_dir()]
+    assert [p.name for p in run_dir.iterdir()] == ["waiting"]  # nothing unredacted was written

@@ -1,13 +1,16 @@
 """Confirmation before changing prod: --apply headless, a one-shot button in JupyterLab."""
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
-from ladder import confirm as cf
 from ladder.errors import RunbookError
+
+cf = importlib.import_module("ladder.confirm")  # the module, even if the package exports a function by that name
 
 
 @pytest.fixture

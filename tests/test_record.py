@@ -1,6 +1,7 @@
 """The run's record: change normalisation, the host x step matrix, display data and the error hook."""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import pytest
@@ -8,10 +9,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
-from ladder import record as rec
 from ladder.errors import FleetError, HostError
 from ladder.hosts import LocalHost
 from ladder.ops import Change, directory
+
+# `ladder.record` is also the name of the function the package exports; import the module itself.
+rec = importlib.import_module("ladder.record")
 
 
 @pytest.fixture

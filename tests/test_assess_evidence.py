@@ -56,7 +56,8 @@ def test_secrets_are_found_and_never_echoed(repo):
 
 
 def test_placeholders_and_env_lookups_are_not_secrets(repo):
-    repo.commit({"settings.py": 'PASSWORD = "changeme-please"\nSECRET_KEY = os.environ["SECRET_KEY"]\n',
+    repo.commit({"settings.py": 'PASSWORD = "changeme-please"\nSECRET_KEY = os.environ["SECRET_KEY"]\n'
+                                'SECRET_KEY_VAR = "APP_SECRET_KEY"\n',
                  ".env.example": "SECRET_KEY=\n"})
     res = check(repo, "config-out-of-code")
     assert res.score == 10 and res.evidence["findings"] == []

@@ -229,7 +229,10 @@ def find_secrets(facts: RepoFacts) -> list[dict]:
             break
     for path, line, text in facts.grep([GENERIC_SECRET], ignore_case=True, tests=False):
         m = _GENERIC_VALUE.search(text)
-        if m and not PLACEHOLDER.search(m.group(2)) and not m.group(2).startswith(("os.", "env")):
+        value = m.group(2) if m else ""
+        # An UPPER_SNAKE value names an environment variable; it is not the secret itself.
+        if m and not PLACEHOLDER.search(value) and not value.startswith(("os.", "env")) \
+                and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value):
             findings.append({"path": path, "line": line, "rule": "generic-secret-assignment"})
     for f in facts.matching(SECRET_FILES):
         if not is_test_path(f.path):

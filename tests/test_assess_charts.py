@@ -1,0 +1,50 @@
+"""Charts: a radar of rungs, bars per practice and the trend, drawn headless with Agg."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from matplotlib.figure import Figure
+
+from ladder.assess import load_model, practice_bars, rung_radar, score, trend_chart
+from ladder.assess.checks import REGISTRY, result
+
+PNG = b"\x89PNG"
+
+
+def assessment(good: set[str], when: datetime):
+    model = load_model()
+    checks = [result(c, REGISTRY[c].source, 9 if p.rung in good else 2, "t")
+              for p in model.practices for c in p.checks if c != "canary"]
+    a = score(model, {c.id: c for c in checks}.values())
+    a.generated = when.timestamp()
+    return a
+
+
+def test_radar_and_bars_render(tmp_path):
+    a = assessment({"1"}, datetime.now(timezone.utc))
+    radar = rung_radar(a)
+    assert isinstance(radar, Figure)
+    labels = [t.get_text() for t in radar.axes[0].get_xticklabels()]
+    assert labels == ["1", "1+", "2", "3a", "3b", "4", "5"]
+    bars = practice_bars(a.to_dict())
+    texts = [t.get_text() for t in bars.axes[0].texts]
+    assert texts == ["inconclusive"]  # canary has no evidence and no answer
+    for fig, name in ((radar, "radar.png"), (bars, "bars.png")):
+        fig.savefig(tmp_path / name)
+        assert (tmp_path / name).read_bytes()[:4] == PNG
+
+
+def test_trend_over_history(tmp_path):
+    t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    history = [assessment(set(), t0), assessment({"1"}, t0 + timedelta(days=7)).to_dict(),
+               assessment({"1", "1+"}, t0 + timedelta(days=14))]
+    fig = trend_chart(list(reversed(history)))
+    ax = fig.axes[0]
+    overall = ax.lines[0]
+    assert overall.get_label() == "overall"
+    ys = list(overall.get_ydata())
+    assert ys == sorted(ys) and len(ys) == 3  # oldest first, improving
+    fig.savefig(tmp_path / "trend.png")
+    assert (tmp_path / "trend.png").read_bytes()[:4] == PNG
+    empty = trend_chart([])
+    assert empty.axes[0].texts[0].get_text() == "no assessments yet"

@@ -1,0 +1,248 @@
+"""Host evidence on local hosts in temp folders: releases or a checkout, parity, health, logs, migrations."""
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from gitrepo import GitRepo
+from ladder.assess.hosts import (
+    assess_hosts, check_health, gather_host_evidence, get_layout, parse_layout, parse_migrations, parse_platform,
+)
+from ladder.config import load_config
+from ladder.hosts import LocalHost, SSHHost
+
+
+def checks(results) -> dict:
+    out = {r.id: r for r in results}
+    for r in out.values():
+        assert not r.reason.startswith("check error"), r.reason
+        json.dumps(r.to_dict())
+    return out
+
+
+def make_release_host(base: Path, versions=("v1", "v2", "v3")) -> LocalHost:
+    """A prod host with Capistrano-style releases, current -> the last one, checksums per release."""
+    for v in versions:
+        rel = base / "releases" / v
+        rel.mkdir(parents=True)
+        (rel / "app.py").write_text(f"VERSION = {v!r}\n")
+        digest = hashlib.sha256((rel / "app.py").read_bytes()).hexdigest()
+        (rel / "SHA256SUMS").write_text(f"{digest}  app.py\n")
+    (base / "shared").mkdir()
+    (base / "current").symlink_to(base / "releases" / versions[-1])
+    return LocalHost("prod1", base)
+
+
+def make_checkout_host(base: Path, origin: Path) -> LocalHost:
+    """A prod host running a git checkout at <base>/app, edited in place."""
+    base.mkdir(parents=True)
+    subprocess.run(["git", "clone", "-q", str(origin), str(base / "app")], check=True)
+    with open(base / "app" / "app.py", "a") as f:
+        f.write("# HOTFIX edited on prod\n")
+    return LocalHost("prod1", base)
+
+
+@pytest.fixture
+def origin(tmp_path) -> Path:
+    repo = GitRepo(tmp_path / "origin")
+    repo.commit({"app.py": "print('hi')\n"})
+    return repo.path
+
+
+@pytest.fixture
+def health_server():
+    """A real HTTP server: /health answers 200, anything else 500."""
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/health" else 500)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- layout ----------------------------------------------------------------------------------
+
+def test_parse_layout_recorded_output():
+    out = "current\t/srv/app/releases/v3\nreleases_dir\nrelease\tv1\nrelease\tv3\nchecksums\tSHA256SUMS\n" \
+          "checksum_failed\tapp.py\n"
+    lay = parse_layout(out)
+    assert lay.runs_release and lay.releases == ("v1", "v3") and lay.checksum_failures == ("app.py",)
+    lay = parse_layout("checkout\t/srv/app/app\ngit\nmodified\t M app.py\nmodified\t?? x\n")
+    assert not lay.runs_release and lay.modified == ("app.py", "x") and lay.git
+
+
+def test_release_layout_scores_well(tmp_path):
+    prod = make_release_host(tmp_path / "prod")
+    dev = LocalHost("dev", tmp_path / "dev")
+    (tmp_path / "dev").mkdir()
+    got = checks(assess_hosts({"dev": [dev], "prod": [prod]}))
+    assert got["prod-runs-release"].score == 10
+    assert got["releases-kept"].score == 10 and got["releases-kept"].evidence["hosts"][0]["releases"] == ["v1", "v2", "v3"]
+    assert got["prod-unmodified"].score == 10 and "SHA256SUMS" in got["prod-unmodified"].reason
+    assert got["separate-hosts"].score == 8  # separate folders, same machine
+
+
+def test_release_edited_in_place_is_caught_by_checksums(tmp_path):
+    prod = make_release_host(tmp_path / "prod")
+    (tmp_path / "prod" / "releases" / "v3" / "app.py").write_text("VERSION = 'hacked'\n")
+    got = checks(assess_hosts({"prod": [prod]}))
+    assert got["prod-unmodified"].score == 0
+    assert got["prod-unmodified"].evidence["hosts"][0]["modified"] == ["app.py"]
+
+
+def test_checkout_with_edits_like_the_sandbox(tmp_path, origin):
+    prod = make_checkout_host(tmp_path / "prod", origin)
+    lay = get_layout(prod)
+    assert lay.checkout and lay.modified == ("app.py",) and not lay.runs_release
+    got = checks(assess_hosts({"prod": [prod]}))
+    assert got["prod-unmodified"].score == 0 and "edited in place" in got["prod-unmodified"].reason
+    assert got["prod-runs-release"].score == 0 and got["releases-kept"].score == 0
+    assert got["separate-hosts"].inconclusive and "no dev environment" in got["separate-hosts"].reason
+
+
+def test_app_dir_is_a_parameter(tmp_path, origin):
+    base = tmp_path / "prod"
+    base.mkdir()
+    subprocess.run(["git", "clone", "-q", str(origin), str(base / "code")], check=True)
+    got = checks(assess_hosts({"prod": [LocalHost("prod1", base)]}, app_dir="code"))
+    assert got["prod-unmodified"].score == 10 and got["prod-runs-release"].score == 0
+
+
+def test_nothing_deployed_is_inconclusive(tmp_path):
+    (tmp_path / "prod").mkdir()
+    got = checks(assess_hosts({"prod": [LocalHost("prod1", tmp_path / "prod")]}))
+    assert got["prod-runs-release"].inconclusive and got["prod-unmodified"].inconclusive
+
+
+def test_dev_and_prod_in_one_folder(tmp_path):
+    (tmp_path / "same").mkdir()
+    got = checks(assess_hosts({"dev": [LocalHost("dev", tmp_path / "same")],
+                               "prod": [LocalHost("prod1", tmp_path / "same")]}))
+    assert got["separate-hosts"].score == 0
+
+
+# ---- parity ----------------------------------------------------------------------------------
+
+def test_parity_compares_config_names_never_values(tmp_path):
+    for name, text in (("dev", "APP_ENV=dev\nAPP_SECRET_KEY=devsecretvalue123\n"),
+                       ("prod", "APP_ENV=prod\nexport APP_SECRET_KEY=prodsecretvalue456\nAPP_DB_PATH=/x\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "app.env").write_text(text)
+    hosts = {"dev": [LocalHost("dev", tmp_path / "dev")], "prod": [LocalHost("prod1", tmp_path / "prod")]}
+    got = checks(assess_hosts(hosts, python={"dev": sys.executable, "prod1": sys.executable}))
+    parity = got["dev-prod-parity"]
+    assert parity.evidence["differences"] == {"prod1": {"config_names": ["prod only: APP_DB_PATH"]}}
+    assert {"python", "os", "config_names"} <= set(parity.evidence["compared"])
+    assert parity.score == pytest.approx(10 * (1 - 1 / len(parity.evidence["compared"])), abs=0.01)
+    text = json.dumps(parity.to_dict())
+    assert "devsecretvalue123" not in text and "prodsecretvalue456" not in text
+
+
+def test_parse_platform_recorded_output():
+    p = parse_platform("venv\t/srv/venv\npkg\tFlask==3.0\npkg\t-e git+x\npython\t3.11.7\nos\tdebian 12\nconfig\tA\n")
+    assert p.packages == frozenset({"flask==3.0"}) and p.python == "3.11.7" and p.config_names == {"A"}
+
+
+# ---- health, logs, migrations ----------------------------------------------------------------
+
+def test_health_over_http(health_server, tmp_path):
+    (tmp_path / "p").mkdir()
+    prod = LocalHost("prod1", tmp_path / "p")
+    ok = checks(assess_hosts({"prod": [prod]}, health_urls={"prod1": f"http://127.0.0.1:{health_server}/health"}))
+    assert ok["app-health"].score == 10
+    bad = checks(assess_hosts({"prod": [prod]}, health_urls={"prod1": f"http://127.0.0.1:{health_server}/x"}))
+    assert bad["app-health"].score == 2
+    down = check_health(f"http://127.0.0.1:{closed_port()}/health", timeout=2)
+    assert down.status is None and down.error
+
+
+def test_log_files_without_a_shipper(tmp_path):
+    (tmp_path / "p" / "logs").mkdir(parents=True)
+    (tmp_path / "p" / "logs" / "error.log").write_text("boom\n")
+    got = checks(assess_hosts({"prod": [LocalHost("prod1", tmp_path / "p")]}))
+    assert got["logs-collected"].score in (4, 10)  # 10 only if this machine happens to run a shipper
+    if got["logs-collected"].score == 4:
+        assert got["logs-collected"].evidence["hosts"][0]["files"] == [str(tmp_path / "p" / "logs" / "error.log")]
+
+
+def test_migrations_pending_then_applied(tmp_path):
+    prod = make_release_host(tmp_path / "prod")
+    mig = tmp_path / "prod" / "releases" / "v3" / "migrations"
+    mig.mkdir()
+    (mig / "001_init.sql").write_text("create table a (x);\n")
+    (mig / "002_items.sql").write_text("create table b (x);\n")
+    db = sqlite3.connect(tmp_path / "prod" / "shared" / "app.db")
+    db.execute("create table schema_migrations (version text)")
+    db.execute("insert into schema_migrations values ('001_init')")
+    db.commit()
+    got = checks(assess_hosts({"prod": [prod]}, python={"prod1": sys.executable}))
+    assert got["migrations-current"].score == 0
+    assert got["migrations-current"].evidence["hosts"][0]["pending"] == ["002_items"]
+    db.execute("insert into schema_migrations values ('002_items')")
+    db.commit()
+    db.close()
+    got = checks(assess_hosts({"prod": [prod]}, python={"prod1": sys.executable}))
+    assert got["migrations-current"].score == 10
+
+
+def test_no_migrations_is_inconclusive(tmp_path):
+    prod = make_release_host(tmp_path / "prod")
+    got = checks(assess_hosts({"prod": [prod]}, python={"prod1": sys.executable}))
+    assert got["migrations-current"].inconclusive
+
+
+def test_parse_migrations_survives_junk():
+    assert parse_migrations("garbage\n").error
+    assert parse_migrations('{"kind": "sql", "files": 2, "pending": ["2"], "db": "a.db"}').pending == ("2",)
+
+
+# ---- unreachable hosts, and a real ladder.yml ------------------------------------------------
+
+def test_unreachable_prod_host_is_named_not_fatal(tmp_path):
+    good = make_release_host(tmp_path / "prod")
+    gone = SSHHost("prod2", "127.0.0.1", "/srv/app", port=closed_port(), connect_timeout=2,
+                   known_hosts=tmp_path / "known_hosts")
+    got = checks(assess_hosts({"prod": [good, gone]}))
+    rel = got["prod-runs-release"]
+    assert rel.score == 10 and "prod2" in rel.evidence["errors"] and "unreadable" in rel.reason
+    only_gone = checks(assess_hosts({"prod": [gone]}))
+    assert only_gone["prod-runs-release"].inconclusive and "could be read" in only_gone["prod-runs-release"].reason
+
+
+def test_gather_from_a_ladder_yml(tmp_path, origin, health_server):
+    make_checkout_host(tmp_path / "hosts" / "prod1", origin)
+    (tmp_path / "hosts" / "dev").mkdir(parents=True)
+    (tmp_path / "ladder.yml").write_text(
+        "app: {name: shop, repo: origin, port: %d}\n"
+        "environments:\n"
+        "  dev: {hosts: [{name: dev, address: local, base: hosts/dev}]}\n"
+        "  prod: {hosts: [{name: prod1, address: local, base: hosts/prod1, python: %s}]}\n"
+        % (health_server, sys.executable)
+    )
+    got = checks(gather_host_evidence(load_config(tmp_path / "ladder.yml")))
+    assert got["app-health"].score == 10
+    assert got["prod-unmodified"].score == 0 and got["separate-hosts"].score == 8

@@ -1,0 +1,79 @@
+"""assessment.json: the documented schema, writing and reading it, and what changed between two."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gitrepo import NOW
+from ladder.assess import Answers, changes_since, load_assessment, load_model, score, write_assessment
+from ladder.assess.checks import REGISTRY, result
+from ladder.assess.dora import Deploy, compute
+from ladder.assess.result import SCHEMA
+from ladder.errors import LadderError
+
+TOP_KEYS = ["schema", "generated", "model_version", "pass_mark", "repo", "level", "level_title", "overall",
+            "rungs", "practices", "checks", "contradictions", "next_steps", "dora"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def assessment(model, good: set[str], answers=None):
+    checks = {}
+    for p in model.practices:
+        for cid in p.checks:
+            checks[cid] = result(cid, REGISTRY[cid].source, 10 if p.rung in good else 1, f"{cid} test",
+                                 found=["a"])
+    dora = compute([Deploy(NOW - i * 86400, "tag", f"v{i}") for i in range(3)], now=NOW, source="tags")
+    return score(model, checks.values(), answers, repo={"path": "shop", "trunk": "master"}, dora=dora)
+
+
+def test_schema_keys_are_stable(model):
+    doc = assessment(model, {"1"}, Answers({"canary": "yes"})).to_dict()
+    assert list(doc) == TOP_KEYS
+    assert doc["schema"] == SCHEMA and doc["level"] == "1" and doc["pass_mark"] == 7
+    assert list(doc["overall"]) == ["score", "coverage"]
+    assert list(doc["rungs"][0]) == ["id", "title", "score", "coverage", "met", "reached", "runbook", "practices"]
+    assert list(doc["practices"][0]) == ["id", "rung", "title", "why", "score", "met", "label", "answer",
+                                         "question", "reason", "runbook", "checks"]
+    assert list(doc["checks"][0]) == ["id", "source", "score", "label", "reason", "evidence"]
+    assert list(doc["next_steps"][0]) == ["order", "rung", "practice", "title", "runbook", "score", "reason"]
+    assert list(doc["contradictions"][0]) == ["practice", "answer", "answer_score", "evidence_score",
+                                              "evidence_label", "kept", "note"]
+    assert [m["key"] for m in doc["dora"]["metrics"]] == ["deploy_frequency", "lead_time", "change_fail_rate",
+                                                          "recovery_time"]
+    labels = {p["label"] for p in doc["practices"]}
+    assert labels <= {"measured", "inferred", "self-reported", "inconclusive"}
+    json.loads(json.dumps(doc))
+
+
+def test_write_and_load_round_trip(model, tmp_path):
+    a = assessment(model, {"1", "1+"})
+    path = write_assessment(a, tmp_path / "out" / "assessment.json")
+    assert load_assessment(path) == json.loads(a.to_json())
+
+
+def test_load_refuses_other_documents(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"schema": "something/9"}')
+    with pytest.raises(LadderError, match="not a ladder.assessment/1 document"):
+        load_assessment(bad)
+    broken = tmp_path / "y.json"
+    broken.write_text("{")
+    with pytest.raises(LadderError, match="cannot read assessment"):
+        load_assessment(broken)
+
+
+def test_changes_since_the_last_assessment(model):
+    before = assessment(model, set())
+    after = assessment(model, {"1"})
+    changes = changes_since(before, after.to_dict())
+    kinds = [c["kind"] for c in changes]
+    assert kinds[0] == "level" and changes[0]["note"] == "level 0 -> 1"
+    assert {"id": "1", "kind": "rung"}.items() <= next(c for c in changes if c["kind"] == "rung").items()
+    moved = {c["id"] for c in changes if c["kind"] == "practice"}
+    assert moved == {p.id for p in model.rung("1").practices}
+    assert changes_since(after, after) == []

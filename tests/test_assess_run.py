@@ -1,0 +1,26 @@
+"""The whole assessment in one call, against the local sandbox: real repo, real hosts, real gunicorn."""
+from __future__ import annotations
+
+import json
+
+from ladder.assess import assess, write_assessment
+from ladder.config import load_config
+
+
+def test_sandbox_at_start(local_sandbox, tmp_path):
+    config = load_config(local_sandbox.config_path)
+    a = assess(local_sandbox.repo, config=config)
+    assert a.level == "0"
+    first = a.next_steps[0]
+    assert first.rung == "1" and first.runbook == "runbooks/1-separate-dev-and-prod.ipynb"
+    checks = {c.id: c for c in a.checks}
+    assert checks["app-health"].score == 10  # gunicorn answers /health over HTTP
+    assert checks["prod-unmodified"].score == 0  # the edit made in place on prod
+    assert checks["prod-runs-release"].score == 0
+    assert checks["separate-hosts"].score is not None
+    assert a.practice("prod-unmodified").label == "measured"
+    doc = json.loads(write_assessment(a, tmp_path / "assessment.json").read_text())
+    assert doc["repo"]["trunk"] == "master" and doc["level"] == "0"
+    env = (local_sandbox.dir / "hosts" / "prod1" / "app.env").read_text()
+    secret = next(line.split("=", 1)[1] for line in env.splitlines() if line.startswith("APP_SECRET_KEY="))
+    assert len(secret) >= 16 and secret not in json.dumps(doc)

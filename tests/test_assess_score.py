@@ -1,0 +1,151 @@
+"""Scores: evidence vs answers, rung scores, the level rule, next steps; and the validation on real repos."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitrepo import NOW, GitRepo
+from ladder.assess import Answers, assess, gather_repo_evidence, load_model, score
+from ladder.assess.checks import INFERRED, MEASURED, REGISTRY, result
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def evidence_for(model, met: set[str], *, low: float = 0.0, high: float = 10.0):
+    """A measured result for every check: high in the given rungs, low elsewhere."""
+    out = {}
+    for p in model.practices:
+        for cid in p.checks:
+            out[cid] = result(cid, REGISTRY[cid].source, high if p.rung in met else low, "test")
+    return list(out.values())
+
+
+# ---- one practice ----------------------------------------------------------------------------
+
+def one(model, checks, answer=None, practice="dev-setup"):
+    return score(model, checks, Answers({practice: answer})).practice(practice)
+
+
+def test_measured_evidence_wins_over_a_contradicting_answer(model):
+    p = one(model, [result("dev-setup", "repo", 0, "no make target", label=MEASURED)], "yes")
+    assert p.score == 0 and p.label == "measured"
+    c = p.contradiction
+    assert c.kept == "evidence" and c.answer == "yes" and c.evidence_score == 0
+    assert "the measurement is kept" in c.note
+
+
+def test_an_answer_wins_over_a_contradicting_inference(model):
+    p = one(model, [result("dev-setup", "repo", 0, "no make target", label=INFERRED)], "yes")
+    assert p.score == 10 and p.label == "self-reported"
+    assert p.contradiction.kept == "answer"
+
+
+def test_agreeing_answer_keeps_evidence_and_records_nothing(model):
+    p = one(model, [result("dev-setup", "repo", 8, "make dev", label=INFERRED)], "yes")
+    assert p.score == 8 and p.label == "inferred" and p.contradiction is None
+
+
+def test_answer_alone_is_self_reported(model):
+    p = one(model, [], "partly")
+    assert p.score == 5 and p.label == "self-reported"
+    assert "not gathered" in p.checks[0].reason
+
+
+def test_no_evidence_and_no_answer_is_inconclusive_not_guessed(model):
+    p = one(model, [], None)
+    assert p.score is None and p.label == "inconclusive" and not p.met and "not answered" in p.reason
+
+
+def test_one_measured_check_makes_a_practice_measured(model):
+    checks = [result("env-separation", "repo", 4, "env vars", label=INFERRED),
+              result("separate-hosts", "host", 10, "two hosts", label=MEASURED)]
+    p = one(model, checks, "no", practice="env-separation")
+    assert p.score == 7 and p.label == "measured" and p.contradiction.kept == "evidence"
+
+
+def test_host_checks_not_gathered_say_why(model):
+    p = one(model, [], practice="prod-unmodified")
+    assert p.checks[0].reason == "not gathered: no ladder.yml given"
+
+
+# ---- rungs and the level ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("met, level", [
+    (set(), "0"),
+    ({"1"}, "1"),
+    ({"1", "2"}, "1"),                     # 1+ missing: rung 2 is met but not reached
+    ({"1", "1+"}, "1+"),
+    ({"1", "1+", "2", "3a"}, "3a"),
+    ({"1", "1+", "2", "3b"}, "3b"),        # 3a and 3b in either order
+    ({"1", "1+", "2", "3a", "3b"}, "3"),
+    ({"1", "1+", "2", "3a", "4"}, "3a"),   # 4 needs 3b too
+    ({"1", "1+", "2", "3a", "3b", "4", "5"}, "5"),
+    ({"2", "3a", "3b", "4", "5"}, "0"),
+])
+def test_level_is_highest_rung_with_every_rung_below_met(model, met, level):
+    a = score(model, evidence_for(model, met))
+    assert a.level == level
+    assert {r.id for r in a.rungs if r.met} == met
+
+
+def test_a_rung_needs_enough_scored_practices(model):
+    # Rung 1 with only two of six practices scored (both 10): under min_coverage, so not met.
+    checks = [result("dev-setup", "repo", 10, "x"), result("config-out-of-code", "repo", 10, "x")]
+    a = score(model, checks)
+    r1 = a.rung("1")
+    assert r1.score == 10 and r1.coverage == pytest.approx(2 / 6) and not r1.met and a.level == "0"
+
+
+def test_overall_is_the_mean_of_scored_practices(model):
+    checks = [result("dev-setup", "repo", 10, "x"), result("canary", "repo", 4, "x")]
+    a = score(model, checks)
+    assert a.overall == 7 and a.coverage == pytest.approx(2 / len(model.practices))
+
+
+def test_next_steps_are_ordered_and_name_runbooks(model):
+    a = score(model, evidence_for(model, {"1"}, low=2))
+    steps = a.next_steps
+    assert [s.order for s in steps] == list(range(1, len(steps) + 1))
+    assert steps[0].rung == "1+" and steps[0].runbook == "runbooks/1-separate-dev-and-prod.ipynb"
+    rung_order = [r.id for r in model.rungs]
+    assert [rung_order.index(s.rung) for s in steps] == sorted(rung_order.index(s.rung) for s in steps)
+    assert steps[-1].rung == "all"
+    assert {s.runbook for s in steps} <= set(model.runbooks)
+
+
+# ---- validation on real repositories ---------------------------------------------------------
+
+def sandbox_repo(path: Path) -> Path:
+    """The sandbox app's seeded repository."""
+    from ladder.sandbox.app import seed_repo
+
+    return seed_repo(path)
+
+
+def test_sandbox_at_start_is_level_zero_with_rung_one_first(model, tmp_path):
+    a = assess(sandbox_repo(tmp_path / "app"), model=model)
+    assert a.level == "0"
+    assert a.next_steps[0].rung == "1"
+    assert a.next_steps[0].runbook == "runbooks/1-separate-dev-and-prod.ipynb"
+    assert a.practice("tests-present").score == 0 and a.practice("ci-tests").score == 0
+    assert a.practice("long-lived-branches").score < 10  # the stale branch is seen
+    assert a.practice("versioned-routes").score == 0
+
+
+def test_ladders_own_repository_scores_higher_than_the_sandbox(model, tmp_path):
+    if not (ROOT / ".git").exists():
+        pytest.fail(f"{ROOT} is not a git clone; the validation needs Ladder's own history")
+    ladder = score(model, gather_repo_evidence(ROOT))
+    sandbox = score(model, gather_repo_evidence(sandbox_repo(tmp_path / "app")))
+    for rung in ("2", "3a"):
+        mine, theirs = ladder.rung(rung).score, sandbox.rung(rung).score
+        assert mine is not None and theirs is not None
+        assert mine >= theirs + 1.5, f"rung {rung}: ladder {mine:.1f} vs sandbox {theirs:.1f}"
+    assert ladder.rung("3b").score > sandbox.rung("3b").score
+    assert ladder.practice("tests-present").score > 5 and ladder.practice("packaging").score >= 8

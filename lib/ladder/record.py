@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -237,13 +238,12 @@ def _on_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset:
 
 def install_error_hook() -> bool:
     """In an IPython kernel, record failing hosts of LadderErrors as display data; True if installed."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    ipython = sys.modules.get("IPython")
+    if ipython is None:  # not in an IPython shell; and importing IPython would slow every `import ladder`
         return False
     from .errors import LadderError
 
-    shell = get_ipython()
+    shell = ipython.get_ipython()
     if shell is None:
         return False
     if shell.custom_exceptions == (LadderError,):

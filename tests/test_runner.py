@@ -178,6 +178,15 @@ def test_a_secret_in_the_environment_is_in_no_artifact(site, monkeypatch):
     assert "token in use: [redacted]" in printed
 
 
+def test_a_secret_in_an_error_message_is_redacted_from_the_failure_too(site, monkeypatch):
+    monkeypatch.setenv("LADDER_TEST_TOKEN", "!= prod2")  # part of the failing command's text
+    out = run(site, "2-fail-on-host.ipynb")
+    assert out.status == "failed"
+    assert "!= prod2" not in out.error.describe() and "[redacted]" in out.error.evalue
+    for path in (p for p in (site / "runs").rglob("*") if p.is_file()):
+        assert b"!= prod2" not in path.read_bytes(), path
+
+
 # --- the CLI: ladder list / run / history ------------------------------------------
 def ladder(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ladder.cli", *args], cwd=cwd, capture_output=True, text=True,

@@ -419,6 +419,8 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
         warming.join()
         summary, failure = summarize(nb, plan, run_id, started, time.monotonic() - clock, failure)
         summary = redact_value(summary)
+        if failure is not None:  # it is printed and journaled: keep secrets out of it too
+            failure = CellFailure(**redact_value(asdict(failure)))
         clean = redact_notebook(nb) if nb is not None else None
         if clean is not None:
             nbformat.write(clean, run_dir / NOTEBOOK)

@@ -15,7 +15,7 @@ Flask==3.0.3
 gunicorn==22.0.0
 -e git+https://example.com/team/tools.git@abc123#egg=team_tools
 zope.interface==6.4
-my-pkg @ file:///home/sam/my_pkg
+my-pkg @ file:///srv/build/my_pkg
 """
 
 ENV_FILE = """\
@@ -32,7 +32,7 @@ def test_parse_packages_normalizes_names_and_keeps_odd_sources():
     assert parity.parse_packages(FREEZE) == {
         "flask": "3.0.3",
         "gunicorn": "22.0.0",
-        "my-pkg": "@ file:///home/sam/my_pkg",
+        "my-pkg": "@ file:///srv/build/my_pkg",
         "team-tools": "editable",
         "zope-interface": "6.4",
     }

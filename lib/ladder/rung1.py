@@ -1,0 +1,292 @@
+"""Rung 1, separate dev and prod: one function per runbook step, each taking the config."""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import pandas as pd
+
+from . import checkout, devenv, gitdeploy, health, ops, parity, routes, service
+from .checkout import SavedPatch
+from .config import Config, load_config
+from .errors import HostError
+from .fleet import run_all
+from .hosts import Host
+from .record import record_step
+
+T = TypeVar("T")
+DEV = "dev"
+PROD = "prod"
+BUILD_DEADLINE = 900  # a first pip install on a real host can be slow
+DEPLOY_DEADLINE = 300
+CHECK_DEADLINE = 120
+
+
+def config_of(config: Config | str | Path | None) -> Config:
+    """A loaded Config from a Config, a path, 'sandbox' or None (./ladder.yml or $LADDER_CONFIG)."""
+    return config if isinstance(config, Config) else load_config(config)
+
+
+def setup(config: Config | str | Path, ref: str) -> Config:
+    """Load the config and check that every prod host's origin knows ref, before any step changes a host."""
+    cfg = config_of(config)
+    checkout.check_ref(ref)
+
+    def knows(host: Host) -> str | None:
+        commit = checkout.remote_commit(host, service.layout(host).app, ref)
+        if commit is None and not checkout.is_commit_id(ref):
+            raise HostError(f"ref {ref!r} is not a branch or tag on origin; pass an existing one as ref", host=host.name)
+        return commit
+
+    _on_hosts(cfg, PROD, knows, CHECK_DEADLINE)
+    return cfg
+
+
+def _on_hosts(cfg: Config, environment: str, fn: Callable[[Host], T], deadline: float) -> dict[str, T]:
+    """fn on every host of an environment in parallel; connections are closed afterwards."""
+    hosts = cfg.hosts(environment)
+    try:
+        return run_all(hosts, fn, deadline=deadline)  # type: ignore[return-value]
+    finally:
+        for h in hosts:
+            h.close()
+
+
+def _table(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+def dev_env(cfg: Config, host: Host) -> devenv.DevEnv:
+    """What the dev environment on a dev host is built from."""
+    hc = cfg.host_config(host.name)
+    return devenv.DevEnv(host.base, str(cfg.app.repo), hc.python, cfg.app_port(hc), cfg.app.wsgi,
+                         cfg.app.health_path)
+
+
+def prod_target(cfg: Config, host: Host) -> gitdeploy.Target:
+    """What the deploy script on a prod host serves: the running interpreter, else the configured one."""
+    hc = cfg.host_config(host.name)
+    proc = service.get_process(host, service.layout(host).pid_file)
+    python = proc.python if proc is not None and proc.python else hc.python
+    return gitdeploy.Target(host.base, python, cfg.app_port(hc), cfg.app.wsgi)
+
+
+# --- step: dev environment ----------------------------------------------------------------
+def build_dev(config: Config | str | Path, apply: bool) -> dict[str, list[ops.Change]]:
+    """Build the dev environment on every dev host (plan only unless apply), and record the step."""
+    cfg = config_of(config)
+    changes = _on_hosts(cfg, DEV, lambda h: devenv.build(h, dev_env(cfg, h), apply=apply), BUILD_DEADLINE)
+    record_step("dev environment", changes)
+    return changes
+
+
+def _health_rows(results: dict[str, health.HealthResult]) -> pd.DataFrame:
+    return _table([r.to_dict() for r in results.values()], ["host", "url", "ok", "status", "version", "error"])
+
+
+def check_dev(config: Config | str | Path, required: bool) -> pd.DataFrame:
+    """The dev app's health over HTTP on each dev host; a failure raises when required (after an apply)."""
+    cfg = config_of(config)
+    if required:
+        results = _on_hosts(cfg, DEV, lambda h: devenv.check(h, dev_env(cfg, h)), CHECK_DEADLINE)
+    else:
+        results = _on_hosts(cfg, DEV, lambda h: _peek_dev(cfg, h), CHECK_DEADLINE)
+    failed = [name for name, r in results.items() if not r.ok]
+    if required and failed:
+        raise HostError(f"the dev app does not answer its health check: {results[failed[0]].error}", host=failed[0])
+    return _health_rows(results)
+
+
+def _peek_dev(cfg: Config, host: Host) -> health.HealthResult:
+    """One quick look at the dev app without building anything (a dry run may find nothing there yet)."""
+    env = dev_env(cfg, host)
+    python = env.venv_python if host.exists(env.venv_python) else env.python
+    return health.check_on(host, env.port, env.health_path, python=python, timeout=1)
+
+
+# --- step: parity -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParityResult:
+    """The parity table, the facts behind it and notes on how they were read."""
+
+    table: pd.DataFrame
+    facts: dict[str, parity.Facts]
+    notes: tuple[str, ...] = ()
+
+    def figures(self) -> dict[str, int]:
+        """Key figures for the record: items compared, matching and differing."""
+        same = int(self.table["match"].sum())
+        return {"parity items": len(self.table), "parity same": same, "parity different": len(self.table) - same}
+
+    def __repr__(self) -> str:
+        lines = [*self.notes, self.table.to_string(index=False, max_rows=40)]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
+        return notes + parity.style(self.table).to_html()
+
+
+def _dev_facts(cfg: Config, host: Host) -> tuple[parity.Facts, str | None]:
+    env = dev_env(cfg, host)
+    if host.exists(env.venv_python):
+        return parity.get_facts(host, python=env.venv_python, env_file=env.layout.env_file), None
+    note = f"{host.name}: no dev venv yet (dry run?); measured the host's {env.python} instead"
+    return parity.get_facts(host, python=env.python, env_file=env.layout.env_file), note
+
+
+def _prod_facts(cfg: Config, host: Host) -> tuple[parity.Facts, str | None]:
+    target = prod_target(cfg, host)
+    return parity.get_facts(host, python=target.python, env_file=target.layout.env_file), None
+
+
+def measure_parity(config: Config | str | Path) -> ParityResult:
+    """Compare the first dev host with every prod host: Python, packages, setting names, OS."""
+    cfg = config_of(config)
+    dev = _on_hosts(cfg, DEV, lambda h: _dev_facts(cfg, h), CHECK_DEADLINE)
+    prod = _on_hosts(cfg, PROD, lambda h: _prod_facts(cfg, h), CHECK_DEADLINE)
+    first_dev = next(iter(dev.values()))
+    found = {f.host: f for f, _ in [first_dev, *prod.values()]}
+    notes = tuple(n for _, n in [first_dev, *prod.values()] if n)
+    table = parity.compare(first_dev[0], [f for f, _ in prod.values()])
+    return ParityResult(table, found, notes)
+
+
+# --- step: prod edited in place -----------------------------------------------------------
+@dataclass(frozen=True)
+class Edits:
+    """In-place edits found on each prod host, saved as patches into the run's folder."""
+
+    folder: Path
+    saved: dict[str, SavedPatch | None] = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        """One row per prod host: what was edited in place and where the patch is."""
+        rows = [p.to_dict() if p else {"host": h, "patch": "", "modified": "", "untracked": "", "bytes": 0}
+                for h, p in self.saved.items()]
+        return _table(rows, ["host", "modified", "untracked", "patch", "bytes"])
+
+    def __repr__(self) -> str:
+        return f"patches in {self.folder}\n" + self.table().to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        return f"<p>Patches in <code>{html.escape(str(self.folder))}</code></p>" + self.table().to_html(index=False)
+
+
+def run_folder(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Path:
+    """Where this run keeps its files: run_dir from the runner, else a new folder under runs_dir."""
+    if run_dir:
+        return Path(run_dir)
+    cfg = config_of(config)
+    name = run_id or "manual-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path(cfg.runs_dir) / name
+
+
+def _save_one(host: Host, folder: Path) -> tuple[SavedPatch | None, ops.Change]:
+    app = service.layout(host).app
+    patch = checkout.save_edits(host, app, folder)
+    reason = (f"edited in place: {', '.join(patch.modified + patch.untracked)}; saved as {patch.path.name}"
+              if patch else "clean checkout: nothing edited in place")
+    return patch, ops.Change(host.name, "save edits", app, reason=reason)
+
+
+def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Edits:
+    """Detect edits made in place on each prod checkout and save them as patches (read-only on the hosts)."""
+    cfg = config_of(config)
+    folder = run_folder(cfg, run_dir, run_id) / "prod-edits"
+    found = _on_hosts(cfg, PROD, lambda h: _save_one(h, folder), CHECK_DEADLINE)
+    record_step("prod edits", [change for _, change in found.values()])
+    return Edits(folder, {h: patch for h, (patch, _) in found.items()})
+
+
+# --- step: repeatable deploy --------------------------------------------------------------
+def deploy_prod(config: Config | str | Path, ref: str, edits: Edits, apply: bool) -> dict[str, list[ops.Change]]:
+    """Put the deploy script on each prod host and run it for ref (plan only unless apply); record the step."""
+    cfg = config_of(config)
+    checkout.check_ref(ref)
+
+    def one(host: Host) -> list[ops.Change]:
+        target = prod_target(cfg, host)
+        installed = gitdeploy.install(host, target, apply=apply)
+        return installed + [gitdeploy.deploy(host, target, ref, saved=edits.saved.get(host.name), apply=apply)]
+
+    changes = _on_hosts(cfg, PROD, one, DEPLOY_DEADLINE)
+    record_step("deploy step", changes)
+    return changes
+
+
+def _expect(host: Host, ref: str) -> str | None:
+    app = service.layout(host).app
+    commit = checkout.remote_commit(host, app, ref)
+    if commit is None and checkout.is_commit_id(ref):
+        status = checkout.get_status(host, app)
+        commit = status.head if status and status.head.startswith(ref) else None
+    return gitdeploy.version_of(commit) if commit else None
+
+
+def verify_prod(config: Config | str | Path, ref: str, applied: bool) -> pd.DataFrame:
+    """Check each prod host's health over HTTP; after an apply it must report the deployed ref's commit."""
+    cfg = config_of(config)
+
+    def one(host: Host) -> health.HealthResult:
+        target = prod_target(cfg, host)
+        version = _expect(host, ref) if applied else None
+        return health.check_on(host, target.port, cfg.app.health_path, python=target.python, version=version)
+
+    results = _on_hosts(cfg, PROD, one, CHECK_DEADLINE)
+    rows = [{"host": h, "operation": "health", "target": r.url, "commands": [], "changed": False, "applied": False,
+             "reason": f"HTTP {r.status}, version {r.version}" if r.ok else r.error or f"HTTP {r.status}",
+             "failed": not r.ok} for h, r in results.items()]
+    record_step("verify", rows)
+    failed = [h for h, r in results.items() if not r.ok]
+    if failed:
+        raise HostError(f"prod health check failed: {results[failed[0]].error or results[failed[0]].status}",
+                        host=failed[0])
+    return _health_rows(results)
+
+
+# --- step: versioned routes ---------------------------------------------------------------
+@dataclass(frozen=True)
+class RouteReport:
+    """The app's routes, the unversioned ones first, with why to version them now."""
+
+    table: pd.DataFrame
+    why: str = routes.WHY
+
+    @property
+    def unversioned(self) -> int:
+        """How many routes should carry a version and do not."""
+        return int((self.table["status"] == "unversioned").sum())
+
+    def summary(self) -> str:
+        """One line: how many routes lack a version prefix."""
+        return f"{self.unversioned} of {len(self.table)} routes carry no version prefix."
+
+    def __repr__(self) -> str:
+        return "\n\n".join([self.summary(), self.table.to_string(index=False), self.why])
+
+    def _repr_html_(self) -> str:
+        text = html.escape(self.why)
+        text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+        text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+        head = f"<p>{html.escape(self.summary())}</p>"
+        return head + self.table.to_html(index=False) + f"<p>{text}</p>"
+
+
+def route_report(config: Config | str | Path) -> RouteReport:
+    """Scan the app repo's source for routes and report those without a version prefix (read-only)."""
+    cfg = config_of(config)
+    return RouteReport(routes.table(routes.scan(cfg.app.repo)))
+
+
+def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport) -> dict[str, Any]:
+    """The run's key figures for ladder.record."""
+    out: dict[str, Any] = dict(parity_result.figures())
+    out["prod hosts edited in place"] = sum(1 for p in edits.saved.values() if p)
+    out["unversioned routes"] = route_result.unversioned
+    return out
+

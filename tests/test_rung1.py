@@ -1,0 +1,115 @@
+"""ladder.rung1: the runbook's steps on a sandbox with two prod hosts: dry run, apply, apply again."""
+import os
+import subprocess
+
+import pytest
+
+from ladder import gitdeploy, load_config, rung1, sandbox
+from ladder.errors import FleetError
+
+
+def snapshot(root):
+    """Every path under root with its mode and bytes; server logs are left out (the apps keep serving)."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != "logs"]
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            out[p] = (st.st_mode, open(p, "rb").read() if os.path.isfile(p) and not os.path.islink(p) else None)
+    return out
+
+
+@pytest.fixture
+def two_prod(tmp_path, monkeypatch):
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    box = sandbox.up(tmp_path / "sandbox", hosts=2)
+    yield load_config(box.config_path), box
+    sandbox.down(box.dir)
+
+
+def master_of(box):
+    return subprocess.run(["git", "-C", str(box.repo), "rev-parse", "master"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_dry_run_changes_no_host(two_prod, tmp_path):
+    cfg, box = two_prod
+    before = snapshot(box.dir / "hosts")
+    dev = rung1.build_dev(cfg, apply=False)
+    assert all(c.changed and not c.applied for c in dev["dev"])
+    health = rung1.check_dev(cfg, required=False)
+    assert health["host"].tolist() == ["dev"] and not health["ok"].any()  # nothing built yet
+    result = rung1.measure_parity(cfg)
+    assert list(result.table.columns)[2:5] == ["dev", "prod1", "prod2"]
+    assert result.notes and "no dev venv yet" in result.notes[0]
+    edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
+    assert sorted(p.path.name for p in edits.saved.values()) == ["prod1.patch", "prod2.patch"]
+    plan = rung1.deploy_prod(cfg, "master", edits, apply=False)
+    assert set(plan) == {"prod1", "prod2"} and all(c.changed and not c.applied for cs in plan.values() for c in cs)
+    verified = rung1.verify_prod(cfg, "master", applied=False)
+    assert verified["ok"].all()
+    assert snapshot(box.dir / "hosts") == before
+
+
+def test_apply_then_apply_again(two_prod, tmp_path):
+    cfg, box = two_prod
+    master = master_of(box)
+    rung1.build_dev(cfg, apply=True)
+    assert rung1.check_dev(cfg, required=True)["ok"].all()
+    edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
+    assert edits.table()["modified"].tolist() == ["app.py", "app.py"]
+    rung1.deploy_prod(cfg, "master", edits, apply=True)
+    verified = rung1.verify_prod(cfg, "master", applied=True)
+    assert verified["version"].tolist() == [gitdeploy.version_of(master)] * 2
+
+    parity = rung1.measure_parity(cfg)
+    assert not parity.notes
+    table = parity.table.set_index(["category", "item"])
+    assert table.loc[("python", "Python"), "match"]
+    assert table.loc[("env var", "APP_SECRET_KEY"), "match"]  # names are compared, never values
+    assert not table.loc[("package", "pandas"), "match"]  # prod runs on an interpreter full of extras
+
+    again_dev = rung1.build_dev(cfg, apply=True)
+    again_edits = rung1.save_prod_edits(cfg, str(tmp_path / "run2"))
+    again = rung1.deploy_prod(cfg, "master", again_edits, apply=True)
+    assert not any(c.changed for c in again_dev["dev"])
+    assert not any(c.changed for cs in again.values() for c in cs)
+    assert all(p is None for p in again_edits.saved.values())
+
+    figures = rung1.figures(parity, edits, rung1.route_report(cfg))
+    assert figures["prod hosts edited in place"] == 2 and figures["unversioned routes"] == 3
+
+
+def test_a_bad_ref_fails_on_every_prod_host_and_changes_nothing(two_prod, tmp_path):
+    cfg, box = two_prod
+    edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
+    before = snapshot(box.dir / "hosts")
+    with pytest.raises(FleetError) as err:
+        rung1.deploy_prod(cfg, "no-such-branch", edits, apply=True)
+    assert set(err.value.failed) == {"prod1", "prod2"}
+    assert "not a branch or tag on origin" in str(err.value)
+    with pytest.raises(ValueError, match="not a branch, tag or commit name"):
+        rung1.deploy_prod(cfg, "-oops", edits, apply=True)
+    # The deploy script may have been installed, but no checkout moved and both apps still answer.
+    after = snapshot(box.dir / "hosts")
+    assert {p: v for p, v in after.items() if "/bin" not in p} == before
+    assert rung1.verify_prod(cfg, "master", applied=False)["ok"].all()
+
+
+def test_setup_checks_the_ref_before_any_step(two_prod):
+    cfg, box = two_prod
+    before = snapshot(box.dir / "hosts")
+    assert rung1.setup(box.config_path, "master").path == cfg.path
+    with pytest.raises(FleetError, match="'nope' is not a branch or tag on origin"):
+        rung1.setup(cfg, "nope")
+    with pytest.raises(ValueError, match="not a branch, tag or commit name"):
+        rung1.setup(cfg, "--upload-pack=x")
+    assert snapshot(box.dir / "hosts") == before
+
+
+def test_run_folder_defaults_under_runs_dir(two_prod, tmp_path):
+    cfg, _ = two_prod
+    assert rung1.run_folder(cfg, str(tmp_path / "given")) == tmp_path / "given"
+    assert rung1.run_folder(cfg, "", "run-42") == cfg.runs_dir / "run-42"
+    assert rung1.run_folder(cfg).parent == cfg.runs_dir

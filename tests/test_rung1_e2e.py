@@ -1,0 +1,71 @@
+"""Rung 1 end to end: the runbook through the real runner, against real sshd hosts from the sandbox."""
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ladder import gitdeploy, health, load_config, runner
+
+RUNBOOK = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
+
+pytestmark = pytest.mark.ssh
+
+
+def git(cwd, *args):
+    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def prod_tree(box):
+    """The prod checkout's files and HEAD, to tell whether a run touched it."""
+    app = box.dir / "hosts" / "prod1" / "app"
+    return git(app, "rev-parse", "HEAD"), git(app, "status", "--porcelain"), (app / "app.py").read_text()
+
+
+def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
+    box = ssh_sandbox
+    cfg = load_config(box.config_path)
+    prod = cfg.host_config("prod1")
+    url = f"http://127.0.0.1:{cfg.app_port(prod)}{cfg.app.health_path}"
+    master = git(box.repo, "rev-parse", "master")
+    assert prod.address == "127.0.0.1" and prod.port != 22  # a real sshd, driven over Fabric
+
+    before = prod_tree(box)
+    bad = runner.run(RUNBOOK, {"ref": "no-such-branch"}, config=box.config_path, apply=True, out_dir=tmp_path / "runs")
+    assert not bad.ok and "not a branch or tag on origin" in bad.error.evalue
+    assert bad.error.hosts == {"prod1": "failed"}
+    assert prod_tree(box) == before and not (box.dir / "hosts" / "dev" / "app").exists()
+
+    dry = runner.run(RUNBOOK, config=box.config_path, out_dir=tmp_path / "runs")
+    assert dry.ok, dry.error and dry.error.describe()
+    assert dry.summary["hosts"] == {"dev": "planned", "prod1": "planned"}
+    assert prod_tree(box) == before and not (box.dir / "hosts" / "dev" / "app").exists()
+
+    applied = runner.run(RUNBOOK, config=box.config_path, apply=True, out_dir=tmp_path / "runs")
+    assert applied.ok, applied.error and applied.error.describe()
+    assert applied.summary["matrix"] == {
+        "dev": {"dev environment": "changed"},
+        "prod1": {"prod edits": "ok", "deploy step": "changed", "verify": "ok"},
+    }
+    assert applied.report.is_file() and applied.notebook.is_file()
+
+    # Prod's in-place edit was saved into the run's folder, and it applies onto the commit prod had.
+    patch = applied.run_dir / "prod-edits" / "prod1.patch"
+    assert "HOTFIX (edited on prod)" in patch.read_text() and "app.py.bak" in patch.read_text()
+    fresh = tmp_path / "fresh"
+    git(tmp_path, "clone", "-q", str(box.repo), str(fresh))
+    git(fresh, "checkout", "-q", "--detach", before[0])
+    git(fresh, "apply", "--check", str(patch))
+
+    # Prod serves the deployed ref, over HTTP, from a clean checkout; the hotfix is gone.
+    served = health.check(url)
+    assert served.ok and served.version == gitdeploy.version_of(master)
+    head, status, app_py = prod_tree(box)
+    assert head == master and status == "" and "HOTFIX" not in app_py
+    dev = cfg.host_config("dev")
+    assert health.check(f"http://127.0.0.1:{cfg.app_port(dev)}/health").ok
+
+    again = runner.run(RUNBOOK, config=box.config_path, apply=True, out_dir=tmp_path / "runs")
+    assert again.ok, again.error and again.error.describe()
+    assert again.summary["changes"] == 0
+    assert set(again.summary["hosts"].values()) == {"ok"}
+    assert not (again.run_dir / "prod-edits").exists()

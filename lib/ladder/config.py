@@ -22,7 +22,6 @@ DEFAULTS: dict[str, Any] = {
         "connect_timeout": 10,
         "command_timeout": 300,
     },
-    "runs_dir": "runs",
 }
 
 # key -> (type, required). Types are checked exactly (bool is not an int here).
@@ -293,6 +292,7 @@ def parse(data: dict, file: Path) -> Config:
             connect_timeout=float(ssh["connect_timeout"]),
             command_timeout=float(ssh["command_timeout"]),
         ),
-        runs_dir=_resolve(str(data["runs_dir"]), root),
+        # Runs land where the command runs unless the file names a folder (as papermill's outputs do).
+        runs_dir=_resolve(str(data["runs_dir"]), root) if "runs_dir" in data else Path("runs").absolute(),
         raw=data,
     )

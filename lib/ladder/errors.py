@@ -26,6 +26,7 @@ class HostError(LadderError):
 
     def __init__(self, message: str, *, host: str) -> None:
         self.host = host
+        self.detail = message
         super().__init__(f"{host}: {message}")
 
 
@@ -71,7 +72,7 @@ class FleetError(LadderError):
     def __init__(self, results: dict[str, Any]) -> None:
         self.results = results
         self.failed = {name: r for name, r in results.items() if isinstance(r, BaseException)}
-        lines = [f"  {name}: {err}" for name, err in sorted(self.failed.items())]
+        lines = [f"  {name}: {getattr(err, 'detail', err)}" for name, err in sorted(self.failed.items())]
         super().__init__(f"{len(self.failed)} of {len(results)} hosts failed:\n" + "\n".join(lines))
 
 

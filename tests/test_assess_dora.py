@@ -189,3 +189,17 @@ def test_journal_is_read_defensively(tmp_path):
     (run,) = read_journal(odd)
     assert run.params == {} and run.changes == 0 and run.started is None and not run.is_deploy
     assert dora_metrics(None, odd, now=NOW).source == "none"
+
+
+def test_journal_without_commits_takes_lead_times_from_tags(tmp_path):
+    repo = GitRepo(tmp_path / "r")
+    for i, ago in enumerate((40, 30, 20, 10)):
+        repo.commit({"a": str(i)}, days_ago=ago + 1)
+        repo.tag(f"v1.{i}.0", days_ago=ago)
+    journal = tmp_path / "journal.sqlite"
+    make_journal(journal, [("runbooks/1-separate-dev-and-prod.ipynb", "1", {}, NOW - d * DAY, "ok", 2)
+                           for d in (9, 6, 3)])
+    report = dora_metrics(repo.path, journal, now=NOW)
+    assert report.source == "journal" and len(report.deploys) == 3
+    lead = report.metric("lead_time")
+    assert lead.value == pytest.approx(DAY) and lead.note.endswith("(from release tags)")

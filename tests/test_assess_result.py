@@ -6,7 +6,7 @@ import json
 import pytest
 
 from gitrepo import NOW
-from ladder.assess import Answers, changes_since, load_assessment, load_model, score, write_assessment
+from ladder.assess import Answers, changes_since, load_assessment, load_history, load_model, score, write_assessment
 from ladder.assess.checks import REGISTRY, result
 from ladder.assess.dora import Deploy, compute
 from ladder.assess.result import SCHEMA
@@ -77,3 +77,15 @@ def test_changes_since_the_last_assessment(model):
     moved = {c["id"] for c in changes if c["kind"] == "practice"}
     assert moved == {p.id for p in model.rung("1").practices}
     assert changes_since(after, after) == []
+
+
+def test_history_from_a_runs_folder(model, tmp_path):
+    older, newer = assessment(model, set()), assessment(model, {"1"})
+    older.generated, newer.generated = 1_700_000_000, 1_700_100_000
+    write_assessment(newer, tmp_path / "runs" / "b" / "assessment.json")
+    write_assessment(older, tmp_path / "runs" / "a" / "nested" / "assessment.json")
+    (tmp_path / "runs" / "c").mkdir()
+    (tmp_path / "runs" / "c" / "assessment.json").write_text("{}")
+    history = load_history(tmp_path / "runs")
+    assert [d["level"] for d in history] == ["0", "1"]
+    assert load_history(tmp_path / "nothing-here") == []

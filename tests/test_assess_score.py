@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from gitrepo import NOW, GitRepo
 from ladder.assess import Answers, assess, gather_repo_evidence, load_model, score
 from ladder.assess.checks import INFERRED, MEASURED, REGISTRY, result
 

@@ -1,6 +1,7 @@
 """DORA metrics from Ladder's journal and release tags, banded against the DORA 2024 clusters."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -21,7 +22,6 @@ MONTH = 30 * DAY
 HALF_YEAR = 182 * DAY
 SOURCE = "dora"
 
-BANDS = ("elite", "high", "medium", "low")
 # The DORA 2024 clusters, as given in the issue: a typical change fail rate per cluster.
 CFR_CLUSTERS = (("elite", 0.05), ("medium", 0.10), ("high", 0.20), ("low", 0.40))
 DEPLOY_RUNGS = frozenset({"1", "3a", "4", "5"})
@@ -419,6 +419,7 @@ def dora_metrics(repo: str | Path | GitRepo | None = None, journal_path: str | P
             # Lead times can come from tags when journal runs do not name commits.
             report = compute(deploys, now=now, window_days=window_days, source=source)
             lead = compute(tag_leads, now=now, window_days=window_days).metric("lead_time")
+            lead = dataclasses.replace(lead, note=lead.note + " (from release tags)")
             report.metrics = [lead if m.key == "lead_time" and lead.value is not None else m for m in report.metrics]
             report.journal_found, report.journal_deploys = True, len(journal)
             return report

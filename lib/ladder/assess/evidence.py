@@ -381,11 +381,12 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
     unmerged.sort(key=lambda b: -b.time)
     rows = []
     for b in unmerged[:MAX_BRANCHES]:
-        times = facts.repo.commit_times(f"{trunk.commit}..{b.commit}")
-        oldest = min(times) if times else b.time
-        age = _days(facts.now - oldest)
-        rows.append({"branch": b.short, "age_days": age, "last_commit_days_ago": _days(facts.now - b.time),
-                     "active": facts.now - b.time <= ACTIVE_DAYS * DAY, "unmerged_commits": len(times)})
+        oldest, count = b.time, 0
+        for t in facts.repo.commit_times(f"{trunk.commit}..{b.commit}"):
+            oldest, count = min(oldest, t), count + 1
+        rows.append({"branch": b.short, "age_days": _days(facts.now - oldest),
+                     "last_commit_days_ago": _days(facts.now - b.time),
+                     "active": facts.now - b.time <= ACTIVE_DAYS * DAY, "unmerged_commits": count})
     long_lived = [r for r in rows if r["age_days"] > LONG_LIVED_DAYS]
     active = [r for r in long_lived if r["active"]]
     stale = [r for r in long_lived if not r["active"]]
@@ -406,16 +407,17 @@ def trunk_frequency(facts: RepoFacts) -> CheckResult:
     trunk = facts.repo.trunk
     if trunk is None:
         return inconclusive("trunk-frequency", SOURCE, "no main or master branch")
-    landings = facts.repo.commit_times(trunk.commit, since=facts.since, first_parent=True)
-    activity = facts.repo.commit_times("--branches", "--remotes", since=facts.since)
-    days = {t // DAY for t in activity if t <= facts.now}
-    evidence = {"window_days": facts.window_days, "landings": len(landings), "active_days": len(days),
+    landings = sum(1 for _ in facts.repo.commit_times(trunk.commit, since=facts.since, first_parent=True))
+    # A set of day numbers: at most window_days entries however many commits there are.
+    days = {t // DAY for t in facts.repo.commit_times("--branches", "--remotes", since=facts.since)
+            if t <= facts.now}
+    evidence = {"window_days": facts.window_days, "landings": landings, "active_days": len(days),
                 **facts.history_note()}
     if len(days) < MIN_ACTIVE_DAYS:
         return inconclusive("trunk-frequency", SOURCE,
                             f"only {len(days)} active day(s) in the last {facts.window_days} days; need {MIN_ACTIVE_DAYS}",
                             **evidence)
-    rate = len(landings) / len(days)
+    rate = landings / len(days)
     return result("trunk-frequency", SOURCE, 10 * rate,
                   f"{rate:.2f} landings on {trunk.short} per active day over the last {facts.window_days} days",
                   landings_per_active_day=round(rate, 2), **evidence)

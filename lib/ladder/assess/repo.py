@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -143,23 +144,25 @@ class GitRepo:
 
     def stream(self, *args: str) -> Iterator[bytes]:
         """Yield git's stdout line by line as it is produced (memory stays flat)."""
-        proc = subprocess.Popen(
-            ["git", "-c", "core.quotepath=off", *args], cwd=self.path, env=_git_env(),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 16,
-        )
-        assert proc.stdout is not None
-        finished = False
-        try:
-            yield from proc.stdout
-            finished = True
-        finally:
-            if not finished:
-                proc.kill()
-            proc.stdout.close()
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            code = proc.wait()
-            if finished and code != 0:
-                raise GitError(args, code, err)
+        # stderr goes to a file: a pipe nobody reads could fill up and stall git.
+        with tempfile.TemporaryFile() as errfile:
+            proc = subprocess.Popen(
+                ["git", "-c", "core.quotepath=off", *args], cwd=self.path, env=_git_env(),
+                stdout=subprocess.PIPE, stderr=errfile, bufsize=1 << 16,
+            )
+            assert proc.stdout is not None
+            finished = False
+            try:
+                yield from proc.stdout
+                finished = True
+            finally:
+                if not finished:
+                    proc.kill()
+                proc.stdout.close()
+                code = proc.wait()
+            if code != 0:
+                errfile.seek(0)
+                raise GitError(args, code, errfile.read().decode(errors="replace"))
 
     @cached_property
     def head(self) -> str | None:
@@ -300,12 +303,13 @@ class GitRepo:
         names = set(out.split())
         return [r for r in self.branches if r.name in names]
 
-    def commit_times(self, *revs: str, since: int | None = None, first_parent: bool = False) -> list[int]:
-        """Committer times (unix) of the commits reachable from revs (optionally since a time)."""
+    def commit_times(self, *revs: str, since: int | None = None, first_parent: bool = False) -> Iterator[int]:
+        """Committer times (unix) of the commits reachable from revs (optionally since a time), streamed."""
         args = ["log", "--format=%ct"]
         if first_parent:
             args.append("--first-parent")
         if since is not None:
             args.append(f"--since=@{since}")
-        out = self.text(*args, *revs, "--")
-        return [int(x) for x in out.split()]
+        for line in self.stream(*args, *revs, "--"):
+            if line.strip():
+                yield int(line)

@@ -119,6 +119,17 @@ def load_assessment(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def load_history(folder: str | Path, name: str = "assessment.json") -> list[dict[str, Any]]:
+    """Every readable assessment.json under a folder, oldest first; other files are skipped."""
+    docs = []
+    for file in Path(folder).rglob(name) if Path(folder).is_dir() else []:
+        try:
+            docs.append(load_assessment(file))
+        except LadderError:
+            continue
+    return sorted(docs, key=lambda d: d["generated"])
+
+
 def changes_since(previous: Mapping[str, Any] | Any, current: Mapping[str, Any] | Any, *,
                   threshold: float = 0.5) -> list[dict[str, Any]]:
     """What changed between two assessments: level, rungs met, practice scores moved by threshold or more."""

@@ -203,3 +203,18 @@ def test_journal_without_commits_takes_lead_times_from_tags(tmp_path):
     assert report.source == "journal" and len(report.deploys) == 3
     lead = report.metric("lead_time")
     assert lead.value == pytest.approx(DAY) and lead.note.endswith("(from release tags)")
+
+
+def test_reads_the_journal_ladder_writes(tmp_path):
+    from ladder import journal
+
+    path = journal.journal_path(tmp_path / "runs")
+    for i in range(3):
+        journal.add(path, run_id=f"d{i}", kind="runbook", runbook="runbooks/4-continuous-delivery.ipynb", rung="4",
+                    params={"dry_run": False}, status="ok", changes=1)
+    journal.add(path, run_id="a1", kind="assessment", runbook="notebooks/assessment.ipynb", status="ok", changes=5,
+                rung="4", summary={"schema": "x"})
+    runs = read_journal(path)
+    assert [r.id for r in runs] == ["d0", "d1", "d2"] and all(r.is_deploy for r in runs)
+    report = dora_metrics(None, path)
+    assert report.source == "journal" and report.journal_deploys == 3

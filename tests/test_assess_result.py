@@ -6,7 +6,10 @@ import json
 import pytest
 
 from gitrepo import NOW
-from ladder.assess import Answers, changes_since, load_assessment, load_history, load_model, score, write_assessment
+from ladder.assess import (
+    Answers, changes_since, journal_history, load_assessment, load_history, load_model, record_assessment, score,
+    write_assessment,
+)
 from ladder.assess.checks import REGISTRY, result
 from ladder.assess.dora import Deploy, compute
 from ladder.assess.result import SCHEMA
@@ -89,3 +92,19 @@ def test_history_from_a_runs_folder(model, tmp_path):
     history = load_history(tmp_path / "runs")
     assert [d["level"] for d in history] == ["0", "1"]
     assert load_history(tmp_path / "nothing-here") == []
+
+
+def test_assessments_are_kept_in_the_journal(model, tmp_path):
+    from ladder import journal
+
+    path = journal.journal_path(tmp_path / "runs")
+    first, second = assessment(model, set()), assessment(model, {"1"})
+    first.generated, second.generated = 1_700_000_000, 1_700_100_000
+    record_assessment(second, path)
+    record_assessment(first, path)
+    journal.add(path, run_id="r1", kind="runbook", runbook="runbooks/1-separate-dev-and-prod.ipynb", rung="1",
+                status="ok", changes=2)
+    history = journal_history(path)
+    assert [d["level"] for d in history] == ["0", "1"]
+    assert changes_since(history[-2], history[-1])[0]["note"] == "level 0 -> 1"
+    assert journal_history(tmp_path / "none" / "journal.sqlite") == []

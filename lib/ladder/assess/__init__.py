@@ -7,13 +7,16 @@ from .hosts import gather_host_evidence
 from .model import Model, load_model
 from .questionnaire import Answers, answer_form, load_answers, save_answers
 from .repo import NotARepository
-from .result import changes_since, load_assessment, load_history, write_assessment
+from .result import (
+    changes_since, journal_history, load_assessment, load_history, record_assessment, write_assessment,
+)
 from .run import assess
 from .score import Assessment, score
 
 __all__ = [
     "Answers", "Assessment", "CheckResult", "DoraReport", "Model", "NotARepository", "answer_form",
     "assess", "changes_since", "describe_repo", "dora_metrics", "gather_host_evidence",
-    "gather_repo_evidence", "load_answers", "load_assessment", "load_history", "load_model",
-    "practice_bars", "rung_radar", "save_answers", "score", "trend_chart", "write_assessment",
+    "gather_repo_evidence", "journal_history", "load_answers", "load_assessment", "load_history", "load_model",
+    "practice_bars", "record_assessment", "rung_radar", "save_answers", "score", "trend_chart",
+    "write_assessment",
 ]

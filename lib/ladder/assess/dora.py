@@ -317,7 +317,9 @@ def read_journal(path: str | Path | None) -> list[JournalRun] | None:
             return None
         wanted = ["id", "runbook", "rung", "params", "started", "ended", "status", "changes"]
         select = ", ".join(c if c in cols else "NULL" for c in wanted)
-        rows = db.execute(f"SELECT {select} FROM runs").fetchall()
+        # Only runbook runs can deploy; assessments share the table under another kind.
+        where = " WHERE kind IS NULL OR kind = 'runbook'" if "kind" in cols else ""
+        rows = db.execute(f"SELECT {select} FROM runs{where}").fetchall()
     except sqlite3.Error:
         return None
     finally:

@@ -51,6 +51,7 @@ fraction (0-1), seconds.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -127,6 +128,28 @@ def load_history(folder: str | Path, name: str = "assessment.json") -> list[dict
             docs.append(load_assessment(file))
         except LadderError:
             continue
+    return sorted(docs, key=lambda d: d["generated"])
+
+
+def record_assessment(assessment: Any, journal_path: str | Path, *, run_id: str | None = None) -> str:
+    """Keep an assessment in the run journal (kind 'assessment', the document as its summary)."""
+    from .. import journal
+
+    doc = as_dict(assessment)
+    stamp = doc["generated"].replace(":", "").replace("+0000", "Z")
+    run_id = run_id or f"assessment-{stamp}-{uuid.uuid4().hex[:6]}"
+    journal.add(journal_path, run_id=run_id, kind="assessment", runbook="notebooks/assessment.ipynb",
+                params={"repo": (doc.get("repo") or {}).get("path")}, started=doc["generated"],
+                ended=doc["generated"], status="ok", changes=0, summary=doc)
+    return run_id
+
+
+def journal_history(journal_path: str | Path) -> list[dict[str, Any]]:
+    """Assessments kept in the journal, oldest first (rows of other kinds or schemas are skipped)."""
+    from .. import journal
+
+    rows = journal.history(journal_path, kind="assessment")
+    docs = [r["summary"] for r in rows if isinstance(r.get("summary"), dict) and r["summary"].get("schema") == SCHEMA]
     return sorted(docs, key=lambda d: d["generated"])
 
 

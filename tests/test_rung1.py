@@ -23,6 +23,7 @@ def snapshot(root):
 @pytest.fixture
 def two_prod(tmp_path, monkeypatch):
     monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LADDER_RUNS_DIR", str(tmp_path / "runs"))
     box = sandbox.up(tmp_path / "sandbox", hosts=2)
     yield load_config(box.config_path), box
     sandbox.down(box.dir)
@@ -95,6 +96,15 @@ def test_a_bad_ref_fails_on_every_prod_host_and_changes_nothing(two_prod, tmp_pa
     after = snapshot(box.dir / "hosts")
     assert {p: v for p, v in after.items() if "/bin" not in p} == before
     assert rung1.verify_prod(cfg, "master", applied=False)["ok"].all()
+
+
+def test_a_dry_run_without_a_run_folder_lists_edits_and_writes_nothing(two_prod, tmp_path):
+    cfg, box = two_prod
+    edits = rung1.save_prod_edits(cfg, dry_run=True)
+    assert edits.folder is None and edits.saved == {"prod1": None, "prod2": None}
+    assert edits.table()["patch"].tolist() == ["not saved (dry run)"] * 2
+    assert edits.table()["untracked"].tolist() == ["app.py.bak"] * 2
+    assert cfg.runs_dir == tmp_path / "runs" and not cfg.runs_dir.exists()
 
 
 def test_setup_checks_the_ref_before_any_step(two_prod):

@@ -159,22 +159,28 @@ def measure_parity(config: Config | str | Path) -> ParityResult:
 # --- step: prod edited in place -----------------------------------------------------------
 @dataclass(frozen=True)
 class Edits:
-    """In-place edits found on each prod host, saved as patches into the run's folder."""
+    """In-place edits found on each prod checkout, and the patches they were saved as (None when not saved)."""
 
-    folder: Path
+    folder: Path | None
+    found: dict[str, checkout.Status] = field(default_factory=dict)
     saved: dict[str, SavedPatch | None] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
-        """One row per prod host: what was edited in place and where the patch is."""
-        rows = [p.to_dict() if p else {"host": h, "patch": "", "modified": "", "untracked": "", "bytes": 0}
-                for h, p in self.saved.items()]
+        """One row per prod host: what was edited in place and where its patch is."""
+        rows = []
+        for h, status in self.found.items():
+            patch = self.saved.get(h)
+            where = str(patch.path) if patch else ("not saved (dry run)" if not status.clean else "")
+            rows.append({"host": h, "modified": ", ".join(status.modified), "untracked": ", ".join(status.untracked),
+                         "patch": where, "bytes": patch.size if patch else 0})
         return _table(rows, ["host", "modified", "untracked", "patch", "bytes"])
 
     def __repr__(self) -> str:
-        return f"patches in {self.folder}\n" + self.table().to_string(index=False)
+        return f"patches in {self.folder or '(none: dry run)'}\n" + self.table().to_string(index=False)
 
     def _repr_html_(self) -> str:
-        return f"<p>Patches in <code>{html.escape(str(self.folder))}</code></p>" + self.table().to_html(index=False)
+        where = html.escape(str(self.folder)) if self.folder else "(none: a dry run without a run folder saves nothing)"
+        return f"<p>Patches in <code>{where}</code></p>" + self.table().to_html(index=False)
 
 
 def run_folder(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Path:
@@ -186,21 +192,31 @@ def run_folder(config: Config | str | Path, run_dir: str = "", run_id: str = "")
     return Path(cfg.runs_dir) / name
 
 
-def _save_one(host: Host, folder: Path) -> tuple[SavedPatch | None, ops.Change]:
+def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPatch | None, ops.Change]:
     app = service.layout(host).app
-    patch = checkout.save_edits(host, app, folder)
-    reason = (f"edited in place: {', '.join(patch.modified + patch.untracked)}; saved as {patch.path.name}"
-              if patch else "clean checkout: nothing edited in place")
-    return patch, ops.Change(host.name, "save edits", app, reason=reason)
+    status = checkout.get_status(host, app)
+    if status is None:
+        raise HostError(f"{app} is not a git checkout; rung 1 expects prod to serve one", host=host.name)
+    patch = checkout.save_edits(host, app, folder, status) if folder is not None and not status.clean else None
+    if status.clean:
+        reason = "clean checkout: nothing edited in place"
+    else:
+        reason = f"edited in place: {', '.join(status.edited)}; " + (
+            f"saved as {patch.path.name}" if patch else "would be saved before the deploy")
+    return status, patch, ops.Change(host.name, "save edits", app, reason=reason)
 
 
-def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Edits:
-    """Detect edits made in place on each prod checkout and save them as patches (read-only on the hosts)."""
+def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "", dry_run: bool = False) -> Edits:
+    """Find edits made in place on each prod checkout and save them as patches into the run's folder.
+
+    Read-only on the hosts. A dry run with no run folder (JupyterLab, nbval) only reports them.
+    """
     cfg = config_of(config)
-    folder = run_folder(cfg, run_dir, run_id) / "prod-edits"
-    found = _on_hosts(cfg, PROD, lambda h: _save_one(h, folder), CHECK_DEADLINE)
-    record_step("prod edits", [change for _, change in found.values()])
-    return Edits(folder, {h: patch for h, (patch, _) in found.items()})
+    folder = None if dry_run and not run_dir else run_folder(cfg, run_dir, run_id) / "prod-edits"
+    found = _on_hosts(cfg, PROD, lambda h: _find_one(h, folder), CHECK_DEADLINE)
+    record_step("prod edits", [change for _, _, change in found.values()])
+    return Edits(folder, {h: status for h, (status, _, _) in found.items()},
+                 {h: patch for h, (_, patch, _) in found.items()})
 
 
 # --- step: repeatable deploy --------------------------------------------------------------
@@ -286,7 +302,7 @@ def route_report(config: Config | str | Path) -> RouteReport:
 def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport) -> dict[str, Any]:
     """The run's key figures for ladder.record."""
     out: dict[str, Any] = dict(parity_result.figures())
-    out["prod hosts edited in place"] = sum(1 for p in edits.saved.values() if p)
+    out["prod hosts edited in place"] = sum(1 for st in edits.found.values() if not st.clean)
     out["unversioned routes"] = route_result.unversioned
     return out
 

@@ -15,7 +15,7 @@ import pytest
 
 from gitrepo import GitRepo
 from ladder.assess.hosts import (
-    assess_hosts, check_health, gather_host_evidence, get_layout, parse_layout, parse_migrations, parse_platform,
+    assess_hosts, check_health, gather_host_evidence, get_layout, parse_layout, parse_logs, parse_migrations, parse_platform,
 )
 from ladder.config import load_config
 from ladder.hosts import LocalHost, SSHHost
@@ -162,6 +162,11 @@ def test_parity_compares_config_names_never_values(tmp_path):
     assert "devsecretvalue123" not in text and "prodsecretvalue456" not in text
 
 
+def test_parse_logs_recorded_output():
+    logs = parse_logs("proc\tbash\nproc\tamazon-cloudwat\nproc\tvector\nlog\t/srv/logs/a.log\n")
+    assert logs.shippers == ("amazon-cloudwatch-agent", "vector") and logs.files == ("/srv/logs/a.log",)
+
+
 def test_parse_platform_recorded_output():
     p = parse_platform("venv\t/srv/venv\npkg\tFlask==3.0\npkg\t-e git+x\npython\t3.11.7\nos\tdebian 12\nconfig\tA\n")
     assert p.packages == frozenset({"flask==3.0"}) and p.python == "3.11.7" and p.config_names == {"A"}
@@ -246,3 +251,25 @@ def test_gather_from_a_ladder_yml(tmp_path, origin, health_server):
     got = checks(gather_host_evidence(load_config(tmp_path / "ladder.yml")))
     assert got["app-health"].score == 10
     assert got["prod-unmodified"].score == 0 and got["separate-hosts"].score == 8
+
+
+def test_dev_environment_and_deploy_step(tmp_path, origin):
+    dev_base = tmp_path / "dev"
+    dev_base.mkdir()
+    subprocess.run(["git", "clone", "-q", str(origin), str(dev_base / "app")], check=True)
+    prod = make_checkout_host(tmp_path / "prod", origin)
+    hosts = {"dev": [LocalHost("dev", dev_base)], "prod": [prod]}
+    got = checks(assess_hosts(hosts))
+    assert got["dev-environment"].score == 5 and "without a virtualenv" in got["dev-environment"].reason
+    assert got["deploy-step"].score == 0
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(dev_base / "venv")], check=True)
+    script = tmp_path / "prod" / "bin" / "deploy"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    got = checks(assess_hosts(hosts))
+    assert got["dev-environment"].score == 10
+    assert got["deploy-step"].score == 10 and got["deploy-step"].evidence["hosts"][0]["scripts"] == [str(script)]
+    empty = tmp_path / "empty-dev"
+    empty.mkdir()
+    assert checks(assess_hosts({"dev": [LocalHost("dev", empty)]}))["dev-environment"].score == 0

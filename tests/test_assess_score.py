@@ -61,11 +61,14 @@ def test_no_evidence_and_no_answer_is_inconclusive_not_guessed(model):
     assert p.score is None and p.label == "inconclusive" and not p.met and "not answered" in p.reason
 
 
-def test_one_measured_check_makes_a_practice_measured(model):
+def test_measured_checks_outrank_inferred_ones(model):
     checks = [result("env-separation", "repo", 4, "env vars", label=INFERRED),
               result("separate-hosts", "host", 10, "two hosts", label=MEASURED)]
     p = one(model, checks, "no", practice="env-separation")
-    assert p.score == 7 and p.label == "measured" and p.contradiction.kept == "evidence"
+    assert p.score == 10 and p.label == "measured" and p.contradiction.kept == "evidence"
+    assert [c.id for c in p.checks] == ["env-separation", "separate-hosts"]  # the inference is still shown
+    both = [result("separate-hosts", "host", 10, "x"), result("env-separation", "repo", 4, "x", label=MEASURED)]
+    assert one(model, both, practice="env-separation").score == 7
 
 
 def test_host_checks_not_gathered_say_why(model):

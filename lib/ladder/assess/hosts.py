@@ -40,6 +40,7 @@ class Layout:
     modified: tuple[str, ...] = ()
     checksum_file: str | None = None
     checksum_failures: tuple[str, ...] = ()
+    deploy_scripts: tuple[str, ...] = ()
 
     @property
     def runs_release(self) -> bool:
@@ -56,6 +57,7 @@ def layout_command(base: str, app_dir: str = DEFAULT_APP_DIR) -> str:
         'elif [ -e "$a" ]; then printf "checkout\\t%s\\n" "$a"; c="$a/"; fi; '
         'if [ -d "$b/releases" ]; then echo releases_dir; '
         'for r in "$b"/releases/*/; do [ -d "$r" ] && printf "release\\t%s\\n" "$(basename "$r")"; done; fi; '
+        'for s in "$b"/bin/deploy*; do [ -x "$s" ] && printf "deploy_script\t%s\n" "$s"; done; '
         'if [ -n "$c" ]; then '
         f'for f in {sums}; do if [ -f "$c$f" ]; then printf "checksums\\t%s\\n" "$f"; '
         '(cd "$c" && sha256sum -c --quiet "$f" 2>/dev/null) | sed -n "s/: FAILED.*$//p" | sed "s/^/checksum_failed\\t/"; '
@@ -67,7 +69,7 @@ def layout_command(base: str, app_dir: str = DEFAULT_APP_DIR) -> str:
 
 def parse_layout(output: str) -> Layout:
     """Parse layout_command's output."""
-    info: dict[str, Any] = {"releases": [], "modified": [], "checksum_failures": []}
+    info: dict[str, Any] = {"releases": [], "modified": [], "checksum_failures": [], "deploy_scripts": []}
     for line in output.splitlines():
         key, _, value = line.partition("\t")
         if key == "current":
@@ -86,7 +88,9 @@ def parse_layout(output: str) -> Layout:
             info["checksum_file"] = value
         elif key == "checksum_failed":
             info["checksum_failures"].append(value)
-    for k in ("releases", "modified", "checksum_failures"):
+        elif key == "deploy_script":
+            info["deploy_scripts"].append(value)
+    for k in ("releases", "modified", "checksum_failures", "deploy_scripts"):
         info[k] = tuple(info[k])
     return Layout(**info)
 
@@ -193,7 +197,9 @@ def parse_logs(output: str) -> Logs:
             procs.add(value.strip())
         elif key == "log":
             files.append(value.strip())
-    return Logs(tuple(sorted(p for p in procs if p in LOG_SHIPPERS)), tuple(files))
+    # ps truncates command names to 15 characters (the kernel's TASK_COMM_LEN).
+    shippers = {s for s in LOG_SHIPPERS for p in procs if p == s[:15]}
+    return Logs(tuple(sorted(shippers)), tuple(files))
 
 
 def get_logs(host: Host) -> Logs:
@@ -376,8 +382,8 @@ def read_host(host: Host, environment: str, *, app_dir: str = DEFAULT_APP_DIR, p
     report = HostReport(host.name, environment, host_identity(host), host.base)
     try:
         report.platform = get_platform(host, app_dir, python)
+        report.layout = get_layout(host, app_dir)
         if environment in ("prod", "production"):
-            report.layout = get_layout(host, app_dir)
             report.logs = get_logs(host)
             report.migrations = get_migrations(host, app_dir, python)
     except LadderError as exc:
@@ -612,3 +618,40 @@ def dev_prod_parity(facts: HostFacts) -> CheckResult:
               else f"dev and prod match on {', '.join(sorted(compared))}")
     return result("dev-prod-parity", SOURCE, score, reason, dev=d.name, compared=sorted(compared),
                   differences={h: {k: v[:SAMPLES] for k, v in per.items()} for h, per in diffs.items()})
+
+
+@register("dev-environment", SOURCE)
+def dev_environment(facts: HostFacts) -> CheckResult:
+    """Every dev host has the app checked out with its own virtualenv."""
+    dev = facts.dev
+    if not dev:
+        return inconclusive("dev-environment", SOURCE, "no dev environment in ladder.yml")
+    readable = [r for r in dev if r.error is None]
+    if not readable:
+        return inconclusive("dev-environment", SOURCE, f"no dev host could be read: {dev[0].error}")
+    rows = []
+    for r in readable:
+        code = r.layout.checkout or r.layout.current if r.layout else None
+        venv = r.platform.venv if r.platform else None
+        rows.append({"host": r.name, "code": code, "venv": venv, "score": 10 if code and venv else 5 if code else 0})
+    worst = min(rows, key=lambda row: row["score"])
+    reason = {10: "the app is checked out with its virtualenv", 5: "the app is checked out, but without a virtualenv",
+              0: "no app checkout"}[worst["score"]]
+    if len(rows) > 1:
+        reason = f"{worst['host']}: {reason}"
+    return result("dev-environment", SOURCE, worst["score"], reason, hosts=rows)
+
+
+@register("deploy-step", SOURCE)
+def deploy_step(facts: HostFacts) -> CheckResult:
+    """Prod has a deploy script (bin/deploy*) or a release layout made by deploy tooling."""
+    def judge(r: HostReport) -> CheckResult | None:
+        lay = r.layout or Layout()
+        if lay.deploy_scripts:
+            return result("deploy-step", SOURCE, 10, f"deploy script {lay.deploy_scripts[0]}", host=r.name,
+                          scripts=list(lay.deploy_scripts))
+        if lay.runs_release:
+            return result("deploy-step", SOURCE, 10, "releases switched by the current link", host=r.name)
+        return result("deploy-step", SOURCE, 0, f"no deploy script in {r.base}/bin and no release layout",
+                      host=r.name)
+    return _per_prod(facts, "deploy-step", judge)

@@ -133,7 +133,7 @@ def _mean(values: Iterable[float]) -> float | None:
 
 
 def score_practice(practice: Practice, results: dict[str, CheckResult], answer: str | None, model: Model) -> PracticeScore:
-    """Combine a practice's checks and its answer: measured evidence beats answers, answers beat inferences."""
+    """Combine a practice's checks and its answer: measured beats self-reported, which beats inferred."""
     checks = []
     for cid in practice.checks:
         if cid in results:
@@ -144,12 +144,14 @@ def score_practice(practice: Practice, results: dict[str, CheckResult], answer: 
             source = REGISTRY[cid].source if cid in REGISTRY else "repo"
             checks.append(inconclusive(cid, source, NOT_GATHERED.get(source, "not gathered")))
     scored = [c for c in checks if c.score is not None]
-    evidence = _mean(c.score for c in scored)
-    measured = any(c.label == MEASURED for c in scored)
-    # One direct observation makes the practice measured; only indirect signs make it inferred.
+    measured_checks = [c for c in scored if c.label == MEASURED]
+    measured = bool(measured_checks)
+    # Measured checks outrank inferred ones: when something was observed directly, the indirect
+    # signs are shown as evidence but do not move the score.
+    evidence = _mean(c.score for c in (measured_checks or scored))
     evidence_label = MEASURED if measured else INFERRED
     answer_score = model.answers.get(answer) if answer is not None else None
-    reasons = "; ".join(c.reason for c in (scored or checks))
+    reasons = "; ".join(c.reason for c in (measured_checks or scored or checks))
     pass_mark = model.pass_mark
 
     contradiction = None

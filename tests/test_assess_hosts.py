@@ -273,3 +273,15 @@ def test_dev_environment_and_deploy_step(tmp_path, origin):
     empty = tmp_path / "empty-dev"
     empty.mkdir()
     assert checks(assess_hosts({"dev": [LocalHost("dev", empty)]}))["dev-environment"].score == 0
+
+
+@pytest.mark.ssh
+def test_host_evidence_over_real_sshd(ssh_sandbox):
+    config = load_config(ssh_sandbox.config_path)
+    assert all(h.address == "127.0.0.1" for env in config.environments.values() for h in env.hosts)
+    got = checks(gather_host_evidence(config))
+    assert got["prod-unmodified"].score == 0 and got["prod-unmodified"].evidence["hosts"][0]["modified"] == ["app.py"]
+    assert got["prod-runs-release"].score == 0
+    assert got["app-health"].score == 10
+    assert got["separate-hosts"].score == 10  # separate sshd servers: separate hosts as far as Ladder can tell
+    assert got["dev-prod-parity"].score is not None

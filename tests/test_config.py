@@ -31,7 +31,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_good_file_merges_defaults_and_resolves_paths(tmp_path):
     cfg = load_config(write(tmp_path, GOOD))
     assert cfg.app.name == "shop"
-    assert cfg.app.repo == tmp_path / "app"
+    assert cfg.app.repo == str(tmp_path / "app")
     assert cfg.app.health_path == "/health" and cfg.app.port == 8000
     dev, = cfg.environment("dev").hosts
     assert dev.is_local and dev.base == str(tmp_path / "hosts/dev")
@@ -83,3 +83,10 @@ def test_sandbox_name_points_at_the_sandbox(tmp_path, monkeypatch):
     (tmp_path / "sandbox").mkdir()
     write(tmp_path / "sandbox", GOOD)
     assert load_config("sandbox").path == sandbox_dir() / "ladder.yml"
+
+
+@pytest.mark.parametrize("url", ["https://git.example.com/shop.git", "git@git.example.com:team/shop.git",
+                                 "ssh://deploy@git.example.com/shop.git"])
+def test_git_urls_are_kept_as_urls(tmp_path, url):
+    cfg = load_config(write(tmp_path, GOOD.replace("repo: app", f"repo: '{url}'")))
+    assert cfg.app.repo == url

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -41,6 +42,7 @@ _HOST = {
     "app_port": (int, False),
     "python": (str, False),
 }
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
 _TOP = {"app", "environments", "ssh", "runs_dir"}
 _FORMS = {str: "a string", int: "an integer", (int, float): "a number", (str, type(None)): "a string or null"}
 
@@ -50,7 +52,7 @@ class AppConfig:
     """The web app Ladder delivers."""
 
     name: str
-    repo: Path
+    repo: str  # a git URL, or an absolute path on this machine
     wsgi: str
     health_path: str
     port: int
@@ -235,6 +237,13 @@ def _port(value: int, key: str, file: Path) -> int:
     return value
 
 
+def _repo(value: str, root: Path) -> str:
+    """Keep a git URL (scheme:// or scp-like user@host:path) as is; make a path absolute."""
+    if "://" in value or _SCP_LIKE.match(value):
+        return value
+    return str(_resolve(value, root))
+
+
 def _resolve(value: str, root: Path) -> Path:
     p = Path(value).expanduser()
     return p if p.is_absolute() else (root / p)
@@ -283,7 +292,7 @@ def parse(data: dict, file: Path) -> Config:
     identity = ssh.get("identity_file")
     return Config(
         path=file,
-        app=AppConfig(app["name"], _resolve(app["repo"], root), app["wsgi"], app["health_path"],
+        app=AppConfig(app["name"], _repo(app["repo"], root), app["wsgi"], app["health_path"],
                       _port(app["port"], "app.port", file)),
         environments=environments,
         ssh=SSHConfig(

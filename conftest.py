@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated LADDER_HOME, real sshd sandboxes, and the sandbox notebooks need."""
+"""Shared by tests/ and the notebooks under nbval: an isolated LADDER_HOME, real sshd sandboxes, and the sandbox notebooks need."""
 from __future__ import annotations
 
 import os
@@ -11,9 +11,9 @@ import pytest
 from ladder import sandbox
 from ladder.sandbox.sshd import find_sshd
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent
 # Test notebooks are inputs of runner tests, not notebooks to validate on their own.
-collect_ignore_glob = ["notebooks/*.ipynb"]
+collect_ignore_glob = ["tests/notebooks/*.ipynb"]
 _saved_home: list[str | None] = []
 
 

@@ -9,12 +9,12 @@ import shlex
 import signal
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from .. import health, service
 from ..config import sandbox_dir
 from ..errors import LadderError
 from ..hosts import Host, LocalHost, SSHHost
@@ -163,45 +163,19 @@ def _host(folder: Path, entry: dict, ssh: bool) -> Host:
 
 def _legacy_prod(host: Host, origin: Path, entry: dict) -> None:
     """Prod as the story has it: a git checkout, edited in place, served by gunicorn."""
-    app = host.path("app")
-    host.run(f"git clone -q {q(str(origin))} {q(app)} && mkdir -p {q(host.path('data'))} {q(host.path('logs'))}")
-    host.write_text(host.path("app.env"), "\n".join([
+    lay = service.layout(host)
+    host.run(f"git clone -q {q(str(origin))} {q(lay.app)} && mkdir -p {q(lay.data)} {q(lay.logs)}")
+    host.write_text(lay.env_file, "\n".join([
         "APP_ENV=prod",
-        f"APP_DB_PATH={host.path('data', 'app.db')}",
+        f"APP_DB_PATH={lay.data}/app.db",
         f"APP_SECRET_KEY={secrets.token_hex(16)}",
         "",
     ]), mode=0o600)
     # The edit made in vim on the server, never committed; and the backup vim's user left behind.
-    host.run(f"cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py", cwd=app)
-    start_gunicorn(host, app, entry["python"], entry["app_port"])
-    wait_healthy(entry["app_port"], "/health")
-
-
-def start_gunicorn(host: Host, chdir: str, python: str, port: int, *, env_file: str | None = None) -> None:
-    """Start gunicorn as a daemon serving chdir, with its pid file and logs beside the app."""
-    env_file = env_file or host.path("app.env")
-    host.run(
-        f"set -a && . {q(env_file)} && set +a && "
-        f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {q(host.path('gunicorn.pid'))} "
-        f"--bind 127.0.0.1:{port} --workers 2 --access-logfile {q(host.path('logs', 'access.log'))} "
-        f"--error-logfile {q(host.path('logs', 'error.log'))} app:application",
-        timeout=30,
-    )
-
-
-def wait_healthy(port: int, path: str = "/health", timeout: float = 20) -> dict:
-    """Poll the app's health check until it answers 200, within a bounded time."""
-    url = f"http://127.0.0.1:{port}{path}"
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                return json.loads(resp.read() or b"{}")
-        except Exception as exc:  # not up yet; keep polling until the deadline
-            last = exc
-            time.sleep(0.1)
-    raise LadderError(f"{url} did not answer within {timeout:g}s ({last})")
+    host.run("cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py", cwd=lay.app)
+    service.start(host, chdir=lay.app, python=entry["python"], port=entry["app_port"], wsgi="app:application",
+                  env_file=lay.env_file, pid_file=lay.pid_file, logs=lay.logs)
+    health.wait(f"http://127.0.0.1:{entry['app_port']}/health")
 
 
 def _stop(pid: int, grace: float = 5) -> None:

@@ -47,6 +47,7 @@ def script(target: Target) -> str:
     lay = target.layout
     start = service.start_command(chdir=lay.app, python=target.python, port=target.port, wsgi=target.wsgi,
                                   env_file=lay.env_file, pid_file=lay.pid_file, logs=lay.logs)
+    reload = service.reload_command(lay.pid_file)
     return f"""#!/usr/bin/env bash
 # Written by Ladder (rung 1): the one repeatable way code reaches this host.
 # Usage: deploy [REF]   fetch origin, check out REF (default: master), reload the app server.
@@ -86,7 +87,7 @@ $GIT clean --quiet --force -d
 printf '%s\\n' "$(echo "$target" | cut -c1-{VERSION_LENGTH})" > {VERSION_FILE}
 pid=$(cat "$PID_FILE" 2>/dev/null | tr -dc 0-9 || true)
 if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-  kill -HUP "$pid"
+  {reload}
   echo "deploy: reloaded the app server (pid $pid)"
 else
   {start}

@@ -117,7 +117,15 @@ def start(host: Host, *, chdir: str, python: str, port: int, wsgi: str, env_file
 
 def reload_command(pid_file: str) -> str:
     """The shell command that makes gunicorn re-import the app (HUP: new workers, same socket)."""
-    return f'kill -HUP "$(cat {q(pid_file)})"'
+    p = q(pid_file)
+    # On HUP gunicorn deletes its pid file and writes a new one. Wait for the new file, so that the
+    # next look at it does not find no server and start a second one.
+    return (
+        f"(before=$(stat -c %i.%y {p}) && kill -HUP \"$(cat {p})\" && "
+        f"for i in $(seq 1 {START_WAIT_TICKS}); do now=$(stat -c %i.%y {p} 2>/dev/null) && "
+        f'[ "$now" != "$before" ] && [ -s {p} ] && exit 0; sleep 0.1; done; '
+        f'echo "gunicorn did not finish reloading" >&2; exit 1)'
+    )
 
 
 def reload(host: Host, pid_file: str, timeout: float = 10) -> None:

@@ -10,6 +10,7 @@ the report and the journal. Both run side by side, alternating, in one go.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -20,7 +21,8 @@ from pathlib import Path
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from ladder import runner
+from ladder import runner, sandbox
+from ladder.config import sandbox_dir
 
 DEFAULT = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
 
@@ -57,6 +59,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     text = dict(args.param)
+    with tempfile.TemporaryDirectory(prefix="ladder-bench-box-") as box:
+        if args.config in (None, "sandbox") and not (sandbox_dir() / "ladder.yml").is_file():
+            # No sandbox yet: build a throwaway one, so the benchmark is one command.
+            os.environ["LADDER_HOME"] = box
+            sandbox.up()
+        try:
+            return measure(args, text)
+        finally:
+            if os.environ.get("LADDER_HOME") == box:
+                sandbox.down()
+
+
+def measure(args: argparse.Namespace, text: dict[str, str]) -> int:
+    """Run both ways alternately and print the medians."""
     plan = runner.prepare(args.runbook, text_params=text, config=args.config)  # a dry run: no --apply
     if plan.parameters.get("dry_run") is False:
         raise SystemExit("the benchmark measures dry runs; do not pass -p dry_run false")

@@ -134,3 +134,17 @@ def test_compare_of_real_hosts_matches_itself(tmp_path):
     facts_b = parity.get_facts(b, python=sys.executable, env_file=str(tmp_path / "none.env"))
     table = parity.compare(facts_a, facts_b)
     assert isinstance(table, pd.DataFrame) and table["match"].all()
+
+
+def test_condense_folds_many_packages_missing_on_one_side():
+    extra = {f"pkg{i:02d}": "1.0" for i in range(20)}
+    prod = parity.Facts("prod1", "Debian 12", "3.11.7", {"gunicorn": "22.0.0", **extra}, ("APP_ENV",))
+    dev = parity.Facts("dev", "Debian 12", "3.11.7", {"gunicorn": "21.0.0"}, ("APP_ENV",))
+    table = parity.compare(dev, prod)
+    short = parity.condense(table, keep=3)
+    folded = short[short["item"] == "20 packages"].iloc[0]
+    assert folded["difference"] == "missing on dev" and folded["dev"] == parity.MISSING
+    assert folded["prod1"] == "pkg00, pkg01, pkg02, ... (+17 more)"
+    assert len(short) == len(table) - 19
+    assert "gunicorn" in set(short["item"]), "a package that differs is still its own row"
+    assert parity.condense(table, keep=50).equals(table)

@@ -160,6 +160,26 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return counts.loc[present, ["same", "different"]].astype(int)
 
 
+def condense(table: pd.DataFrame, keep: int = 6) -> pd.DataFrame:
+    """The table a person reads: packages missing on the same side folded into one row, naming a few."""
+    hosts = [c for c in table.columns if c not in ("category", "item", "match", "difference")]
+    folded = (table["category"] == "package") & table["difference"].str.startswith("missing")
+    groups = {diff: g for diff, g in table[folded].groupby("difference", sort=False) if len(g) > keep}
+    rows, done = [], set()
+    for i, row in table.iterrows():
+        diff = row["difference"]
+        if not folded[i] or diff not in groups:
+            rows.append(row.to_dict())
+        elif diff not in done:
+            done.add(diff)
+            names = list(groups[diff]["item"])
+            listed = ", ".join(names[:keep]) + f", ... (+{len(names) - keep} more)"
+            present = {h: MISSING if (groups[diff][h] == MISSING).all() else listed for h in hosts}
+            rows.append({"category": "package", "item": f"{len(names)} packages", **present,
+                         "match": False, "difference": diff})
+    return pd.DataFrame(rows, columns=table.columns)
+
+
 def _colour(diff: str) -> str:
     if diff == "same":
         return COLOURS["same"]

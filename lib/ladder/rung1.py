@@ -128,7 +128,7 @@ class ParityResult:
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
-        return notes + parity.style(self.table).to_html()
+        return notes + parity.style(parity.condense(self.table)).to_html()
 
 
 def _dev_facts(cfg: Config, host: Host) -> tuple[parity.Facts, str | None]:

@@ -107,8 +107,8 @@ def matrix_frame(cells: Mapping[str, Mapping[str, str]], steps: list[str] | None
     frame = pd.DataFrame(
         [[cells[h].get(s, "") for s in order] for h in cells], index=list(cells), columns=order, dtype=object
     )
-    frame.index.name = "host"
-    return frame
+    # Named on the columns, so the label sits in the corner cell instead of a row of its own.
+    return frame.rename_axis(index=None, columns="host")
 
 
 def style_matrix(frame: pd.DataFrame) -> Any:
@@ -167,7 +167,8 @@ def record_step(step: str, changes: Any) -> None:
     frame = changes_frame(rows)
     _display({
         STEP_MIME: {"step": step, "changes": rows},
-        "text/html": style_matrix(frame.drop(columns=["step"])).hide(axis="index").to_html()
+        "text/html": style_matrix(frame.drop(columns=["step"])).hide(axis="index")
+        .set_properties(**{"text-align": "left", "white-space": "pre-wrap"}).to_html()
         if len(frame) else f"<p><em>{html.escape(step)}: no changes.</em></p>",
         "text/plain": frame.to_string(index=False) if len(frame) else f"{step}: no changes",
     })

@@ -6,24 +6,13 @@ import pytest
 
 from ladder import checkout, gitdeploy, health, load_config, service
 from ladder.errors import HostError
+from tree import snapshot
 
 
 def git(cwd, *args):
     done = subprocess.run(["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
                           capture_output=True, text=True, check=True)
     return done.stdout.strip()
-
-
-def snapshot(root):
-    """Every path under root with its mode and bytes; the server's logs are left out (it keeps serving)."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != "logs"]
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            st = os.lstat(p)
-            out[p] = (st.st_mode, open(p, "rb").read() if os.path.isfile(p) and not os.path.islink(p) else None)
-    return out
 
 
 @pytest.fixture

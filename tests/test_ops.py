@@ -6,22 +6,12 @@ import pytest
 from ladder import ops
 from ladder.errors import HostError
 from ladder.hosts import LocalHost
+from tree import snapshot
 
 
 @pytest.fixture
 def host(tmp_path):
     return LocalHost("here", tmp_path)
-
-
-def snapshot(root):
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            st = os.lstat(p)
-            out[p] = (st.st_mode, os.readlink(p) if os.path.islink(p) else
-                      (open(p, "rb").read() if os.path.isfile(p) else None))
-    return out
 
 
 CASES = [

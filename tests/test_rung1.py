@@ -1,23 +1,11 @@
 """ladder.rung1: the runbook's steps on a sandbox with two prod hosts: dry run, apply, apply again."""
-import os
 import subprocess
 
 import pytest
 
 from ladder import gitdeploy, load_config, rung1, sandbox
 from ladder.errors import FleetError
-
-
-def snapshot(root):
-    """Every path under root with its mode and bytes; server logs are left out (the apps keep serving)."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != "logs"]
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            st = os.lstat(p)
-            out[p] = (st.st_mode, open(p, "rb").read() if os.path.isfile(p) and not os.path.islink(p) else None)
-    return out
+from tree import snapshot
 
 
 @pytest.fixture

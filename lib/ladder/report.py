@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,18 +112,25 @@ def warm_up() -> None:
     exporter().from_notebook_node(nb)
 
 
-def render(nb: Any, summary: Mapping[str, Any]) -> str:
-    """A standalone HTML page: header, then the notebook with code hidden and parameters injected cell removed."""
+def render(nb: Any, summary: Mapping[str, Any], head: Callable[[Mapping[str, Any]], str | None] | None = None) -> str:
+    """A standalone HTML page: header, then the notebook with code hidden and parameters injected cell removed.
+
+    head, when given, makes the inner HTML of the header box from the summary (the show-code
+    button is added below it); when it returns None the standard header is used.
+    """
     title = str(summary.get("title") or summary.get("runbook") or "Runbook report")
     body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     match = re.search(r"<body[^>]*>", body)
-    insert = STYLE + header(summary)
+    custom = head(summary) if head is not None else None
+    top = header(summary) if custom is None else f"<div class='ladder-header'>\n{custom}\n{TOGGLE}</div>"
+    insert = STYLE + top
     page = body[: match.end()] + insert + body[match.end():] if match else insert + body
     return redact_text(page)
 
 
-def write(nb: Any, summary: Mapping[str, Any], path: str | Path) -> Path:
-    """Render the report and write it to path."""
+def write(nb: Any, summary: Mapping[str, Any], path: str | Path,
+          head: Callable[[Mapping[str, Any]], str | None] | None = None) -> Path:
+    """Render the report (with a custom header when head is given) and write it to path."""
     path = Path(path)
-    path.write_text(render(nb, summary), encoding="utf-8")
+    path.write_text(render(nb, summary, head), encoding="utf-8")
     return path

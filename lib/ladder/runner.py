@@ -249,7 +249,10 @@ class RunPlan:
     runbook: RunbookInfo
     parameters: dict[str, Any]
     runs_dir: Path
-    config: Any
+    config: Any  # the loaded Config, or None for a run without one (config="")
+    notebook_name: str = NOTEBOOK
+    report_name: str = REPORT
+    report_header: Any = None  # summary -> inner HTML of the report's header, or None for the standard one
 
 
 def prepare(
@@ -261,22 +264,30 @@ def prepare(
     apply: bool = False,
     out_dir: str | Path | None = None,
     root: str | Path | None = None,
+    notebook_name: str = NOTEBOOK,
+    report_name: str = REPORT,
+    report_header: Any = None,
 ) -> RunPlan:
-    """Check everything a run needs (runbook, parameters, config) without executing or writing anything."""
+    """Check everything a run needs (runbook, parameters, config) without executing or writing anything.
+
+    config="" runs without a ladder.yml: the notebook's `config` is set to "" and runs go to
+    out_dir, else ./runs. notebook_name and report_name name the executed notebook and the report;
+    report_header (see report.render) replaces the report's standard header.
+    """
     from .config import load_config
 
     rb = resolve(runbook, root)
     values = check(rb.path, params or {}, declared_params=rb.parameters, source="parameters")
     values.update(check(rb.path, text_params or {}, strings=True, declared_params=rb.parameters, source="-p"))
-    cfg = load_config(_config_reference(rb, config))
+    cfg = load_config(_config_reference(rb, config)) if config != "" else None
     injected = {
-        "config": str(cfg.path) if cfg.path else None,
+        "config": (str(cfg.path) if cfg.path else None) if cfg is not None else "",
         "dry_run": values.get("dry_run", not apply),
         "apply": apply,
     }
     values.update({k: v for k, v in injected.items() if k in rb.parameters and k not in values})
-    runs_dir = Path(out_dir) if out_dir is not None else Path(cfg.runs_dir)
-    return RunPlan(rb, values, runs_dir.absolute(), cfg)
+    runs_dir = Path(out_dir) if out_dir is not None else Path(cfg.runs_dir if cfg is not None else "runs")
+    return RunPlan(rb, values, runs_dir.absolute(), cfg, notebook_name, report_name, report_header)
 
 
 def _outputs(nb: Any, mime: str) -> list[tuple[int, Any]]:
@@ -423,8 +434,8 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
             failure = CellFailure(**redact_value(asdict(failure)))
         clean = redact_notebook(nb) if nb is not None else None
         if clean is not None:
-            nbformat.write(clean, run_dir / NOTEBOOK)
-            report.write(clean, summary, run_dir / REPORT)
+            nbformat.write(clean, run_dir / plan.notebook_name)
+            report.write(clean, summary, run_dir / plan.report_name, plan.report_header)
         (run_dir / RESULT).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     except BaseException as exc:
         # Interrupted, or artifacts could not be written: the journal still says how it ended.
@@ -436,8 +447,8 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
         jpath, run_id, status=summary["status"], changes=summary["changes"], hosts=summary["hosts"],
         error=failure.describe() if failure else None, ended=summary["ended"],
     )
-    return RunOutcome(run_id, rb, summary["status"], run_dir, run_dir / NOTEBOOK, run_dir / REPORT,
-                      run_dir / RESULT, summary, failure)
+    return RunOutcome(run_id, rb, summary["status"], run_dir, run_dir / plan.notebook_name,
+                      run_dir / plan.report_name, run_dir / RESULT, summary, failure)
 
 
 def run(

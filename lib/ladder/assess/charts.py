@@ -47,11 +47,15 @@ def practice_bars(assessment: Any) -> Figure:
     colours = [COLOURS.get(p["label"], "#999999") for p in practices][::-1]
     bars = ax.barh(range(len(practices)), values, color=colours)
     for bar, p in zip(bars, practices[::-1]):
+        y = bar.get_y() + bar.get_height() / 2
         if p["score"] is None:
-            ax.text(0.1, bar.get_y() + bar.get_height() / 2, "inconclusive", va="center", fontsize=7, color="#555555")
+            ax.text(0.1, y, "inconclusive", va="center", fontsize=7, color="#555555")
+        else:  # the number, so a score of 0 reads as 0 and not as a missing bar
+            ax.text(p["score"] + 0.1, y, f"{p['score']:.1f}", va="center", fontsize=7)
     ax.set_yticks(range(len(practices)))
     ax.set_yticklabels(names, fontsize=7)
-    ax.set_xlim(0, 10)
+    ax.set_xlim(0, 10.8)
+    ax.set_xticks(range(0, 11, 2))
     ax.axvline(data.get("pass_mark", 7), color="#d7191c", linestyle="--", linewidth=1)
     handles = [ax.bar(0, 0, color=c, label=label) for label, c in COLOURS.items()]
     ax.legend(handles=handles, loc="lower right", fontsize="x-small")

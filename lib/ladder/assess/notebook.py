@@ -1,0 +1,366 @@
+"""The assessment notebook's steps: one call per cell, each returning something that shows itself."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from ..errors import ConfigError, LadderError
+from . import views
+from .checks import INCONCLUSIVE, LABELS, CheckResult, registered, run_check
+from .dora import DoraReport, dora_metrics
+from .evidence import RepoFacts, describe_repo
+from .hosts import gather_host_evidence
+from .model import Model, load_model
+from .questionnaire import Answers, AnswerForm, dump_answers, load_answers
+from .repo import GitRepo, open_repo
+from .result import as_dict, journal_history, record_assessment, write_assessment
+from .score import Assessment, score as score_model
+
+NOTEBOOK = "assessment.ipynb"
+REPORT = "assessment.html"
+ASSESSMENT_JSON = "assessment.json"
+ANSWERS_YML = "answers.yml"
+JOURNAL = "journal.sqlite"
+
+
+def notebook_path() -> Path:
+    """The assessment notebook: $LADDER_NOTEBOOKS/assessment.ipynb, else the project's notebooks/ folder."""
+    folder = os.environ.get("LADDER_NOTEBOOKS")
+    path = (Path(folder) if folder else views.PROJECT / "notebooks") / NOTEBOOK
+    if not path.is_file():
+        raise LadderError(f"{path}: assessment notebook not found; install Ladder from its source tree "
+                          "(pip install -e .) or set LADDER_NOTEBOOKS to the folder that holds it")
+    return path
+
+
+# ---- inputs and where results go ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Inputs:
+    """Checked inputs of an assessment: the clone, the config (or None) and the answers file (or None)."""
+
+    repo: GitRepo
+    config: Any
+    answers: Path | None
+    model: Model
+
+
+def check_inputs(repo: str | Path | None = "", config: str | Path | None = "", answers: str | Path | None = "",
+                 model: Model | None = None) -> Inputs:
+    """Check repo, config and answers before anything runs; a LadderError names what is wrong and the fix."""
+    from ..config import load_config
+
+    model = model or load_model()
+    cfg = load_config(config) if config else None
+    if repo:
+        path: str | Path = repo
+    elif cfg is not None:
+        path = cfg.app.repo
+        if "://" in path or not Path(path).is_absolute():
+            raise ConfigError(f"{path!r} is a git URL; clone it and pass the clone's folder as the repository "
+                              "to assess (ladder assess PATH --config ...)", path=cfg.path, key="app.repo")
+    else:
+        raise LadderError("nothing to assess: pass a repository (a git clone) or a ladder.yml whose app.repo "
+                          "is a clone on this machine")
+    git = open_repo(path)
+    answers_file = Path(answers).expanduser().absolute() if answers else None
+    load_answers(answers_file, model)  # an unreadable or invalid file fails here, naming file, key and fix
+    return Inputs(git, cfg, answers_file, model)
+
+
+def hosts_text(config: Any) -> str:
+    """Which hosts of which environments a config names, in one line."""
+    if config is None:
+        return "not read: no ladder.yml given"
+    envs = [f"{name}: {', '.join(h.name for h in env.hosts) or 'none'}" for name, env in config.environments.items()]
+    return f"{'; '.join(envs)} (from {config.path})"
+
+
+@dataclass
+class Setup:
+    """Everything the steps share: the clone, config, model, answers file and where results go."""
+
+    repo: GitRepo
+    config: Any
+    model: Model
+    answers: Path | None
+    runs_dir: Path | None  # where run folders and the journal are written; None: nothing is saved
+    run_dir: Path | None
+    run_id: str
+    journal: Path | None  # read for DORA and history (it may not exist yet)
+    interactive: bool  # in JupyterLab (not run by `ladder assess`): show the questionnaire form
+    now: float
+    window_days: int
+
+    def _repr_html_(self) -> str:
+        info = describe_repo(self.repo)
+        head = (info["head"] or "no commits")[:10]
+        return views.html_table({
+            "repository": f"{info['path']} (trunk {info['trunk'] or 'none'}, HEAD {head})",
+            "hosts": hosts_text(self.config),
+            "answers": str(self.answers) if self.answers else "none given",
+            "history window": f"last {self.window_days} days",
+            "saved to": str(self.run_dir) if self.run_dir else "nothing is saved (no run folder: set out_dir, "
+                                                              "or run `ladder assess`)",
+        })
+
+
+def _folder_name() -> str:
+    """A sortable, unique folder name for an assessment saved outside the runner."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-assessment-" + secrets.token_hex(3)
+
+
+def setup(repo: str = "", config: str = "", answers: str = "", out_dir: str = "", run_dir: str = "",
+          run_id: str = "", window_days: int = 90) -> Setup:
+    """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere."""
+    inputs = check_inputs(repo, config, answers)
+    if run_dir:
+        folder: Path | None = Path(run_dir)
+        runs: Path | None = folder.parent
+    elif out_dir:
+        runs = Path(out_dir).expanduser().absolute()
+        folder = runs / (run_id or _folder_name())
+    else:
+        folder = runs = None
+    if runs is not None:
+        journal: Path | None = runs / JOURNAL
+    elif inputs.config is not None:
+        journal = Path(inputs.config.runs_dir) / JOURNAL
+    else:
+        journal = None
+    return Setup(inputs.repo, inputs.config, inputs.model, inputs.answers, runs, folder, run_id, journal,
+                 interactive=not run_id, now=time.time(), window_days=window_days)
+
+
+def _journal_file(s: Setup) -> Path | None:
+    return s.journal if s.journal is not None and s.journal.is_file() else None
+
+
+# ---- evidence ------------------------------------------------------------------------------------
+
+class Progress:
+    """A one-line progress bar that updates in place in a notebook and leaves its last state in the record."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.started = label, total, time.monotonic()
+        self.handle: Any = None
+        try:
+            from IPython import get_ipython
+            from IPython.display import HTML, display
+        except ImportError:
+            return
+        if get_ipython() is not None:
+            self._html = HTML
+            self.handle = display(HTML(self.html(0, "starting")), display_id=True)
+
+    def html(self, done: int, note: str) -> str:
+        """The bar and its caption."""
+        return (f"<div><progress value='{done}' max='{self.total}' style='width:20em'></progress> "
+                f"{html.escape(self.label)}: {done}/{self.total} {html.escape(note)}</div>")
+
+    def update(self, done: int, note: str) -> None:
+        """Show how far the work is."""
+        if self.handle is not None:
+            self.handle.update(self._html(self.html(done, note)))
+
+    def finish(self) -> None:
+        """Show the final state, with the time taken."""
+        self.update(self.total, f"done in {time.monotonic() - self.started:.1f} s")
+
+
+class Evidence(list):
+    """Check results of one source, shown as a one-line summary (the detail table comes after scoring)."""
+
+    def __init__(self, results: Iterable[CheckResult] = (), what: str = "Evidence", note: str = "") -> None:
+        super().__init__(results)
+        self.what, self.note = what, note
+
+    def counts(self) -> dict[str, int]:
+        """How many checks carry each label."""
+        labels = [INCONCLUSIVE if c.score is None else c.label for c in self]
+        return {label: labels.count(label) for label in LABELS if label in labels}
+
+    def summary(self) -> str:
+        """One line: how many checks, by label, and a note."""
+        if not self:
+            return f"{self.what}: none. {self.note}".strip()
+        counts = ", ".join(f"{n} {label}" for label, n in self.counts().items())
+        return f"{self.what}: {len(self)} checks ({counts}). {self.note}".strip()
+
+    def __add__(self, other: Iterable[CheckResult]) -> "Evidence":
+        return Evidence([*self, *other])
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.summary())}</p>"
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def repo_evidence(s: Setup) -> Evidence:
+    """Run every repository check on the clone, with a progress bar (the history pass is the long part)."""
+    facts = RepoFacts(s.repo, int(s.now), s.window_days)
+    specs = list(registered("repo").values())
+    bar = Progress("repository checks", len(specs))
+    results = []
+    for i, spec in enumerate(specs):
+        bar.update(i, spec.id)
+        results.append(run_check(spec, facts))
+    bar.finish()
+    info = describe_repo(s.repo)
+    notes = [f"{info['path']} at {(info['head'] or 'no commits')[:10]} on {info['trunk'] or 'no main branch'}"]
+    flags = (("a shallow clone: history checks see part of it", info["shallow"]),
+             ("a detached HEAD", info["detached_head"]), ("no commits yet", info["empty"]))
+    notes += [flag for flag, on in flags if on]
+    return Evidence(results, "Repository", "; ".join(notes) + ".")
+
+
+def host_evidence(s: Setup) -> Evidence:
+    """Read every host of the config (read-only); no config gives no host evidence, and says so."""
+    if s.config is None:
+        return Evidence([], "Hosts", "No ladder.yml given, so no host was read; host checks count as not gathered.")
+    return Evidence(gather_host_evidence(s.config), "Hosts", f"Read {hosts_text(s.config)}.")
+
+
+@dataclass
+class Dora:
+    """The DORA report, shown as its banded table."""
+
+    report: DoraReport
+
+    def _repr_html_(self) -> str:
+        return views.dora_table(self.report).to_html()
+
+
+def dora(s: Setup) -> Dora:
+    """DORA metrics from the journal's deploys (when it has any), else from release tags."""
+    return Dora(dora_metrics(s.repo, _journal_file(s), now=s.now, window_days=s.window_days))
+
+
+# ---- questionnaire -------------------------------------------------------------------------------
+
+def previous_answers(runs_dir: Path | None) -> Path | None:
+    """The newest answers.yml kept in a run folder under runs_dir, if any."""
+    if runs_dir is None or not runs_dir.is_dir():
+        return None
+    files = sorted(runs_dir.glob(f"*/{ANSWERS_YML}"), key=lambda p: p.stat().st_mtime)
+    return files[-1] if files else None
+
+
+@dataclass
+class Questionnaire:
+    """The answers used: a form in JupyterLab (pre-filled), the answers file headless."""
+
+    model: Model
+    loaded: Answers
+    source: Path | None
+    form: AnswerForm | None = None
+
+    def answers(self) -> Answers:
+        """The answers as they stand now (the form's, when there is one)."""
+        return self.form.answers() if self.form is not None else self.loaded
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        total = len(self.model.practices)
+        if self.form is not None:
+            where = f" (pre-filled from {self.source})" if self.source else ""
+            display(HTML(f"<p>Answer what the evidence cannot show{html.escape(where)}, then run the cells "
+                         "below again (<i>Run &gt; Run Selected Cell and All Below</i> from the next cell).</p>"))
+            display(self.form.widget)
+        elif self.source is None:
+            display(HTML(f"<p>No answers file given: all {total} questions are 'not answered', and the scores "
+                         "rest on evidence alone. The answers.yml saved with this assessment lists every "
+                         "question; fill it in and pass it with <code>--answers</code>.</p>"))
+        else:
+            head = f"{len(self.loaded.answered())} of {total} questions answered in {self.source}."
+            display(HTML(f"<p>{html.escape(head)}</p>" + views.answers_table(self.model, self.loaded).to_html()))
+
+
+def questionnaire(s: Setup) -> Questionnaire:
+    """The answers: in JupyterLab a form pre-filled from the answers file (or the last saved); headless the file."""
+    if s.interactive:
+        source = s.answers or previous_answers(s.runs_dir)
+        loaded = load_answers(source, s.model) if source else Answers()
+        return Questionnaire(s.model, loaded, source, AnswerForm(s.model, loaded))
+    return Questionnaire(s.model, load_answers(s.answers, s.model), s.answers)
+
+
+# ---- scores, history, saving -----------------------------------------------------------------------
+
+def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Questionnaire) -> Assessment:
+    """Score every practice and rung from the evidence, the DORA checks and the answers."""
+    a = score_model(s.model, [*evidence, *metrics.report.checks()], answers.answers(),
+                    repo=describe_repo(s.repo), dora=metrics.report)
+    a.generated = s.now
+    a.hosts_config = str(s.config.path) if s.config is not None else None
+    return a
+
+
+def history(s: Setup, assessment: Any) -> list[dict]:
+    """Assessments of the same repository kept in the journal before this one, oldest first."""
+    journal = _journal_file(s)
+    if journal is None:
+        return []
+    current = json.loads(json.dumps(as_dict(assessment)))
+    name = (current.get("repo") or {}).get("path")
+    # Times are to the second, so an equal time is earlier unless it is this very assessment (saved, re-run).
+    return [d for d in journal_history(journal)
+            if d["generated"] <= current["generated"] and d != current and (d.get("repo") or {}).get("path") == name]
+
+
+@dataclass
+class Saved:
+    """Where the assessment was written, or why it was not."""
+
+    assessment: Path | None = None
+    answers: Path | None = None
+    journal: Path | None = None
+    journal_id: str | None = None
+    note: str = ""
+
+    def _repr_html_(self) -> str:
+        if self.assessment is None:
+            return f"<p>{html.escape(self.note)}</p>"
+        return views.html_table({"assessment.json": str(self.assessment), "answers used": str(self.answers),
+                                 "journal": f"{self.journal} (row {self.journal_id})"})
+
+
+def save(s: Setup, assessment: Any, answers: Questionnaire) -> Saved:
+    """Write assessment.json and the answers used into the run folder, and keep the assessment in the journal."""
+    from ..redact import redact_text, redact_value
+
+    if s.run_dir is None or s.runs_dir is None:
+        return Saved(note="Not saved: no run folder. Run `ladder assess`, or set out_dir, to keep this assessment "
+                          "and see it in the trend next time.")
+    doc = redact_value(as_dict(assessment))
+    json_path = write_assessment(doc, s.run_dir / ASSESSMENT_JSON)
+    answers_path = s.run_dir / ANSWERS_YML
+    answers_path.write_text(redact_text(dump_answers(answers.answers(), s.model)))
+    journal = s.runs_dir / JOURNAL
+    row = record_assessment(doc, journal, run_id=f"assessment-{s.run_id}" if s.run_id else None)
+    return Saved(json_path, answers_path, journal, row)
+
+
+def result(s: Setup, assessment: Any, before: Sequence[Any], saved: Saved) -> dict[str, Any]:
+    """Keyword arguments for ladder.record: key figures and what the report's header shows."""
+    d = as_dict(assessment)
+    step = d["next_steps"][0] if d["next_steps"] else None
+    where = str(saved.assessment) if saved.assessment else "not saved"
+    figures = {
+        "level": f"{d['level']} ({d['level_title']})",
+        "overall score": f"{views.score_text(d['overall']['score'])} / 10 over {d['overall']['coverage']:.0%} "
+                         "of practices",
+        "next step": f"rung {step['rung']}: {step['title']} ({step['runbook']})" if step else "none",
+        "assessment.json": where,
+    }
+    answers = str(s.answers) if s.answers else "none given (every question not answered)"
+    return {"figures": figures,
+            "assessment": views.summary(d, before, hosts=hosts_text(s.config), answers=answers, saved=where)}

@@ -160,6 +160,46 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- assessment: assess -------------------------------------------------------
+def cmd_assess(args: argparse.Namespace) -> int:
+    """Run notebooks/assessment.ipynb headless: executed notebook, assessment.html, assessment.json, journal."""
+    _skip_iri_grammar()
+    from .assess.notebook import ASSESSMENT_JSON, NOTEBOOK, REPORT, check_inputs, notebook_path
+    from .assess.result import load_assessment
+    from .assess.views import report_header
+    from .runner import execute, prepare
+
+    repo = args.repo if args.repo is not None else ("" if args.config else ".")
+    # Not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.
+    inputs = check_inputs(repo, args.config or "", args.answers or "")
+    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or "")}
+    plan = prepare(notebook_path(), params, config=args.config or "", out_dir=args.out,
+                   notebook_name=NOTEBOOK, report_name=REPORT, report_header=report_header)
+    outcome = execute(plan)
+    if not outcome.ok:
+        error = outcome.error.describe() if outcome.error else "the notebook recorded a failure"
+        print(f"ladder: assessment {error}", file=sys.stderr)
+        print(f"  run:      {outcome.run_id}", file=sys.stderr)
+        if outcome.report.exists():
+            print(f"  report:   {_shown(outcome.report)}", file=sys.stderr)
+        return 1
+    doc = load_assessment(outcome.run_dir / ASSESSMENT_JSON)
+    overall = doc["overall"]["score"]
+    print(f"level {doc['level']} ({doc['level_title']}); overall "
+          f"{'inconclusive' if overall is None else f'{overall:.1f} / 10'}, "
+          f"{doc['overall']['coverage']:.0%} of practices scored")
+    if doc["next_steps"]:
+        step = doc["next_steps"][0]
+        print(f"next step: rung {step['rung']}, {step['title']}: {step['runbook']}")
+    else:
+        print("next step: none; every scored practice is at or above the pass mark")
+    print(f"  run:        {outcome.run_id}")
+    print(f"  notebook:   {_shown(outcome.notebook)}")
+    print(f"  report:     {_shown(outcome.report)}")
+    print(f"  assessment: {_shown(outcome.run_dir / ASSESSMENT_JSON)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="ladder", description=__doc__)
@@ -207,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="only the last N rows")
     p.set_defaults(func=cmd_history)
     # --- assessment: assess (added below) ---
+    p = sub.add_parser("assess", help="assess a repository (and a config's hosts): where the team stands, what next")
+    p.add_argument("repo", nargs="?", default=None,
+                   help="git clone to assess (default: the config's app.repo, else the current folder)")
+    p.add_argument("--config", default=None, help="ladder.yml whose hosts are read, or 'sandbox' (default: none)")
+    p.add_argument("--answers", type=Path, default=None,
+                   help="questionnaire answers (YAML); a question left out is 'not answered'")
+    p.add_argument("--out", type=Path, default=None, help="runs folder for artifacts and journal (default: runs_dir)")
+    p.set_defaults(func=cmd_assess)
     return parser
 
 

@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(LADDER) sandbox down
 	$(LADDER) sandbox up
-	$(LADDER) run 1-separate-dev-and-prod --config sandbox --apply
+	@before="$$($(LADDER) assess --config sandbox)" && echo "$$before" && \
+	$(LADDER) run 1-separate-dev-and-prod --config sandbox --apply && \
+	after="$$($(LADDER) assess --config sandbox)" && echo "$$after" && \
+	echo && echo "assessment reports:" && \
+	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \
+	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')"
 
 test: setup
 	$(VENV)/bin/pytest --nbval-lax --nbval-current-env tests runbooks notebooks

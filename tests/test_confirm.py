@@ -57,3 +57,9 @@ def test_a_click_confirms_one_apply(shell):
     assert cf.confirm("prod", dry_run=False)
     with capture_output(), pytest.raises(cf.ConfirmationRequired):
         cf.confirm("prod", dry_run=False)
+
+
+def test_the_reason_to_go_on_is_shown():
+    assert repr(cf.confirm("prod", dry_run=True)) == "may go on with prod: dry run, nothing will change"
+    assert "--apply" in repr(cf.confirm("prod", dry_run=False, apply=True))
+    assert "not a prod" in repr(cf.confirm("dev", dry_run=False))

@@ -1,6 +1,8 @@
 """Confirmation before a runbook changes prod: --apply headless, a button in JupyterLab."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .errors import RunbookError
 
 PROD_NAMES = ("prod", "production")
@@ -19,6 +21,20 @@ class ConfirmationRequired(RunbookError):
             f"{environment}' above, then run this cell and the ones below again "
             "(Run > Run Selected Cell and All Below). Headless: pass --apply."
         )
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Why a runbook may go on (always truthy), shown to the reader of the notebook or report."""
+
+    environment: str
+    reason: str
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"may go on with {self.environment}: {self.reason}"
 
 
 def is_prod(environment: str) -> bool:
@@ -51,19 +67,23 @@ def button(environment: str):  # -> ipywidgets.Widget
     return widgets.VBox([note, btn])
 
 
-def confirm(environment: str, dry_run: bool, apply: bool = False) -> bool:
-    """Return True when the runbook may go on; otherwise show the button and stop the run.
+def confirm(environment: str, dry_run: bool, apply: bool = False) -> Confirmation:
+    """Say why the runbook may go on; otherwise show the button and stop the run.
 
     A kernel cannot wait for a click while a cell runs (the click is handled only
     after the cell ends), so an unconfirmed apply shows the button and raises
     ConfirmationRequired, which stops Run All. After the click, re-running the
     cell passes, once.
     """
-    if not needed(environment, dry_run, apply):
-        return True
+    if dry_run:
+        return Confirmation(environment, "dry run, nothing will change")
+    if not is_prod(environment):
+        return Confirmation(environment, "not a prod environment, no confirmation needed")
+    if apply:
+        return Confirmation(environment, "confirmed by --apply")
     if environment in _confirmed:
         _confirmed.discard(environment)
-        return True
+        return Confirmation(environment, "confirmed by the button")
     from IPython.display import display
 
     display(button(environment))

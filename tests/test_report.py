@@ -76,7 +76,7 @@ def test_header_shows_runbook_status_duration_parameters_error_and_matrix():
     head = report.header(SUMMARY)
     assert "<h1>Separate dev and prod</h1>" in head and "1-separate-dev-and-prod" in head
     assert ">failed</span>" in head and "1 min 23.2 s" in head
-    assert "&#x27;v1.2&#x27;" in head and "dry_run" in head
+    assert "<code>v1.2</code>" in head and "dry_run" in head
     assert "Step: Deploy step" in head and "prod2 (failed)" in head
     assert "parity differences" in head
     matrix = head[head.index("Hosts and steps"):head.index("Parameters")]

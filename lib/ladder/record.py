@@ -156,7 +156,8 @@ def _display(bundle: dict) -> None:
 def _figures_html(figures: Mapping[str, Any]) -> str:
     if not figures:
         return ""
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in figures.items())
+    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+                   f"<td style='text-align:right'>{html.escape(str(v))}</td></tr>" for k, v in figures.items())
     return f"<table class='ladder-figures'>{rows}</table>"
 
 

@@ -32,7 +32,7 @@ TOGGLE = (
 
 def _rows(mapping: Mapping[str, Any]) -> str:
     return "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td><code>{html.escape(repr(v))}</code></td></tr>"
+        f"<tr><th>{html.escape(str(k))}</th><td><code>{html.escape(str(v))}</code></td></tr>"
         for k, v in mapping.items()
     )
 

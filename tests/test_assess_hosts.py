@@ -15,7 +15,7 @@ import pytest
 
 from gitrepo import GitRepo
 from ladder.assess.hosts import (
-    assess_hosts, check_health, gather_host_evidence, get_layout, parse_layout, parse_logs, parse_migrations, parse_platform,
+    assess_hosts, gather_host_evidence, get_layout, parse_layout, parse_logs, parse_migrations, parse_platform,
 )
 from ladder.config import load_config
 from ladder.hosts import LocalHost, SSHHost
@@ -91,7 +91,7 @@ def test_parse_layout_recorded_output():
           "checksum_failed\tapp.py\n"
     lay = parse_layout(out)
     assert lay.runs_release and lay.releases == ("v1", "v3") and lay.checksum_failures == ("app.py",)
-    lay = parse_layout("checkout\t/srv/app/app\ngit\nmodified\t M app.py\nmodified\t?? x\n")
+    lay = parse_layout("checkout\t/srv/app/app\ngit\n M app.py\0?? x\0")
     assert not lay.runs_release and lay.modified == ("app.py", "x") and lay.git
 
 
@@ -168,8 +168,10 @@ def test_parse_logs_recorded_output():
 
 
 def test_parse_platform_recorded_output():
-    p = parse_platform("venv\t/srv/venv\npkg\tFlask==3.0\npkg\t-e git+x\npython\t3.11.7\nos\tdebian 12\nconfig\tA\n")
-    assert p.packages == frozenset({"flask==3.0"}) and p.python == "3.11.7" and p.config_names == {"A"}
+    p = parse_platform("venv\t/srv/venv\npkg\tFlask==3.0\npkg\t-e git+x\npython\t3.11.7\nos\tID=debian\n"
+                       'os\tVERSION_ID="12"\nconfig\tA\n')
+    assert p.packages == {"flask": "3.0"} and p.python == "3.11.7" and p.env_names == ("A",)
+    assert p.os == "debian 12" and p.venv == "/srv/venv"
 
 
 # ---- health, logs, migrations ----------------------------------------------------------------
@@ -181,8 +183,10 @@ def test_health_over_http(health_server, tmp_path):
     assert ok["app-health"].score == 10
     bad = checks(assess_hosts({"prod": [prod]}, health_urls={"prod1": f"http://127.0.0.1:{health_server}/x"}))
     assert bad["app-health"].score == 2
-    down = check_health(f"http://127.0.0.1:{closed_port()}/health", timeout=2)
-    assert down.status is None and down.error
+    down = checks(assess_hosts({"prod": [prod]}, health_urls={"prod1": f"http://127.0.0.1:{closed_port()}/health"}))
+    assert down["app-health"].score == 0 and "did not answer" in down["app-health"].reason
+    malformed = checks(assess_hosts({"prod": [prod]}, health_urls={"prod1": "not a url"}))
+    assert malformed["app-health"].score == 0 and not malformed["prod-runs-release"].evidence["errors"]
 
 
 def test_log_files_without_a_shipper(tmp_path):

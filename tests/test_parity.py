@@ -123,7 +123,7 @@ def test_env_names_output_never_holds_values(tmp_path):
     env_file.write_text(ENV_FILE)
     host = LocalHost("here", tmp_path)
     # The command get_env_names runs: what it prints is all that leaves the host.
-    raw = host.run(f"sed -n -E {shlex.quote(parity._SED_NAMES)} {shlex.quote(str(env_file))}").stdout
+    raw = host.run(f"sed -n -E {shlex.quote(parity.ENV_NAMES_SED)} {shlex.quote(str(env_file))}").stdout
     assert raw.split() == ["APP_ENV", "APP_DB_PATH", "APP_SECRET_KEY"]
     assert "s3cr3t" not in raw and "/srv" not in raw
 

@@ -18,14 +18,15 @@ MISSING = "—"
 SET = "set"
 COLOURS = {"same": "", "differs": "background-color: #f8d7da", "missing": "background-color: #fff3cd"}
 
-_PACKAGES = (
+# Prints name==version of every installed distribution; needs no pip.
+PACKAGES_SCRIPT = (
     "import importlib.metadata as m\n"
     "for d in m.distributions():\n"
     "    name = d.metadata['Name']\n"
     "    if name: print(f'{name}=={d.version}')\n"
 )
 # Prints only the name of each KEY=value line.
-_SED_NAMES = r"s/^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=.*/\2/p"
+ENV_NAMES_SED = r"s/^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=.*/\2/p"
 _ENV_NAME = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=|$)")
 
 
@@ -38,6 +39,7 @@ class Facts:
     python: str
     packages: dict[str, str] = field(default_factory=dict)
     env_names: tuple[str, ...] = ()
+    venv: str | None = None  # the virtualenv the packages were read from, when one was found
 
 
 def normalize(name: str) -> str:
@@ -96,12 +98,12 @@ def get_python_version(host: Host, python: str) -> str:
 
 def get_packages(host: Host, python: str) -> dict[str, str]:
     """Packages installed for an interpreter (its venv, if it is in one), as {name: version}."""
-    return parse_packages(host.run(f"{q(python)} -c {q(_PACKAGES)}", timeout=60).stdout)
+    return parse_packages(host.run(f"{q(python)} -c {q(PACKAGES_SCRIPT)}", timeout=60).stdout)
 
 
 def get_env_names(host: Host, env_file: str) -> tuple[str, ...]:
     """The setting names in an env file; the names are cut out on the host, so values never leave it."""
-    cmd = f"[ ! -e {q(env_file)} ] || sed -n -E {q(_SED_NAMES)} {q(env_file)}"
+    cmd = f"[ ! -e {q(env_file)} ] || sed -n -E {q(ENV_NAMES_SED)} {q(env_file)}"
     return parse_env_names(host.run(cmd, timeout=10).stdout)
 
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import shlex
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from .. import checkout, health, parity
 from ..errors import LadderError
+from ..facts import parse_os_release
 from ..fleet import run_all
 from ..hosts import Host
 from .checks import INFERRED, MEASURED, CheckResult, inconclusive, register, registered, result, run_check
@@ -22,7 +22,8 @@ LOG_SHIPPERS = ("promtail", "fluent-bit", "fluentd", "td-agent", "td-agent-bit",
                 "otelcol-contrib", "datadog-agent", "amazon-cloudwatch-agent", "google_cloud_ops_agent",
                 "splunkd", "logstash", "alloy", "grafana-agent", "nxlog")
 CHECKSUM_FILES = ("SHA256SUMS", "sha256sums.txt", "CHECKSUMS", ".checksums")
-GIT = "git -c safe.directory='*'"
+# Evidence reads checkouts that other users may own: git's ownership check must not refuse to read them.
+GIT = f"{checkout.GIT} -c safe.directory='*'"
 q = shlex.quote
 
 
@@ -62,15 +63,21 @@ def layout_command(base: str, app_dir: str = DEFAULT_APP_DIR) -> str:
         f'for f in {sums}; do if [ -f "$c$f" ]; then printf "checksums\\t%s\\n" "$f"; '
         '(cd "$c" && sha256sum -c --quiet "$f" 2>/dev/null) | sed -n "s/: FAILED.*$//p" | sed "s/^/checksum_failed\\t/"; '
         'break; fi; done; '
-        f'if [ -e "$c.git" ]; then echo git; {GIT} -C "$c" status --porcelain --untracked-files=no 2>/dev/null '
-        '| sed "s/^/modified\\t/"; fi; fi; true'
+        # Last, as git prints it (NUL-separated): everything after the `git` line is the status.
+        f'if [ -e "$c.git" ]; then echo git; {GIT} -C "$c" status --porcelain=v1 -z --untracked-files=no 2>/dev/null; '
+        'fi; fi; true'
     )
 
 
 def parse_layout(output: str) -> Layout:
     """Parse layout_command's output."""
-    info: dict[str, Any] = {"releases": [], "modified": [], "checksum_failures": [], "deploy_scripts": []}
-    for line in output.splitlines():
+    info: dict[str, Any] = {"releases": [], "checksum_failures": [], "deploy_scripts": []}
+    lines = output.split("\n")
+    if "git" in lines:
+        at = lines.index("git")
+        modified, untracked = checkout.parse_status("\n".join(lines[at + 1:]))
+        info["git"], info["modified"], lines = True, modified + untracked, lines[:at]
+    for line in lines:
         key, _, value = line.partition("\t")
         if key == "current":
             info["current"] = value
@@ -80,17 +87,13 @@ def parse_layout(output: str) -> Layout:
             info["releases_dir"] = True
         elif key == "release":
             info["releases"].append(value)
-        elif key == "git":
-            info["git"] = True
-        elif key == "modified" and len(value) > 3:
-            info["modified"].append(value[3:])
         elif key == "checksums":
             info["checksum_file"] = value
         elif key == "checksum_failed":
             info["checksum_failures"].append(value)
         elif key == "deploy_script":
             info["deploy_scripts"].append(value)
-    for k in ("releases", "modified", "checksum_failures", "deploy_scripts"):
+    for k in ("releases", "checksum_failures", "deploy_scripts"):
         info[k] = tuple(info[k])
     return Layout(**info)
 
@@ -102,70 +105,69 @@ def get_layout(host: Host, app_dir: str = DEFAULT_APP_DIR) -> Layout:
 
 # ---- parity: python, OS, packages, config names --------------------------------------------------
 
-@dataclass(frozen=True)
-class Platform:
-    """What a host runs the app with. Config names only: values are never read off the host."""
-
-    python: str | None = None
-    os: str | None = None
-    venv: str | None = None
-    packages: frozenset[str] = frozenset()
-    config_names: frozenset[str] = frozenset()
-
-
 def platform_command(base: str, app_dir: str = DEFAULT_APP_DIR, python: str = "python3") -> str:
     """Shell that prints the Python, OS, installed packages and config variable names the app runs with."""
+    # One command instead of parity.get_facts' four, to keep host reads cheap; it finds the venv and the
+    # env files by convention (the team's layout is unknown) and prints what it finds without failing.
     venvs = " ".join(f'"{v}"' for v in ('$c.venv', '$c/venv', '$b/venv', '$b/.venv', '$b/shared/venv', '$b/shared/.venv'))
     envs = " ".join(f'"{v}"' for v in ('$b/shared/.env', '$b/shared/app.env', '$b/app.env', '$c.env', '$b/.env'))
     return (
         f"b={q(base.rstrip('/'))}; py={q(python)}; "
         f'if [ -L "$b/current" ]; then c="$b/current/"; else c={q(base.rstrip("/") + "/" + app_dir + "/")}; fi; '
         f'for v in {venvs}; do if [ -x "$v/bin/python" ]; then py="$v/bin/python"; printf "venv\\t%s\\n" "$v"; '
-        '"$py" -m pip freeze --disable-pip-version-check 2>/dev/null | sed "s/^/pkg\\t/"; break; fi; done; '
+        f'"$py" -c {q(parity.PACKAGES_SCRIPT)} 2>/dev/null | sed "s/^/pkg\\t/"; break; fi; done; '
         "printf 'python\\t%s\\n' \"$(\"$py\" -c 'import platform; print(platform.python_version())' 2>/dev/null)\"; "
-        'if [ -r /etc/os-release ]; then (. /etc/os-release; printf "os\\t%s %s\\n" "$ID" "$VERSION_ID"); '
-        'else printf "os\\t%s\\n" "$(uname -s)"; fi; '
+        'if [ -r /etc/os-release ]; then sed "s/^/os\\t/" /etc/os-release; '
+        'else printf "os\\tID=%s\\n" "$(uname -s)"; fi; '
         f'for f in {envs}; do if [ -f "$f" ]; then '
-        "sed -n 's/^[[:space:]]*\\(export[[:space:]]\\{1,\\}\\)\\{0,1\\}\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/config\\t\\2/p' \"$f\"; "
+        f'sed -n -E {q(parity.ENV_NAMES_SED)} "$f" | sed "s/^/config\\t/"; '
         "fi; done; true"
     )
 
 
-def parse_platform(output: str) -> Platform:
-    """Parse platform_command's output."""
-    info: dict[str, Any] = {}
-    packages, names = set(), set()
+def parse_platform(output: str, host: str = "") -> parity.Facts:
+    """Parse platform_command's output with parity's parsers; an unread Python or OS is ''."""
+    found: dict[str, list[str]] = {"venv": [], "pkg": [], "python": [], "os": [], "config": []}
     for line in output.splitlines():
         key, _, value = line.partition("\t")
-        value = value.strip()
-        if key in ("python", "os", "venv") and value:
-            info[key] = value
-        elif key == "pkg" and value and not value.startswith("-e "):
-            packages.add(value.lower())
-        elif key == "config" and value:
-            names.add(value)
-    return Platform(packages=frozenset(packages), config_names=frozenset(names), **info)
+        if key in found and value.strip():
+            found[key].append(value.strip())
+    release = parse_os_release("\n".join(found["os"]))
+    return parity.Facts(
+        host=host,
+        os=parity.os_name(release) if release else "",
+        python=parity.parse_python_version(found["python"][-1]) if found["python"] else "",
+        packages=parity.parse_packages("\n".join(found["pkg"])),
+        env_names=parity.parse_env_names("\n".join(found["config"])),
+        venv=found["venv"][0] if found["venv"] else None,
+    )
 
 
-def get_platform(host: Host, app_dir: str = DEFAULT_APP_DIR, python: str = "python3") -> Platform:
+def get_platform(host: Host, app_dir: str = DEFAULT_APP_DIR, python: str = "python3") -> parity.Facts:
     """The Python, OS, packages and config names the app runs with on a host."""
-    return parse_platform(host.run(platform_command(host.base, app_dir, python), timeout=PROBE_TIMEOUT, warn=True).stdout)
+    out = host.run(platform_command(host.base, app_dir, python), timeout=PROBE_TIMEOUT, warn=True).stdout
+    return parse_platform(out, host.name)
 
 
-def compare_platforms(dev: Platform, prod: Platform) -> dict[str, Any]:
+def compare_platforms(dev: parity.Facts, prod: parity.Facts) -> dict[str, Any]:
     """Where prod differs from dev, dimension by dimension; None where a side is unknown."""
+    # Not parity.compare's table: a score needs a verdict per dimension, an unread side is not
+    # compared, and Python counts as the same when its minor version is.
     def minor(v: str | None) -> str | None:
         return ".".join(v.split(".")[:2]) if v else None
 
+    def pins(f: parity.Facts) -> set[str]:
+        return {f"{name}=={version}" for name, version in f.packages.items()}
+
+    dev_names, prod_names = set(dev.env_names), set(prod.env_names)
     out: dict[str, Any] = {}
     out["python"] = None if not (dev.python and prod.python) else (
         [] if minor(dev.python) == minor(prod.python) else [f"dev {dev.python}, prod {prod.python}"])
     out["os"] = None if not (dev.os and prod.os) else ([] if dev.os == prod.os else [f"dev {dev.os}, prod {prod.os}"])
     out["packages"] = None if not (dev.packages and prod.packages) else sorted(
-        [f"dev only: {p}" for p in dev.packages - prod.packages] + [f"prod only: {p}" for p in prod.packages - dev.packages])
-    out["config_names"] = None if not (dev.config_names or prod.config_names) else sorted(
-        [f"dev only: {n}" for n in dev.config_names - prod.config_names]
-        + [f"prod only: {n}" for n in prod.config_names - dev.config_names])
+        [f"dev only: {p}" for p in pins(dev) - pins(prod)] + [f"prod only: {p}" for p in pins(prod) - pins(dev)])
+    out["config_names"] = None if not (dev_names or prod_names) else sorted(
+        [f"dev only: {n}" for n in dev_names - prod_names] + [f"prod only: {n}" for n in prod_names - dev_names])
     return out
 
 
@@ -306,28 +308,6 @@ def get_migrations(host: Host, app_dir: str = DEFAULT_APP_DIR, python: str = "py
     return parse_migrations(r.stdout)
 
 
-# ---- health -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Health:
-    """The answer to one health check over HTTP."""
-
-    url: str
-    status: int | None
-    error: str | None = None
-
-
-def check_health(url: str, timeout: float = HEALTH_TIMEOUT) -> Health:
-    """GET the health URL from this machine; never raises."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (an http URL we built)
-            return Health(url, resp.status)
-    except urllib.error.HTTPError as exc:
-        return Health(url, exc.code, f"HTTP {exc.code}")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return Health(url, None, str(getattr(exc, "reason", exc)))
-
-
 # ---- facts per host and per fleet -----------------------------------------------------------------
 
 @dataclass
@@ -339,10 +319,10 @@ class HostReport:
     identity: tuple
     base: str
     layout: Layout | None = None
-    platform: Platform | None = None
+    platform: parity.Facts | None = None
     logs: Logs | None = None
     migrations: Migrations | None = None
-    health: Health | None = None
+    health: health.HealthResult | None = None
     error: str | None = None
 
 
@@ -389,7 +369,10 @@ def read_host(host: Host, environment: str, *, app_dir: str = DEFAULT_APP_DIR, p
     except LadderError as exc:
         report.error = str(exc)
     if health_url:
-        report.health = check_health(health_url)
+        try:
+            report.health = health.check(health_url, timeout=HEALTH_TIMEOUT)
+        except ValueError as exc:  # a malformed URL fails this host's health check, not the whole assessment
+            report.health = health.HealthResult(health_url, False, error=str(exc))
     return report
 
 
@@ -422,7 +405,7 @@ def gather_host_evidence(config: Any, *, app_dir: str = DEFAULT_APP_DIR) -> list
     """Host evidence for every environment in a loaded ladder.yml (Config), read-only."""
     environments: dict[str, list[Host]] = {}
     python: dict[str, str] = {}
-    health: dict[str, str] = {}
+    health_urls: dict[str, str] = {}
     for name, env in config.environments.items():
         hosts = config.hosts(name)
         environments[name] = hosts
@@ -430,9 +413,9 @@ def gather_host_evidence(config: Any, *, app_dir: str = DEFAULT_APP_DIR) -> list
             python[hc.name] = hc.python
             if name == "prod":
                 address = "127.0.0.1" if hc.is_local else hc.address
-                health[hc.name] = f"http://{address}:{config.app_port(hc)}{config.app.health_path}"
+                health_urls[hc.name] = f"http://{address}:{config.app_port(hc)}{config.app.health_path}"
     try:
-        return assess_hosts(environments, app_dir=app_dir, python=python, health_urls=health)
+        return assess_hosts(environments, app_dir=app_dir, python=python, health_urls=health_urls)
     finally:
         for hosts in environments.values():
             for h in hosts:

@@ -1,4 +1,4 @@
-"""Build small real git repositories for the assessment tests: commits with chosen dates, branches, tags."""
+"""Build small real git repositories for tests: commits with chosen dates, branches, tags; git() for one command."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,13 @@ from pathlib import Path
 
 DAY = 86400
 NOW = int(time.time())
+
+
+def git(cwd: str | Path, *args: str) -> str:
+    """Run one git command in cwd with a fixed identity; return its stdout, stripped."""
+    done = subprocess.run(["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 class GitRepo:

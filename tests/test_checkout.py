@@ -1,19 +1,13 @@
 """ladder.checkout: a checkout's state, and in-place edits saved as a patch that applies cleanly onto HEAD."""
 import hashlib
 import os
-import subprocess
 
 import pytest
 
+from gitrepo import git
 from ladder import checkout, load_config
 from ladder.errors import HostError
 from ladder.hosts import LocalHost
-
-
-def git(cwd, *args):
-    done = subprocess.run(["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                          capture_output=True, text=True, check=True)
-    return done.stdout
 
 
 def tree(root):

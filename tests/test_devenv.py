@@ -1,21 +1,15 @@
 """ladder.devenv: one call builds a working dev environment; plan changes nothing; a second apply changes nothing."""
 import os
-import subprocess
 import sys
 
 import pytest
 
+from gitrepo import git
 from ladder import devenv, service
 from ladder.errors import HostError
 from ladder.hosts import LocalHost
 from ladder.sandbox.app import seed_repo
 from ladder.sandbox.sshd import free_port
-
-
-def git(cwd, *args):
-    done = subprocess.run(["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                          capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def test_parse_requirements_and_unmet():

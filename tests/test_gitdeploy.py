@@ -4,15 +4,10 @@ import subprocess
 
 import pytest
 
+from gitrepo import git
 from ladder import checkout, gitdeploy, health, load_config, service
 from ladder.errors import HostError
 from tree import snapshot
-
-
-def git(cwd, *args):
-    done = subprocess.run(["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                          capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 @pytest.fixture

@@ -1,18 +1,14 @@
 """Rung 1 end to end: the runbook through the real runner, against real sshd hosts from the sandbox."""
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from gitrepo import git
 from ladder import gitdeploy, health, load_config, runner
 
 RUNBOOK = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
 
 pytestmark = pytest.mark.ssh
-
-
-def git(cwd, *args):
-    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def prod_tree(box):

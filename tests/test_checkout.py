@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from gitrepo import git
+from gitrepo import GitRepo, git
 from ladder import checkout, load_config
 from ladder.errors import HostError
 from ladder.hosts import LocalHost
@@ -72,7 +72,7 @@ def test_status_of_the_edited_prod_checkout(prod):
     host, app, box = prod
     status = checkout.get_status(host, app)
     assert status.modified == ("app.py",) and status.untracked == ("app.py.bak",) and not status.clean
-    assert status.head == git(box.repo, "rev-parse", "master").strip()
+    assert status.head == git(box.repo, "rev-parse", "master")
     assert checkout.get_status(host, host.base) is None  # not a checkout
 
 
@@ -97,16 +97,10 @@ def test_saved_patch_applies_cleanly_onto_head(prod, tmp_path):
 
 
 def test_untracked_binary_and_nested_files_are_saved(tmp_path):
-    origin = tmp_path / "repo"
-    origin.mkdir()
-    git(origin, "init", "-q")
-    (origin / "a.txt").write_text("one\n")
-    git(origin, "add", ".")
-    git(origin, "commit", "-q", "-m", "first")
-    (origin / "a.txt").write_text("two\n")
-    (origin / "deep" / "er").mkdir(parents=True)
-    (origin / "deep" / "er" / "blob.bin").write_bytes(bytes(range(256)) * 4)
-    (origin / "with space.txt").write_text("spaced\n")
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"a.txt": "one\n"}, "first")
+    repo.write({"a.txt": "two\n", "deep/er/blob.bin": bytes(range(256)) * 4, "with space.txt": "spaced\n"})
+    origin = repo.path
     host = LocalHost("h", tmp_path)
     saved = checkout.save_edits(host, str(origin), tmp_path / "out")
     assert set(saved.untracked) == {"deep/er/blob.bin", "with space.txt"}
@@ -117,14 +111,10 @@ def test_untracked_binary_and_nested_files_are_saved(tmp_path):
 
 
 def test_clean_checkout_saves_nothing(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    (repo / "a").write_text("a\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "a")
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"a": "a\n"}, "a")
     host = LocalHost("h", tmp_path)
-    assert checkout.save_edits(host, str(repo), tmp_path / "out") is None
+    assert checkout.save_edits(host, str(repo.path), tmp_path / "out") is None
     assert not (tmp_path / "out").exists()
     with pytest.raises(HostError, match="not a git checkout"):
         checkout.save_edits(host, str(tmp_path), tmp_path / "out")
@@ -132,7 +122,7 @@ def test_clean_checkout_saves_nothing(tmp_path):
 
 def test_remote_commit_reads_without_fetching(prod):
     host, app, box = prod
-    master = git(box.repo, "rev-parse", "master").strip()
+    master = git(box.repo, "rev-parse", "master")
     refs_before = git(app, "for-each-ref")
     assert checkout.remote_commit(host, app, "master") == master
     assert checkout.remote_commit(host, app, "no-such-branch") is None

@@ -47,15 +47,17 @@ def band_deploy_frequency(per_day: float) -> str:
     return "low"
 
 
+def _band_under(value: float, *, elite: float, high: float, medium: float) -> str:
+    """The first band whose limit the value is under, or low."""
+    for band, limit in (("elite", elite), ("high", high), ("medium", medium)):
+        if value < limit:
+            return band
+    return "low"
+
+
 def band_lead_time(seconds: float) -> str:
     """elite: under a day; high: a day to a week; medium: a week to a month; low: longer."""
-    if seconds < DAY:
-        return "elite"
-    if seconds < WEEK:
-        return "high"
-    if seconds < MONTH:
-        return "medium"
-    return "low"
+    return _band_under(seconds, elite=DAY, high=WEEK, medium=MONTH)
 
 
 def band_change_fail_rate(rate: float) -> str:
@@ -73,13 +75,7 @@ def band_change_fail_rate(rate: float) -> str:
 
 def band_recovery(seconds: float) -> str:
     """elite: under an hour; high: under a day; medium: under a week; low: a week or more."""
-    if seconds < HOUR:
-        return "elite"
-    if seconds < DAY:
-        return "high"
-    if seconds < WEEK:
-        return "medium"
-    return "low"
+    return _band_under(seconds, elite=HOUR, high=DAY, medium=WEEK)
 
 
 def _log_scale(value: float, anchors: Sequence[tuple[float, float]]) -> float:

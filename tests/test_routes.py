@@ -86,3 +86,10 @@ def test_scan_of_a_missing_repo_says_which_setting(tmp_path):
 
 def test_why_text_explains_versioning():
     assert "/v1/" in routes.WHY and "/health" in routes.WHY
+
+
+def test_one_policy_for_what_may_stay_unversioned():
+    assert routes.exemption("/") == routes.HOME
+    assert routes.exemption("/health") == routes.exemption("/metrics/") == routes.PROBE
+    assert routes.exemption("/items") is None
+    assert routes.is_versioned("/v1/items") and routes.is_versioned("/api/v2") and not routes.is_versioned("/items/v1")

@@ -14,11 +14,11 @@ METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 ROUTE_CALLS = {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket",
                "add_url_rule", "add_route", "add_api_route", "path", "re_path", "Route", "Rule", "url"}
 VERSIONED = re.compile(r"^/(?:api/)?v\d+(?:[./]|$)")
-# Routes that may stay unversioned, and why.
-EXEMPT = {
-    "/": "the home page: a page people open, not an API contract",
-    "/health": "operational: load balancers and monitors probe it, and it should never move",
-}
+# First path segments that may stay unversioned: what machines probe, and files, not API contracts.
+OPERATIONAL = {"health", "healthz", "healthcheck", "ready", "readyz", "live", "livez", "ping", "metrics",
+               "status", "favicon.ico", "robots.txt", "static", "assets", "admin"}
+HOME = "the home page: a page people open, not an API contract"
+PROBE = "operational: load balancers, monitors and browsers fetch it by a fixed path; it should never move"
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox"}
 
 WHY = """\
@@ -46,14 +46,27 @@ class Route:
     @property
     def versioned(self) -> bool:
         """True when the path starts with a version like /v1/ or /api/v2/."""
-        return bool(VERSIONED.match(self.path))
+        return is_versioned(self.path)
 
     @property
     def status(self) -> str:
-        """'versioned', 'exempt' (see EXEMPT) or 'unversioned'."""
+        """'versioned', 'exempt' (see exemption) or 'unversioned'."""
         if self.versioned:
             return "versioned"
-        return "exempt" if self.path in EXEMPT else "unversioned"
+        return "exempt" if exemption(self.path) else "unversioned"
+
+
+def exemption(path: str) -> str | None:
+    """Why a path may stay unversioned (the home page, operational endpoints, static files), or None."""
+    first = path.strip("/").split("/", 1)[0].lower()
+    if not first:
+        return HOME
+    return PROBE if first in OPERATIONAL else None
+
+
+def is_versioned(path: str) -> bool:
+    """True when a path starts with a version like /v1/ or /api/v2/."""
+    return bool(VERSIONED.match(path))
 
 
 def _is_path(node: ast.AST) -> bool:
@@ -120,7 +133,7 @@ def scan(repo: str | Path) -> list[Route]:
 def table(routes: list[Route]) -> pd.DataFrame:
     """Routes as a table: method, path, status, why exempt, and where each is declared; unversioned first."""
     order = {"unversioned": 0, "exempt": 1, "versioned": 2}
-    rows = [{"method": r.method, "path": r.path, "status": r.status, "note": EXEMPT.get(r.path, "") if
+    rows = [{"method": r.method, "path": r.path, "status": r.status, "note": exemption(r.path) or "" if
              r.status == "exempt" else "", "declared at": f"{r.file}:{r.line}"} for r in routes]
     frame = pd.DataFrame(rows, columns=["method", "path", "status", "note", "declared at"])
     if len(frame):

@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .. import routes
 from . import ci
 from .checks import INFERRED, MEASURED, CheckResult, inconclusive, register, registered, result, run_check
 from .history import HistoryStats, is_artifact, is_test_path, log_args, median, parse_log
@@ -310,9 +311,6 @@ ROUTE_PARSE = (
     re.compile(r"['\"](?:GET|POST|PUT|PATCH|DELETE)['\"]\s*,\s*['\"](/[^'\"]*)['\"]"),
     re.compile(r"(?:^|[^\w.])(?:re_)?path\(\s*r?['\"]\^?([^'\"]*)['\"]"),
 )
-VERSIONED = re.compile(r"^/(api/)?v\d+(/|$)")
-OPERATIONAL = {"", "health", "healthz", "healthcheck", "ready", "readyz", "live", "livez", "ping", "metrics",
-               "status", "favicon.ico", "robots.txt", "static", "assets", "admin"}
 OPENAPI = re.compile(r"(^|/)(openapi|swagger)[^/]*\.(ya?ml|json)$")
 
 
@@ -329,8 +327,7 @@ def parse_routes(lines: Iterable[str]) -> list[str]:
 
 def is_public_route(path: str) -> bool:
     """False for the root and operational endpoints (health, metrics, static) that need no version."""
-    first = path.strip("/").split("/", 1)[0]
-    return first.lower() not in OPERATIONAL
+    return routes.exemption(path) is None
 
 
 @repo_check("versioned-routes")
@@ -343,17 +340,17 @@ def versioned_routes(facts: RepoFacts) -> CheckResult:
         servers_versioned = bool(re.search(r"url:\s*\S*/v\d+", "\n".join(spec_texts.values())))
         public = [p for p in spec_paths if is_public_route(p)]
         if public:
-            versioned = [p for p in public if servers_versioned or VERSIONED.search(p)]
+            versioned = [p for p in public if servers_versioned or routes.is_versioned(p)]
             return result("versioned-routes", SOURCE, 10 * len(versioned) / len(public),
                           f"{len(versioned)} of {len(public)} public paths in the OpenAPI spec are versioned",
                           specs=sorted(spec_texts), unversioned=sorted(set(public) - set(versioned))[:SAMPLES])
     hits = facts.grep(ROUTE_GREP, CODE_SPECS, tests=False)
-    routes = parse_routes(text for _, _, text in hits)
-    public = sorted({r for r in routes if is_public_route(r)})
+    declared = parse_routes(text for _, _, text in hits)
+    public = sorted({r for r in declared if is_public_route(r)})
     if not public:
         return inconclusive("versioned-routes", SOURCE, "no public routes or OpenAPI spec found",
-                            operational_routes=sorted(set(routes))[:SAMPLES])
-    versioned = [r for r in public if VERSIONED.search(r)]
+                            operational_routes=sorted(set(declared))[:SAMPLES])
+    versioned = [r for r in public if routes.is_versioned(r)]
     files = sorted({p for p, _, _ in hits})[:SAMPLES]
     return result("versioned-routes", SOURCE, 10 * len(versioned) / len(public),
                   f"{len(versioned)} of {len(public)} public routes carry a version",

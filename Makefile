@@ -32,6 +32,8 @@ lab: setup
 
 bench: setup
 	$(PY) bench/fanout.py
+	$(PY) bench/overhead.py
+	$(PY) bench/assess.py
 
 clean:
 	$(LADDER) sandbox down || true

@@ -56,3 +56,22 @@ def test_files(host, tmp_path):
     host.put(tmp_path / "copy", host.path("back"))
     assert host.read_text(host.path("back")) == "hello\n"
     assert not host.exists(host.path("missing"))
+
+
+def test_the_host_default_timeout_applies_when_a_command_names_none(tmp_path):
+    host = LocalHost("here", tmp_path, timeout=1)
+    with pytest.raises(CommandTimeout) as err:
+        host.run("sleep 30")
+    assert err.value.timeout == 1
+    assert host.run("sleep 0", timeout=5).ok
+
+
+def test_config_command_timeout_reaches_the_hosts(tmp_path):
+    from ladder.config import load_config
+
+    (tmp_path / "ladder.yml").write_text(
+        "app: {name: shop, repo: app}\n"
+        "environments:\n  prod:\n    hosts: [{name: p, address: local, base: p}]\n"
+        "ssh: {command_timeout: 7}\n")
+    host, = load_config(tmp_path / "ladder.yml").hosts("prod")
+    assert host.timeout == 7

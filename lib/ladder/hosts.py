@@ -80,6 +80,7 @@ class Host(ABC):
 
     name: str
     base: str
+    timeout: float = DEFAULT_TIMEOUT  # for commands run without a timeout of their own
 
     def path(self, *parts: str) -> str:
         """Join parts onto the host's base folder."""
@@ -89,12 +90,13 @@ class Host(ABC):
         self,
         command: str,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         warn: bool = False,
         cwd: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Result:
         """Run a shell command; raise UnexpectedExit (unless warn) or CommandTimeout."""
+        timeout = self.timeout if timeout is None else timeout
         full = shell_command(command, cwd=cwd, env=env)
         started = time.monotonic()
         exited, out, err = self._execute(with_timeout(full, timeout), timeout + _GRACE)
@@ -145,9 +147,10 @@ class Host(ABC):
 class LocalHost(Host):
     """A folder on this machine acting as a host; commands run in local bash."""
 
-    def __init__(self, name: str, base: str | Path) -> None:
+    def __init__(self, name: str, base: str | Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.name = name
         self.base = str(Path(base).absolute())
+        self.timeout = timeout
 
     def _execute(self, wrapped: str, deadline: float) -> tuple[int, str, str]:
         proc = subprocess.Popen(
@@ -227,8 +230,10 @@ class SSHHost(Host):
         known_hosts: str | Path = "~/.ssh/known_hosts",
         identity_file: str | Path | None = None,
         connect_timeout: float = 10,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.name = name
+        self.timeout = timeout
         self.address = address
         self.base = base
         self.port = port
@@ -383,7 +388,7 @@ def trust(address: str, port: int, known_hosts: str | Path, *, replace: bool = F
 def connect(host: "HostConfig", ssh: "SSHConfig") -> Host:
     """Build the Host a config entry describes; SSH hosts connect on first use."""
     if host.is_local:
-        return LocalHost(host.name, host.base)
+        return LocalHost(host.name, host.base, timeout=ssh.command_timeout)
     return SSHHost(
         host.name,
         host.address,
@@ -393,4 +398,5 @@ def connect(host: "HostConfig", ssh: "SSHConfig") -> Host:
         known_hosts=ssh.known_hosts,
         identity_file=ssh.identity_file,
         connect_timeout=ssh.connect_timeout,
+        timeout=ssh.command_timeout,
     )

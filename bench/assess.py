@@ -21,9 +21,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from ladder.app.git import open_repo
+from ladder.app.history import log_args, parse_log
 from ladder.assess.evidence import gather_repo_evidence
-from ladder.assess.history import log_args, parse_log
-from ladder.assess.repo import open_repo
 
 DAY = 86400
 FILES = 300

@@ -1,4 +1,4 @@
-"""Fan-out benchmark: one small command on 1, 10 and 30 real sshd hosts through ladder.fleet.
+"""Fan-out benchmark: one small command on 1, 10 and 30 real sshd hosts through ladder.core.fleet.
 
 Baseline, measured in the same run: a plain sequential `ssh` loop over the same hosts.
 Every sandbox host shares this machine's cores, so the run also measures the CPU the
@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from ladder import sandbox
-from ladder.config import load_config
-from ladder.fleet import run_all
+from ladder.core.config import load_config
+from ladder.core.fleet import run_all
+from ladder.core.hosts import environment_hosts
 
 SIZES = (1, 10, 30)
 
@@ -54,7 +55,7 @@ def host_floor(config, pids: list[int], names: list[str], repeat: int) -> float:
 
 def fleet_once(config, names: list[str]) -> None:
     """Connect to each host, run the command, close: what a runbook step costs."""
-    hosts = [h for h in config.hosts("prod") if h.name in names]
+    hosts = [h for h in environment_hosts(config, "prod") if h.name in names]
     try:
         run_all(hosts, lambda h: h.run("uname -n", timeout=30), workers=10, deadline=60)
     finally:
@@ -84,13 +85,13 @@ def main() -> None:
             config = load_config(box.config_path)
             names = [h.name for h in config.environment("prod").hosts]
             pids = list(json.loads((box.dir / "state.json").read_text())["pids"].values())
-            fleet = {n: timed(lambda: fleet_once(config, names[:n]), args.repeat) for n in SIZES}
-            loop = {n: timed(lambda: ssh_loop_once(config, names[:n]), args.repeat) for n in SIZES}
+            fleet = {n: timed(lambda n=n: fleet_once(config, names[:n]), args.repeat) for n in SIZES}
+            loop = {n: timed(lambda n=n: ssh_loop_once(config, names[:n]), args.repeat) for n in SIZES}
             floor = {n: host_floor(config, pids, names[:n], args.repeat) for n in SIZES}
         finally:
             sandbox.down(box.dir)
     print(f"fan-out of `uname -n`, median of {args.repeat}, workers=10")
-    print(f"{'hosts':>5}  {'ladder.fleet':>12}  {'vs 1 host':>9}  {'ssh loop':>9}  {'fleet/loop':>10}  {'host CPU floor':>14}")
+    print(f"{'hosts':>5}  {'fleet':>12}  {'vs 1 host':>9}  {'ssh loop':>9}  {'fleet/loop':>10}  {'host CPU floor':>14}")
     for n in SIZES:
         print(f"{n:>5}  {fleet[n]:>11.3f}s  {fleet[n] / fleet[1]:>8.2f}x  {loop[n]:>8.3f}s  "
               f"{fleet[n] / loop[n]:>9.2f}x  {floor[n]:>13.3f}s")

@@ -21,8 +21,9 @@ from pathlib import Path
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from ladder import runner, sandbox
-from ladder.config import sandbox_dir
+from ladder import sandbox
+from ladder.core.config import sandbox_dir
+from ladder.engine import runner
 
 DEFAULT = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
 

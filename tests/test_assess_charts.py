@@ -1,7 +1,7 @@
 """Charts: a radar of rungs, bars per practice and the trend, drawn headless with Agg."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from matplotlib.figure import Figure
 
@@ -21,7 +21,7 @@ def assessment(good: set[str], when: datetime):
 
 
 def test_radar_and_bars_render(tmp_path):
-    a = assessment({"1"}, datetime.now(timezone.utc))
+    a = assessment({"1"}, datetime.now(UTC))
     radar = rung_radar(a)
     assert isinstance(radar, Figure)
     labels = [t.get_text() for t in radar.axes[0].get_xticklabels()]
@@ -36,7 +36,7 @@ def test_radar_and_bars_render(tmp_path):
 
 
 def test_trend_over_history(tmp_path):
-    t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
     history = [assessment(set(), t0), assessment({"1"}, t0 + timedelta(days=7)).to_dict(),
                assessment({"1", "1+"}, t0 + timedelta(days=14))]
     fig = trend_chart(list(reversed(history)))

@@ -11,9 +11,10 @@ import jsonschema
 import pytest
 
 from gitrepo import GitRepo
-from ladder import cli, runner
+from ladder import cli
 from ladder.assess import load_assessment
 from ladder.assess.notebook import notebook_path
+from ladder.engine import runner
 
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}
 LABEL = {"enum": ["measured", "inferred", "self-reported", "inconclusive"]}

@@ -3,14 +3,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from gitrepo import DAY, NOW, GitRepo
 from ladder.assess.dora import (
-    HOUR, MONTH, WEEK, Deploy, band_change_fail_rate, band_deploy_frequency, band_lead_time, band_recovery,
-    compute, dora_metrics, read_journal, scale_change_fail_rate, scale_deploy_frequency, scale_lead_time,
+    HOUR,
+    MONTH,
+    WEEK,
+    Deploy,
+    band_change_fail_rate,
+    band_deploy_frequency,
+    band_lead_time,
+    band_recovery,
+    compute,
+    dora_metrics,
+    read_journal,
+    scale_change_fail_rate,
+    scale_deploy_frequency,
+    scale_lead_time,
     scale_recovery,
 )
 
@@ -132,7 +144,7 @@ def test_no_tags_no_journal(tmp_path):
 # ---- journal ---------------------------------------------------------------------------------
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+    return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 def make_journal(path, rows):
@@ -206,7 +218,7 @@ def test_journal_without_commits_takes_lead_times_from_tags(tmp_path):
 
 
 def test_reads_the_journal_ladder_writes(tmp_path):
-    from ladder import journal
+    from ladder.engine import journal
 
     path = journal.journal_path(tmp_path / "runs")
     for i in range(3):

@@ -7,11 +7,11 @@ import subprocess
 import pytest
 
 from gitrepo import DAY, NOW, GitRepo
+from ladder.app.history import median, parse_log
 from ladder.assess import NotARepository, gather_repo_evidence
 from ladder.assess.checks import registered
 from ladder.assess.evidence import describe_repo, parse_from_lines, parse_routes
-from ladder.assess.history import median, parse_log
-from ladder.errors import LadderError
+from ladder.core.errors import LadderError
 
 
 def check(repo: GitRepo, check_id: str, **kw):

@@ -15,10 +15,16 @@ import pytest
 
 from gitrepo import GitRepo
 from ladder.assess.hosts import (
-    assess_hosts, gather_host_evidence, get_layout, parse_layout, parse_logs, parse_migrations, parse_platform,
+    assess_hosts,
+    gather_host_evidence,
+    get_layout,
+    parse_layout,
+    parse_logs,
+    parse_migrations,
+    parse_platform,
 )
-from ladder.config import load_config
-from ladder.hosts import LocalHost, SSHHost
+from ladder.core.config import load_config
+from ladder.core.hosts import LocalHost, SSHHost
 
 
 def checks(results) -> dict:

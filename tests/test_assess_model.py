@@ -8,8 +8,8 @@ import yaml
 
 from ladder.assess import load_model, score
 from ladder.assess.checks import REGISTRY, CheckSpec, registered, result
-from ladder.assess.model import DEFAULT_MODEL, ModelError, parse_model
-from ladder.errors import ConfigError
+from ladder.assess.model import DEFAULT_MODEL, parse_model
+from ladder.core.errors import ConfigError, ModelError
 
 RUNBOOKS = [
     "runbooks/1-separate-dev-and-prod.ipynb",

@@ -9,8 +9,8 @@ import yaml
 from gitrepo import GitRepo
 from ladder.assess import NotARepository, journal_history, save_answers
 from ladder.assess import notebook as steps
-from ladder.assess.questionnaire import Answers, AnswersError
-from ladder.errors import ConfigError, LadderError
+from ladder.assess.questionnaire import Answers
+from ladder.core.errors import AnswersError, ConfigError, LadderError
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from ladder.assess import Answers, answer_form, load_answers, load_model, save_answers
-from ladder.assess.questionnaire import NOT_ANSWERED, AnswersError
-from ladder.errors import ConfigError
+from ladder.assess.questionnaire import NOT_ANSWERED
+from ladder.core.errors import AnswersError, ConfigError
 
 
 @pytest.fixture(scope="module")

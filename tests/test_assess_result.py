@@ -7,13 +7,20 @@ import pytest
 
 from gitrepo import NOW
 from ladder.assess import (
-    Answers, changes_since, journal_history, load_assessment, load_history, load_model, record_assessment, score,
+    Answers,
+    changes_since,
+    journal_history,
+    load_assessment,
+    load_history,
+    load_model,
+    record_assessment,
+    score,
     write_assessment,
 )
 from ladder.assess.checks import REGISTRY, result
 from ladder.assess.dora import Deploy, compute
 from ladder.assess.result import SCHEMA
-from ladder.errors import LadderError
+from ladder.core.errors import LadderError
 
 TOP_KEYS = ["schema", "generated", "model_version", "pass_mark", "repo", "level", "level_title", "overall",
             "rungs", "practices", "checks", "contradictions", "next_steps", "dora"]
@@ -95,7 +102,7 @@ def test_history_from_a_runs_folder(model, tmp_path):
 
 
 def test_assessments_are_kept_in_the_journal(model, tmp_path):
-    from ladder import journal
+    from ladder.engine import journal
 
     path = journal.journal_path(tmp_path / "runs")
     first, second = assessment(model, set()), assessment(model, {"1"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from ladder.assess import assess, write_assessment
-from ladder.config import load_config
+from ladder.core.config import load_config
 
 
 def test_sandbox_at_start(local_sandbox, tmp_path):
@@ -29,8 +29,8 @@ def test_sandbox_at_start(local_sandbox, tmp_path):
 def test_sandbox_before_and_after_rung_one(local_sandbox, tmp_path):
     from pathlib import Path
 
-    from ladder import runner
     from ladder.assess import changes_since, journal_history, record_assessment
+    from ladder.engine import runner
 
     runbook = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
     config = load_config(local_sandbox.config_path)

@@ -5,10 +5,10 @@ import nbformat
 import pytest
 
 from gitrepo import NOW
-from ladder import report
 from ladder.assess import Answers, load_model, score, views
 from ladder.assess.checks import REGISTRY, result
 from ladder.assess.dora import Deploy, compute
+from ladder.engine import report
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,14 @@
-"""ladder.checkout: a checkout's state, and in-place edits saved as a patch that applies cleanly onto HEAD."""
+"""ladder.app.checkout: a checkout's state, and in-place edits saved as a patch that applies cleanly onto HEAD."""
 import hashlib
 import os
 
 import pytest
 
 from gitrepo import GitRepo, git
-from ladder import checkout, load_config
-from ladder.errors import HostError
-from ladder.hosts import LocalHost
+from ladder import load_config
+from ladder.app import checkout
+from ladder.core.errors import HostError, RefError
+from ladder.core.hosts import LocalHost, environment_hosts
 
 
 def tree(root):
@@ -51,7 +52,7 @@ def test_parse_ls_remote_and_resolve():
 
 @pytest.mark.parametrize("ref", ["", "-x", "--upload-pack=evil", "a..b", "a b", "x;rm -rf /", "br/", "x.lock"])
 def test_check_ref_refuses_what_is_not_a_ref(ref):
-    with pytest.raises(ValueError, match="not a branch, tag or commit name"):
+    with pytest.raises(RefError, match="not a branch, tag or commit name"):
         checkout.check_ref(ref)
 
 
@@ -64,7 +65,7 @@ def test_check_ref_accepts_refs():
 @pytest.fixture
 def prod(local_sandbox):
     cfg = load_config(local_sandbox.config_path)
-    [host] = cfg.hosts("prod")
+    [host] = environment_hosts(cfg, "prod")
     return host, host.path("app"), local_sandbox
 
 

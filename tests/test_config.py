@@ -1,10 +1,10 @@
-"""ladder.config: validation names the file, the key and the fix; merge order is visible."""
+"""ladder.core.config: validation names the file, the key and the fix; merge order is visible."""
 from pathlib import Path
 
 import pytest
 
-from ladder.config import load_config, sandbox_dir
-from ladder.errors import ConfigError
+from ladder.core.config import load_config, sandbox_dir
+from ladder.core.errors import ConfigError
 
 GOOD = """
 app:

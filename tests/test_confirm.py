@@ -8,9 +8,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
-from ladder.errors import RunbookError
+from ladder.core.errors import RunbookError
 
-cf = importlib.import_module("ladder.confirm")  # the module, even if the package exports a function by that name
+cf = importlib.import_module("ladder.engine.confirm")  # the module, even if the package exports a function by that name
 
 
 @pytest.fixture
@@ -25,17 +25,17 @@ def shell():
 
 
 @pytest.mark.parametrize(
-    "environment, dry_run, apply, needed",
+    "environment, dry_run, prod_confirmed, needed",
     [("prod", False, False, True), ("production", False, False, True), ("prod", True, False, False),
      ("prod", False, True, False), ("dev", False, False, False), ("staging", False, False, False)],
 )
-def test_only_an_unconfirmed_apply_to_prod_needs_confirmation(environment, dry_run, apply, needed):
-    assert cf.needed(environment, dry_run, apply) is needed
+def test_only_an_unconfirmed_apply_to_prod_needs_confirmation(environment, dry_run, prod_confirmed, needed):
+    assert cf.needed(environment, dry_run, prod_confirmed) is needed
 
 
 def test_dry_runs_headless_apply_and_other_environments_go_on():
     assert cf.confirm("prod", dry_run=True)
-    assert cf.confirm("prod", dry_run=False, apply=True)
+    assert cf.confirm("prod", dry_run=False, prod_confirmed=True)
     assert cf.confirm("dev", dry_run=False)
 
 
@@ -61,5 +61,5 @@ def test_a_click_confirms_one_apply(shell):
 
 def test_the_reason_to_go_on_is_shown():
     assert repr(cf.confirm("prod", dry_run=True)) == "may go on with prod: dry run, nothing will change"
-    assert "--apply" in repr(cf.confirm("prod", dry_run=False, apply=True))
+    assert "--apply" in repr(cf.confirm("prod", dry_run=False, prod_confirmed=True))
     assert "not a prod" in repr(cf.confirm("dev", dry_run=False))

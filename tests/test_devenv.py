@@ -1,13 +1,13 @@
-"""ladder.devenv: one call builds a working dev environment; plan changes nothing; a second apply changes nothing."""
+"""ladder.app.devenv: one call builds a working dev environment; plan changes nothing; a second apply changes nothing."""
 import os
 import sys
 
 import pytest
 
 from gitrepo import git
-from ladder import devenv, service
-from ladder.errors import HostError
-from ladder.hosts import LocalHost
+from ladder.app import devenv, service
+from ladder.core.errors import HostError
+from ladder.core.hosts import LocalHost
 from ladder.sandbox.app import seed_repo
 from ladder.sandbox.sshd import free_port
 

@@ -1,8 +1,8 @@
-"""ladder.facts: pure parsers on recorded output, and the facts on a local host."""
+"""ladder.core.facts: pure parsers on recorded output, and the facts on a local host."""
 import os
 
-from ladder import facts
-from ladder.hosts import LocalHost
+from ladder.core import facts
+from ladder.core.hosts import LocalHost
 
 
 def test_parse_path_recorded_outputs():

@@ -1,12 +1,12 @@
-"""ladder.fleet: parallel, bounded, one hung host can't block the rest, one aggregate error."""
+"""ladder.core.fleet: parallel, bounded, one hung host can't block the rest, one aggregate error."""
 import threading
 import time
 
 import pytest
 
-from ladder.errors import FleetError, UnexpectedExit
-from ladder.fleet import DeadlineExceeded, run_all
-from ladder.hosts import LocalHost
+from ladder.core.errors import DeadlineExceeded, FleetError, UnexpectedExit
+from ladder.core.fleet import run_all
+from ladder.core.hosts import LocalHost
 
 
 def hosts(tmp_path, n):

@@ -1,4 +1,4 @@
-"""ladder.health: health checks over real HTTP, from here and from a host."""
+"""ladder.app.health: health checks over real HTTP, from here and from a host."""
 import json
 import sys
 import threading
@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ladder import health
-from ladder.hosts import LocalHost
+from ladder.app import health
+from ladder.core.hosts import LocalHost
 from ladder.sandbox.sshd import free_port
 
 

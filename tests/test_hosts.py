@@ -1,10 +1,10 @@
-"""ladder.hosts on a local folder host: run, files, timeouts that really kill."""
+"""ladder.core.hosts on a local folder host: run, files, timeouts that really kill."""
 import time
 
 import pytest
 
-from ladder.errors import CommandTimeout, UnexpectedExit
-from ladder.hosts import LocalHost, shell_command
+from ladder.core.errors import CommandTimeout, UnexpectedExit
+from ladder.core.hosts import LocalHost, environment_hosts, shell_command
 
 
 @pytest.fixture
@@ -67,11 +67,11 @@ def test_the_host_default_timeout_applies_when_a_command_names_none(tmp_path):
 
 
 def test_config_command_timeout_reaches_the_hosts(tmp_path):
-    from ladder.config import load_config
+    from ladder.core.config import load_config
 
     (tmp_path / "ladder.yml").write_text(
         "app: {name: shop, repo: app}\n"
         "environments:\n  prod:\n    hosts: [{name: p, address: local, base: p}]\n"
         "ssh: {command_timeout: 7}\n")
-    host, = load_config(tmp_path / "ladder.yml").hosts("prod")
+    host, = environment_hosts(load_config(tmp_path / "ladder.yml"), "prod")
     assert host.timeout == 7

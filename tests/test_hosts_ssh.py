@@ -8,16 +8,14 @@ import time
 
 import paramiko
 import pytest
-
 from conftest import require_sshd
+
 from ladder import sandbox
 from ladder.cli import main as ladder_main
-from ladder.config import load_config
-from ladder.errors import (
-    AuthenticationFailed, CommandTimeout, FleetError, HostKeyError, UnreachableHost,
-)
-from ladder.fleet import run_all
-from ladder.hosts import SSHHost, fingerprint
+from ladder.core.config import load_config
+from ladder.core.errors import AuthenticationFailed, CommandTimeout, FleetError, HostKeyError, UnreachableHost
+from ladder.core.fleet import run_all
+from ladder.core.hosts import SSHHost, environment_hosts, fingerprint
 
 pytestmark = pytest.mark.ssh
 
@@ -38,7 +36,7 @@ def config(fleet):
 
 @pytest.fixture
 def prod1(config):
-    host, = [h for h in config.hosts("prod") if h.name == "prod1"]
+    host, = [h for h in environment_hosts(config, "prod") if h.name == "prod1"]
     with host:
         yield host
 
@@ -88,7 +86,7 @@ def test_trust_records_the_key_then_refuses_a_changed_one(fleet, tmp_path, capsy
     assert ladder_main(["hosts", "trust", "prod4", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert "SHA256:" in out and "trusted prod4" in out
-    host, = [h for h in load_config(cfg).hosts("prod") if h.name == "prod4"]
+    host, = [h for h in environment_hosts(load_config(cfg), "prod") if h.name == "prod4"]
     with host:
         assert host.run("true").ok
     # A different key recorded for the same name is not silently replaced.
@@ -148,7 +146,7 @@ def test_silent_host_errors_within_the_connect_timeout():
 
 
 def test_fanout_over_ten_hosts_names_exactly_the_one_down(fleet, config):
-    hosts = config.hosts("prod")
+    hosts = environment_hosts(config, "prod")
     assert len(hosts) == 10
     state = fleet.dir / "state.json"
     import json

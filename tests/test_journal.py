@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from ladder import journal
+from ladder.engine import journal
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_no_journal_yet_means_no_history(tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys
-    from ladder import journal
+    from ladder.engine import journal
     path, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     for i in range(count):
         journal.start(path, run_id=f"{prefix}-{i:04d}", runbook=prefix)
@@ -124,7 +124,7 @@ def test_a_writer_killed_mid_stream_leaves_a_consistent_journal(path):
 HOLDER = textwrap.dedent(
     """
     import sys, time
-    from ladder import journal
+    from ladder.engine import journal
     conn = journal.connect(sys.argv[1])
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("UPDATE runs SET status = 'ok', error = 'half-written' WHERE id = 'r1'")

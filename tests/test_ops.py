@@ -1,11 +1,11 @@
-"""ladder.ops: plan changes nothing, apply converges, a second apply changes nothing."""
+"""ladder.core.ops: plan changes nothing, apply converges, a second apply changes nothing."""
 import os
 
 import pytest
 
-from ladder import ops
-from ladder.errors import HostError
-from ladder.hosts import LocalHost
+from ladder.core import ops
+from ladder.core.errors import HostError
+from ladder.core.hosts import LocalHost
 from tree import snapshot
 
 
@@ -31,7 +31,7 @@ def test_plan_then_apply_then_nothing(host, tmp_path, name, op):
     done = op(host, True)
     assert done.changed and done.applied and done.commands == plan.commands
     again = op(host, True)
-    assert not again.changed and not again.applied and again.commands == []
+    assert not again.changed and not again.applied and again.commands == ()
     assert again.reason == "already as wanted"
 
 

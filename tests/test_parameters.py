@@ -6,8 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ladder.errors import ParameterError, SecretParameterError
-from ladder.parameters import check, check_secret, coerce, declared, load_file
+from ladder.core.errors import ParameterError, SecretParameterError
+from ladder.engine.parameters import check, check_secret, coerce, declared, load_file
 
 PARAMETERS = '''from typing import Optional
 from pathlib import Path
@@ -106,7 +106,7 @@ def test_an_unknown_name_lists_the_declared_ones(notebook):
     assert "attempts, config, dry_run" in message
 
 
-@pytest.mark.parametrize("name", ["run_id", "apply", "config"])
+@pytest.mark.parametrize("name", ["run_id", "prod_confirmed", "config"])
 def test_runner_parameters_are_refused_with_the_option_to_use(notebook, name):
     with pytest.raises(ParameterError, match=f"'{name}' cannot be passed"):
         check(notebook, {name: "x"}, strings=True)

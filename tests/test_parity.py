@@ -1,4 +1,4 @@
-"""ladder.parity: pure parsers on recorded output, real facts from local hosts, the comparison table."""
+"""ladder.app.parity: pure parsers on recorded output, real facts from local hosts, the comparison table."""
 import shlex
 import sys
 from importlib import metadata
@@ -6,8 +6,8 @@ from importlib import metadata
 import pandas as pd
 import pytest
 
-from ladder import parity
-from ladder.hosts import LocalHost
+from ladder.app import parity
+from ladder.core.hosts import LocalHost
 
 FREEZE = """\
 # a comment pip freeze never prints, but requirements files have

@@ -9,12 +9,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
-from ladder.errors import FleetError, HostError
-from ladder.hosts import LocalHost
-from ladder.ops import Change, directory
+from ladder.core.errors import FleetError, HostError
+from ladder.core.hosts import LocalHost
+from ladder.core.ops import Change, directory
 
 # `ladder.record` is also the name of the function the package exports; import the module itself.
-rec = importlib.import_module("ladder.record")
+rec = importlib.import_module("ladder.engine.record")
 
 
 @pytest.fixture
@@ -47,8 +47,8 @@ def test_changes_from_ops_dicts_and_dataclasses_become_dicts(tmp_path):
     rows = rec.normalize([real, {"host": "h2", "operation": "file", "changed": False}, Other("h3", "line", True)])
     assert [(r["host"], r["step"], r["outcome"]) for r in rows] == [
         ("dev", "directory", "planned"), ("h2", "file", "ok"), ("h3", "line", "planned")]
-    assert rows[0]["commands"] == real.commands
-    with pytest.raises(TypeError, match="ladder.ops.Change or a dict"):
+    assert rows[0]["commands"] == list(real.commands)
+    with pytest.raises(TypeError, match="ladder.core.ops.Change or a dict"):
         rec.change_dict(object())
 
 
@@ -119,7 +119,7 @@ def test_the_error_hook_records_hosts_and_the_cell_still_fails(shell):
     assert rec.install_error_hook()
     with capture_output() as cap:
         result = shell.run_cell(
-            "from ladder.errors import FleetError, HostError\n"
+            "from ladder.core.errors import FleetError, HostError\n"
             "raise FleetError({'p1': 1, 'p2': HostError('boom', host='p2')})"
         )
     assert isinstance(result.error_in_exec, FleetError)

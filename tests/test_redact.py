@@ -7,8 +7,8 @@ import json
 import nbformat
 import pytest
 
-from ladder import redact
-from ladder.redact import MARK, is_secret_name, redact_notebook, redact_text, redact_value, secret_values
+from ladder.engine import redact
+from ladder.engine.redact import MARK, is_secret_name, redact_notebook, redact_text, redact_value, secret_values
 
 SECRET = 'p@ss"w0rd<&>/x'
 B64_SECRET = "QUJDREVG"  # base64 of b"ABCDEF"

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
-from ladder import report  # noqa: E402
+from ladder.engine import report  # noqa: E402
 
 WIDGET_STATE = {
     "application/vnd.jupyter.widget-state+json": {

@@ -1,9 +1,9 @@
-"""ladder.routes: routes found by reading source, and which of them carry no version prefix."""
+"""ladder.app.routes: routes found by reading source, and which of them carry no version prefix."""
 import subprocess
 
 import pytest
 
-from ladder import routes
+from ladder.app import routes
 from ladder.sandbox.app import seed_repo
 
 TABLE_APP = '''

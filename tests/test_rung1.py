@@ -1,10 +1,12 @@
-"""ladder.rung1: the runbook's steps on a sandbox with two prod hosts: dry run, apply, apply again."""
+"""ladder.rungs.rung1: the runbook's steps on a sandbox with two prod hosts: dry run, apply, apply again."""
 import subprocess
 
 import pytest
 
-from ladder import gitdeploy, load_config, rung1, sandbox
-from ladder.errors import FleetError
+from ladder import load_config, sandbox
+from ladder.app import deploy
+from ladder.core.errors import FleetError
+from ladder.rungs import rung1
 from tree import snapshot
 
 
@@ -50,7 +52,7 @@ def test_apply_then_apply_again(two_prod, tmp_path):
     assert edits.table()["modified"].tolist() == ["app.py", "app.py"]
     rung1.deploy_prod(cfg, "master", edits, apply=True)
     verified = rung1.verify_prod(cfg, "master", applied=True)
-    assert verified["version"].tolist() == [gitdeploy.version_of(master)] * 2
+    assert verified["version"].tolist() == [deploy.version_of(master)] * 2
 
     parity = rung1.measure_parity(cfg)
     assert not parity.notes

@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 
 from gitrepo import git
-from ladder import gitdeploy, health, load_config, runner
+from ladder import load_config
+from ladder.app import deploy, health
+from ladder.engine import runner
 
 RUNBOOK = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
 
@@ -54,7 +56,7 @@ def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
 
     # Prod serves the deployed ref, over HTTP, from a clean checkout; the hotfix is gone.
     served = health.check(url)
-    assert served.ok and served.version == gitdeploy.version_of(master)
+    assert served.ok and served.version == deploy.version_of(master)
     head, status, app_py = prod_tree(box)
     assert head == master and status == "" and "HOTFIX" not in app_py
     dev = cfg.host_config("dev")

@@ -13,8 +13,8 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from ladder import journal, runner
-from ladder.errors import ConfigError, ParameterError, RunbookError, SecretParameterError
+from ladder.core.errors import ConfigError, ParameterError, RunbookError, SecretParameterError
+from ladder.engine import journal, runner
 
 BOOKS = Path(__file__).parent / "notebooks"
 SECRET = "tok-Zq8-secret-4711"

@@ -5,11 +5,11 @@ import sys
 import urllib.request
 
 import pytest
-
 from conftest import require_sshd
+
 from ladder import sandbox
-from ladder.config import load_config
-from ladder.errors import LadderError
+from ladder.core.config import load_config
+from ladder.core.errors import LadderError
 
 
 def served(port: int, path: str = "/health") -> dict:

@@ -13,16 +13,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from ladder.sandbox.app import STALE_BRANCH, SeedError, app_files, master_history, seed_repo
+from ladder.core.errors import SeedError
+from ladder.sandbox.app import STALE_BRANCH, app_files, master_history, seed_repo
 
-NOW = datetime(2024, 3, 15, 17, 30, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 15, 17, 30, tzinfo=UTC)
 DAY = 86400
 NOT_THE_STORY = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$|\.github/|\.gitlab-ci\.yml$"
                            r"|Jenkinsfile$|\.circleci/|tox\.ini$|pyproject\.toml$|setup\.py$|setup\.cfg$)")

@@ -1,12 +1,12 @@
-"""ladder.service: a real gunicorn started, reloaded with new code, and stopped, by its pid file."""
+"""ladder.app.service: a real gunicorn started, reloaded with new code, and stopped, by its pid file."""
 import sys
 import time
 
 import pytest
 
-from ladder import health, service
-from ladder.errors import HostError
-from ladder.hosts import LocalHost
+from ladder.app import health, service
+from ladder.core.errors import HostError
+from ladder.core.hosts import LocalHost
 from ladder.sandbox.sshd import free_port
 
 APP = '''import os

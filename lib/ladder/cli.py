@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import LadderError
+from .core.errors import LadderError
 
 
 # --- sandbox -----------------------------------------------------------------
@@ -32,8 +32,8 @@ def cmd_sandbox_down(args: argparse.Namespace) -> int:
 # --- hosts -------------------------------------------------------------------
 def cmd_hosts_trust(args: argparse.Namespace) -> int:
     """Show a host's key and record it in known_hosts."""
-    from .config import load_config
-    from .hosts import fingerprint, trust
+    from .core.config import load_config
+    from .core.hosts import fingerprint, trust
 
     config = load_config(args.config)
     host = config.host_config(args.name)
@@ -51,11 +51,12 @@ def cmd_hosts_trust(args: argparse.Namespace) -> int:
 
 def cmd_hosts_check(args: argparse.Namespace) -> int:
     """Connect to every host of the config and run a trivial command."""
-    from .config import load_config
-    from .fleet import run_all
+    from .core.config import load_config
+    from .core.fleet import run_all
+    from .core.hosts import environment_hosts
 
     config = load_config(args.config)
-    hosts = [h for env in config.environments for h in config.hosts(env)]
+    hosts = [h for env in config.environments for h in environment_hosts(config, env)]
     results = run_all(hosts, lambda h: h.run("uname -n", timeout=config.ssh.connect_timeout), raise_on_error=False)
     failed = 0
     for name, r in results.items():
@@ -90,7 +91,7 @@ def _skip_iri_grammar() -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     """List runbooks: rung, name, title, and parameters with types and defaults."""
     _skip_iri_grammar()
-    from .runner import list_runbooks
+    from .engine.runner import list_runbooks
 
     books = list_runbooks(args.root)
     if not books:
@@ -107,8 +108,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a runbook headless; exit 1 with one readable block when it fails."""
     _skip_iri_grammar()
-    from .parameters import load_file
-    from .runner import run
+    from .engine.parameters import load_file
+    from .engine.runner import run
 
     params = load_file(args.params_file) if args.params_file else {}
     text = {name: value for name, value in args.param}
@@ -136,8 +137,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     """Show the run journal as a table, or as JSON."""
     import json
 
-    from .journal import history, journal_path
-    from .runner import runs_dir_for
+    from .engine.journal import history, journal_path
+    from .engine.runner import runs_dir_for
 
     runs = args.out if args.out is not None else runs_dir_for(args.config)
     rows = history(journal_path(runs), limit=args.limit)
@@ -167,7 +168,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     from .assess.notebook import ASSESSMENT_JSON, NOTEBOOK, REPORT, check_inputs, notebook_path
     from .assess.result import load_assessment
     from .assess.views import report_header
-    from .runner import execute, prepare
+    from .engine.runner import execute, prepare
 
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
     # Not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.

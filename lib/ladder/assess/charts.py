@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot, no display needed
 

@@ -1,8 +1,9 @@
 """CheckResult and the registry of check functions, keyed by check id."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 MEASURED = "measured"
 INFERRED = "inferred"

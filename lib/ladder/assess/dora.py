@@ -8,12 +8,14 @@ import re
 import sqlite3
 import statistics
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
+from ..app.git import GitRepo, open_repo
 from .checks import MEASURED, CheckResult, inconclusive, register, registered, result, run_check
-from .repo import GitRepo, open_repo
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -286,7 +288,7 @@ class JournalRun:
 
 
 def _iso(value: Any) -> float | None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if not isinstance(value, str) or not value:
         return None
@@ -295,7 +297,7 @@ def _iso(value: Any) -> float | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable
 
-from .. import routes
+from ..app import routes
+from ..app.git import GitRepo, Ref, TreeFile, open_repo
+from ..app.history import HistoryStats, is_artifact, is_test_path, log_args, median, parse_log
 from . import ci
 from .checks import INFERRED, MEASURED, CheckResult, inconclusive, register, registered, result, run_check
-from .history import HistoryStats, is_artifact, is_test_path, log_args, median, parse_log
-from .repo import GitRepo, Ref, TreeFile, open_repo
 
 DAY = 86400
 SOURCE = "repo"

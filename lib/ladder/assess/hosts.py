@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from .. import checkout, health, parity
-from ..errors import LadderError
-from ..facts import parse_os_release
-from ..fleet import run_all
-from ..hosts import Host
+from ..app import checkout, health, parity
+from ..core.errors import LadderError
+from ..core.facts import parse_os_release
+from ..core.fleet import run_all
+from ..core.hosts import Host, environment_hosts
 from .checks import INFERRED, MEASURED, CheckResult, inconclusive, register, registered, result, run_check
 
 SOURCE = "host"
@@ -407,7 +408,7 @@ def gather_host_evidence(config: Any, *, app_dir: str = DEFAULT_APP_DIR) -> list
     python: dict[str, str] = {}
     health_urls: dict[str, str] = {}
     for name, env in config.environments.items():
-        hosts = config.hosts(name)
+        hosts = environment_hosts(config, name)
         environments[name] = hosts
         for hc in env.hosts:
             python[hc.name] = hc.python

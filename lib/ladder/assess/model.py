@@ -7,13 +7,11 @@ from typing import Any
 
 import yaml
 
-from ..errors import ConfigError
+from ..core.errors import ModelError
 
 DEFAULT_MODEL = Path(__file__).with_name("model.yml")
 
 
-class ModelError(ConfigError):
-    """A model.yml that is not valid: names the file, the key and the fix."""
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,23 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from ..errors import ConfigError, LadderError
+from ..app.git import GitRepo, open_repo
+from ..core.errors import ConfigError, LadderError
 from . import views
 from .checks import INCONCLUSIVE, LABELS, CheckResult, registered, run_check
 from .dora import DoraReport, dora_metrics
 from .evidence import RepoFacts, describe_repo
 from .hosts import gather_host_evidence
 from .model import Model, load_model
-from .questionnaire import Answers, AnswerForm, dump_answers, load_answers
-from .repo import GitRepo, open_repo
+from .questionnaire import AnswerForm, Answers, dump_answers, load_answers
 from .result import as_dict, journal_history, record_assessment, write_assessment
-from .score import Assessment, score as score_model
+from .score import Assessment
+from .score import score as score_model
 
 NOTEBOOK = "assessment.ipynb"
 REPORT = "assessment.html"
@@ -54,7 +56,7 @@ class Inputs:
 def check_inputs(repo: str | Path | None = "", config: str | Path | None = "", answers: str | Path | None = "",
                  model: Model | None = None) -> Inputs:
     """Check repo, config and answers before anything runs; a LadderError names what is wrong and the fix."""
-    from ..config import load_config
+    from ..core.config import load_config
 
     model = model or load_model()
     cfg = load_config(config) if config else None
@@ -193,7 +195,7 @@ class Evidence(list):
         counts = ", ".join(f"{n} {label}" for label, n in self.counts().items())
         return f"{self.what}: {len(self)} checks ({counts}). {self.note}".strip()
 
-    def __add__(self, other: Iterable[CheckResult]) -> "Evidence":
+    def __add__(self, other: Iterable[CheckResult]) -> Evidence:
         return Evidence([*self, *other])
 
     def _repr_html_(self) -> str:
@@ -335,7 +337,7 @@ class Saved:
 
 def save(s: Setup, assessment: Any, answers: Questionnaire) -> Saved:
     """Write assessment.json and the answers used into the run folder, and keep the assessment in the journal."""
-    from ..redact import redact_text, redact_value
+    from ..engine.redact import redact_text, redact_value
 
     if s.run_dir is None or s.runs_dir is None:
         return Saved(note="Not saved: no run folder. Run `ladder assess`, or set out_dir, to keep this assessment "

@@ -1,20 +1,19 @@
 """Questionnaire answers: a YAML file headless, an ipywidgets form in JupyterLab. Unanswered is explicit."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
-from ..errors import ConfigError
+from ..core.errors import AnswersError
 from .model import Model
 
 NOT_ANSWERED = "not answered"
 
 
-class AnswersError(ConfigError):
-    """An answers file that cannot be used: names the file, the key and the fix."""
 
 
 @dataclass

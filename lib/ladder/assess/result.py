@@ -52,11 +52,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from ..errors import LadderError
+from ..core.errors import LadderError
 
 SCHEMA = "ladder.assessment/1"
 
@@ -69,7 +70,7 @@ def assessment_dict(a: Any) -> dict[str, Any]:
     """The assessment.json document for an Assessment."""
     return {
         "schema": SCHEMA,
-        "generated": datetime.fromtimestamp(a.generated, timezone.utc).isoformat(timespec="seconds"),
+        "generated": datetime.fromtimestamp(a.generated, UTC).isoformat(timespec="seconds"),
         "model_version": a.model.version,
         "pass_mark": a.model.pass_mark,
         "repo": a.repo,
@@ -133,7 +134,7 @@ def load_history(folder: str | Path, name: str = "assessment.json") -> list[dict
 
 def record_assessment(assessment: Any, journal_path: str | Path, *, run_id: str | None = None) -> str:
     """Keep an assessment in the run journal (kind 'assessment', the document as its summary)."""
-    from .. import journal
+    from ..engine import journal
 
     doc = as_dict(assessment)
     stamp = doc["generated"].replace(":", "").replace("+0000", "Z")
@@ -146,7 +147,7 @@ def record_assessment(assessment: Any, journal_path: str | Path, *, run_id: str 
 
 def journal_history(journal_path: str | Path) -> list[dict[str, Any]]:
     """Assessments kept in the journal, oldest first (rows of other kinds or schemas are skipped)."""
-    from .. import journal
+    from ..engine import journal
 
     rows = journal.history(journal_path, kind="assessment")
     docs = [r["summary"] for r in rows if isinstance(r.get("summary"), dict) and r["summary"].get("schema") == SCHEMA]

@@ -4,12 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..app.git import open_repo
 from .dora import dora_metrics
 from .evidence import describe_repo, gather_repo_evidence
 from .hosts import gather_host_evidence
 from .model import Model, load_model
 from .questionnaire import Answers, load_answers
-from .repo import open_repo
 from .score import Assessment, score
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .charts import COLOURS, practice_bars, rung_radar, trend_chart
 from .checks import INCONCLUSIVE

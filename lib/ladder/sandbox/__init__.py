@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from .. import health, service
-from ..config import sandbox_dir
-from ..errors import LadderError
-from ..hosts import Host, LocalHost, SSHHost
+from ..app import health, service
+from ..core.config import sandbox_dir
+from ..core.errors import LadderError
+from ..core.hosts import Host, LocalHost, SSHHost
 from . import sshd
 
 q = shlex.quote

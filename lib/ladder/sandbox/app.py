@@ -6,11 +6,11 @@ import os
 import random
 import re
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from ladder.errors import LadderError
+from ..core.errors import SeedError
 
 TEMPLATE = Path(__file__).with_name("template")
 AUTHOR = "Sam Solo <sam@example.com>"
@@ -124,12 +124,6 @@ REDESIGN = [
 ]
 
 
-class SeedError(LadderError):
-    """The sandbox app repo could not be created at `path`."""
-
-    def __init__(self, message: str, *, path: Path) -> None:
-        self.path = path
-        super().__init__(f"{path}: {message}")
 
 
 def app_files() -> dict[str, str]:
@@ -145,9 +139,9 @@ def seed_repo(path: Path, *, now: datetime | None = None) -> Path:
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise SeedError("exists and is not an empty folder; pass a new path or remove it", path=path)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     master = master_history(app_files())
     stream = _fast_import_stream(master, now)
     path.mkdir(parents=True, exist_ok=True)

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
-from .errors import FleetError, HostError
+from .errors import DeadlineExceeded, FleetError
 from .hosts import Host
 
 T = TypeVar("T")
 
 
-class DeadlineExceeded(HostError):
-    """A host did not finish within the fleet's per-host deadline."""
 
 
 def run_all(

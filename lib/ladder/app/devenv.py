@@ -6,10 +6,11 @@ import secrets
 import shlex
 from dataclasses import dataclass
 
-from . import checkout, health, ops, parity, service
+from ..core import ops
+from ..core.errors import HostError
+from ..core.hosts import Host
+from . import checkout, health, parity, service
 from .checkout import GIT
-from .errors import HostError
-from .hosts import Host
 
 q = shlex.quote
 VENV = "venv"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 # Record separator, then committer time and parent hashes; numstat lines follow.
 LOG_FORMAT = "%x1e%ct %P"

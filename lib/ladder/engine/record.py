@@ -35,7 +35,7 @@ def change_dict(change: Any, step: str | None = None, host: str | None = None) -
     elif dataclasses.is_dataclass(change) and not isinstance(change, type):
         d = dataclasses.asdict(change)
     else:
-        raise TypeError(f"a change must be a ladder.ops.Change or a dict, got {type(change).__name__}")
+        raise TypeError(f"a change must be a ladder.core.ops.Change or a dict, got {type(change).__name__}")
     d["host"] = d.get("host") or host or ""
     d["step"] = step or d.get("step") or d.get("operation") or "step"
     d["outcome"] = d.get("outcome") or outcome(d)
@@ -212,7 +212,7 @@ def record(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] |
 
 def failure(error: BaseException) -> dict:
     """What a failed step tells about hosts: {'error', 'message', 'hosts': {name: outcome}}."""
-    from .errors import FleetError, HostError
+    from ..core.errors import FleetError, HostError
 
     hosts: dict[str, str] = {}
     if isinstance(error, FleetError):
@@ -243,7 +243,7 @@ def install_error_hook() -> bool:
     ipython = sys.modules.get("IPython")
     if ipython is None:  # not in an IPython shell; and importing IPython would slow every `import ladder`
         return False
-    from .errors import LadderError
+    from ..core.errors import LadderError
 
     shell = ipython.get_ipython()
     if shell is None:

@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import RunbookError
 from . import journal
-from .errors import RunbookError
 from .parameters import Parameter, check, declared
 from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix, worst
 from .redact import redact_notebook, redact_value
 
 RUNBOOK_NAME = re.compile(r"^(?P<rung>\d+[a-z]?)-(?P<slug>.+)$")
 # Parameters the runner fills in when a runbook declares them.
-INJECTED = ("config", "dry_run", "apply", "run_id", "run_dir")
+INJECTED = ("config", "dry_run", "prod_confirmed", "run_id", "run_dir")
 NOTEBOOK = "runbook.ipynb"
 REPORT = "report.html"
 RESULT = "result.json"
@@ -91,7 +91,7 @@ def default_root() -> Path:
     here = Path("runbooks")
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parents[2] / "runbooks"
+    return Path(__file__).resolve().parents[3] / "runbooks"
 
 
 def _title(path: Path) -> str:
@@ -274,7 +274,7 @@ def prepare(
     out_dir, else ./runs. notebook_name and report_name name the executed notebook and the report;
     report_header (see report.render) replaces the report's standard header.
     """
-    from .config import load_config
+    from ..core.config import load_config
 
     rb = resolve(runbook, root)
     values = check(rb.path, params or {}, declared_params=rb.parameters, source="parameters")
@@ -283,7 +283,7 @@ def prepare(
     injected = {
         "config": (str(cfg.path) if cfg.path else None) if cfg is not None else "",
         "dry_run": values.get("dry_run", not apply),
-        "apply": apply,
+        "prod_confirmed": apply,
     }
     values.update({k: v for k, v in injected.items() if k in rb.parameters and k not in values})
     runs_dir = Path(out_dir) if out_dir is not None else Path(cfg.runs_dir if cfg is not None else "runs")
@@ -476,8 +476,8 @@ def run(
 
 def runs_dir_for(config: str | Path | None = None) -> Path:
     """The runs folder of a config: the one given, else ./ladder.yml or $LADDER_CONFIG, else the sandbox's."""
-    from .config import load_config
-    from .errors import ConfigError
+    from ..core.config import load_config
+    from ..core.errors import ConfigError
 
     if config is not None:
         return Path(load_config(config).runs_dir)

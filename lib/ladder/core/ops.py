@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import facts
 from .errors import HostError
@@ -13,21 +13,43 @@ from .hosts import Host
 q = shlex.quote
 
 
-@dataclass
+# Worst first: a host's outcome over several changes is the worst of them.
+OUTCOMES = ("failed", "changed", "planned", "ok")
+
+
+@dataclass(frozen=True)
 class Change:
-    """What an operation would do or did on one host, and why."""
+    """What an operation would do, did, or failed to do on one host, and why."""
 
     host: str
     operation: str
     target: str
-    commands: list[str] = field(default_factory=list)
+    commands: tuple[str, ...] = ()
     changed: bool = False
     applied: bool = False
+    failed: bool = False
     reason: str = ""
 
+    @property
+    def outcome(self) -> str:
+        """failed, changed (applied), planned (would change) or ok (already as wanted)."""
+        if self.failed:
+            return "failed"
+        if self.changed:
+            return "changed" if self.applied else "planned"
+        return "ok"
+
     def to_dict(self) -> dict:
-        """A plain dict for tables, JSON and the journal."""
-        return {k: getattr(self, k) for k in ("host", "operation", "target", "commands", "changed", "applied", "reason")}
+        """A plain dict for tables, JSON and the journal, with its outcome."""
+        return {"host": self.host, "operation": self.operation, "target": self.target,
+                "commands": list(self.commands), "changed": self.changed, "applied": self.applied,
+                "failed": self.failed, "reason": self.reason, "outcome": self.outcome}
+
+
+def worst(outcomes: Iterable[str]) -> str:
+    """The most serious of several outcomes; 'ok' for none."""
+    found = set(outcomes)
+    return next((o for o in OUTCOMES if o in found), "ok")
 
 
 # An action is what a person reads in the plan plus the call that carries it out.
@@ -48,7 +70,7 @@ def settle(host: Host, operation: str, target: str, actions: list[Action], apply
         host=host.name,
         operation=operation,
         target=target,
-        commands=[text for text, _ in actions],
+        commands=tuple(text for text, _ in actions),
         changed=bool(actions),
         applied=apply and bool(actions),
         reason=reason if actions else "already as wanted",

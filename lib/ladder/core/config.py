@@ -4,15 +4,17 @@ from __future__ import annotations
 import copy
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
 from .errors import ConfigError
 
-ENVIRONMENTS = ("dev", "staging", "prod")
+DEV, STAGING, PROD = "dev", "staging", "prod"
+ENVIRONMENTS = (DEV, STAGING, PROD)
 SANDBOX = "sandbox"
 
 DEFAULTS: dict[str, Any] = {
@@ -126,12 +128,6 @@ class Config:
     def app_port(self, host: HostConfig) -> int:
         """The port the app listens on for this host."""
         return host.app_port or self.app.port
-
-    def hosts(self, environment: str) -> list:
-        """Host objects (not yet connected) for every host of an environment."""
-        from .hosts import connect
-
-        return [connect(h, self.ssh) for h in self.environment(environment).hosts]
 
 
 def sandbox_dir() -> Path:

@@ -7,8 +7,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import HostError
-from .hosts import Host
+from ..core.errors import HostError, RefError
+from ..core.hosts import Host
 
 q = shlex.quote
 GIT_TIMEOUT = 60
@@ -94,9 +94,7 @@ def resolve(refs: dict[str, str], ref: str) -> str | None:
 def check_ref(ref: str) -> str:
     """Refuse a ref that is empty, looks like an option or is not a plain branch, tag or commit name."""
     if not ref or not _REF.match(ref) or ".." in ref or ref.endswith((".lock", "/")):
-        raise ValueError(
-            f"ref {ref!r} is not a branch, tag or commit name; pass something like 'master', 'v1.2' or a commit id"
-        )
+        raise RefError(ref)
     return ref
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import io
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
-from . import facts
-from .hosts import Host
+from ..core import facts
+from ..core.hosts import Host
 
 q = shlex.quote
 CATEGORIES = ("os", "python", "env var", "package")

@@ -8,8 +8,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from .errors import HostError
-from .hosts import Host
+from ..core.errors import HostError
+from ..core.hosts import Host
 
 q = shlex.quote
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from . import checkout, ops, service
+from ..core import ops
+from ..core.errors import HostError
+from ..core.hosts import Host
+from . import checkout, service
 from .checkout import SavedPatch
-from .errors import HostError
-from .hosts import Host
 
 q = shlex.quote
 SCRIPT = "bin/deploy"

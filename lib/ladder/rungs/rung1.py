@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 
-from . import checkout, devenv, gitdeploy, health, ops, parity, routes, service
-from .checkout import SavedPatch
-from .config import Config, load_config
-from .errors import HostError
-from .fleet import run_all
-from .hosts import Host
-from .record import record_step
+from ..app import checkout, deploy, devenv, health, parity, routes, service
+from ..app.checkout import SavedPatch
+from ..core import ops
+from ..core.config import Config, load_config
+from ..core.errors import HostError
+from ..core.fleet import run_all
+from ..core.hosts import Host, environment_hosts
+from ..engine.record import record_step
 
 T = TypeVar("T")
 DEV = "dev"
@@ -48,7 +50,7 @@ def setup(config: Config | str | Path, ref: str) -> Config:
 
 def _on_hosts(cfg: Config, environment: str, fn: Callable[[Host], T], deadline: float) -> dict[str, T]:
     """fn on every host of an environment in parallel; connections are closed afterwards."""
-    hosts = cfg.hosts(environment)
+    hosts = environment_hosts(cfg, environment)
     try:
         return run_all(hosts, fn, deadline=deadline)  # type: ignore[return-value]
     finally:
@@ -67,12 +69,12 @@ def dev_env(cfg: Config, host: Host) -> devenv.DevEnv:
                          cfg.app.health_path)
 
 
-def prod_target(cfg: Config, host: Host) -> gitdeploy.Target:
+def prod_target(cfg: Config, host: Host) -> deploy.Target:
     """What the deploy script on a prod host serves: the running interpreter, else the configured one."""
     hc = cfg.host_config(host.name)
     proc = service.get_process(host, service.layout(host).pid_file)
     python = proc.python if proc is not None and proc.python else hc.python
-    return gitdeploy.Target(host.base, python, cfg.app_port(hc), cfg.app.wsgi)
+    return deploy.Target(host.base, python, cfg.app_port(hc), cfg.app.wsgi)
 
 
 # --- step: dev environment ----------------------------------------------------------------
@@ -227,8 +229,8 @@ def deploy_prod(config: Config | str | Path, ref: str, edits: Edits, apply: bool
 
     def one(host: Host) -> list[ops.Change]:
         target = prod_target(cfg, host)
-        installed = gitdeploy.install(host, target, apply=apply)
-        return installed + [gitdeploy.deploy(host, target, ref, saved=edits.saved.get(host.name), apply=apply)]
+        installed = deploy.install(host, target, apply=apply)
+        return installed + [deploy.deploy(host, target, ref, saved=edits.saved.get(host.name), apply=apply)]
 
     changes = _on_hosts(cfg, PROD, one, DEPLOY_DEADLINE)
     record_step("deploy step", changes)
@@ -241,7 +243,7 @@ def _expect(host: Host, ref: str) -> str | None:
     if commit is None and checkout.is_commit_id(ref):
         status = checkout.get_status(host, app)
         commit = status.head if status and status.head.startswith(ref) else None
-    return gitdeploy.version_of(commit) if commit else None
+    return deploy.version_of(commit) if commit else None
 
 
 def verify_prod(config: Config | str | Path, ref: str, applied: bool) -> pd.DataFrame:
@@ -254,10 +256,10 @@ def verify_prod(config: Config | str | Path, ref: str, applied: bool) -> pd.Data
         return health.check_on(host, target.port, cfg.app.health_path, python=target.python, version=version)
 
     results = _on_hosts(cfg, PROD, one, CHECK_DEADLINE)
-    rows = [{"host": h, "operation": "health", "target": r.url, "commands": [], "changed": False, "applied": False,
-             "reason": f"HTTP {r.status}, version {r.version}" if r.ok else r.error or f"HTTP {r.status}",
-             "failed": not r.ok} for h, r in results.items()]
-    record_step("verify", rows)
+    checks = [ops.Change(h, "health", r.url, failed=not r.ok,
+                         reason=f"HTTP {r.status}, version {r.version}" if r.ok else r.error or f"HTTP {r.status}")
+              for h, r in results.items()]
+    record_step("verify", checks)
     failed = [h for h, r in results.items() if not r.ok]
     if failed:
         raise HostError(f"prod health check failed: {results[failed[0]].error or results[failed[0]].status}",

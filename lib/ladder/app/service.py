@@ -4,8 +4,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from .errors import HostError
-from .hosts import Host
+from ..core.errors import HostError
+from ..core.hosts import Host
 
 q = shlex.quote
 START_TIMEOUT = 30

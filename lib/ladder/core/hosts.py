@@ -13,22 +13,14 @@ import subprocess
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Mapping
 
 import paramiko
 
-from .errors import (
-    AuthenticationFailed,
-    CommandTimeout,
-    HostKeyError,
-    UnexpectedExit,
-    UnreachableHost,
-)
-
-if TYPE_CHECKING:
-    from .config import HostConfig, SSHConfig
+from .config import Config, HostConfig, SSHConfig
+from .errors import AuthenticationFailed, CommandTimeout, HostKeyError, UnexpectedExit, UnreachableHost
 
 DEFAULT_TIMEOUT = 60.0
 # Exit status of coreutils `timeout` when it had to stop the command.
@@ -134,7 +126,7 @@ class Host(ABC):
     def close(self) -> None:
         """Release the connection, if any."""
 
-    def __enter__(self) -> "Host":
+    def __enter__(self) -> Host:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -290,7 +282,7 @@ class SSHHost(Host):
             ) from None
         except paramiko.AuthenticationException as exc:
             raise AuthenticationFailed(f"authentication failed as {self.user or 'default user'}: {exc}", host=self.name) from None
-        except (OSError, socket.timeout, paramiko.SSHException) as exc:
+        except (TimeoutError, OSError, paramiko.SSHException) as exc:
             raise UnreachableHost(
                 f"cannot connect to {self.address}:{self.port} within {self.connect_timeout:g}s ({exc})",
                 host=self.name,
@@ -385,7 +377,7 @@ def trust(address: str, port: int, known_hosts: str | Path, *, replace: bool = F
     return key, fingerprint(previous) if previous is not None and previous != key else None
 
 
-def connect(host: "HostConfig", ssh: "SSHConfig") -> Host:
+def connect(host: HostConfig, ssh: SSHConfig) -> Host:
     """Build the Host a config entry describes; SSH hosts connect on first use."""
     if host.is_local:
         return LocalHost(host.name, host.base, timeout=ssh.command_timeout)
@@ -400,3 +392,8 @@ def connect(host: "HostConfig", ssh: "SSHConfig") -> Host:
         connect_timeout=ssh.connect_timeout,
         timeout=ssh.command_timeout,
     )
+
+
+def environment_hosts(config: Config, environment: str) -> list[Host]:
+    """Host objects (not yet connected) for every host of an environment of a config."""
+    return [connect(h, config.ssh) for h in config.environment(environment).hosts]

@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Sequence
 
-from ..errors import LadderError
+from ..core.errors import GitError, LadderError, NotARepository
 
 TRUNK_NAMES = ("main", "master", "trunk")
 GIT_TIMEOUT = 600.0
@@ -17,24 +17,8 @@ GIT_TIMEOUT = 600.0
 MAX_BLOB_BYTES = 1_000_000
 
 
-class NotARepository(LadderError):
-    """A path that is not the top folder of a git repository."""
-
-    def __init__(self, path: str | Path, detail: str, fix: str = "pass the top folder of a git clone") -> None:
-        self.path = str(path)
-        self.detail = detail
-        self.fix = fix
-        super().__init__(f"{path}: not a git repository ({detail}); {fix}")
 
 
-class GitError(LadderError):
-    """A git command failed on a repository that is otherwise valid."""
-
-    def __init__(self, args: Sequence[str], exited: int, stderr: str) -> None:
-        self.args_ = list(args)
-        self.exited = exited
-        self.stderr = stderr
-        super().__init__(f"git {' '.join(args)} exited {exited}: {stderr.strip()[-300:]}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +76,7 @@ def _git(cwd: Path, args: Sequence[str], *, ok_codes: tuple[int, ...] = (0,), ti
     return proc
 
 
-def open_repo(path: str | Path) -> "GitRepo":
+def open_repo(path: str | Path) -> GitRepo:
     """Open the git repository whose top folder is path; raise NotARepository otherwise."""
     p = Path(path).expanduser()
     if not p.exists():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import RunbookError
+from ..core.errors import ConfirmationRequired
 
 PROD_NAMES = ("prod", "production")
 
@@ -11,16 +11,6 @@ PROD_NAMES = ("prod", "production")
 _confirmed: set[str] = set()
 
 
-class ConfirmationRequired(RunbookError):
-    """A change to prod was requested without confirmation; carries the environment."""
-
-    def __init__(self, environment: str) -> None:
-        self.environment = environment
-        super().__init__(
-            f"applying to {environment!r} needs confirmation. In JupyterLab: click 'Apply to "
-            f"{environment}' above, then run this cell and the ones below again "
-            "(Run > Run Selected Cell and All Below). Headless: pass --apply."
-        )
 
 
 @dataclass(frozen=True)
@@ -42,9 +32,9 @@ def is_prod(environment: str) -> bool:
     return environment.strip().lower() in PROD_NAMES
 
 
-def needed(environment: str, dry_run: bool, apply: bool = False) -> bool:
+def needed(environment: str, dry_run: bool, prod_confirmed: bool = False) -> bool:
     """True when a run must be confirmed before it changes this environment."""
-    return not dry_run and not apply and is_prod(environment)
+    return not dry_run and not prod_confirmed and is_prod(environment)
 
 
 def button(environment: str):  # -> ipywidgets.Widget
@@ -67,7 +57,7 @@ def button(environment: str):  # -> ipywidgets.Widget
     return widgets.VBox([note, btn])
 
 
-def confirm(environment: str, dry_run: bool, apply: bool = False) -> Confirmation:
+def confirm(environment: str, dry_run: bool, prod_confirmed: bool = False) -> Confirmation:
     """Say why the runbook may go on; otherwise show the button and stop the run.
 
     A kernel cannot wait for a click while a cell runs (the click is handled only
@@ -79,7 +69,7 @@ def confirm(environment: str, dry_run: bool, apply: bool = False) -> Confirmatio
         return Confirmation(environment, "dry run, nothing will change")
     if not is_prod(environment):
         return Confirmation(environment, "not a prod environment, no confirmation needed")
-    if apply:
+    if prod_confirmed:
         return Confirmation(environment, "confirmed by --apply")
     if environment in _confirmed:
         _confirmed.discard(environment)

@@ -1,6 +1,8 @@
 """One small exception hierarchy; every error carries the data behind it."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -86,3 +88,65 @@ class SecretParameterError(ParameterError):
 
 class RunbookError(LadderError):
     """A runbook that cannot be found or that failed while running."""
+
+
+class SeedError(LadderError):
+    """The sandbox app repo could not be created at `path`."""
+
+    def __init__(self, message: str, *, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+class ConfirmationRequired(RunbookError):
+    """A change to prod was requested without confirmation; carries the environment."""
+
+    def __init__(self, environment: str) -> None:
+        self.environment = environment
+        super().__init__(
+            f"applying to {environment!r} needs confirmation. In JupyterLab: click 'Apply to "
+            f"{environment}' above, then run this cell and the ones below again "
+            "(Run > Run Selected Cell and All Below). Headless: pass --apply."
+        )
+
+
+class ModelError(ConfigError):
+    """A model.yml that is not valid: names the file, the key and the fix."""
+
+
+class NotARepository(LadderError):
+    """A path that is not the top folder of a git repository."""
+
+    def __init__(self, path: str | Path, detail: str, fix: str = "pass the top folder of a git clone") -> None:
+        self.path = str(path)
+        self.detail = detail
+        self.fix = fix
+        super().__init__(f"{path}: not a git repository ({detail}); {fix}")
+
+
+class GitError(LadderError):
+    """A git command failed on a repository that is otherwise valid."""
+
+    def __init__(self, args: Sequence[str], exited: int, stderr: str) -> None:
+        self.args_ = list(args)
+        self.exited = exited
+        self.stderr = stderr
+        super().__init__(f"git {' '.join(args)} exited {exited}: {stderr.strip()[-300:]}")
+
+
+class AnswersError(ConfigError):
+    """An answers file that cannot be used: names the file, the key and the fix."""
+
+
+class DeadlineExceeded(HostError):
+    """A host did not finish within the fleet's per-host deadline."""
+
+
+class RefError(LadderError, ValueError):
+    """A git ref that is not a plain branch, tag or commit name; carries the ref."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(
+            f"ref {ref!r} is not a branch, tag or commit name; pass something like 'master', 'v1.2' or a commit id"
+        )

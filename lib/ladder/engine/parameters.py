@@ -10,14 +10,14 @@ from typing import Any
 
 import yaml
 
-from .errors import ParameterError, SecretParameterError
+from ..core.errors import ParameterError, SecretParameterError
 from .redact import secret_values
 
 # Parameters the runner sets itself; a caller passes them through the runner's own options.
 RESERVED = {
     "run_id": "it is set by the runner for every run",
     "run_dir": "it is set by the runner for every run",
-    "apply": "pass --apply (or apply=True to ladder.runner.run) instead",
+    "prod_confirmed": "pass --apply (or apply=True to ladder.engine.runner.run) instead",
     "config": "pass --config PATH (or config= to ladder.runner.run) instead",
 }
 

@@ -1,0 +1,1 @@
+"""The runbook engine: run notebooks, record and redact their results, report and journal them."""

@@ -1,0 +1,1 @@
+"""One module per runbook, plus the step helpers they share."""

@@ -1,4 +1,5 @@
 """Shared by tests/ and the notebooks under nbval: an isolated LADDER_HOME, real sshd sandboxes, and the sandbox notebooks need."""
+
 from __future__ import annotations
 
 import os

@@ -9,6 +9,7 @@ both and their ratio (goal: at most 1.5x). Peak Python memory is measured in sep
 runs with tracemalloc, on a repository a tenth the size and on the full one, to show that memory
 does not grow with the number of commits.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -152,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         history = [peak_history_memory(p, "main", now) for p in (small_path, path)]
         whole = [peak_evidence_memory(p, now) for p in (small_path, path)]
         sizes = f"at {args.commits // 10:,} / {args.commits:,} commits"
-        print(f"peak Python memory, history pass:       {history[0] / 2**20:.2f} / {history[1] / 2**20:.2f} MiB {sizes}")
+        print(
+            f"peak Python memory, history pass:       {history[0] / 2**20:.2f} / {history[1] / 2**20:.2f} MiB {sizes}"
+        )
         print(f"peak Python memory, whole evidence run: {whole[0] / 2**20:.2f} / {whole[1] / 2**20:.2f} MiB {sizes}")
         print(f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return 0

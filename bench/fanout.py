@@ -6,6 +6,7 @@ servers spend per session (sshd, the login shell and its rc files) and prints th
 that puts under any client: host CPU seconds / cores.
 Run: .venv/bin/python bench/fanout.py [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,10 +69,28 @@ def ssh_loop_once(config, names: list[str]) -> None:
     for hc in config.environment("prod").hosts:
         if hc.name in names:
             subprocess.run(
-                ["ssh", "-q", "-i", str(config.ssh.identity_file), "-p", str(hc.port),
-                 "-o", f"UserKnownHostsFile={config.ssh.known_hosts}", "-o", "StrictHostKeyChecking=yes",
-                 "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", f"{hc.user}@{hc.address}", "uname -n"],
-                check=True, capture_output=True, timeout=30, stdin=subprocess.DEVNULL,
+                [
+                    "ssh",
+                    "-q",
+                    "-i",
+                    str(config.ssh.identity_file),
+                    "-p",
+                    str(hc.port),
+                    "-o",
+                    f"UserKnownHostsFile={config.ssh.known_hosts}",
+                    "-o",
+                    "StrictHostKeyChecking=yes",
+                    "-o",
+                    "BatchMode=yes",
+                    "-o",
+                    "IdentitiesOnly=yes",
+                    f"{hc.user}@{hc.address}",
+                    "uname -n",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=30,
+                stdin=subprocess.DEVNULL,
             )
 
 
@@ -93,12 +112,16 @@ def main() -> None:
     print(f"fan-out of `uname -n`, median of {args.repeat}, workers=10")
     print(f"{'hosts':>5}  {'fleet':>12}  {'vs 1 host':>9}  {'ssh loop':>9}  {'fleet/loop':>10}  {'host CPU floor':>14}")
     for n in SIZES:
-        print(f"{n:>5}  {fleet[n]:>11.3f}s  {fleet[n] / fleet[1]:>8.2f}x  {loop[n]:>8.3f}s  "
-              f"{fleet[n] / loop[n]:>9.2f}x  {floor[n]:>13.3f}s")
+        print(
+            f"{n:>5}  {fleet[n]:>11.3f}s  {fleet[n] / fleet[1]:>8.2f}x  {loop[n]:>8.3f}s  "
+            f"{fleet[n] / loop[n]:>9.2f}x  {floor[n]:>13.3f}s"
+        )
     verdict = "met" if fleet[30] <= 3 * fleet[1] else "missed"
     print(f"goal: 30 hosts in <= 3x the time of 1 -> {fleet[30] / fleet[1]:.2f}x ({verdict})")
-    print(f"30 hosts above their own CPU floor ({os.cpu_count()} cores shared by all hosts): "
-          f"{fleet[30] - floor[30]:.3f}s = {(fleet[30] - floor[30]) / fleet[1]:.2f}x one host")
+    print(
+        f"30 hosts above their own CPU floor ({os.cpu_count()} cores shared by all hosts): "
+        f"{fleet[30] - floor[30]:.3f}s = {(fleet[30] - floor[30]) / fleet[1]:.2f}x one host"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the report and the journal. Both run side by side, alternating, in one go.
 
     python bench/overhead.py [RUNBOOK] [--config ladder.yml] [-p NAME VALUE]... [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -102,8 +103,7 @@ def measure(args: argparse.Namespace, text: dict[str, str]) -> int:
     print(f"runbook: {plan.runbook.name} (dry run), {args.repeat} runs each, median wall-clock seconds")
     print(f"  ladder run (papermill kernel, notebook, report, journal): {engine:6.2f} s")
     print(f"  plain python script (same cells, same parameters):       {plain:6.2f} s")
-    print(f"  overhead:                                                {engine - plain:6.2f} s "
-          f"({engine / plain:.2f}x)")
+    print(f"  overhead:                                                {engine - plain:6.2f} s ({engine / plain:.2f}x)")
     return 0
 
 

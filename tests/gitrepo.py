@@ -1,4 +1,5 @@
 """Build small real git repositories for tests: commits with chosen dates, branches, tags; git() for one command."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,12 @@ NOW = int(time.time())
 
 def git(cwd: str | Path, *args: str) -> str:
     """Run one git command in cwd with a fixed identity; return its stdout, stripped."""
-    done = subprocess.run(["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", "-C", str(cwd), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip()
 
 
@@ -27,13 +32,26 @@ class GitRepo:
 
     def git(self, *args: str, when: int | None = None, input: bytes | None = None) -> str:
         """Run git here; `when` sets author and committer dates."""
-        env = dict(os.environ, GIT_AUTHOR_NAME="Dev", GIT_AUTHOR_EMAIL="dev@example.com",
-                   GIT_COMMITTER_NAME="Dev", GIT_COMMITTER_EMAIL="dev@example.com",
-                   GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+        env = dict(
+            os.environ,
+            GIT_AUTHOR_NAME="Dev",
+            GIT_AUTHOR_EMAIL="dev@example.com",
+            GIT_COMMITTER_NAME="Dev",
+            GIT_COMMITTER_EMAIL="dev@example.com",
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_CONFIG_GLOBAL=os.devnull,
+        )
         if when is not None:
             env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"@{when} +0000"
-        out = subprocess.run(["git", *args], cwd=self.path, env=env, input=input, check=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = subprocess.run(
+            ["git", *args],
+            cwd=self.path,
+            env=env,
+            input=input,
+            check=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         return out.stdout.decode(errors="replace").strip()
 
     def write(self, files: dict[str, str | bytes]) -> None:
@@ -46,8 +64,15 @@ class GitRepo:
             else:
                 p.write_text(content)
 
-    def commit(self, files: dict[str, str | bytes] | None = None, message: str = "change", *,
-               days_ago: float = 0, when: int | None = None, remove: list[str] | None = None) -> str:
+    def commit(
+        self,
+        files: dict[str, str | bytes] | None = None,
+        message: str = "change",
+        *,
+        days_ago: float = 0,
+        when: int | None = None,
+        remove: list[str] | None = None,
+    ) -> str:
         """Write files (and remove some), commit everything, return the commit id."""
         self.write(files or {})
         for name in remove or []:
@@ -76,8 +101,9 @@ class GitRepo:
         else:
             self.git("tag", name)
 
-    def daily(self, n: int, *, start_days_ago: float, path: str = "app.py", lines: int = 3,
-              tests_every: int = 0) -> None:
+    def daily(
+        self, n: int, *, start_days_ago: float, path: str = "app.py", lines: int = 3, tests_every: int = 0
+    ) -> None:
         """n small commits, one a day, ending today-ish; every tests_every-th also touches a test."""
         for i in range(n):
             files = {path: "\n".join(f"v{j} = {i}" for j in range(lines)) + "\n"}

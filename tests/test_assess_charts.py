@@ -1,4 +1,5 @@
 """Charts: a radar of rungs, bars per practice and the trend, drawn headless with Agg."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,12 @@ PNG = b"\x89PNG"
 
 def assessment(good: set[str], when: datetime):
     model = load_model()
-    checks = [result(c, REGISTRY[c].source, 9 if p.rung in good else 2, "t")
-              for p in model.practices for c in p.checks if c != "canary"]
+    checks = [
+        result(c, REGISTRY[c].source, 9 if p.rung in good else 2, "t")
+        for p in model.practices
+        for c in p.checks
+        if c != "canary"
+    ]
     a = score(model, {c.id: c for c in checks}.values())
     a.generated = when.timestamp()
     return a
@@ -37,8 +42,11 @@ def test_radar_and_bars_render(tmp_path):
 
 def test_trend_over_history(tmp_path):
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
-    history = [assessment(set(), t0), assessment({"1"}, t0 + timedelta(days=7)).to_dict(),
-               assessment({"1", "1+"}, t0 + timedelta(days=14))]
+    history = [
+        assessment(set(), t0),
+        assessment({"1"}, t0 + timedelta(days=7)).to_dict(),
+        assessment({"1", "1+"}, t0 + timedelta(days=14)),
+    ]
     fig = trend_chart(list(reversed(history)))
     ax = fig.axes[0]
     overall = ax.lines[0]

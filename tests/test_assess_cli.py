@@ -1,4 +1,5 @@
 """`ladder assess`: the assessment notebook run headless through the runner, on a real sandbox."""
+
 from __future__ import annotations
 
 import json
@@ -26,48 +27,137 @@ def obj(props: dict, **extra) -> dict:
 
 
 # ladder.assessment/1, as documented in ladder.assess.result (and the README).
-SCHEMA = obj({
-    "schema": {"const": "ladder.assessment/1"},
-    "generated": {"type": "string"},
-    "model_version": {"type": "integer"},
-    "pass_mark": {"type": "number"},
-    "repo": {"oneOf": [{"type": "null"}, obj({
-        "path": {"type": "string"}, "trunk": {"type": ["string", "null"]}, "head": {"type": ["string", "null"]},
-        "detached_head": {"type": "boolean"}, "shallow": {"type": "boolean"}, "empty": {"type": "boolean"},
-        "bare": {"type": "boolean"}})]},
-    "level": {"enum": ["0", "1", "1+", "2", "3a", "3b", "3", "4", "5"]},
-    "level_title": {"type": "string"},
-    "overall": obj({"score": SCORE, "coverage": {"type": "number", "minimum": 0, "maximum": 1}}),
-    "rungs": {"type": "array", "items": obj({
-        "id": {"type": "string"}, "title": {"type": "string"}, "score": SCORE, "coverage": {"type": "number"},
-        "met": {"type": "boolean"}, "reached": {"type": "boolean"}, "runbook": {"type": "string"},
-        "practices": {"type": "array", "items": {"type": "string"}}})},
-    "practices": {"type": "array", "items": obj({
-        "id": {"type": "string"}, "rung": {"type": "string"}, "title": {"type": "string"}, "why": {"type": "string"},
-        "score": SCORE, "met": {"type": "boolean"}, "label": LABEL,
-        "answer": {"enum": ["yes", "partly", "no", None]}, "question": {"type": "string"},
-        "reason": {"type": "string"}, "runbook": {"type": "string"},
-        "checks": {"type": "array", "items": {"type": "string"}}})},
-    "checks": {"type": "array", "items": obj({
-        "id": {"type": "string"}, "source": {"enum": ["repo", "host", "dora"]}, "score": SCORE,
-        "label": {"enum": ["measured", "inferred", "inconclusive"]}, "reason": {"type": "string"},
-        "evidence": {"type": "object"}})},
-    "contradictions": {"type": "array", "items": obj({
-        "practice": {"type": "string"}, "answer": {"type": "string"}, "answer_score": {"type": "number"},
-        "evidence_score": {"type": "number"}, "evidence_label": {"type": "string"},
-        "kept": {"enum": ["evidence", "answer"]}, "note": {"type": "string"}})},
-    "next_steps": {"type": "array", "items": obj({
-        "order": {"type": "integer"}, "rung": {"type": "string"}, "practice": {"type": "string"},
-        "title": {"type": "string"}, "runbook": {"type": "string"}, "score": SCORE, "reason": {"type": "string"}})},
-    "dora": {"oneOf": [{"type": "null"}, obj({
-        "source": {"enum": ["journal", "tags", "none"]}, "window_days": {"type": "integer"},
-        "deploys": {"type": "integer"},
-        "metrics": {"type": "array", "items": obj({
-            "key": {"enum": ["deploy_frequency", "lead_time", "change_fail_rate", "recovery_time"]},
-            "name": {"type": "string"}, "value": {"type": ["number", "null"]}, "display": {"type": "string"},
-            "band": {"enum": ["elite", "high", "medium", "low", None]}, "score": SCORE,
-            "samples": {"type": "integer"}, "note": {"type": "string"}})}})]},
-})
+SCHEMA = obj(
+    {
+        "schema": {"const": "ladder.assessment/1"},
+        "generated": {"type": "string"},
+        "model_version": {"type": "integer"},
+        "pass_mark": {"type": "number"},
+        "repo": {
+            "oneOf": [
+                {"type": "null"},
+                obj(
+                    {
+                        "path": {"type": "string"},
+                        "trunk": {"type": ["string", "null"]},
+                        "head": {"type": ["string", "null"]},
+                        "detached_head": {"type": "boolean"},
+                        "shallow": {"type": "boolean"},
+                        "empty": {"type": "boolean"},
+                        "bare": {"type": "boolean"},
+                    }
+                ),
+            ]
+        },
+        "level": {"enum": ["0", "1", "1+", "2", "3a", "3b", "3", "4", "5"]},
+        "level_title": {"type": "string"},
+        "overall": obj({"score": SCORE, "coverage": {"type": "number", "minimum": 0, "maximum": 1}}),
+        "rungs": {
+            "type": "array",
+            "items": obj(
+                {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "score": SCORE,
+                    "coverage": {"type": "number"},
+                    "met": {"type": "boolean"},
+                    "reached": {"type": "boolean"},
+                    "runbook": {"type": "string"},
+                    "practices": {"type": "array", "items": {"type": "string"}},
+                }
+            ),
+        },
+        "practices": {
+            "type": "array",
+            "items": obj(
+                {
+                    "id": {"type": "string"},
+                    "rung": {"type": "string"},
+                    "title": {"type": "string"},
+                    "why": {"type": "string"},
+                    "score": SCORE,
+                    "met": {"type": "boolean"},
+                    "label": LABEL,
+                    "answer": {"enum": ["yes", "partly", "no", None]},
+                    "question": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "runbook": {"type": "string"},
+                    "checks": {"type": "array", "items": {"type": "string"}},
+                }
+            ),
+        },
+        "checks": {
+            "type": "array",
+            "items": obj(
+                {
+                    "id": {"type": "string"},
+                    "source": {"enum": ["repo", "host", "dora"]},
+                    "score": SCORE,
+                    "label": {"enum": ["measured", "inferred", "inconclusive"]},
+                    "reason": {"type": "string"},
+                    "evidence": {"type": "object"},
+                }
+            ),
+        },
+        "contradictions": {
+            "type": "array",
+            "items": obj(
+                {
+                    "practice": {"type": "string"},
+                    "answer": {"type": "string"},
+                    "answer_score": {"type": "number"},
+                    "evidence_score": {"type": "number"},
+                    "evidence_label": {"type": "string"},
+                    "kept": {"enum": ["evidence", "answer"]},
+                    "note": {"type": "string"},
+                }
+            ),
+        },
+        "next_steps": {
+            "type": "array",
+            "items": obj(
+                {
+                    "order": {"type": "integer"},
+                    "rung": {"type": "string"},
+                    "practice": {"type": "string"},
+                    "title": {"type": "string"},
+                    "runbook": {"type": "string"},
+                    "score": SCORE,
+                    "reason": {"type": "string"},
+                }
+            ),
+        },
+        "dora": {
+            "oneOf": [
+                {"type": "null"},
+                obj(
+                    {
+                        "source": {"enum": ["journal", "tags", "none"]},
+                        "window_days": {"type": "integer"},
+                        "deploys": {"type": "integer"},
+                        "metrics": {
+                            "type": "array",
+                            "items": obj(
+                                {
+                                    "key": {
+                                        "enum": ["deploy_frequency", "lead_time", "change_fail_rate", "recovery_time"]
+                                    },
+                                    "name": {"type": "string"},
+                                    "value": {"type": ["number", "null"]},
+                                    "display": {"type": "string"},
+                                    "band": {"enum": ["elite", "high", "medium", "low", None]},
+                                    "score": SCORE,
+                                    "samples": {"type": "integer"},
+                                    "note": {"type": "string"},
+                                }
+                            ),
+                        },
+                    }
+                ),
+            ]
+        },
+    }
+)
 
 
 def assess(capsys, *args: str) -> tuple[int, str, str]:
@@ -100,8 +190,13 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
     assert "next step: rung 1, " in out and "runbooks/1-separate-dev-and-prod.ipynb" in out
     report, notebook, doc_path = (printed_path(out, n) for n in ("report", "notebook", "assessment"))
     run_dir = report.parent
-    assert {p.name for p in run_dir.iterdir()} == {"assessment.ipynb", "assessment.html", "assessment.json",
-                                                    "answers.yml", "result.json"}
+    assert {p.name for p in run_dir.iterdir()} == {
+        "assessment.ipynb",
+        "assessment.html",
+        "assessment.json",
+        "answers.yml",
+        "result.json",
+    }
     assert notebook.parent == doc_path.parent == run_dir
     doc = load_assessment(doc_path)
     jsonschema.validate(doc, SCHEMA)
@@ -110,16 +205,24 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
     assert first["rung"] == "1" and first["runbook"] == "runbooks/1-separate-dev-and-prod.ipynb"
     assert all(p["answer"] is None for p in doc["practices"])  # no answers file: nothing answered
     page = report.read_text()
-    for part in ("Level 0: not yet on the ladder", "data:image/svg+xml", "Evidence per check", "Next steps",
-                 "inconclusive", "Delivery performance (DORA)", "first assessment of this repository"):
+    for part in (
+        "Level 0: not yet on the ladder",
+        "data:image/svg+xml",
+        "Evidence per check",
+        "Next steps",
+        "inconclusive",
+        "Delivery performance (DORA)",
+        "first assessment of this repository",
+    ):
         assert part in page, part
     assert "injected-parameters" not in page and 'repo = "' not in page  # injected cell removed
     assert "[redacted]" in doc_path.read_text()  # the webhook route was evidence, with its token replaced
 
     answers = tmp_path / "answers.yml"
     answers.write_text("answers:\n  canary: yes\n  dev-setup: yes\n")  # the other 25 questions left out
-    code, out, err = assess(capsys, "--config", str(local_sandbox.config_path), "--out", str(runs),
-                            "--answers", str(answers))
+    code, out, err = assess(
+        capsys, "--config", str(local_sandbox.config_path), "--out", str(runs), "--answers", str(answers)
+    )
     assert code == 0, err
     second = load_assessment(printed_path(out, "assessment"))
     by_id = {p["id"]: p for p in second["practices"]}
@@ -132,8 +235,12 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
     assert "Canary deploys with automatic analysis: 0 -&gt; 10" in page  # what changed since the first
     assert "Since the last assessment" in page
 
-    history = [json.loads(row[0]) for row in sqlite3.connect(runs / "journal.sqlite").execute(
-        "SELECT summary FROM runs WHERE kind = 'assessment' ORDER BY started")]
+    history = [
+        json.loads(row[0])
+        for row in sqlite3.connect(runs / "journal.sqlite").execute(
+            "SELECT summary FROM runs WHERE kind = 'assessment' ORDER BY started"
+        )
+    ]
     assert len(history) == 2 and history[0]["generated"] < history[1]["generated"]
     for path in (p for p in runs.rglob("*") if p.is_file()):
         assert secret.encode() not in path.read_bytes(), path
@@ -142,8 +249,15 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
 def test_a_repository_without_a_config(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     repo = GitRepo(tmp_path / "tool")
-    repo.commit({"pyproject.toml": "[build-system]\nrequires = ['hatchling']\n",
-                 "tests/test_a.py": "def test(): pass\n", "src/tool.py": "X = 1\n"}, "start", days_ago=3)
+    repo.commit(
+        {
+            "pyproject.toml": "[build-system]\nrequires = ['hatchling']\n",
+            "tests/test_a.py": "def test(): pass\n",
+            "src/tool.py": "X = 1\n",
+        },
+        "start",
+        days_ago=3,
+    )
     code, out, err = assess(capsys, str(repo.path))
     assert code == 0, err
     report = printed_path(out, "report")

@@ -1,4 +1,5 @@
 """DORA metrics: bands at their edges, the 0-10 scale, journal and tag sources, too-few-events notes."""
+
 from __future__ import annotations
 
 import json
@@ -31,34 +32,71 @@ EPS = 1e-9
 
 # ---- bands at their edges --------------------------------------------------------------------
 
-@pytest.mark.parametrize("per_day, band", [
-    (3.0, "elite"), (1.0, "elite"), (1.0 - EPS, "high"), (1 / 7, "high"), (1 / 7 - EPS, "medium"),
-    (1 / 30, "medium"), (1 / 30 - EPS, "low"), (0.0, "low"),
-])
+
+@pytest.mark.parametrize(
+    "per_day, band",
+    [
+        (3.0, "elite"),
+        (1.0, "elite"),
+        (1.0 - EPS, "high"),
+        (1 / 7, "high"),
+        (1 / 7 - EPS, "medium"),
+        (1 / 30, "medium"),
+        (1 / 30 - EPS, "low"),
+        (0.0, "low"),
+    ],
+)
 def test_deploy_frequency_bands(per_day, band):
     assert band_deploy_frequency(per_day) == band
 
 
-@pytest.mark.parametrize("seconds, band", [
-    (0, "elite"), (DAY - 1, "elite"), (DAY, "high"), (WEEK - 1, "high"), (WEEK, "medium"),
-    (MONTH - 1, "medium"), (MONTH, "low"), (365 * DAY, "low"),
-])
+@pytest.mark.parametrize(
+    "seconds, band",
+    [
+        (0, "elite"),
+        (DAY - 1, "elite"),
+        (DAY, "high"),
+        (WEEK - 1, "high"),
+        (WEEK, "medium"),
+        (MONTH - 1, "medium"),
+        (MONTH, "low"),
+        (365 * DAY, "low"),
+    ],
+)
 def test_lead_time_bands(seconds, band):
     assert band_lead_time(seconds) == band
 
 
-@pytest.mark.parametrize("rate, band", [
-    (0.0, "elite"), (0.075, "elite"), (0.075 + EPS, "medium"), (0.15, "medium"), (0.15 + EPS, "high"),
-    (0.30, "high"), (0.30 + EPS, "low"), (1.0, "low"),
-])
+@pytest.mark.parametrize(
+    "rate, band",
+    [
+        (0.0, "elite"),
+        (0.075, "elite"),
+        (0.075 + EPS, "medium"),
+        (0.15, "medium"),
+        (0.15 + EPS, "high"),
+        (0.30, "high"),
+        (0.30 + EPS, "low"),
+        (1.0, "low"),
+    ],
+)
 def test_change_fail_rate_bands_nearest_cluster(rate, band):
     assert band_change_fail_rate(rate) == band
 
 
-@pytest.mark.parametrize("seconds, band", [
-    (60, "elite"), (HOUR - 1, "elite"), (HOUR, "high"), (DAY - 1, "high"), (DAY, "medium"),
-    (WEEK - 1, "medium"), (WEEK, "low"), (MONTH, "low"),
-])
+@pytest.mark.parametrize(
+    "seconds, band",
+    [
+        (60, "elite"),
+        (HOUR - 1, "elite"),
+        (HOUR, "high"),
+        (DAY - 1, "high"),
+        (DAY, "medium"),
+        (WEEK - 1, "medium"),
+        (WEEK, "low"),
+        (MONTH, "low"),
+    ],
+)
 def test_recovery_bands(seconds, band):
     assert band_recovery(seconds) == band
 
@@ -78,6 +116,7 @@ def test_scales_hit_their_anchors_and_fall_monotonically():
 
 # ---- compute ---------------------------------------------------------------------------------
 
+
 def test_too_few_events_are_said_not_guessed():
     report = compute([Deploy(NOW - DAY, "tag", "v1")], now=NOW)
     for m in report.metrics:
@@ -87,8 +126,17 @@ def test_too_few_events_are_said_not_guessed():
 
 
 def test_compute_all_four_metrics():
-    deploys = [Deploy(NOW - i * DAY, "journal", f"d{i}", lead_times=(2 * HOUR, 4 * HOUR),
-                      failed=i == 3, recovery=30 * 60 if i == 3 else None) for i in range(10)]
+    deploys = [
+        Deploy(
+            NOW - i * DAY,
+            "journal",
+            f"d{i}",
+            lead_times=(2 * HOUR, 4 * HOUR),
+            failed=i == 3,
+            recovery=30 * 60 if i == 3 else None,
+        )
+        for i in range(10)
+    ]
     report = compute(deploys, now=NOW, window_days=90)
     freq = report.metric("deploy_frequency")
     assert freq.value == pytest.approx(10 / 90) and freq.band == "medium"
@@ -103,8 +151,12 @@ def test_compute_all_four_metrics():
 def test_table_and_dict():
     report = compute([Deploy(NOW - i * DAY, "tag", f"v{i}") for i in range(3)], now=NOW)
     table = report.table()
-    assert list(table.index) == ["deployment frequency", "lead time for changes", "change fail rate",
-                                 "failed deployment recovery time"]
+    assert list(table.index) == [
+        "deployment frequency",
+        "lead time for changes",
+        "change fail rate",
+        "failed deployment recovery time",
+    ]
     assert list(table.columns) == ["value", "band", "score (0-10)", "samples", "note"]
     assert table.loc["change fail rate", "band"] == "inconclusive"
     assert "background-color" in report.styled().to_html()
@@ -112,6 +164,7 @@ def test_table_and_dict():
 
 
 # ---- tags ------------------------------------------------------------------------------------
+
 
 def test_release_tags_give_lead_times_and_failures(tmp_path):
     repo = GitRepo(tmp_path / "r")
@@ -143,17 +196,22 @@ def test_no_tags_no_journal(tmp_path):
 
 # ---- journal ---------------------------------------------------------------------------------
 
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 def make_journal(path, rows):
     db = sqlite3.connect(path)
-    db.execute("CREATE TABLE runs (id TEXT, runbook TEXT, rung TEXT, params TEXT, started TEXT, ended TEXT, "
-               "status TEXT, changes INTEGER, hosts TEXT)")
+    db.execute(
+        "CREATE TABLE runs (id TEXT, runbook TEXT, rung TEXT, params TEXT, started TEXT, ended TEXT, "
+        "status TEXT, changes INTEGER, hosts TEXT)"
+    )
     for i, (runbook, rung, params, ended, status, changes) in enumerate(rows):
-        db.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
-                   (f"r{i}", runbook, rung, json.dumps(params), _iso(ended - 60), _iso(ended), status, changes, "[]"))
+        db.execute(
+            "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
+            (f"r{i}", runbook, rung, json.dumps(params), _iso(ended - 60), _iso(ended), status, changes, "[]"),
+        )
     db.commit()
     db.close()
 
@@ -166,8 +224,16 @@ def test_journal_deploys_rollbacks_and_lead_times(tmp_path):
     for i, sha in enumerate(shas):
         ended = NOW - (30 - i * 5) * DAY + 2 * HOUR
         rows.append(("runbooks/4-continuous-delivery.ipynb", "4", {"commit": sha}, ended, "ok", 3))
-    rows.append(("runbooks/5-canary-rollback-observability.ipynb", "5", {"action": "rollback"},
-                 NOW - 10 * DAY + 3 * HOUR, "ok", 1))
+    rows.append(
+        (
+            "runbooks/5-canary-rollback-observability.ipynb",
+            "5",
+            {"action": "rollback"},
+            NOW - 10 * DAY + 3 * HOUR,
+            "ok",
+            1,
+        )
+    )
     rows.append(("runbooks/1-separate-dev-and-prod.ipynb", "1", {}, NOW - DAY, "failed", 2))  # not a deploy
     rows.append(("runbooks/2-trunk-based-development.ipynb", "2", {}, NOW - DAY, "ok", 5))  # rung 2 never deploys
     rows.append(("runbooks/1-separate-dev-and-prod.ipynb", "1", {}, NOW - DAY, "ok", 0))  # nothing changed
@@ -209,8 +275,9 @@ def test_journal_without_commits_takes_lead_times_from_tags(tmp_path):
         repo.commit({"a": str(i)}, days_ago=ago + 1)
         repo.tag(f"v1.{i}.0", days_ago=ago)
     journal = tmp_path / "journal.sqlite"
-    make_journal(journal, [("runbooks/1-separate-dev-and-prod.ipynb", "1", {}, NOW - d * DAY, "ok", 2)
-                           for d in (9, 6, 3)])
+    make_journal(
+        journal, [("runbooks/1-separate-dev-and-prod.ipynb", "1", {}, NOW - d * DAY, "ok", 2) for d in (9, 6, 3)]
+    )
     report = dora_metrics(repo.path, journal, now=NOW)
     assert report.source == "journal" and len(report.deploys) == 3
     lead = report.metric("lead_time")
@@ -222,10 +289,26 @@ def test_reads_the_journal_ladder_writes(tmp_path):
 
     path = journal.journal_path(tmp_path / "runs")
     for i in range(3):
-        journal.add(path, run_id=f"d{i}", kind="runbook", runbook="runbooks/4-continuous-delivery.ipynb", rung="4",
-                    params={"dry_run": False}, status="ok", changes=1)
-    journal.add(path, run_id="a1", kind="assessment", runbook="notebooks/assessment.ipynb", status="ok", changes=5,
-                rung="4", summary={"schema": "x"})
+        journal.add(
+            path,
+            run_id=f"d{i}",
+            kind="runbook",
+            runbook="runbooks/4-continuous-delivery.ipynb",
+            rung="4",
+            params={"dry_run": False},
+            status="ok",
+            changes=1,
+        )
+    journal.add(
+        path,
+        run_id="a1",
+        kind="assessment",
+        runbook="notebooks/assessment.ipynb",
+        status="ok",
+        changes=5,
+        rung="4",
+        summary={"schema": "x"},
+    )
     runs = read_journal(path)
     assert [r.id for r in runs] == ["d0", "d1", "d2"] and all(r.is_deploy for r in runs)
     report = dora_metrics(None, path)

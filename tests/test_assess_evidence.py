@@ -1,4 +1,5 @@
 """Repository evidence: each check on small real repositories built here, plus the edge cases."""
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,15 @@ def repo(tmp_path) -> GitRepo:
 
 # ---- rung 1 ----------------------------------------------------------------------------------
 
+
 def test_env_separation_finds_example_env_and_per_environment_config(repo):
-    repo.commit({".env.example": "APP_ENV=dev\n", "config/production.py": "DEBUG = False\n",
-                 "docker-compose.override.yml": "services: {}\n"})
+    repo.commit(
+        {
+            ".env.example": "APP_ENV=dev\n",
+            "config/production.py": "DEBUG = False\n",
+            "docker-compose.override.yml": "services: {}\n",
+        }
+    )
     res = check(repo, "env-separation")
     assert res.score == 10
     assert res.evidence["example_env_files"] == [".env.example"]
@@ -56,9 +63,13 @@ def test_secrets_are_found_and_never_echoed(repo):
 
 
 def test_placeholders_and_env_lookups_are_not_secrets(repo):
-    repo.commit({"settings.py": 'PASSWORD = "changeme-please"\nSECRET_KEY = os.environ["SECRET_KEY"]\n'
-                                'SECRET_KEY_VAR = "APP_SECRET_KEY"\n',
-                 ".env.example": "SECRET_KEY=\n"})
+    repo.commit(
+        {
+            "settings.py": 'PASSWORD = "changeme-please"\nSECRET_KEY = os.environ["SECRET_KEY"]\n'
+            'SECRET_KEY_VAR = "APP_SECRET_KEY"\n',
+            ".env.example": "SECRET_KEY=\n",
+        }
+    )
     res = check(repo, "config-out-of-code")
     assert res.score == 10 and res.evidence["findings"] == []
 
@@ -78,8 +89,12 @@ def test_one_step_deploy_from_fabfile(repo):
 
 
 def test_versioned_routes_from_decorators(repo):
-    repo.commit({"app.py": '@app.route("/v1/items")\ndef a(): ...\n@app.get("/v2/users")\ndef b(): ...\n'
-                           '@app.get("/health")\ndef c(): ...\n'})
+    repo.commit(
+        {
+            "app.py": '@app.route("/v1/items")\ndef a(): ...\n@app.get("/v2/users")\ndef b(): ...\n'
+            '@app.get("/health")\ndef c(): ...\n'
+        }
+    )
     res = check(repo, "versioned-routes")
     assert res.score == 10
 
@@ -106,6 +121,7 @@ def test_parse_routes_handles_django_paths():
 
 
 # ---- rung 2 ----------------------------------------------------------------------------------
+
 
 def test_stale_and_active_long_lived_branches(repo):
     repo.commit({"a.py": "1\n"}, days_ago=60)
@@ -166,8 +182,10 @@ def test_change_size_small_and_large(repo):
     assert check(repo, "change-size").score == 10
     big = GitRepo(repo.path.parent / "big")
     for i in range(12):
-        big.commit({"a.py": "\n".join(f"x{j} = {i}" for j in range(1500)) + "\n",
-                    "package-lock.json": "{}\n" * (i + 1)}, days_ago=20 - i)
+        big.commit(
+            {"a.py": "\n".join(f"x{j} = {i}" for j in range(1500)) + "\n", "package-lock.json": "{}\n" * (i + 1)},
+            days_ago=20 - i,
+        )
     res = check(big, "change-size")
     assert res.score == 0 and res.evidence["median_lines"] == 3000
 
@@ -209,9 +227,14 @@ def test_tests_with_changes_share(repo):
 
 # ---- rung 3a ---------------------------------------------------------------------------------
 
+
 def test_packaging_recipe_and_pinned_dockerfile(repo):
-    repo.commit({"pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n',
-                 "Dockerfile": "FROM python:3.11-slim AS build\nFROM build\n"})
+    repo.commit(
+        {
+            "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n',
+            "Dockerfile": "FROM python:3.11-slim AS build\nFROM build\n",
+        }
+    )
     res = check(repo, "packaging")
     assert res.score == 10 and res.evidence["recipes"] == ["pyproject.toml"]
 
@@ -222,10 +245,16 @@ def test_packaging_unpinned_docker_only(repo):
 
 
 def test_parse_from_lines_pins():
-    text = "ARG BASE=python\nFROM --platform=linux/amd64 python:3.12 AS base\nFROM base\nFROM ${BASE}:3\n" \
-           "FROM debian@sha256:abc\nFROM node\nFROM scratch\n"
-    assert parse_from_lines(text) == [("python:3.12", True), ("${BASE}:3", False), ("debian@sha256:abc", True),
-                                      ("node", False)]
+    text = (
+        "ARG BASE=python\nFROM --platform=linux/amd64 python:3.12 AS base\nFROM base\nFROM ${BASE}:3\n"
+        "FROM debian@sha256:abc\nFROM node\nFROM scratch\n"
+    )
+    assert parse_from_lines(text) == [
+        ("python:3.12", True),
+        ("${BASE}:3", False),
+        ("debian@sha256:abc", True),
+        ("node", False),
+    ]
 
 
 def test_release_tags(repo):
@@ -248,8 +277,12 @@ def test_no_release_tags(repo):
 
 
 def test_committed_binaries_and_large_files(repo):
-    repo.commit({"dist/app-1.0-py3-none-any.whl": b"PK\x03\x04" + bytes(range(256)),
-                 "data/dump.bin": b"\0" * (11 * 1024 * 1024)})
+    repo.commit(
+        {
+            "dist/app-1.0-py3-none-any.whl": b"PK\x03\x04" + bytes(range(256)),
+            "data/dump.bin": b"\0" * (11 * 1024 * 1024),
+        }
+    )
     res = check(repo, "no-binaries")
     assert res.evidence["artifacts"] == ["data/dump.bin", "dist/app-1.0-py3-none-any.whl"]
     assert [f["path"] for f in res.evidence["large_files"]] == ["data/dump.bin"]
@@ -290,8 +323,12 @@ def test_github_actions_push_only(repo):
 
 
 def test_gitlab_ci_with_merge_requests(repo):
-    repo.commit({".gitlab-ci.yml": "test:\n  script: [pytest]\n  rules:\n"
-                                   "    - if: $CI_PIPELINE_SOURCE == 'merge_request_event'\n    - if: $CI_COMMIT_BRANCH\n"})
+    repo.commit(
+        {
+            ".gitlab-ci.yml": "test:\n  script: [pytest]\n  rules:\n"
+            "    - if: $CI_PIPELINE_SOURCE == 'merge_request_event'\n    - if: $CI_COMMIT_BRANCH\n"
+        }
+    )
     assert check(repo, "ci-tests").score == 10
 
 
@@ -311,15 +348,23 @@ def test_deploy_pipeline_from_main(repo):
     repo.commit({".github/workflows/ci.yml": wf})
     assert check(repo, "deploy-pipeline").score == 10
     other = GitRepo(repo.path.parent / "o")
-    other.commit({".github/workflows/d.yml": "on: workflow_dispatch\njobs:\n  deploy:\n    steps:\n"
-                                              "      - run: kubectl apply -f k8s/\n"})
+    other.commit(
+        {
+            ".github/workflows/d.yml": "on: workflow_dispatch\njobs:\n  deploy:\n    steps:\n"
+            "      - run: kubectl apply -f k8s/\n"
+        }
+    )
     assert check(other, "deploy-pipeline").score == 6
 
 
 def test_smoke_canary_rollback_in_deploy_files(repo):
-    repo.commit({"deploy/rollout.yaml": "kind: Rollout\nstrategy:\n  canary:\n    steps: []\n",
-                 "scripts/rollback.sh": "#!/bin/sh\n", ".github/workflows/cd.yml":
-                 "on: push\njobs:\n  d:\n    steps:\n      - run: curl -f https://x/health\n"})
+    repo.commit(
+        {
+            "deploy/rollout.yaml": "kind: Rollout\nstrategy:\n  canary:\n    steps: []\n",
+            "scripts/rollback.sh": "#!/bin/sh\n",
+            ".github/workflows/cd.yml": "on: push\njobs:\n  d:\n    steps:\n      - run: curl -f https://x/health\n",
+        }
+    )
     assert check(repo, "smoke-test").score == 10
     assert check(repo, "canary").score == 10
     assert check(repo, "rollback-tooling").evidence["files"][0] == "scripts/rollback.sh"
@@ -332,6 +377,7 @@ def test_canary_in_docs_does_not_count(repo):
 
 # ---- rung 5, all -----------------------------------------------------------------------------
 
+
 def test_observability_libraries_and_config(repo):
     repo.commit({"requirements.txt": "structlog\nsentry-sdk\n", "prometheus.yml": "scrape_configs: []\n"})
     res = check(repo, "observability")
@@ -339,8 +385,13 @@ def test_observability_libraries_and_config(repo):
 
 
 def test_migrations_folder_and_pipeline_step(repo):
-    repo.commit({"alembic.ini": "[alembic]\n", "alembic/versions/1_init.py": "revision = '1'\n",
-                 ".gitlab-ci.yml": "deploy:\n  script: [alembic upgrade head, pytest]\n"})
+    repo.commit(
+        {
+            "alembic.ini": "[alembic]\n",
+            "alembic/versions/1_init.py": "revision = '1'\n",
+            ".gitlab-ci.yml": "deploy:\n  script: [alembic upgrade head, pytest]\n",
+        }
+    )
     assert check(repo, "migrations").score == 10
 
 
@@ -381,6 +432,7 @@ def test_parse_log_memory_does_not_grow_with_commits():
             yield b"\x1e%d p\n" % (1700000000 + i)
             yield b"\n"
             yield b"%d\t1\tsrc/m%d.py\n" % (i % 7, i % 50)
+
     s = parse_log(lines(50_000), since=0)
     assert s.commits == 50_000
     assert len(s.sizes) == 7  # one counter slot per distinct size, not per commit
@@ -388,12 +440,14 @@ def test_parse_log_memory_does_not_grow_with_commits():
 
 def test_median_of_counts():
     from collections import Counter
+
     assert median(Counter({1: 1, 3: 1})) == 2
     assert median(Counter({5: 3, 100: 1})) == 5
     assert median(Counter()) is None
 
 
 # ---- edge cases ------------------------------------------------------------------------------
+
 
 def _no_errors(results):
     assert len(results) == len(registered("repo"))
@@ -448,16 +502,32 @@ def test_non_utf8_commit_messages_and_paths(repo):
     repo.git("add", "-A")
     repo.git("commit", "-q", "-F", "-", input="caf\xe9 cr\xe8me \xff\n".encode("latin-1"), when=NOW - DAY)
     tree = repo.git("write-tree")
-    raw = subprocess.run(["git", "commit-tree", tree, "-p", "HEAD"], cwd=repo.path, input=b"bad \xff\xfe bytes\n",
-                         stdout=subprocess.PIPE, check=True, env={"GIT_AUTHOR_NAME": "D", "GIT_AUTHOR_EMAIL": "d@x",
-                         "GIT_COMMITTER_NAME": "D", "GIT_COMMITTER_EMAIL": "d@x", "PATH": "/usr/bin:/bin"}).stdout
+    raw = subprocess.run(
+        ["git", "commit-tree", tree, "-p", "HEAD"],
+        cwd=repo.path,
+        input=b"bad \xff\xfe bytes\n",
+        stdout=subprocess.PIPE,
+        check=True,
+        env={
+            "GIT_AUTHOR_NAME": "D",
+            "GIT_AUTHOR_EMAIL": "d@x",
+            "GIT_COMMITTER_NAME": "D",
+            "GIT_COMMITTER_EMAIL": "d@x",
+            "PATH": "/usr/bin:/bin",
+        },
+    ).stdout
     repo.git("update-ref", "refs/heads/main", raw.decode().strip())
     _no_errors(gather_repo_evidence(repo.path, now=NOW))
 
 
 def test_binary_and_very_large_files(repo):
-    repo.commit({"img/logo.png": bytes(range(256)) * 64, "big.txt": ("password = 'x'\n" * 900_000),
-                 "blob.bin": bytes(range(256)) * 50_000})
+    repo.commit(
+        {
+            "img/logo.png": bytes(range(256)) * 64,
+            "big.txt": ("password = 'x'\n" * 900_000),
+            "blob.bin": bytes(range(256)) * 50_000,
+        }
+    )
     results = {r.id: r for r in gather_repo_evidence(repo.path, now=NOW)}
     _no_errors(results.values())
     assert results["no-binaries"].evidence["large_files"][0]["path"] == "big.txt"

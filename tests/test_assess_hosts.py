@@ -1,4 +1,5 @@
 """Host evidence on local hosts in temp folders: releases or a checkout, parity, health, logs, migrations."""
+
 from __future__ import annotations
 
 import hashlib
@@ -67,6 +68,7 @@ def origin(tmp_path) -> Path:
 @pytest.fixture
 def health_server():
     """A real HTTP server: /health answers 200, anything else 500."""
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200 if self.path == "/health" else 500)
@@ -92,9 +94,12 @@ def closed_port() -> int:
 
 # ---- layout ----------------------------------------------------------------------------------
 
+
 def test_parse_layout_recorded_output():
-    out = "current\t/srv/app/releases/v3\nreleases_dir\nrelease\tv1\nrelease\tv3\nchecksums\tSHA256SUMS\n" \
-          "checksum_failed\tapp.py\n"
+    out = (
+        "current\t/srv/app/releases/v3\nreleases_dir\nrelease\tv1\nrelease\tv3\nchecksums\tSHA256SUMS\n"
+        "checksum_failed\tapp.py\n"
+    )
     lay = parse_layout(out)
     assert lay.runs_release and lay.releases == ("v1", "v3") and lay.checksum_failures == ("app.py",)
     lay = parse_layout("checkout\t/srv/app/app\ngit\n M app.py\0?? x\0")
@@ -107,7 +112,11 @@ def test_release_layout_scores_well(tmp_path):
     (tmp_path / "dev").mkdir()
     got = checks(assess_hosts({"dev": [dev], "prod": [prod]}))
     assert got["prod-runs-release"].score == 10
-    assert got["releases-kept"].score == 10 and got["releases-kept"].evidence["hosts"][0]["releases"] == ["v1", "v2", "v3"]
+    assert got["releases-kept"].score == 10 and got["releases-kept"].evidence["hosts"][0]["releases"] == [
+        "v1",
+        "v2",
+        "v3",
+    ]
     assert got["prod-unmodified"].score == 10 and "SHA256SUMS" in got["prod-unmodified"].reason
     assert got["separate-hosts"].score == 8  # separate folders, same machine
 
@@ -146,16 +155,20 @@ def test_nothing_deployed_is_inconclusive(tmp_path):
 
 def test_dev_and_prod_in_one_folder(tmp_path):
     (tmp_path / "same").mkdir()
-    got = checks(assess_hosts({"dev": [LocalHost("dev", tmp_path / "same")],
-                               "prod": [LocalHost("prod1", tmp_path / "same")]}))
+    got = checks(
+        assess_hosts({"dev": [LocalHost("dev", tmp_path / "same")], "prod": [LocalHost("prod1", tmp_path / "same")]})
+    )
     assert got["separate-hosts"].score == 0
 
 
 # ---- parity ----------------------------------------------------------------------------------
 
+
 def test_parity_compares_config_names_never_values(tmp_path):
-    for name, text in (("dev", "APP_ENV=dev\nAPP_SECRET_KEY=devsecretvalue123\n"),
-                       ("prod", "APP_ENV=prod\nexport APP_SECRET_KEY=prodsecretvalue456\nAPP_DB_PATH=/x\n")):
+    for name, text in (
+        ("dev", "APP_ENV=dev\nAPP_SECRET_KEY=devsecretvalue123\n"),
+        ("prod", "APP_ENV=prod\nexport APP_SECRET_KEY=prodsecretvalue456\nAPP_DB_PATH=/x\n"),
+    ):
         (tmp_path / name).mkdir()
         (tmp_path / name / "app.env").write_text(text)
     hosts = {"dev": [LocalHost("dev", tmp_path / "dev")], "prod": [LocalHost("prod1", tmp_path / "prod")]}
@@ -174,13 +187,16 @@ def test_parse_logs_recorded_output():
 
 
 def test_parse_platform_recorded_output():
-    p = parse_platform("venv\t/srv/venv\npkg\tFlask==3.0\npkg\t-e git+x\npython\t3.11.7\nos\tID=debian\n"
-                       'os\tVERSION_ID="12"\nconfig\tA\n')
+    p = parse_platform(
+        "venv\t/srv/venv\npkg\tFlask==3.0\npkg\t-e git+x\npython\t3.11.7\nos\tID=debian\n"
+        'os\tVERSION_ID="12"\nconfig\tA\n'
+    )
     assert p.packages == {"flask": "3.0"} and p.python == "3.11.7" and p.env_names == ("A",)
     assert p.os == "debian 12" and p.venv == "/srv/venv"
 
 
 # ---- health, logs, migrations ----------------------------------------------------------------
+
 
 def test_health_over_http(health_server, tmp_path):
     (tmp_path / "p").mkdir()
@@ -237,10 +253,12 @@ def test_parse_migrations_survives_junk():
 
 # ---- unreachable hosts, and a real ladder.yml ------------------------------------------------
 
+
 def test_unreachable_prod_host_is_named_not_fatal(tmp_path):
     good = make_release_host(tmp_path / "prod")
-    gone = SSHHost("prod2", "127.0.0.1", "/srv/app", port=closed_port(), connect_timeout=2,
-                   known_hosts=tmp_path / "known_hosts")
+    gone = SSHHost(
+        "prod2", "127.0.0.1", "/srv/app", port=closed_port(), connect_timeout=2, known_hosts=tmp_path / "known_hosts"
+    )
     got = checks(assess_hosts({"prod": [good, gone]}))
     rel = got["prod-runs-release"]
     assert rel.score == 10 and "prod2" in rel.evidence["errors"] and "unreadable" in rel.reason

@@ -1,4 +1,5 @@
 """The maturity model: Ladder's model.yml is complete, and bad models fail naming file, key and fix."""
+
 from __future__ import annotations
 
 import copy
@@ -45,25 +46,54 @@ def test_every_practice_is_complete_and_every_check_is_used():
 
 def test_issue_checks_are_all_present():
     ids = {p.id for p in load_model().practices}
-    assert {"env-separation", "config-out-of-code", "versioned-routes", "long-lived-branches", "trunk-frequency",
-            "change-size", "feature-flags", "tests-present", "tests-with-changes", "packaging", "release-tags",
-            "no-binaries", "ci-tests", "deploy-pipeline", "canary", "rollback-tooling", "observability",
-            "migrations", "dependency-updates"} <= ids
+    assert {
+        "env-separation",
+        "config-out-of-code",
+        "versioned-routes",
+        "long-lived-branches",
+        "trunk-frequency",
+        "change-size",
+        "feature-flags",
+        "tests-present",
+        "tests-with-changes",
+        "packaging",
+        "release-tags",
+        "no-binaries",
+        "ci-tests",
+        "deploy-pipeline",
+        "canary",
+        "rollback-tooling",
+        "observability",
+        "migrations",
+        "dependency-updates",
+    } <= ids
 
 
-@pytest.mark.parametrize("edit, key, words", [
-    (lambda d: d["rungs"][0]["practices"].append(copy.deepcopy(d["rungs"][0]["practices"][0])),
-     "rungs[1].practices[env-separation]", "duplicate practice id"),
-    (lambda d: d["rungs"][0]["practices"][1].update(checks=["no-such-check"]),
-     "rungs[1].practices[config-out-of-code].checks", "register a check function"),
-    (lambda d: d["rungs"][2]["practices"][0].pop("question"),
-     "rungs[2].practices[long-lived-branches].question", "add a yes/no question"),
-    (lambda d: d["rungs"][1].update(requires=["9"]), "rungs[1+].requires", "list rungs in ladder order"),
-    (lambda d: d["rungs"][1].pop("runbook"), "rungs[1+].runbook", "name the runbook"),
-    (lambda d: d.update(pass_mark=12), "pass_mark", "between 0 and 10"),
-    (lambda d: d.update(answers={"yes": "lots"}), "answers.yes", "0-10"),
-    (lambda d: d["rungs"].append(dict(d["rungs"][0])), "rungs[1]", "duplicate rung id"),
-])
+@pytest.mark.parametrize(
+    "edit, key, words",
+    [
+        (
+            lambda d: d["rungs"][0]["practices"].append(copy.deepcopy(d["rungs"][0]["practices"][0])),
+            "rungs[1].practices[env-separation]",
+            "duplicate practice id",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][1].update(checks=["no-such-check"]),
+            "rungs[1].practices[config-out-of-code].checks",
+            "register a check function",
+        ),
+        (
+            lambda d: d["rungs"][2]["practices"][0].pop("question"),
+            "rungs[2].practices[long-lived-branches].question",
+            "add a yes/no question",
+        ),
+        (lambda d: d["rungs"][1].update(requires=["9"]), "rungs[1+].requires", "list rungs in ladder order"),
+        (lambda d: d["rungs"][1].pop("runbook"), "rungs[1+].runbook", "name the runbook"),
+        (lambda d: d.update(pass_mark=12), "pass_mark", "between 0 and 10"),
+        (lambda d: d.update(answers={"yes": "lots"}), "answers.yes", "0-10"),
+        (lambda d: d["rungs"].append(dict(d["rungs"][0])), "rungs[1]", "duplicate rung id"),
+    ],
+)
 def test_bad_models_name_the_key_and_the_fix(edit, key, words, tmp_path):
     data = raw()
     edit(data)
@@ -99,8 +129,14 @@ def test_adding_a_practice_is_data_plus_one_function(monkeypatch, tmp_path):
 
     monkeypatch.setitem(REGISTRY, "codeowners", CheckSpec("codeowners", "repo", has_codeowners, ""))
     data = raw()
-    data["rungs"][2]["practices"].append({"id": "codeowners", "title": "Owners review changes",
-                                          "why": "Someone always reviews.", "question": "Is there a CODEOWNERS?"})
+    data["rungs"][2]["practices"].append(
+        {
+            "id": "codeowners",
+            "title": "Owners review changes",
+            "why": "Someone always reviews.",
+            "question": "Is there a CODEOWNERS?",
+        }
+    )
     path = tmp_path / "model.yml"
     path.write_text(yaml.safe_dump(data))
     model = load_model(path)

@@ -1,4 +1,5 @@
 """The assessment notebook's steps, called the way its cells call them, on small real repositories."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,11 @@ from ladder.core.errors import AnswersError, ConfigError, LadderError
 @pytest.fixture
 def repo(tmp_path):
     r = GitRepo(tmp_path / "shop")
-    r.commit({"app.py": "ROUTES = [('GET', '/items', None)]\n", "tests/test_app.py": "def test(): pass\n"},
-             "start", days_ago=20)
+    r.commit(
+        {"app.py": "ROUTES = [('GET', '/items', None)]\n", "tests/test_app.py": "def test(): pass\n"},
+        "start",
+        days_ago=20,
+    )
     r.commit({"app.py": "ROUTES = [('GET', '/v1/items', None)]\n"}, "version the routes", days_ago=2)
     return r
 

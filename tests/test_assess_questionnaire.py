@@ -1,4 +1,5 @@
 """Questionnaire: answers files, explicit 'not answered', and the pre-filled ipywidgets form."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,10 @@ def model():
 
 def test_answers_file_values_and_not_answered(model, tmp_path):
     path = tmp_path / "answers.yml"
-    path.write_text("answers:\n  dev-setup: yes\n  canary: no\n  feature-flags: partly\n"
-                    "  ci-tests: null\n  observability: not answered\n")
+    path.write_text(
+        "answers:\n  dev-setup: yes\n  canary: no\n  feature-flags: partly\n"
+        "  ci-tests: null\n  observability: not answered\n"
+    )
     answers = load_answers(path, model)
     assert answers.get("dev-setup") == "yes" and answers.get("canary") == "no"
     assert answers.get("feature-flags") == "partly"
@@ -31,13 +34,16 @@ def test_no_answers_file_means_nothing_answered(model):
     assert load_answers(None, model).answered() == {}
 
 
-@pytest.mark.parametrize("text, key, words", [
-    ("answers:\n  dev-stup: yes\n", "answers.dev-stup", "unknown practice"),
-    ("answers:\n  dev-setup: maybe\n", "answers.dev-setup", "is not one of yes, partly, no"),
-    ("answers: [yes, no]\n", "answers", "must map practice ids"),
-    ("- yes\n", None, "top level must be a mapping"),
-    ("answers: {\n", None, "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, key, words",
+    [
+        ("answers:\n  dev-stup: yes\n", "answers.dev-stup", "unknown practice"),
+        ("answers:\n  dev-setup: maybe\n", "answers.dev-setup", "is not one of yes, partly, no"),
+        ("answers: [yes, no]\n", "answers", "must map practice ids"),
+        ("- yes\n", None, "top level must be a mapping"),
+        ("answers: {\n", None, "not valid YAML"),
+    ],
+)
 def test_bad_answers_files_name_file_key_and_fix(model, tmp_path, text, key, words):
     path = tmp_path / "answers.yml"
     path.write_text(text)

@@ -1,4 +1,5 @@
 """assessment.json: the documented schema, writing and reading it, and what changed between two."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,22 @@ from ladder.assess.dora import Deploy, compute
 from ladder.assess.result import SCHEMA
 from ladder.core.errors import LadderError
 
-TOP_KEYS = ["schema", "generated", "model_version", "pass_mark", "repo", "level", "level_title", "overall",
-            "rungs", "practices", "checks", "contradictions", "next_steps", "dora"]
+TOP_KEYS = [
+    "schema",
+    "generated",
+    "model_version",
+    "pass_mark",
+    "repo",
+    "level",
+    "level_title",
+    "overall",
+    "rungs",
+    "practices",
+    "checks",
+    "contradictions",
+    "next_steps",
+    "dora",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +50,7 @@ def assessment(model, good: set[str], answers=None):
     checks = {}
     for p in model.practices:
         for cid in p.checks:
-            checks[cid] = result(cid, REGISTRY[cid].source, 10 if p.rung in good else 1, f"{cid} test",
-                                 found=["a"])
+            checks[cid] = result(cid, REGISTRY[cid].source, 10 if p.rung in good else 1, f"{cid} test", found=["a"])
     dora = compute([Deploy(NOW - i * 86400, "tag", f"v{i}") for i in range(3)], now=NOW, source="tags")
     return score(model, checks.values(), answers, repo={"path": "shop", "trunk": "master"}, dora=dora)
 
@@ -47,14 +61,37 @@ def test_schema_keys_are_stable(model):
     assert doc["schema"] == SCHEMA and doc["level"] == "1" and doc["pass_mark"] == 7
     assert list(doc["overall"]) == ["score", "coverage"]
     assert list(doc["rungs"][0]) == ["id", "title", "score", "coverage", "met", "reached", "runbook", "practices"]
-    assert list(doc["practices"][0]) == ["id", "rung", "title", "why", "score", "met", "label", "answer",
-                                         "question", "reason", "runbook", "checks"]
+    assert list(doc["practices"][0]) == [
+        "id",
+        "rung",
+        "title",
+        "why",
+        "score",
+        "met",
+        "label",
+        "answer",
+        "question",
+        "reason",
+        "runbook",
+        "checks",
+    ]
     assert list(doc["checks"][0]) == ["id", "source", "score", "label", "reason", "evidence"]
     assert list(doc["next_steps"][0]) == ["order", "rung", "practice", "title", "runbook", "score", "reason"]
-    assert list(doc["contradictions"][0]) == ["practice", "answer", "answer_score", "evidence_score",
-                                              "evidence_label", "kept", "note"]
-    assert [m["key"] for m in doc["dora"]["metrics"]] == ["deploy_frequency", "lead_time", "change_fail_rate",
-                                                          "recovery_time"]
+    assert list(doc["contradictions"][0]) == [
+        "practice",
+        "answer",
+        "answer_score",
+        "evidence_score",
+        "evidence_label",
+        "kept",
+        "note",
+    ]
+    assert [m["key"] for m in doc["dora"]["metrics"]] == [
+        "deploy_frequency",
+        "lead_time",
+        "change_fail_rate",
+        "recovery_time",
+    ]
     labels = {p["label"] for p in doc["practices"]}
     assert labels <= {"measured", "inferred", "self-reported", "inconclusive"}
     json.loads(json.dumps(doc))
@@ -109,8 +146,15 @@ def test_assessments_are_kept_in_the_journal(model, tmp_path):
     first.generated, second.generated = 1_700_000_000, 1_700_100_000
     record_assessment(second, path)
     record_assessment(first, path)
-    journal.add(path, run_id="r1", kind="runbook", runbook="runbooks/1-separate-dev-and-prod.ipynb", rung="1",
-                status="ok", changes=2)
+    journal.add(
+        path,
+        run_id="r1",
+        kind="runbook",
+        runbook="runbooks/1-separate-dev-and-prod.ipynb",
+        rung="1",
+        status="ok",
+        changes=2,
+    )
     history = journal_history(path)
     assert [d["level"] for d in history] == ["0", "1"]
     assert changes_since(history[-2], history[-1])[0]["note"] == "level 0 -> 1"

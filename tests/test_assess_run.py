@@ -1,4 +1,5 @@
 """The whole assessment in one call, against the local sandbox: real repo, real hosts, real gunicorn."""
+
 from __future__ import annotations
 
 import json

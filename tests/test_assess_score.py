@@ -1,4 +1,5 @@
 """Scores: evidence vs answers, rung scores, the level rule, next steps; and the validation on real repos."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,6 +27,7 @@ def evidence_for(model, met: set[str], *, low: float = 0.0, high: float = 10.0):
 
 
 # ---- one practice ----------------------------------------------------------------------------
+
 
 def one(model, checks, answer=None, practice="dev-setup"):
     return score(model, checks, Answers({practice: answer})).practice(practice)
@@ -62,8 +64,10 @@ def test_no_evidence_and_no_answer_is_inconclusive_not_guessed(model):
 
 
 def test_measured_checks_outrank_inferred_ones(model):
-    checks = [result("env-separation", "repo", 4, "env vars", label=INFERRED),
-              result("separate-hosts", "host", 10, "two hosts", label=MEASURED)]
+    checks = [
+        result("env-separation", "repo", 4, "env vars", label=INFERRED),
+        result("separate-hosts", "host", 10, "two hosts", label=MEASURED),
+    ]
     p = one(model, checks, "no", practice="env-separation")
     assert p.score == 10 and p.label == "measured" and p.contradiction.kept == "evidence"
     assert [c.id for c in p.checks] == ["env-separation", "separate-hosts"]  # the inference is still shown
@@ -78,18 +82,22 @@ def test_host_checks_not_gathered_say_why(model):
 
 # ---- rungs and the level ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("met, level", [
-    (set(), "0"),
-    ({"1"}, "1"),
-    ({"1", "2"}, "1"),                     # 1+ missing: rung 2 is met but not reached
-    ({"1", "1+"}, "1+"),
-    ({"1", "1+", "2", "3a"}, "3a"),
-    ({"1", "1+", "2", "3b"}, "3b"),        # 3a and 3b in either order
-    ({"1", "1+", "2", "3a", "3b"}, "3"),
-    ({"1", "1+", "2", "3a", "4"}, "3a"),   # 4 needs 3b too
-    ({"1", "1+", "2", "3a", "3b", "4", "5"}, "5"),
-    ({"2", "3a", "3b", "4", "5"}, "0"),
-])
+
+@pytest.mark.parametrize(
+    "met, level",
+    [
+        (set(), "0"),
+        ({"1"}, "1"),
+        ({"1", "2"}, "1"),  # 1+ missing: rung 2 is met but not reached
+        ({"1", "1+"}, "1+"),
+        ({"1", "1+", "2", "3a"}, "3a"),
+        ({"1", "1+", "2", "3b"}, "3b"),  # 3a and 3b in either order
+        ({"1", "1+", "2", "3a", "3b"}, "3"),
+        ({"1", "1+", "2", "3a", "4"}, "3a"),  # 4 needs 3b too
+        ({"1", "1+", "2", "3a", "3b", "4", "5"}, "5"),
+        ({"2", "3a", "3b", "4", "5"}, "0"),
+    ],
+)
 def test_level_is_highest_rung_with_every_rung_below_met(model, met, level):
     a = score(model, evidence_for(model, met))
     assert a.level == level
@@ -122,6 +130,7 @@ def test_next_steps_are_ordered_and_name_runbooks(model):
 
 
 # ---- validation on real repositories ---------------------------------------------------------
+
 
 def sandbox_repo(path: Path) -> Path:
     """The sandbox app's seeded repository."""

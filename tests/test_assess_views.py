@@ -1,4 +1,5 @@
 """How an assessment is shown: headline, tables, charts and the report's header."""
+
 from __future__ import annotations
 
 import nbformat
@@ -17,18 +18,35 @@ def model():
 
 
 def assessment(model, good: set[str], answers: Answers | None = None, when: float = NOW):
-    checks = [result(cid, REGISTRY[cid].source, 9 if p.rung in good else 1, f"{cid} seen", files=["a.py"])
-              for p in model.practices for cid in p.checks if cid != "canary"]
+    checks = [
+        result(cid, REGISTRY[cid].source, 9 if p.rung in good else 1, f"{cid} seen", files=["a.py"])
+        for p in model.practices
+        for cid in p.checks
+        if cid != "canary"
+    ]
     dora = compute([Deploy(NOW - i * 86400, "tag", f"v{i}") for i in range(3)], now=NOW, source="tags")
-    a = score(model, {c.id: c for c in checks}.values(), answers, repo={"path": "shop", "trunk": "master",
-                                                                       "head": "abc1234def5678"}, dora=dora)
+    a = score(
+        model,
+        {c.id: c for c in checks}.values(),
+        answers,
+        repo={"path": "shop", "trunk": "master", "head": "abc1234def5678"},
+        dora=dora,
+    )
     a.generated = when
     return a
 
 
 def test_evidence_text_is_one_short_line_without_empty_parts():
-    text = views.evidence_text({"hosts": [{"host": "prod1", "modified": ["app.py"], "errors": {}}],
-                                "found": [], "errors": {}, "note": None, "ratio": 0.25, "shallow": False})
+    text = views.evidence_text(
+        {
+            "hosts": [{"host": "prod1", "modified": ["app.py"], "errors": {}}],
+            "found": [],
+            "errors": {},
+            "note": None,
+            "ratio": 0.25,
+            "shallow": False,
+        }
+    )
     assert text == "hosts: (host prod1, modified app.py); found: none; ratio: 0.25; shallow: no"
     long = views.evidence_text({"files": [f"src/module_{i}.py" for i in range(50)]}, limit=40)
     assert len(long) == 40 and long.endswith("...")
@@ -96,8 +114,13 @@ def test_dora_table_bands_and_source(model):
 
 def summary_of(a, history, status="ok") -> dict:
     data = views.summary(a, history, hosts="dev: dev; prod: prod1", answers="none given", saved="x/assessment.json")
-    return {"status": status, "title": "Delivery maturity assessment", "run_id": "r1", "duration_s": 2.0,
-            "result": {"assessment": data}}
+    return {
+        "status": status,
+        "title": "Delivery maturity assessment",
+        "run_id": "r1",
+        "duration_s": 2.0,
+        "result": {"assessment": data},
+    }
 
 
 def test_report_header_tells_level_next_step_and_what_changed(model):

@@ -1,4 +1,5 @@
 """ladder.app.checkout: a checkout's state, and in-place edits saved as a patch that applies cleanly onto HEAD."""
+
 import hashlib
 import os
 
@@ -85,8 +86,9 @@ def test_saved_patch_applies_cleanly_onto_head(prod, tmp_path):
     assert saved.modified == ("app.py",) and saved.untracked == ("app.py.bak",)
     data = saved.path.read_bytes()
     assert saved.size == len(data) and saved.sha256 == hashlib.sha256(data).hexdigest()
-    assert tree(app) == before and checkout.get_status(host, app).edited == ("app.py", "app.py.bak"), \
+    assert tree(app) == before and checkout.get_status(host, app).edited == ("app.py", "app.py.bak"), (
         "saving changed the checkout"
+    )
     # A fresh checkout of the same commit plus the patch is exactly what prod had.
     fresh = tmp_path / "fresh"
     git(tmp_path, "clone", "-q", str(box.repo), str(fresh))

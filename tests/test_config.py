@@ -1,4 +1,5 @@
 """ladder.core.config: validation names the file, the key and the fix; merge order is visible."""
+
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,9 @@ def test_good_file_merges_defaults_and_resolves_paths(tmp_path):
     assert cfg.app.name == "shop"
     assert cfg.app.repo == str(tmp_path / "app")
     assert cfg.app.health_path == "/health" and cfg.app.port == 8000
-    dev, = cfg.environment("dev").hosts
+    (dev,) = cfg.environment("dev").hosts
     assert dev.is_local and dev.base == str(tmp_path / "hosts/dev")
-    web, = cfg.environment("prod").hosts
+    (web,) = cfg.environment("prod").hosts
     assert (web.address, web.port, web.user, web.base) == ("10.0.0.5", 2222, "deploy", "/srv/shop")
     assert cfg.ssh.known_hosts == tmp_path / "ssh/known_hosts"
     assert cfg.ssh.connect_timeout == 10
@@ -85,8 +86,10 @@ def test_sandbox_name_points_at_the_sandbox(tmp_path, monkeypatch):
     assert load_config("sandbox").path == sandbox_dir() / "ladder.yml"
 
 
-@pytest.mark.parametrize("url", ["https://git.example.com/shop.git", "git@git.example.com:team/shop.git",
-                                 "ssh://deploy@git.example.com/shop.git"])
+@pytest.mark.parametrize(
+    "url",
+    ["https://git.example.com/shop.git", "git@git.example.com:team/shop.git", "ssh://deploy@git.example.com/shop.git"],
+)
 def test_git_urls_are_kept_as_urls(tmp_path, url):
     cfg = load_config(write(tmp_path, GOOD.replace("repo: app", f"repo: '{url}'")))
     assert cfg.app.repo == url

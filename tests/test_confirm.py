@@ -1,4 +1,5 @@
 """Confirmation before changing prod: --apply headless, a one-shot button in JupyterLab."""
+
 from __future__ import annotations
 
 import importlib
@@ -26,8 +27,14 @@ def shell():
 
 @pytest.mark.parametrize(
     "environment, dry_run, prod_confirmed, needed",
-    [("prod", False, False, True), ("production", False, False, True), ("prod", True, False, False),
-     ("prod", False, True, False), ("dev", False, False, False), ("staging", False, False, False)],
+    [
+        ("prod", False, False, True),
+        ("production", False, False, True),
+        ("prod", True, False, False),
+        ("prod", False, True, False),
+        ("dev", False, False, False),
+        ("staging", False, False, False),
+    ],
 )
 def test_only_an_unconfirmed_apply_to_prod_needs_confirmation(environment, dry_run, prod_confirmed, needed):
     assert cf.needed(environment, dry_run, prod_confirmed) is needed

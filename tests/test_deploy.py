@@ -1,4 +1,5 @@
 """ladder.app.deploy: the deploy script on prod moves it to a ref, is idempotent, and fails safe."""
+
 import os
 import subprocess
 

@@ -1,4 +1,5 @@
 """ladder.app.devenv: one call builds a working dev environment; plan changes nothing; a second apply changes nothing."""
+
 import os
 import sys
 
@@ -46,8 +47,15 @@ def built(tmp_path_factory):
 def test_plan_lists_every_step_and_changes_nothing(built):
     _, _, _, plan, planned_tree, _ = built
     assert planned_tree == []
-    assert [c.operation for c in plan] == ["checkout", "directory", "directory", "venv", "requirements", "app.env",
-                                           "app server"]
+    assert [c.operation for c in plan] == [
+        "checkout",
+        "directory",
+        "directory",
+        "venv",
+        "requirements",
+        "app.env",
+        "app server",
+    ]
     assert all(c.changed and not c.applied and c.commands for c in plan)
 
 

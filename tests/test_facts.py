@@ -1,4 +1,5 @@
 """ladder.core.facts: pure parsers on recorded output, and the facts on a local host."""
+
 import os
 
 from ladder.core import facts
@@ -21,7 +22,10 @@ def test_parse_path_recorded_outputs():
 def test_parse_os_release():
     text = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n# comment\nVERSION_ID="12"\n'
     assert facts.parse_os_release(text) == {
-        "PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)", "ID": "debian", "VERSION_ID": "12"}
+        "PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)",
+        "ID": "debian",
+        "VERSION_ID": "12",
+    }
 
 
 def test_get_path_on_a_local_host(tmp_path):
@@ -29,8 +33,10 @@ def test_get_path_on_a_local_host(tmp_path):
     (tmp_path / "f").write_text("x")
     os.symlink("f", tmp_path / "l")
     os.symlink("gone", tmp_path / "dangling")
-    assert facts.get_path(host, str(tmp_path / "f")).sha256 == \
-        "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+    assert (
+        facts.get_path(host, str(tmp_path / "f")).sha256
+        == "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+    )
     assert facts.get_path(host, str(tmp_path / "l")).target == "f"
     assert facts.get_path(host, str(tmp_path / "dangling")).is_link
     assert facts.get_path(host, str(tmp_path)).is_directory

@@ -1,4 +1,5 @@
 """ladder.core.fleet: parallel, bounded, one hung host can't block the rest, one aggregate error."""
+
 import threading
 import time
 

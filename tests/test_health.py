@@ -1,4 +1,5 @@
 """ladder.app.health: health checks over real HTTP, from here and from a host."""
+
 import json
 import sys
 import threading

@@ -1,4 +1,5 @@
 """ladder.core.hosts on a local folder host: run, files, timeouts that really kill."""
+
 import time
 
 import pytest
@@ -72,6 +73,7 @@ def test_config_command_timeout_reaches_the_hosts(tmp_path):
     (tmp_path / "ladder.yml").write_text(
         "app: {name: shop, repo: app}\n"
         "environments:\n  prod:\n    hosts: [{name: p, address: local, base: p}]\n"
-        "ssh: {command_timeout: 7}\n")
-    host, = environment_hosts(load_config(tmp_path / "ladder.yml"), "prod")
+        "ssh: {command_timeout: 7}\n"
+    )
+    (host,) = environment_hosts(load_config(tmp_path / "ladder.yml"), "prod")
     assert host.timeout == 7

@@ -1,4 +1,5 @@
 """End to end against real sshd servers: run/put/get, host-key refusals, timeouts, fan-out."""
+
 from __future__ import annotations
 
 import os
@@ -36,7 +37,7 @@ def config(fleet):
 
 @pytest.fixture
 def prod1(config):
-    host, = [h for h in environment_hosts(config, "prod") if h.name == "prod1"]
+    (host,) = [h for h in environment_hosts(config, "prod") if h.name == "prod1"]
     with host:
         yield host
 
@@ -57,8 +58,15 @@ def test_run_put_get(prod1, tmp_path):
 
 def test_unknown_host_key_is_refused_with_fingerprint_and_fix(config, tmp_path):
     hc = config.host_config("prod2")
-    host = SSHHost(hc.name, hc.address, hc.base, port=hc.port, user=hc.user,
-                   known_hosts=tmp_path / "empty_known_hosts", identity_file=config.ssh.identity_file)
+    host = SSHHost(
+        hc.name,
+        hc.address,
+        hc.base,
+        port=hc.port,
+        user=hc.user,
+        known_hosts=tmp_path / "empty_known_hosts",
+        identity_file=config.ssh.identity_file,
+    )
     with pytest.raises(HostKeyError) as err:
         host.run("true")
     assert err.value.fingerprint.startswith("SHA256:")
@@ -70,8 +78,15 @@ def test_changed_host_key_is_refused(config, tmp_path):
     impostor = paramiko.Ed25519Key.from_private_key_file(str(config.ssh.identity_file))
     known = tmp_path / "known_hosts"
     known.write_text(f"[127.0.0.1]:{hc.port} ssh-ed25519 {impostor.get_base64()}\n")
-    host = SSHHost(hc.name, hc.address, hc.base, port=hc.port, user=hc.user, known_hosts=known,
-                   identity_file=config.ssh.identity_file)
+    host = SSHHost(
+        hc.name,
+        hc.address,
+        hc.base,
+        port=hc.port,
+        user=hc.user,
+        known_hosts=known,
+        identity_file=config.ssh.identity_file,
+    )
     with pytest.raises(HostKeyError, match="CHANGED") as err:
         host.run("true")
     assert "--replace" in err.value.fix
@@ -79,14 +94,13 @@ def test_changed_host_key_is_refused(config, tmp_path):
 
 
 def test_trust_records_the_key_then_refuses_a_changed_one(fleet, tmp_path, capsys):
-    cfg_text = fleet.config_path.read_text().replace("known_hosts: ssh/known_hosts",
-                                                     f"known_hosts: {tmp_path / 'kh'}")
+    cfg_text = fleet.config_path.read_text().replace("known_hosts: ssh/known_hosts", f"known_hosts: {tmp_path / 'kh'}")
     cfg = fleet.dir / "trust-test.yml"
     cfg.write_text(cfg_text)
     assert ladder_main(["hosts", "trust", "prod4", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert "SHA256:" in out and "trusted prod4" in out
-    host, = [h for h in environment_hosts(load_config(cfg), "prod") if h.name == "prod4"]
+    (host,) = [h for h in environment_hosts(load_config(cfg), "prod") if h.name == "prod4"]
     with host:
         assert host.run("true").ok
     # A different key recorded for the same name is not silently replaced.
@@ -111,8 +125,14 @@ def test_timeout_really_ends_the_remote_process(prod1):
 
 def test_missing_identity_file_named_before_connecting(config, tmp_path):
     hc = config.host_config("prod1")
-    host = SSHHost(hc.name, hc.address, hc.base, port=hc.port, known_hosts=config.ssh.known_hosts,
-                   identity_file=tmp_path / "no_such_key")
+    host = SSHHost(
+        hc.name,
+        hc.address,
+        hc.base,
+        port=hc.port,
+        known_hosts=config.ssh.known_hosts,
+        identity_file=tmp_path / "no_such_key",
+    )
     with pytest.raises(AuthenticationFailed, match="no_such_key.*does not exist"):
         host.run("true")
 

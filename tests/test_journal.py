@@ -1,4 +1,5 @@
 """The run journal: rows, WAL mode, overlapping writers, and processes killed mid-write."""
+
 from __future__ import annotations
 
 import signal
@@ -22,8 +23,9 @@ def test_a_run_is_running_until_finished(path):
     (row,) = journal.history(path)
     assert row["status"] == "running" and row["ended"] is None and row["kind"] == "runbook"
     assert row["params"] == {"dry_run": True}
-    journal.finish(path, "r1", status="failed", changes=3, hosts={"prod1": "changed", "prod2": "failed"},
-                   error="prod2: boom")
+    journal.finish(
+        path, "r1", status="failed", changes=3, hosts={"prod1": "changed", "prod2": "failed"}, error="prod2: boom"
+    )
     (row,) = journal.history(path)
     assert row["status"] == "failed" and row["changes"] == 3 and row["error"] == "prod2: boom"
     assert row["hosts"] == {"prod1": "changed", "prod2": "failed"}

@@ -1,4 +1,5 @@
 """Every committed notebook is stripped of outputs, and runbooks start with a `parameters` cell."""
+
 from __future__ import annotations
 
 import subprocess
@@ -33,10 +34,14 @@ def problems(nb: nbformat.NotebookNode) -> list[str]:
 
 def test_the_check_catches_outputs_counts_and_a_missing_parameters_tag():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x = 1", execution_count=3,
-                                          outputs=[nbformat.v4.new_output("stream", text="1\n")])]
-    assert problems(nb) == ["cell 0 has outputs", "cell 0 has execution count 3",
-                            "first code cell is not tagged 'parameters'"]
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1", execution_count=3, outputs=[nbformat.v4.new_output("stream", text="1\n")])
+    ]
+    assert problems(nb) == [
+        "cell 0 has outputs",
+        "cell 0 has execution count 3",
+        "first code cell is not tagged 'parameters'",
+    ]
 
 
 def test_the_repository_has_committed_notebooks():

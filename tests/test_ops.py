@@ -1,4 +1,5 @@
 """ladder.core.ops: plan changes nothing, apply converges, a second apply changes nothing."""
+
 import os
 
 import pytest

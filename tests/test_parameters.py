@@ -1,4 +1,5 @@
 """Runbook parameter checks: declared types, coercion of -p strings, unknown names, secrets."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from ladder.core.errors import ParameterError, SecretParameterError
 from ladder.engine.parameters import check, check_secret, coerce, declared, load_file
 
-PARAMETERS = '''from typing import Optional
+PARAMETERS = """from typing import Optional
 from pathlib import Path
 config = "sandbox"  # ladder.yml to use
 dry_run = True  # plan only
@@ -20,7 +21,7 @@ limits = {"cpu": 1}
 note: Optional[str] = None
 folder = Path("x")
 run_id = None
-'''
+"""
 
 
 @pytest.fixture
@@ -39,8 +40,15 @@ def test_declared_types_come_from_annotations_and_literal_defaults(notebook):
     params = declared(notebook)
     types = {name: p.type_name for name, p in params.items()}
     assert types == {
-        "config": "str", "dry_run": "bool", "attempts": "int", "ratio": "float", "labels": "list",
-        "limits": "dict", "note": "str", "folder": "any", "run_id": "any",
+        "config": "str",
+        "dry_run": "bool",
+        "attempts": "int",
+        "ratio": "float",
+        "labels": "list",
+        "limits": "dict",
+        "note": "str",
+        "folder": "any",
+        "run_id": "any",
     }
     assert params["note"].optional and params["run_id"].optional and not params["attempts"].optional
     assert params["config"].help == "ladder.yml to use"
@@ -72,8 +80,13 @@ def test_command_line_strings_are_read_as_the_declared_type(notebook, name, text
 
 @pytest.mark.parametrize(
     "name, text, expected_type",
-    [("attempts", "three", "int"), ("ratio", "fast", "float"), ("dry_run", "maybe", "bool"),
-     ("labels", "just-a-word", "list"), ("limits", "[1, 2]", "dict")],
+    [
+        ("attempts", "three", "int"),
+        ("ratio", "fast", "float"),
+        ("dry_run", "maybe", "bool"),
+        ("labels", "just-a-word", "list"),
+        ("limits", "[1, 2]", "dict"),
+    ],
 )
 def test_a_string_of_the_wrong_type_names_parameter_type_and_value(notebook, name, text, expected_type):
     with pytest.raises(ParameterError) as err:
@@ -85,8 +98,15 @@ def test_a_string_of_the_wrong_type_names_parameter_type_and_value(notebook, nam
 
 @pytest.mark.parametrize(
     "name, value",
-    [("attempts", "3"), ("attempts", True), ("attempts", 2.5), ("dry_run", "false"), ("labels", "a"),
-     ("note", 3), ("ratio", None)],
+    [
+        ("attempts", "3"),
+        ("attempts", True),
+        ("attempts", 2.5),
+        ("dry_run", "false"),
+        ("labels", "a"),
+        ("note", 3),
+        ("ratio", None),
+    ],
 )
 def test_typed_values_must_already_have_the_declared_type(notebook, name, value):
     with pytest.raises(ParameterError, match=f"'{name}'.*expects"):
@@ -113,8 +133,18 @@ def test_runner_parameters_are_refused_with_the_option_to_use(notebook, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["password", "db_password", "DB_PASSWD", "api_token", "GITHUB_TOKEN", "client_secret", "api_key",
-             "private_key", "aws_access_key"],
+    "name",
+    [
+        "password",
+        "db_password",
+        "DB_PASSWD",
+        "api_token",
+        "GITHUB_TOKEN",
+        "client_secret",
+        "api_key",
+        "private_key",
+        "aws_access_key",
+    ],
 )
 def test_a_secret_looking_name_is_refused(notebook, name):
     with pytest.raises(SecretParameterError) as err:

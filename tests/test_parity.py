@@ -1,4 +1,5 @@
 """ladder.app.parity: pure parsers on recorded output, real facts from local hosts, the comparison table."""
+
 import shlex
 import sys
 from importlib import metadata
@@ -44,21 +45,25 @@ def test_parse_env_names_drops_values():
     assert parity.parse_env_names("B\nA\nA\n") == ("A", "B")  # the names-only form get_env_names reads
 
 
-@pytest.mark.parametrize("output, version", [("Python 3.11.7\n", "3.11.7"), ("3.12.0rc1\n", "3.12.0rc1"),
-                                             ("3.9\n", "3.9")])
+@pytest.mark.parametrize(
+    "output, version", [("Python 3.11.7\n", "3.11.7"), ("3.12.0rc1\n", "3.12.0rc1"), ("3.9\n", "3.9")]
+)
 def test_parse_python_version(output, version):
     assert parity.parse_python_version(output) == version
 
 
 def test_os_name_prefers_pretty_name():
-    assert parity.os_name({"PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)", "ID": "debian"}) == \
-        "Debian GNU/Linux 12 (bookworm)"
+    assert (
+        parity.os_name({"PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)", "ID": "debian"})
+        == "Debian GNU/Linux 12 (bookworm)"
+    )
     assert parity.os_name({"ID": "alpine", "VERSION_ID": "3.20"}) == "alpine 3.20"
     assert parity.os_name({}) == "unknown"
 
 
-DEV = parity.Facts("dev", "Debian 12", "3.11.7", {"gunicorn": "22.0.0", "pytest": "8.2.0"},
-                   ("APP_ENV", "APP_SECRET_KEY"))
+DEV = parity.Facts(
+    "dev", "Debian 12", "3.11.7", {"gunicorn": "22.0.0", "pytest": "8.2.0"}, ("APP_ENV", "APP_SECRET_KEY")
+)
 PROD = parity.Facts("prod1", "Debian 11", "3.11.7", {"gunicorn": "21.2.0"}, ("APP_ENV", "APP_SECRET_KEY", "SENTRY_DSN"))
 
 
@@ -75,8 +80,11 @@ def test_compare_marks_each_difference():
     assert row(table, "python", "Python")["match"]
     assert row(table, "package", "gunicorn")[["dev", "prod1", "difference"]].tolist() == ["22.0.0", "21.2.0", "differs"]
     assert row(table, "package", "pytest")["difference"] == "missing on prod1"
-    assert row(table, "env var", "SENTRY_DSN")[["dev", "prod1", "difference"]].tolist() == [parity.MISSING, "set",
-                                                                                              "missing on dev"]
+    assert row(table, "env var", "SENTRY_DSN")[["dev", "prod1", "difference"]].tolist() == [
+        parity.MISSING,
+        "set",
+        "missing on dev",
+    ]
     assert row(table, "env var", "APP_ENV")["match"]
     # Categories in order, and within one the differences come first.
     assert table["category"].tolist() == ["os", "python", "env var", "env var", "env var", "package", "package"]

@@ -1,4 +1,5 @@
 """The run's record: change normalisation, the host x step matrix, display data and the error hook."""
+
 from __future__ import annotations
 
 import importlib
@@ -31,8 +32,15 @@ def shell():
 
 
 def change(host: str, changed: bool = True, applied: bool = True, operation: str = "directory") -> Change:
-    return Change(host=host, operation=operation, target="/srv/app", commands=["mkdir -p /srv/app"],
-                  changed=changed, applied=applied, reason="missing")
+    return Change(
+        host=host,
+        operation=operation,
+        target="/srv/app",
+        commands=["mkdir -p /srv/app"],
+        changed=changed,
+        applied=applied,
+        reason="missing",
+    )
 
 
 def test_changes_from_ops_dicts_and_dataclasses_become_dicts(tmp_path):
@@ -46,7 +54,10 @@ def test_changes_from_ops_dicts_and_dataclasses_become_dicts(tmp_path):
 
     rows = rec.normalize([real, {"host": "h2", "operation": "file", "changed": False}, Other("h3", "line", True)])
     assert [(r["host"], r["step"], r["outcome"]) for r in rows] == [
-        ("dev", "directory", "planned"), ("h2", "file", "ok"), ("h3", "line", "planned")]
+        ("dev", "directory", "planned"),
+        ("h2", "file", "ok"),
+        ("h3", "line", "planned"),
+    ]
     assert rows[0]["commands"] == list(real.commands)
     with pytest.raises(TypeError, match="ladder.core.ops.Change or a dict"):
         rec.change_dict(object())
@@ -82,8 +93,7 @@ def test_matrix_is_host_by_step_with_the_worst_outcome():
 
 def test_record_emits_the_result_mime_with_a_readable_table(shell):
     with capture_output() as cap:
-        rec.record(changes={"Deploy": [change("p1"), change("p2", changed=False)]}, figures={"releases": 2},
-                   ref="v1.2")
+        rec.record(changes={"Deploy": [change("p1"), change("p2", changed=False)]}, figures={"releases": 2}, ref="v1.2")
     (out,) = cap.outputs
     payload = out.data[rec.RESULT_MIME]
     assert payload["status"] == "ok" and payload["ref"] == "v1.2"

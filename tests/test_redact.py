@@ -1,4 +1,5 @@
 """Redaction: which values are secret, and scrubbing them from text and whole notebooks."""
+
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,19 @@ B64_SECRET = "QUJDREVG"  # base64 of b"ABCDEF"
 
 
 @pytest.mark.parametrize(
-    "name", ["DB_PASSWORD", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "DEPLOY_KEY", "MY_PRIVATE_THING",
-             "API_KEY", "apikey", "SMTP_PASSWD", "GPG_PASSPHRASE", "REGISTRY_CREDENTIALS"],
+    "name",
+    [
+        "DB_PASSWORD",
+        "GITHUB_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "DEPLOY_KEY",
+        "MY_PRIVATE_THING",
+        "API_KEY",
+        "apikey",
+        "SMTP_PASSWD",
+        "GPG_PASSPHRASE",
+        "REGISTRY_CREDENTIALS",
+    ],
 )
 def test_secret_names(name):
     assert is_secret_name(name)
@@ -47,13 +59,15 @@ def test_registered_values_are_secret(monkeypatch):
 
 
 def test_redact_text_replaces_every_encoded_form():
-    text = "\n".join([
-        f"plain {SECRET}",
-        "json " + json.dumps({"v": SECRET}),
-        f"repr {SECRET!r}",
-        "html p@ss&quot;w0rd&lt;&amp;&gt;/x",
-        "url p%40ss%22w0rd%3C%26%3E%2Fx",
-    ])
+    text = "\n".join(
+        [
+            f"plain {SECRET}",
+            "json " + json.dumps({"v": SECRET}),
+            f"repr {SECRET!r}",
+            "html p@ss&quot;w0rd&lt;&amp;&gt;/x",
+            "url p%40ss%22w0rd%3C%26%3E%2Fx",
+        ]
+    )
     out = redact_text(text, {SECRET})
     assert out.count(MARK) == 5
     assert "w0rd" not in out
@@ -78,12 +92,22 @@ def notebook_with_secret_everywhere() -> nbformat.NotebookNode:
     params = nbformat.v4.new_code_cell(f"token = {SECRET!r}")
     params.metadata["tags"] = ["injected-parameters"]
     png = base64.b64encode(b"ABCDEF" + SECRET.encode()).decode()  # starts with B64_SECRET
-    code = nbformat.v4.new_code_cell(f"print('{SECRET}')", outputs=[
-        nbformat.v4.new_output("stream", name="stdout", text=f"{SECRET}\n"),
-        nbformat.v4.new_output("display_data", data={"text/plain": f"'{SECRET}'", "text/html": f"<b>{SECRET}</b>",
-                                                     "application/json": {"k": SECRET}, "image/png": png}),
-        nbformat.v4.new_output("error", ename="ValueError", evalue=SECRET, traceback=[f"line {SECRET}"]),
-    ])
+    code = nbformat.v4.new_code_cell(
+        f"print('{SECRET}')",
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=f"{SECRET}\n"),
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "text/plain": f"'{SECRET}'",
+                    "text/html": f"<b>{SECRET}</b>",
+                    "application/json": {"k": SECRET},
+                    "image/png": png,
+                },
+            ),
+            nbformat.v4.new_output("error", ename="ValueError", evalue=SECRET, traceback=[f"line {SECRET}"]),
+        ],
+    )
     nb.cells = [nbformat.v4.new_markdown_cell(f"# {SECRET}"), params, code]
     nb.metadata["papermill"] = {"parameters": {"token": SECRET}, "default_parameters": {}}
     return nb

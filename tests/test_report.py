@@ -1,4 +1,5 @@
 """The HTML report: header, hidden code, no injected parameters, embedded images, widget state."""
+
 from __future__ import annotations
 
 import base64
@@ -16,9 +17,16 @@ from ladder.engine import report  # noqa: E402
 
 WIDGET_STATE = {
     "application/vnd.jupyter.widget-state+json": {
-        "version_major": 2, "version_minor": 0,
-        "state": {"m1": {"model_name": "IntSliderModel", "model_module": "@jupyter-widgets/controls",
-                         "model_module_version": "2.0.0", "state": {"value": 7, "description": "attempts"}}},
+        "version_major": 2,
+        "version_minor": 0,
+        "state": {
+            "m1": {
+                "model_name": "IntSliderModel",
+                "model_module": "@jupyter-widgets/controls",
+                "model_module_version": "2.0.0",
+                "state": {"value": 7, "description": "attempts"},
+            }
+        },
     }
 }
 
@@ -40,16 +48,41 @@ def executed() -> nbformat.NotebookNode:
     params.metadata["tags"] = ["parameters"]
     injected = nbformat.v4.new_code_cell("# Parameters\ninjected_marker = 'set-by-papermill'")
     injected.metadata["tags"] = ["injected-parameters"]
-    chart = nbformat.v4.new_code_cell("plot_marker()", outputs=[
-        nbformat.v4.new_output("display_data", data={"image/png": png(), "text/plain": "<Figure>"})])
-    widget = nbformat.v4.new_code_cell("slider_marker()", outputs=[
-        nbformat.v4.new_output("display_data", data={
-            "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0, "model_id": "m1"},
-            "text/plain": "IntSlider(value=7, description='attempts')"})])
-    failing = nbformat.v4.new_code_cell("deploy()", outputs=[
-        nbformat.v4.new_output("error", ename="FleetError", evalue="1 of 2 hosts failed", traceback=["FleetError"])])
-    nb.cells = [nbformat.v4.new_markdown_cell("# Separate dev and prod"), params, injected,
-                nbformat.v4.new_markdown_cell("## Deploy step"), chart, widget, failing]
+    chart = nbformat.v4.new_code_cell(
+        "plot_marker()",
+        outputs=[nbformat.v4.new_output("display_data", data={"image/png": png(), "text/plain": "<Figure>"})],
+    )
+    widget = nbformat.v4.new_code_cell(
+        "slider_marker()",
+        outputs=[
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "application/vnd.jupyter.widget-view+json": {
+                        "version_major": 2,
+                        "version_minor": 0,
+                        "model_id": "m1",
+                    },
+                    "text/plain": "IntSlider(value=7, description='attempts')",
+                },
+            )
+        ],
+    )
+    failing = nbformat.v4.new_code_cell(
+        "deploy()",
+        outputs=[
+            nbformat.v4.new_output("error", ename="FleetError", evalue="1 of 2 hosts failed", traceback=["FleetError"])
+        ],
+    )
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Separate dev and prod"),
+        params,
+        injected,
+        nbformat.v4.new_markdown_cell("## Deploy step"),
+        chart,
+        widget,
+        failing,
+    ]
     nb.metadata["widgets"] = WIDGET_STATE
     nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     return nb
@@ -67,8 +100,13 @@ SUMMARY = {
     "steps": ["Dev environment", "Deploy step"],
     "matrix": {"prod1": {"Dev environment": "ok", "Deploy step": "changed"}, "prod2": {"Deploy step": "failed"}},
     "figures": {"parity differences": 4},
-    "error": {"cell": 7, "step": "Deploy step", "ename": "FleetError", "evalue": "1 of 2 hosts failed",
-              "hosts": {"prod1": "ok", "prod2": "failed"}},
+    "error": {
+        "cell": 7,
+        "step": "Deploy step",
+        "ename": "FleetError",
+        "evalue": "1 of 2 hosts failed",
+        "hosts": {"prod1": "ok", "prod2": "failed"},
+    },
 }
 
 
@@ -79,7 +117,7 @@ def test_header_shows_runbook_status_duration_parameters_error_and_matrix():
     assert "<code>v1.2</code>" in head and "dry_run" in head
     assert "Step: Deploy step" in head and "prod2 (failed)" in head
     assert "parity differences" in head
-    matrix = head[head.index("Hosts and steps"):head.index("Parameters")]
+    matrix = head[head.index("Hosts and steps") : head.index("Parameters")]
     assert all(word in matrix for word in ("prod1", "prod2", "Dev environment", "changed", "failed"))
 
 
@@ -96,7 +134,7 @@ def test_report_hides_code_and_drops_the_injected_parameters_cell(executed):
 def test_report_embeds_images_and_keeps_widget_state(executed):
     html = report.render(executed, SUMMARY)
     assert "data:image/png;base64," + executed.cells[4].outputs[0].data["image/png"][:40] in html
-    assert 'application/vnd.jupyter.widget-state+json' in html and '"IntSliderModel"' in html
+    assert "application/vnd.jupyter.widget-state+json" in html and '"IntSliderModel"' in html
 
 
 def test_report_of_a_notebook_without_widget_state_renders(executed):

@@ -1,4 +1,5 @@
 """ladder.app.routes: routes found by reading source, and which of them carry no version prefix."""
+
 import subprocess
 
 import pytest
@@ -6,16 +7,16 @@ import pytest
 from ladder.app import routes
 from ladder.sandbox.app import seed_repo
 
-TABLE_APP = '''
+TABLE_APP = """
 ROUTES = [
     ("GET", "/", index),
     ("GET", "/health", health),
     ("GET", "/items", list_items),
     ("POST", "/v1/items", create_item),
 ]
-'''
+"""
 
-FLASK_APP = '''
+FLASK_APP = """
 from flask import Flask
 app = Flask(__name__)
 
@@ -29,13 +30,17 @@ def user(id):
 
 app.add_url_rule("/legacy", view_func=orders)
 LOG_PATH = "/var/log/app.log"  # a path, not a route
-'''
+"""
 
 
 def test_route_tables_are_found():
     found = routes.parse_routes(TABLE_APP, "app.py")
     assert [(r.method, r.path, r.line) for r in found] == [
-        ("GET", "/", 3), ("GET", "/health", 4), ("GET", "/items", 5), ("POST", "/v1/items", 6)]
+        ("GET", "/", 3),
+        ("GET", "/health", 4),
+        ("GET", "/items", 5),
+        ("POST", "/v1/items", 6),
+    ]
     assert [r.status for r in found] == ["exempt", "exempt", "unversioned", "versioned"]
 
 
@@ -44,9 +49,18 @@ def test_decorators_and_calls_are_found_and_other_strings_ignored():
     assert found == {("GET", "/orders"), ("POST", "/orders"), ("GET", "/api/v2/users/<id>"), ("*", "/legacy")}
 
 
-@pytest.mark.parametrize("path, versioned", [("/v1/items", True), ("/v12", True), ("/api/v3/x", True),
-                                             ("/v1.2/x", True), ("/items", False), ("/version", False),
-                                             ("/video/v1", False)])
+@pytest.mark.parametrize(
+    "path, versioned",
+    [
+        ("/v1/items", True),
+        ("/v12", True),
+        ("/api/v3/x", True),
+        ("/v1.2/x", True),
+        ("/items", False),
+        ("/version", False),
+        ("/video/v1", False),
+    ],
+)
 def test_version_prefix(path, versioned):
     assert routes.Route("GET", path, "f.py", 1).versioned is versioned
 
@@ -55,7 +69,12 @@ def test_scan_of_the_team_app(tmp_path):
     repo = seed_repo(tmp_path / "app")
     found = routes.scan(repo)
     assert {(r.method, r.path) for r in found} == {
-        ("GET", "/"), ("GET", "/health"), ("GET", "/items"), ("POST", "/items"), ("GET", "/items/<id>")}
+        ("GET", "/"),
+        ("GET", "/health"),
+        ("GET", "/items"),
+        ("POST", "/items"),
+        ("GET", "/items/<id>"),
+    }
     assert {r.path for r in routes.unversioned(found)} == {"/items", "/items/<id>"}
     frame = routes.table(found)
     assert list(frame.columns) == ["method", "path", "status", "note", "declared at"]

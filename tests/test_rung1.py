@@ -1,4 +1,5 @@
 """ladder.rungs.rung1: the runbook's steps on a sandbox with two prod hosts: dry run, apply, apply again."""
+
 import subprocess
 
 import pytest
@@ -20,8 +21,9 @@ def two_prod(tmp_path, monkeypatch):
 
 
 def master_of(box):
-    return subprocess.run(["git", "-C", str(box.repo), "rev-parse", "master"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(box.repo), "rev-parse", "master"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_dry_run_changes_no_host(two_prod, tmp_path):

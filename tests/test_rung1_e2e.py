@@ -1,4 +1,5 @@
 """Rung 1 end to end: the runbook through the real runner, against real sshd hosts from the sandbox."""
+
 from pathlib import Path
 
 import pytest

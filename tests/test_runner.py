@@ -1,4 +1,5 @@
 """The runner, end to end with real papermill kernels on local hosts; and its CLI commands."""
+
 from __future__ import annotations
 
 import json
@@ -121,7 +122,7 @@ def test_a_dry_run_plans_writes_artifacts_and_changes_nothing(site):
     assert row["hosts"] == {"prod1": "planned", "prod2": "planned"}
     nb = nbformat.read(out.notebook, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert f"run_id = \"{out.run_id}\"" in injected[0].source or f"run_id = '{out.run_id}'" in injected[0].source
+    assert f'run_id = "{out.run_id}"' in injected[0].source or f"run_id = '{out.run_id}'" in injected[0].source
     html = out.report.read_text()
     assert "Record changes on every prod host" in html and "data:image/png;base64," in html
 
@@ -189,8 +190,9 @@ def test_a_secret_in_an_error_message_is_redacted_from_the_failure_too(site, mon
 
 # --- the CLI: ladder list / run / history ------------------------------------------
 def ladder(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ladder.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ladder.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_list_shows_rungs_titles_and_parameter_types(tmp_path):
@@ -201,8 +203,9 @@ def test_cli_list_shows_rungs_titles_and_parameter_types(tmp_path):
 
 
 def test_cli_bad_parameter_exits_non_zero_before_running(site):
-    proc = ladder("run", str(BOOKS / "1-record-changes.ipynb"), "-p", "attempts", "three",
-                  "--config", "ladder.yml", cwd=site)
+    proc = ladder(
+        "run", str(BOOKS / "1-record-changes.ipynb"), "-p", "attempts", "three", "--config", "ladder.yml", cwd=site
+    )
     assert proc.returncode == 2
     assert "'attempts'" in proc.stderr and "expects int" in proc.stderr and "'three'" in proc.stderr
     assert not (site / "runs").exists()
@@ -210,8 +213,7 @@ def test_cli_bad_parameter_exits_non_zero_before_running(site):
 
 def test_cli_failed_run_prints_one_block_and_history_shows_it(site):
     (site / "params.yml").write_text("fail_host: prod1\n")
-    proc = ladder("run", str(BOOKS / "2-fail-on-host.ipynb"), "-f", "params.yml", "--config", "ladder.yml",
-                  cwd=site)
+    proc = ladder("run", str(BOOKS / "2-fail-on-host.ipynb"), "-f", "params.yml", "--config", "ladder.yml", cwd=site)
     assert proc.returncode == 1
     err = proc.stderr
     assert "failed in step 'Check the host' (cell 9)" in err and "FleetError" in err
@@ -225,8 +227,22 @@ def test_cli_failed_run_prints_one_block_and_history_shows_it(site):
 
 def test_a_run_killed_mid_run_leaves_a_running_row_and_no_unredacted_notebook(site):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ladder.cli", "run", str(BOOKS / "3-wait.ipynb"), "-p", "seconds", "600",
-         "--config", "ladder.yml"], cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "ladder.cli",
+            "run",
+            str(BOOKS / "3-wait.ipynb"),
+            "-p",
+            "seconds",
+            "600",
+            "--config",
+            "ladder.yml",
+        ],
+        cwd=site,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120  # a bound on waiting, not a timing assertion
     while not list((site / "runs").glob("*/waiting")):
         assert proc.poll() is None, proc.stderr.read().decode()

@@ -1,4 +1,5 @@
 """ladder.sandbox: the team from the story, up and down, leaving nothing behind."""
+
 import json
 import subprocess
 import sys
@@ -20,10 +21,11 @@ def served(port: int, path: str = "/health") -> dict:
 def test_local_sandbox_is_the_story(local_sandbox):
     cfg = load_config(local_sandbox.config_path)
     assert [h.name for h in cfg.environment("dev").hosts] == ["dev"]
-    prod, = cfg.environment("prod").hosts
+    (prod,) = cfg.environment("prod").hosts
     assert served(cfg.app_port(prod))["status"] == "ok"
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=f"{prod.base}/app",
-                            capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=f"{prod.base}/app", capture_output=True, text=True, check=True
+    ).stdout
     assert " M app.py" in status and "?? app.py.bak" in status, "prod has its in-place edit"
     assert (local_sandbox.repo / ".git").is_dir()
 

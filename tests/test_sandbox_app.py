@@ -1,4 +1,5 @@
 """Tests for ladder.sandbox.app: the seeded repo (real git) and the app it holds (WSGI and real gunicorn)."""
+
 from __future__ import annotations
 
 import ast
@@ -25,16 +26,17 @@ from ladder.sandbox.app import STALE_BRANCH, app_files, master_history, seed_rep
 
 NOW = datetime(2024, 3, 15, 17, 30, tzinfo=UTC)
 DAY = 86400
-NOT_THE_STORY = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$|\.github/|\.gitlab-ci\.yml$"
-                           r"|Jenkinsfile$|\.circleci/|tox\.ini$|pyproject\.toml$|setup\.py$|setup\.cfg$)")
+NOT_THE_STORY = re.compile(
+    r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$|\.github/|\.gitlab-ci\.yml$"
+    r"|Jenkinsfile$|\.circleci/|tox\.ini$|pyproject\.toml$|setup\.py$|setup\.cfg$)"
+)
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
     """Run git in `repo` without the user's config; return stdout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
-    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=60, check=check)
+    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=60, check=check)
     return done.stdout
 
 
@@ -70,7 +72,8 @@ def test_master_has_100_to_150_commits_by_one_developer_and_no_merges(repo: Path
     assert 100 <= int(git(repo, "rev-list", "--count", "master")) <= 150
     assert git(repo, "rev-list", "--merges", "--all") == ""
     assert set(git(repo, "log", "--all", "--format=%an <%ae>|%cn <%ce>").splitlines()) == {
-        "Sam Solo <sam@example.com>|Sam Solo <sam@example.com>"}
+        "Sam Solo <sam@example.com>|Sam Solo <sam@example.com>"
+    }
 
 
 def test_messages_read_like_a_solo_developers(repo: Path) -> None:
@@ -90,8 +93,9 @@ def test_commit_sizes_vary(repo: Path) -> None:
 def test_every_master_commit_holds_an_app_py_that_compiles(repo: Path) -> None:
     commits = git(repo, "rev-list", "master").split()
     requests = "".join(f"{c}:app.py\n" for c in commits)
-    batch = subprocess.run(["git", "cat-file", "--batch"], cwd=repo, input=requests.encode(),
-                           capture_output=True, timeout=60, check=True).stdout
+    batch = subprocess.run(
+        ["git", "cat-file", "--batch"], cwd=repo, input=requests.encode(), capture_output=True, timeout=60, check=True
+    ).stdout
     compiled = 0
     while batch:
         header, _, batch = batch.partition(b"\n")
@@ -99,15 +103,14 @@ def test_every_master_commit_holds_an_app_py_that_compiles(repo: Path) -> None:
             continue
         size = int(header.split()[2])
         compile(batch[:size], "app.py", "exec")
-        batch = batch[size + 1:]
+        batch = batch[size + 1 :]
         compiled += 1
     assert compiled >= len(commits) - 3  # only the first commits predate app.py
 
 
 def test_stale_branch_is_old_and_never_merged(repo: Path) -> None:
     assert set(git(repo, "branch", "--format=%(refname:short)").split()) == {"master", STALE_BRANCH}
-    ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", STALE_BRANCH, "master"], cwd=repo,
-                              timeout=60)
+    ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", STALE_BRANCH, "master"], cwd=repo, timeout=60)
     assert ancestor.returncode == 1
     fork = git(repo, "merge-base", "master", STALE_BRANCH).strip()
     fork_age = NOW.timestamp() - int(git(repo, "log", "-1", "--format=%ct", fork))
@@ -161,8 +164,7 @@ def test_routes_are_a_static_table_of_unversioned_literals() -> None:
     tree = ast.parse(app_files()["app.py"])
     table = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
     routes = {(e.elts[0].value, e.elts[1].value) for e in table.elts}
-    assert routes == {("GET", "/"), ("GET", "/health"), ("GET", "/items"), ("POST", "/items"),
-                      ("GET", "/items/<id>")}
+    assert routes == {("GET", "/"), ("GET", "/health"), ("GET", "/items"), ("POST", "/items"), ("GET", "/items/<id>")}
 
 
 def test_history_still_ends_at_the_template_when_the_template_grows() -> None:
@@ -174,6 +176,7 @@ def test_history_still_ends_at_the_template_when_the_template_grows() -> None:
 
 
 # --- the app itself, called as WSGI without a server ---
+
 
 @pytest.fixture
 def load_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -252,6 +255,7 @@ def test_home_page_is_html(load_app) -> None:
 
 # --- the seeded repo served by a real gunicorn over real HTTP ---
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -271,12 +275,31 @@ def served(tmp_path: Path):
     repo = seed_repo(tmp_path / "items", now=NOW)
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "APP_DB_PATH": str(tmp_path / "items.db"), "APP_SECRET_KEY": "s3cret-value",
-           "APP_ENV": "production", "APP_VERSION": "seeded-1"}
+    env = {
+        **os.environ,
+        "APP_DB_PATH": str(tmp_path / "items.db"),
+        "APP_SECRET_KEY": "s3cret-value",
+        "APP_ENV": "production",
+        "APP_VERSION": "seeded-1",
+    }
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--chdir", str(repo), "app:application",
-                                 "-b", f"127.0.0.1:{port}", "--workers", "1"],
-                                stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--chdir",
+                str(repo),
+                "app:application",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -308,4 +331,3 @@ def test_gunicorn_serves_health_and_items_over_http(served) -> None:
     assert http("GET", f"{url}/items/{created['id']}")[1]["name"] == "bread"
     assert "s3cret-value" not in log.read_text()
     assert git(repo, "status", "--porcelain") == ""  # bytecode and db stay out of git's way
-

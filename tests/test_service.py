@@ -1,4 +1,5 @@
 """ladder.app.service: a real gunicorn started, reloaded with new code, and stopped, by its pid file."""
+
 import sys
 import time
 
@@ -9,12 +10,12 @@ from ladder.core.errors import HostError
 from ladder.core.hosts import LocalHost
 from ladder.sandbox.sshd import free_port
 
-APP = '''import os
+APP = """import os
 def application(environ, start_response):
     body = (os.environ.get("GREETING", "none") + " {tag}").encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
-'''
+"""
 
 
 def fetch(port):
@@ -58,8 +59,16 @@ def test_parse_process_of_recorded_output():
 def test_start_reload_stop(server):
     host, lay, port = server
     assert service.get_process(host, lay.pid_file) is None
-    service.start(host, chdir=lay.app, python=sys.executable, port=port, wsgi="app:application",
-                  env_file=lay.env_file, pid_file=lay.pid_file, logs=lay.logs)
+    service.start(
+        host,
+        chdir=lay.app,
+        python=sys.executable,
+        port=port,
+        wsgi="app:application",
+        env_file=lay.env_file,
+        pid_file=lay.pid_file,
+        logs=lay.logs,
+    )
     assert health.wait(f"http://127.0.0.1:{port}/", timeout=20).ok
     assert fetch(port) == "hello v1"  # settings come from the env file
     proc = service.get_process(host, lay.pid_file)
@@ -84,6 +93,13 @@ def test_reload_when_not_running_says_so(server):
 
 
 def test_start_command_quotes_every_value():
-    cmd = service.start_command(chdir="/srv/my app", python="/opt/py", port=8000, wsgi="app:application",
-                                env_file="/srv/a b.env", pid_file="/srv/g.pid", logs="/srv/logs")
+    cmd = service.start_command(
+        chdir="/srv/my app",
+        python="/opt/py",
+        port=8000,
+        wsgi="app:application",
+        env_file="/srv/a b.env",
+        pid_file="/srv/g.pid",
+        logs="/srv/logs",
+    )
     assert "'/srv/my app'" in cmd and "'/srv/a b.env'" in cmd and "--bind 127.0.0.1:8000" in cmd

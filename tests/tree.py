@@ -1,4 +1,5 @@
 """A snapshot of a folder tree, to prove that a dry run or a failed step changed nothing."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Ladder: climb the delivery-maturity ladder with notebooks that do the work."""
+
 from .core.config import load_config
 from .core.hosts import Host, LocalHost, Result, SSHHost, environment_hosts
 from .engine.record import record, record_step

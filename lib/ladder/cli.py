@@ -1,4 +1,5 @@
 """`ladder ...`: the library's work from a shell or a scheduler."""
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,9 @@ def cmd_hosts_trust(args: argparse.Namespace) -> int:
     if host.is_local:
         print(f"{host.name} is a local folder host; there is no key to trust")
         return 0
-    key, replaced = trust(host.address, host.port, config.ssh.known_hosts, replace=args.replace,
-                          timeout=config.ssh.connect_timeout)
+    key, replaced = trust(
+        host.address, host.port, config.ssh.known_hosts, replace=args.replace, timeout=config.ssh.connect_timeout
+    )
     if replaced:
         print(f"replaced {replaced}")
     print(f"trusted {host.name} ({host.address}:{host.port}) {key.get_name()} {fingerprint(key)}")
@@ -113,15 +115,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     params = load_file(args.params_file) if args.params_file else {}
     text = {name: value for name, value in args.param}
-    outcome = run(args.runbook, params, text_params=text, config=args.config, apply=args.apply,
-                  out_dir=args.out, root=args.root)
+    outcome = run(
+        args.runbook, params, text_params=text, config=args.config, apply=args.apply, out_dir=args.out, root=args.root
+    )
     s = outcome.summary
     mode = "dry run" if s["params"].get("dry_run", not args.apply) else "apply"
     hosts = len(s["hosts"])
     if outcome.ok:
         verb = "planned" if mode == "dry run" else "made"
-        print(f"ok: {outcome.runbook.name} ({mode}): {s['changes']} change(s) {verb} on {hosts} host(s) "
-              f"in {s['duration_s']:.1f} s")
+        print(
+            f"ok: {outcome.runbook.name} ({mode}): {s['changes']} change(s) {verb} on {hosts} host(s) "
+            f"in {s['duration_s']:.1f} s"
+        )
     else:
         error = outcome.error.describe() if outcome.error else f"recorded status {s.get('recorded_status')!r}"
         print(f"ladder: runbook {outcome.runbook.name} ({mode}) {error}", file=sys.stderr)
@@ -150,9 +155,16 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 0
     head = ("id", "kind", "runbook", "rung", "status", "started", "changes", "hosts")
     table = [head] + [
-        (r["id"], r["kind"], r["runbook"] or "", r["rung"] or "", r["status"], r["started"][:19],
-         "" if r["changes"] is None else str(r["changes"]),
-         " ".join(f"{h}:{o}" for h, o in (r["hosts"] or {}).items()))
+        (
+            r["id"],
+            r["kind"],
+            r["runbook"] or "",
+            r["rung"] or "",
+            r["status"],
+            r["started"][:19],
+            "" if r["changes"] is None else str(r["changes"]),
+            " ".join(f"{h}:{o}" for h, o in (r["hosts"] or {}).items()),
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
@@ -174,8 +186,15 @@ def cmd_assess(args: argparse.Namespace) -> int:
     # Not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.
     inputs = check_inputs(repo, args.config or "", args.answers or "")
     params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or "")}
-    plan = prepare(notebook_path(), params, config=args.config or "", out_dir=args.out,
-                   notebook_name=NOTEBOOK, report_name=REPORT, report_header=report_header)
+    plan = prepare(
+        notebook_path(),
+        params,
+        config=args.config or "",
+        out_dir=args.out,
+        notebook_name=NOTEBOOK,
+        report_name=REPORT,
+        report_header=report_header,
+    )
     outcome = execute(plan)
     if not outcome.ok:
         error = outcome.error.describe() if outcome.error else "the notebook recorded a failure"
@@ -186,9 +205,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
         return 1
     doc = load_assessment(outcome.run_dir / ASSESSMENT_JSON)
     overall = doc["overall"]["score"]
-    print(f"level {doc['level']} ({doc['level_title']}); overall "
-          f"{'inconclusive' if overall is None else f'{overall:.1f} / 10'}, "
-          f"{doc['overall']['coverage']:.0%} of practices scored")
+    print(
+        f"level {doc['level']} ({doc['level_title']}); overall "
+        f"{'inconclusive' if overall is None else f'{overall:.1f} / 10'}, "
+        f"{doc['overall']['coverage']:.0%} of practices scored"
+    )
     if doc["next_steps"]:
         step = doc["next_steps"][0]
         print(f"next step: rung {step['rung']}, {step['title']}: {step['runbook']}")
@@ -232,12 +253,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("run", help="run a runbook headless: executed notebook, report.html, result.json, journal row")
     p.add_argument("runbook", help="runbook name (1-separate-dev-and-prod), rung (1) or path")
-    p.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                   help="set a parameter; the value is read as the parameter's declared type")
+    p.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter; the value is read as the parameter's declared type",
+    )
     p.add_argument("-f", "--params-file", type=Path, default=None, help="YAML file of parameters (-p wins)")
     p.add_argument("--config", default=None, help="ladder.yml, or 'sandbox' (default: the runbook's default)")
-    p.add_argument("--apply", action="store_true",
-                   help="make the changes (dry_run defaults to False) and confirm changes to prod")
+    p.add_argument(
+        "--apply", action="store_true", help="make the changes (dry_run defaults to False) and confirm changes to prod"
+    )
     p.add_argument("--out", type=Path, default=None, help="runs folder for artifacts and journal (default: runs_dir)")
     p.add_argument("--root", type=Path, default=None, help="folder of runbooks (default ./runbooks)")
     p.set_defaults(func=cmd_run)
@@ -249,11 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_history)
     # --- assessment: assess (added below) ---
     p = sub.add_parser("assess", help="assess a repository (and a config's hosts): where the team stands, what next")
-    p.add_argument("repo", nargs="?", default=None,
-                   help="git clone to assess (default: the config's app.repo, else the current folder)")
+    p.add_argument(
+        "repo",
+        nargs="?",
+        default=None,
+        help="git clone to assess (default: the config's app.repo, else the current folder)",
+    )
     p.add_argument("--config", default=None, help="ladder.yml whose hosts are read, or 'sandbox' (default: none)")
-    p.add_argument("--answers", type=Path, default=None,
-                   help="questionnaire answers (YAML); a question left out is 'not answered'")
+    p.add_argument(
+        "--answers", type=Path, default=None, help="questionnaire answers (YAML); a question left out is 'not answered'"
+    )
     p.add_argument("--out", type=Path, default=None, help="runs folder for artifacts and journal (default: runs_dir)")
     p.set_defaults(func=cmd_assess)
     return parser

@@ -1,4 +1,5 @@
 """A git checkout on a host: its state (facts) and its in-place edits, saved as a patch."""
+
 from __future__ import annotations
 
 import hashlib
@@ -145,9 +146,15 @@ class SavedPatch:
 
     def to_dict(self) -> dict:
         """A plain dict for tables and the record."""
-        return {"host": self.host, "patch": str(self.path), "head": self.head[:12],
-                "modified": ", ".join(self.modified), "untracked": ", ".join(self.untracked),
-                "bytes": self.size, "sha256": self.sha256[:12]}
+        return {
+            "host": self.host,
+            "patch": str(self.path),
+            "head": self.head[:12],
+            "modified": ", ".join(self.modified),
+            "untracked": ", ".join(self.untracked),
+            "bytes": self.size,
+            "sha256": self.sha256[:12],
+        }
 
 
 def get_diff(host: Host, path: str, timeout: float = GIT_TIMEOUT) -> str:
@@ -169,5 +176,6 @@ def save_edits(host: Host, path: str, folder: str | Path, status: Status | None 
     target.parent.mkdir(parents=True, exist_ok=True)
     data = patch.encode()
     target.write_bytes(data)
-    return SavedPatch(host.name, target, status.head, status.modified, status.untracked, len(data),
-                      hashlib.sha256(data).hexdigest())
+    return SavedPatch(
+        host.name, target, status.head, status.modified, status.untracked, len(data), hashlib.sha256(data).hexdigest()
+    )

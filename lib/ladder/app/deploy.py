@@ -1,4 +1,5 @@
 """The repeatable deploy step on a host: a script that fetches, checks out a ref and reloads the app server."""
+
 from __future__ import annotations
 
 import shlex
@@ -46,8 +47,15 @@ class Target:
 def script(target: Target) -> str:
     """The deploy script's text: deterministic, so writing it again changes nothing."""
     lay = target.layout
-    start = service.start_command(chdir=lay.app, python=target.python, port=target.port, wsgi=target.wsgi,
-                                  env_file=lay.env_file, pid_file=lay.pid_file, logs=lay.logs)
+    start = service.start_command(
+        chdir=lay.app,
+        python=target.python,
+        port=target.port,
+        wsgi=target.wsgi,
+        env_file=lay.env_file,
+        pid_file=lay.pid_file,
+        logs=lay.logs,
+    )
     reload = service.reload_command(lay.pid_file)
     return f"""#!/usr/bin/env bash
 # Written by Ladder (rung 1): the one repeatable way code reaches this host.
@@ -130,8 +138,15 @@ def install(host: Host, target: Target, apply: bool = True) -> list[ops.Change]:
     ]
 
 
-def deploy(host: Host, target: Target, ref: str = "master", *, saved: SavedPatch | None = None,
-           apply: bool = True, timeout: float = DEPLOY_TIMEOUT) -> ops.Change:
+def deploy(
+    host: Host,
+    target: Target,
+    ref: str = "master",
+    *,
+    saved: SavedPatch | None = None,
+    apply: bool = True,
+    timeout: float = DEPLOY_TIMEOUT,
+) -> ops.Change:
     """Run the deploy script for ref unless the host already serves it from a clean tree.
 
     In-place edits must have been saved first (checkout.save_edits), or nothing is applied.
@@ -141,14 +156,19 @@ def deploy(host: Host, target: Target, ref: str = "master", *, saved: SavedPatch
     commit = checkout.remote_commit(host, target.layout.app, ref)
     if commit is None and not checkout.is_commit_id(ref):
         raise HostError(f"ref {ref!r} is not a branch or tag on origin; nothing was changed", host=host.name)
-    serving = state.status.head if state.status.clean and state.running and \
-        state.version == version_of(state.status.head) else None
+    serving = (
+        state.status.head
+        if state.status.clean and state.running and state.version == version_of(state.status.head)
+        else None
+    )
     if commit is not None and serving == commit:
         return ops.settle(host, "deploy", target.layout.app, [], apply, "")
     if apply and not state.status.clean and (saved is None or saved.head != state.status.head):
         raise HostError(
             f"{target.layout.app} has in-place edits ({', '.join(state.status.edited)}) that were not saved; "
-            "save them with checkout.save_edits before deploying", host=host.name)
+            "save them with checkout.save_edits before deploying",
+            host=host.name,
+        )
     reasons = []
     if not state.status.clean:
         where = f" (saved to {saved.path.name})" if saved is not None else ""

@@ -1,4 +1,5 @@
 """A developer's environment made by one command: checkout, venv with locked requirements, settings, app server."""
+
 from __future__ import annotations
 
 import re
@@ -86,12 +87,15 @@ def _checkout(host: Host, env: DevEnv, apply: bool) -> ops.Change:
     status = checkout.get_status(host, app)
     if status is None:
         if host.exists(app):
-            raise HostError(f"{app} exists but is not a git checkout; move it away so the repo can be cloned there",
-                            host=host.name)
+            raise HostError(
+                f"{app} exists but is not a git checkout; move it away so the repo can be cloned there", host=host.name
+            )
         cmd = f"{GIT} clone --quiet --branch {q(env.branch)} -- {q(env.repo)} {q(app)}"
         return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], apply, f"clone {env.repo}")
     if not status.clean:
-        return ops.Change(host.name, "checkout", app, reason=f"local edits kept, not updated: {', '.join(status.edited)}")
+        return ops.Change(
+            host.name, "checkout", app, reason=f"local edits kept, not updated: {', '.join(status.edited)}"
+        )
     remote = checkout.remote_commit(host, app, env.branch)
     if remote is None or remote == status.head:
         return ops.settle(host, "checkout", app, [], apply, "")
@@ -115,8 +119,9 @@ def _requirements(host: Host, env: DevEnv, apply: bool) -> ops.Change:
         return ops.settle(host, "requirements", req_file, action, apply, "venv or checkout is new")
     wanted = parse_requirements(host.read_text(req_file))
     missing = unmet(wanted, parity.get_packages(host, env.venv_python))
-    return ops.settle(host, "requirements", req_file, action if missing else [], apply,
-                      f"not installed: {', '.join(missing)}")
+    return ops.settle(
+        host, "requirements", req_file, action if missing else [], apply, f"not installed: {', '.join(missing)}"
+    )
 
 
 def env_file_text(env: DevEnv, secret_key: str) -> str:
@@ -142,19 +147,38 @@ def _env_file(host: Host, env: DevEnv, apply: bool) -> ops.Change:
 def _server(host: Host, env: DevEnv, apply: bool, restart: bool, reload: bool) -> ops.Change:
     lay = env.layout
     running = service.is_running(host, lay.pid_file)
-    start = service.start_command(chdir=lay.app, python=env.venv_python, port=env.port, wsgi=env.wsgi,
-                                  env_file=lay.env_file, pid_file=lay.pid_file, logs=lay.logs)
+    start = service.start_command(
+        chdir=lay.app,
+        python=env.venv_python,
+        port=env.port,
+        wsgi=env.wsgi,
+        env_file=lay.env_file,
+        pid_file=lay.pid_file,
+        logs=lay.logs,
+    )
     if not running:
-        return ops.settle(host, "app server", f"127.0.0.1:{env.port}", [ops.command(host, start, 30)], apply,
-                          "not running")
+        return ops.settle(
+            host, "app server", f"127.0.0.1:{env.port}", [ops.command(host, start, 30)], apply, "not running"
+        )
     if restart:
         stop = (f"stop gunicorn (pid file {lay.pid_file})", lambda: service.stop(host, lay.pid_file))
-        return ops.settle(host, "app server", f"127.0.0.1:{env.port}", [stop, ops.command(host, start, 30)],
-                          apply, "settings changed: restart")
+        return ops.settle(
+            host,
+            "app server",
+            f"127.0.0.1:{env.port}",
+            [stop, ops.command(host, start, 30)],
+            apply,
+            "settings changed: restart",
+        )
     if reload:
-        return ops.settle(host, "app server", f"127.0.0.1:{env.port}",
-                          [ops.command(host, service.reload_command(lay.pid_file), 10)], apply,
-                          "code or packages changed: reload")
+        return ops.settle(
+            host,
+            "app server",
+            f"127.0.0.1:{env.port}",
+            [ops.command(host, service.reload_command(lay.pid_file), 10)],
+            apply,
+            "code or packages changed: reload",
+        )
     return ops.settle(host, "app server", f"127.0.0.1:{env.port}", [], apply, "")
 
 

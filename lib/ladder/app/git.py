@@ -1,4 +1,5 @@
 """A git repository read through the git CLI: refs, tree, blobs, grep and a streamed log."""
+
 from __future__ import annotations
 
 import os
@@ -17,10 +18,6 @@ GIT_TIMEOUT = 600.0
 MAX_BLOB_BYTES = 1_000_000
 
 
-
-
-
-
 @dataclass(frozen=True)
 class Ref:
     """A branch or tag: full name, the commit it points to, and its date (unix seconds)."""
@@ -35,7 +32,7 @@ class Ref:
         """Name without refs/heads/, refs/tags/ or refs/remotes/<remote>/."""
         for prefix in ("refs/heads/", "refs/tags/"):
             if self.name.startswith(prefix):
-                return self.name[len(prefix):]
+                return self.name[len(prefix) :]
         if self.name.startswith("refs/remotes/"):
             return self.name.split("/", 3)[3] if self.name.count("/") >= 3 else self.name
         return self.name
@@ -62,14 +59,26 @@ def _git_env() -> dict[str, str]:
     return env
 
 
-def _git(cwd: Path, args: Sequence[str], *, ok_codes: tuple[int, ...] = (0,), timeout: float = GIT_TIMEOUT,
-         ceiling: str | None = None, input: bytes | None = None) -> subprocess.CompletedProcess:
+def _git(
+    cwd: Path,
+    args: Sequence[str],
+    *,
+    ok_codes: tuple[int, ...] = (0,),
+    timeout: float = GIT_TIMEOUT,
+    ceiling: str | None = None,
+    input: bytes | None = None,
+) -> subprocess.CompletedProcess:
     env = _git_env()
     if ceiling:
         env["GIT_CEILING_DIRECTORIES"] = ceiling
     proc = subprocess.run(
-        ["git", "-c", "core.quotepath=off", *args], cwd=cwd, env=env, input=input,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+        ["git", "-c", "core.quotepath=off", *args],
+        cwd=cwd,
+        env=env,
+        input=input,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
     )
     if proc.returncode not in ok_codes:
         raise GitError(args, proc.returncode, proc.stderr.decode(errors="replace"))
@@ -87,8 +96,9 @@ def open_repo(path: str | Path) -> GitRepo:
     # Stop git from walking up: a plain folder inside some other clone is still not a repository.
     ceiling = str(p.parent)
     try:
-        proc = _git(p, ["rev-parse", "--is-bare-repository", "--git-dir"], ok_codes=(0, 128), ceiling=ceiling,
-                    timeout=60)
+        proc = _git(
+            p, ["rev-parse", "--is-bare-repository", "--git-dir"], ok_codes=(0, 128), ceiling=ceiling, timeout=60
+        )
     except FileNotFoundError:
         raise LadderError("git is not installed; install git to assess a repository") from None
     err = proc.stderr.decode(errors="replace")
@@ -131,8 +141,12 @@ class GitRepo:
         # stderr goes to a file: a pipe nobody reads could fill up and stall git.
         with tempfile.TemporaryFile() as errfile:
             proc = subprocess.Popen(
-                ["git", "-c", "core.quotepath=off", *args], cwd=self.path, env=_git_env(),
-                stdout=subprocess.PIPE, stderr=errfile, bufsize=1 << 16,
+                ["git", "-c", "core.quotepath=off", *args],
+                cwd=self.path,
+                env=_git_env(),
+                stdout=subprocess.PIPE,
+                stderr=errfile,
+                bufsize=1 << 16,
             )
             assert proc.stdout is not None
             finished = False
@@ -242,12 +256,19 @@ class GitRepo:
                 continue
             size = int(header[2])
             if header[1] == b"blob" and size <= max_bytes:
-                texts[p] = out[pos:pos + size].decode(errors="replace")
+                texts[p] = out[pos : pos + size].decode(errors="replace")
             pos += size + 1
         return texts
 
-    def grep(self, rev: str, patterns: Sequence[str], pathspecs: Sequence[str] = (), *,
-             ignore_case: bool = False, limit: int = 5000) -> list[tuple[str, int, str]]:
+    def grep(
+        self,
+        rev: str,
+        patterns: Sequence[str],
+        pathspecs: Sequence[str] = (),
+        *,
+        ignore_case: bool = False,
+        limit: int = 5000,
+    ) -> list[tuple[str, int, str]]:
         """Lines matching any extended regex in rev's text files: (path, line number, text)."""
         args = ["grep", "-I", "-n", "--null", "--no-color", "-E"]
         if ignore_case:
@@ -257,15 +278,20 @@ class GitRepo:
         args += [rev, "--", *(pathspecs or ["."])]
         hits: list[tuple[str, int, str]] = []
         prefix = f"{rev}:".encode()
-        proc = subprocess.Popen(["git", "-c", "core.quotepath=off", *args], cwd=self.path, env=_git_env(),
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=self.path,
+            env=_git_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         assert proc.stdout is not None
         try:
             for raw in proc.stdout:
                 parts = raw.rstrip(b"\n").split(b"\0", 2)
                 if len(parts) < 3:
                     continue
-                path = parts[0][len(prefix):] if parts[0].startswith(prefix) else parts[0]
+                path = parts[0][len(prefix) :] if parts[0].startswith(prefix) else parts[0]
                 try:
                     line_no = int(parts[1])
                 except ValueError:
@@ -282,8 +308,9 @@ class GitRepo:
 
     def unmerged_branches(self, trunk: Ref) -> list[Ref]:
         """Branches with commits that are not on the trunk."""
-        out = self.text("for-each-ref", f"--no-merged={trunk.commit}", "--format=%(refname)",
-                        "refs/heads", "refs/remotes")
+        out = self.text(
+            "for-each-ref", f"--no-merged={trunk.commit}", "--format=%(refname)", "refs/heads", "refs/remotes"
+        )
         names = set(out.split())
         return [r for r in self.branches if r.name in names]
 

@@ -1,4 +1,5 @@
 """Health checks over real HTTP: from here (check) or from the host itself (check_on)."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,14 @@ class HealthResult:
 
     def to_dict(self) -> dict:
         """A plain dict for tables and the record."""
-        return {"host": self.host, "url": self.url, "ok": self.ok, "status": self.status,
-                "version": self.version, "error": self.error}
+        return {
+            "host": self.host,
+            "url": self.url,
+            "ok": self.ok,
+            "status": self.status,
+            "version": self.version,
+            "error": self.error,
+        }
 
 
 def parse_body(raw: bytes | str) -> dict:
@@ -103,12 +110,25 @@ def parse_probe(output: str, url: str, host: str = "") -> HealthResult:
         return HealthResult(url, False, None, {}, f"no answer from the probe: {output.strip()[:200]}", host)
     data = json.loads(lines[-1])
     status = data.get("status")
-    return HealthResult(url, status == 200 and not data.get("error"), status, parse_body(data.get("body")),
-                        data.get("error") or "", host)
+    return HealthResult(
+        url,
+        status == 200 and not data.get("error"),
+        status,
+        parse_body(data.get("body")),
+        data.get("error") or "",
+        host,
+    )
 
 
-def check_on(host: Host, port: int, path: str = "/health", *, python: str = "python3",
-             timeout: float = 20, version: str | None = None) -> HealthResult:
+def check_on(
+    host: Host,
+    port: int,
+    path: str = "/health",
+    *,
+    python: str = "python3",
+    timeout: float = 20,
+    version: str | None = None,
+) -> HealthResult:
     """Check the app over HTTP from the host itself, polling until 200 (and `version`, if given) or timeout."""
     if not path.startswith("/"):
         raise ValueError(f"health path must start with '/', got {path!r}")

@@ -1,4 +1,5 @@
 """One streamed `git log --numstat` pass, folded into constant-size statistics."""
+
 from __future__ import annotations
 
 import re
@@ -16,17 +17,59 @@ TEST_PATH = re.compile(
 )
 TEST_PATH_BYTES = re.compile(TEST_PATH.pattern.encode())
 
-LOCKFILES = frozenset({
-    "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "uv.lock",
-    "Cargo.lock", "go.sum", "composer.lock", "Gemfile.lock", "pdm.lock", "npm-shrinkwrap.json",
-})
+LOCKFILES = frozenset(
+    {
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "Cargo.lock",
+        "go.sum",
+        "composer.lock",
+        "Gemfile.lock",
+        "pdm.lock",
+        "npm-shrinkwrap.json",
+    }
+)
 _LOCKFILES_BYTES = frozenset(n.encode() for n in LOCKFILES)
 
 # Build outputs and archives: binaries that belong in an artifact store, not in git.
 ARTIFACT_SUFFIXES = (
-    ".whl", ".egg", ".jar", ".war", ".ear", ".exe", ".dll", ".so", ".dylib", ".o", ".a", ".pyc", ".pyo",
-    ".class", ".zip", ".tar", ".tgz", ".tar.gz", ".gz", ".bz2", ".xz", ".7z", ".rar", ".deb", ".rpm",
-    ".apk", ".dmg", ".iso", ".msi", ".bin", ".sqlite", ".sqlite3", ".db",
+    ".whl",
+    ".egg",
+    ".jar",
+    ".war",
+    ".ear",
+    ".exe",
+    ".dll",
+    ".so",
+    ".dylib",
+    ".o",
+    ".a",
+    ".pyc",
+    ".pyo",
+    ".class",
+    ".zip",
+    ".tar",
+    ".tgz",
+    ".tar.gz",
+    ".gz",
+    ".bz2",
+    ".xz",
+    ".7z",
+    ".rar",
+    ".deb",
+    ".rpm",
+    ".apk",
+    ".dmg",
+    ".iso",
+    ".msi",
+    ".bin",
+    ".sqlite",
+    ".sqlite3",
+    ".db",
 )
 _ARTIFACT_SUFFIXES_BYTES = tuple(s.encode() for s in ARTIFACT_SUFFIXES)
 SAMPLE_LIMIT = 20

@@ -1,4 +1,5 @@
 """Dev/prod parity: Python, packages, setting names and OS per host, compared in one table."""
+
 from __future__ import annotations
 
 import io
@@ -147,8 +148,9 @@ def compare(dev: Facts, prod: Facts | Sequence[Facts]) -> pd.DataFrame:
     for category, item in keys:
         row = [v.get((category, item), MISSING) for v in values]
         diff = difference(row, names)
-        records.append({"category": category, "item": item, **dict(zip(names, row)),
-                        "match": diff == "same", "difference": diff})
+        records.append(
+            {"category": category, "item": item, **dict(zip(names, row)), "match": diff == "same", "difference": diff}
+        )
     table = pd.DataFrame.from_records(records, columns=["category", "item", *names, "match", "difference"])
     order = table["category"].map(CATEGORIES.index)
     table = table.assign(_order=order).sort_values(["_order", "match", "item"], kind="stable")
@@ -178,8 +180,9 @@ def condense(table: pd.DataFrame, keep: int = 6) -> pd.DataFrame:
             names = list(groups[diff]["item"])
             listed = ", ".join(names[:keep]) + f", ... (+{len(names) - keep} more)"
             present = {h: MISSING if (groups[diff][h] == MISSING).all() else listed for h in hosts}
-            rows.append({"category": "package", "item": f"{len(names)} packages", **present,
-                         "match": False, "difference": diff})
+            rows.append(
+                {"category": "package", "item": f"{len(names)} packages", **present, "match": False, "difference": diff}
+            )
     return pd.DataFrame(rows, columns=table.columns)
 
 
@@ -196,8 +199,11 @@ def style(table: pd.DataFrame) -> Any:
     def row_style(row: pd.Series) -> list[str]:
         return [colours[row.name]] * len(row)
 
-    return (table.style.apply(row_style, axis=1).hide(axis="index")
-            .set_caption("Dev/prod parity: Python, packages, setting names (never values) and OS"))
+    return (
+        table.style.apply(row_style, axis=1)
+        .hide(axis="index")
+        .set_caption("Dev/prod parity: Python, packages, setting names (never values) and OS")
+    )
 
 
 def plot(table: pd.DataFrame):  # -> matplotlib.figure.Figure

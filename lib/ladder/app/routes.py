@@ -1,4 +1,5 @@
 """The app's routes, found by reading its source (never by running it), and which carry no version prefix."""
+
 from __future__ import annotations
 
 import ast
@@ -11,12 +12,45 @@ import pandas as pd
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # Decorators and calls that register a route with its path as the first argument.
-ROUTE_CALLS = {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket",
-               "add_url_rule", "add_route", "add_api_route", "path", "re_path", "Route", "Rule", "url"}
+ROUTE_CALLS = {
+    "route",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "api_route",
+    "websocket",
+    "add_url_rule",
+    "add_route",
+    "add_api_route",
+    "path",
+    "re_path",
+    "Route",
+    "Rule",
+    "url",
+}
 VERSIONED = re.compile(r"^/(?:api/)?v\d+(?:[./]|$)")
 # First path segments that may stay unversioned: what machines probe, and files, not API contracts.
-OPERATIONAL = {"health", "healthz", "healthcheck", "ready", "readyz", "live", "livez", "ping", "metrics",
-               "status", "favicon.ico", "robots.txt", "static", "assets", "admin"}
+OPERATIONAL = {
+    "health",
+    "healthz",
+    "healthcheck",
+    "ready",
+    "readyz",
+    "live",
+    "livez",
+    "ping",
+    "metrics",
+    "status",
+    "favicon.ico",
+    "robots.txt",
+    "static",
+    "assets",
+    "admin",
+}
 HOME = "the home page: a page people open, not an API contract"
 PROBE = "operational: load balancers, monitors and browsers fetch it by a fixed path; it should never move"
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox"}
@@ -133,8 +167,16 @@ def scan(repo: str | Path) -> list[Route]:
 def table(routes: list[Route]) -> pd.DataFrame:
     """Routes as a table: method, path, status, why exempt, and where each is declared; unversioned first."""
     order = {"unversioned": 0, "exempt": 1, "versioned": 2}
-    rows = [{"method": r.method, "path": r.path, "status": r.status, "note": exemption(r.path) or "" if
-             r.status == "exempt" else "", "declared at": f"{r.file}:{r.line}"} for r in routes]
+    rows = [
+        {
+            "method": r.method,
+            "path": r.path,
+            "status": r.status,
+            "note": exemption(r.path) or "" if r.status == "exempt" else "",
+            "declared at": f"{r.file}:{r.line}",
+        }
+        for r in routes
+    ]
     frame = pd.DataFrame(rows, columns=["method", "path", "status", "note", "declared at"])
     if len(frame):
         frame = frame.sort_values(["status", "path", "method"], key=lambda s: s.map(order) if s.name == "status" else s)

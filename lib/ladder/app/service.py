@@ -1,4 +1,5 @@
 """The app server on a host: a gunicorn daemon with a pid file, started, reloaded and looked at."""
+
 from __future__ import annotations
 
 import shlex
@@ -90,14 +91,24 @@ def is_running(host: Host, pid_file: str) -> bool:
 
 
 def start_command(
-    *, chdir: str, python: str, port: int, wsgi: str, env_file: str, pid_file: str, logs: str,
-    bind: str = "127.0.0.1", workers: int = 2,
+    *,
+    chdir: str,
+    python: str,
+    port: int,
+    wsgi: str,
+    env_file: str,
+    pid_file: str,
+    logs: str,
+    bind: str = "127.0.0.1",
+    workers: int = 2,
 ) -> str:
     """The shell command that starts gunicorn as a daemon (env file's settings exported) and waits for its pid file."""
     pid = q(pid_file)
     # --daemon returns before the daemon writes its pid file; wait for it, bounded, so callers see it.
-    wait = (f'for i in $(seq 1 {START_WAIT_TICKS}); do [ -s {pid} ] && kill -0 "$(cat {pid})" 2>/dev/null && exit 0; '
-            f'sleep 0.1; done; echo "gunicorn did not start; see {logs}/error.log" >&2; exit 1')
+    wait = (
+        f'for i in $(seq 1 {START_WAIT_TICKS}); do [ -s {pid} ] && kill -0 "$(cat {pid})" 2>/dev/null && exit 0; '
+        f'sleep 0.1; done; echo "gunicorn did not start; see {logs}/error.log" >&2; exit 1'
+    )
     return (
         f"(set -a && . {q(env_file)} && set +a && "
         f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {pid} "
@@ -107,11 +118,22 @@ def start_command(
     )
 
 
-def start(host: Host, *, chdir: str, python: str, port: int, wsgi: str, env_file: str, pid_file: str,
-          logs: str, timeout: float = START_TIMEOUT) -> None:
+def start(
+    host: Host,
+    *,
+    chdir: str,
+    python: str,
+    port: int,
+    wsgi: str,
+    env_file: str,
+    pid_file: str,
+    logs: str,
+    timeout: float = START_TIMEOUT,
+) -> None:
     """Start gunicorn as a daemon serving chdir; the env file is sourced so its secrets never pass through Ladder."""
-    cmd = start_command(chdir=chdir, python=python, port=port, wsgi=wsgi, env_file=env_file,
-                        pid_file=pid_file, logs=logs)
+    cmd = start_command(
+        chdir=chdir, python=python, port=port, wsgi=wsgi, env_file=env_file, pid_file=pid_file, logs=logs
+    )
     host.run(cmd, timeout=timeout)
 
 
@@ -121,7 +143,7 @@ def reload_command(pid_file: str) -> str:
     # On HUP gunicorn deletes its pid file and writes a new one. Wait for the new file, so that the
     # next look at it does not find no server and start a second one.
     return (
-        f"(before=$(stat -c %i.%y {p}) && kill -HUP \"$(cat {p})\" && "
+        f'(before=$(stat -c %i.%y {p}) && kill -HUP "$(cat {p})" && '
         f"for i in $(seq 1 {START_WAIT_TICKS}); do now=$(stat -c %i.%y {p} 2>/dev/null) && "
         f'[ "$now" != "$before" ] && [ -s {p} ] && exit 0; sleep 0.1; done; '
         f'echo "gunicorn did not finish reloading" >&2; exit 1)'

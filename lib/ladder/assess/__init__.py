@@ -1,4 +1,5 @@
 """The maturity assessment: evidence from git and hosts, DORA metrics, answers, scores and charts."""
+
 from ..core.errors import NotARepository
 from .charts import practice_bars, rung_radar, trend_chart
 from .checks import CheckResult
@@ -12,9 +13,29 @@ from .run import assess
 from .score import Assessment, score
 
 __all__ = [
-    "Answers", "Assessment", "CheckResult", "DoraReport", "Model", "NotARepository", "answer_form",
-    "assess", "changes_since", "describe_repo", "dora_metrics", "gather_host_evidence",
-    "gather_repo_evidence", "journal_history", "load_answers", "load_assessment", "load_history", "load_model",
-    "practice_bars", "record_assessment", "rung_radar", "save_answers", "score", "trend_chart",
+    "Answers",
+    "Assessment",
+    "CheckResult",
+    "DoraReport",
+    "Model",
+    "NotARepository",
+    "answer_form",
+    "assess",
+    "changes_since",
+    "describe_repo",
+    "dora_metrics",
+    "gather_host_evidence",
+    "gather_repo_evidence",
+    "journal_history",
+    "load_answers",
+    "load_assessment",
+    "load_history",
+    "load_model",
+    "practice_bars",
+    "record_assessment",
+    "rung_radar",
+    "save_answers",
+    "score",
+    "trend_chart",
     "write_assessment",
 ]

@@ -1,4 +1,5 @@
 """Charts for the report: a radar of rungs, bars per practice, the trend over past assessments."""
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,14 @@ def rung_radar(assessment: Any) -> Figure:
     ax.plot(angles + angles[:1], values + values[:1], color="#2b83ba", linewidth=2)
     ax.fill(angles + angles[:1], values + values[:1], color="#2b83ba", alpha=0.25)
     pass_mark = data.get("pass_mark", 7)
-    ax.plot(angles + angles[:1], [pass_mark] * (len(angles) + 1), color="#d7191c", linestyle="--", linewidth=1,
-            label=f"pass mark {pass_mark:g}")
+    ax.plot(
+        angles + angles[:1],
+        [pass_mark] * (len(angles) + 1),
+        color="#d7191c",
+        linestyle="--",
+        linewidth=1,
+        label=f"pass mark {pass_mark:g}",
+    )
     ax.set_xticks(angles)
     ax.set_xticklabels(labels)
     ax.set_ylim(0, 10)
@@ -77,8 +84,9 @@ def trend_chart(history: Sequence[Any]) -> Figure:
     when = [datetime.fromisoformat(d["generated"]) for d in docs]
     xs = list(range(len(docs)))
     overall = [d["overall"]["score"] for d in docs]
-    ax.plot(xs, [math.nan if v is None else v for v in overall], marker="o", linewidth=2.5, color="black",
-            label="overall")
+    ax.plot(
+        xs, [math.nan if v is None else v for v in overall], marker="o", linewidth=2.5, color="black", label="overall"
+    )
     rung_ids = [r["id"] for r in docs[-1]["rungs"] if r["id"] != "all"]
     for rid in rung_ids:
         ys = []

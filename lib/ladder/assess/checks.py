@@ -1,4 +1,5 @@
 """CheckResult and the registry of check functions, keyed by check id."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,8 +47,9 @@ class CheckResult:
         }
 
 
-def result(check_id: str, source: str, score: float | None, reason: str, *,
-           label: str = MEASURED, **evidence: Any) -> CheckResult:
+def result(
+    check_id: str, source: str, score: float | None, reason: str, *, label: str = MEASURED, **evidence: Any
+) -> CheckResult:
     """Build a CheckResult with its score clamped to 0-10."""
     if score is not None:
         score = round(min(10.0, max(0.0, float(score))), 2)

@@ -1,4 +1,5 @@
 """CI configuration files: which provider, what triggers them, whether they test and deploy."""
+
 from __future__ import annotations
 
 import re
@@ -68,9 +69,20 @@ class CIConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form for evidence."""
-        return {k: getattr(self, k) for k in (
-            "provider", "path", "runs_tests", "push", "pull_request", "deploys",
-            "deploys_from_main_or_tags", "smoke_test", "migrates")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "provider",
+                "path",
+                "runs_tests",
+                "push",
+                "pull_request",
+                "deploys",
+                "deploys_from_main_or_tags",
+                "smoke_test",
+                "migrates",
+            )
+        }
 
 
 def provider_of(path: str) -> str | None:
@@ -112,7 +124,9 @@ def _github_main_or_tags(doc: Any, text: str) -> bool:
                 return True
         if "release" in on:
             return True
-    return bool(re.search(r"github\.ref\s*==\s*['\"]refs/heads/(main|master)|startsWith\(github\.ref,\s*'refs/tags", text))
+    return bool(
+        re.search(r"github\.ref\s*==\s*['\"]refs/heads/(main|master)|startsWith\(github\.ref,\s*'refs/tags", text)
+    )
 
 
 def _triggers(provider: str, text: str, doc: Any) -> tuple[bool | None, bool | None]:
@@ -171,4 +185,5 @@ def ci_score(config: CIConfig) -> float:
 
     def part(flag: bool | None) -> float:
         return 1.0 if flag is None else (3.0 if flag else 0.0)
+
     return 4.0 + part(config.push) + part(config.pull_request)

@@ -1,4 +1,5 @@
 """DORA metrics from Ladder's journal and release tags, banded against the DORA 2024 clusters."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,6 +38,7 @@ REF_KEYS = ("commit", "ref", "revision", "sha", "version")
 
 
 # ---- bands and the 0-10 scale (pure) ------------------------------------------------------------
+
 
 def band_deploy_frequency(per_day: float) -> str:
     """elite: daily or more (on demand); high: daily to weekly; medium: weekly to monthly; low: rarer."""
@@ -128,6 +130,7 @@ def human_duration(seconds: float) -> str:
 
 # ---- events ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Deploy:
     """One deploy to prod: when, where it was recorded, the lead time of each change it shipped."""
@@ -155,9 +158,16 @@ class Metric:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
-        return {"key": self.key, "name": self.name, "value": self.value, "display": self.display,
-                "band": self.band, "score": None if self.score is None else round(self.score, 2),
-                "samples": self.samples, "note": self.note}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "value": self.value,
+            "display": self.display,
+            "band": self.band,
+            "score": None if self.score is None else round(self.score, 2),
+            "samples": self.samples,
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -180,21 +190,38 @@ class DoraReport:
         import pandas as pd
 
         return pd.DataFrame(
-            [{"metric": m.name, "value": m.display, "band": m.band or "inconclusive",
-              "score (0-10)": None if m.score is None else round(m.score, 1), "samples": m.samples, "note": m.note}
-             for m in self.metrics]
+            [
+                {
+                    "metric": m.name,
+                    "value": m.display,
+                    "band": m.band or "inconclusive",
+                    "score (0-10)": None if m.score is None else round(m.score, 1),
+                    "samples": m.samples,
+                    "note": m.note,
+                }
+                for m in self.metrics
+            ]
         ).set_index("metric")
 
     def styled(self):
         """The table with bands coloured, for notebooks and HTML."""
-        colours = {"elite": "#1a9850", "high": "#91cf60", "medium": "#fee08b", "low": "#fc8d59",
-                   "inconclusive": "#dddddd"}
+        colours = {
+            "elite": "#1a9850",
+            "high": "#91cf60",
+            "medium": "#fee08b",
+            "low": "#fc8d59",
+            "inconclusive": "#dddddd",
+        }
         return self.table().style.map(lambda v: f"background-color: {colours.get(v, '')}", subset=["band"])
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form, as written into assessment.json."""
-        return {"source": self.source, "window_days": self.window_days, "deploys": len(self.deploys),
-                "metrics": [m.to_dict() for m in self.metrics]}
+        return {
+            "source": self.source,
+            "window_days": self.window_days,
+            "deploys": len(self.deploys),
+            "metrics": [m.to_dict() for m in self.metrics],
+        }
 
     def checks(self) -> list[CheckResult]:
         """The checks that score practices from these metrics (deploy frequency, recorded deploys)."""
@@ -209,35 +236,91 @@ def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, sou
     metrics = []
 
     if len(all_deploys) < MIN_DEPLOYS:
-        metrics.append(Metric("deploy_frequency", "deployment frequency", None, "n/a", None, None, len(all_deploys),
-                              f"too few deploys ({len(all_deploys)}) in the journal or release tags; need {MIN_DEPLOYS}"))
+        metrics.append(
+            Metric(
+                "deploy_frequency",
+                "deployment frequency",
+                None,
+                "n/a",
+                None,
+                None,
+                len(all_deploys),
+                f"too few deploys ({len(all_deploys)}) in the journal or release tags; need {MIN_DEPLOYS}",
+            )
+        )
     else:
         per_day = len(window) / window_days
-        metrics.append(Metric("deploy_frequency", "deployment frequency", per_day,
-                              f"{per_day * 7:.2f} per week", band_deploy_frequency(per_day),
-                              scale_deploy_frequency(per_day), len(window),
-                              f"{len(window)} deploys in the last {window_days} days"))
+        metrics.append(
+            Metric(
+                "deploy_frequency",
+                "deployment frequency",
+                per_day,
+                f"{per_day * 7:.2f} per week",
+                band_deploy_frequency(per_day),
+                scale_deploy_frequency(per_day),
+                len(window),
+                f"{len(window)} deploys in the last {window_days} days",
+            )
+        )
 
     with_leads = [d for d in window if d.lead_times]
     leads = [t for d in with_leads for t in d.lead_times]
     if len(with_leads) < MIN_LEAD_DEPLOYS:
-        metrics.append(Metric("lead_time", "lead time for changes", None, "n/a", None, None, len(leads),
-                              f"too few deploys with known commits ({len(with_leads)}); need {MIN_LEAD_DEPLOYS}"))
+        metrics.append(
+            Metric(
+                "lead_time",
+                "lead time for changes",
+                None,
+                "n/a",
+                None,
+                None,
+                len(leads),
+                f"too few deploys with known commits ({len(with_leads)}); need {MIN_LEAD_DEPLOYS}",
+            )
+        )
     else:
         lead = statistics.median(leads)
-        metrics.append(Metric("lead_time", "lead time for changes", lead, human_duration(lead), band_lead_time(lead),
-                              scale_lead_time(lead), len(leads),
-                              f"median over {len(leads)} changes in {len(with_leads)} deploys"))
+        metrics.append(
+            Metric(
+                "lead_time",
+                "lead time for changes",
+                lead,
+                human_duration(lead),
+                band_lead_time(lead),
+                scale_lead_time(lead),
+                len(leads),
+                f"median over {len(leads)} changes in {len(with_leads)} deploys",
+            )
+        )
 
     failed = [d for d in window if d.failed]
     if len(window) < MIN_CFR_DEPLOYS:
-        metrics.append(Metric("change_fail_rate", "change fail rate", None, "n/a", None, None, len(window),
-                              f"too few deploys ({len(window)}) to judge a failure rate; need {MIN_CFR_DEPLOYS}"))
+        metrics.append(
+            Metric(
+                "change_fail_rate",
+                "change fail rate",
+                None,
+                "n/a",
+                None,
+                None,
+                len(window),
+                f"too few deploys ({len(window)}) to judge a failure rate; need {MIN_CFR_DEPLOYS}",
+            )
+        )
     else:
         rate = len(failed) / len(window)
-        metrics.append(Metric("change_fail_rate", "change fail rate", rate, f"{rate:.0%}", band_change_fail_rate(rate),
-                              scale_change_fail_rate(rate), len(window),
-                              f"{len(failed)} of {len(window)} deploys followed by a revert, hotfix or rollback"))
+        metrics.append(
+            Metric(
+                "change_fail_rate",
+                "change fail rate",
+                rate,
+                f"{rate:.0%}",
+                band_change_fail_rate(rate),
+                scale_change_fail_rate(rate),
+                len(window),
+                f"{len(failed)} of {len(window)} deploys followed by a revert, hotfix or rollback",
+            )
+        )
 
     recoveries = [d.recovery for d in failed if d.recovery is not None]
     if not recoveries:
@@ -245,13 +328,23 @@ def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, sou
         metrics.append(Metric("recovery_time", "failed deployment recovery time", None, "n/a", None, None, 0, why))
     else:
         rec = statistics.median(recoveries)
-        metrics.append(Metric("recovery_time", "failed deployment recovery time", rec, human_duration(rec),
-                              band_recovery(rec), scale_recovery(rec), len(recoveries),
-                              f"median over {len(recoveries)} failed deploys"))
+        metrics.append(
+            Metric(
+                "recovery_time",
+                "failed deployment recovery time",
+                rec,
+                human_duration(rec),
+                band_recovery(rec),
+                scale_recovery(rec),
+                len(recoveries),
+                f"median over {len(recoveries)} failed deploys",
+            )
+        )
     return DoraReport(metrics, source, window_days, all_deploys)
 
 
 # ---- sources -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class JournalRun:
@@ -332,9 +425,18 @@ def read_journal(path: str | Path | None) -> list[JournalRun] | None:
             n_changes = int(changes or 0)
         except (TypeError, ValueError):
             n_changes = 0
-        runs.append(JournalRun(str(rid or ""), str(runbook or ""), str(rung or "").strip(),
-                               p if isinstance(p, dict) else {}, _iso(started), _iso(ended),
-                               str(status or ""), n_changes))
+        runs.append(
+            JournalRun(
+                str(rid or ""),
+                str(runbook or ""),
+                str(rung or "").strip(),
+                p if isinstance(p, dict) else {},
+                _iso(started),
+                _iso(ended),
+                str(status or ""),
+                n_changes,
+            )
+        )
     runs.sort(key=lambda r: r.ended or r.started or 0)
     return runs
 
@@ -405,8 +507,13 @@ def deploys_from_journal(runs: list[JournalRun], repo: GitRepo | None = None) ->
     return deploys
 
 
-def dora_metrics(repo: str | Path | GitRepo | None = None, journal_path: str | Path | None = None, *,
-                 now: float | None = None, window_days: int = 90) -> DoraReport:
+def dora_metrics(
+    repo: str | Path | GitRepo | None = None,
+    journal_path: str | Path | None = None,
+    *,
+    now: float | None = None,
+    window_days: int = 90,
+) -> DoraReport:
     """DORA metrics from the journal's deploys (when it has any), else from release tags."""
     now = time.time() if now is None else now
     git = repo if isinstance(repo, GitRepo) or repo is None else open_repo(repo)
@@ -434,14 +541,23 @@ def dora_metrics(repo: str | Path | GitRepo | None = None, journal_path: str | P
 
 # ---- checks that score practices from DORA data ------------------------------------------------
 
+
 @register("deploy-frequency", SOURCE)
 def deploy_frequency(report: DoraReport) -> CheckResult:
     """Deployment frequency on the 0-10 DORA scale."""
     m = report.metric("deploy_frequency")
     if m.score is None:
         return inconclusive("deploy-frequency", SOURCE, m.note, data_source=report.source)
-    return result("deploy-frequency", SOURCE, m.score, f"{m.display} ({m.band}), from {report.source}",
-                  label=MEASURED, deploys=m.samples, band=m.band, data_source=report.source)
+    return result(
+        "deploy-frequency",
+        SOURCE,
+        m.score,
+        f"{m.display} ({m.band}), from {report.source}",
+        label=MEASURED,
+        deploys=m.samples,
+        band=m.band,
+        data_source=report.source,
+    )
 
 
 @register("deploys-recorded", SOURCE)
@@ -451,6 +567,10 @@ def deploys_recorded(report: DoraReport) -> CheckResult:
         return inconclusive("deploys-recorded", SOURCE, "no Ladder journal given or found")
     if not report.journal_deploys:
         return inconclusive("deploys-recorded", SOURCE, "the journal records no deploys yet")
-    return result("deploys-recorded", SOURCE, 10,
-                  f"{report.journal_deploys} deploy(s) made by Ladder runbooks are recorded in the journal",
-                  deploys=report.journal_deploys)
+    return result(
+        "deploys-recorded",
+        SOURCE,
+        10,
+        f"{report.journal_deploys} deploy(s) made by Ladder runbooks are recorded in the journal",
+        deploys=report.journal_deploys,
+    )

@@ -1,4 +1,5 @@
 """Evidence from a plain git clone: one registered check per practice, all reading one RepoFacts."""
+
 from __future__ import annotations
 
 import math
@@ -26,12 +27,36 @@ SAMPLES = 20
 
 VENDORED = re.compile(r"(^|/)(node_modules|vendor|third_party|dist|build|\.venv|venv|site-packages|\.tox)/")
 CODE_SUFFIXES = (
-    ".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".rb", ".go", ".java", ".kt", ".php", ".cs", ".rs",
-    ".scala", ".swift", ".ex", ".exs", ".c", ".cc", ".cpp", ".h", ".hpp",
+    ".py",
+    ".js",
+    ".mjs",
+    ".cjs",
+    ".ts",
+    ".tsx",
+    ".jsx",
+    ".rb",
+    ".go",
+    ".java",
+    ".kt",
+    ".php",
+    ".cs",
+    ".rs",
+    ".scala",
+    ".swift",
+    ".ex",
+    ".exs",
+    ".c",
+    ".cc",
+    ".cpp",
+    ".h",
+    ".hpp",
 )
 EXCLUDE_SPECS = [
-    ":(exclude,glob)**/node_modules/**", ":(exclude,glob)**/vendor/**", ":(exclude,glob)**/*.min.js",
-    ":(exclude,glob)**/.venv/**", ":(exclude,glob)**/site-packages/**",
+    ":(exclude,glob)**/node_modules/**",
+    ":(exclude,glob)**/vendor/**",
+    ":(exclude,glob)**/*.min.js",
+    ":(exclude,glob)**/.venv/**",
+    ":(exclude,glob)**/site-packages/**",
 ]
 CODE_SPECS = [f":(glob)**/*{s}" for s in CODE_SUFFIXES] + EXCLUDE_SPECS
 MANIFEST = re.compile(
@@ -80,8 +105,9 @@ class RepoFacts:
                 self._texts[p] = got.get(p, "")
         return {p: self._texts[p] for p in paths if self._texts.get(p)}
 
-    def grep(self, patterns: list[str], specs: list[str] | None = None, *, ignore_case: bool = False,
-             tests: bool = True) -> list[tuple[str, int, str]]:
+    def grep(
+        self, patterns: list[str], specs: list[str] | None = None, *, ignore_case: bool = False, tests: bool = True
+    ) -> list[tuple[str, int, str]]:
         """Matching lines in the tree's text files, vendored folders excluded (and tests, unless tests=True)."""
         if not self.tip:
             return []
@@ -136,6 +162,7 @@ class RepoFacts:
 
 def repo_check(check_id: str) -> Callable[[Callable[[RepoFacts], CheckResult]], Callable[[RepoFacts], CheckResult]]:
     """Register a repository check; an empty repository makes it inconclusive without calling it."""
+
     def deco(fn: Callable[[RepoFacts], CheckResult]) -> Callable[[RepoFacts], CheckResult]:
         def wrapper(facts: RepoFacts) -> CheckResult:
             if facts.tip is None:
@@ -177,13 +204,30 @@ def env_separation(facts: RepoFacts) -> CheckResult:
     compose = facts.matching(COMPOSE_OVERRIDE)
     env_reads = facts.grep([ENV_READ], CODE_SPECS, tests=False)
     score = 4 * bool(example) + 4 * bool(settings) + 2 * bool(compose) + 3 * bool(env_reads)
-    found = [name for name, hit in (("example env file", example), ("per-environment config", settings),
-                                    ("compose overrides", compose), ("settings from environment variables", env_reads)) if hit]
-    reason = ("found " + ", ".join(found)) if found else "no per-environment settings, example env file or compose override"
-    return result("env-separation", SOURCE, score, reason, label=INFERRED,
-                  example_env_files=_paths(example), environment_config=_paths(settings),
-                  compose_overrides=_paths(compose),
-                  env_var_reads=sorted({p for p, _, _ in env_reads})[:SAMPLES])
+    found = [
+        name
+        for name, hit in (
+            ("example env file", example),
+            ("per-environment config", settings),
+            ("compose overrides", compose),
+            ("settings from environment variables", env_reads),
+        )
+        if hit
+    ]
+    reason = (
+        ("found " + ", ".join(found)) if found else "no per-environment settings, example env file or compose override"
+    )
+    return result(
+        "env-separation",
+        SOURCE,
+        score,
+        reason,
+        label=INFERRED,
+        example_env_files=_paths(example),
+        environment_config=_paths(settings),
+        compose_overrides=_paths(compose),
+        env_var_reads=sorted({p for p, _, _ in env_reads})[:SAMPLES],
+    )
 
 
 # gitleaks-style rules: (name, ERE for git grep, Python regex to confirm the line).
@@ -204,7 +248,9 @@ _GENERIC_VALUE = re.compile(
     r"(password|passwd|pwd|secret|secret_key|api_key|apikey|access_token|auth_token|private_key)['\"]?\s*[:=]\s*['\"]([^'\"\s]{8,})['\"]",
     re.IGNORECASE,
 )
-PLACEHOLDER = re.compile(r"example|change|xxx|dummy|fake|placeholder|your|sample|redact|\*\*\*|<|\$\{|\{\{|%\(|test", re.I)
+PLACEHOLDER = re.compile(
+    r"example|change|xxx|dummy|fake|placeholder|your|sample|redact|\*\*\*|<|\$\{|\{\{|%\(|test", re.I
+)
 SECRET_FILES = re.compile(
     r"(^|/)(\.env(\.(local|dev|development|prod|production|staging))?|id_rsa|id_dsa|id_ecdsa|id_ed25519"
     r"|[^/]*\.(pem|p12|pfx|keystore|jks)|credentials\.json|\.htpasswd|\.netrc|\.pgpass)$"
@@ -219,7 +265,7 @@ def find_secrets(facts: RepoFacts) -> list[dict]:
     for path, line, text in hits:
         for name, rx in rules:
             m = rx.search(text)
-            if not m or "example" in text[m.start():m.end() + 8].lower():
+            if not m or "example" in text[m.start() : m.end() + 8].lower():
                 continue
             # A real key file has the header on a line of its own; a one-line literal is a test fixture.
             if name == "private-key" and not text.strip().strip("'\"").startswith("-----BEGIN"):
@@ -232,8 +278,12 @@ def find_secrets(facts: RepoFacts) -> list[dict]:
         m = _GENERIC_VALUE.search(text)
         value = m.group(2) if m else ""
         # An UPPER_SNAKE value names an environment variable; it is not the secret itself.
-        if m and not PLACEHOLDER.search(value) and not value.startswith(("os.", "env")) \
-                and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value):
+        if (
+            m
+            and not PLACEHOLDER.search(value)
+            and not value.startswith(("os.", "env"))
+            and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value)
+        ):
             findings.append({"path": path, "line": line, "rule": "generic-secret-assignment"})
     for f in facts.matching(SECRET_FILES):
         if not is_test_path(f.path):
@@ -246,11 +296,22 @@ def config_out_of_code(facts: RepoFacts) -> CheckResult:
     """No committed secrets: keys, tokens, private keys, password assignments, .env files."""
     findings = find_secrets(facts)
     if not findings:
-        return result("config-out-of-code", SOURCE, 10, "no committed keys, tokens or secret files found",
-                      findings=[], scanned="tree at the assessed commit")
-    return result("config-out-of-code", SOURCE, 10 - 4 * len(findings),
-                  f"{len(findings)} possible committed secret(s); move them to the environment and rotate them",
-                  findings=findings[:SAMPLES], scanned="tree at the assessed commit")
+        return result(
+            "config-out-of-code",
+            SOURCE,
+            10,
+            "no committed keys, tokens or secret files found",
+            findings=[],
+            scanned="tree at the assessed commit",
+        )
+    return result(
+        "config-out-of-code",
+        SOURCE,
+        10 - 4 * len(findings),
+        f"{len(findings)} possible committed secret(s); move them to the environment and rotate them",
+        findings=findings[:SAMPLES],
+        scanned="tree at the assessed commit",
+    )
 
 
 DEV_SETUP_FILES = re.compile(
@@ -273,11 +334,18 @@ def dev_setup(facts: RepoFacts) -> CheckResult:
     targets = sorted({t for text in task_texts.values() for t in _targets(text) if t in DEV_TARGETS})
     signals = _paths(files) + [f"target: {t}" for t in targets]
     if not signals:
-        return result("dev-setup", SOURCE, 0, "no one-command dev setup (make target, compose file, devcontainer, setup script)",
-                      label=INFERRED, found=[])
+        return result(
+            "dev-setup",
+            SOURCE,
+            0,
+            "no one-command dev setup (make target, compose file, devcontainer, setup script)",
+            label=INFERRED,
+            found=[],
+        )
     score = 8 if len(signals) == 1 else 10
-    return result("dev-setup", SOURCE, score, f"one-command setup found: {', '.join(signals[:3])}",
-                  label=INFERRED, found=signals)
+    return result(
+        "dev-setup", SOURCE, score, f"one-command setup found: {', '.join(signals[:3])}", label=INFERRED, found=signals
+    )
 
 
 DEPLOY_FILES = re.compile(
@@ -295,10 +363,22 @@ def one_step_deploy(facts: RepoFacts) -> CheckResult:
     jobs = [c.path for c in facts.ci_configs if c.deploys]
     signals = files + [f"target: {t}" for t in targets] + [f"CI deploy job: {p}" for p in jobs]
     if not signals:
-        return result("one-step-deploy", SOURCE, 0, "no deploy script, deploy target or CI deploy job in the repository",
-                      label=INFERRED, found=[])
-    return result("one-step-deploy", SOURCE, 8 if len(signals) == 1 else 10,
-                  f"deploy step found: {', '.join(signals[:3])}", label=INFERRED, found=signals)
+        return result(
+            "one-step-deploy",
+            SOURCE,
+            0,
+            "no deploy script, deploy target or CI deploy job in the repository",
+            label=INFERRED,
+            found=[],
+        )
+    return result(
+        "one-step-deploy",
+        SOURCE,
+        8 if len(signals) == 1 else 10,
+        f"deploy step found: {', '.join(signals[:3])}",
+        label=INFERRED,
+        found=signals,
+    )
 
 
 ROUTE_GREP = [
@@ -307,7 +387,9 @@ ROUTE_GREP = [
     r"(^|[^A-Za-z0-9_.])(re_)?path\([[:space:]]*r?['\"]",
 ]
 ROUTE_PARSE = (
-    re.compile(r"\.(?:route|get|post|put|patch|delete|api_route|add_url_rule|add_api_route)\(\s*[rfb]?['\"](/[^'\"]*)['\"]"),
+    re.compile(
+        r"\.(?:route|get|post|put|patch|delete|api_route|add_url_rule|add_api_route)\(\s*[rfb]?['\"](/[^'\"]*)['\"]"
+    ),
     re.compile(r"['\"](?:GET|POST|PUT|PATCH|DELETE)['\"]\s*,\s*['\"](/[^'\"]*)['\"]"),
     re.compile(r"(?:^|[^\w.])(?:re_)?path\(\s*r?['\"]\^?([^'\"]*)['\"]"),
 )
@@ -341,23 +423,39 @@ def versioned_routes(facts: RepoFacts) -> CheckResult:
         public = [p for p in spec_paths if is_public_route(p)]
         if public:
             versioned = [p for p in public if servers_versioned or routes.is_versioned(p)]
-            return result("versioned-routes", SOURCE, 10 * len(versioned) / len(public),
-                          f"{len(versioned)} of {len(public)} public paths in the OpenAPI spec are versioned",
-                          specs=sorted(spec_texts), unversioned=sorted(set(public) - set(versioned))[:SAMPLES])
+            return result(
+                "versioned-routes",
+                SOURCE,
+                10 * len(versioned) / len(public),
+                f"{len(versioned)} of {len(public)} public paths in the OpenAPI spec are versioned",
+                specs=sorted(spec_texts),
+                unversioned=sorted(set(public) - set(versioned))[:SAMPLES],
+            )
     hits = facts.grep(ROUTE_GREP, CODE_SPECS, tests=False)
     declared = parse_routes(text for _, _, text in hits)
     public = sorted({r for r in declared if is_public_route(r)})
     if not public:
-        return inconclusive("versioned-routes", SOURCE, "no public routes or OpenAPI spec found",
-                            operational_routes=sorted(set(declared))[:SAMPLES])
+        return inconclusive(
+            "versioned-routes",
+            SOURCE,
+            "no public routes or OpenAPI spec found",
+            operational_routes=sorted(set(declared))[:SAMPLES],
+        )
     versioned = [r for r in public if routes.is_versioned(r)]
     files = sorted({p for p, _, _ in hits})[:SAMPLES]
-    return result("versioned-routes", SOURCE, 10 * len(versioned) / len(public),
-                  f"{len(versioned)} of {len(public)} public routes carry a version",
-                  label=INFERRED, files=files, unversioned=[r for r in public if r not in versioned][:SAMPLES])
+    return result(
+        "versioned-routes",
+        SOURCE,
+        10 * len(versioned) / len(public),
+        f"{len(versioned)} of {len(public)} public routes carry a version",
+        label=INFERRED,
+        files=files,
+        unversioned=[r for r in public if r not in versioned][:SAMPLES],
+    )
 
 
 # ---- rung 2 ------------------------------------------------------------------------------------
+
 
 def _dedupe(branches: Iterable[Ref]) -> list[Ref]:
     best: dict[str, Ref] = {}
@@ -372,8 +470,12 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
     """Unmerged branches older than a week, and whether they are still active."""
     trunk = facts.repo.trunk
     if trunk is None:
-        return inconclusive("long-lived-branches", SOURCE, "no main or master branch to measure branches against",
-                            branches=[b.short for b in facts.repo.branches][:SAMPLES])
+        return inconclusive(
+            "long-lived-branches",
+            SOURCE,
+            "no main or master branch to measure branches against",
+            branches=[b.short for b in facts.repo.branches][:SAMPLES],
+        )
     unmerged = [b for b in _dedupe(facts.repo.unmerged_branches(trunk)) if b.short != trunk.short]
     unmerged.sort(key=lambda b: -b.time)
     rows = []
@@ -381,9 +483,15 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
         oldest, count = b.time, 0
         for t in facts.repo.commit_times(f"{trunk.commit}..{b.commit}"):
             oldest, count = min(oldest, t), count + 1
-        rows.append({"branch": b.short, "age_days": _days(facts.now - oldest),
-                     "last_commit_days_ago": _days(facts.now - b.time),
-                     "active": facts.now - b.time <= ACTIVE_DAYS * DAY, "unmerged_commits": count})
+        rows.append(
+            {
+                "branch": b.short,
+                "age_days": _days(facts.now - oldest),
+                "last_commit_days_ago": _days(facts.now - b.time),
+                "active": facts.now - b.time <= ACTIVE_DAYS * DAY,
+                "unmerged_commits": count,
+            }
+        )
     long_lived = [r for r in rows if r["age_days"] > LONG_LIVED_DAYS]
     active = [r for r in long_lived if r["active"]]
     stale = [r for r in long_lived if not r["active"]]
@@ -392,10 +500,20 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
         reason = f"no unmerged branch older than {LONG_LIVED_DAYS} days"
     else:
         oldest = max(long_lived, key=lambda r: r["age_days"])
-        reason = (f"{len(active)} active and {len(stale)} stale long-lived branch(es); "
-                  f"oldest {oldest['branch']!r} at {oldest['age_days']:g} days")
-    return result("long-lived-branches", SOURCE, score, reason, trunk=trunk.short,
-                  long_lived=long_lived[:SAMPLES], unmerged_branches=len(unmerged), **facts.history_note())
+        reason = (
+            f"{len(active)} active and {len(stale)} stale long-lived branch(es); "
+            f"oldest {oldest['branch']!r} at {oldest['age_days']:g} days"
+        )
+    return result(
+        "long-lived-branches",
+        SOURCE,
+        score,
+        reason,
+        trunk=trunk.short,
+        long_lived=long_lived[:SAMPLES],
+        unmerged_branches=len(unmerged),
+        **facts.history_note(),
+    )
 
 
 @repo_check("trunk-frequency")
@@ -406,18 +524,29 @@ def trunk_frequency(facts: RepoFacts) -> CheckResult:
         return inconclusive("trunk-frequency", SOURCE, "no main or master branch")
     landings = sum(1 for _ in facts.repo.commit_times(trunk.commit, since=facts.since, first_parent=True))
     # A set of day numbers: at most window_days entries however many commits there are.
-    days = {t // DAY for t in facts.repo.commit_times("--branches", "--remotes", since=facts.since)
-            if t <= facts.now}
-    evidence = {"window_days": facts.window_days, "landings": landings, "active_days": len(days),
-                **facts.history_note()}
+    days = {t // DAY for t in facts.repo.commit_times("--branches", "--remotes", since=facts.since) if t <= facts.now}
+    evidence = {
+        "window_days": facts.window_days,
+        "landings": landings,
+        "active_days": len(days),
+        **facts.history_note(),
+    }
     if len(days) < MIN_ACTIVE_DAYS:
-        return inconclusive("trunk-frequency", SOURCE,
-                            f"only {len(days)} active day(s) in the last {facts.window_days} days; need {MIN_ACTIVE_DAYS}",
-                            **evidence)
+        return inconclusive(
+            "trunk-frequency",
+            SOURCE,
+            f"only {len(days)} active day(s) in the last {facts.window_days} days; need {MIN_ACTIVE_DAYS}",
+            **evidence,
+        )
     rate = landings / len(days)
-    return result("trunk-frequency", SOURCE, 10 * rate,
-                  f"{rate:.2f} landings on {trunk.short} per active day over the last {facts.window_days} days",
-                  landings_per_active_day=round(rate, 2), **evidence)
+    return result(
+        "trunk-frequency",
+        SOURCE,
+        10 * rate,
+        f"{rate:.2f} landings on {trunk.short} per active day over the last {facts.window_days} days",
+        landings_per_active_day=round(rate, 2),
+        **evidence,
+    )
 
 
 def _window(facts: RepoFacts, recent: int, total: int) -> tuple[str, bool] | None:
@@ -443,17 +572,45 @@ def change_size(facts: RepoFacts) -> CheckResult:
     h = facts.history
     span = _window(facts, h.recent_changed, h.changed)
     if span is None:
-        return inconclusive("change-size", SOURCE, f"only {h.changed} commit(s) with changes; need {MIN_COMMITS}",
-                            commits=h.commits, **facts.history_note())
+        return inconclusive(
+            "change-size",
+            SOURCE,
+            f"only {h.changed} commit(s) with changes; need {MIN_COMMITS}",
+            commits=h.commits,
+            **facts.history_note(),
+        )
     label, recent = span
     m = median(h.recent_sizes if recent else h.sizes)
     n = h.recent_changed if recent else h.changed
-    return result("change-size", SOURCE, size_score(m), f"median change is {m:g} lines over {n} commits ({label})",
-                  median_lines=m, commits=n, span=label, **facts.history_note())
+    return result(
+        "change-size",
+        SOURCE,
+        size_score(m),
+        f"median change is {m:g} lines over {n} commits ({label})",
+        median_lines=m,
+        commits=n,
+        span=label,
+        **facts.history_note(),
+    )
 
 
-FLAG_LIBRARIES = ("openfeature", "unleash", "flagsmith", "growthbook", "django-waffle", "waffle", "launchdarkly",
-                  "ldclient", "flipper", "configcat", "flagd", "splitio", "@splitsoftware", "posthog", "featureflags")
+FLAG_LIBRARIES = (
+    "openfeature",
+    "unleash",
+    "flagsmith",
+    "growthbook",
+    "django-waffle",
+    "waffle",
+    "launchdarkly",
+    "ldclient",
+    "flipper",
+    "configcat",
+    "flagd",
+    "splitio",
+    "@splitsoftware",
+    "posthog",
+    "featureflags",
+)
 FLAG_MODULE = re.compile(r"(^|/)(feature_?flags?|flags|toggles|feature_?toggles)(\.(py|js|ts|rb|go)|/)")
 
 
@@ -464,10 +621,18 @@ def feature_flags(facts: RepoFacts) -> CheckResult:
     modules = [f for f in facts.matching(FLAG_MODULE) if not is_test_path(f.path)]
     if libs or modules:
         found = libs + _paths(modules)
-        return result("feature-flags", SOURCE, 10, f"feature flags: {', '.join(found[:3])}", label=INFERRED,
-                      libraries=libs, modules=_paths(modules))
-    return result("feature-flags", SOURCE, 0, "no feature-flag library or flags module", label=INFERRED,
-                  libraries=[], modules=[])
+        return result(
+            "feature-flags",
+            SOURCE,
+            10,
+            f"feature flags: {', '.join(found[:3])}",
+            label=INFERRED,
+            libraries=libs,
+            modules=_paths(modules),
+        )
+    return result(
+        "feature-flags", SOURCE, 0, "no feature-flag library or flags module", label=INFERRED, libraries=[], modules=[]
+    )
 
 
 @repo_check("tests-present")
@@ -480,9 +645,17 @@ def tests_present(facts: RepoFacts) -> CheckResult:
     test_bytes = sum(f.size for f in tests)
     code_bytes = sum(f.size for f in code)
     share = test_bytes / code_bytes if code_bytes else 0.0
-    reason = (f"{len(tests)} test file(s), {share:.0%} of the code" if tests else "no test files")
-    return result("tests-present", SOURCE, 10 * share / 0.3, reason, test_files=len(tests), code_files=len(code),
-                  test_share=round(share, 3), examples=_paths(tests)[:5])
+    reason = f"{len(tests)} test file(s), {share:.0%} of the code" if tests else "no test files"
+    return result(
+        "tests-present",
+        SOURCE,
+        10 * share / 0.3,
+        reason,
+        test_files=len(tests),
+        code_files=len(code),
+        test_share=round(share, 3),
+        examples=_paths(tests)[:5],
+    )
 
 
 @repo_check("tests-with-changes")
@@ -491,14 +664,27 @@ def tests_with_changes(facts: RepoFacts) -> CheckResult:
     h = facts.history
     span = _window(facts, h.recent_changed, h.changed)
     if span is None:
-        return inconclusive("tests-with-changes", SOURCE, f"only {h.changed} commit(s) with changes; need {MIN_COMMITS}",
-                            commits=h.commits, **facts.history_note())
+        return inconclusive(
+            "tests-with-changes",
+            SOURCE,
+            f"only {h.changed} commit(s) with changes; need {MIN_COMMITS}",
+            commits=h.commits,
+            **facts.history_note(),
+        )
     label, recent = span
     touched, n = (h.recent_touched_tests, h.recent_changed) if recent else (h.touched_tests, h.changed)
     share = touched / n
-    return result("tests-with-changes", SOURCE, 10 * share / 0.4,
-                  f"{share:.0%} of {n} commits touch tests ({label})",
-                  share=round(share, 3), commits=n, touching_tests=touched, span=label, **facts.history_note())
+    return result(
+        "tests-with-changes",
+        SOURCE,
+        10 * share / 0.4,
+        f"{share:.0%} of {n} commits touch tests ({label})",
+        share=round(share, 3),
+        commits=n,
+        touching_tests=touched,
+        span=label,
+        **facts.history_note(),
+    )
 
 
 # ---- rung 3a -----------------------------------------------------------------------------------
@@ -549,8 +735,14 @@ def packaging(facts: RepoFacts) -> CheckResult:
     if bases:
         parts.append("Dockerfile with pinned base" if docker_pinned else "Dockerfile with an unpinned base")
     reason = ", ".join(parts) if parts else "no packaging recipe (pyproject build system, setup.py, Dockerfile)"
-    return result("packaging", SOURCE, score, reason, recipes=sorted(recipes)[:SAMPLES],
-                  docker_bases=[{"file": p, "image": i, "pinned": ok} for p, i, ok in bases][:SAMPLES])
+    return result(
+        "packaging",
+        SOURCE,
+        score,
+        reason,
+        recipes=sorted(recipes)[:SAMPLES],
+        docker_bases=[{"file": p, "image": i, "pinned": ok} for p, i, ok in bases][:SAMPLES],
+    )
 
 
 VERSION_TAG = re.compile(r"^(v|release[-/]|rel-)?\d+(\.\d+){1,3}([-+.][0-9A-Za-z.-]+)?$|^v?\d{4}[.-]\d{2}([.-]\d{2})?")
@@ -567,10 +759,16 @@ def release_tags(facts: RepoFacts) -> CheckResult:
     latest = tags[-1]
     recent = [t for t in tags if facts.now - t.time <= 180 * DAY]
     score = 10 if len(recent) >= 3 else 8 if recent else 5
-    return result("release-tags", SOURCE, score,
-                  f"{len(tags)} versioned tag(s), latest {latest.short} {_days(facts.now - latest.time):g} days ago",
-                  tags=len(tags), recent_180_days=len(recent), latest=latest.short,
-                  latest_days_ago=_days(facts.now - latest.time))
+    return result(
+        "release-tags",
+        SOURCE,
+        score,
+        f"{len(tags)} versioned tag(s), latest {latest.short} {_days(facts.now - latest.time):g} days ago",
+        tags=len(tags),
+        recent_180_days=len(recent),
+        latest=latest.short,
+        latest_days_ago=_days(facts.now - latest.time),
+    )
 
 
 @repo_check("no-binaries")
@@ -589,32 +787,50 @@ def no_binaries(facts: RepoFacts) -> CheckResult:
     if large:
         parts.append(f"{len(large)} file(s) over {LARGE_FILE_BYTES // 2**20} MB")
     if not parts:
-        parts.append("no committed build outputs or very large files"
-                     + (f" (history once held {h.artifact_changes})" if h.artifact_changes else ""))
-    return result("no-binaries", SOURCE, score, "; ".join(parts),
-                  artifacts=_paths(artifacts), large_files=[{"path": f.path, "bytes": f.size} for f in large][:SAMPLES],
-                  history_artifact_changes=h.artifact_changes, history_artifacts=h.artifact_samples)
+        parts.append(
+            "no committed build outputs or very large files"
+            + (f" (history once held {h.artifact_changes})" if h.artifact_changes else "")
+        )
+    return result(
+        "no-binaries",
+        SOURCE,
+        score,
+        "; ".join(parts),
+        artifacts=_paths(artifacts),
+        large_files=[{"path": f.path, "bytes": f.size} for f in large][:SAMPLES],
+        history_artifact_changes=h.artifact_changes,
+        history_artifacts=h.artifact_samples,
+    )
 
 
 # ---- rung 3b -----------------------------------------------------------------------------------
+
 
 @repo_check("ci-tests")
 def ci_tests(facts: RepoFacts) -> CheckResult:
     """CI config that runs the tests on every push and pull request."""
     configs = facts.ci_configs
     if not configs:
-        return result("ci-tests", SOURCE, 0, "no CI configuration (GitHub Actions, GitLab CI, Jenkins, ...)",
-                      configs=[])
+        return result(
+            "ci-tests", SOURCE, 0, "no CI configuration (GitHub Actions, GitLab CI, Jenkins, ...)", configs=[]
+        )
     best = max(configs, key=ci.ci_score)
     score = ci.ci_score(best)
     what = ["runs tests" if best.runs_tests else "does not run tests"]
     for name, flag in (("push", best.push), ("pull requests", best.pull_request)):
         what.append(f"on {name}: {'unknown' if flag is None else 'yes' if flag else 'no'}")
-    return result("ci-tests", SOURCE, score, f"{best.provider} ({best.path}) " + ", ".join(what),
-                  label=MEASURED if best.certain else INFERRED, configs=[c.to_dict() for c in configs][:SAMPLES])
+    return result(
+        "ci-tests",
+        SOURCE,
+        score,
+        f"{best.provider} ({best.path}) " + ", ".join(what),
+        label=MEASURED if best.certain else INFERRED,
+        configs=[c.to_dict() for c in configs][:SAMPLES],
+    )
 
 
 # ---- rung 4 ------------------------------------------------------------------------------------
+
 
 @repo_check("deploy-pipeline")
 def deploy_pipeline(facts: RepoFacts) -> CheckResult:
@@ -624,10 +840,20 @@ def deploy_pipeline(facts: RepoFacts) -> CheckResult:
         return result("deploy-pipeline", SOURCE, 0, "no deploy job in CI", configs=[])
     triggered = [c for c in deploying if c.deploys_from_main_or_tags]
     if triggered:
-        return result("deploy-pipeline", SOURCE, 10, f"deploy job in {triggered[0].path} runs from main or tags",
-                      configs=[c.path for c in triggered])
-    return result("deploy-pipeline", SOURCE, 6, f"deploy job in {deploying[0].path}, but not clearly from main or tags",
-                  configs=[c.path for c in deploying])
+        return result(
+            "deploy-pipeline",
+            SOURCE,
+            10,
+            f"deploy job in {triggered[0].path} runs from main or tags",
+            configs=[c.path for c in triggered],
+        )
+    return result(
+        "deploy-pipeline",
+        SOURCE,
+        6,
+        f"deploy job in {deploying[0].path}, but not clearly from main or tags",
+        configs=[c.path for c in deploying],
+    )
 
 
 @repo_check("smoke-test")
@@ -635,10 +861,17 @@ def smoke_test(facts: RepoFacts) -> CheckResult:
     """A smoke test or health check run by the pipeline or deploy scripts."""
     hits = [p for p, text in facts.deploy_texts.items() if ci.SMOKE.search(text)]
     if hits:
-        return result("smoke-test", SOURCE, 10, f"smoke test or health check in {hits[0]}", label=INFERRED,
-                      files=sorted(hits)[:SAMPLES])
-    return result("smoke-test", SOURCE, 0, "no smoke test or health check in CI or deploy scripts", label=INFERRED,
-                  files=[])
+        return result(
+            "smoke-test",
+            SOURCE,
+            10,
+            f"smoke test or health check in {hits[0]}",
+            label=INFERRED,
+            files=sorted(hits)[:SAMPLES],
+        )
+    return result(
+        "smoke-test", SOURCE, 0, "no smoke test or health check in CI or deploy scripts", label=INFERRED, files=[]
+    )
 
 
 # ---- rung 5 ------------------------------------------------------------------------------------
@@ -651,7 +884,9 @@ def canary(facts: RepoFacts) -> CheckResult:
     """Canary or progressive rollout config in CI or deploy manifests."""
     hits = sorted(p for p, text in facts.deploy_texts.items() if CANARY.search(text))
     if hits:
-        return result("canary", SOURCE, 10, f"canary or rollout config in {hits[0]}", label=INFERRED, files=hits[:SAMPLES])
+        return result(
+            "canary", SOURCE, 10, f"canary or rollout config in {hits[0]}", label=INFERRED, files=hits[:SAMPLES]
+        )
     return result("canary", SOURCE, 0, "no canary or rollout config in CI or deploy files", label=INFERRED, files=[])
 
 
@@ -663,17 +898,36 @@ DOC_SUFFIXES = (".md", ".rst", ".txt", ".ipynb", ".html", ".adoc")
 @repo_check("rollback-tooling")
 def rollback_tooling(facts: RepoFacts) -> CheckResult:
     """One-command rollback: a rollback script, make target or pipeline job."""
-    files = [f.path for f in facts.matching(ROLLBACK_FILE) if not f.path.endswith(DOC_SUFFIXES) and not is_test_path(f.path)]
+    files = [
+        f.path for f in facts.matching(ROLLBACK_FILE) if not f.path.endswith(DOC_SUFFIXES) and not is_test_path(f.path)
+    ]
     in_pipeline = sorted(p for p, text in facts.deploy_texts.items() if ROLLBACK.search(text))
     found = sorted(set(files)) + [p for p in in_pipeline if p not in files]
     if found:
-        return result("rollback-tooling", SOURCE, 10, f"rollback tooling in {found[0]}", label=INFERRED, files=found[:SAMPLES])
+        return result(
+            "rollback-tooling", SOURCE, 10, f"rollback tooling in {found[0]}", label=INFERRED, files=found[:SAMPLES]
+        )
     return result("rollback-tooling", SOURCE, 0, "no rollback script, target or pipeline job", label=INFERRED, files=[])
 
 
-OBSERVABILITY_LIBS = ("structlog", "opentelemetry", "sentry-sdk", "sentry_sdk", "@sentry/",
-                      "prometheus-client", "prometheus_client", "prom-client", "ddtrace", "datadog", "newrelic",
-                      "elastic-apm", "honeycomb", "python-json-logger", "statsd", "loki")
+OBSERVABILITY_LIBS = (
+    "structlog",
+    "opentelemetry",
+    "sentry-sdk",
+    "sentry_sdk",
+    "@sentry/",
+    "prometheus-client",
+    "prometheus_client",
+    "prom-client",
+    "ddtrace",
+    "datadog",
+    "newrelic",
+    "elastic-apm",
+    "honeycomb",
+    "python-json-logger",
+    "statsd",
+    "loki",
+)
 OBSERVABILITY_FILES = re.compile(
     r"(^|/)(prometheus\.ya?ml|alertmanager\.ya?ml|otel[^/]*\.ya?ml|fluent-?bit\.(conf|ya?ml)|fluentd?\.conf"
     r"|vector\.(toml|ya?ml)|promtail[^/]*\.ya?ml|filebeat\.ya?ml|datadog\.ya?ml|newrelic\.(ini|yml)|grafana/)"
@@ -703,11 +957,19 @@ def migrations(facts: RepoFacts) -> CheckResult:
     folders = sorted({f.path for f in facts.matching(MIGRATION_DIRS)})
     step = sorted(p for p, text in facts.deploy_texts.items() if ci.MIGRATE.search(text))
     if not folders and not step:
-        uses_db = facts.grep([DATABASE_USE], CODE_SPECS, tests=False) or re.search(DATABASE_USE.lower(), facts.manifests)
+        uses_db = facts.grep([DATABASE_USE], CODE_SPECS, tests=False) or re.search(
+            DATABASE_USE.lower(), facts.manifests
+        )
         if not uses_db:
             return inconclusive("migrations", SOURCE, "no database use found, so no migrations are expected")
-        return result("migrations", SOURCE, 0, "the app uses a database but has no migrations folder or migrate step",
-                      folders=[], pipeline=[])
+        return result(
+            "migrations",
+            SOURCE,
+            0,
+            "the app uses a database but has no migrations folder or migrate step",
+            folders=[],
+            pipeline=[],
+        )
     score = 5 * bool(folders) + 5 * bool(step)
     parts = []
     parts.append(f"migrations in {folders[0].split('/')[0]}" if folders else "no migrations folder")
@@ -736,8 +998,10 @@ def dependency_updates(facts: RepoFacts) -> CheckResult:
 
 # ---- gathering ---------------------------------------------------------------------------------
 
-def gather_repo_evidence(repo: str | Path | GitRepo, *, now: float | None = None, window_days: int = 90,
-                         checks: Iterable[str] | None = None) -> list[CheckResult]:
+
+def gather_repo_evidence(
+    repo: str | Path | GitRepo, *, now: float | None = None, window_days: int = 90, checks: Iterable[str] | None = None
+) -> list[CheckResult]:
     """Run every repository check (or the named ones) on a clone; NotARepository if it is not one."""
     r = repo if isinstance(repo, GitRepo) else open_repo(repo)
     facts = RepoFacts(r, int(time.time() if now is None else now), window_days)

@@ -1,4 +1,5 @@
 """Evidence from the hosts in a ladder.yml, read-only: get_x(host) runs one command, parse_x is pure."""
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,25 @@ PROBE_TIMEOUT = 30.0
 HEALTH_TIMEOUT = 5.0
 DEFAULT_APP_DIR = "app"
 SAMPLES = 20
-LOG_SHIPPERS = ("promtail", "fluent-bit", "fluentd", "td-agent", "td-agent-bit", "vector", "filebeat", "otelcol",
-                "otelcol-contrib", "datadog-agent", "amazon-cloudwatch-agent", "google_cloud_ops_agent",
-                "splunkd", "logstash", "alloy", "grafana-agent", "nxlog")
+LOG_SHIPPERS = (
+    "promtail",
+    "fluent-bit",
+    "fluentd",
+    "td-agent",
+    "td-agent-bit",
+    "vector",
+    "filebeat",
+    "otelcol",
+    "otelcol-contrib",
+    "datadog-agent",
+    "amazon-cloudwatch-agent",
+    "google_cloud_ops_agent",
+    "splunkd",
+    "logstash",
+    "alloy",
+    "grafana-agent",
+    "nxlog",
+)
 CHECKSUM_FILES = ("SHA256SUMS", "sha256sums.txt", "CHECKSUMS", ".checksums")
 # Evidence reads checkouts that other users may own: git's ownership check must not refuse to read them.
 GIT = f"{checkout.GIT} -c safe.directory='*'"
@@ -29,6 +46,7 @@ q = shlex.quote
 
 
 # ---- layout: release or checkout ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -63,10 +81,10 @@ def layout_command(base: str, app_dir: str = DEFAULT_APP_DIR) -> str:
         'if [ -n "$c" ]; then '
         f'for f in {sums}; do if [ -f "$c$f" ]; then printf "checksums\\t%s\\n" "$f"; '
         '(cd "$c" && sha256sum -c --quiet "$f" 2>/dev/null) | sed -n "s/: FAILED.*$//p" | sed "s/^/checksum_failed\\t/"; '
-        'break; fi; done; '
+        "break; fi; done; "
         # Last, as git prints it (NUL-separated): everything after the `git` line is the status.
         f'if [ -e "$c.git" ]; then echo git; {GIT} -C "$c" status --porcelain=v1 -z --untracked-files=no 2>/dev/null; '
-        'fi; fi; true'
+        "fi; fi; true"
     )
 
 
@@ -76,7 +94,7 @@ def parse_layout(output: str) -> Layout:
     lines = output.split("\n")
     if "git" in lines:
         at = lines.index("git")
-        modified, untracked = checkout.parse_status("\n".join(lines[at + 1:]))
+        modified, untracked = checkout.parse_status("\n".join(lines[at + 1 :]))
         info["git"], info["modified"], lines = True, modified + untracked, lines[:at]
     for line in lines:
         key, _, value = line.partition("\t")
@@ -106,12 +124,15 @@ def get_layout(host: Host, app_dir: str = DEFAULT_APP_DIR) -> Layout:
 
 # ---- parity: python, OS, packages, config names --------------------------------------------------
 
+
 def platform_command(base: str, app_dir: str = DEFAULT_APP_DIR, python: str = "python3") -> str:
     """Shell that prints the Python, OS, installed packages and config variable names the app runs with."""
     # One command instead of parity.get_facts' four, to keep host reads cheap; it finds the venv and the
     # env files by convention (the team's layout is unknown) and prints what it finds without failing.
-    venvs = " ".join(f'"{v}"' for v in ('$c.venv', '$c/venv', '$b/venv', '$b/.venv', '$b/shared/venv', '$b/shared/.venv'))
-    envs = " ".join(f'"{v}"' for v in ('$b/shared/.env', '$b/shared/app.env', '$b/app.env', '$c.env', '$b/.env'))
+    venvs = " ".join(
+        f'"{v}"' for v in ("$c.venv", "$c/venv", "$b/venv", "$b/.venv", "$b/shared/venv", "$b/shared/.venv")
+    )
+    envs = " ".join(f'"{v}"' for v in ("$b/shared/.env", "$b/shared/app.env", "$b/app.env", "$c.env", "$b/.env"))
     return (
         f"b={q(base.rstrip('/'))}; py={q(python)}; "
         f'if [ -L "$b/current" ]; then c="$b/current/"; else c={q(base.rstrip("/") + "/" + app_dir + "/")}; fi; '
@@ -152,6 +173,7 @@ def get_platform(host: Host, app_dir: str = DEFAULT_APP_DIR, python: str = "pyth
 
 def compare_platforms(dev: parity.Facts, prod: parity.Facts) -> dict[str, Any]:
     """Where prod differs from dev, dimension by dimension; None where a side is unknown."""
+
     # Not parity.compare's table: a score needs a verdict per dimension, an unread side is not
     # compared, and Python counts as the same when its minor version is.
     def minor(v: str | None) -> str | None:
@@ -162,17 +184,31 @@ def compare_platforms(dev: parity.Facts, prod: parity.Facts) -> dict[str, Any]:
 
     dev_names, prod_names = set(dev.env_names), set(prod.env_names)
     out: dict[str, Any] = {}
-    out["python"] = None if not (dev.python and prod.python) else (
-        [] if minor(dev.python) == minor(prod.python) else [f"dev {dev.python}, prod {prod.python}"])
+    out["python"] = (
+        None
+        if not (dev.python and prod.python)
+        else ([] if minor(dev.python) == minor(prod.python) else [f"dev {dev.python}, prod {prod.python}"])
+    )
     out["os"] = None if not (dev.os and prod.os) else ([] if dev.os == prod.os else [f"dev {dev.os}, prod {prod.os}"])
-    out["packages"] = None if not (dev.packages and prod.packages) else sorted(
-        [f"dev only: {p}" for p in pins(dev) - pins(prod)] + [f"prod only: {p}" for p in pins(prod) - pins(dev)])
-    out["config_names"] = None if not (dev_names or prod_names) else sorted(
-        [f"dev only: {n}" for n in dev_names - prod_names] + [f"prod only: {n}" for n in prod_names - dev_names])
+    out["packages"] = (
+        None
+        if not (dev.packages and prod.packages)
+        else sorted(
+            [f"dev only: {p}" for p in pins(dev) - pins(prod)] + [f"prod only: {p}" for p in pins(prod) - pins(dev)]
+        )
+    )
+    out["config_names"] = (
+        None
+        if not (dev_names or prod_names)
+        else sorted(
+            [f"dev only: {n}" for n in dev_names - prod_names] + [f"prod only: {n}" for n in prod_names - dev_names]
+        )
+    )
     return out
 
 
 # ---- logs ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Logs:
@@ -214,7 +250,7 @@ def get_logs(host: Host) -> Logs:
 
 # Runs on the host with its Python: finds migrations in the running code and the ones a sqlite
 # database under shared/ has applied (alembic, django, or a schema_migrations-style table).
-_MIGRATIONS_PROBE = r'''
+_MIGRATIONS_PROBE = r"""
 import glob, json, os, re, sqlite3, sys
 code, shared = sys.argv[1], sys.argv[2]
 out = {"kind": None, "files": 0, "applied": 0, "pending": [], "db": None, "error": None}
@@ -264,7 +300,7 @@ if out["kind"]:
             out["pending"] = sorted(w for w in wanted if w not in applied and w.split("_")[0] not in applied)
             break
 print(json.dumps(out))
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -283,7 +319,7 @@ def migrations_command(base: str, app_dir: str = DEFAULT_APP_DIR, python: str = 
     """Shell that runs the migrations probe against the running code and shared/."""
     b = base.rstrip("/")
     return (
-        f'if [ -L {q(b + "/current")} ]; then c={q(b + "/current/")}; else c={q(b + "/" + app_dir + "/")}; fi; '
+        f"if [ -L {q(b + '/current')} ]; then c={q(b + '/current/')}; else c={q(b + '/' + app_dir + '/')}; fi; "
         f'{q(python)} -c {q(_MIGRATIONS_PROBE)} "$c" {q(b + "/shared")}'
     )
 
@@ -296,8 +332,14 @@ def parse_migrations(output: str) -> Migrations:
         except ValueError:
             continue
         if isinstance(data, dict):
-            return Migrations(data.get("kind"), int(data.get("files") or 0), data.get("db"),
-                              int(data.get("applied") or 0), tuple(data.get("pending") or ()), data.get("error"))
+            return Migrations(
+                data.get("kind"),
+                int(data.get("files") or 0),
+                data.get("db"),
+                int(data.get("applied") or 0),
+                tuple(data.get("pending") or ()),
+                data.get("error"),
+            )
     return Migrations(error="no output from the migrations probe")
 
 
@@ -310,6 +352,7 @@ def get_migrations(host: Host, app_dir: str = DEFAULT_APP_DIR, python: str = "py
 
 
 # ---- facts per host and per fleet -----------------------------------------------------------------
+
 
 @dataclass
 class HostReport:
@@ -357,8 +400,14 @@ def host_identity(host: Host) -> tuple:
     return ("local",) if address is None else (address, getattr(host, "port", 22))
 
 
-def read_host(host: Host, environment: str, *, app_dir: str = DEFAULT_APP_DIR, python: str = "python3",
-              health_url: str | None = None) -> HostReport:
+def read_host(
+    host: Host,
+    environment: str,
+    *,
+    app_dir: str = DEFAULT_APP_DIR,
+    python: str = "python3",
+    health_url: str | None = None,
+) -> HostReport:
     """Read every fact a host check needs from one host; an unreachable host becomes report.error."""
     report = HostReport(host.name, environment, host_identity(host), host.base)
     try:
@@ -377,9 +426,14 @@ def read_host(host: Host, environment: str, *, app_dir: str = DEFAULT_APP_DIR, p
     return report
 
 
-def assess_hosts(environments: Mapping[str, list[Host]], *, app_dir: str = DEFAULT_APP_DIR,
-                 python: Mapping[str, str] | None = None, health_urls: Mapping[str, str] | None = None,
-                 workers: int = 10) -> list[CheckResult]:
+def assess_hosts(
+    environments: Mapping[str, list[Host]],
+    *,
+    app_dir: str = DEFAULT_APP_DIR,
+    python: Mapping[str, str] | None = None,
+    health_urls: Mapping[str, str] | None = None,
+    workers: int = 10,
+) -> list[CheckResult]:
     """Read every host (in parallel) and run every host check on what was read."""
     python = python or {}
     health_urls = health_urls or {}
@@ -388,9 +442,12 @@ def assess_hosts(environments: Mapping[str, list[Host]], *, app_dir: str = DEFAU
         if not hosts:
             facts.environments[env] = []
             continue
+
         def read(h: Host, env: str = env) -> HostReport:
-            return read_host(h, env, app_dir=app_dir, python=python.get(h.name, "python3"),
-                             health_url=health_urls.get(h.name))
+            return read_host(
+                h, env, app_dir=app_dir, python=python.get(h.name, "python3"), health_url=health_urls.get(h.name)
+            )
+
         outcomes = run_all(hosts, read, workers=workers, deadline=4 * PROBE_TIMEOUT, raise_on_error=False)
         reports = []
         for h in hosts:
@@ -425,6 +482,7 @@ def gather_host_evidence(config: Any, *, app_dir: str = DEFAULT_APP_DIR) -> list
 
 # ---- checks -------------------------------------------------------------------------------------
 
+
 def _per_prod(facts: HostFacts, check_id: str, fn: Callable[[HostReport], CheckResult | None]) -> CheckResult:
     """Run a per-host judgement on every prod host; the worst host decides, unreachable ones are named."""
     prod = facts.prod
@@ -433,21 +491,28 @@ def _per_prod(facts: HostFacts, check_id: str, fn: Callable[[HostReport], CheckR
     reachable = [r for r in prod if r.error is None]
     errors = {r.name: r.error for r in prod if r.error}
     if not reachable:
-        return inconclusive(check_id, SOURCE, f"no prod host could be read: {next(iter(errors.values()))}",
-                            errors=errors)
+        return inconclusive(
+            check_id, SOURCE, f"no prod host could be read: {next(iter(errors.values()))}", errors=errors
+        )
     results = [res for res in (fn(r) for r in reachable) if res is not None]
     scored = [res for res in results if res.score is not None]
     if not scored:
         first = results[0] if results else None
-        return inconclusive(check_id, SOURCE, first.reason if first else "nothing to check on the prod hosts",
-                            hosts={res.evidence.get("host"): res.reason for res in results}, errors=errors)
+        return inconclusive(
+            check_id,
+            SOURCE,
+            first.reason if first else "nothing to check on the prod hosts",
+            hosts={res.evidence.get("host"): res.reason for res in results},
+            errors=errors,
+        )
     worst = min(scored, key=lambda res: res.score)
     reason = worst.reason if len(prod) == 1 else f"{worst.evidence.get('host')}: {worst.reason}"
     if errors:
         reason += f" ({len(errors)} prod host(s) unreadable)"
     label = INFERRED if any(res.label == INFERRED for res in scored) else MEASURED
-    return result(check_id, SOURCE, worst.score, reason, label=label,
-                  hosts=[res.evidence for res in results], errors=errors)
+    return result(
+        check_id, SOURCE, worst.score, reason, label=label, hosts=[res.evidence for res in results], errors=errors
+    )
 
 
 @register("separate-hosts", SOURCE)
@@ -456,8 +521,9 @@ def separate_hosts(facts: HostFacts) -> CheckResult:
     if not facts.prod:
         return inconclusive("separate-hosts", SOURCE, "no prod environment in ladder.yml")
     if not facts.dev:
-        return inconclusive("separate-hosts", SOURCE, "no dev environment in ladder.yml",
-                            prod=[r.name for r in facts.prod])
+        return inconclusive(
+            "separate-hosts", SOURCE, "no dev environment in ladder.yml", prod=[r.name for r in facts.prod]
+        )
     shared_machine, shared_folder = [], []
     for d in facts.dev:
         for p in facts.prod:
@@ -466,10 +532,16 @@ def separate_hosts(facts: HostFacts) -> CheckResult:
                 db, pb = d.base.rstrip("/") + "/", p.base.rstrip("/") + "/"
                 if db.startswith(pb) or pb.startswith(db):
                     shared_folder.append(f"{d.name}/{p.name}")
-    evidence = {"dev": [r.name for r in facts.dev], "prod": [r.name for r in facts.prod],
-                "same_machine": shared_machine, "same_folder": shared_folder}
+    evidence = {
+        "dev": [r.name for r in facts.dev],
+        "prod": [r.name for r in facts.prod],
+        "same_machine": shared_machine,
+        "same_folder": shared_folder,
+    }
     if shared_folder:
-        return result("separate-hosts", SOURCE, 0, f"dev and prod share a folder: {', '.join(shared_folder)}", **evidence)
+        return result(
+            "separate-hosts", SOURCE, 0, f"dev and prod share a folder: {', '.join(shared_folder)}", **evidence
+        )
     if shared_machine:
         return result("separate-hosts", SOURCE, 8, "dev and prod are separate folders on the same machine", **evidence)
     return result("separate-hosts", SOURCE, 10, "dev and prod are separate hosts", **evidence)
@@ -482,29 +554,49 @@ def _layout_missing(r: HostReport) -> str:
 @register("prod-unmodified", SOURCE)
 def prod_unmodified(facts: HostFacts) -> CheckResult:
     """Prod's code has no edits made in place: a clean checkout, or a release matching its checksums."""
+
     def judge(r: HostReport) -> CheckResult | None:
         lay = r.layout
         if lay is None or (lay.current is None and lay.checkout is None):
             return inconclusive("prod-unmodified", SOURCE, _layout_missing(r), host=r.name)
         if lay.modified:
-            return result("prod-unmodified", SOURCE, 0, f"{len(lay.modified)} file(s) edited in place on prod",
-                          host=r.name, modified=list(lay.modified[:SAMPLES]))
+            return result(
+                "prod-unmodified",
+                SOURCE,
+                0,
+                f"{len(lay.modified)} file(s) edited in place on prod",
+                host=r.name,
+                modified=list(lay.modified[:SAMPLES]),
+            )
         if lay.checksum_failures:
-            return result("prod-unmodified", SOURCE, 0,
-                          f"{len(lay.checksum_failures)} file(s) differ from {lay.checksum_file}",
-                          host=r.name, modified=list(lay.checksum_failures[:SAMPLES]))
+            return result(
+                "prod-unmodified",
+                SOURCE,
+                0,
+                f"{len(lay.checksum_failures)} file(s) differ from {lay.checksum_file}",
+                host=r.name,
+                modified=list(lay.checksum_failures[:SAMPLES]),
+            )
         if lay.git:
             return result("prod-unmodified", SOURCE, 10, "no uncommitted edits in prod's code", host=r.name)
         if lay.checksum_file:
             return result("prod-unmodified", SOURCE, 10, f"release matches its {lay.checksum_file}", host=r.name)
-        return result("prod-unmodified", SOURCE, 8, "release folder without a checksum manifest to verify it against",
-                      label=INFERRED, host=r.name)
+        return result(
+            "prod-unmodified",
+            SOURCE,
+            8,
+            "release folder without a checksum manifest to verify it against",
+            label=INFERRED,
+            host=r.name,
+        )
+
     return _per_prod(facts, "prod-unmodified", judge)
 
 
 @register("prod-runs-release", SOURCE)
 def prod_runs_release(facts: HostFacts) -> CheckResult:
     """Prod runs a release folder switched by the `current` link, not a git checkout."""
+
     def judge(r: HostReport) -> CheckResult | None:
         lay = r.layout
         if lay is None or (lay.current is None and lay.checkout is None):
@@ -514,12 +606,14 @@ def prod_runs_release(facts: HostFacts) -> CheckResult:
         if lay.current:
             return result("prod-runs-release", SOURCE, 5, f"current -> {lay.current}, outside releases/", host=r.name)
         return result("prod-runs-release", SOURCE, 0, f"prod runs a git checkout at {lay.checkout}", host=r.name)
+
     return _per_prod(facts, "prod-runs-release", judge)
 
 
 @register("releases-kept", SOURCE)
 def releases_kept(facts: HostFacts) -> CheckResult:
     """How many releases are kept on prod for rollback."""
+
     def judge(r: HostReport) -> CheckResult | None:
         lay = r.layout
         if lay is None:
@@ -528,12 +622,14 @@ def releases_kept(facts: HostFacts) -> CheckResult:
         score = {0: 0, 1: 3, 2: 7}.get(n, 10)
         what = f"{n} release(s) kept in releases/" if lay.releases_dir else "no releases/ folder"
         return result("releases-kept", SOURCE, score, what, host=r.name, releases=list(lay.releases[-SAMPLES:]))
+
     return _per_prod(facts, "releases-kept", judge)
 
 
 @register("app-health", SOURCE)
 def app_health(facts: HostFacts) -> CheckResult:
     """The app answers its health check on every prod host."""
+
     def judge(r: HostReport) -> CheckResult | None:
         h = r.health
         if h is None:
@@ -543,40 +639,68 @@ def app_health(facts: HostFacts) -> CheckResult:
         if h.status is not None:
             return result("app-health", SOURCE, 2, f"{h.url} answered {h.status}", host=r.name, url=h.url)
         return result("app-health", SOURCE, 0, f"{h.url} did not answer: {h.error}", host=r.name, url=h.url)
+
     return _per_prod(facts, "app-health", judge)
 
 
 @register("logs-collected", SOURCE)
 def logs_collected(facts: HostFacts) -> CheckResult:
     """Logs leave prod: a log shipper runs (promtail, fluent-bit, vector, ...)."""
+
     def judge(r: HostReport) -> CheckResult | None:
         logs = r.logs or Logs()
         if logs.shippers:
-            return result("logs-collected", SOURCE, 10, f"log shipper running: {', '.join(logs.shippers)}",
-                          host=r.name, shippers=list(logs.shippers))
+            return result(
+                "logs-collected",
+                SOURCE,
+                10,
+                f"log shipper running: {', '.join(logs.shippers)}",
+                host=r.name,
+                shippers=list(logs.shippers),
+            )
         if logs.files:
-            return result("logs-collected", SOURCE, 4, f"{len(logs.files)} log file(s) kept on the host, none shipped",
-                          host=r.name, files=list(logs.files[:SAMPLES]))
+            return result(
+                "logs-collected",
+                SOURCE,
+                4,
+                f"{len(logs.files)} log file(s) kept on the host, none shipped",
+                host=r.name,
+                files=list(logs.files[:SAMPLES]),
+            )
         return result("logs-collected", SOURCE, 0, "no log shipper and no log files", host=r.name)
+
     return _per_prod(facts, "logs-collected", judge)
 
 
 @register("migrations-current", SOURCE)
 def migrations_current(facts: HostFacts) -> CheckResult:
     """The running code's migrations are all applied to prod's database."""
+
     def judge(r: HostReport) -> CheckResult | None:
         m = r.migrations or Migrations()
         if not m.kind:
-            return inconclusive("migrations-current", SOURCE, m.error or "no migrations in the running code",
-                                host=r.name)
+            return inconclusive(
+                "migrations-current", SOURCE, m.error or "no migrations in the running code", host=r.name
+            )
         if m.db is None:
-            return inconclusive("migrations-current", SOURCE,
-                                f"{m.files} {m.kind} migration(s), but no sqlite database under shared/ records them",
-                                host=r.name, error=m.error)
+            return inconclusive(
+                "migrations-current",
+                SOURCE,
+                f"{m.files} {m.kind} migration(s), but no sqlite database under shared/ records them",
+                host=r.name,
+                error=m.error,
+            )
         if m.pending:
-            return result("migrations-current", SOURCE, 0, f"{len(m.pending)} migration(s) not applied to {m.db}",
-                          host=r.name, pending=list(m.pending[:SAMPLES]))
+            return result(
+                "migrations-current",
+                SOURCE,
+                0,
+                f"{len(m.pending)} migration(s) not applied to {m.db}",
+                host=r.name,
+                pending=list(m.pending[:SAMPLES]),
+            )
         return result("migrations-current", SOURCE, 10, f"all {m.kind} migrations applied to {m.db}", host=r.name)
+
     return _per_prod(facts, "migrations-current", judge)
 
 
@@ -598,10 +722,20 @@ def dev_prod_parity(facts: HostFacts) -> CheckResult:
         return inconclusive("dev-prod-parity", SOURCE, "nothing comparable (no Python, OS or packages read)")
     differing = sorted({k for per in diffs.values() for k in per})
     score = 10 * (1 - len(differing) / len(compared))
-    reason = (f"dev host {d.name!r} and prod differ in {', '.join(differing)}" if differing
-              else f"dev and prod match on {', '.join(sorted(compared))}")
-    return result("dev-prod-parity", SOURCE, score, reason, dev=d.name, compared=sorted(compared),
-                  differences={h: {k: v[:SAMPLES] for k, v in per.items()} for h, per in diffs.items()})
+    reason = (
+        f"dev host {d.name!r} and prod differ in {', '.join(differing)}"
+        if differing
+        else f"dev and prod match on {', '.join(sorted(compared))}"
+    )
+    return result(
+        "dev-prod-parity",
+        SOURCE,
+        score,
+        reason,
+        dev=d.name,
+        compared=sorted(compared),
+        differences={h: {k: v[:SAMPLES] for k, v in per.items()} for h, per in diffs.items()},
+    )
 
 
 @register("dev-environment", SOURCE)
@@ -619,8 +753,11 @@ def dev_environment(facts: HostFacts) -> CheckResult:
         venv = r.platform.venv if r.platform else None
         rows.append({"host": r.name, "code": code, "venv": venv, "score": 10 if code and venv else 5 if code else 0})
     worst = min(rows, key=lambda row: row["score"])
-    reason = {10: "the app is checked out with its virtualenv", 5: "the app is checked out, but without a virtualenv",
-              0: "no app checkout"}[worst["score"]]
+    reason = {
+        10: "the app is checked out with its virtualenv",
+        5: "the app is checked out, but without a virtualenv",
+        0: "no app checkout",
+    }[worst["score"]]
     if len(rows) > 1:
         reason = f"{worst['host']}: {reason}"
     return result("dev-environment", SOURCE, worst["score"], reason, hosts=rows)
@@ -629,13 +766,20 @@ def dev_environment(facts: HostFacts) -> CheckResult:
 @register("deploy-step", SOURCE)
 def deploy_step(facts: HostFacts) -> CheckResult:
     """Prod has a deploy script (bin/deploy*) or a release layout made by deploy tooling."""
+
     def judge(r: HostReport) -> CheckResult | None:
         lay = r.layout or Layout()
         if lay.deploy_scripts:
-            return result("deploy-step", SOURCE, 10, f"deploy script {lay.deploy_scripts[0]}", host=r.name,
-                          scripts=list(lay.deploy_scripts))
+            return result(
+                "deploy-step",
+                SOURCE,
+                10,
+                f"deploy script {lay.deploy_scripts[0]}",
+                host=r.name,
+                scripts=list(lay.deploy_scripts),
+            )
         if lay.runs_release:
             return result("deploy-step", SOURCE, 10, "releases switched by the current link", host=r.name)
-        return result("deploy-step", SOURCE, 0, f"no deploy script in {r.base}/bin and no release layout",
-                      host=r.name)
+        return result("deploy-step", SOURCE, 0, f"no deploy script in {r.base}/bin and no release layout", host=r.name)
+
     return _per_prod(facts, "deploy-step", judge)

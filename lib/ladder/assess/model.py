@@ -1,4 +1,5 @@
 """The maturity model: model.yml loaded and validated into Model, Rung and Practice."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,8 +11,6 @@ import yaml
 from ..core.errors import ModelError
 
 DEFAULT_MODEL = Path(__file__).with_name("model.yml")
-
-
 
 
 @dataclass(frozen=True)
@@ -90,8 +89,9 @@ def _str_id(value: Any) -> Any:
 def _need(mapping: dict, key: str, kind: type | tuple, where: str, path: Path, fix: str) -> Any:
     value = _str_id(mapping.get(key)) if kind is str else mapping.get(key)
     if value is None or not isinstance(value, kind) or (kind is str and not value.strip()):
-        raise ModelError(f"is missing or not {getattr(kind, '__name__', 'valid')}; {fix}", path=path,
-                         key=f"{where}.{key}")
+        raise ModelError(
+            f"is missing or not {getattr(kind, '__name__', 'valid')}; {fix}", path=path, key=f"{where}.{key}"
+        )
     return value
 
 
@@ -135,8 +135,11 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
         requires = tuple(_str_id(x) for x in (r.get("requires") or []))
         for req in requires:
             if req not in rung_ids:
-                raise ModelError(f"requires {req!r}, which is not a rung listed before it; list rungs in ladder order",
-                                 path=path, key=f"{where}.requires")
+                raise ModelError(
+                    f"requires {req!r}, which is not a rung listed before it; list rungs in ladder order",
+                    path=path,
+                    key=f"{where}.requires",
+                )
         practices_raw = r.get("practices")
         if not isinstance(practices_raw, list) or not practices_raw:
             raise ModelError("must be a non-empty list of practices", path=path, key=f"{where}.practices")
@@ -158,18 +161,25 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
                     if c not in known_checks:
                         raise ModelError(
                             f"unknown check {c!r}; register a check function under this id "
-                            f"(known: {', '.join(sorted(known_checks))})", path=path, key=f"{pwhere}.checks")
-            practices.append(Practice(
-                id=pid, rung=rid,
-                title=_need(p, "title", str, pwhere, path, "give the practice a title"),
-                why=_need(p, "why", str, pwhere, path, "say in a sentence why it matters"),
-                checks=tuple(checks),
-                question=_need(p, "question", str, pwhere, path, "add a yes/no question for the questionnaire"),
-                runbook=_str_id(p.get("runbook")) or runbook,
-            ))
+                            f"(known: {', '.join(sorted(known_checks))})",
+                            path=path,
+                            key=f"{pwhere}.checks",
+                        )
+            practices.append(
+                Practice(
+                    id=pid,
+                    rung=rid,
+                    title=_need(p, "title", str, pwhere, path, "give the practice a title"),
+                    why=_need(p, "why", str, pwhere, path, "say in a sentence why it matters"),
+                    checks=tuple(checks),
+                    question=_need(p, "question", str, pwhere, path, "add a yes/no question for the questionnaire"),
+                    runbook=_str_id(p.get("runbook")) or runbook,
+                )
+            )
         rung_ids.append(rid)
-        rungs.append(Rung(rid, title, runbook, tuple(practices), requires,
-                          _str_id(r.get("group")), bool(r.get("ladder", True))))
+        rungs.append(
+            Rung(rid, title, runbook, tuple(practices), requires, _str_id(r.get("group")), bool(r.get("ladder", True)))
+        )
     return Model(version, tuple(rungs), pass_mark, min_coverage, answers, path)
 
 

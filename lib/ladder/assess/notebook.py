@@ -1,4 +1,5 @@
 """The assessment notebook's steps: one call per cell, each returning something that shows itself."""
+
 from __future__ import annotations
 
 import html
@@ -36,12 +37,15 @@ def notebook_path() -> Path:
     folder = os.environ.get("LADDER_NOTEBOOKS")
     path = (Path(folder) if folder else views.PROJECT / "notebooks") / NOTEBOOK
     if not path.is_file():
-        raise LadderError(f"{path}: assessment notebook not found; install Ladder from its source tree "
-                          "(pip install -e .) or set LADDER_NOTEBOOKS to the folder that holds it")
+        raise LadderError(
+            f"{path}: assessment notebook not found; install Ladder from its source tree "
+            "(pip install -e .) or set LADDER_NOTEBOOKS to the folder that holds it"
+        )
     return path
 
 
 # ---- inputs and where results go ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -53,8 +57,12 @@ class Inputs:
     model: Model
 
 
-def check_inputs(repo: str | Path | None = "", config: str | Path | None = "", answers: str | Path | None = "",
-                 model: Model | None = None) -> Inputs:
+def check_inputs(
+    repo: str | Path | None = "",
+    config: str | Path | None = "",
+    answers: str | Path | None = "",
+    model: Model | None = None,
+) -> Inputs:
     """Check repo, config and answers before anything runs; a LadderError names what is wrong and the fix."""
     from ..core.config import load_config
 
@@ -65,11 +73,17 @@ def check_inputs(repo: str | Path | None = "", config: str | Path | None = "", a
     elif cfg is not None:
         path = cfg.app.repo
         if "://" in path or not Path(path).is_absolute():
-            raise ConfigError(f"{path!r} is a git URL; clone it and pass the clone's folder as the repository "
-                              "to assess (ladder assess PATH --config ...)", path=cfg.path, key="app.repo")
+            raise ConfigError(
+                f"{path!r} is a git URL; clone it and pass the clone's folder as the repository "
+                "to assess (ladder assess PATH --config ...)",
+                path=cfg.path,
+                key="app.repo",
+            )
     else:
-        raise LadderError("nothing to assess: pass a repository (a git clone) or a ladder.yml whose app.repo "
-                          "is a clone on this machine")
+        raise LadderError(
+            "nothing to assess: pass a repository (a git clone) or a ladder.yml whose app.repo "
+            "is a clone on this machine"
+        )
     git = open_repo(path)
     answers_file = Path(answers).expanduser().absolute() if answers else None
     load_answers(answers_file, model)  # an unreadable or invalid file fails here, naming file, key and fix
@@ -103,14 +117,17 @@ class Setup:
     def _repr_html_(self) -> str:
         info = describe_repo(self.repo)
         head = (info["head"] or "no commits")[:10]
-        return views.html_table({
-            "repository": f"{info['path']} (trunk {info['trunk'] or 'none'}, HEAD {head})",
-            "hosts": hosts_text(self.config),
-            "answers": str(self.answers) if self.answers else "none given",
-            "history window": f"last {self.window_days} days",
-            "saved to": str(self.run_dir) if self.run_dir else "nothing is saved (no run folder: set out_dir, "
-                                                              "or run `ladder assess`)",
-        })
+        return views.html_table(
+            {
+                "repository": f"{info['path']} (trunk {info['trunk'] or 'none'}, HEAD {head})",
+                "hosts": hosts_text(self.config),
+                "answers": str(self.answers) if self.answers else "none given",
+                "history window": f"last {self.window_days} days",
+                "saved to": str(self.run_dir)
+                if self.run_dir
+                else "nothing is saved (no run folder: set out_dir, or run `ladder assess`)",
+            }
+        )
 
 
 def _folder_name() -> str:
@@ -118,8 +135,15 @@ def _folder_name() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-assessment-" + secrets.token_hex(3)
 
 
-def setup(repo: str = "", config: str = "", answers: str = "", out_dir: str = "", run_dir: str = "",
-          run_id: str = "", window_days: int = 90) -> Setup:
+def setup(
+    repo: str = "",
+    config: str = "",
+    answers: str = "",
+    out_dir: str = "",
+    run_dir: str = "",
+    run_id: str = "",
+    window_days: int = 90,
+) -> Setup:
     """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere."""
     inputs = check_inputs(repo, config, answers)
     if run_dir:
@@ -136,8 +160,19 @@ def setup(repo: str = "", config: str = "", answers: str = "", out_dir: str = ""
         journal = Path(inputs.config.runs_dir) / JOURNAL
     else:
         journal = None
-    return Setup(inputs.repo, inputs.config, inputs.model, inputs.answers, runs, folder, run_id, journal,
-                 interactive=not run_id, now=time.time(), window_days=window_days)
+    return Setup(
+        inputs.repo,
+        inputs.config,
+        inputs.model,
+        inputs.answers,
+        runs,
+        folder,
+        run_id,
+        journal,
+        interactive=not run_id,
+        now=time.time(),
+        window_days=window_days,
+    )
 
 
 def _journal_file(s: Setup) -> Path | None:
@@ -145,6 +180,7 @@ def _journal_file(s: Setup) -> Path | None:
 
 
 # ---- evidence ------------------------------------------------------------------------------------
+
 
 class Progress:
     """A one-line progress bar that updates in place in a notebook and leaves its last state in the record."""
@@ -163,8 +199,10 @@ class Progress:
 
     def html(self, done: int, note: str) -> str:
         """The bar and its caption."""
-        return (f"<div><progress value='{done}' max='{self.total}' style='width:20em'></progress> "
-                f"{html.escape(self.label)}: {done}/{self.total} {html.escape(note)}</div>")
+        return (
+            f"<div><progress value='{done}' max='{self.total}' style='width:20em'></progress> "
+            f"{html.escape(self.label)}: {done}/{self.total} {html.escape(note)}</div>"
+        )
 
     def update(self, done: int, note: str) -> None:
         """Show how far the work is."""
@@ -217,8 +255,11 @@ def repo_evidence(s: Setup) -> Evidence:
     bar.finish()
     info = describe_repo(s.repo)
     notes = [f"{info['path']} at {(info['head'] or 'no commits')[:10]} on {info['trunk'] or 'no main branch'}"]
-    flags = (("a shallow clone: history checks see part of it", info["shallow"]),
-             ("a detached HEAD", info["detached_head"]), ("no commits yet", info["empty"]))
+    flags = (
+        ("a shallow clone: history checks see part of it", info["shallow"]),
+        ("a detached HEAD", info["detached_head"]),
+        ("no commits yet", info["empty"]),
+    )
     notes += [flag for flag, on in flags if on]
     return Evidence(results, "Repository", "; ".join(notes) + ".")
 
@@ -247,6 +288,7 @@ def dora(s: Setup) -> Dora:
 
 # ---- questionnaire -------------------------------------------------------------------------------
 
+
 def previous_answers(runs_dir: Path | None) -> Path | None:
     """The newest answers.yml kept in a run folder under runs_dir, if any."""
     if runs_dir is None or not runs_dir.is_dir():
@@ -274,13 +316,21 @@ class Questionnaire:
         total = len(self.model.practices)
         if self.form is not None:
             where = f" (pre-filled from {self.source})" if self.source else ""
-            display(HTML(f"<p>Answer what the evidence cannot show{html.escape(where)}, then run the cells "
-                         "below again (<i>Run &gt; Run Selected Cell and All Below</i> from the next cell).</p>"))
+            display(
+                HTML(
+                    f"<p>Answer what the evidence cannot show{html.escape(where)}, then run the cells "
+                    "below again (<i>Run &gt; Run Selected Cell and All Below</i> from the next cell).</p>"
+                )
+            )
             display(self.form.widget)
         elif self.source is None:
-            display(HTML(f"<p>No answers file given: all {total} questions are 'not answered', and the scores "
-                         "rest on evidence alone. The answers.yml saved with this assessment lists every "
-                         "question; fill it in and pass it with <code>--answers</code>.</p>"))
+            display(
+                HTML(
+                    f"<p>No answers file given: all {total} questions are 'not answered', and the scores "
+                    "rest on evidence alone. The answers.yml saved with this assessment lists every "
+                    "question; fill it in and pass it with <code>--answers</code>.</p>"
+                )
+            )
         else:
             head = f"{len(self.loaded.answered())} of {total} questions answered in {self.source}."
             display(HTML(f"<p>{html.escape(head)}</p>" + views.answers_table(self.model, self.loaded).to_html()))
@@ -297,10 +347,16 @@ def questionnaire(s: Setup) -> Questionnaire:
 
 # ---- scores, history, saving -----------------------------------------------------------------------
 
+
 def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Questionnaire) -> Assessment:
     """Score every practice and rung from the evidence, the DORA checks and the answers."""
-    a = score_model(s.model, [*evidence, *metrics.report.checks()], answers.answers(),
-                    repo=describe_repo(s.repo), dora=metrics.report)
+    a = score_model(
+        s.model,
+        [*evidence, *metrics.report.checks()],
+        answers.answers(),
+        repo=describe_repo(s.repo),
+        dora=metrics.report,
+    )
     a.generated = s.now
     a.hosts_config = str(s.config.path) if s.config is not None else None
     return a
@@ -314,8 +370,11 @@ def history(s: Setup, assessment: Any) -> list[dict]:
     current = json.loads(json.dumps(as_dict(assessment)))
     name = (current.get("repo") or {}).get("path")
     # Times are to the second, so an equal time is earlier unless it is this very assessment (saved, re-run).
-    return [d for d in journal_history(journal)
-            if d["generated"] <= current["generated"] and d != current and (d.get("repo") or {}).get("path") == name]
+    return [
+        d
+        for d in journal_history(journal)
+        if d["generated"] <= current["generated"] and d != current and (d.get("repo") or {}).get("path") == name
+    ]
 
 
 @dataclass
@@ -331,8 +390,13 @@ class Saved:
     def _repr_html_(self) -> str:
         if self.assessment is None:
             return f"<p>{html.escape(self.note)}</p>"
-        return views.html_table({"assessment.json": str(self.assessment), "answers used": str(self.answers),
-                                 "journal": f"{self.journal} (row {self.journal_id})"})
+        return views.html_table(
+            {
+                "assessment.json": str(self.assessment),
+                "answers used": str(self.answers),
+                "journal": f"{self.journal} (row {self.journal_id})",
+            }
+        )
 
 
 def save(s: Setup, assessment: Any, answers: Questionnaire) -> Saved:
@@ -340,8 +404,10 @@ def save(s: Setup, assessment: Any, answers: Questionnaire) -> Saved:
     from ..engine.redact import redact_text, redact_value
 
     if s.run_dir is None or s.runs_dir is None:
-        return Saved(note="Not saved: no run folder. Run `ladder assess`, or set out_dir, to keep this assessment "
-                          "and see it in the trend next time.")
+        return Saved(
+            note="Not saved: no run folder. Run `ladder assess`, or set out_dir, to keep this assessment "
+            "and see it in the trend next time."
+        )
     doc = redact_value(as_dict(assessment))
     json_path = write_assessment(doc, s.run_dir / ASSESSMENT_JSON)
     answers_path = s.run_dir / ANSWERS_YML
@@ -359,10 +425,12 @@ def result(s: Setup, assessment: Any, before: Sequence[Any], saved: Saved) -> di
     figures = {
         "level": f"{d['level']} ({d['level_title']})",
         "overall score": f"{views.score_text(d['overall']['score'])} / 10 over {d['overall']['coverage']:.0%} "
-                         "of practices",
+        "of practices",
         "next step": f"rung {step['rung']}: {step['title']} ({step['runbook']})" if step else "none",
         "assessment.json": where,
     }
     answers = str(s.answers) if s.answers else "none given (every question not answered)"
-    return {"figures": figures,
-            "assessment": views.summary(d, before, hosts=hosts_text(s.config), answers=answers, saved=where)}
+    return {
+        "figures": figures,
+        "assessment": views.summary(d, before, hosts=hosts_text(s.config), answers=answers, saved=where),
+    }

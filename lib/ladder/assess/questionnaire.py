@@ -1,4 +1,5 @@
 """Questionnaire answers: a YAML file headless, an ipywidgets form in JupyterLab. Unanswered is explicit."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,8 +13,6 @@ from ..core.errors import AnswersError
 from .model import Model
 
 NOT_ANSWERED = "not answered"
-
-
 
 
 @dataclass
@@ -72,13 +71,17 @@ def load_answers(path: str | Path | None, model: Model | None = None) -> Answers
     for key, value in raw.items():
         key = str(key)
         if known is not None and key not in known:
-            raise AnswersError(f"unknown practice; use one of: {', '.join(sorted(known))}", path=file,
-                               key=f"answers.{key}")
+            raise AnswersError(
+                f"unknown practice; use one of: {', '.join(sorted(known))}", path=file, key=f"answers.{key}"
+            )
         try:
             values[key] = normalize(value, choices)
         except ValueError:
-            raise AnswersError(f"answer {value!r} is not one of {', '.join(choices)} or null (not answered)",
-                               path=file, key=f"answers.{key}") from None
+            raise AnswersError(
+                f"answer {value!r} is not one of {', '.join(choices)} or null (not answered)",
+                path=file,
+                key=f"answers.{key}",
+            ) from None
     if known is not None:
         for pid in known:
             values.setdefault(pid, None)
@@ -129,8 +132,12 @@ class AnswerForm:
             rows = [w.HTML(f"<b>Rung {rung.id}: {rung.title}</b>")]
             for p in rung.practices:
                 current = self.previous.get(p.id)
-                toggle = w.ToggleButtons(options=options, value=current if current in options else NOT_ANSWERED,
-                                         description="", style={"button_width": "auto"})
+                toggle = w.ToggleButtons(
+                    options=options,
+                    value=current if current in options else NOT_ANSWERED,
+                    description="",
+                    style={"button_width": "auto"},
+                )
                 self.inputs[p.id] = toggle
                 rows.append(w.VBox([w.HTML(f"{p.title}: <i>{p.question}</i>"), toggle]))
             sections.append(w.VBox(rows))

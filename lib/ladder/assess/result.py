@@ -48,6 +48,7 @@ Schema ``ladder.assessment/1`` (every key is always present; unknown values are 
 Scores are 0-10 rounded to 2 decimals. Units of DORA values: deploys per day, seconds, a
 fraction (0-1), seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,15 +79,33 @@ def assessment_dict(a: Any) -> dict[str, Any]:
         "level_title": a.level_title,
         "overall": {"score": _r(a.overall), "coverage": _r(a.coverage)},
         "rungs": [
-            {"id": r.id, "title": r.rung.title, "score": _r(r.score), "coverage": _r(r.coverage), "met": r.met,
-             "reached": r.reached, "runbook": r.rung.runbook, "practices": [p.id for p in r.rung.practices]}
+            {
+                "id": r.id,
+                "title": r.rung.title,
+                "score": _r(r.score),
+                "coverage": _r(r.coverage),
+                "met": r.met,
+                "reached": r.reached,
+                "runbook": r.rung.runbook,
+                "practices": [p.id for p in r.rung.practices],
+            }
             for r in a.rungs
         ],
         "practices": [
-            {"id": p.id, "rung": p.practice.rung, "title": p.practice.title, "why": p.practice.why,
-             "score": _r(p.score), "met": p.met, "label": p.label, "answer": p.answer,
-             "question": p.practice.question, "reason": p.reason, "runbook": p.practice.runbook,
-             "checks": list(p.practice.checks)}
+            {
+                "id": p.id,
+                "rung": p.practice.rung,
+                "title": p.practice.title,
+                "why": p.practice.why,
+                "score": _r(p.score),
+                "met": p.met,
+                "label": p.label,
+                "answer": p.answer,
+                "question": p.practice.question,
+                "reason": p.reason,
+                "runbook": p.practice.runbook,
+                "checks": list(p.practice.checks),
+            }
             for p in a.practices
         ],
         "checks": [c.to_dict() for c in a.checks],
@@ -139,9 +158,18 @@ def record_assessment(assessment: Any, journal_path: str | Path, *, run_id: str 
     doc = as_dict(assessment)
     stamp = doc["generated"].replace(":", "").replace("+0000", "Z")
     run_id = run_id or f"assessment-{stamp}-{uuid.uuid4().hex[:6]}"
-    journal.add(journal_path, run_id=run_id, kind="assessment", runbook="notebooks/assessment.ipynb",
-                params={"repo": (doc.get("repo") or {}).get("path")}, started=doc["generated"],
-                ended=doc["generated"], status="ok", changes=0, summary=doc)
+    journal.add(
+        journal_path,
+        run_id=run_id,
+        kind="assessment",
+        runbook="notebooks/assessment.ipynb",
+        params={"repo": (doc.get("repo") or {}).get("path")},
+        started=doc["generated"],
+        ended=doc["generated"],
+        status="ok",
+        changes=0,
+        summary=doc,
+    )
     return run_id
 
 
@@ -154,20 +182,35 @@ def journal_history(journal_path: str | Path) -> list[dict[str, Any]]:
     return sorted(docs, key=lambda d: d["generated"])
 
 
-def changes_since(previous: Mapping[str, Any] | Any, current: Mapping[str, Any] | Any, *,
-                  threshold: float = 0.5) -> list[dict[str, Any]]:
+def changes_since(
+    previous: Mapping[str, Any] | Any, current: Mapping[str, Any] | Any, *, threshold: float = 0.5
+) -> list[dict[str, Any]]:
     """What changed between two assessments: level, rungs met, practice scores moved by threshold or more."""
     prev, cur = as_dict(previous), as_dict(current)
     out: list[dict[str, Any]] = []
     if prev["level"] != cur["level"]:
-        out.append({"kind": "level", "id": "level", "before": prev["level"], "after": cur["level"],
-                    "note": f"level {prev['level']} -> {cur['level']}"})
+        out.append(
+            {
+                "kind": "level",
+                "id": "level",
+                "before": prev["level"],
+                "after": cur["level"],
+                "note": f"level {prev['level']} -> {cur['level']}",
+            }
+        )
     before_rungs = {r["id"]: r for r in prev["rungs"]}
     for r in cur["rungs"]:
         b = before_rungs.get(r["id"])
         if b and b["met"] != r["met"]:
-            out.append({"kind": "rung", "id": r["id"], "before": b["score"], "after": r["score"],
-                        "note": f"rung {r['id']} {'now met' if r['met'] else 'no longer met'}"})
+            out.append(
+                {
+                    "kind": "rung",
+                    "id": r["id"],
+                    "before": b["score"],
+                    "after": r["score"],
+                    "note": f"rung {r['id']} {'now met' if r['met'] else 'no longer met'}",
+                }
+            )
     before_practices = {p["id"]: p for p in prev["practices"]}
     for p in cur["practices"]:
         b = before_practices.get(p["id"])
@@ -177,6 +220,13 @@ def changes_since(previous: Mapping[str, Any] | Any, current: Mapping[str, Any] 
         moved = (s0 is None) != (s1 is None) or (s0 is not None and s1 is not None and abs(s1 - s0) >= threshold)
         if moved:
             fmt = lambda s: "inconclusive" if s is None else f"{s:g}"  # noqa: E731
-            out.append({"kind": "practice", "id": p["id"], "before": s0, "after": s1,
-                        "note": f"{p['title']}: {fmt(s0)} -> {fmt(s1)}"})
+            out.append(
+                {
+                    "kind": "practice",
+                    "id": p["id"],
+                    "before": s0,
+                    "after": s1,
+                    "note": f"{p['title']}: {fmt(s0)} -> {fmt(s1)}",
+                }
+            )
     return out

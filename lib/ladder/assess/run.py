@@ -1,4 +1,5 @@
 """One call for a whole assessment: repository, hosts, DORA, answers, scores."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,9 +14,16 @@ from .questionnaire import Answers, load_answers
 from .score import Assessment, score
 
 
-def assess(repo: str | Path, *, config: Any = None, answers: Answers | str | Path | None = None,
-           journal: str | Path | None = None, model: Model | None = None, now: float | None = None,
-           window_days: int = 90) -> Assessment:
+def assess(
+    repo: str | Path,
+    *,
+    config: Any = None,
+    answers: Answers | str | Path | None = None,
+    journal: str | Path | None = None,
+    model: Model | None = None,
+    now: float | None = None,
+    window_days: int = 90,
+) -> Assessment:
     """Assess a repository (and, given a loaded Config, its hosts) against the model."""
     model = model or load_model()
     git = open_repo(repo)

@@ -1,4 +1,5 @@
 """Scores: evidence and answers combined per practice, then per rung, the level and the next steps."""
+
 from __future__ import annotations
 
 import json
@@ -133,7 +134,9 @@ def _mean(values: Iterable[float]) -> float | None:
     return statistics.fmean(vals) if vals else None
 
 
-def score_practice(practice: Practice, results: dict[str, CheckResult], answer: str | None, model: Model) -> PracticeScore:
+def score_practice(
+    practice: Practice, results: dict[str, CheckResult], answer: str | None, model: Model
+) -> PracticeScore:
     """Combine a practice's checks and its answer: measured beats self-reported, which beats inferred."""
     checks = []
     for cid in practice.checks:
@@ -158,8 +161,9 @@ def score_practice(practice: Practice, results: dict[str, CheckResult], answer: 
     contradiction = None
     if evidence is not None and answer_score is not None and (evidence >= pass_mark) != (answer_score >= pass_mark):
         kept = "evidence" if measured else "answer"
-        note = (f"answered {answer!r}, but {evidence_label} evidence scores {evidence:.1f}: "
-                + ("the measurement is kept" if measured else "the answer is kept over an inference"))
+        note = f"answered {answer!r}, but {evidence_label} evidence scores {evidence:.1f}: " + (
+            "the measurement is kept" if measured else "the answer is kept over an inference"
+        )
         contradiction = Contradiction(practice.id, answer, answer_score, round(evidence, 2), evidence_label, kept, note)
 
     if evidence is not None and (measured or answer_score is None or contradiction is None):
@@ -189,12 +193,20 @@ def next_steps(model: Model, practices: list[PracticeScore], rungs: list[RungSco
     order = {r.id: i + (0 if r.ladder else 1000) for i, r in enumerate(model.rungs)}
     failing = [p for p in practices if p.score is not None and not p.met]
     failing.sort(key=lambda p: (order[p.practice.rung], p.score))
-    return [NextStep(i + 1, p.practice.rung, p.id, p.practice.title, p.practice.runbook, p.score, p.reason)
-            for i, p in enumerate(failing)]
+    return [
+        NextStep(i + 1, p.practice.rung, p.id, p.practice.title, p.practice.runbook, p.score, p.reason)
+        for i, p in enumerate(failing)
+    ]
 
 
-def score(model: Model, evidence: Iterable[CheckResult], answers: Answers | None = None, *,
-          repo: dict[str, Any] | None = None, dora: Any = None) -> Assessment:
+def score(
+    model: Model,
+    evidence: Iterable[CheckResult],
+    answers: Answers | None = None,
+    *,
+    repo: dict[str, Any] | None = None,
+    dora: Any = None,
+) -> Assessment:
     """Score every practice and rung, work out the level and the ordered next steps."""
     answers = answers or Answers()
     checks = list(evidence)
@@ -220,5 +232,17 @@ def score(model: Model, evidence: Iterable[CheckResult], answers: Answers | None
     overall = _mean(scored_all)
     coverage = len(scored_all) / len(practices) if practices else 0.0
     contradictions = [p.contradiction for p in practices if p.contradiction]
-    return Assessment(model, practices, rungs, level, title, overall, coverage, checks, contradictions,
-                      next_steps(model, practices, rungs), repo=repo, dora=dora)
+    return Assessment(
+        model,
+        practices,
+        rungs,
+        level,
+        title,
+        overall,
+        coverage,
+        checks,
+        contradictions,
+        next_steps(model, practices, rungs),
+        repo=repo,
+        dora=dora,
+    )

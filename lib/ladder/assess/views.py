@@ -1,4 +1,5 @@
 """How an assessment is shown: headline, charts and tables for the notebook, and the report's header."""
+
 from __future__ import annotations
 
 import html
@@ -15,10 +16,12 @@ from .result import as_dict, changes_since
 
 EVIDENCE_CHARS = 160
 SCORE_COLOURS = ((7.0, "#d4edda"), (4.0, "#fff3cd"), (0.0, "#f8d7da"))  # at or above the pass mark, halfway, below
-BAND_COLOURS = {"elite": "#1a9850", "high": "#91cf60", "medium": "#fee08b", "low": "#fc8d59",
-                "inconclusive": "#dddddd"}
-DORA_SOURCES = {"journal": "deploys recorded in Ladder's journal", "tags": "release tags and their commits",
-                "none": "nothing (no journal, no release tags)"}
+BAND_COLOURS = {"elite": "#1a9850", "high": "#91cf60", "medium": "#fee08b", "low": "#fc8d59", "inconclusive": "#dddddd"}
+DORA_SOURCES = {
+    "journal": "deploys recorded in Ladder's journal",
+    "tags": "release tags and their commits",
+    "none": "nothing (no journal, no release tags)",
+}
 # Where the model's runbook paths (runbooks/...) are relative to.
 PROJECT = Path(__file__).resolve().parents[3]
 
@@ -30,8 +33,10 @@ def score_text(value: float | None) -> str:
 
 def html_table(rows: Mapping[str, str]) -> str:
     """A two-column HTML table of labels and values, escaped."""
-    body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-                   f"{html.escape(v)}</td></tr>" for k, v in rows.items())
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
+        for k, v in rows.items()
+    )
     return f"<table>{body}</table>"
 
 
@@ -50,13 +55,16 @@ class Message:
 
 # ---- headline ------------------------------------------------------------------------------------
 
+
 def headline_lines(assessment: Any) -> list[str]:
     """Level, overall score, rungs met and the first next step, as plain sentences."""
     d = as_dict(assessment)
     overall = d["overall"]
-    out = [f"Level {d['level']}: {d['level_title']}.",
-           f"Overall score {score_text(overall['score'])} out of 10, over {overall['coverage']:.0%} of the "
-           "practices (the rest could be neither measured nor answered)."]
+    out = [
+        f"Level {d['level']}: {d['level_title']}.",
+        f"Overall score {score_text(overall['score'])} out of 10, over {overall['coverage']:.0%} of the "
+        "practices (the rest could be neither measured nor answered).",
+    ]
     met = [r["id"] for r in d["rungs"] if r["met"]]
     out.append(f"Rungs met: {', '.join(met)}." if met else "No rung is met yet.")
     if d["next_steps"]:
@@ -87,6 +95,7 @@ def headline(assessment: Any) -> Headline:
 
 
 # ---- charts --------------------------------------------------------------------------------------
+
 
 @dataclass
 class Chart:
@@ -121,6 +130,7 @@ def trend(history: Sequence[Any], assessment: Any) -> Chart:
 
 # ---- tables --------------------------------------------------------------------------------------
 
+
 def _score_style(value: Any) -> str:
     if not isinstance(value, (int, float)) or value != value:  # None or NaN: inconclusive
         return f"background-color: {COLOURS[INCONCLUSIVE]}"
@@ -135,8 +145,9 @@ def _label_style(value: Any) -> str:
     return f"background-color: {COLOURS[value]}; color: {text}"
 
 
-def styled(frame: Any, scores: Sequence[str] = (), labels: Sequence[str] = (),
-           widths: Mapping[str, str] | None = None) -> Any:
+def styled(
+    frame: Any, scores: Sequence[str] = (), labels: Sequence[str] = (), widths: Mapping[str, str] | None = None
+) -> Any:
     """A table for the report: no index, left-aligned, scores coloured against the pass mark, labels coloured."""
     styler = frame.style.hide(axis="index")
     if scores:
@@ -144,12 +155,20 @@ def styled(frame: Any, scores: Sequence[str] = (), labels: Sequence[str] = (),
         styler = styler.map(_score_style, subset=list(scores))
     if labels:
         styler = styler.map(_label_style, subset=list(labels))
-    styler = styler.set_table_styles([{"selector": "td", "props": "text-align: left; vertical-align: top"},
-                                      {"selector": "th", "props": "text-align: left"}])
+    styler = styler.set_table_styles(
+        [
+            {"selector": "td", "props": "text-align: left; vertical-align: top"},
+            {"selector": "th", "props": "text-align: left"},
+        ]
+    )
     if widths:
         styler = styler.set_table_styles(
-            {col: [{"selector": "", "props": f"min-width: {w}; max-width: {w}; overflow-wrap: anywhere"}]
-             for col, w in widths.items()}, overwrite=False)
+            {
+                col: [{"selector": "", "props": f"min-width: {w}; max-width: {w}; overflow-wrap: anywhere"}]
+                for col, w in widths.items()
+            },
+            overwrite=False,
+        )
     return styler
 
 
@@ -157,18 +176,24 @@ def dora_table(report: Any) -> Any:
     """The DORA metrics, one row each: value, band (coloured), 0-10 score, samples and a note."""
     frame = report.table().reset_index()
     caption = f"Last {report.window_days} days, from {DORA_SOURCES.get(report.source, report.source)}."
-    return styled(frame, ["score (0-10)"], widths={"note": "24em"}).map(
-        lambda v: f"background-color: {BAND_COLOURS.get(v, '')}", subset=["band"]).set_caption(caption)
+    return (
+        styled(frame, ["score (0-10)"], widths={"note": "24em"})
+        .map(lambda v: f"background-color: {BAND_COLOURS.get(v, '')}", subset=["band"])
+        .set_caption(caption)
+    )
 
 
 def answers_table(model: Any, answers: Any) -> Any:
     """One row per practice: rung, practice, question and the answer, or 'not answered'."""
     import pandas as pd
 
-    frame = pd.DataFrame([{"rung": p.rung, "practice": p.title, "question": p.question,
-                           "answer": answers.get(p.id) or NOT_ANSWERED} for p in model.practices])
-    return styled(frame).map(lambda v: "color: #888" if v == NOT_ANSWERED else "font-weight: bold",
-                             subset=["answer"])
+    frame = pd.DataFrame(
+        [
+            {"rung": p.rung, "practice": p.title, "question": p.question, "answer": answers.get(p.id) or NOT_ANSWERED}
+            for p in model.practices
+        ]
+    )
+    return styled(frame).map(lambda v: "color: #888" if v == NOT_ANSWERED else "font-weight: bold", subset=["answer"])
 
 
 def _compact(value: Any) -> str:
@@ -205,9 +230,19 @@ def evidence_frame(assessment: Any) -> Any:
     rows = []
     for c in doc["checks"]:
         order, rung, title = owner.get(c["id"], (len(doc["practices"]), "", "(feeds no practice)"))
-        rows.append({"rung": rung, "practice": title, "check": c["id"], "source": c["source"],
-                     "score": c["score"], "label": c["label"], "reason": c["reason"],
-                     "evidence": evidence_text(c["evidence"]), "_order": order})
+        rows.append(
+            {
+                "rung": rung,
+                "practice": title,
+                "check": c["id"],
+                "source": c["source"],
+                "score": c["score"],
+                "label": c["label"],
+                "reason": c["reason"],
+                "evidence": evidence_text(c["evidence"]),
+                "_order": order,
+            }
+        )
     columns = ["rung", "practice", "check", "source", "score", "label", "reason", "evidence", "_order"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["_order", "check"], kind="stable").drop(columns="_order").reset_index(drop=True)
@@ -215,8 +250,12 @@ def evidence_frame(assessment: Any) -> Any:
 
 def evidence_table(assessment: Any) -> Any:
     """The evidence per check, styled: score coloured against the pass mark, label coloured."""
-    return styled(evidence_frame(assessment), ["score"], ["label"],
-                  {"practice": "11em", "check": "9em", "reason": "18em", "evidence": "22em"})
+    return styled(
+        evidence_frame(assessment),
+        ["score"],
+        ["label"],
+        {"practice": "11em", "check": "9em", "reason": "18em", "evidence": "22em"},
+    )
 
 
 def contradictions(assessment: Any) -> Any:
@@ -226,12 +265,25 @@ def contradictions(assessment: Any) -> Any:
     doc = as_dict(assessment)
     if not doc["contradictions"]:
         answered = sum(p["answer"] is not None for p in doc["practices"])
-        return Message("No answer contradicts the evidence." if answered
-                       else "No questions were answered, so nothing can contradict the evidence.")
+        return Message(
+            "No answer contradicts the evidence."
+            if answered
+            else "No questions were answered, so nothing can contradict the evidence."
+        )
     titles = {p["id"]: p["title"] for p in doc["practices"]}
-    frame = pd.DataFrame([{"practice": titles.get(c["practice"], c["practice"]), "answer": c["answer"],
-                           "evidence score": c["evidence_score"], "evidence": c["evidence_label"],
-                           "kept": c["kept"], "note": c["note"]} for c in doc["contradictions"]])
+    frame = pd.DataFrame(
+        [
+            {
+                "practice": titles.get(c["practice"], c["practice"]),
+                "answer": c["answer"],
+                "evidence score": c["evidence_score"],
+                "evidence": c["evidence_label"],
+                "kept": c["kept"],
+                "note": c["note"],
+            }
+            for c in doc["contradictions"]
+        ]
+    )
     return styled(frame, ["evidence score"], ["evidence"])
 
 
@@ -247,8 +299,19 @@ def next_steps(assessment: Any) -> Any:
     doc = as_dict(assessment)
     if not doc["next_steps"]:
         return Message("Nothing to fix: every scored practice is at or above the pass mark.")
-    frame = pd.DataFrame([{"#": s["order"], "rung": s["rung"], "practice": s["title"], "score": s["score"],
-                           "runbook": runbook_text(s["runbook"]), "why": s["reason"]} for s in doc["next_steps"]])
+    frame = pd.DataFrame(
+        [
+            {
+                "#": s["order"],
+                "rung": s["rung"],
+                "practice": s["title"],
+                "score": s["score"],
+                "runbook": runbook_text(s["runbook"]),
+                "why": s["reason"],
+            }
+            for s in doc["next_steps"]
+        ]
+    )
     return styled(frame, ["score"], widths={"practice": "14em", "runbook": "16em"})
 
 
@@ -257,8 +320,10 @@ def changes(history: Sequence[Any], assessment: Any, where: str = "") -> Any:
     import pandas as pd
 
     if not history:
-        return Message(f"This is the first assessment of this repository{where}; the next one will show what "
-                       "changed since this one.")
+        return Message(
+            f"This is the first assessment of this repository{where}; the next one will show what "
+            "changed since this one."
+        )
     last = as_dict(history[-1])
     found = changes_since(last, assessment)
     when = f"{last['generated']}, level {last['level']}"
@@ -270,13 +335,22 @@ def changes(history: Sequence[Any], assessment: Any, where: str = "") -> Any:
 
 # ---- the report's header ---------------------------------------------------------------------------
 
+
 def summary(assessment: Any, history: Sequence[Any], *, hosts: str, answers: str, saved: str) -> dict[str, Any]:
     """What the report's header shows, kept in the run's record (plain JSON)."""
     d = as_dict(assessment)
     since = [c["note"] for c in changes_since(history[-1], d)] if history else None
-    return {"headline": headline_lines(d), "repo": d["repo"], "generated": d["generated"], "hosts": hosts,
-            "answers": answers, "saved": saved, "assessments_before": len(history),
-            "last": as_dict(history[-1])["generated"] if history else None, "since_last": since}
+    return {
+        "headline": headline_lines(d),
+        "repo": d["repo"],
+        "generated": d["generated"],
+        "hosts": hosts,
+        "answers": answers,
+        "saved": saved,
+        "assessments_before": len(history),
+        "last": as_dict(history[-1])["generated"] if history else None,
+        "since_last": since,
+    }
 
 
 def report_header(run: Mapping[str, Any]) -> str | None:
@@ -294,13 +368,21 @@ def report_header(run: Mapping[str, Any]) -> str | None:
         since = f"Since the last assessment ({data['last']}): " + "; ".join(data["since_last"]) + "."
     else:
         since = f"Nothing changed since the last assessment ({data['last']})."
-    facts = {"repository": what, "hosts": data["hosts"], "answers": data["answers"],
-             "assessed": data["generated"], "run": str(run.get("run_id", "")),
-             "duration": f"{run.get('duration_s', 0):.1f} s", "assessment.json": data["saved"]}
-    return "\n".join([
-        f"<h1>{e(str(run.get('title') or 'Assessment'))}</h1>",
-        f"<p style='font-size:1.5em;margin:0.3em 0'><b>{e(first)}</b></p>",
-        *(f"<p style='margin:0.3em 0'>{e(line)}</p>" for line in rest),
-        f"<p style='margin:0.3em 0'><i>{e(since)}</i></p>",
-        html_table(facts),
-    ])
+    facts = {
+        "repository": what,
+        "hosts": data["hosts"],
+        "answers": data["answers"],
+        "assessed": data["generated"],
+        "run": str(run.get("run_id", "")),
+        "duration": f"{run.get('duration_s', 0):.1f} s",
+        "assessment.json": data["saved"],
+    }
+    return "\n".join(
+        [
+            f"<h1>{e(str(run.get('title') or 'Assessment'))}</h1>",
+            f"<p style='font-size:1.5em;margin:0.3em 0'><b>{e(first)}</b></p>",
+            *(f"<p style='margin:0.3em 0'>{e(line)}</p>" for line in rest),
+            f"<p style='margin:0.3em 0'><i>{e(since)}</i></p>",
+            html_table(facts),
+        ]
+    )

@@ -1,4 +1,5 @@
 """ladder.yml: validated on load, merged in one order: defaults -> file -> LADDER_* env -> overrides."""
+
 from __future__ import annotations
 
 import copy
@@ -112,7 +113,8 @@ class Config:
         if name not in self.environments:
             raise ConfigError(
                 f"no environment {name!r}; defined: {', '.join(self.environments) or 'none'}",
-                path=self.path, key="environments",
+                path=self.path,
+                key="environments",
             )
         return self.environments[name]
 
@@ -143,9 +145,7 @@ def resolve_path(path: str | Path | None) -> Path:
     if str(path) == SANDBOX:
         target = sandbox_dir() / "ladder.yml"
         if not target.is_file():
-            raise ConfigError(
-                f"no sandbox at {target.parent}; create it with: ladder sandbox up", path=target
-            )
+            raise ConfigError(f"no sandbox at {target.parent}; create it with: ladder sandbox up", path=target)
         return target
     return Path(path).expanduser()
 
@@ -221,9 +221,7 @@ def _check(mapping: Any, spec: dict, where: str, file: Path) -> dict:
             continue
         ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, (int, float)))
         if not ok:
-            raise ConfigError(
-                f"must be {_FORMS.get(kind, kind)}, got {value!r}", path=file, key=f"{where}.{key}"
-            )
+            raise ConfigError(f"must be {_FORMS.get(kind, kind)}, got {value!r}", path=file, key=f"{where}.{key}")
     return mapping
 
 
@@ -272,7 +270,9 @@ def parse(data: dict, file: Path) -> Config:
             hwhere = f"{where}.hosts[{i}]"
             h = _check(h, _HOST, hwhere, file)
             if h["name"] in seen:
-                raise ConfigError(f"duplicate host name {h['name']!r}; host names must be unique", path=file, key=hwhere)
+                raise ConfigError(
+                    f"duplicate host name {h['name']!r}; host names must be unique", path=file, key=hwhere
+                )
             seen.add(h["name"])
             port = _port(h.get("port", 22), f"{hwhere}.port", file)
             app_port = _port(h["app_port"], f"{hwhere}.app_port", file) if "app_port" in h else None
@@ -282,14 +282,16 @@ def parse(data: dict, file: Path) -> Config:
                 raise ConfigError("must be an absolute path on the remote host", path=file, key=f"{hwhere}.base")
             else:
                 base = h["base"]
-            hosts.append(HostConfig(h["name"], h["address"], base, port, h.get("user"), app_port,
-                                    h.get("python", "python3")))
+            hosts.append(
+                HostConfig(h["name"], h["address"], base, port, h.get("user"), app_port, h.get("python", "python3"))
+            )
         environments[env_name] = EnvironmentConfig(env_name, tuple(hosts))
     identity = ssh.get("identity_file")
     return Config(
         path=file,
-        app=AppConfig(app["name"], _repo(app["repo"], root), app["wsgi"], app["health_path"],
-                      _port(app["port"], "app.port", file)),
+        app=AppConfig(
+            app["name"], _repo(app["repo"], root), app["wsgi"], app["health_path"], _port(app["port"], "app.port", file)
+        ),
         environments=environments,
         ssh=SSHConfig(
             known_hosts=_resolve(ssh["known_hosts"], root),

@@ -1,4 +1,5 @@
 """One small exception hierarchy; every error carries the data behind it."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

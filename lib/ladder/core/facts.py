@@ -1,4 +1,5 @@
 """Read-only facts about a host: get_x(host) runs one command, parse_x(output) is pure."""
+
 from __future__ import annotations
 
 import shlex

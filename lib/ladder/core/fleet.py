@@ -1,4 +1,5 @@
 """One operation over many hosts: bounded parallelism, a deadline per host, errors as values."""
+
 from __future__ import annotations
 
 import threading
@@ -10,8 +11,6 @@ from .errors import DeadlineExceeded, FleetError
 from .hosts import Host
 
 T = TypeVar("T")
-
-
 
 
 def run_all(

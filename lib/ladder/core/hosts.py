@@ -1,4 +1,5 @@
 """Host: one interface over a folder on this machine and a server over SSH (Fabric)."""
+
 from __future__ import annotations
 
 import base64
@@ -281,7 +282,9 @@ class SSHHost(Host):
                 fix=f"If the change is expected, replace it with: ladder hosts trust {self.name} --replace",
             ) from None
         except paramiko.AuthenticationException as exc:
-            raise AuthenticationFailed(f"authentication failed as {self.user or 'default user'}: {exc}", host=self.name) from None
+            raise AuthenticationFailed(
+                f"authentication failed as {self.user or 'default user'}: {exc}", host=self.name
+            ) from None
         except (TimeoutError, OSError, paramiko.SSHException) as exc:
             raise UnreachableHost(
                 f"cannot connect to {self.address}:{self.port} within {self.connect_timeout:g}s ({exc})",
@@ -300,9 +303,7 @@ class SSHHost(Host):
         from invoke.exceptions import CommandTimedOut
 
         try:
-            r = self.connection.run(
-                wrapped, hide=True, warn=True, pty=False, in_stream=False, timeout=deadline
-            )
+            r = self.connection.run(wrapped, hide=True, warn=True, pty=False, in_stream=False, timeout=deadline)
         except CommandTimedOut as exc:
             return -signal.SIGKILL, exc.result.stdout, exc.result.stderr
         return r.exited, r.stdout, r.stderr
@@ -356,7 +357,9 @@ def scan_host_key(address: str, port: int = 22, timeout: float = 10) -> paramiko
         transport.close()
 
 
-def trust(address: str, port: int, known_hosts: str | Path, *, replace: bool = False, timeout: float = 10) -> tuple[paramiko.PKey, str | None]:
+def trust(
+    address: str, port: int, known_hosts: str | Path, *, replace: bool = False, timeout: float = 10
+) -> tuple[paramiko.PKey, str | None]:
     """Record a server's current key in known_hosts; return it and the fingerprint it replaced."""
     path = Path(known_hosts).expanduser()
     key = scan_host_key(address, port, timeout)

@@ -1,10 +1,11 @@
 """Idempotent operations: compare facts with the wanted state, return a Change (plan or apply)."""
+
 from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from . import facts
 from .errors import HostError
@@ -41,9 +42,17 @@ class Change:
 
     def to_dict(self) -> dict:
         """A plain dict for tables, JSON and the journal, with its outcome."""
-        return {"host": self.host, "operation": self.operation, "target": self.target,
-                "commands": list(self.commands), "changed": self.changed, "applied": self.applied,
-                "failed": self.failed, "reason": self.reason, "outcome": self.outcome}
+        return {
+            "host": self.host,
+            "operation": self.operation,
+            "target": self.target,
+            "commands": list(self.commands),
+            "changed": self.changed,
+            "applied": self.applied,
+            "failed": self.failed,
+            "reason": self.reason,
+            "outcome": self.outcome,
+        }
 
 
 def worst(outcomes: Iterable[str]) -> str:

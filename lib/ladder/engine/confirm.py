@@ -1,4 +1,5 @@
 """Confirmation before a runbook changes prod: --apply headless, a button in JupyterLab."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +10,6 @@ PROD_NAMES = ("prod", "production")
 
 # Environments confirmed by a click and not yet used; one click allows one apply.
 _confirmed: set[str] = set()
-
-
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """The run journal: one SQLite row per run, written so overlapping and killed runs stay consistent."""
+
 from __future__ import annotations
 
 import json
@@ -134,8 +135,20 @@ def add(
         conn.execute(
             "INSERT INTO runs (id, kind, runbook, rung, params, started, ended, status, changes, hosts, error, summary)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, kind, runbook, rung, _json(dict(params or {})), started or stamp, ended or stamp,
-             status, changes, _json(hosts), redact_value(error), _json(summary)),
+            (
+                run_id,
+                kind,
+                runbook,
+                rung,
+                _json(dict(params or {})),
+                started or stamp,
+                ended or stamp,
+                status,
+                changes,
+                _json(hosts),
+                redact_value(error),
+                _json(summary),
+            ),
         )
     finally:
         conn.close()

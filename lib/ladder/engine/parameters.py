@@ -1,4 +1,5 @@
 """Runbook parameters: what a notebook declares, and checks on what a caller passes."""
+
 from __future__ import annotations
 
 import ast
@@ -140,8 +141,13 @@ def coerce(param: Parameter, text: str, source: str = "") -> Any:
 
 def _wrong_type(param: Parameter, value: Any, source: str) -> ParameterError:
     where = f" in {source}" if source else ""
-    example = {"bool": "true or false", "int": "a whole number like 3", "float": "a number like 0.5",
-               "list": "a YAML list like '[a, b]'", "dict": "a YAML mapping like '{a: 1}'"}.get(param.type_name, "")
+    example = {
+        "bool": "true or false",
+        "int": "a whole number like 3",
+        "float": "a number like 0.5",
+        "list": "a YAML list like '[a, b]'",
+        "dict": "a YAML mapping like '{a: 1}'",
+    }.get(param.type_name, "")
     hint = f"; pass {example}" if example else ""
     return ParameterError(
         f"parameter {param.name!r}{where} expects {param.type_name} (default {param.default}), "
@@ -182,9 +188,7 @@ def check_secret(name: str, value: Any) -> None:
             if pattern.search(text):
                 raise SecretParameterError(f"parameter {name!r} has a value that looks like {what}; {FIX}")
         if any(secret and secret in text for secret in known):
-            raise SecretParameterError(
-                f"parameter {name!r} holds the value of a secret environment variable; {FIX}"
-            )
+            raise SecretParameterError(f"parameter {name!r} holds the value of a secret environment variable; {FIX}")
 
 
 def check(
@@ -209,9 +213,7 @@ def check(
         check_secret(name, value)
         if name not in params:
             known = ", ".join(sorted(params)) or "none"
-            raise ParameterError(
-                f"unknown parameter {name!r} for {Path(notebook).name}; it declares: {known}"
-            )
+            raise ParameterError(f"unknown parameter {name!r} for {Path(notebook).name}; it declares: {known}")
         param = params[name]
         if strings and isinstance(value, str):
             value = coerce(param, value, source)

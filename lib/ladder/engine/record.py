@@ -1,4 +1,5 @@
 """The run's record: a runbook's result emitted as display data the runner reads back."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,8 +27,16 @@ _steps: dict[str, list[dict]] = {}
 def change_dict(change: Any, step: str | None = None, host: str | None = None) -> dict:
     """A Change (dataclass, object with to_dict, dict, or a host's exception) as a plain dict with step and outcome."""
     if isinstance(change, BaseException):
-        d = {"host": getattr(change, "host", ""), "operation": "error", "target": "", "commands": [],
-             "changed": False, "applied": False, "reason": f"{type(change).__name__}: {change}", "failed": True}
+        d = {
+            "host": getattr(change, "host", ""),
+            "operation": "error",
+            "target": "",
+            "commands": [],
+            "changed": False,
+            "applied": False,
+            "reason": f"{type(change).__name__}: {change}",
+            "failed": True,
+        }
     elif isinstance(change, Mapping):
         d = dict(change)
     elif hasattr(change, "to_dict"):
@@ -156,8 +165,11 @@ def _display(bundle: dict) -> None:
 def _figures_html(figures: Mapping[str, Any]) -> str:
     if not figures:
         return ""
-    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                   f"<td style='text-align:right'>{html.escape(str(v))}</td></tr>" for k, v in figures.items())
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+        f"<td style='text-align:right'>{html.escape(str(v))}</td></tr>"
+        for k, v in figures.items()
+    )
     return f"<table class='ladder-figures'>{rows}</table>"
 
 
@@ -166,13 +178,18 @@ def record_step(step: str, changes: Any) -> None:
     rows = [dict(r, step=step) for r in normalize(changes)]
     _steps[step] = rows
     frame = changes_frame(rows)
-    _display({
-        STEP_MIME: {"step": step, "changes": rows},
-        "text/html": style_matrix(frame.drop(columns=["step"])).hide(axis="index")
-        .set_properties(**{"text-align": "left", "white-space": "pre-wrap"}).to_html()
-        if len(frame) else f"<p><em>{html.escape(step)}: no changes.</em></p>",
-        "text/plain": frame.to_string(index=False) if len(frame) else f"{step}: no changes",
-    })
+    _display(
+        {
+            STEP_MIME: {"step": step, "changes": rows},
+            "text/html": style_matrix(frame.drop(columns=["step"]))
+            .hide(axis="index")
+            .set_properties(**{"text-align": "left", "white-space": "pre-wrap"})
+            .to_html()
+            if len(frame)
+            else f"<p><em>{html.escape(step)}: no changes.</em></p>",
+            "text/plain": frame.to_string(index=False) if len(frame) else f"{step}: no changes",
+        }
+    )
 
 
 def build(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] | None = None, **extra: Any) -> dict:
@@ -201,13 +218,15 @@ def record(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] |
     counted = sum(1 for c in payload["changes"] if c["outcome"] in ("changed", "planned"))
     head = f"<h4>Result: {html.escape(status)} ({counted} change{'s' if counted != 1 else ''})</h4>"
     summary = matrix_frame(payload["matrix"], payload["steps"]) if payload["matrix"] else None
-    _display({
-        RESULT_MIME: payload,
-        "text/html": head + matrix_html(payload["matrix"], payload["steps"]) + _figures_html(payload["figures"]),
-        "text/plain": f"Result: {status}, {counted} change(s)"
-        + (f"\n{summary.to_string()}" if summary is not None else "")
-        + "".join(f"\n{k}: {v}" for k, v in payload["figures"].items()),
-    })
+    _display(
+        {
+            RESULT_MIME: payload,
+            "text/html": head + matrix_html(payload["matrix"], payload["steps"]) + _figures_html(payload["figures"]),
+            "text/plain": f"Result: {status}, {counted} change(s)"
+            + (f"\n{summary.to_string()}" if summary is not None else "")
+            + "".join(f"\n{k}: {v}" for k, v in payload["figures"].items()),
+        }
+    )
 
 
 def failure(error: BaseException) -> dict:

@@ -1,4 +1,5 @@
 """Secret redaction: find known secret values and scrub them from text and notebooks."""
+
 from __future__ import annotations
 
 import html

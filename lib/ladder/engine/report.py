@@ -1,4 +1,5 @@
 """The HTML report of a run: a header for the reader, then the executed notebook without its code."""
+
 from __future__ import annotations
 
 import html
@@ -60,7 +61,9 @@ def header(summary: Mapping[str, Any]) -> str:
         "<div class='ladder-header'>",
         f"<h1>{html.escape(str(title))}</h1>",
         f"<p>Status: <span class='ladder-status' style='background:{colour}'>{html.escape(status)}</span></p>",
-        "<table>" + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items()) + "</table>",
+        "<table>"
+        + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
+        + "</table>",
     ]
     error = summary.get("error")
     if error:
@@ -124,12 +127,13 @@ def render(nb: Any, summary: Mapping[str, Any], head: Callable[[Mapping[str, Any
     custom = head(summary) if head is not None else None
     top = header(summary) if custom is None else f"<div class='ladder-header'>\n{custom}\n{TOGGLE}</div>"
     insert = STYLE + top
-    page = body[: match.end()] + insert + body[match.end():] if match else insert + body
+    page = body[: match.end()] + insert + body[match.end() :] if match else insert + body
     return redact_text(page)
 
 
-def write(nb: Any, summary: Mapping[str, Any], path: str | Path,
-          head: Callable[[Mapping[str, Any]], str | None] | None = None) -> Path:
+def write(
+    nb: Any, summary: Mapping[str, Any], path: str | Path, head: Callable[[Mapping[str, Any]], str | None] | None = None
+) -> Path:
     """Render the report (with a custom header when head is given) and write it to path."""
     path = Path(path)
     path.write_text(render(nb, summary, head), encoding="utf-8")

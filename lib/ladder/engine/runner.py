@@ -1,4 +1,5 @@
 """Runbook execution: find, check, run with papermill, then write notebook, report, result and journal."""
+
 from __future__ import annotations
 
 import json
@@ -341,8 +342,9 @@ def _failure(nb: Any, exc: Exception) -> CellFailure:
     return CellFailure(position, _step_of(nb, index), ename, evalue, cell.source, hosts)
 
 
-def summarize(nb: Any, plan: RunPlan, run_id: str, started: str, duration: float,
-              failure: CellFailure | None) -> tuple[dict[str, Any], CellFailure | None]:
+def summarize(
+    nb: Any, plan: RunPlan, run_id: str, started: str, duration: float, failure: CellFailure | None
+) -> tuple[dict[str, Any], CellFailure | None]:
     """The run's result.json and its failure: what the runbook recorded, merged with how the run ended."""
     recorded = _outputs(nb, RESULT_MIME) if nb is not None else []
     result = dict(recorded[-1][1]) if recorded else {}
@@ -361,8 +363,12 @@ def summarize(nb: Any, plan: RunPlan, run_id: str, started: str, duration: float
         for host, outcome in failure.hosts.items():
             cells.setdefault(host, {})[step] = outcome
     if failure is None and not recorded:
-        failure = CellFailure(None, None, "RunbookError", "the runbook ended without ladder.record(...); "
-                              "its last cell must record the result")
+        failure = CellFailure(
+            None,
+            None,
+            "RunbookError",
+            "the runbook ended without ladder.record(...); its last cell must record the result",
+        )
     status = "failed" if failure is not None or result.get("status") == "failed" else "ok"
     return {
         "run_id": run_id,
@@ -417,8 +423,13 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     try:
         try:
             nb = papermill.execute_notebook(
-                str(rb.path), url, parameters=params, kernel_name=kernel_name(), progress_bar=False,
-                cwd=str(rb.path.parent), kernel_manager_class=_kernel_manager_class(),
+                str(rb.path),
+                url,
+                parameters=params,
+                kernel_name=kernel_name(),
+                progress_bar=False,
+                cwd=str(rb.path.parent),
+                kernel_manager_class=_kernel_manager_class(),
                 execution_timeout=timeout,
                 # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
                 shutdown_kernel="immediate",
@@ -444,11 +455,25 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     finally:
         _MemoryIO.store.pop(url, None)
     journal.finish(
-        jpath, run_id, status=summary["status"], changes=summary["changes"], hosts=summary["hosts"],
-        error=failure.describe() if failure else None, ended=summary["ended"],
+        jpath,
+        run_id,
+        status=summary["status"],
+        changes=summary["changes"],
+        hosts=summary["hosts"],
+        error=failure.describe() if failure else None,
+        ended=summary["ended"],
     )
-    return RunOutcome(run_id, rb, summary["status"], run_dir, run_dir / plan.notebook_name,
-                      run_dir / plan.report_name, run_dir / RESULT, summary, failure)
+    return RunOutcome(
+        run_id,
+        rb,
+        summary["status"],
+        run_dir,
+        run_dir / plan.notebook_name,
+        run_dir / plan.report_name,
+        run_dir / RESULT,
+        summary,
+        failure,
+    )
 
 
 def run(
@@ -468,10 +493,8 @@ def run(
     strings, coerced to each declared type. A failing run returns an outcome with
     status 'failed' and the failing cell in outcome.error.
     """
-    plan = prepare(runbook, params, text_params=text_params, config=config, apply=apply,
-                   out_dir=out_dir, root=root)
+    plan = prepare(runbook, params, text_params=text_params, config=config, apply=apply, out_dir=out_dir, root=root)
     return execute(plan, timeout=timeout)
-
 
 
 def runs_dir_for(config: str | Path | None = None) -> Path:

@@ -1,4 +1,5 @@
 """Rung 1, separate dev and prod: one function per runbook step, each taking the config."""
+
 from __future__ import annotations
 
 import html
@@ -41,7 +42,9 @@ def setup(config: Config | str | Path, ref: str) -> Config:
     def knows(host: Host) -> str | None:
         commit = checkout.remote_commit(host, service.layout(host).app, ref)
         if commit is None and not checkout.is_commit_id(ref):
-            raise HostError(f"ref {ref!r} is not a branch or tag on origin; pass an existing one as ref", host=host.name)
+            raise HostError(
+                f"ref {ref!r} is not a branch or tag on origin; pass an existing one as ref", host=host.name
+            )
         return commit
 
     _on_hosts(cfg, PROD, knows, CHECK_DEADLINE)
@@ -65,8 +68,7 @@ def _table(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 def dev_env(cfg: Config, host: Host) -> devenv.DevEnv:
     """What the dev environment on a dev host is built from."""
     hc = cfg.host_config(host.name)
-    return devenv.DevEnv(host.base, str(cfg.app.repo), hc.python, cfg.app_port(hc), cfg.app.wsgi,
-                         cfg.app.health_path)
+    return devenv.DevEnv(host.base, str(cfg.app.repo), hc.python, cfg.app_port(hc), cfg.app.wsgi, cfg.app.health_path)
 
 
 def prod_target(cfg: Config, host: Host) -> deploy.Target:
@@ -173,8 +175,15 @@ class Edits:
         for h, status in self.found.items():
             patch = self.saved.get(h)
             where = str(patch.path) if patch else ("not saved (dry run)" if not status.clean else "")
-            rows.append({"host": h, "modified": ", ".join(status.modified), "untracked": ", ".join(status.untracked),
-                         "patch": where, "bytes": patch.size if patch else 0})
+            rows.append(
+                {
+                    "host": h,
+                    "modified": ", ".join(status.modified),
+                    "untracked": ", ".join(status.untracked),
+                    "patch": where,
+                    "bytes": patch.size if patch else 0,
+                }
+            )
         return _table(rows, ["host", "modified", "untracked", "patch", "bytes"])
 
     def __repr__(self) -> str:
@@ -204,7 +213,8 @@ def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPa
         reason = "clean checkout: nothing edited in place"
     else:
         reason = f"edited in place: {', '.join(status.edited)}; " + (
-            f"saved as {patch.path.name}" if patch else "would be saved before the deploy")
+            f"saved as {patch.path.name}" if patch else "would be saved before the deploy"
+        )
     return status, patch, ops.Change(host.name, "save edits", app, reason=reason)
 
 
@@ -217,8 +227,9 @@ def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str 
     folder = None if dry_run and not run_dir else run_folder(cfg, run_dir, run_id) / "prod-edits"
     found = _on_hosts(cfg, PROD, lambda h: _find_one(h, folder), CHECK_DEADLINE)
     record_step("prod edits", [change for _, _, change in found.values()])
-    return Edits(folder, {h: status for h, (status, _, _) in found.items()},
-                 {h: patch for h, (_, patch, _) in found.items()})
+    return Edits(
+        folder, {h: status for h, (status, _, _) in found.items()}, {h: patch for h, (_, patch, _) in found.items()}
+    )
 
 
 # --- step: repeatable deploy --------------------------------------------------------------
@@ -256,14 +267,22 @@ def verify_prod(config: Config | str | Path, ref: str, applied: bool) -> pd.Data
         return health.check_on(host, target.port, cfg.app.health_path, python=target.python, version=version)
 
     results = _on_hosts(cfg, PROD, one, CHECK_DEADLINE)
-    checks = [ops.Change(h, "health", r.url, failed=not r.ok,
-                         reason=f"HTTP {r.status}, version {r.version}" if r.ok else r.error or f"HTTP {r.status}")
-              for h, r in results.items()]
+    checks = [
+        ops.Change(
+            h,
+            "health",
+            r.url,
+            failed=not r.ok,
+            reason=f"HTTP {r.status}, version {r.version}" if r.ok else r.error or f"HTTP {r.status}",
+        )
+        for h, r in results.items()
+    ]
     record_step("verify", checks)
     failed = [h for h, r in results.items() if not r.ok]
     if failed:
-        raise HostError(f"prod health check failed: {results[failed[0]].error or results[failed[0]].status}",
-                        host=failed[0])
+        raise HostError(
+            f"prod health check failed: {results[failed[0]].error or results[failed[0]].status}", host=failed[0]
+        )
     return _health_rows(results)
 
 
@@ -307,4 +326,3 @@ def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport
     out["prod hosts edited in place"] = sum(1 for st in edits.found.values() if not st.clean)
     out["unversioned routes"] = route_result.unversioned
     return out
-

@@ -1,4 +1,5 @@
 """The team from the story on one machine: an app repo, a dev host and prod hosts serving a checkout."""
+
 from __future__ import annotations
 
 import getpass
@@ -128,8 +129,13 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, pids: dict[str, int]
     for name in names:
         base = folder / "hosts" / name
         base.mkdir(parents=True)
-        entry = {"name": name, "address": "local", "base": f"hosts/{name}", "app_port": sshd.free_port(),
-                 "python": sys.executable}
+        entry = {
+            "name": name,
+            "address": "local",
+            "base": f"hosts/{name}",
+            "app_port": sshd.free_port(),
+            "python": sys.executable,
+        }
         if ssh:
             server = sshd.start(name, ssh_dir / "hosts" / name, ssh_dir / "authorized_keys")
             pids[f"sshd-{name}"] = server.pid
@@ -143,8 +149,13 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, pids: dict[str, int]
 
 def _write_config(folder: Path, entries: list[dict], ssh: bool) -> None:
     config = {
-        "app": {"name": APP_NAME, "repo": "app", "wsgi": "app:application", "health_path": "/health",
-                "port": entries[1]["app_port"]},
+        "app": {
+            "name": APP_NAME,
+            "repo": "app",
+            "wsgi": "app:application",
+            "health_path": "/health",
+            "port": entries[1]["app_port"],
+        },
         "environments": {"dev": {"hosts": entries[:1]}, "prod": {"hosts": entries[1:]}},
     }
     if ssh:
@@ -156,25 +167,49 @@ def _write_config(folder: Path, entries: list[dict], ssh: bool) -> None:
 def _host(folder: Path, entry: dict, ssh: bool) -> Host:
     if not ssh:
         return LocalHost(entry["name"], folder / entry["base"])
-    return SSHHost(entry["name"], "127.0.0.1", entry["base"], port=entry["port"], user=entry["user"],
-                   known_hosts=folder / "ssh" / "known_hosts", identity_file=folder / "ssh" / "id_ed25519",
-                   connect_timeout=5)
+    return SSHHost(
+        entry["name"],
+        "127.0.0.1",
+        entry["base"],
+        port=entry["port"],
+        user=entry["user"],
+        known_hosts=folder / "ssh" / "known_hosts",
+        identity_file=folder / "ssh" / "id_ed25519",
+        connect_timeout=5,
+    )
 
 
 def _legacy_prod(host: Host, origin: Path, entry: dict) -> None:
     """Prod as the story has it: a git checkout, edited in place, served by gunicorn."""
     lay = service.layout(host)
     host.run(f"git clone -q {q(str(origin))} {q(lay.app)} && mkdir -p {q(lay.data)} {q(lay.logs)}")
-    host.write_text(lay.env_file, "\n".join([
-        "APP_ENV=prod",
-        f"APP_DB_PATH={lay.data}/app.db",
-        f"APP_SECRET_KEY={secrets.token_hex(16)}",
-        "",
-    ]), mode=0o600)
+    host.write_text(
+        lay.env_file,
+        "\n".join(
+            [
+                "APP_ENV=prod",
+                f"APP_DB_PATH={lay.data}/app.db",
+                f"APP_SECRET_KEY={secrets.token_hex(16)}",
+                "",
+            ]
+        ),
+        mode=0o600,
+    )
     # The edit made in vim on the server, never committed; and the backup vim's user left behind.
-    host.run("cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py", cwd=lay.app)
-    service.start(host, chdir=lay.app, python=entry["python"], port=entry["app_port"], wsgi="app:application",
-                  env_file=lay.env_file, pid_file=lay.pid_file, logs=lay.logs)
+    host.run(
+        "cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py",
+        cwd=lay.app,
+    )
+    service.start(
+        host,
+        chdir=lay.app,
+        python=entry["python"],
+        port=entry["app_port"],
+        wsgi="app:application",
+        env_file=lay.env_file,
+        pid_file=lay.pid_file,
+        logs=lay.logs,
+    )
     health.wait(f"http://127.0.0.1:{entry['app_port']}/health")
 
 

@@ -1,4 +1,5 @@
 """The team from the story: a small web app in a git repo with months of seeded history."""
+
 from __future__ import annotations
 
 import ast
@@ -27,8 +28,11 @@ ALL = "*"
 # A file's units are its top-level statements (.py), sections (.md) or lines (others).
 PLAN: list[tuple[str, dict[str, list[str] | str], list[str]]] = [
     ("initial commit", {"README.md": ["# items"]}, []),
-    ("hello world", {"app.py": ["doc", "json", "re", "INDEX_HTML", "index", "ROUTES", "ROUTES:index",
-                                "route", "application"]}, []),
+    (
+        "hello world",
+        {"app.py": ["doc", "json", "re", "INDEX_HTML", "index", "ROUTES", "ROUTES:index", "route", "application"]},
+        [],
+    ),
     ("add gunicorn", {"requirements.txt": ALL, "README.md": ["## Run"]}, []),
     ("gitignore", {".gitignore": ["__pycache__/", "*.pyc"]}, []),
     ("add health check", {"app.py": ["health", "ROUTES:health"]}, []),
@@ -55,30 +59,67 @@ PLAN: list[tuple[str, dict[str, list[str] | str], list[str]]] = [
 
 # Earlier versions of final lines: (file, final line stripped, earlier line stripped or None when absent).
 EARLY: dict[str, list[tuple[str, str, str | None]]] = {
-    "content-length": [("app.py", 'start_response(status, [("Content-Type", content_type), '
-                                  '("Content-Length", str(len(body)))])',
-                        'start_response(status, [("Content-Type", content_type)])')],
-    "home-page": [("app.py", "<h1>Items</h1>", "<h1>Hello</h1>"),
-                  ("app.py", '<p>The list lives at <a href="/items">/items</a>. Status: '
-                             '<a href="/health">/health</a>.</p>', "<p>Hello, world.</p>")],
+    "content-length": [
+        (
+            "app.py",
+            'start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])',
+            'start_response(status, [("Content-Type", content_type)])',
+        )
+    ],
+    "home-page": [
+        ("app.py", "<h1>Items</h1>", "<h1>Hello</h1>"),
+        (
+            "app.py",
+            '<p>The list lives at <a href="/items">/items</a>. Status: <a href="/health">/health</a>.</p>',
+            "<p>Hello, world.</p>",
+        ),
+    ],
     "db-path": [("app.py", "db = sqlite3.connect(config.DB_PATH)", 'db = sqlite3.connect("app.db")')],
-    "select-columns": [("app.py", 'rows = db.execute("SELECT id, name, created_at FROM items ORDER BY id")'
-                                  '.fetchall()', 'rows = db.execute("SELECT * FROM items").fetchall()')],
-    "405": [("app.py", "path_matched = False", None),
-            ("app.py", "path_matched = True", None),
-            ("app.py", 'return None, (), "405 Method Not Allowed" if path_matched else "404 Not Found"',
-             'return None, (), "404 Not Found"')],
-    "charset": [("app.py", 'body, content_type = payload.encode(), "text/html; charset=utf-8"',
-                 'body, content_type = payload.encode(), "text/html"')],
-    "fullmatch": [("app.py", r'match = re.fullmatch(re.sub(r"<\w+>", r"(\\d+)", pattern), path)',
-                   r'match = re.match("^" + re.sub(r"<\w+>", r"(\\d+)", pattern) + "$", path)')],
-    "version-file": [("app.py", 'version_file = Path(__file__).with_name("VERSION")', None),
-                     ("app.py", "if version_file.exists():", None),
-                     ("app.py", 'return version_file.read_text().strip() or "unknown"', None)],
-    "health-version": [("app.py", 'return "200 OK", {"status": "ok", "version": app_version()}',
-                        'return "200 OK", {"status": "ok"}')],
-    "name-error": [("app.py", 'return "400 Bad Request", {"error": \'send JSON like {"name": "milk"}\'}',
-                    'return "400 Bad Request", {"error": "bad request"}')],
+    "select-columns": [
+        (
+            "app.py",
+            'rows = db.execute("SELECT id, name, created_at FROM items ORDER BY id").fetchall()',
+            'rows = db.execute("SELECT * FROM items").fetchall()',
+        )
+    ],
+    "405": [
+        ("app.py", "path_matched = False", None),
+        ("app.py", "path_matched = True", None),
+        (
+            "app.py",
+            'return None, (), "405 Method Not Allowed" if path_matched else "404 Not Found"',
+            'return None, (), "404 Not Found"',
+        ),
+    ],
+    "charset": [
+        (
+            "app.py",
+            'body, content_type = payload.encode(), "text/html; charset=utf-8"',
+            'body, content_type = payload.encode(), "text/html"',
+        )
+    ],
+    "fullmatch": [
+        (
+            "app.py",
+            r'match = re.fullmatch(re.sub(r"<\w+>", r"(\\d+)", pattern), path)',
+            r'match = re.match("^" + re.sub(r"<\w+>", r"(\\d+)", pattern) + "$", path)',
+        )
+    ],
+    "version-file": [
+        ("app.py", 'version_file = Path(__file__).with_name("VERSION")', None),
+        ("app.py", "if version_file.exists():", None),
+        ("app.py", 'return version_file.read_text().strip() or "unknown"', None),
+    ],
+    "health-version": [
+        ("app.py", 'return "200 OK", {"status": "ok", "version": app_version()}', 'return "200 OK", {"status": "ok"}')
+    ],
+    "name-error": [
+        (
+            "app.py",
+            'return "400 Bad Request", {"error": \'send JSON like {"name": "milk"}\'}',
+            'return "400 Bad Request", {"error": "bad request"}',
+        )
+    ],
     "readme-secret": [("README.md", "- `APP_SECRET_KEY`: the secret key, set it in production", None)],
     "readme-env": [("README.md", "- `APP_ENV`: `development` or `production`", None)],
 }
@@ -86,11 +127,17 @@ EARLY: dict[str, list[tuple[str, str, str | None]]] = {
 # Quick fixes made on prod and reverted later: (file, final line stripped, hotfixed line stripped).
 HOTFIXES = [
     ("app.py", "db = sqlite3.connect(config.DB_PATH)", "db = sqlite3.connect(config.DB_PATH, timeout=30)"),
-    ("app.py", 'rows = db.execute("SELECT id, name, created_at FROM items ORDER BY id").fetchall()',
-     'rows = db.execute("SELECT id, name, created_at FROM items ORDER BY id DESC LIMIT 100").fetchall()'),
-    ("config.py", 'DB_PATH = os.environ.get("APP_DB_PATH", "app.db")',
-     'DB_PATH = os.environ.get("APP_DB_PATH", "items.db")'),
-    ("app.py", "return version_file.read_text().strip() or \"unknown\"", "return version_file.read_text()"),
+    (
+        "app.py",
+        'rows = db.execute("SELECT id, name, created_at FROM items ORDER BY id").fetchall()',
+        'rows = db.execute("SELECT id, name, created_at FROM items ORDER BY id DESC LIMIT 100").fetchall()',
+    ),
+    (
+        "config.py",
+        'DB_PATH = os.environ.get("APP_DB_PATH", "app.db")',
+        'DB_PATH = os.environ.get("APP_DB_PATH", "items.db")',
+    ),
+    ("app.py", 'return version_file.read_text().strip() or "unknown"', "return version_file.read_text()"),
 ]
 
 TODOS = ["pagination", "auth", "move to postgres?", "validate input", "logging", "cache this", "tests"]
@@ -109,27 +156,48 @@ MESSAGES = {
 # The redesign that was started on a branch and never merged: (message, files written).
 REDESIGN = [
     ("start redesign", {"static/style.css": "body { font-family: sans-serif; }\n"}),
-    ("base template", {"templates/base.html": "<!doctype html>\n<html>\n<head>\n"
-                       '<link rel="stylesheet" href="/static/style.css">\n</head>\n'
-                       "<body>{{ content }}</body>\n</html>\n"}),
-    ("wip", {"static/style.css": "body { font-family: sans-serif; margin: 0 auto; max-width: 40em; }\n"
-             "h1 { color: #335; }\n"}),
-    ("redesign home page", {"templates/index.html": "<h1>Items</h1>\n<ul id=\"items\"></ul>\n"}),
-    ("wip: nav bar", {"templates/base.html": "<!doctype html>\n<html>\n<head>\n"
-                      '<link rel="stylesheet" href="/static/style.css">\n</head>\n'
-                      '<body>\n<nav><a href="/">Home</a> <a href="/items">Items</a></nav>\n'
-                      "{{ content }}\n</body>\n</html>\n"}),
-    ("more redesign", {"static/style.css": "body { font-family: sans-serif; margin: 0 auto; max-width: 40em; }\n"
-                       "h1 { color: #335; }\nnav a { margin-right: 1em; }\n"}),
+    (
+        "base template",
+        {
+            "templates/base.html": "<!doctype html>\n<html>\n<head>\n"
+            '<link rel="stylesheet" href="/static/style.css">\n</head>\n'
+            "<body>{{ content }}</body>\n</html>\n"
+        },
+    ),
+    (
+        "wip",
+        {
+            "static/style.css": "body { font-family: sans-serif; margin: 0 auto; max-width: 40em; }\n"
+            "h1 { color: #335; }\n"
+        },
+    ),
+    ("redesign home page", {"templates/index.html": '<h1>Items</h1>\n<ul id="items"></ul>\n'}),
+    (
+        "wip: nav bar",
+        {
+            "templates/base.html": "<!doctype html>\n<html>\n<head>\n"
+            '<link rel="stylesheet" href="/static/style.css">\n</head>\n'
+            '<body>\n<nav><a href="/">Home</a> <a href="/items">Items</a></nav>\n'
+            "{{ content }}\n</body>\n</html>\n"
+        },
+    ),
+    (
+        "more redesign",
+        {
+            "static/style.css": "body { font-family: sans-serif; margin: 0 auto; max-width: 40em; }\n"
+            "h1 { color: #335; }\nnav a { margin-right: 1em; }\n"
+        },
+    ),
 ]
-
-
 
 
 def app_files() -> dict[str, str]:
     """The app's final tree: relative path -> content (requirements pin the installed gunicorn)."""
-    files = {p.relative_to(TEMPLATE).as_posix(): p.read_text()
-             for p in sorted(TEMPLATE.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    files = {
+        p.relative_to(TEMPLATE).as_posix(): p.read_text()
+        for p in sorted(TEMPLATE.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     files["requirements.txt"] = f"gunicorn=={_gunicorn_version()}\n"
     return files
 
@@ -175,7 +243,7 @@ def _python_units(text: str, lines: list[str]) -> list[str | None]:
         while start > 0 and lines[start - 1].lstrip().startswith("#"):
             start -= 1
         name = _node_name(node)
-        units[start:node.end_lineno] = [name] * (node.end_lineno - start)
+        units[start : node.end_lineno] = [name] * (node.end_lineno - start)
         if name == "ROUTES":
             for entry in node.value.elts:
                 units[entry.lineno - 1] = f"ROUTES:{entry.elts[-1].id}"
@@ -209,11 +277,12 @@ class _History:
         self.final = {p: t.splitlines() for p, t in files.items()}
         self.units = {p: line_units(p, t) for p, t in files.items()}
         self.revealed: set[tuple[str, str]] = set()
-        self.early_keys = {name: [(p, self.find(p, final)) for p, final, _ in lines]
-                           for name, lines in EARLY.items()}
+        self.early_keys = {name: [(p, self.find(p, final)) for p, final, _ in lines] for name, lines in EARLY.items()}
         self.early: dict[tuple[str, int], str | None] = {
             key: None if earlier is None else self.indent(*key, earlier)
-            for name, lines in EARLY.items() for key, (_, _, earlier) in zip(self.early_keys[name], lines)}
+            for name, lines in EARLY.items()
+            for key, (_, _, earlier) in zip(self.early_keys[name], lines)
+        }
         self.noise: dict[tuple[str, int], tuple[str, str]] = {}
         self.commits: list[tuple[str, dict[str, str]]] = []
         self.rng = random.Random(SEED)
@@ -247,8 +316,9 @@ class _History:
 
     def grow(self, message: str, reveal: dict[str, list[str] | str], finalize: list[str]) -> None:
         """One PLAN step, sometimes preceded by a "wip" commit holding half of it."""
-        units = [(p, u) for p, names in reveal.items()
-                 for u in (dict.fromkeys(self.units[p]) if names == ALL else names)]
+        units = [
+            (p, u) for p, names in reveal.items() for u in (dict.fromkeys(self.units[p]) if names == ALL else names)
+        ]
         unknown = [u for u in units if u[1] not in self.units[u[0]]]
         if unknown:
             raise ValueError(f"PLAN step {message!r} names units the template lacks: {unknown}")
@@ -292,13 +362,21 @@ class _History:
                     found.append((path, i, "replace", typo))
                 elif kind == "todo" and path.endswith(".py") and line.startswith("def "):
                     found.append((path, i, "insert", f"# TODO: {TODOS[i % len(TODOS)]}"))
-                elif (kind == "debug" and path.endswith(".py") and line.startswith("def ")
-                      and lines[i + 1].strip().startswith('"""') and self.free(path, i + 2)):
-                    name = line[4:line.index("(")]
+                elif (
+                    kind == "debug"
+                    and path.endswith(".py")
+                    and line.startswith("def ")
+                    and lines[i + 1].strip().startswith('"""')
+                    and self.free(path, i + 2)
+                ):
+                    name = line[4 : line.index("(")]
                     found.append((path, i + 2, "insert", self.indent(path, i + 2, f'print("DEBUG {name}")')))
                 elif kind == "hotfix":
-                    found += [(path, i, "replace", self.indent(path, i, new))
-                              for p, old, new in HOTFIXES if p == path and line.strip() == old]
+                    found += [
+                        (path, i, "replace", self.indent(path, i, new))
+                        for p, old, new in HOTFIXES
+                        if p == path and line.strip() == old
+                    ]
         return found
 
     def find(self, path: str, stripped: str) -> int:
@@ -315,8 +393,9 @@ class _History:
 
     def free(self, path: str, i: int) -> bool:
         """Whether line i is visible as its final self and untouched by noise."""
-        return ((path, self.units[path][i]) in self.revealed
-                and (path, i) not in self.early and (path, i) not in self.noise)
+        return (
+            (path, self.units[path][i]) in self.revealed and (path, i) not in self.early and (path, i) not in self.noise
+        )
 
 
 def _prose(path: str, line: str) -> bool:
@@ -332,7 +411,7 @@ def _typo(line: str, i: int) -> str | None:
     if not words:
         return None
     j = words[(i * 7) % len(words)].start() + 2
-    return None if line[j] == line[j + 1] else line[:j] + line[j + 1] + line[j] + line[j + 2:]
+    return None if line[j] == line[j + 1] else line[:j] + line[j + 1] + line[j] + line[j + 2 :]
 
 
 def master_history(files: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
@@ -373,8 +452,9 @@ def _fast_import_stream(master: list[tuple[str, dict[str, str]]], now: datetime)
     tz = f"{'-' if offset < 0 else '+'}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
     out = bytearray()
 
-    def emit(ref: str, mark: int, parent: int | None, when: int, message: str,
-             old: dict[str, str], new: dict[str, str]) -> None:
+    def emit(
+        ref: str, mark: int, parent: int | None, when: int, message: str, old: dict[str, str], new: dict[str, str]
+    ) -> None:
         msg = (message + "\n").encode()
         out.extend(f"commit {ref}\nmark :{mark}\n".encode())
         for role in ("author", "committer"):
@@ -416,9 +496,14 @@ def _git(path: Path, *args: str, input: bytes | None = None) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0")
     try:
-        done = subprocess.run(["git", "-c", f"core.hooksPath={os.devnull}", "-c", "commit.gpgsign=false",
-                               *args], cwd=path, env=env, input=input, capture_output=True,
-                              timeout=GIT_TIMEOUT)
+        done = subprocess.run(
+            ["git", "-c", f"core.hooksPath={os.devnull}", "-c", "commit.gpgsign=false", *args],
+            cwd=path,
+            env=env,
+            input=input,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+        )
     except FileNotFoundError:
         raise SeedError("git is not installed; install git", path=path) from None
     if done.returncode != 0:

@@ -1,4 +1,5 @@
 """Real OpenSSH servers on 127.0.0.1, one per sandbox host, started as child processes."""
+
 from __future__ import annotations
 
 import getpass
@@ -34,7 +35,9 @@ def keygen(path: Path, comment: str) -> None:
     """Create an ed25519 key pair with no passphrase."""
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
-        check=True, stdin=subprocess.DEVNULL, timeout=30,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
     )
 
 
@@ -50,25 +53,27 @@ class Server:
 
 def sshd_config(folder: Path, port: int, authorized_keys: Path) -> str:
     """A minimal sshd_config: key auth only, this user only, loopback only."""
-    return "\n".join([
-        f"Port {port}",
-        "ListenAddress 127.0.0.1",
-        f"HostKey {folder / 'ssh_host_ed25519_key'}",
-        f"PidFile {folder / 'sshd.pid'}",
-        f"AuthorizedKeysFile {authorized_keys}",
-        f"AllowUsers {getpass.getuser()}",
-        "PubkeyAuthentication yes",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "PermitRootLogin prohibit-password",
-        "UsePAM no",
-        "StrictModes no",
-        "MaxStartups 200:30:400",
-        "MaxSessions 50",
-        "Subsystem sftp internal-sftp",
-        "LogLevel ERROR",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"Port {port}",
+            "ListenAddress 127.0.0.1",
+            f"HostKey {folder / 'ssh_host_ed25519_key'}",
+            f"PidFile {folder / 'sshd.pid'}",
+            f"AuthorizedKeysFile {authorized_keys}",
+            f"AllowUsers {getpass.getuser()}",
+            "PubkeyAuthentication yes",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "PermitRootLogin prohibit-password",
+            "UsePAM no",
+            "StrictModes no",
+            "MaxStartups 200:30:400",
+            "MaxSessions 50",
+            "Subsystem sftp internal-sftp",
+            "LogLevel ERROR",
+            "",
+        ]
+    )
 
 
 def start(name: str, folder: Path, authorized_keys: Path, *, port: int | None = None, timeout: float = 15) -> Server:
@@ -89,7 +94,10 @@ def start(name: str, folder: Path, authorized_keys: Path, *, port: int | None = 
     log = open(folder / "sshd.log", "ab")
     proc = subprocess.Popen(
         [sshd, "-D", "-e", "-f", str(config)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
     )
     log.close()
     deadline = time.monotonic() + timeout

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from ladder.app import health, service
+from ladder.app.layout import layout_of
 from ladder.core.errors import HostError
 from ladder.core.hosts import LocalHost
 from ladder.sandbox.sshd import free_port
@@ -38,7 +39,7 @@ def eventually(check, within=20.0):
 @pytest.fixture
 def server(tmp_path):
     host = LocalHost("web", tmp_path)
-    lay = service.layout(host)
+    lay = layout_of(host)
     for d in (lay.app, lay.logs):
         (tmp_path / d.rsplit("/", 1)[1]).mkdir()
     (tmp_path / "app" / "app.py").write_text(APP.format(tag="v1"))

@@ -10,6 +10,7 @@ from ..core.errors import HostError
 from ..core.hosts import Host
 from . import checkout, service
 from .checkout import SavedPatch
+from .layout import Layout
 
 q = shlex.quote
 SCRIPT = "bin/deploy"
@@ -29,9 +30,9 @@ class Target:
     wsgi: str = "app:application"
 
     @property
-    def layout(self) -> service.Layout:
+    def layout(self) -> Layout:
         """The app's folders and files under base."""
-        return service.Layout(self.base)
+        return Layout(self.base)
 
     @property
     def script(self) -> str:

@@ -12,6 +12,7 @@ from ..core.errors import HostError
 from ..core.hosts import Host
 from . import checkout, health, parity, service
 from .checkout import GIT
+from .layout import Layout
 
 q = shlex.quote
 VENV = "venv"
@@ -37,9 +38,9 @@ class DevEnv:
     branch: str = BRANCH
 
     @property
-    def layout(self) -> service.Layout:
+    def layout(self) -> Layout:
         """The app's folders and files under base."""
-        return service.Layout(self.base)
+        return Layout(self.base)
 
     @property
     def venv(self) -> str:

@@ -14,43 +14,6 @@ START_WAIT_TICKS = 200  # tenths of a second
 
 
 @dataclass(frozen=True)
-class Layout:
-    """Where an app lives on a host, by Ladder's convention: all under the host's base folder."""
-
-    base: str
-
-    @property
-    def app(self) -> str:
-        """The app's git checkout, which gunicorn serves."""
-        return f"{self.base}/app"
-
-    @property
-    def env_file(self) -> str:
-        """The app's settings (KEY=value lines, sourced before start; may hold secrets)."""
-        return f"{self.base}/app.env"
-
-    @property
-    def pid_file(self) -> str:
-        """The gunicorn master's pid file."""
-        return f"{self.base}/gunicorn.pid"
-
-    @property
-    def logs(self) -> str:
-        """The folder for access.log and error.log."""
-        return f"{self.base}/logs"
-
-    @property
-    def data(self) -> str:
-        """The folder for the app's database."""
-        return f"{self.base}/data"
-
-
-def layout(host: Host) -> Layout:
-    """The app layout under a host's base folder."""
-    return Layout(host.base)
-
-
-@dataclass(frozen=True)
 class Process:
     """A running app server: its pid and command line."""
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..app import checkout, deploy, devenv, health, parity, routes, service
 from ..app.checkout import SavedPatch
+from ..app.layout import layout_of
 from ..core import ops
 from ..core.config import Config, load_config
 from ..core.errors import HostError
@@ -40,7 +41,7 @@ def setup(config: Config | str | Path, ref: str) -> Config:
     checkout.check_ref(ref)
 
     def knows(host: Host) -> str | None:
-        commit = checkout.remote_commit(host, service.layout(host).app, ref)
+        commit = checkout.remote_commit(host, layout_of(host).app, ref)
         if commit is None and not checkout.is_commit_id(ref):
             raise HostError(
                 f"ref {ref!r} is not a branch or tag on origin; pass an existing one as ref", host=host.name
@@ -74,7 +75,7 @@ def dev_env(cfg: Config, host: Host) -> devenv.DevEnv:
 def prod_target(cfg: Config, host: Host) -> deploy.Target:
     """What the deploy script on a prod host serves: the running interpreter, else the configured one."""
     hc = cfg.host_config(host.name)
-    proc = service.get_process(host, service.layout(host).pid_file)
+    proc = service.get_process(host, layout_of(host).pid_file)
     python = proc.python if proc is not None and proc.python else hc.python
     return deploy.Target(host.base, python, cfg.app_port(hc), cfg.app.wsgi)
 
@@ -204,7 +205,7 @@ def run_folder(config: Config | str | Path, run_dir: str = "", run_id: str = "")
 
 
 def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPatch | None, ops.Change]:
-    app = service.layout(host).app
+    app = layout_of(host).app
     status = checkout.get_status(host, app)
     if status is None:
         raise HostError(f"{app} is not a git checkout; rung 1 expects prod to serve one", host=host.name)
@@ -249,7 +250,7 @@ def deploy_prod(config: Config | str | Path, ref: str, edits: Edits, apply: bool
 
 
 def _expect(host: Host, ref: str) -> str | None:
-    app = service.layout(host).app
+    app = layout_of(host).app
     commit = checkout.remote_commit(host, app, ref)
     if commit is None and checkout.is_commit_id(ref):
         status = checkout.get_status(host, app)

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..app import health, service
+from ..app.layout import layout_of
 from ..core.config import sandbox_dir
 from ..core.errors import LadderError
 from ..core.hosts import Host, LocalHost, SSHHost
@@ -181,7 +182,7 @@ def _host(folder: Path, entry: dict, ssh: bool) -> Host:
 
 def _legacy_prod(host: Host, origin: Path, entry: dict) -> None:
     """Prod as the story has it: a git checkout, edited in place, served by gunicorn."""
-    lay = service.layout(host)
+    lay = layout_of(host)
     host.run(f"git clone -q {q(str(origin))} {q(lay.app)} && mkdir -p {q(lay.data)} {q(lay.logs)}")
     host.write_text(
         lay.env_file,

@@ -1,0 +1,75 @@
+"""Where an app lives on a host, by Ladder's convention: everything under the host's base folder.
+
+A checkout served in place (rung 1) is `app/`; releases (rung 3a on) follow Capistrano:
+`releases/<version>/`, `current -> releases/<version>`, and `shared/` for what outlives a release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.hosts import Host
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The paths of an app under one host's base folder."""
+
+    base: str
+
+    def _path(self, name: str) -> str:
+        return f"{self.base.rstrip('/')}/{name}"
+
+    @property
+    def app(self) -> str:
+        """The app's git checkout, which the app server serves until releases take over."""
+        return self._path("app")
+
+    @property
+    def env_file(self) -> str:
+        """The app's settings (KEY=value lines, sourced before start; may hold secrets)."""
+        return self._path("app.env")
+
+    @property
+    def pid_file(self) -> str:
+        """The app server master's pid file."""
+        return self._path("gunicorn.pid")
+
+    @property
+    def logs(self) -> str:
+        """The folder for access.log and error.log."""
+        return self._path("logs")
+
+    @property
+    def data(self) -> str:
+        """The folder for the app's database."""
+        return self._path("data")
+
+    @property
+    def bin(self) -> str:
+        """Scripts Ladder installs on the host, such as bin/deploy."""
+        return self._path("bin")
+
+    @property
+    def releases(self) -> str:
+        """The folder of kept releases, one folder per version."""
+        return self._path("releases")
+
+    def release(self, version: str) -> str:
+        """The folder of one release."""
+        return f"{self.releases}/{version}"
+
+    @property
+    def current(self) -> str:
+        """The symlink to the release being served."""
+        return self._path("current")
+
+    @property
+    def shared(self) -> str:
+        """What outlives a release: settings, the database, logs."""
+        return self._path("shared")
+
+
+def layout_of(host: Host) -> Layout:
+    """The app layout under a host's base folder."""
+    return Layout(host.base)

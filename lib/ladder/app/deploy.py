@@ -131,11 +131,11 @@ def get_state(host: Host, target: Target) -> State:
     return State(status, version, service.is_running(host, lay.pid_file))
 
 
-def install(host: Host, target: Target, apply: bool = True) -> list[ops.Change]:
-    """Put the deploy script on the host (mode 755); a second call changes nothing."""
+def install(host: Host, target: Target, *, dry_run: bool = True) -> list[ops.Change]:
+    """Put the deploy script on the host (mode 755); plan only unless dry_run is False; a second call changes nothing."""
     return [
-        ops.directory(host, f"{target.base}/bin", apply=apply),
-        ops.file(host, target.script, script(target), mode=0o755, apply=apply),
+        ops.directory(host, f"{target.base}/bin", dry_run=dry_run),
+        ops.file(host, target.script, script(target), mode=0o755, dry_run=dry_run),
     ]
 
 
@@ -145,10 +145,10 @@ def deploy(
     ref: str = "master",
     *,
     saved: SavedPatch | None = None,
-    apply: bool = True,
+    dry_run: bool = True,
     timeout: float = DEPLOY_TIMEOUT,
 ) -> ops.Change:
-    """Run the deploy script for ref unless the host already serves it from a clean tree.
+    """Run the deploy script for ref unless the host already serves it from a clean tree; plan only unless dry_run is False.
 
     In-place edits must have been saved first (checkout.save_edits), or nothing is applied.
     """
@@ -163,8 +163,8 @@ def deploy(
         else None
     )
     if commit is not None and serving == commit:
-        return ops.settle(host, "deploy", target.layout.app, [], apply, "")
-    if apply and not state.status.clean and (saved is None or saved.head != state.status.head):
+        return ops.settle(host, "deploy", target.layout.app, [], dry_run=dry_run)
+    if not dry_run and not state.status.clean and (saved is None or saved.head != state.status.head):
         raise HostError(
             f"{target.layout.app} has in-place edits ({', '.join(state.status.edited)}) that were not saved; "
             "save them with checkout.save_edits before deploying",
@@ -181,4 +181,5 @@ def deploy(
     if not state.running:
         reasons.append("app server not running")
     cmd = f"{q(target.script)} {q(ref)}"
-    return ops.settle(host, "deploy", target.layout.app, [ops.command(host, cmd, timeout)], apply, "; ".join(reasons))
+    action = ops.command(host, cmd, timeout)
+    return ops.settle(host, "deploy", target.layout.app, [action], "; ".join(reasons), dry_run=dry_run)

@@ -81,10 +81,10 @@ def prod_target(cfg: Config, host: Host) -> deploy.Target:
 
 
 # --- step: dev environment ----------------------------------------------------------------
-def build_dev(config: Config | str | Path, apply: bool) -> dict[str, list[ops.Change]]:
-    """Build the dev environment on every dev host (plan only unless apply), and record the step."""
+def build_dev(config: Config | str | Path, *, dry_run: bool = True) -> dict[str, list[ops.Change]]:
+    """Build the dev environment on every dev host (plan only unless dry_run is False), and record the step."""
     cfg = config_of(config)
-    changes = _on_hosts(cfg, DEV, lambda h: devenv.build(h, dev_env(cfg, h), apply=apply), BUILD_DEADLINE)
+    changes = _on_hosts(cfg, DEV, lambda h: devenv.build(h, dev_env(cfg, h), dry_run=dry_run), BUILD_DEADLINE)
     record_step("dev environment", changes)
     return changes
 
@@ -93,15 +93,15 @@ def _health_rows(results: dict[str, health.HealthResult]) -> pd.DataFrame:
     return _table([r.to_dict() for r in results.values()], ["host", "url", "ok", "status", "version", "error"])
 
 
-def check_dev(config: Config | str | Path, required: bool) -> pd.DataFrame:
-    """The dev app's health over HTTP on each dev host; a failure raises when required (after an apply)."""
+def check_dev(config: Config | str | Path, *, dry_run: bool = True) -> pd.DataFrame:
+    """The dev app's health over HTTP on each dev host; after an apply (dry_run False) a failure raises."""
     cfg = config_of(config)
-    if required:
-        results = _on_hosts(cfg, DEV, lambda h: devenv.check(h, dev_env(cfg, h)), CHECK_DEADLINE)
-    else:
+    if dry_run:
         results = _on_hosts(cfg, DEV, lambda h: _peek_dev(cfg, h), CHECK_DEADLINE)
+    else:
+        results = _on_hosts(cfg, DEV, lambda h: devenv.check(h, dev_env(cfg, h)), CHECK_DEADLINE)
     failed = [name for name, r in results.items() if not r.ok]
-    if required and failed:
+    if not dry_run and failed:
         raise HostError(f"the dev app does not answer its health check: {results[failed[0]].error}", host=failed[0])
     return _health_rows(results)
 
@@ -219,7 +219,7 @@ def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPa
     return status, patch, ops.Change(host.name, "save edits", app, reason=reason)
 
 
-def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "", dry_run: bool = False) -> Edits:
+def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "", *, dry_run: bool = True) -> Edits:
     """Find edits made in place on each prod checkout and save them as patches into the run's folder.
 
     Read-only on the hosts. A dry run with no run folder (JupyterLab, nbval) only reports them.
@@ -234,15 +234,17 @@ def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str 
 
 
 # --- step: repeatable deploy --------------------------------------------------------------
-def deploy_prod(config: Config | str | Path, ref: str, edits: Edits, apply: bool) -> dict[str, list[ops.Change]]:
-    """Put the deploy script on each prod host and run it for ref (plan only unless apply); record the step."""
+def deploy_prod(
+    config: Config | str | Path, ref: str, edits: Edits, *, dry_run: bool = True
+) -> dict[str, list[ops.Change]]:
+    """Put the deploy script on each prod host and run it for ref (plan only unless dry_run is False); record the step."""
     cfg = config_of(config)
     checkout.check_ref(ref)
 
     def one(host: Host) -> list[ops.Change]:
         target = prod_target(cfg, host)
-        installed = deploy.install(host, target, apply=apply)
-        return installed + [deploy.deploy(host, target, ref, saved=edits.saved.get(host.name), apply=apply)]
+        installed = deploy.install(host, target, dry_run=dry_run)
+        return installed + [deploy.deploy(host, target, ref, saved=edits.saved.get(host.name), dry_run=dry_run)]
 
     changes = _on_hosts(cfg, PROD, one, DEPLOY_DEADLINE)
     record_step("deploy step", changes)
@@ -258,13 +260,13 @@ def _expect(host: Host, ref: str) -> str | None:
     return deploy.version_of(commit) if commit else None
 
 
-def verify_prod(config: Config | str | Path, ref: str, applied: bool) -> pd.DataFrame:
-    """Check each prod host's health over HTTP; after an apply it must report the deployed ref's commit."""
+def verify_prod(config: Config | str | Path, ref: str, *, dry_run: bool = True) -> pd.DataFrame:
+    """Check each prod host's health over HTTP; after an apply (dry_run False) it must report the ref's commit."""
     cfg = config_of(config)
 
     def one(host: Host) -> health.HealthResult:
         target = prod_target(cfg, host)
-        version = _expect(host, ref) if applied else None
+        version = None if dry_run else _expect(host, ref)
         return health.check_on(host, target.port, cfg.app.health_path, python=target.python, version=version)
 
     results = _on_hosts(cfg, PROD, one, CHECK_DEADLINE)

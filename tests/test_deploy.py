@@ -1,7 +1,9 @@
 """ladder.app.deploy: the deploy script on prod moves it to a ref, is idempotent, and fails safe."""
 
 import os
+import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -43,13 +45,38 @@ def test_script_is_deterministic_and_valid_bash(prod, tmp_path):
     subprocess.run(["bash", "-n", str(path)], check=True)
 
 
+def test_the_script_uses_the_one_git_prefix_and_patch_logic(prod):
+    _, target, _ = prod
+    text = deploy.script(target)
+    assert f"\nGIT={shlex.quote(checkout.GIT)}\n" in text
+    assert checkout.patch_command(git="$GIT") in text
+
+
+def test_the_script_keeps_the_patch_save_edits_saved_even_for_utf8_names(prod, tmp_path):
+    host, target, box = prod
+    app = Path(target.layout.app)
+    (box.repo / "café.txt").write_text("one\n")
+    git(box.repo, "add", "café.txt")
+    git(box.repo, "commit", "-q", "-m", "a file named in UTF-8")
+    deploy.install(host, target, dry_run=False)
+    first = checkout.save_edits(host, str(app), tmp_path / "first")
+    deploy.deploy(host, target, "master", saved=first, dry_run=False)
+    (app / "café.txt").write_text("two\n")
+    (app / "naïve.txt").write_text("new\n")
+    saved = checkout.save_edits(host, str(app), tmp_path / "second")
+    deploy.deploy(host, target, "master", saved=saved, dry_run=False)
+    kept = [(Path(target.layout.edits) / name).read_text() for name in os.listdir(target.layout.edits)]
+    assert saved.path.read_text() in kept
+    assert "a/café.txt" in saved.path.read_text()
+
+
 def test_install_and_deploy_without_the_flag_only_plan(prod):
     host, target, box = prod
     before = snapshot(host.base)
     changes = deploy.install(host, target)
     change = deploy.deploy(host, target, "master")
     assert all(c.changed and not c.applied for c in changes + [change])
-    assert change.commands == (f"{target.script} master",)
+    assert change.commands == (f"{target.layout.deploy_script} master",)
     assert "discard in-place edits: app.py, app.py.bak" in change.reason
     assert snapshot(host.base) == before
 
@@ -67,7 +94,7 @@ def test_deploy_moves_prod_to_the_ref_then_changes_nothing(prod, tmp_path):
     saved = checkout.save_edits(host, target.layout.app, tmp_path)
     master = new_commit(box.repo)
     installed = deploy.install(host, target, dry_run=False)
-    assert os.stat(target.script).st_mode & 0o777 == 0o755
+    assert os.stat(target.layout.deploy_script).st_mode & 0o777 == 0o755
     change = deploy.deploy(host, target, "master", saved=saved, dry_run=False)
     assert change.changed and change.applied
     status = checkout.get_status(host, target.layout.app)
@@ -75,8 +102,8 @@ def test_deploy_moves_prod_to_the_ref_then_changes_nothing(prod, tmp_path):
     assert "HOTFIX" not in open(os.path.join(target.layout.app, "app.py")).read()
     assert serving(host, target, deploy.version_of(master)).ok
     # The script kept its own copy of the discarded edits on the host, too.
-    [kept] = os.listdir(target.edits)
-    assert open(os.path.join(target.edits, kept)).read() == saved.path.read_text()
+    [kept] = os.listdir(target.layout.edits)
+    assert open(os.path.join(target.layout.edits, kept)).read() == saved.path.read_text()
     again = deploy.install(host, target, dry_run=False) + [deploy.deploy(host, target, "master", dry_run=False)]
     assert not any(c.changed for c in again) and installed[1].changed
 
@@ -117,14 +144,14 @@ def test_the_script_fails_safe(prod, tmp_path):
     version = deploy.version_of(good)
     new_commit(box.repo, "never deployed")
 
-    bad = host.run(f"{target.script} no-such-ref", warn=True)
+    bad = host.run(f"{target.layout.deploy_script} no-such-ref", warn=True)
     assert bad.exited == 4 and f"still serving {version}" in bad.stderr
-    weird = host.run(f"{target.script} '-x'", warn=True)
+    weird = host.run(f"{target.layout.deploy_script} '-x'", warn=True)
     assert weird.exited == 2
 
     os.rename(box.repo, str(box.repo) + ".moved")
     try:
-        gone = host.run(f"{target.script} master", warn=True)
+        gone = host.run(f"{target.layout.deploy_script} master", warn=True)
     finally:
         os.rename(str(box.repo) + ".moved", box.repo)
     assert gone.exited == 3 and "git fetch failed" in gone.stderr

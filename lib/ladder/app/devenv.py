@@ -8,6 +8,7 @@ import shlex
 from dataclasses import dataclass
 
 from ..core import ops
+from ..core.config import DEV
 from ..core.errors import HostError
 from ..core.hosts import Host
 from . import checkout, health, parity, service
@@ -15,7 +16,6 @@ from .checkout import GIT
 from .layout import Layout
 
 q = shlex.quote
-VENV = "venv"
 BRANCH = "master"
 # A plain (isolated) venv, not --system-site-packages: a venv made from inside another venv
 # would see the base interpreter's packages, not the ones next to Ladder, so nothing is
@@ -43,18 +43,13 @@ class DevEnv:
         return Layout(self.base)
 
     @property
-    def venv(self) -> str:
-        """The virtual environment's folder."""
-        return f"{self.base}/{VENV}"
-
-    @property
     def venv_python(self) -> str:
         """The venv's interpreter, which serves the app."""
-        return f"{self.venv}/bin/python"
+        return f"{self.layout.venv}/bin/python"
 
     def settings(self) -> dict[str, str]:
         """The dev settings that are not secret (APP_SECRET_KEY is generated on the host's first build)."""
-        return {"APP_ENV": "dev", "APP_DB_PATH": f"{self.layout.data}/app.db"}
+        return {"APP_ENV": DEV, "APP_DB_PATH": f"{self.layout.data}/app.db"}
 
 
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
@@ -107,9 +102,9 @@ def _checkout(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:
 
 def _venv(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:
     if host.exists(env.venv_python):
-        return ops.settle(host, "venv", env.venv, [], dry_run=dry_run)
-    cmd = f"{q(env.python)} -m venv {q(env.venv)}"
-    return ops.settle(host, "venv", env.venv, [ops.command(host, cmd, VENV_TIMEOUT)], "missing", dry_run=dry_run)
+        return ops.settle(host, "venv", env.layout.venv, [], dry_run=dry_run)
+    cmd = f"{q(env.python)} -m venv {q(env.layout.venv)}"
+    return ops.settle(host, "venv", env.layout.venv, [ops.command(host, cmd, VENV_TIMEOUT)], "missing", dry_run=dry_run)
 
 
 def _requirements(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:

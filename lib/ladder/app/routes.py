@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .git import GIT_ARGV
+
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # Decorators and calls that register a route with its path as the first argument.
 ROUTE_CALLS = {
@@ -142,7 +144,9 @@ def python_files(repo: str | Path) -> list[Path]:
     """The repo's tracked Python files (every .py outside tool folders when it is not a git repo)."""
     root = Path(repo)
     try:
-        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", "*.py"], capture_output=True, timeout=30)
+        done = subprocess.run(
+            [*GIT_ARGV, "-C", str(root), "ls-files", "-z", "--", "*.py"], capture_output=True, timeout=30
+        )
     except OSError:  # no git here: fall back to walking the folder
         done = None
     if done is not None and done.returncode == 0:

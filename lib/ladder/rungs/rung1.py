@@ -16,15 +16,13 @@ from ..app import checkout, deploy, devenv, health, parity, routes, service
 from ..app.checkout import SavedPatch
 from ..app.layout import layout_of
 from ..core import ops
-from ..core.config import Config, load_config
+from ..core.config import DEV, PROD, Config, load_config
 from ..core.errors import HostError
 from ..core.fleet import run_all
 from ..core.hosts import Host, environment_hosts
 from ..engine.record import record_step
 
 T = TypeVar("T")
-DEV = "dev"
-PROD = "prod"
 BUILD_DEADLINE = 900  # a first pip install on a real host can be slow
 DEPLOY_DEADLINE = 300
 CHECK_DEADLINE = 120

@@ -108,10 +108,3 @@ def test_setup_checks_the_ref_before_any_step(two_prod):
     with pytest.raises(ValueError, match="not a branch, tag or commit name"):
         rung1.setup(cfg, "--upload-pack=x")
     assert snapshot(box.dir / "hosts") == before
-
-
-def test_run_folder_defaults_under_runs_dir(two_prod, tmp_path):
-    cfg, _ = two_prod
-    assert rung1.run_folder(cfg, str(tmp_path / "given")) == tmp_path / "given"
-    assert rung1.run_folder(cfg, "", "run-42") == cfg.runs_dir / "run-42"
-    assert rung1.run_folder(cfg).parent == cfg.runs_dir

@@ -117,7 +117,7 @@ def get_state(host: Host, target: Target) -> State:
 
 
 def install(host: Host, target: Target, *, dry_run: bool = True) -> list[ops.Change]:
-    """Put the deploy script on the host (mode 755); plan only unless dry_run is False; a second call changes nothing."""
+    """Put the deploy script on the host (mode 755); a plan unless dry_run is False; a second call changes nothing."""
     lay = target.layout
     return [
         ops.directory(host, lay.bin, dry_run=dry_run),
@@ -134,7 +134,7 @@ def deploy(
     dry_run: bool = True,
     timeout: float = DEPLOY_TIMEOUT,
 ) -> ops.Change:
-    """Run the deploy script for ref unless the host already serves it from a clean tree; plan only unless dry_run is False.
+    """Run the deploy script for ref unless prod serves it from a clean tree already; a plan unless dry_run is False.
 
     In-place edits must have been saved first (checkout.save_edits), or nothing is applied.
     """

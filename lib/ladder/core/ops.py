@@ -103,7 +103,7 @@ def directory(host: Host, path: str, mode: int | None = None, *, dry_run: bool =
         reason = "missing"
     if mode is not None and (info is None or info.mode != mode):
         actions.append(command(host, f"chmod {mode:o} -- {q(path)}"))
-        reason = reason or f"mode {info.mode:o} -> {mode:o}"
+        reason = "missing" if info is None else f"mode {info.mode:o} -> {mode:o}"
     return settle(host, "directory", path, actions, reason, dry_run=dry_run)
 
 

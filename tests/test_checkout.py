@@ -2,12 +2,14 @@
 
 import hashlib
 import os
+import shlex
 
 import pytest
 
 from gitrepo import GitRepo, git
 from ladder import load_config
 from ladder.app import checkout
+from ladder.app import git as gitcli
 from ladder.core.errors import HostError, RefError
 from ladder.core.hosts import LocalHost, environment_hosts
 
@@ -111,6 +113,22 @@ def test_untracked_binary_and_nested_files_are_saved(tmp_path):
     git(tmp_path, "clone", "-q", str(origin), str(fresh))
     git(fresh, "apply", str(saved.path))
     assert tree(fresh) == tree(origin)
+
+
+def test_every_git_command_starts_with_one_prefix():
+    assert shlex.split(checkout.GIT) == list(gitcli.GIT_ARGV)
+    assert {"--no-pager", "color.ui=false", "core.quotepath=false"} <= set(gitcli.GIT_ARGV)
+    assert checkout.diff_command("/srv/app") == f"cd /srv/app && {checkout.patch_command()}"
+
+
+def test_edited_files_with_utf8_names_are_named_as_they_are(tmp_path):
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"café.txt": "one\n"}, "first")
+    repo.write({"café.txt": "two\n", "naïve.txt": "new\n"})
+    saved = checkout.save_edits(LocalHost("h", tmp_path), str(repo.path), tmp_path / "out")
+    patch = saved.path.read_text()
+    assert "diff --git a/café.txt b/café.txt" in patch and "+++ b/naïve.txt" in patch
+    assert saved.modified == ("café.txt",) and saved.untracked == ("naïve.txt",)
 
 
 def test_clean_checkout_saves_nothing(tmp_path):

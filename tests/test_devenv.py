@@ -1,4 +1,4 @@
-"""ladder.app.devenv: one call builds a working dev environment; plan changes nothing; a second apply changes nothing."""
+"""ladder.app.devenv: one call builds a working dev environment; planning is the default and changes nothing."""
 
 import os
 import sys
@@ -36,15 +36,15 @@ def built(tmp_path_factory):
     host = LocalHost("dev", root / "dev")
     env = devenv.DevEnv(host.base, str(repo), sys.executable, free_port())
     try:
-        plan = devenv.build(host, env, apply=False)
+        plan = devenv.build(host, env)  # no flag: a plan
         planned_tree = sorted(os.listdir(host.base))
-        applied = devenv.build(host, env, apply=True)
+        applied = devenv.build(host, env, dry_run=False)
         yield host, env, repo, plan, planned_tree, applied
     finally:
         service.stop(host, env.layout.pid_file)
 
 
-def test_plan_lists_every_step_and_changes_nothing(built):
+def test_a_build_without_the_flag_lists_every_step_and_changes_nothing(built):
     _, _, _, plan, planned_tree, _ = built
     assert planned_tree == []
     assert [c.operation for c in plan] == [
@@ -80,7 +80,7 @@ def test_the_secret_never_appears_in_changes(built):
 
 def test_second_apply_changes_nothing(built):
     host, env, *_ = built
-    again = devenv.build(host, env, apply=True)
+    again = devenv.build(host, env, dry_run=False)
     assert [c.changed for c in again] == [False] * 7, [c.reason for c in again if c.changed]
 
 
@@ -89,11 +89,11 @@ def test_new_commits_are_pulled_and_reloaded(built):
     (repo / "NOTES.md").write_text("new\n")
     git(repo, "add", "NOTES.md")
     git(repo, "commit", "-q", "-m", "notes")
-    plan = {c.operation: c for c in devenv.build(host, env, apply=False)}
+    plan = {c.operation: c for c in devenv.build(host, env, dry_run=True)}
     assert plan["checkout"].changed and "fast-forward" in plan["checkout"].reason
     assert plan["app server"].reason == "code or packages changed: reload"
     pid = service.get_process(host, env.layout.pid_file).pid
-    devenv.build(host, env, apply=True)
+    devenv.build(host, env, dry_run=False)
     assert git(env.layout.app, "rev-parse", "HEAD") == git(repo, "rev-parse", "master")
     assert service.get_process(host, env.layout.pid_file).pid == pid
     assert devenv.check(host, env).ok
@@ -104,7 +104,7 @@ def test_changed_settings_are_rewritten_and_the_server_restarted(built):
     text = open(env.layout.env_file).read().replace("APP_ENV=dev", "APP_ENV=prod")
     open(env.layout.env_file, "w").write(text)
     pid = service.get_process(host, env.layout.pid_file).pid
-    changes = {c.operation: c for c in devenv.build(host, env, apply=True)}
+    changes = {c.operation: c for c in devenv.build(host, env, dry_run=False)}
     assert changes["app.env"].reason == "dev settings differ"
     assert changes["app server"].reason == "settings changed: restart"
     assert "APP_ENV=dev" in open(env.layout.env_file).read().splitlines()
@@ -118,11 +118,22 @@ def test_local_work_in_the_dev_checkout_is_kept(built):
     original = open(readme).read()
     open(readme, "a").write("my local note\n")
     try:
-        [first, *_] = devenv.build(host, env, apply=True)
+        [first, *_] = devenv.build(host, env, dry_run=False)
         assert not first.changed and first.reason == "local edits kept, not updated: README.md"
         assert open(readme).read().endswith("my local note\n")
     finally:
         open(readme, "w").write(original)
+
+
+def test_each_part_of_the_build_only_plans_without_the_flag(tmp_path):
+    repo = seed_repo(tmp_path / "origin")
+    (tmp_path / "dev").mkdir()
+    host = LocalHost("dev", tmp_path / "dev")
+    env = devenv.DevEnv(host.base, str(repo), sys.executable, free_port())
+    parts = (devenv._checkout, devenv._venv, devenv._requirements, devenv._env_file, devenv._server)
+    changes = [part(host, env) for part in parts]
+    assert [c.outcome for c in changes] == ["planned"] * len(parts)
+    assert os.listdir(host.base) == []
 
 
 def test_a_folder_in_the_way_is_a_clear_error(tmp_path):
@@ -130,4 +141,4 @@ def test_a_folder_in_the_way_is_a_clear_error(tmp_path):
     host = LocalHost("dev", tmp_path)
     env = devenv.DevEnv(host.base, str(tmp_path / "origin"), sys.executable, free_port())
     with pytest.raises(HostError, match="exists but is not a git checkout; move it away"):
-        devenv.build(host, env, apply=False)
+        devenv.build(host, env, dry_run=True)

@@ -21,5 +21,16 @@ def test_a_checkout_and_the_capistrano_release_paths_sit_under_the_base():
     )
 
 
+def test_the_scripts_the_saved_edits_and_the_dev_venv_sit_under_the_base_too():
+    lay = Layout("/srv/shop")
+    assert (lay.bin, lay.deploy_script) == ("/srv/shop/bin", "/srv/shop/bin/deploy")
+    assert (lay.edits, lay.venv, lay.logs, lay.data) == (
+        "/srv/shop/edits",
+        "/srv/shop/venv",
+        "/srv/shop/logs",
+        "/srv/shop/data",
+    )
+
+
 def test_a_host_s_layout_is_under_its_base(tmp_path):
     assert layout_of(LocalHost("dev", tmp_path)).app == f"{tmp_path}/app"

@@ -44,7 +44,7 @@ def change(host: str, changed: bool = True, applied: bool = True, operation: str
 
 
 def test_changes_from_ops_dicts_and_dataclasses_become_dicts(tmp_path):
-    real = directory(LocalHost("dev", tmp_path), str(tmp_path / "a"), apply=False)
+    real = directory(LocalHost("dev", tmp_path), str(tmp_path / "a"), dry_run=True)
 
     @dataclass
     class Other:

@@ -26,21 +26,21 @@ def master_of(box):
     ).stdout.strip()
 
 
-def test_dry_run_changes_no_host(two_prod, tmp_path):
+def test_the_steps_called_without_the_flag_change_no_host(two_prod, tmp_path):
     cfg, box = two_prod
     before = snapshot(box.dir / "hosts")
-    dev = rung1.build_dev(cfg, apply=False)
+    dev = rung1.build_dev(cfg)
     assert all(c.changed and not c.applied for c in dev["dev"])
-    health = rung1.check_dev(cfg, required=False)
+    health = rung1.check_dev(cfg)
     assert health["host"].tolist() == ["dev"] and not health["ok"].any()  # nothing built yet
     result = rung1.measure_parity(cfg)
     assert list(result.table.columns)[2:5] == ["dev", "prod1", "prod2"]
     assert result.notes and "no dev venv yet" in result.notes[0]
     edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
     assert sorted(p.path.name for p in edits.saved.values()) == ["prod1.patch", "prod2.patch"]
-    plan = rung1.deploy_prod(cfg, "master", edits, apply=False)
+    plan = rung1.deploy_prod(cfg, "master", edits)
     assert set(plan) == {"prod1", "prod2"} and all(c.changed and not c.applied for cs in plan.values() for c in cs)
-    verified = rung1.verify_prod(cfg, "master", applied=False)
+    verified = rung1.verify_prod(cfg, "master")
     assert verified["ok"].all()
     assert snapshot(box.dir / "hosts") == before
 
@@ -48,12 +48,12 @@ def test_dry_run_changes_no_host(two_prod, tmp_path):
 def test_apply_then_apply_again(two_prod, tmp_path):
     cfg, box = two_prod
     master = master_of(box)
-    rung1.build_dev(cfg, apply=True)
-    assert rung1.check_dev(cfg, required=True)["ok"].all()
+    rung1.build_dev(cfg, dry_run=False)
+    assert rung1.check_dev(cfg, dry_run=False)["ok"].all()
     edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
     assert edits.table()["modified"].tolist() == ["app.py", "app.py"]
-    rung1.deploy_prod(cfg, "master", edits, apply=True)
-    verified = rung1.verify_prod(cfg, "master", applied=True)
+    rung1.deploy_prod(cfg, "master", edits, dry_run=False)
+    verified = rung1.verify_prod(cfg, "master", dry_run=False)
     assert verified["version"].tolist() == [deploy.version_of(master)] * 2
 
     parity = rung1.measure_parity(cfg)
@@ -63,9 +63,9 @@ def test_apply_then_apply_again(two_prod, tmp_path):
     assert table.loc[("env var", "APP_SECRET_KEY"), "match"]  # names are compared, never values
     assert not table.loc[("package", "pandas"), "match"]  # prod runs on an interpreter full of extras
 
-    again_dev = rung1.build_dev(cfg, apply=True)
+    again_dev = rung1.build_dev(cfg, dry_run=False)
     again_edits = rung1.save_prod_edits(cfg, str(tmp_path / "run2"))
-    again = rung1.deploy_prod(cfg, "master", again_edits, apply=True)
+    again = rung1.deploy_prod(cfg, "master", again_edits, dry_run=False)
     assert not any(c.changed for c in again_dev["dev"])
     assert not any(c.changed for cs in again.values() for c in cs)
     assert all(p is None for p in again_edits.saved.values())
@@ -79,20 +79,20 @@ def test_a_bad_ref_fails_on_every_prod_host_and_changes_nothing(two_prod, tmp_pa
     edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
     before = snapshot(box.dir / "hosts")
     with pytest.raises(FleetError) as err:
-        rung1.deploy_prod(cfg, "no-such-branch", edits, apply=True)
+        rung1.deploy_prod(cfg, "no-such-branch", edits, dry_run=False)
     assert set(err.value.failed) == {"prod1", "prod2"}
     assert "not a branch or tag on origin" in str(err.value)
     with pytest.raises(ValueError, match="not a branch, tag or commit name"):
-        rung1.deploy_prod(cfg, "-oops", edits, apply=True)
+        rung1.deploy_prod(cfg, "-oops", edits, dry_run=False)
     # The deploy script may have been installed, but no checkout moved and both apps still answer.
     after = snapshot(box.dir / "hosts")
     assert {p: v for p, v in after.items() if "/bin" not in p} == before
-    assert rung1.verify_prod(cfg, "master", applied=False)["ok"].all()
+    assert rung1.verify_prod(cfg, "master", dry_run=True)["ok"].all()
 
 
 def test_a_dry_run_without_a_run_folder_lists_edits_and_writes_nothing(two_prod, tmp_path):
     cfg, box = two_prod
-    edits = rung1.save_prod_edits(cfg, dry_run=True)
+    edits = rung1.save_prod_edits(cfg)
     assert edits.folder is None and edits.saved == {"prod1": None, "prod2": None}
     assert edits.table()["patch"].tolist() == ["not saved (dry run)"] * 2
     assert edits.table()["untracked"].tolist() == ["app.py.bak"] * 2
@@ -108,10 +108,3 @@ def test_setup_checks_the_ref_before_any_step(two_prod):
     with pytest.raises(ValueError, match="not a branch, tag or commit name"):
         rung1.setup(cfg, "--upload-pack=x")
     assert snapshot(box.dir / "hosts") == before
-
-
-def test_run_folder_defaults_under_runs_dir(two_prod, tmp_path):
-    cfg, _ = two_prod
-    assert rung1.run_folder(cfg, str(tmp_path / "given")) == tmp_path / "given"
-    assert rung1.run_folder(cfg, "", "run-42") == cfg.runs_dir / "run-42"
-    assert rung1.run_folder(cfg).parent == cfg.runs_dir

@@ -10,11 +10,10 @@ from pathlib import Path
 
 from ..core.errors import HostError, RefError
 from ..core.hosts import Host
+from .git import GIT
 
 q = shlex.quote
 GIT_TIMEOUT = 60
-# Plumbing-style git: no pager, colour or external diff tools from the user's config.
-GIT = "git --no-pager -c color.ui=false -c core.quotepath=false"
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 _REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 
@@ -120,16 +119,24 @@ def remote_commit(host: Host, path: str, ref: str, remote: str = "origin") -> st
     return local.stdout.strip() if local.ok else None
 
 
-def diff_command(path: str) -> str:
-    """A read-only command printing a patch of every edit against HEAD, untracked files included."""
-    diff = f"{GIT} diff --binary --no-ext-diff --full-index"
+def patch_command(git: str = GIT) -> str:
+    """Shell run inside a checkout that prints a patch of every edit against HEAD, untracked files included.
+
+    Read-only. A subshell with its own errexit, so it fails alike inside the deploy script (which
+    embeds it with git="$GIT") and on its own.
+    """
+    diff = f"{git} diff --binary --no-ext-diff --full-index"
     # `diff --no-index` exits 1 when the files differ, which is the point here; 2+ is an error.
     return (
-        f"cd {q(path)} && {diff} HEAD && "
-        f"{GIT} ls-files -z --others --exclude-standard | "
-        f"while IFS= read -r -d '' f; do {diff} --no-index -- /dev/null \"$f\"; rc=$?; "
-        '[ "$rc" -le 1 ] || exit "$rc"; done'
+        f"(set -eo pipefail; {diff} HEAD; "
+        f"{git} ls-files -z --others --exclude-standard | while IFS= read -r -d '' f; do "
+        f'rc=0; {diff} --no-index -- /dev/null "$f" || rc=$?; [ "$rc" -le 1 ] || exit "$rc"; done)'
     )
+
+
+def diff_command(path: str) -> str:
+    """A read-only command printing a patch of every edit in the checkout at path (see patch_command)."""
+    return f"cd {q(path)} && {patch_command()}"
 
 
 @dataclass(frozen=True)

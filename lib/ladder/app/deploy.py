@@ -10,11 +10,10 @@ from ..core.errors import HostError
 from ..core.hosts import Host
 from . import checkout, service
 from .checkout import SavedPatch
+from .git import GIT
 from .layout import Layout
 
 q = shlex.quote
-SCRIPT = "bin/deploy"
-EDITS = "edits"
 VERSION_FILE = "VERSION"
 VERSION_LENGTH = 12
 DEPLOY_TIMEOUT = 120
@@ -34,16 +33,6 @@ class Target:
         """The app's folders and files under base."""
         return Layout(self.base)
 
-    @property
-    def script(self) -> str:
-        """The deploy script's path on the host."""
-        return f"{self.base}/{SCRIPT}"
-
-    @property
-    def edits(self) -> str:
-        """Where the script keeps in-place edits it had to discard (outside the checkout)."""
-        return f"{self.base}/{EDITS}"
-
 
 def script(target: Target) -> str:
     """The deploy script's text: deterministic, so writing it again changes nothing."""
@@ -58,6 +47,7 @@ def script(target: Target) -> str:
         logs=lay.logs,
     )
     reload = service.reload_command(lay.pid_file)
+    patch = checkout.patch_command(git="$GIT")
     return f"""#!/usr/bin/env bash
 # Written by Ladder (rung 1): the one repeatable way code reaches this host.
 # Usage: deploy [REF]   fetch origin, check out REF (default: master), reload the app server.
@@ -67,8 +57,8 @@ def script(target: Target) -> str:
 set -euo pipefail
 APP={q(lay.app)}
 PID_FILE={q(lay.pid_file)}
-EDITS={q(target.edits)}
-GIT="git --no-pager -c color.ui=false"
+EDITS={q(lay.edits)}
+GIT={q(GIT)}
 ref="${{1:-master}}"
 case "$ref" in ""|-*|*..*|*[!A-Za-z0-9._/-]*) echo "deploy: '$ref' is not a branch, tag or commit name" >&2; exit 2;; esac
 cd "$APP"
@@ -81,12 +71,7 @@ target=$($GIT rev-parse --verify --quiet "refs/remotes/origin/$ref^{{commit}}" \
 if [ -n "$($GIT status --porcelain --untracked-files=all)" ]; then
   mkdir -p "$EDITS"
   saved="$EDITS/$(date -u +%Y%m%dT%H%M%SZ)-$current.patch"
-  {{
-    $GIT diff --binary --no-ext-diff --full-index HEAD
-    $GIT ls-files -z --others --exclude-standard | while IFS= read -r -d '' f; do
-      $GIT diff --binary --no-ext-diff --full-index --no-index -- /dev/null "$f" || [ $? -eq 1 ]
-    done
-  }} > "$saved"
+  {patch} > "$saved"
   echo "deploy: saved in-place edits to $saved"
 fi
 exclude=$($GIT rev-parse --git-path info/exclude)
@@ -131,11 +116,12 @@ def get_state(host: Host, target: Target) -> State:
     return State(status, version, service.is_running(host, lay.pid_file))
 
 
-def install(host: Host, target: Target, apply: bool = True) -> list[ops.Change]:
-    """Put the deploy script on the host (mode 755); a second call changes nothing."""
+def install(host: Host, target: Target, *, dry_run: bool = True) -> list[ops.Change]:
+    """Put the deploy script on the host (mode 755); a plan unless dry_run is False; a second call changes nothing."""
+    lay = target.layout
     return [
-        ops.directory(host, f"{target.base}/bin", apply=apply),
-        ops.file(host, target.script, script(target), mode=0o755, apply=apply),
+        ops.directory(host, lay.bin, dry_run=dry_run),
+        ops.file(host, lay.deploy_script, script(target), mode=0o755, dry_run=dry_run),
     ]
 
 
@@ -145,10 +131,10 @@ def deploy(
     ref: str = "master",
     *,
     saved: SavedPatch | None = None,
-    apply: bool = True,
+    dry_run: bool = True,
     timeout: float = DEPLOY_TIMEOUT,
 ) -> ops.Change:
-    """Run the deploy script for ref unless the host already serves it from a clean tree.
+    """Run the deploy script for ref unless prod serves it from a clean tree already; a plan unless dry_run is False.
 
     In-place edits must have been saved first (checkout.save_edits), or nothing is applied.
     """
@@ -163,8 +149,8 @@ def deploy(
         else None
     )
     if commit is not None and serving == commit:
-        return ops.settle(host, "deploy", target.layout.app, [], apply, "")
-    if apply and not state.status.clean and (saved is None or saved.head != state.status.head):
+        return ops.settle(host, "deploy", target.layout.app, [], dry_run=dry_run)
+    if not dry_run and not state.status.clean and (saved is None or saved.head != state.status.head):
         raise HostError(
             f"{target.layout.app} has in-place edits ({', '.join(state.status.edited)}) that were not saved; "
             "save them with checkout.save_edits before deploying",
@@ -180,5 +166,6 @@ def deploy(
         reasons.append("write VERSION")
     if not state.running:
         reasons.append("app server not running")
-    cmd = f"{q(target.script)} {q(ref)}"
-    return ops.settle(host, "deploy", target.layout.app, [ops.command(host, cmd, timeout)], apply, "; ".join(reasons))
+    cmd = f"{q(target.layout.deploy_script)} {q(ref)}"
+    action = ops.command(host, cmd, timeout)
+    return ops.settle(host, "deploy", target.layout.app, [action], "; ".join(reasons), dry_run=dry_run)

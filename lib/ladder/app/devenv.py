@@ -8,6 +8,7 @@ import shlex
 from dataclasses import dataclass
 
 from ..core import ops
+from ..core.config import DEV
 from ..core.errors import HostError
 from ..core.hosts import Host
 from . import checkout, health, parity, service
@@ -15,7 +16,6 @@ from .checkout import GIT
 from .layout import Layout
 
 q = shlex.quote
-VENV = "venv"
 BRANCH = "master"
 # A plain (isolated) venv, not --system-site-packages: a venv made from inside another venv
 # would see the base interpreter's packages, not the ones next to Ladder, so nothing is
@@ -43,18 +43,13 @@ class DevEnv:
         return Layout(self.base)
 
     @property
-    def venv(self) -> str:
-        """The virtual environment's folder."""
-        return f"{self.base}/{VENV}"
-
-    @property
     def venv_python(self) -> str:
         """The venv's interpreter, which serves the app."""
-        return f"{self.venv}/bin/python"
+        return f"{self.layout.venv}/bin/python"
 
     def settings(self) -> dict[str, str]:
         """The dev settings that are not secret (APP_SECRET_KEY is generated on the host's first build)."""
-        return {"APP_ENV": "dev", "APP_DB_PATH": f"{self.layout.data}/app.db"}
+        return {"APP_ENV": DEV, "APP_DB_PATH": f"{self.layout.data}/app.db"}
 
 
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
@@ -83,7 +78,7 @@ def unmet(requirements: dict[str, str | None], installed: dict[str, str]) -> lis
     return missing
 
 
-def _checkout(host: Host, env: DevEnv, apply: bool) -> ops.Change:
+def _checkout(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:
     app = env.layout.app
     status = checkout.get_status(host, app)
     if status is None:
@@ -92,36 +87,41 @@ def _checkout(host: Host, env: DevEnv, apply: bool) -> ops.Change:
                 f"{app} exists but is not a git checkout; move it away so the repo can be cloned there", host=host.name
             )
         cmd = f"{GIT} clone --quiet --branch {q(env.branch)} -- {q(env.repo)} {q(app)}"
-        return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], apply, f"clone {env.repo}")
+        return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], f"clone {env.repo}", dry_run=dry_run)
     if not status.clean:
         return ops.Change(
             host.name, "checkout", app, reason=f"local edits kept, not updated: {', '.join(status.edited)}"
         )
     remote = checkout.remote_commit(host, app, env.branch)
     if remote is None or remote == status.head:
-        return ops.settle(host, "checkout", app, [], apply, "")
+        return ops.settle(host, "checkout", app, [], dry_run=dry_run)
     cmd = f"{GIT} -C {q(app)} pull --quiet --ff-only origin {q(env.branch)}"
     reason = f"{status.head[:12]} -> {remote[:12]} (fast-forward)"
-    return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], apply, reason)
+    return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], reason, dry_run=dry_run)
 
 
-def _venv(host: Host, env: DevEnv, apply: bool) -> ops.Change:
+def _venv(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:
     if host.exists(env.venv_python):
-        return ops.settle(host, "venv", env.venv, [], apply, "")
-    cmd = f"{q(env.python)} -m venv {q(env.venv)}"
-    return ops.settle(host, "venv", env.venv, [ops.command(host, cmd, VENV_TIMEOUT)], apply, "missing")
+        return ops.settle(host, "venv", env.layout.venv, [], dry_run=dry_run)
+    cmd = f"{q(env.python)} -m venv {q(env.layout.venv)}"
+    return ops.settle(host, "venv", env.layout.venv, [ops.command(host, cmd, VENV_TIMEOUT)], "missing", dry_run=dry_run)
 
 
-def _requirements(host: Host, env: DevEnv, apply: bool) -> ops.Change:
+def _requirements(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:
     req_file = f"{env.layout.app}/requirements.txt"
     cmd = f"{q(env.venv_python)} -m pip install --quiet --disable-pip-version-check -r {q(req_file)}"
     action = [ops.command(host, cmd, PIP_TIMEOUT)]
     if not host.exists(req_file) or not host.exists(env.venv_python):
-        return ops.settle(host, "requirements", req_file, action, apply, "venv or checkout is new")
+        return ops.settle(host, "requirements", req_file, action, "venv or checkout is new", dry_run=dry_run)
     wanted = parse_requirements(host.read_text(req_file))
     missing = unmet(wanted, parity.get_packages(host, env.venv_python))
     return ops.settle(
-        host, "requirements", req_file, action if missing else [], apply, f"not installed: {', '.join(missing)}"
+        host,
+        "requirements",
+        req_file,
+        action if missing else [],
+        f"not installed: {', '.join(missing)}",
+        dry_run=dry_run,
     )
 
 
@@ -131,21 +131,23 @@ def env_file_text(env: DevEnv, secret_key: str) -> str:
     return "\n".join(lines + [f"{SECRET_KEY}={secret_key}", ""])
 
 
-def _env_file(host: Host, env: DevEnv, apply: bool) -> ops.Change:
+def _env_file(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:
     path = env.layout.env_file
     # Checked on the host with grep, so the secret's value never travels back to Ladder.
     checks = [f"grep -qxF {q(f'{k}={v}')} {q(path)}" for k, v in env.settings().items()]
     checks.append(f"grep -q {q('^' + SECRET_KEY + '=.')} {q(path)}")
     if host.run(" && ".join(checks), warn=True, timeout=10).ok:
-        return ops.settle(host, "app.env", path, [], apply, "")
+        return ops.settle(host, "app.env", path, [], dry_run=dry_run)
     names = ", ".join([*env.settings(), SECRET_KEY])
     text = f"write {path} (mode 600: {names}; a new dev-only secret key)"
     action = (text, lambda: host.write_text(path, env_file_text(env, secrets.token_hex(32)), mode=0o600))
     reason = "missing" if not host.exists(path) else "dev settings differ"
-    return ops.settle(host, "app.env", path, [action], apply, reason)
+    return ops.settle(host, "app.env", path, [action], reason, dry_run=dry_run)
 
 
-def _server(host: Host, env: DevEnv, apply: bool, restart: bool, reload: bool) -> ops.Change:
+def _server(
+    host: Host, env: DevEnv, *, restart: bool = False, reload: bool = False, dry_run: bool = True
+) -> ops.Change:
     lay = env.layout
     running = service.is_running(host, lay.pid_file)
     start = service.start_command(
@@ -157,43 +159,32 @@ def _server(host: Host, env: DevEnv, apply: bool, restart: bool, reload: bool) -
         pid_file=lay.pid_file,
         logs=lay.logs,
     )
+    actions: list[ops.Action] = []
+    reason = ""
     if not running:
-        return ops.settle(
-            host, "app server", f"127.0.0.1:{env.port}", [ops.command(host, start, 30)], apply, "not running"
-        )
-    if restart:
+        actions, reason = [ops.command(host, start, 30)], "not running"
+    elif restart:
         stop = (f"stop gunicorn (pid file {lay.pid_file})", lambda: service.stop(host, lay.pid_file))
-        return ops.settle(
-            host,
-            "app server",
-            f"127.0.0.1:{env.port}",
-            [stop, ops.command(host, start, 30)],
-            apply,
-            "settings changed: restart",
-        )
-    if reload:
-        return ops.settle(
-            host,
-            "app server",
-            f"127.0.0.1:{env.port}",
+        actions, reason = [stop, ops.command(host, start, 30)], "settings changed: restart"
+    elif reload:
+        actions, reason = (
             [ops.command(host, service.reload_command(lay.pid_file), 10)],
-            apply,
             "code or packages changed: reload",
         )
-    return ops.settle(host, "app server", f"127.0.0.1:{env.port}", [], apply, "")
+    return ops.settle(host, "app server", f"127.0.0.1:{env.port}", actions, reason, dry_run=dry_run)
 
 
-def build(host: Host, env: DevEnv, apply: bool = True) -> list[ops.Change]:
-    """Make (or bring up to date) the dev environment on host; plan only when apply is False."""
+def build(host: Host, env: DevEnv, *, dry_run: bool = True) -> list[ops.Change]:
+    """Make (or bring up to date) the dev environment on host; plan only unless dry_run is False."""
     lay = env.layout
-    changes = [_checkout(host, env, apply)]
-    changes += [ops.directory(host, d, apply=apply) for d in (lay.data, lay.logs)]
-    changes.append(_venv(host, env, apply))
-    changes.append(_requirements(host, env, apply))
-    settings = _env_file(host, env, apply)
+    changes = [_checkout(host, env, dry_run=dry_run)]
+    changes += [ops.directory(host, d, dry_run=dry_run) for d in (lay.data, lay.logs)]
+    changes.append(_venv(host, env, dry_run=dry_run))
+    changes.append(_requirements(host, env, dry_run=dry_run))
+    settings = _env_file(host, env, dry_run=dry_run)
     changes.append(settings)
     code = changes[0].changed or changes[-2].changed
-    changes.append(_server(host, env, apply, restart=settings.changed, reload=code))
+    changes.append(_server(host, env, restart=settings.changed, reload=code, dry_run=dry_run))
     return changes
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -12,6 +13,10 @@ from pathlib import Path
 
 from ..core.errors import GitError, LadderError, NotARepository
 
+# Every git command Ladder runs, on this machine or on a host, starts so: no pager or colour from the
+# user's config, and paths printed as they are rather than as quoted octal escapes.
+GIT_ARGV: tuple[str, ...] = ("git", "--no-pager", "-c", "color.ui=false", "-c", "core.quotepath=false")
+GIT = shlex.join(GIT_ARGV)
 TRUNK_NAMES = ("main", "master", "trunk")
 GIT_TIMEOUT = 600.0
 # Bigger blobs are not read into memory; checks see their size only.
@@ -72,7 +77,7 @@ def _git(
     if ceiling:
         env["GIT_CEILING_DIRECTORIES"] = ceiling
     proc = subprocess.run(
-        ["git", "-c", "core.quotepath=off", *args],
+        [*GIT_ARGV, *args],
         cwd=cwd,
         env=env,
         input=input,
@@ -141,7 +146,7 @@ class GitRepo:
         # stderr goes to a file: a pipe nobody reads could fill up and stall git.
         with tempfile.TemporaryFile() as errfile:
             proc = subprocess.Popen(
-                ["git", "-c", "core.quotepath=off", *args],
+                [*GIT_ARGV, *args],
                 cwd=self.path,
                 env=_git_env(),
                 stdout=subprocess.PIPE,
@@ -279,7 +284,7 @@ class GitRepo:
         hits: list[tuple[str, int, str]] = []
         prefix = f"{rev}:".encode()
         proc = subprocess.Popen(
-            ["git", "-c", "core.quotepath=off", *args],
+            [*GIT_ARGV, *args],
             cwd=self.path,
             env=_git_env(),
             stdout=subprocess.PIPE,

@@ -138,7 +138,8 @@ def median(counts: Counter) -> float | None:
         return None
     lo_rank, hi_rank = (total - 1) // 2, total // 2
     seen = 0
-    lo = hi = None
+    lo: float | None = None
+    hi: float | None = None
     for value in sorted(counts):
         seen += counts[value]
         if lo is None and seen > lo_rank:
@@ -146,6 +147,7 @@ def median(counts: Counter) -> float | None:
         if seen > hi_rank:
             hi = value
             break
+    assert lo is not None and hi is not None  # hi_rank < total, so the loop found both
     return (lo + hi) / 2
 
 

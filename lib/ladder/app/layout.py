@@ -51,6 +51,21 @@ class Layout:
         return self._path("bin")
 
     @property
+    def deploy_script(self) -> str:
+        """The one repeatable way code reaches the host (rung 1)."""
+        return f"{self.bin}/deploy"
+
+    @property
+    def edits(self) -> str:
+        """Where the deploy script keeps in-place edits it had to discard (outside the checkout)."""
+        return self._path("edits")
+
+    @property
+    def venv(self) -> str:
+        """The virtual environment a dev host serves the app from."""
+        return self._path("venv")
+
+    @property
     def releases(self) -> str:
         """The folder of kept releases, one folder per version."""
         return self._path("releases")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .git import GIT_ARGV
+
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # Decorators and calls that register a route with its path as the first argument.
 ROUTE_CALLS = {
@@ -103,8 +105,11 @@ def is_versioned(path: str) -> bool:
     return bool(VERSIONED.match(path))
 
 
-def _is_path(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("/")
+def _path(node: ast.expr) -> str | None:
+    """The route path a node spells (a string constant starting with '/'), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("/"):
+        return node.value
+    return None
 
 
 def _call_name(node: ast.Call) -> str:
@@ -126,15 +131,14 @@ def parse_routes(source: str, file: str = "<source>") -> list[Route]:
         if isinstance(node, ast.Tuple):
             strings = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
             methods = [s.upper() for s in strings if s.upper() in METHODS]
-            paths = [e for e in node.elts if _is_path(e)]
+            paths = [(path, e.lineno) for e in node.elts if (path := _path(e))]
             if methods and paths:
-                found += [Route(methods[0], p.value, file, p.lineno) for p in paths[:1]]
-        elif isinstance(node, ast.Call) and node.args and _is_path(node.args[0]):
+                found += [Route(methods[0], path, file, line) for path, line in paths[:1]]
+        elif isinstance(node, ast.Call) and node.args and (path := _path(node.args[0])):
             name = _call_name(node)
             if name in ROUTE_CALLS:
-                arg = node.args[0]
                 methods = _methods_kw(node) or ([name.upper()] if name.upper() in METHODS else ["*"])
-                found += [Route(m, arg.value, file, arg.lineno) for m in methods]
+                found += [Route(m, path, file, node.args[0].lineno) for m in methods]
     return sorted(set(found), key=lambda r: (r.file, r.line, r.method))
 
 
@@ -142,7 +146,9 @@ def python_files(repo: str | Path) -> list[Path]:
     """The repo's tracked Python files (every .py outside tool folders when it is not a git repo)."""
     root = Path(repo)
     try:
-        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", "*.py"], capture_output=True, timeout=30)
+        done = subprocess.run(
+            [*GIT_ARGV, "-C", str(root), "ls-files", "-z", "--", "*.py"], capture_output=True, timeout=30
+        )
     except OSError:  # no git here: fall back to walking the folder
         done = None
     if done is not None and done.returncode == 0:

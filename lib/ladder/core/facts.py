@@ -41,12 +41,8 @@ def parse_path(output: str) -> PathInfo | None:
     if not lines or lines[0] == "missing":
         return None
     kind, mode = lines[0].rsplit("|", 1)
-    info = {"kind": _KINDS.get(kind, "other"), "mode": int(mode, 8)}
-    for line in lines[1:]:
-        key, _, value = line.partition(":")
-        if key in ("target", "sha256"):
-            info[key] = value
-    return PathInfo(**info)
+    extra = dict(line.partition(":")[::2] for line in lines[1:])
+    return PathInfo(_KINDS.get(kind, "other"), int(mode, 8), extra.get("target"), extra.get("sha256"))
 
 
 def get_path(host: Host, path: str, timeout: float = 30) -> PathInfo | None:

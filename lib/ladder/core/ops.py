@@ -1,4 +1,7 @@
-"""Idempotent operations: compare facts with the wanted state, return a Change (plan or apply)."""
+"""Idempotent operations: compare facts with the wanted state, return a Change.
+
+Every operation plans by default: it changes a host only when called with dry_run=False.
+"""
 
 from __future__ import annotations
 
@@ -70,9 +73,11 @@ def command(host: Host, cmd: str, timeout: float = 60) -> Action:
     return cmd, lambda: host.run(cmd, timeout=timeout)
 
 
-def settle(host: Host, operation: str, target: str, actions: list[Action], apply: bool, reason: str) -> Change:
-    """Run the actions unless planning, and report the Change."""
-    if apply:
+def settle(
+    host: Host, operation: str, target: str, actions: list[Action], reason: str = "", *, dry_run: bool = True
+) -> Change:
+    """Run the actions unless this is a dry run, and report the Change; no actions means already as wanted."""
+    if not dry_run:
         for _, do in actions:
             do()
     return Change(
@@ -81,12 +86,12 @@ def settle(host: Host, operation: str, target: str, actions: list[Action], apply
         target=target,
         commands=tuple(text for text, _ in actions),
         changed=bool(actions),
-        applied=apply and bool(actions),
+        applied=not dry_run and bool(actions),
         reason=reason if actions else "already as wanted",
     )
 
 
-def directory(host: Host, path: str, mode: int | None = None, apply: bool = True) -> Change:
+def directory(host: Host, path: str, mode: int | None = None, *, dry_run: bool = True) -> Change:
     """Ensure a directory exists (with its parents), optionally with a mode."""
     info = facts.get_path(host, path)
     if info is not None and not info.is_directory:
@@ -98,11 +103,11 @@ def directory(host: Host, path: str, mode: int | None = None, apply: bool = True
         reason = "missing"
     if mode is not None and (info is None or info.mode != mode):
         actions.append(command(host, f"chmod {mode:o} -- {q(path)}"))
-        reason = reason or f"mode {info.mode:o} -> {mode:o}"
-    return settle(host, "directory", path, actions, apply, reason)
+        reason = "missing" if info is None else f"mode {info.mode:o} -> {mode:o}"
+    return settle(host, "directory", path, actions, reason, dry_run=dry_run)
 
 
-def file(host: Host, path: str, content: str, mode: int | None = None, apply: bool = True) -> Change:
+def file(host: Host, path: str, content: str, mode: int | None = None, *, dry_run: bool = True) -> Change:
     """Ensure a file holds exactly this content, optionally with a mode."""
     info = facts.get_path(host, path)
     if info is not None and not info.is_file:
@@ -118,31 +123,31 @@ def file(host: Host, path: str, content: str, mode: int | None = None, apply: bo
         reason = f"mode {info.mode:o} -> {mode:o}"
     else:
         reason = ""
-    return settle(host, "file", path, actions, apply, reason)
+    return settle(host, "file", path, actions, reason, dry_run=dry_run)
 
 
-def symlink(host: Host, path: str, target: str, apply: bool = True) -> Change:
+def symlink(host: Host, path: str, target: str, *, dry_run: bool = True) -> Change:
     """Point a symlink at target, switching atomically (new link renamed over the old)."""
     info = facts.get_path(host, path)
     if info is not None and not info.is_link:
         raise HostError(f"{path} exists and is a {info.kind}, not a symlink; move it away first", host=host.name)
     if info is not None and info.target == target:
-        return settle(host, "symlink", path, [], apply, "")
+        return settle(host, "symlink", path, [], dry_run=dry_run)
     tmp = f"{path}.ladder-new"
     cmd = f"ln -sfn -- {q(target)} {q(tmp)} && mv -T -- {q(tmp)} {q(path)}"
     reason = "missing" if info is None else f"points at {info.target}"
-    return settle(host, "symlink", path, [command(host, cmd)], apply, reason)
+    return settle(host, "symlink", path, [command(host, cmd)], reason, dry_run=dry_run)
 
 
-def line(host: Host, path: str, text: str, apply: bool = True) -> Change:
+def line(host: Host, path: str, text: str, *, dry_run: bool = True) -> Change:
     """Ensure a file contains text as a whole line, appending it when absent."""
     if "\n" in text:
         raise ValueError("line() takes a single line; use file() for several")
     info = facts.get_path(host, path)
     current = host.read_text(path) if info is not None and info.is_file else ""
     if facts.has_line(current, text):
-        return settle(host, "line", path, [], apply, "")
+        return settle(host, "line", path, [], dry_run=dry_run)
     # Keep the last existing line whole when the file lacks a final newline.
     prefix = "\\n" if current and not current.endswith("\n") else ""
     cmd = f"printf '{prefix}%s\\n' {q(text)} >> {q(path)}"
-    return settle(host, "line", path, [command(host, cmd)], apply, "line missing")
+    return settle(host, "line", path, [command(host, cmd)], "line missing", dry_run=dry_run)

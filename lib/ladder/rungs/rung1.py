@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 
@@ -16,28 +14,20 @@ from ..app import checkout, deploy, devenv, health, parity, routes, service
 from ..app.checkout import SavedPatch
 from ..app.layout import layout_of
 from ..core import ops
-from ..core.config import Config, load_config
+from ..core.config import DEV, PROD, Config
 from ..core.errors import HostError
-from ..core.fleet import run_all
-from ..core.hosts import Host, environment_hosts
+from ..core.hosts import Host
 from ..engine.record import record_step
+from . import steps
 
-T = TypeVar("T")
-DEV = "dev"
-PROD = "prod"
 BUILD_DEADLINE = 900  # a first pip install on a real host can be slow
 DEPLOY_DEADLINE = 300
 CHECK_DEADLINE = 120
 
 
-def config_of(config: Config | str | Path | None) -> Config:
-    """A loaded Config from a Config, a path, 'sandbox' or None (./ladder.yml or $LADDER_CONFIG)."""
-    return config if isinstance(config, Config) else load_config(config)
-
-
 def setup(config: Config | str | Path, ref: str) -> Config:
     """Load the config and check that every prod host's origin knows ref, before any step changes a host."""
-    cfg = config_of(config)
+    cfg = steps.config_of(config)
     checkout.check_ref(ref)
 
     def knows(host: Host) -> str | None:
@@ -48,22 +38,8 @@ def setup(config: Config | str | Path, ref: str) -> Config:
             )
         return commit
 
-    _on_hosts(cfg, PROD, knows, CHECK_DEADLINE)
+    steps.on_hosts(cfg, PROD, knows, CHECK_DEADLINE)
     return cfg
-
-
-def _on_hosts(cfg: Config, environment: str, fn: Callable[[Host], T], deadline: float) -> dict[str, T]:
-    """fn on every host of an environment in parallel; connections are closed afterwards."""
-    hosts = environment_hosts(cfg, environment)
-    try:
-        return run_all(hosts, fn, deadline=deadline)  # type: ignore[return-value]
-    finally:
-        for h in hosts:
-            h.close()
-
-
-def _table(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
 
 
 def dev_env(cfg: Config, host: Host) -> devenv.DevEnv:
@@ -81,27 +57,27 @@ def prod_target(cfg: Config, host: Host) -> deploy.Target:
 
 
 # --- step: dev environment ----------------------------------------------------------------
-def build_dev(config: Config | str | Path, apply: bool) -> dict[str, list[ops.Change]]:
-    """Build the dev environment on every dev host (plan only unless apply), and record the step."""
-    cfg = config_of(config)
-    changes = _on_hosts(cfg, DEV, lambda h: devenv.build(h, dev_env(cfg, h), apply=apply), BUILD_DEADLINE)
+def build_dev(config: Config | str | Path, *, dry_run: bool = True) -> dict[str, list[ops.Change]]:
+    """Build the dev environment on every dev host (plan only unless dry_run is False), and record the step."""
+    cfg = steps.config_of(config)
+    changes = steps.on_hosts(cfg, DEV, lambda h: devenv.build(h, dev_env(cfg, h), dry_run=dry_run), BUILD_DEADLINE)
     record_step("dev environment", changes)
     return changes
 
 
 def _health_rows(results: dict[str, health.HealthResult]) -> pd.DataFrame:
-    return _table([r.to_dict() for r in results.values()], ["host", "url", "ok", "status", "version", "error"])
+    return steps.table([r.to_dict() for r in results.values()], ["host", "url", "ok", "status", "version", "error"])
 
 
-def check_dev(config: Config | str | Path, required: bool) -> pd.DataFrame:
-    """The dev app's health over HTTP on each dev host; a failure raises when required (after an apply)."""
-    cfg = config_of(config)
-    if required:
-        results = _on_hosts(cfg, DEV, lambda h: devenv.check(h, dev_env(cfg, h)), CHECK_DEADLINE)
+def check_dev(config: Config | str | Path, *, dry_run: bool = True) -> pd.DataFrame:
+    """The dev app's health over HTTP on each dev host; after an apply (dry_run False) a failure raises."""
+    cfg = steps.config_of(config)
+    if dry_run:
+        results = steps.on_hosts(cfg, DEV, lambda h: _peek_dev(cfg, h), CHECK_DEADLINE)
     else:
-        results = _on_hosts(cfg, DEV, lambda h: _peek_dev(cfg, h), CHECK_DEADLINE)
+        results = steps.on_hosts(cfg, DEV, lambda h: devenv.check(h, dev_env(cfg, h)), CHECK_DEADLINE)
     failed = [name for name, r in results.items() if not r.ok]
-    if required and failed:
+    if not dry_run and failed:
         raise HostError(f"the dev app does not answer its health check: {results[failed[0]].error}", host=failed[0])
     return _health_rows(results)
 
@@ -151,9 +127,9 @@ def _prod_facts(cfg: Config, host: Host) -> tuple[parity.Facts, str | None]:
 
 def measure_parity(config: Config | str | Path) -> ParityResult:
     """Compare the first dev host with every prod host: Python, packages, setting names, OS."""
-    cfg = config_of(config)
-    dev = _on_hosts(cfg, DEV, lambda h: _dev_facts(cfg, h), CHECK_DEADLINE)
-    prod = _on_hosts(cfg, PROD, lambda h: _prod_facts(cfg, h), CHECK_DEADLINE)
+    cfg = steps.config_of(config)
+    dev = steps.on_hosts(cfg, DEV, lambda h: _dev_facts(cfg, h), CHECK_DEADLINE)
+    prod = steps.on_hosts(cfg, PROD, lambda h: _prod_facts(cfg, h), CHECK_DEADLINE)
     first_dev = next(iter(dev.values()))
     found = {f.host: f for f, _ in [first_dev, *prod.values()]}
     notes = tuple(n for _, n in [first_dev, *prod.values()] if n)
@@ -185,7 +161,7 @@ class Edits:
                     "bytes": patch.size if patch else 0,
                 }
             )
-        return _table(rows, ["host", "modified", "untracked", "patch", "bytes"])
+        return steps.table(rows, ["host", "modified", "untracked", "patch", "bytes"])
 
     def __repr__(self) -> str:
         return f"patches in {self.folder or '(none: dry run)'}\n" + self.table().to_string(index=False)
@@ -193,15 +169,6 @@ class Edits:
     def _repr_html_(self) -> str:
         where = html.escape(str(self.folder)) if self.folder else "(none: a dry run without a run folder saves nothing)"
         return f"<p>Patches in <code>{where}</code></p>" + self.table().to_html(index=False)
-
-
-def run_folder(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Path:
-    """Where this run keeps its files: run_dir from the runner, else a new folder under runs_dir."""
-    if run_dir:
-        return Path(run_dir)
-    cfg = config_of(config)
-    name = run_id or "manual-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(cfg.runs_dir) / name
 
 
 def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPatch | None, ops.Change]:
@@ -219,14 +186,14 @@ def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPa
     return status, patch, ops.Change(host.name, "save edits", app, reason=reason)
 
 
-def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "", dry_run: bool = False) -> Edits:
+def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "", *, dry_run: bool = True) -> Edits:
     """Find edits made in place on each prod checkout and save them as patches into the run's folder.
 
     Read-only on the hosts. A dry run with no run folder (JupyterLab, nbval) only reports them.
     """
-    cfg = config_of(config)
-    folder = None if dry_run and not run_dir else run_folder(cfg, run_dir, run_id) / "prod-edits"
-    found = _on_hosts(cfg, PROD, lambda h: _find_one(h, folder), CHECK_DEADLINE)
+    cfg = steps.config_of(config)
+    folder = None if dry_run and not run_dir else steps.run_folder(cfg, run_dir, run_id) / "prod-edits"
+    found = steps.on_hosts(cfg, PROD, lambda h: _find_one(h, folder), CHECK_DEADLINE)
     record_step("prod edits", [change for _, _, change in found.values()])
     return Edits(
         folder, {h: status for h, (status, _, _) in found.items()}, {h: patch for h, (_, patch, _) in found.items()}
@@ -234,17 +201,19 @@ def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str 
 
 
 # --- step: repeatable deploy --------------------------------------------------------------
-def deploy_prod(config: Config | str | Path, ref: str, edits: Edits, apply: bool) -> dict[str, list[ops.Change]]:
-    """Put the deploy script on each prod host and run it for ref (plan only unless apply); record the step."""
-    cfg = config_of(config)
+def deploy_prod(
+    config: Config | str | Path, ref: str, edits: Edits, *, dry_run: bool = True
+) -> dict[str, list[ops.Change]]:
+    """Put the deploy script on each prod host and run it for ref (a plan unless dry_run is False); record the step."""
+    cfg = steps.config_of(config)
     checkout.check_ref(ref)
 
     def one(host: Host) -> list[ops.Change]:
         target = prod_target(cfg, host)
-        installed = deploy.install(host, target, apply=apply)
-        return installed + [deploy.deploy(host, target, ref, saved=edits.saved.get(host.name), apply=apply)]
+        installed = deploy.install(host, target, dry_run=dry_run)
+        return installed + [deploy.deploy(host, target, ref, saved=edits.saved.get(host.name), dry_run=dry_run)]
 
-    changes = _on_hosts(cfg, PROD, one, DEPLOY_DEADLINE)
+    changes = steps.on_hosts(cfg, PROD, one, DEPLOY_DEADLINE)
     record_step("deploy step", changes)
     return changes
 
@@ -258,16 +227,16 @@ def _expect(host: Host, ref: str) -> str | None:
     return deploy.version_of(commit) if commit else None
 
 
-def verify_prod(config: Config | str | Path, ref: str, applied: bool) -> pd.DataFrame:
-    """Check each prod host's health over HTTP; after an apply it must report the deployed ref's commit."""
-    cfg = config_of(config)
+def verify_prod(config: Config | str | Path, ref: str, *, dry_run: bool = True) -> pd.DataFrame:
+    """Check each prod host's health over HTTP; after an apply (dry_run False) it must report the ref's commit."""
+    cfg = steps.config_of(config)
 
     def one(host: Host) -> health.HealthResult:
         target = prod_target(cfg, host)
-        version = _expect(host, ref) if applied else None
+        version = None if dry_run else _expect(host, ref)
         return health.check_on(host, target.port, cfg.app.health_path, python=target.python, version=version)
 
-    results = _on_hosts(cfg, PROD, one, CHECK_DEADLINE)
+    results = steps.on_hosts(cfg, PROD, one, CHECK_DEADLINE)
     checks = [
         ops.Change(
             h,
@@ -317,7 +286,7 @@ class RouteReport:
 
 def route_report(config: Config | str | Path) -> RouteReport:
     """Scan the app repo's source for routes and report those without a version prefix (read-only)."""
-    cfg = config_of(config)
+    cfg = steps.config_of(config)
     return RouteReport(routes.table(routes.scan(cfg.app.repo)))
 
 

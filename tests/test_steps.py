@@ -1,0 +1,73 @@
+"""ladder.rungs.steps: what every rung's steps share, on a sandbox's hosts."""
+
+from __future__ import annotations
+
+import pytest
+
+from ladder import load_config
+from ladder.core.config import DEV, PROD
+from ladder.core.errors import FleetError
+from ladder.rungs import steps
+
+
+@pytest.mark.local
+def test_config_of_loads_a_path_and_passes_a_config_through(local_sandbox):
+    cfg = steps.config_of(local_sandbox.config_path)
+    assert cfg.path == load_config(local_sandbox.config_path).path
+    assert steps.config_of(cfg) is cfg
+
+
+@pytest.mark.local
+def test_on_hosts_calls_fn_on_each_host_of_the_environment_by_name(local_sandbox):
+    cfg = load_config(local_sandbox.config_path)
+    assert steps.on_hosts(cfg, PROD, lambda h: h.run("echo $0").ok, deadline=30) == {"prod1": True}
+    assert steps.on_hosts(cfg, DEV, lambda h: h.base, deadline=30) == {"dev": str(local_sandbox.dir / "hosts/dev")}
+
+
+@pytest.mark.local
+def test_on_hosts_names_every_host_that_failed(local_sandbox):
+    cfg = load_config(local_sandbox.config_path)
+
+    def refuse(host):
+        raise RuntimeError(f"no thanks from {host.name}")
+
+    with pytest.raises(FleetError) as err:
+        steps.on_hosts(cfg, PROD, refuse, deadline=30)
+    assert set(err.value.failed) == {"prod1"} and "no thanks from prod1" in str(err.value)
+
+
+@pytest.mark.ssh
+def test_on_hosts_closes_every_connection_even_when_a_host_fails(ssh_sandbox):
+    cfg = load_config(ssh_sandbox.config_path)
+    opened = []
+
+    def use(host):
+        opened.append(host.connection)
+        return host.run("echo hi").stdout.strip()
+
+    assert steps.on_hosts(cfg, PROD, use, deadline=60) == {"prod1": "hi"}
+
+    def use_then_fail(host):
+        use(host)
+        raise RuntimeError("broke after connecting")
+
+    with pytest.raises(FleetError, match="broke after connecting"):
+        steps.on_hosts(cfg, DEV, use_then_fail, deadline=60)
+    assert len(opened) == 2 and not any(conn.is_connected for conn in opened)
+
+
+@pytest.mark.unit
+def test_table_has_exactly_the_columns_asked_for_even_without_rows():
+    rows = [{"host": "prod1", "ok": True, "extra": "dropped"}, {"host": "prod2"}]
+    table = steps.table(rows, ["host", "ok"])
+    assert list(table.columns) == ["host", "ok"] and table["host"].tolist() == ["prod1", "prod2"]
+    assert list(steps.table([], ["host", "ok"]).columns) == ["host", "ok"]
+
+
+@pytest.mark.local
+def test_run_folder_is_the_runner_s_else_a_new_one_under_runs_dir(local_sandbox, tmp_path):
+    cfg = load_config(local_sandbox.config_path)
+    assert steps.run_folder(cfg, str(tmp_path / "given")) == tmp_path / "given"
+    assert steps.run_folder(cfg, "", "run-42") == cfg.runs_dir / "run-42"
+    assert steps.run_folder(cfg).parent == cfg.runs_dir
+    assert steps.run_folder(local_sandbox.config_path, "", "run-7") == cfg.runs_dir / "run-7"

@@ -1,4 +1,4 @@
-"""Where Ladder finds its runbooks and the assessment notebook."""
+"""Where Ladder finds its runbooks and the assessment notebook, and the editable copies it gives a person."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ladder.engine.notebooks import notebooks_dir, runbooks_dir, source_tree
+from ladder.core.errors import CopyRefused
+from ladder.engine.notebooks import copy, notebooks_dir, runbooks_dir, source_tree
 
 pytestmark = pytest.mark.local
 
@@ -51,3 +52,55 @@ def test_a_notebooks_folder_counts_only_when_it_holds_the_assessment(elsewhere):
     assert notebooks_dir() == ROOT / "notebooks"
     (elsewhere / "notebooks" / "assessment.ipynb").write_text("{}")
     assert notebooks_dir() == Path("notebooks")
+
+
+def test_copy_lays_out_every_runbook_and_the_assessment_as_in_the_repository(elsewhere):
+    done = copy(elsewhere / "mine")
+    runbooks = sorted(p.name for p in (ROOT / "runbooks").iterdir() if p.suffix == ".ipynb" or p.name == "README.md")
+    assert sorted(c.target.name for c in done if c.target.parent.name == "runbooks") == runbooks
+    assert (elsewhere / "mine" / "notebooks" / "assessment.ipynb").read_bytes() == (
+        ROOT / "notebooks" / "assessment.ipynb"
+    ).read_bytes()
+    for c in done:
+        assert c.target.read_bytes() == c.source.read_bytes()
+
+
+def test_copied_runbooks_are_the_ones_used_from_that_folder(elsewhere, monkeypatch):
+    copy(elsewhere / "mine")
+    monkeypatch.chdir(elsewhere / "mine")
+    assert runbooks_dir() == Path("runbooks")
+    assert notebooks_dir() == Path("notebooks")
+
+
+def test_copy_refuses_to_overwrite_and_copies_nothing(elsewhere):
+    edited = elsewhere / "mine" / "notebooks" / "assessment.ipynb"
+    edited.parent.mkdir(parents=True)
+    edited.write_text("my edits")
+    with pytest.raises(CopyRefused) as refused:
+        copy(elsewhere / "mine")
+    assert refused.value.existing == [edited]
+    assert "--force" in str(refused.value)
+    assert edited.read_text() == "my edits"
+    assert not (elsewhere / "mine" / "runbooks").exists()
+
+
+def test_copy_with_force_overwrites(elsewhere):
+    edited = elsewhere / "mine" / "notebooks" / "assessment.ipynb"
+    edited.parent.mkdir(parents=True)
+    edited.write_text("my edits")
+    copy(elsewhere / "mine", force=True)
+    assert edited.read_bytes() == (ROOT / "notebooks" / "assessment.ipynb").read_bytes()
+
+
+def test_copy_into_a_file_is_refused(elsewhere):
+    (elsewhere / "mine").write_text("")
+    with pytest.raises(CopyRefused, match="is a file"):
+        copy(elsewhere / "mine")
+
+
+def test_copy_onto_the_notebooks_being_run_is_refused_even_with_force(elsewhere):
+    copy(elsewhere)
+    before = (elsewhere / "runbooks" / "README.md").read_bytes()
+    with pytest.raises(CopyRefused, match="very notebooks"):
+        copy(elsewhere, force=True)
+    assert (elsewhere / "runbooks" / "README.md").read_bytes() == before

@@ -134,3 +134,16 @@ def test_a_rung_1_dry_run_and_an_assessment_against_a_sandbox(installed):
     finally:
         down = installed.ladder("sandbox", "down")
     assert down.returncode == 0, down.stderr
+
+
+def test_notebooks_copy_gives_the_installed_notebooks_to_edit(installed):
+    done = installed.ladder("notebooks", "copy", "mine")
+    assert done.returncode == 0, done.stderr
+    mine = installed.elsewhere / "mine"
+    assert (mine / "runbooks" / f"{RUNBOOK}.ipynb").read_bytes() == (
+        ROOT / "runbooks" / f"{RUNBOOK}.ipynb"
+    ).read_bytes()
+    assert (mine / "notebooks" / "assessment.ipynb").read_bytes() == (ROOT / "notebooks/assessment.ipynb").read_bytes()
+    again = installed.ladder("notebooks", "copy", "mine")
+    assert again.returncode == 2
+    assert "would overwrite" in again.stderr

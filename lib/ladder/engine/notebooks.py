@@ -1,9 +1,13 @@
-"""Where the runbooks and the assessment notebook are: an override, the working folder, the source tree, the wheel."""
+"""Where the runbooks and the assessment notebook are, and editable copies of them for a person."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
+
+from ..core.errors import CopyRefused, RunbookError
 
 RUNBOOKS = "runbooks"
 NOTEBOOKS = "notebooks"
@@ -40,3 +44,44 @@ def runbooks_dir() -> Path:
 def notebooks_dir() -> Path:
     """Where the assessment notebook lives: $LADDER_NOTEBOOKS, ./notebooks, the source tree's, or the installed copy."""
     return _found(NOTEBOOKS, "LADDER_NOTEBOOKS", holds=ASSESSMENT)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One notebook to copy: where it comes from and where it goes."""
+
+    source: Path
+    target: Path
+
+
+def copies(dest: str | Path) -> list[Copy]:
+    """Every runbook (with its README) and the assessment notebook, laid out under dest as in the repository."""
+    dest = Path(dest)
+    books = runbooks_dir()
+    sources = sorted(books.glob("*.ipynb")) + sorted(books.glob("README.md"))
+    if not any(s.suffix == ".ipynb" for s in sources):
+        raise RunbookError(f"no runbooks found in {books}; set LADDER_RUNBOOKS to the folder that holds them")
+    assessment = notebooks_dir() / ASSESSMENT
+    if not assessment.is_file():
+        raise RunbookError(f"{assessment}: assessment notebook not found; set LADDER_NOTEBOOKS to its folder")
+    plan = [Copy(s, dest / RUNBOOKS / s.name) for s in sources]
+    return plan + [Copy(assessment, dest / NOTEBOOKS / ASSESSMENT)]
+
+
+def copy(dest: str | Path, *, force: bool = False) -> list[Copy]:
+    """Copy every runbook and the assessment notebook under dest; refuse to overwrite a file unless force."""
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise CopyRefused(f"{dest} is a file, not a folder", existing=[dest])
+    plan = copies(dest)
+    same = [c.target for c in plan if c.target.exists() and c.target.samefile(c.source)]
+    if same:
+        raise CopyRefused(f"{dest} holds the very notebooks Ladder runs; copy them to another folder", existing=same)
+    existing = [c.target for c in plan if c.target.exists()]
+    if existing and not force:
+        names = ", ".join(str(p) for p in existing)
+        raise CopyRefused(f"would overwrite {names}; nothing copied (--force overwrites)", existing=existing)
+    for c in plan:
+        c.target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(c.source, c.target)
+    return plan

@@ -4,14 +4,15 @@ PY     := $(VENV)/bin/python
 LADDER := $(VENV)/bin/ladder
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lab bench clean
+.PHONY: setup demo test lock lab bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package (see its header); pyproject.toml only gives ranges.
+$(STAMP): pyproject.toml setup.py constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 demo: setup
@@ -26,6 +27,16 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest --nbval-lax --nbval-current-env tests runbooks notebooks
+
+# Refresh constraints.txt: the newest versions pyproject.toml allows, installed into a scratch venv.
+# Then `make setup test`, and commit constraints.txt if green.
+lock:
+	@scratch="$$(mktemp -d)" && trap 'rm -rf "$$scratch"' EXIT && \
+	python3 -m venv "$$scratch/venv" && \
+	"$$scratch/venv/bin/python" -m pip install -q --upgrade pip && \
+	"$$scratch/venv/bin/python" -m pip install -q -e '.[dev]' && \
+	{ sed -n '/^#/p' constraints.txt; "$$scratch/venv/bin/python" -m pip freeze --exclude-editable; } > "$$scratch/constraints.txt" && \
+	mv "$$scratch/constraints.txt" constraints.txt && echo "constraints.txt refreshed; now: make setup test"
 
 lab: setup
 	$(VENV)/bin/jupyter lab

@@ -3,8 +3,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 LADDER := $(VENV)/bin/ladder
 STAMP  := $(VENV)/.installed
+LINTED := lib tests bench conftest.py setup.py
 
-.PHONY: setup demo test lock lab bench clean
+.PHONY: setup demo test test-fast lint lock lab bench clean
 
 setup: $(STAMP)
 
@@ -25,8 +26,18 @@ demo: setup
 	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')"
 
+# Everything, every notebook under nbval: what CI runs.
 test: setup
 	$(VENV)/bin/pytest --nbval-lax --nbval-current-env tests runbooks notebooks
+
+# Unit and local tests only, for the edit loop.
+test-fast: setup
+	$(VENV)/bin/pytest -m "unit or local"
+
+lint: setup
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy lib/ladder
 
 # Refresh constraints.txt: the newest versions pyproject.toml allows, installed into a scratch venv.
 # Then `make setup test`, and commit constraints.txt if green.

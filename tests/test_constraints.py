@@ -7,6 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -62,3 +63,13 @@ def test_the_installed_versions_are_the_locked_ones():
         if (installed := Version(metadata.version(name))) != pinned
     }
     assert wrong == {}, "run `make setup` (pip install -c constraints.txt -e '.[dev]')"
+
+
+def test_the_pre_commit_hooks_use_the_locked_versions():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    deps = [Requirement(dep) for hook in hooks for dep in hook.get("additional_dependencies", [])]
+    assert {canonicalize_name(d.name) for d in deps} >= {"ruff", "nbstripout"}
+    locked = pins()
+    for dep in deps:
+        assert str(dep.specifier) == f"=={locked[canonicalize_name(dep.name)]}", f"{dep} differs from the lock"

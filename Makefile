@@ -3,15 +3,17 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 LADDER := $(VENV)/bin/ladder
 STAMP  := $(VENV)/.installed
+LINTED := lib tests bench conftest.py setup.py
 
-.PHONY: setup demo test lab bench clean
+.PHONY: setup demo test test-fast lint lock lab bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package (see its header); pyproject.toml only gives ranges.
+$(STAMP): pyproject.toml setup.py constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 demo: setup
@@ -24,8 +26,28 @@ demo: setup
 	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')"
 
+# Everything, every notebook under nbval: what CI runs.
 test: setup
 	$(VENV)/bin/pytest --nbval-lax --nbval-current-env tests runbooks notebooks
+
+# Unit and local tests only, for the edit loop.
+test-fast: setup
+	$(VENV)/bin/pytest -m "unit or local"
+
+lint: setup
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy lib/ladder
+
+# Refresh constraints.txt: the newest versions pyproject.toml allows, installed into a scratch venv.
+# Then `make setup test`, and commit constraints.txt if green.
+lock:
+	@scratch="$$(mktemp -d)" && trap 'rm -rf "$$scratch"' EXIT && \
+	python3 -m venv "$$scratch/venv" && \
+	"$$scratch/venv/bin/python" -m pip install -q --upgrade pip && \
+	"$$scratch/venv/bin/python" -m pip install -q -e '.[dev]' && \
+	{ sed -n '/^#/p' constraints.txt; "$$scratch/venv/bin/python" -m pip freeze --exclude-editable; } > "$$scratch/constraints.txt" && \
+	mv "$$scratch/constraints.txt" constraints.txt && echo "constraints.txt refreshed; now: make setup test"
 
 lab: setup
 	$(VENV)/bin/jupyter lab

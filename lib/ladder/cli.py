@@ -222,6 +222,19 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- notebooks: editable copies -------------------------------------------------
+def cmd_notebooks_copy(args: argparse.Namespace) -> int:
+    """Copy every runbook and the assessment notebook into a folder, to edit and open in JupyterLab."""
+    from .engine.notebooks import copy
+
+    done = copy(args.dir, force=args.force)
+    for c in done:
+        print(f"copied {_shown(c.target)}")
+    print(f"open them with: jupyter lab {_shown(args.dir)}")
+    print(f"run from {_shown(args.dir)}, `ladder list`, `ladder run` and `ladder assess` use these copies")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="ladder", description=__doc__)
@@ -276,6 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="runs folder holding journal.sqlite")
     p.add_argument("--limit", type=int, default=None, help="only the last N rows")
     p.set_defaults(func=cmd_history)
+    nb = sub.add_parser("notebooks", help="the runbooks and the assessment notebook")
+    nb_actions = nb.add_subparsers(dest="action", required=True)
+    p = nb_actions.add_parser("copy", help="copy every runbook and the assessment notebook into DIR, to edit")
+    p.add_argument("dir", type=Path, metavar="DIR", help="folder to copy into (DIR/runbooks, DIR/notebooks)")
+    p.add_argument("--force", action="store_true", help="overwrite files already there")
+    p.set_defaults(func=cmd_notebooks_copy)
     # --- assessment: assess (added below) ---
     p = sub.add_parser("assess", help="assess a repository (and a config's hosts): where the team stands, what next")
     p.add_argument(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import secrets
 import time
 from collections.abc import Iterable, Sequence
@@ -14,6 +13,7 @@ from typing import Any
 
 from ..app.git import GitRepo, open_repo
 from ..core.errors import ConfigError, LadderError
+from ..engine.notebooks import notebooks_dir
 from . import views
 from .checks import INCONCLUSIVE, LABELS, CheckResult, registered, run_check
 from .dora import DoraReport, dora_metrics
@@ -33,14 +33,10 @@ JOURNAL = "journal.sqlite"
 
 
 def notebook_path() -> Path:
-    """The assessment notebook: $LADDER_NOTEBOOKS/assessment.ipynb, else the project's notebooks/ folder."""
-    folder = os.environ.get("LADDER_NOTEBOOKS")
-    path = (Path(folder) if folder else views.PROJECT / "notebooks") / NOTEBOOK
+    """The assessment notebook: $LADDER_NOTEBOOKS, ./notebooks, the source tree's, or the installed copy."""
+    path = notebooks_dir() / NOTEBOOK
     if not path.is_file():
-        raise LadderError(
-            f"{path}: assessment notebook not found; install Ladder from its source tree "
-            "(pip install -e .) or set LADDER_NOTEBOOKS to the folder that holds it"
-        )
+        raise LadderError(f"{path}: assessment notebook not found; set LADDER_NOTEBOOKS to the folder that holds it")
     return path
 
 

@@ -91,6 +91,14 @@ class RunbookError(LadderError):
     """A runbook that cannot be found or that failed while running."""
 
 
+class CopyRefused(LadderError, FileExistsError):
+    """Copying the notebooks would overwrite `existing` files."""
+
+    def __init__(self, message: str, *, existing: Sequence[Path]) -> None:
+        self.existing = list(existing)
+        super().__init__(message)
+
+
 class SeedError(LadderError):
     """The sandbox app repo could not be created at `path`."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 
 from ..core.errors import RunbookError
 from . import journal
+from .notebooks import runbooks_dir
 from .parameters import Parameter, check, declared
 from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix, worst
 from .redact import redact_notebook, redact_value
@@ -86,13 +86,8 @@ class RunOutcome:
 
 
 def default_root() -> Path:
-    """Where runbooks live: $LADDER_RUNBOOKS, ./runbooks, or the project's runbooks folder."""
-    if os.environ.get("LADDER_RUNBOOKS"):
-        return Path(os.environ["LADDER_RUNBOOKS"])
-    here = Path("runbooks")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[3] / "runbooks"
+    """Where runbooks live: $LADDER_RUNBOOKS, ./runbooks, the source tree's runbooks/, or the installed copies."""
+    return runbooks_dir()
 
 
 def _title(path: Path) -> str:

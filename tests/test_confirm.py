@@ -9,7 +9,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
-from ladder.core.errors import RunbookError
+from ladder.core.errors import ConfigError, RunbookError
 
 cf = importlib.import_module("ladder.engine.confirm")  # the module, even if the package exports a function by that name
 
@@ -29,7 +29,6 @@ def shell():
     "environment, dry_run, prod_confirmed, needed",
     [
         ("prod", False, False, True),
-        ("production", False, False, True),
         ("prod", True, False, False),
         ("prod", False, True, False),
         ("dev", False, False, False),
@@ -70,3 +69,11 @@ def test_the_reason_to_go_on_is_shown():
     assert repr(cf.confirm("prod", dry_run=True)) == "may go on with prod: dry run, nothing will change"
     assert "--apply" in repr(cf.confirm("prod", dry_run=False, prod_confirmed=True))
     assert "not a prod" in repr(cf.confirm("dev", dry_run=False))
+
+
+@pytest.mark.parametrize("environment", ["production", "development", "Prod", " prod"])
+def test_an_environment_config_does_not_allow_is_an_error_not_a_pass(environment):
+    with pytest.raises(ConfigError, match="use one of dev, staging, prod"):
+        cf.confirm(environment, dry_run=False)
+    with pytest.raises(ConfigError):
+        cf.needed(environment, dry_run=True)

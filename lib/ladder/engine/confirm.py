@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.errors import ConfirmationRequired
-
-PROD_NAMES = ("prod", "production")
+from ..core.config import ENVIRONMENTS, PROD
+from ..core.errors import ConfigError, ConfirmationRequired
 
 # Environments confirmed by a click and not yet used; one click allows one apply.
 _confirmed: set[str] = set()
@@ -27,13 +26,17 @@ class Confirmation:
 
 
 def is_prod(environment: str) -> bool:
-    """True for an environment whose changes need confirmation."""
-    return environment.strip().lower() in PROD_NAMES
+    """True for prod, the environment whose changes need confirmation; ConfigError for a name config does not allow."""
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"unknown environment {environment!r}; use one of {', '.join(ENVIRONMENTS)}", key="environment"
+        )
+    return environment == PROD
 
 
 def needed(environment: str, dry_run: bool, prod_confirmed: bool = False) -> bool:
     """True when a run must be confirmed before it changes this environment."""
-    return not dry_run and not prod_confirmed and is_prod(environment)
+    return is_prod(environment) and not dry_run and not prod_confirmed
 
 
 def button(environment: str):  # -> ipywidgets.Widget
@@ -64,9 +67,10 @@ def confirm(environment: str, dry_run: bool, prod_confirmed: bool = False) -> Co
     ConfirmationRequired, which stops Run All. After the click, re-running the
     cell passes, once.
     """
+    prod = is_prod(environment)
     if dry_run:
         return Confirmation(environment, "dry run, nothing will change")
-    if not is_prod(environment):
+    if not prod:
         return Confirmation(environment, "not a prod environment, no confirmation needed")
     if prod_confirmed:
         return Confirmation(environment, "confirmed by --apply")

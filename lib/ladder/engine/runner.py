@@ -9,13 +9,14 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import RunbookError
+from ..core.config import Config, load_config
+from ..core.errors import ConfigError, RunbookError
 from . import journal
 from .parameters import Parameter, check, declared
 from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix, worst
@@ -27,6 +28,8 @@ INJECTED = ("config", "dry_run", "prod_confirmed", "run_id", "run_dir")
 NOTEBOOK = "runbook.ipynb"
 REPORT = "report.html"
 RESULT = "result.json"
+# summary -> inner HTML of a report's header, or None for the standard one (see report.render).
+ReportHeader = Callable[[Mapping[str, Any]], str | None]
 
 
 @dataclass(frozen=True)
@@ -250,10 +253,10 @@ class RunPlan:
     runbook: RunbookInfo
     parameters: dict[str, Any]
     runs_dir: Path
-    config: Any  # the loaded Config, or None for a run without one (config="")
+    config: Config | None  # None for a run without a ladder.yml (config="")
     notebook_name: str = NOTEBOOK
     report_name: str = REPORT
-    report_header: Any = None  # summary -> inner HTML of the report's header, or None for the standard one
+    report_header: ReportHeader | None = None  # None: the report's standard header
 
 
 def prepare(
@@ -267,7 +270,7 @@ def prepare(
     root: str | Path | None = None,
     notebook_name: str = NOTEBOOK,
     report_name: str = REPORT,
-    report_header: Any = None,
+    report_header: ReportHeader | None = None,
 ) -> RunPlan:
     """Check everything a run needs (runbook, parameters, config) without executing or writing anything.
 
@@ -275,8 +278,6 @@ def prepare(
     out_dir, else ./runs. notebook_name and report_name name the executed notebook and the report;
     report_header (see report.render) replaces the report's standard header.
     """
-    from ..core.config import load_config
-
     rb = resolve(runbook, root)
     values = check(rb.path, params or {}, declared_params=rb.parameters, source="parameters")
     values.update(check(rb.path, text_params or {}, strings=True, declared_params=rb.parameters, source="-p"))
@@ -499,9 +500,6 @@ def run(
 
 def runs_dir_for(config: str | Path | None = None) -> Path:
     """The runs folder of a config: the one given, else ./ladder.yml or $LADDER_CONFIG, else the sandbox's."""
-    from ..core.config import load_config
-    from ..core.errors import ConfigError
-
     if config is not None:
         return Path(load_config(config).runs_dir)
     for candidate in (None, "sandbox"):

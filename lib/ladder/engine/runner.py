@@ -17,9 +17,10 @@ from typing import Any
 
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, RunbookError
+from ..core.ops import worst
 from . import journal
 from .parameters import Parameter, check, declared
-from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix, worst
+from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix
 from .redact import redact_notebook, redact_value
 
 RUNBOOK_NAME = re.compile(r"^(?P<rung>\d+[a-z]?)-(?P<slug>.+)$")

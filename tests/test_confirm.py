@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
-from ladder.core.errors import ConfigError, RunbookError
-
-cf = importlib.import_module("ladder.engine.confirm")  # the module, even if the package exports a function by that name
+from ladder.core.errors import ConfigError, LadderError, RunbookError
+from ladder.engine import confirm as cf
+from ladder.engine import record, state
 
 
 @pytest.fixture
@@ -19,10 +17,11 @@ def shell():
     config = Config()
     config.HistoryManager.enabled = False
     sh = InteractiveShell.instance(config=config)
-    cf._confirmed.clear()
+    state.end()
     yield sh
+    sh.set_custom_exc((), None)
     InteractiveShell.clear_instance()
-    cf._confirmed.clear()
+    state.end()
 
 
 @pytest.mark.parametrize(
@@ -77,3 +76,23 @@ def test_an_environment_config_does_not_allow_is_an_error_not_a_pass(environment
         cf.confirm(environment, dry_run=False)
     with pytest.raises(ConfigError):
         cf.needed(environment, dry_run=True)
+
+
+def test_a_click_confirms_only_the_run_that_showed_the_button(shell):
+    btn = cf.button("prod").children[1]
+    btn.click()
+    with capture_output():
+        record.record()  # the run ends unapplied
+    with capture_output(), pytest.raises(cf.ConfirmationRequired):
+        cf.confirm("prod", dry_run=False)  # the next run asks again
+    with capture_output():
+        record.record()
+    btn.click()  # a button left from an ended run
+    with capture_output(), pytest.raises(cf.ConfirmationRequired):
+        cf.confirm("prod", dry_run=False)
+
+
+def test_confirm_installs_the_error_hook(shell):
+    assert shell.custom_exceptions == ()
+    cf.confirm("prod", dry_run=True)
+    assert shell.custom_exceptions == (LadderError,)

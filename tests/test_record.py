@@ -1,28 +1,33 @@
-"""The run's record: typed changes as rows, the host x step matrix, display data and the error hook."""
+"""The run's record: typed changes as rows, the host x step matrix, display data, the run's state and the error hook."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
-from ladder.core.errors import FleetError, HostError
+from ladder.core.errors import FleetError, HostError, LadderError
 from ladder.core.ops import Change
 from ladder.engine import record as rec
+from ladder.engine import state
 
 
 @pytest.fixture
 def shell():
-    """A real IPython shell (no kernel), as a notebook cell would run in."""
+    """A real IPython shell (no kernel), as a notebook cell would run in, and a run that starts empty."""
     config = Config()
     config.HistoryManager.enabled = False
     sh = InteractiveShell.instance(config=config)
-    rec._steps.clear()
+    state.end()
     yield sh
     sh.set_custom_exc((), None)
     InteractiveShell.clear_instance()
-    rec._steps.clear()
+    state.end()
 
 
 def change(host: str, changed: bool = True, applied: bool = True, operation: str = "directory") -> Change:
@@ -165,3 +170,71 @@ def test_the_error_hook_leaves_other_errors_to_ipython(shell):
         result = shell.run_cell("1 / 0")
     assert isinstance(result.error_in_exec, ZeroDivisionError)
     assert cap.outputs == [] and "ZeroDivisionError" in cap.stdout
+
+
+# --- a run's state: it belongs to the run and starts empty -------------------------------
+def test_the_next_run_does_not_record_the_steps_of_the_last(shell):
+    with capture_output() as cap:
+        rec.record_step("Old step", [change("p1")])
+        rec.record()  # the last cell: the run ends
+        rec.record_step("New step", [change("p2")])
+        rec.record()
+    payload = cap.outputs[-1].data[rec.RESULT_MIME]
+    assert payload["steps"] == ["New step"] and payload["matrix"] == {"p2": {"New step": "changed"}}
+
+
+def test_a_run_begun_explicitly_starts_empty(shell):
+    with capture_output() as cap:
+        rec.record_step("From a run that failed", [change("p1")])  # never reached record()
+        state.begin()
+        rec.record_step("Deploy", [change("p2")])
+        rec.record()
+    assert cap.outputs[-1].data[rec.RESULT_MIME]["steps"] == ["Deploy"]
+
+
+def test_the_kernel_extension_begins_a_run_and_installs_the_error_hook(shell):
+    with capture_output():
+        rec.record_step("Before the run", [change("p1")])
+    shell.set_custom_exc((), None)
+    shell.extension_manager.load_extension("ladder.engine.record")  # as the runner's kernels do at start
+    assert state.current().steps == {} and shell.custom_exceptions == (LadderError,)
+
+
+def test_the_error_hook_is_installed_on_first_use(shell):
+    assert shell.custom_exceptions == ()
+    with capture_output():
+        rec.record_step("Deploy", [change("p1")])
+    assert shell.custom_exceptions == (LadderError,)
+
+
+IMPORTS_IN_A_SHELL = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+for name in sys.argv[1:]:
+    assert shell.run_cell(f"import {name}").success, name
+    if shell.custom_exceptions != ():
+        sys.exit(f"importing {name} set IPython's custom_exceptions to {shell.custom_exceptions}")
+"""
+
+
+def ladder_modules() -> list[str]:
+    """Every module of the package, by dotted name (the sandbox's app template is data, not Ladder's code)."""
+    package = Path(rec.__file__).resolve().parents[1]
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        if "template" in path.parts:
+            continue
+        parts = ("ladder", *path.relative_to(package).with_suffix("").parts)
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+@pytest.mark.parametrize("names", [["ladder"], ladder_modules()], ids=["import ladder", "every module"])
+def test_importing_ladder_leaves_ipython_alone(names):
+    """In a fresh interpreter with a real IPython shell, no import installs a hook."""
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORTS_IN_A_SHELL, *names], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]

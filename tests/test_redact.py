@@ -8,7 +8,7 @@ import json
 import nbformat
 import pytest
 
-from ladder.engine import redact
+from ladder.engine import redact, state
 from ladder.engine.redact import MARK, is_secret_name, redact_notebook, redact_text, redact_value, secret_values
 
 SECRET = 'p@ss"w0rd<&>/x'
@@ -50,12 +50,27 @@ def test_secret_values_skip_short_and_boolean_values():
     assert not {"abc", "true", "/home/someone"} & secret_values(env)
 
 
-def test_registered_values_are_secret(monkeypatch):
-    monkeypatch.setattr(redact, "_registered", set())
+@pytest.fixture
+def fresh_run():
+    """No run in progress."""
+    state.end()
+    yield
+    state.end()
+
+
+def test_registered_values_are_secret(fresh_run):
     redact.register("registered-value-1")
     redact.register("ab")  # too short to redact safely
     assert "registered-value-1" in secret_values({})
     assert "ab" not in secret_values({})
+    assert redact_text("key registered-value-1") == f"key {MARK}"  # redacted in-process, as in JupyterLab
+
+
+def test_registered_values_belong_to_their_run(fresh_run):
+    redact.register("from-the-last-run")
+    state.end()  # record() ends a run
+    redact.register("from-this-run")
+    assert "from-this-run" in secret_values({}) and "from-the-last-run" not in secret_values({})
 
 
 def test_redact_text_replaces_every_encoded_form():

@@ -188,6 +188,15 @@ def test_a_secret_in_an_error_message_is_redacted_from_the_failure_too(site, mon
         assert b"!= prod2" not in path.read_bytes(), path
 
 
+def test_a_run_leaves_no_notebook_in_memory_and_no_handler_with_papermill(site):
+    from papermill.iorw import papermill_io
+
+    out = run(site, "3-wait.ipynb")
+    assert out.ok
+    handler = papermill_io.get_handler(f"ladder-memory://{out.run_id}/runbook.ipynb")
+    assert handler is not runner._MemoryIO and not isinstance(handler, runner._MemoryIO)
+
+
 # --- the CLI: ladder list / run / history ------------------------------------------
 def ladder(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(

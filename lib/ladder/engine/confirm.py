@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from ..core.config import ENVIRONMENTS, PROD
 from ..core.errors import ConfigError, ConfirmationRequired
-
-# Environments confirmed by a click and not yet used; one click allows one apply.
-_confirmed: set[str] = set()
+from . import state
+from .record import install_error_hook
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,10 @@ def needed(environment: str, dry_run: bool, prod_confirmed: bool = False) -> boo
 
 
 def button(environment: str):  # -> ipywidgets.Widget
-    """The 'Apply to prod' button; a click confirms the next apply to this environment."""
+    """The 'Apply to prod' button; a click confirms this run's next apply to this environment."""
     import ipywidgets as widgets
 
+    run = state.current()  # a click on a button left from an ended run confirms nothing
     btn = widgets.Button(description=f"Apply to {environment}", button_style="danger", icon="check")
     note = widgets.HTML(
         f"<b>dry_run is False</b>: the cells below change <b>{environment}</b>. "
@@ -50,7 +50,7 @@ def button(environment: str):  # -> ipywidgets.Widget
     )
 
     def on_click(_: object) -> None:
-        _confirmed.add(environment)
+        run.confirmed.add(environment)
         btn.disabled = True
         btn.description = "Confirmed"
         note.value = f"Confirmed: run this cell and the ones below again to apply to <b>{environment}</b>."
@@ -65,8 +65,10 @@ def confirm(environment: str, dry_run: bool, prod_confirmed: bool = False) -> Co
     A kernel cannot wait for a click while a cell runs (the click is handled only
     after the cell ends), so an unconfirmed apply shows the button and raises
     ConfirmationRequired, which stops Run All. After the click, re-running the
-    cell passes, once.
+    cell passes, once, in this run.
     """
+    install_error_hook()
+    run = state.current()
     prod = is_prod(environment)
     if dry_run:
         return Confirmation(environment, "dry run, nothing will change")
@@ -74,8 +76,8 @@ def confirm(environment: str, dry_run: bool, prod_confirmed: bool = False) -> Co
         return Confirmation(environment, "not a prod environment, no confirmation needed")
     if prod_confirmed:
         return Confirmation(environment, "confirmed by --apply")
-    if environment in _confirmed:
-        _confirmed.discard(environment)
+    if environment in run.confirmed:
+        run.confirmed.discard(environment)
         return Confirmation(environment, "confirmed by the button")
     from IPython.display import display
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..core.ops import Change, worst
+from . import state
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,9 +24,6 @@ COLOURS = {"failed": "#f8d7da", "changed": "#fff3cd", "planned": "#dbe9ff", "ok"
 # What record() and record_step() accept: typed changes, alone, listed, or by host as fleet.run_all returns them.
 Changes: TypeAlias = Change | Sequence[Change] | Mapping[str, Change | Sequence[Change]]
 SHAPES = "a Change, a list of Changes, or {host: Change or list of Changes}"
-
-# Steps recorded in this process, by name: re-running a cell replaces its step.
-_steps: dict[str, list[dict]] = {}
 
 
 def change_row(change: Change, step: str | None = None) -> dict:
@@ -137,8 +135,9 @@ def _figures_html(figures: Mapping[str, Any]) -> str:
 
 def record_step(step: str, changes: Changes) -> None:
     """Show one step's changes as a table and keep them for the run's record."""
+    install_error_hook()
     rows = change_rows(changes, step)
-    _steps[step] = rows
+    state.current().steps[step] = rows
     frame = changes_frame(rows)
     _display(
         {
@@ -159,9 +158,9 @@ def build(
 ) -> dict:
     """The result payload: status, changes per host and step, the host x step matrix, key figures.
 
-    Without changes, the steps recorded with record_step() in this kernel are used.
+    Without changes, the steps this run recorded with record_step() are used.
     """
-    rows = change_rows(changes) if changes is not None else [c for step in _steps.values() for c in step]
+    rows = change_rows(changes) if changes is not None else [c for step in state.current().steps.values() for c in step]
     cells = matrix(rows)
     payload = {
         "status": status,
@@ -178,11 +177,12 @@ def build(
 def record(
     status: str = "ok", changes: Changes | None = None, figures: Mapping[str, Any] | None = None, **extra: Any
 ) -> None:
-    """Emit the run's result (the last cell of every runbook) as application/vnd.ladder.result+json.
+    """Emit the run's result (the last cell of every runbook) as application/vnd.ladder.result+json; end the run.
 
     changes: a Change, a list of Changes, or {host: Change or list of Changes} as fleet.run_all
-    returns; when omitted, the steps recorded with record_step() in this kernel are used.
+    returns; when omitted, the steps this run recorded with record_step() are used.
     """
+    install_error_hook()
     payload = build(status, changes, figures, **extra)
     counted = sum(1 for c in payload["changes"] if c["outcome"] in ("changed", "planned"))
     head = f"<h4>Result: {html.escape(status)} ({counted} change{'s' if counted != 1 else ''})</h4>"
@@ -196,6 +196,7 @@ def record(
             + "".join(f"\n{k}: {v}" for k, v in payload["figures"].items()),
         }
     )
+    state.end()
 
 
 def _host_outcome(value: Any) -> str:
@@ -231,16 +232,20 @@ def _on_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset:
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
 
-def install_error_hook() -> bool:
-    """In an IPython kernel, record failing hosts of LadderErrors as display data; True if installed."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:  # not in an IPython shell; and importing IPython would slow every `import ladder`
-        return False
+def install_error_hook(shell: Any = None) -> bool:
+    """In an IPython shell, record failing hosts of LadderErrors as display data; True if installed.
+
+    Called on the engine's first use in a run, never on import.
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        if ipython is None:  # not in an IPython shell; and importing IPython would slow every `import ladder`
+            return False
+        shell = ipython.get_ipython()
+        if shell is None:
+            return False
     from ..core.errors import LadderError
 
-    shell = ipython.get_ipython()
-    if shell is None:
-        return False
     if shell.custom_exceptions == (LadderError,):
         return True
     if shell.custom_exceptions:  # someone else's handler: leave it alone
@@ -249,4 +254,7 @@ def install_error_hook() -> bool:
     return True
 
 
-install_error_hook()
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext ladder.engine.record`, as the runner does in each kernel it starts: begin a run, install the hook."""
+    state.begin()
+    install_error_hook(ipython)

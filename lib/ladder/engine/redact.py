@@ -10,6 +10,8 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import state
+
 MARK = "[redacted]"
 MIN_LENGTH = 4
 
@@ -27,13 +29,11 @@ EXTRA_NAMES_VAR = "LADDER_SECRET_ENV"
 # Base64 payloads: a replacement inside them would corrupt the image, and they carry no text.
 BINARY_MIMES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 
-_registered: set[str] = set()
-
 
 def register(value: str) -> None:
-    """Mark a value as secret for this process, so every redaction removes it."""
+    """Mark a value as secret for this run, so every redaction of the run removes it."""
     if isinstance(value, str) and len(value) >= MIN_LENGTH:
-        _registered.add(value)
+        state.current().secrets.add(value)
 
 
 def is_secret_name(name: str) -> bool:
@@ -45,14 +45,15 @@ def is_secret_name(name: str) -> bool:
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> set[str]:
-    """Every known secret value: secret-named environment variables plus registered values."""
+    """Every known secret value: secret-named environment variables plus the values this run registered."""
     env = os.environ if environ is None else environ
     found = {
         value
         for name, value in env.items()
         if is_secret_name(name) and len(value) >= MIN_LENGTH and value.strip().lower() not in NOT_SECRET
     }
-    return found | _registered
+    run = state.active()
+    return (found | run.secrets) if run is not None else found
 
 
 def _variants(value: str) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -9,7 +10,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ INJECTED = ("config", "dry_run", "prod_confirmed", "run_id", "run_dir")
 NOTEBOOK = "runbook.ipynb"
 REPORT = "report.html"
 RESULT = "result.json"
+# Loaded into each kernel the runner starts: the run begins there with the error hook installed.
+KERNEL_EXTENSION = "ladder.engine.record"
 # summary -> inner HTML of a report's header, or None for the standard one (see report.render).
 ReportHeader = Callable[[Mapping[str, Any]], str | None]
 
@@ -184,46 +187,67 @@ def kernel_name() -> str:
 
 
 class _MemoryIO:
-    """A papermill I/O handler that keeps notebooks in memory, so nothing unredacted reaches disk."""
+    """A papermill I/O handler for one run: it keeps the run's notebook in memory, so nothing unredacted reaches disk."""
 
-    SCHEME = "ladder-memory://"
-    store: dict[str, str] = {}
+    def __init__(self, run_id: str) -> None:
+        self.scheme = f"ladder-memory://{run_id}/"
+        self.store: dict[str, str] = {}
 
-    @classmethod
-    def read(cls, path: str) -> str:
-        return cls.store[path]
+    def read(self, path: str) -> str:
+        return self.store[path]
 
-    @classmethod
-    def write(cls, buf: str, path: str) -> None:
-        cls.store[path] = buf
+    def write(self, buf: str, path: str) -> None:
+        self.store[path] = buf
 
-    @classmethod
-    def listdir(cls, path: str) -> list[str]:
-        return [p for p in cls.store if p.startswith(path)]
+    def listdir(self, path: str) -> list[str]:
+        return [p for p in self.store if p.startswith(path)]
 
-    @classmethod
-    def pretty_path(cls, path: str) -> str:
+    def pretty_path(self, path: str) -> str:
         return path
 
-    @classmethod
-    def take(cls, path: str) -> Any:
+    def take(self, path: str) -> Any:
         import nbformat
 
-        buf = cls.store.pop(path, None)
+        buf = self.store.pop(path, None)
         return None if buf is None else nbformat.reads(buf, as_version=4)
 
 
+@contextlib.contextmanager
+def _in_memory(run_id: str) -> Iterator[_MemoryIO]:
+    """A memory handler registered with papermill for one run; afterwards it is emptied and removed."""
+    from papermill.iorw import papermill_io
+
+    io = _MemoryIO(run_id)
+    papermill_io.register(io.scheme, io)
+    try:
+        yield io
+    finally:
+        io.store.clear()
+        # papermill offers no way to unregister: remove ours, or handlers would pile up run after run.
+        with contextlib.suppress(ValueError):
+            papermill_io._handlers.remove((io.scheme, io))
+
+
 def _kernel_manager_class() -> type:
+    """A kernel manager for one run: Unix sockets, and the run begun in the kernel."""
     from jupyter_client.manager import AsyncKernelManager
 
-    class IPCKernelManager(AsyncKernelManager):
+    class RunKernelManager(AsyncKernelManager):
         """Talk to the kernel over Unix sockets rather than open TCP ports on localhost."""
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.transport = "ipc"
 
-    return IPCKernelManager
+        # jupyter_client types AsyncKernelManager.start_kernel as KernelManager's synchronous one.
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            kw["extra_arguments"] = [
+                *kw.get("extra_arguments", []),
+                f"--IPKernelApp.extra_extensions={KERNEL_EXTENSION}",
+            ]
+            await super().start_kernel(**kw)
+
+    return RunKernelManager
 
 
 def _quietly(fn: Any) -> None:
@@ -397,7 +421,6 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     """Run a prepared plan with papermill and write its artifacts and journal row."""
     import nbformat
     import papermill
-    from papermill.iorw import papermill_io
 
     from . import report
 
@@ -417,29 +440,28 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     # Load the report renderer on another thread while the kernel (another process) runs the cells.
     warming = threading.Thread(target=_quietly, args=(report.warm_up,), daemon=True, name="ladder-report-warm-up")
     warming.start()
-    papermill_io.register(_MemoryIO.SCHEME, _MemoryIO)
-    url = f"{_MemoryIO.SCHEME}{run_id}.ipynb"
     clock = time.monotonic()
     failure: CellFailure | None = None
     nb = None
     try:
-        try:
-            nb = papermill.execute_notebook(
-                str(rb.path),
-                url,
-                parameters=params,
-                kernel_name=kernel_name(),
-                progress_bar=False,
-                cwd=str(rb.path.parent),
-                kernel_manager_class=_kernel_manager_class(),
-                execution_timeout=timeout,
-                # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
-                shutdown_kernel="immediate",
-            )
-            _MemoryIO.store.pop(url, None)
-        except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
-            nb = _MemoryIO.take(url)
-            failure = _failure(nb, exc)
+        with _in_memory(run_id) as memory:
+            url = f"{memory.scheme}{plan.notebook_name}"
+            try:
+                nb = papermill.execute_notebook(
+                    str(rb.path),
+                    url,
+                    parameters=params,
+                    kernel_name=kernel_name(),
+                    progress_bar=False,
+                    cwd=str(rb.path.parent),
+                    kernel_manager_class=_kernel_manager_class(),
+                    execution_timeout=timeout,
+                    # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
+                    shutdown_kernel="immediate",
+                )
+            except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
+                nb = memory.take(url)  # as papermill last wrote it, with its error markers
+                failure = _failure(nb, exc)
         warming.join()
         summary, failure = summarize(nb, plan, run_id, started, time.monotonic() - clock, failure)
         summary = redact_value(summary)
@@ -454,8 +476,6 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
         # Interrupted, or artifacts could not be written: the journal still says how it ended.
         journal.finish(jpath, run_id, status="failed", error=f"{type(exc).__name__}: {exc}".rstrip(": "))
         raise
-    finally:
-        _MemoryIO.store.pop(url, None)
     journal.finish(
         jpath,
         run_id,

@@ -22,7 +22,7 @@ from ..core.ops import worst
 from . import journal
 from .parameters import Parameter, check, declared
 from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix
-from .redact import redact_notebook, redact_value
+from .redact import HANDOFF_FILE, HANDOFF_VAR, redact_notebook, redact_value, secret_values, take_registered
 
 RUNBOOK_NAME = re.compile(r"^(?P<rung>\d+[a-z]?)-(?P<slug>.+)$")
 # Parameters the runner fills in when a runbook declares them.
@@ -228,8 +228,8 @@ def _in_memory(run_id: str) -> Iterator[_MemoryIO]:
             papermill_io._handlers.remove((io.scheme, io))
 
 
-def _kernel_manager_class() -> type:
-    """A kernel manager for one run: Unix sockets, and the run begun in the kernel."""
+def _kernel_manager_class(env: Mapping[str, str]) -> type:
+    """A kernel manager for one run: Unix sockets, the run's environment, and the run begun in the kernel."""
     from jupyter_client.manager import AsyncKernelManager
 
     class RunKernelManager(AsyncKernelManager):
@@ -241,6 +241,8 @@ def _kernel_manager_class() -> type:
 
         # jupyter_client types AsyncKernelManager.start_kernel as KernelManager's synchronous one.
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            # Only this kernel gets env (a restart reuses it): concurrent runs in one process stay apart.
+            kw["env"] = {**(kw.get("env") or os.environ), **env}
             kw["extra_arguments"] = [
                 *kw.get("extra_arguments", []),
                 f"--IPKernelApp.extra_extensions={KERNEL_EXTENSION}",
@@ -440,6 +442,8 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     # Load the report renderer on another thread while the kernel (another process) runs the cells.
     warming = threading.Thread(target=_quietly, args=(report.warm_up,), daemon=True, name="ladder-report-warm-up")
     warming.start()
+    handoff = run_dir / HANDOFF_FILE  # where the kernel's redact.register() hands values to this process
+    secrets = secret_values()
     clock = time.monotonic()
     failure: CellFailure | None = None
     nb = None
@@ -454,7 +458,7 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
                     kernel_name=kernel_name(),
                     progress_bar=False,
                     cwd=str(rb.path.parent),
-                    kernel_manager_class=_kernel_manager_class(),
+                    kernel_manager_class=_kernel_manager_class({HANDOFF_VAR: str(handoff)}),
                     execution_timeout=timeout,
                     # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
                     shutdown_kernel="immediate",
@@ -462,19 +466,22 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
             except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
                 nb = memory.take(url)  # as papermill last wrote it, with its error markers
                 failure = _failure(nb, exc)
+        secrets |= take_registered(handoff)
         warming.join()
         summary, failure = summarize(nb, plan, run_id, started, time.monotonic() - clock, failure)
-        summary = redact_value(summary)
+        summary = redact_value(summary, secrets)
         if failure is not None:  # it is printed and journaled: keep secrets out of it too
-            failure = CellFailure(**redact_value(asdict(failure)))
-        clean = redact_notebook(nb) if nb is not None else None
+            failure = CellFailure(**redact_value(asdict(failure), secrets))
+        clean = redact_notebook(nb, secrets) if nb is not None else None
         if clean is not None:
             nbformat.write(clean, run_dir / plan.notebook_name)
-            report.write(clean, summary, run_dir / plan.report_name, plan.report_header)
+            report.write(clean, summary, run_dir / plan.report_name, plan.report_header, secrets)
         (run_dir / RESULT).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     except BaseException as exc:
         # Interrupted, or artifacts could not be written: the journal still says how it ended.
-        journal.finish(jpath, run_id, status="failed", error=f"{type(exc).__name__}: {exc}".rstrip(": "))
+        secrets |= take_registered(handoff)
+        error = redact_value(f"{type(exc).__name__}: {exc}".rstrip(": "), secrets)
+        journal.finish(jpath, run_id, status="failed", error=error, params=redact_value(plan.parameters, secrets))
         raise
     journal.finish(
         jpath,
@@ -484,6 +491,7 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
         hosts=summary["hosts"],
         error=failure.describe() if failure else None,
         ended=summary["ended"],
+        params=summary["params"],
     )
     return RunOutcome(
         run_id,

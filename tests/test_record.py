@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -238,3 +240,26 @@ def test_importing_ladder_leaves_ipython_alone(names):
         [sys.executable, "-c", IMPORTS_IN_A_SHELL, *names], capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+# --- the API the runbooks README documents ----------------------------------------------
+DOCS = [
+    Path(__file__).resolve().parents[1] / "runbooks" / "README.md",
+    Path(__file__).resolve().parents[1] / "README.md",
+]
+
+
+def resolve(dotted: str) -> object:
+    """ladder.a.b as Python would reach it after `import ladder.a`: attributes first, else submodules."""
+    parts = dotted.split(".")
+    obj: object = importlib.import_module(parts[0])
+    for i, part in enumerate(parts[1:], start=2):
+        obj = getattr(obj, part) if hasattr(obj, part) else importlib.import_module(".".join(parts[:i]))
+    return obj
+
+
+def test_every_call_the_docs_show_resolves():
+    shown = {m for doc in DOCS for m in re.findall(r"(?<![\w/.])ladder(?:\.[A-Za-z_]\w*)+(?=\()", doc.read_text())}
+    assert {"ladder.record", "ladder.record_step"} <= shown
+    for name in sorted(shown):
+        assert callable(resolve(name)), name

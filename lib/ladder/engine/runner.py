@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -10,7 +9,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from ..core.config import Config, load_config
 from ..core.errors import ConfigError, RunbookError
 from ..core.ops import worst
 from . import journal
+from .kernel import in_memory, kernel_manager_class, kernel_name
 from .parameters import Parameter, check, declared
 from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix
 from .redact import HANDOFF_FILE, HANDOFF_VAR, redact_notebook, redact_value, secret_values, take_registered
@@ -30,8 +30,6 @@ INJECTED = ("config", "dry_run", "prod_confirmed", "run_id", "run_dir")
 NOTEBOOK = "runbook.ipynb"
 REPORT = "report.html"
 RESULT = "result.json"
-# Loaded into each kernel the runner starts: the run begins there with the error hook installed.
-KERNEL_EXTENSION = "ladder.engine.record"
 # summary -> inner HTML of a report's header, or None for the standard one (see report.render).
 ReportHeader = Callable[[Mapping[str, Any]], str | None]
 
@@ -156,100 +154,6 @@ def new_run_id() -> str:
     """A sortable, unique run id: UTC time to the millisecond plus a random suffix."""
     t = datetime.now(UTC)
     return t.strftime("%Y%m%dT%H%M%S") + f"{t.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
-
-
-def kernel_name() -> str:
-    """A kernelspec that runs this interpreter, installing one into sys.prefix if needed."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    ksm = KernelSpecManager()
-    # jupyter_client runs a spec whose argv[0] is 'python' / 'python3' / 'python3.X' with sys.executable.
-    same = {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2], sys.executable}
-    try:
-        if ksm.get_kernel_spec("python3").argv[0] in same:
-            return "python3"
-    except NoSuchKernel:
-        pass
-    import hashlib
-    import tempfile
-
-    name = "ladder-" + hashlib.sha1(sys.executable.encode()).hexdigest()[:10]
-    if name not in ksm.find_kernel_specs():
-        with tempfile.TemporaryDirectory() as tmp:
-            spec = {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": f"Python {sys.version_info[0]}.{sys.version_info[1]} (ladder)",
-                "language": "python",
-            }
-            Path(tmp, "kernel.json").write_text(json.dumps(spec))
-            ksm.install_kernel_spec(tmp, name, prefix=sys.prefix)
-    return name
-
-
-class _MemoryIO:
-    """A papermill I/O handler for one run: it keeps the run's notebook in memory, so nothing unredacted reaches disk."""
-
-    def __init__(self, run_id: str) -> None:
-        self.scheme = f"ladder-memory://{run_id}/"
-        self.store: dict[str, str] = {}
-
-    def read(self, path: str) -> str:
-        return self.store[path]
-
-    def write(self, buf: str, path: str) -> None:
-        self.store[path] = buf
-
-    def listdir(self, path: str) -> list[str]:
-        return [p for p in self.store if p.startswith(path)]
-
-    def pretty_path(self, path: str) -> str:
-        return path
-
-    def take(self, path: str) -> Any:
-        import nbformat
-
-        buf = self.store.pop(path, None)
-        return None if buf is None else nbformat.reads(buf, as_version=4)
-
-
-@contextlib.contextmanager
-def _in_memory(run_id: str) -> Iterator[_MemoryIO]:
-    """A memory handler registered with papermill for one run; afterwards it is emptied and removed."""
-    from papermill.iorw import papermill_io
-
-    io = _MemoryIO(run_id)
-    papermill_io.register(io.scheme, io)
-    try:
-        yield io
-    finally:
-        io.store.clear()
-        # papermill offers no way to unregister: remove ours, or handlers would pile up run after run.
-        with contextlib.suppress(ValueError):
-            papermill_io._handlers.remove((io.scheme, io))
-
-
-def _kernel_manager_class(env: Mapping[str, str]) -> type:
-    """A kernel manager for one run: Unix sockets, the run's environment, and the run begun in the kernel."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class RunKernelManager(AsyncKernelManager):
-        """Talk to the kernel over Unix sockets rather than open TCP ports on localhost."""
-
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-
-        # jupyter_client types AsyncKernelManager.start_kernel as KernelManager's synchronous one.
-        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
-            # Only this kernel gets env (a restart reuses it): concurrent runs in one process stay apart.
-            kw["env"] = {**(kw.get("env") or os.environ), **env}
-            kw["extra_arguments"] = [
-                *kw.get("extra_arguments", []),
-                f"--IPKernelApp.extra_extensions={KERNEL_EXTENSION}",
-            ]
-            await super().start_kernel(**kw)
-
-    return RunKernelManager
 
 
 def _quietly(fn: Any) -> None:
@@ -443,12 +347,12 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     warming = threading.Thread(target=_quietly, args=(report.warm_up,), daemon=True, name="ladder-report-warm-up")
     warming.start()
     handoff = run_dir / HANDOFF_FILE  # where the kernel's redact.register() hands values to this process
-    secrets = secret_values()
+    to_redact = secret_values()
     clock = time.monotonic()
     failure: CellFailure | None = None
     nb = None
     try:
-        with _in_memory(run_id) as memory:
+        with in_memory(run_id) as memory:
             url = f"{memory.scheme}{plan.notebook_name}"
             try:
                 nb = papermill.execute_notebook(
@@ -458,7 +362,7 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
                     kernel_name=kernel_name(),
                     progress_bar=False,
                     cwd=str(rb.path.parent),
-                    kernel_manager_class=_kernel_manager_class({HANDOFF_VAR: str(handoff)}),
+                    kernel_manager_class=kernel_manager_class({HANDOFF_VAR: str(handoff)}),
                     execution_timeout=timeout,
                     # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
                     shutdown_kernel="immediate",
@@ -466,22 +370,22 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
             except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
                 nb = memory.take(url)  # as papermill last wrote it, with its error markers
                 failure = _failure(nb, exc)
-        secrets |= take_registered(handoff)
+        to_redact |= take_registered(handoff)
         warming.join()
         summary, failure = summarize(nb, plan, run_id, started, time.monotonic() - clock, failure)
-        summary = redact_value(summary, secrets)
+        summary = redact_value(summary, to_redact)
         if failure is not None:  # it is printed and journaled: keep secrets out of it too
-            failure = CellFailure(**redact_value(asdict(failure), secrets))
-        clean = redact_notebook(nb, secrets) if nb is not None else None
+            failure = CellFailure(**redact_value(asdict(failure), to_redact))
+        clean = redact_notebook(nb, to_redact) if nb is not None else None
         if clean is not None:
             nbformat.write(clean, run_dir / plan.notebook_name)
-            report.write(clean, summary, run_dir / plan.report_name, plan.report_header, secrets)
+            report.write(clean, summary, run_dir / plan.report_name, plan.report_header, to_redact)
         (run_dir / RESULT).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     except BaseException as exc:
         # Interrupted, or artifacts could not be written: the journal still says how it ended.
-        secrets |= take_registered(handoff)
-        error = redact_value(f"{type(exc).__name__}: {exc}".rstrip(": "), secrets)
-        journal.finish(jpath, run_id, status="failed", error=error, params=redact_value(plan.parameters, secrets))
+        to_redact |= take_registered(handoff)
+        error = redact_value(f"{type(exc).__name__}: {exc}".rstrip(": "), to_redact)
+        journal.finish(jpath, run_id, status="failed", error=error, params=redact_value(plan.parameters, to_redact))
         raise
     journal.finish(
         jpath,

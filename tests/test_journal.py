@@ -32,6 +32,14 @@ def test_a_run_is_running_until_finished(path):
     assert row["started"] <= row["ended"]
 
 
+def test_finishing_may_replace_the_params_with_redacted_ones(path):
+    journal.start(path, run_id="r1", runbook="x", params={"ref": "v1", "note": "found-out-later"})
+    journal.finish(path, "r1", status="ok", params={"ref": "v1", "note": "[redacted]"})
+    journal.start(path, run_id="r2", runbook="x", params={"ref": "v2"})
+    journal.finish(path, "r2", status="ok")
+    assert [row["params"] for row in journal.history(path)] == [{"ref": "v1", "note": "[redacted]"}, {"ref": "v2"}]
+
+
 def test_the_journal_is_in_wal_mode(path):
     journal.start(path, run_id="r1", runbook="x")
     conn = sqlite3.connect(path)

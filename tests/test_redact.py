@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import stat
 
 import nbformat
 import pytest
 
-from ladder.engine import redact
+from ladder.engine import redact, state
 from ladder.engine.redact import MARK, is_secret_name, redact_notebook, redact_text, redact_value, secret_values
 
 SECRET = 'p@ss"w0rd<&>/x'
@@ -50,12 +51,43 @@ def test_secret_values_skip_short_and_boolean_values():
     assert not {"abc", "true", "/home/someone"} & secret_values(env)
 
 
-def test_registered_values_are_secret(monkeypatch):
-    monkeypatch.setattr(redact, "_registered", set())
+@pytest.fixture
+def fresh_run(monkeypatch):
+    """No run in progress, and no runner to hand values to (as in JupyterLab)."""
+    monkeypatch.delenv(redact.HANDOFF_VAR, raising=False)
+    state.end()
+    yield
+    state.end()
+
+
+def test_registered_values_are_secret(fresh_run):
     redact.register("registered-value-1")
     redact.register("ab")  # too short to redact safely
     assert "registered-value-1" in secret_values({})
     assert "ab" not in secret_values({})
+    assert redact_text("key registered-value-1") == f"key {MARK}"  # redacted in-process, as in JupyterLab
+
+
+def test_registered_values_belong_to_their_run(fresh_run):
+    redact.register("from-the-last-run")
+    state.end()  # record() ends a run
+    redact.register("from-this-run")
+    assert "from-this-run" in secret_values({}) and "from-the-last-run" not in secret_values({})
+
+
+def test_registered_values_are_handed_to_the_runner_through_a_private_file(fresh_run, tmp_path, monkeypatch):
+    handoff = tmp_path / redact.HANDOFF_FILE
+    monkeypatch.setenv(redact.HANDOFF_VAR, str(handoff))  # what the runner sets for its kernel
+    redact.register("line one\nline two")
+    redact.register("line one\nline two")  # once is enough
+    redact.register("second-value")
+    assert stat.S_IMODE(handoff.stat().st_mode) == 0o600
+    assert len(handoff.read_text().splitlines()) == 2
+    with handoff.open("a") as f:
+        f.write('"cut sh')  # a kernel killed mid-write
+    assert redact.take_registered(handoff) == {"line one\nline two", "second-value"}
+    assert not handoff.exists()
+    assert redact.take_registered(handoff) == set()
 
 
 def test_redact_text_replaces_every_encoded_form():

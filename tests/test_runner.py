@@ -12,10 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
 
 from ladder.core.errors import ConfigError, ParameterError, RunbookError, SecretParameterError
-from ladder.engine import journal, runner
+from ladder.engine import journal, kernel, redact, runner
 
 BOOKS = Path(__file__).parent / "notebooks"
 SECRET = "tok-Zq8-secret-4711"
@@ -48,6 +47,7 @@ def test_list_runbooks_reads_rung_title_and_parameters():
         ("1", "1-record-changes", "Record changes on every prod host"),
         ("2", "2-fail-on-host", "Fail on one host"),
         ("3", "3-wait", "Wait"),
+        ("4", "4-register-secret", "Register a secret"),
     ]
     params = books[0].parameters
     assert (params["attempts"].type_name, params["attempts"].default) == ("int", "2")
@@ -68,12 +68,6 @@ def test_run_ids_sort_by_time_and_are_unique():
     stamps = [i.split("Z-")[0] for i in ids]
     assert stamps == sorted(stamps)  # within one millisecond only the random suffix differs
     assert len(set(ids)) == 50 and ids[0][8] == "T"
-
-
-def test_the_kernel_runs_this_interpreter():
-    name = runner.kernel_name()
-    spec = KernelSpecManager().get_kernel_spec(name)
-    assert spec.argv[0] in ("python", "python3", sys.executable) and spec.language == "python"
 
 
 def bad_config(site: Path) -> dict:
@@ -186,6 +180,55 @@ def test_a_secret_in_an_error_message_is_redacted_from_the_failure_too(site, mon
     assert "!= prod2" not in out.error.describe() and "[redacted]" in out.error.evalue
     for path in (p for p in (site / "runs").rglob("*") if p.is_file()):
         assert b"!= prod2" not in path.read_bytes(), path
+
+
+REGISTERED = "reg-Zq8-4711-registered"
+
+
+def run_with_a_registered_secret(site: Path, **params) -> runner.RunOutcome:
+    """Run the test runbook that reads a secret from a file (no environment variable names it) and registers it."""
+    (site / "deploy.key").write_text(REGISTERED + "\n")
+    return run(site, "4-register-secret.ipynb", params={"key_file": str(site / "deploy.key"), **params})
+
+
+def assert_nowhere_in_the_runs(site: Path, secret: str) -> None:
+    files = [p for p in (site / "runs").rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"runbook.ipynb", "report.html", "result.json", "journal.sqlite"}
+    assert not [p.name for p in files if p.name == redact.HANDOFF_FILE]  # read, then deleted
+    for path in files:
+        assert secret.encode() not in path.read_bytes(), path
+    (row,) = journal.history(site / "runs" / journal.FILENAME)
+    assert secret not in json.dumps(row)
+
+
+def test_a_value_the_kernel_registers_is_in_no_artifact(site):
+    out = run_with_a_registered_secret(site)
+    assert out.ok, out.error and out.error.describe()
+    assert_nowhere_in_the_runs(site, REGISTERED)
+    assert REGISTERED not in json.dumps(out.summary)
+    assert out.summary["figures"] == {"secret": "[redacted]"} and out.summary["result"]["note"] == "[redacted]"
+    nb = nbformat.read(out.notebook, as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "secret in use: [redacted]" in printed
+    assert "secret in use: <b>[redacted]</b>" in out.report.read_text()
+
+
+def test_a_run_begins_in_its_kernel_with_the_error_hook_and_redacts_the_failure(site):
+    # The host error comes before any step or confirmation: only the run's start installed the hook.
+    out = run_with_a_registered_secret(site, fail_host="prod2")
+    assert out.status == "failed" and out.error.hosts == {"prod2": "failed"}
+    assert out.error.evalue == "prod2: refused [redacted]"
+    assert REGISTERED not in out.error.describe()
+    assert_nowhere_in_the_runs(site, REGISTERED)
+
+
+def test_a_run_leaves_no_notebook_in_memory_and_no_handler_with_papermill(site):
+    from papermill.iorw import papermill_io
+
+    out = run(site, "3-wait.ipynb")
+    assert out.ok
+    handler = papermill_io.get_handler(f"ladder-memory://{out.run_id}/runbook.ipynb")
+    assert not isinstance(handler, kernel.MemoryIO)
 
 
 # --- the CLI: ladder list / run / history ------------------------------------------

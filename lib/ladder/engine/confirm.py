@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.errors import ConfirmationRequired
-
-PROD_NAMES = ("prod", "production")
-
-# Environments confirmed by a click and not yet used; one click allows one apply.
-_confirmed: set[str] = set()
+from ..core.config import ENVIRONMENTS, PROD
+from ..core.errors import ConfigError, ConfirmationRequired
+from . import state
+from .record import install_error_hook
 
 
 @dataclass(frozen=True)
@@ -27,19 +25,24 @@ class Confirmation:
 
 
 def is_prod(environment: str) -> bool:
-    """True for an environment whose changes need confirmation."""
-    return environment.strip().lower() in PROD_NAMES
+    """True for prod, the environment whose changes need confirmation; ConfigError for a name config does not allow."""
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"unknown environment {environment!r}; use one of {', '.join(ENVIRONMENTS)}", key="environment"
+        )
+    return environment == PROD
 
 
 def needed(environment: str, dry_run: bool, prod_confirmed: bool = False) -> bool:
     """True when a run must be confirmed before it changes this environment."""
-    return not dry_run and not prod_confirmed and is_prod(environment)
+    return is_prod(environment) and not dry_run and not prod_confirmed
 
 
 def button(environment: str):  # -> ipywidgets.Widget
-    """The 'Apply to prod' button; a click confirms the next apply to this environment."""
+    """The 'Apply to prod' button; a click confirms this run's next apply to this environment."""
     import ipywidgets as widgets
 
+    run = state.current()  # a click on a button left from an ended run confirms nothing
     btn = widgets.Button(description=f"Apply to {environment}", button_style="danger", icon="check")
     note = widgets.HTML(
         f"<b>dry_run is False</b>: the cells below change <b>{environment}</b>. "
@@ -47,7 +50,7 @@ def button(environment: str):  # -> ipywidgets.Widget
     )
 
     def on_click(_: object) -> None:
-        _confirmed.add(environment)
+        run.confirmed.add(environment)
         btn.disabled = True
         btn.description = "Confirmed"
         note.value = f"Confirmed: run this cell and the ones below again to apply to <b>{environment}</b>."
@@ -62,16 +65,19 @@ def confirm(environment: str, dry_run: bool, prod_confirmed: bool = False) -> Co
     A kernel cannot wait for a click while a cell runs (the click is handled only
     after the cell ends), so an unconfirmed apply shows the button and raises
     ConfirmationRequired, which stops Run All. After the click, re-running the
-    cell passes, once.
+    cell passes, once, in this run.
     """
+    install_error_hook()
+    run = state.current()
+    prod = is_prod(environment)
     if dry_run:
         return Confirmation(environment, "dry run, nothing will change")
-    if not is_prod(environment):
+    if not prod:
         return Confirmation(environment, "not a prod environment, no confirmation needed")
     if prod_confirmed:
         return Confirmation(environment, "confirmed by --apply")
-    if environment in _confirmed:
-        _confirmed.discard(environment)
+    if environment in run.confirmed:
+        run.confirmed.discard(environment)
         return Confirmation(environment, "confirmed by the button")
     from IPython.display import display
 

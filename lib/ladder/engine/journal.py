@@ -94,15 +94,26 @@ def finish(
     error: str | None = None,
     summary: Any = None,
     ended: str | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> None:
-    """Close a run's row with its outcome."""
+    """Close a run's row with its outcome; params, when given, replace the ones start() wrote (e.g. redacted)."""
     if status not in STATUSES[1:]:
         raise ValueError(f"status must be 'ok' or 'failed', got {status!r}")
     conn = connect(path)
     try:
         cur = conn.execute(
-            "UPDATE runs SET ended = ?, status = ?, changes = ?, hosts = ?, error = ?, summary = ? WHERE id = ?",
-            (ended or now(), status, changes, _json(hosts), redact_value(error), _json(summary), run_id),
+            "UPDATE runs SET ended = ?, status = ?, changes = ?, hosts = ?, error = ?, summary = ?,"
+            " params = COALESCE(?, params) WHERE id = ?",
+            (
+                ended or now(),
+                status,
+                changes,
+                _json(hosts),
+                redact_value(error),
+                _json(summary),
+                _json(dict(params)) if params is not None else None,
+                run_id,
+            ),
         )
         if cur.rowcount != 1:
             raise KeyError(f"no run {run_id!r} in {path}")

@@ -6,8 +6,11 @@ import dataclasses
 import html
 import json
 import sys
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from ..core.ops import Change, worst
+from . import state
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,88 +19,46 @@ RESULT_MIME = "application/vnd.ladder.result+json"
 STEP_MIME = "application/vnd.ladder.step+json"
 ERROR_MIME = "application/vnd.ladder.error+json"
 
-# Worst first: a host's outcome over several changes is the worst of them.
-OUTCOMES = ("failed", "changed", "planned", "ok")
 COLOURS = {"failed": "#f8d7da", "changed": "#fff3cd", "planned": "#dbe9ff", "ok": "#d4edda"}
 
-# Steps recorded in this process, by name: re-running a cell replaces its step.
-_steps: dict[str, list[dict]] = {}
+# What record() and record_step() accept: typed changes, alone, listed, or by host as fleet.run_all returns them.
+Changes: TypeAlias = Change | Sequence[Change] | Mapping[str, Change | Sequence[Change]]
+SHAPES = "a Change, a list of Changes, or {host: Change or list of Changes}"
 
 
-def change_dict(change: Any, step: str | None = None, host: str | None = None) -> dict:
-    """A Change (dataclass, object with to_dict, dict, or a host's exception) as a plain dict with step and outcome."""
-    if isinstance(change, BaseException):
-        d = {
-            "host": getattr(change, "host", ""),
-            "operation": "error",
-            "target": "",
-            "commands": [],
-            "changed": False,
-            "applied": False,
-            "reason": f"{type(change).__name__}: {change}",
-            "failed": True,
-        }
-    elif isinstance(change, Mapping):
-        d = dict(change)
-    elif hasattr(change, "to_dict"):
-        d = dict(change.to_dict())
-    elif dataclasses.is_dataclass(change) and not isinstance(change, type):
-        d = dataclasses.asdict(change)
-    else:
-        raise TypeError(f"a change must be a ladder.core.ops.Change or a dict, got {type(change).__name__}")
-    d["host"] = d.get("host") or host or ""
-    d["step"] = step or d.get("step") or d.get("operation") or "step"
-    d["outcome"] = d.get("outcome") or outcome(d)
-    return _jsonable(d)
+def change_row(change: Change, step: str | None = None) -> dict:
+    """One Change as a plain dict for tables and JSON: its fields, outcome and step (default: its operation)."""
+    if not isinstance(change, Change):
+        raise TypeError(f"a change must be a ladder.core.ops.Change, got {type(change).__name__}: {change!r:.100}")
+    return {**change.to_dict(), "step": step or change.operation}
 
 
-def outcome(change: Mapping[str, Any]) -> str:
-    """ok, planned (would change), changed or failed, for one change dict."""
-    if change.get("failed") or change.get("error"):
-        return "failed"
-    if change.get("changed"):
-        return "changed" if change.get("applied") else "planned"
-    return "ok"
+def _listed(value: Any, host: str | None = None) -> Sequence[Any]:
+    if isinstance(value, Change):
+        return [value]
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return value
+    got = f"{type(value).__name__}: {value!r:.100}"
+    if host is not None:
+        raise TypeError(f"changes by host hold a Change or a list of Changes per host, but {host!r} holds {got}")
+    raise TypeError(f"changes must be {SHAPES}, got {got}")
 
 
-def worst(outcomes: Iterable[str]) -> str:
-    """The most serious of several outcomes; 'ok' for none."""
-    found = set(outcomes)
-    return next((o for o in OUTCOMES if o in found), "ok")
-
-
-def _is_change(value: Any) -> bool:
-    return not isinstance(value, Mapping) or {"host", "operation"} <= set(value)
-
-
-def _flatten(changes: Any) -> list[Any]:
-    if changes is None:
-        return []
-    if isinstance(changes, (list, tuple)):
-        return [c for v in changes for c in _flatten(v)]
-    if not _is_change(changes):
-        return [c for v in changes.values() for c in _flatten(v)]
-    return [changes]
-
-
-def _host_of(change: Any) -> str:
-    if isinstance(change, Mapping):
-        return change.get("host") or ""
-    return getattr(change, "host", "") or ""
-
-
-def normalize(changes: Any) -> list[dict]:
-    """Changes given as a list, {step: changes} or {host: changes} (as fleet.run_all returns) as flat dicts."""
-    if changes is None:
-        return []
-    if _is_change(changes):
-        return [change_dict(c) for c in _flatten(changes)]
-    by_host = all(_host_of(c) in (key, "") for key, v in changes.items() for c in _flatten(v))
-    return [
-        change_dict(c, host=key) if by_host else change_dict(c, step=key)
-        for key, v in changes.items()
-        for c in _flatten(v)
-    ]
+def change_rows(changes: Changes, step: str | None = None) -> list[dict]:
+    """Changes as plain dicts with their step: a Change, a list of them, or {host: Change or list}."""
+    if not isinstance(changes, Mapping):
+        return [change_row(c, step) for c in _listed(changes)]
+    rows = []
+    for host, value in changes.items():
+        for c in _listed(value, host):
+            row = change_row(c, step)
+            if row["host"] != host:
+                raise TypeError(
+                    f"changes by host hold each host's own changes, but {host!r} holds one on {row['host']!r}; "
+                    "name a step with record_step(step, changes)"
+                )
+            rows.append(row)
+    return rows
 
 
 def matrix(changes: list[dict]) -> dict[str, dict[str, str]]:
@@ -132,11 +93,10 @@ def matrix_html(cells: Mapping[str, Mapping[str, str]], steps: list[str] | None 
     return style_matrix(matrix_frame(cells, steps)).to_html()
 
 
-def changes_frame(changes: Any) -> pd.DataFrame:
-    """A table of changes: one row per host and operation."""
+def changes_frame(rows: list[dict]) -> pd.DataFrame:
+    """A table of change rows (see change_rows): one row per host and operation."""
     import pandas as pd
 
-    rows = normalize(changes)
     cols = ["host", "step", "operation", "target", "outcome", "reason", "commands"]
     frame = pd.DataFrame([{k: r.get(k, "") for k in cols} for r in rows], columns=cols)
     frame["commands"] = frame["commands"].map(lambda c: "\n".join(c) if isinstance(c, list) else c)
@@ -173,10 +133,11 @@ def _figures_html(figures: Mapping[str, Any]) -> str:
     return f"<table class='ladder-figures'>{rows}</table>"
 
 
-def record_step(step: str, changes: Any) -> None:
+def record_step(step: str, changes: Changes) -> None:
     """Show one step's changes as a table and keep them for the run's record."""
-    rows = [dict(r, step=step) for r in normalize(changes)]
-    _steps[step] = rows
+    install_error_hook()
+    rows = change_rows(changes, step)
+    state.current().steps[step] = rows
     frame = changes_frame(rows)
     _display(
         {
@@ -192,9 +153,14 @@ def record_step(step: str, changes: Any) -> None:
     )
 
 
-def build(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] | None = None, **extra: Any) -> dict:
-    """The result payload: status, changes per host and step, the host x step matrix, key figures."""
-    rows = normalize(changes) if changes is not None else [c for step in _steps.values() for c in step]
+def build(
+    status: str = "ok", changes: Changes | None = None, figures: Mapping[str, Any] | None = None, **extra: Any
+) -> dict:
+    """The result payload: status, changes per host and step, the host x step matrix, key figures.
+
+    Without changes, the steps this run recorded with record_step() are used.
+    """
+    rows = change_rows(changes) if changes is not None else [c for step in state.current().steps.values() for c in step]
     cells = matrix(rows)
     payload = {
         "status": status,
@@ -208,12 +174,15 @@ def build(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] | 
     return payload
 
 
-def record(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] | None = None, **extra: Any) -> None:
-    """Emit the run's result (the last cell of every runbook) as application/vnd.ladder.result+json.
+def record(
+    status: str = "ok", changes: Changes | None = None, figures: Mapping[str, Any] | None = None, **extra: Any
+) -> None:
+    """Emit the run's result (the last cell of every runbook) as application/vnd.ladder.result+json; end the run.
 
-    changes: Change objects or dicts, as a list, {step: changes} or {host: changes};
-    when omitted, the steps recorded with record_step() in this kernel are used.
+    changes: a Change, a list of Changes, or {host: Change or list of Changes} as fleet.run_all
+    returns; when omitted, the steps this run recorded with record_step() are used.
     """
+    install_error_hook()
     payload = build(status, changes, figures, **extra)
     counted = sum(1 for c in payload["changes"] if c["outcome"] in ("changed", "planned"))
     head = f"<h4>Result: {html.escape(status)} ({counted} change{'s' if counted != 1 else ''})</h4>"
@@ -227,6 +196,19 @@ def record(status: str = "ok", changes: Any = None, figures: Mapping[str, Any] |
             + "".join(f"\n{k}: {v}" for k, v in payload["figures"].items()),
         }
     )
+    state.end()
+
+
+def _host_outcome(value: Any) -> str:
+    """How one host fared in a FleetError: failed on an error, the worst outcome of its changes, else ok."""
+    if isinstance(value, BaseException):
+        return "failed"
+    if isinstance(value, Change):
+        return value.outcome
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and value:
+        if all(isinstance(c, Change) for c in value):
+            return worst(c.outcome for c in value)
+    return "ok"  # another result (a command's Result, a value, None): the host succeeded
 
 
 def failure(error: BaseException) -> dict:
@@ -235,14 +217,7 @@ def failure(error: BaseException) -> dict:
 
     hosts: dict[str, str] = {}
     if isinstance(error, FleetError):
-        for name, value in error.results.items():
-            if isinstance(value, BaseException):
-                hosts[name] = "failed"
-            else:
-                try:
-                    hosts[name] = worst(c["outcome"] for c in normalize(value)) if value is not None else "ok"
-                except TypeError:  # a Result or another value: the host succeeded
-                    hosts[name] = "ok"
+        hosts = {name: _host_outcome(value) for name, value in error.results.items()}
     elif isinstance(error, HostError):
         hosts[error.host] = "failed"
     return {"error": type(error).__name__, "message": str(error), "hosts": hosts}
@@ -257,16 +232,20 @@ def _on_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset:
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
 
-def install_error_hook() -> bool:
-    """In an IPython kernel, record failing hosts of LadderErrors as display data; True if installed."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:  # not in an IPython shell; and importing IPython would slow every `import ladder`
-        return False
+def install_error_hook(shell: Any = None) -> bool:
+    """In an IPython shell, record failing hosts of LadderErrors as display data; True if installed.
+
+    Called on the engine's first use in a run, never on import.
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        if ipython is None:  # not in an IPython shell; and importing IPython would slow every `import ladder`
+            return False
+        shell = ipython.get_ipython()
+        if shell is None:
+            return False
     from ..core.errors import LadderError
 
-    shell = ipython.get_ipython()
-    if shell is None:
-        return False
     if shell.custom_exceptions == (LadderError,):
         return True
     if shell.custom_exceptions:  # someone else's handler: leave it alone
@@ -275,4 +254,7 @@ def install_error_hook() -> bool:
     return True
 
 
-install_error_hook()
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext ladder.engine.record`, as the runner does in each kernel it starts: begin a run, install the hook."""
+    state.begin()
+    install_error_hook(ipython)

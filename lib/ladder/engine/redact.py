@@ -8,7 +8,10 @@ import os
 import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
+
+from . import state
 
 MARK = "[redacted]"
 MIN_LENGTH = 4
@@ -27,13 +30,45 @@ EXTRA_NAMES_VAR = "LADDER_SECRET_ENV"
 # Base64 payloads: a replacement inside them would corrupt the image, and they carry no text.
 BINARY_MIMES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 
-_registered: set[str] = set()
+# A runbook's kernel is not the process that redacts its outputs: the runner names, in this variable,
+# a file in the run folder where register() hands each value over (one JSON string per line, mode 600).
+HANDOFF_VAR = "LADDER_REDACT_FILE"
+HANDOFF_FILE = ".registered-secrets"
 
 
 def register(value: str) -> None:
-    """Mark a value as secret for this process, so every redaction removes it."""
-    if isinstance(value, str) and len(value) >= MIN_LENGTH:
-        _registered.add(value)
+    """Mark a value as secret for this run, so every redaction of the run removes it (the runner's too)."""
+    if not isinstance(value, str) or len(value) < MIN_LENGTH:
+        return
+    run = state.current()
+    if value in run.secrets:
+        return
+    run.secrets.add(value)
+    path = os.environ.get(HANDOFF_VAR)
+    if path:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
+            f.write(json.dumps(value) + "\n")
+
+
+def take_registered(path: str | Path) -> set[str]:
+    """The values a kernel handed over in path (see HANDOFF_VAR); the file is deleted."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return set()
+    finally:
+        path.unlink(missing_ok=True)
+    found = set()
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:  # a line cut short by a killed kernel
+            continue
+        if isinstance(value, str) and len(value) >= MIN_LENGTH:
+            found.add(value)
+    return found
 
 
 def is_secret_name(name: str) -> bool:
@@ -45,14 +80,15 @@ def is_secret_name(name: str) -> bool:
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> set[str]:
-    """Every known secret value: secret-named environment variables plus registered values."""
+    """Every known secret value: secret-named environment variables plus the values this run registered."""
     env = os.environ if environ is None else environ
     found = {
         value
         for name, value in env.items()
         if is_secret_name(name) and len(value) >= MIN_LENGTH and value.strip().lower() not in NOT_SECRET
     }
-    return found | _registered
+    run = state.active()
+    return (found | run.secrets) if run is not None else found
 
 
 def _variants(value: str) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -115,11 +115,17 @@ def warm_up() -> None:
     exporter().from_notebook_node(nb)
 
 
-def render(nb: Any, summary: Mapping[str, Any], head: Callable[[Mapping[str, Any]], str | None] | None = None) -> str:
+def render(
+    nb: Any,
+    summary: Mapping[str, Any],
+    head: Callable[[Mapping[str, Any]], str | None] | None = None,
+    secrets: Iterable[str] | None = None,
+) -> str:
     """A standalone HTML page: header, then the notebook with code hidden and parameters injected cell removed.
 
     head, when given, makes the inner HTML of the header box from the summary (the show-code
-    button is added below it); when it returns None the standard header is used.
+    button is added below it); when it returns None the standard header is used. secrets are
+    redacted from the page (default: every secret known to this process, see redact.secret_values).
     """
     title = str(summary.get("title") or summary.get("runbook") or "Runbook report")
     body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
@@ -128,13 +134,17 @@ def render(nb: Any, summary: Mapping[str, Any], head: Callable[[Mapping[str, Any
     top = header(summary) if custom is None else f"<div class='ladder-header'>\n{custom}\n{TOGGLE}</div>"
     insert = STYLE + top
     page = body[: match.end()] + insert + body[match.end() :] if match else insert + body
-    return redact_text(page)
+    return redact_text(page, secrets)
 
 
 def write(
-    nb: Any, summary: Mapping[str, Any], path: str | Path, head: Callable[[Mapping[str, Any]], str | None] | None = None
+    nb: Any,
+    summary: Mapping[str, Any],
+    path: str | Path,
+    head: Callable[[Mapping[str, Any]], str | None] | None = None,
+    secrets: Iterable[str] | None = None,
 ) -> Path:
-    """Render the report (with a custom header when head is given) and write it to path."""
+    """Render the report (with a custom header when head is given, without secrets) and write it to path."""
     path = Path(path)
-    path.write_text(render(nb, summary, head), encoding="utf-8")
+    path.write_text(render(nb, summary, head, secrets), encoding="utf-8")
     return path

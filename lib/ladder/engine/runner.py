@@ -8,18 +8,21 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import RunbookError
+from ..core.config import Config, load_config
+from ..core.errors import ConfigError, RunbookError
+from ..core.ops import worst
 from . import journal
+from .kernel import in_memory, kernel_manager_class, kernel_name
 from .notebooks import runbooks_dir
 from .parameters import Parameter, check, declared
-from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix, worst
-from .redact import redact_notebook, redact_value
+from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix
+from .redact import HANDOFF_FILE, HANDOFF_VAR, redact_notebook, redact_value, secret_values, take_registered
 
 RUNBOOK_NAME = re.compile(r"^(?P<rung>\d+[a-z]?)-(?P<slug>.+)$")
 # Parameters the runner fills in when a runbook declares them.
@@ -27,6 +30,8 @@ INJECTED = ("config", "dry_run", "prod_confirmed", "run_id", "run_dir")
 NOTEBOOK = "runbook.ipynb"
 REPORT = "report.html"
 RESULT = "result.json"
+# summary -> inner HTML of a report's header, or None for the standard one (see report.render).
+ReportHeader = Callable[[Mapping[str, Any]], str | None]
 
 
 @dataclass(frozen=True)
@@ -146,77 +151,6 @@ def new_run_id() -> str:
     return t.strftime("%Y%m%dT%H%M%S") + f"{t.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
-def kernel_name() -> str:
-    """A kernelspec that runs this interpreter, installing one into sys.prefix if needed."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    ksm = KernelSpecManager()
-    # jupyter_client runs a spec whose argv[0] is 'python' / 'python3' / 'python3.X' with sys.executable.
-    same = {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2], sys.executable}
-    try:
-        if ksm.get_kernel_spec("python3").argv[0] in same:
-            return "python3"
-    except NoSuchKernel:
-        pass
-    import hashlib
-    import tempfile
-
-    name = "ladder-" + hashlib.sha1(sys.executable.encode()).hexdigest()[:10]
-    if name not in ksm.find_kernel_specs():
-        with tempfile.TemporaryDirectory() as tmp:
-            spec = {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": f"Python {sys.version_info[0]}.{sys.version_info[1]} (ladder)",
-                "language": "python",
-            }
-            Path(tmp, "kernel.json").write_text(json.dumps(spec))
-            ksm.install_kernel_spec(tmp, name, prefix=sys.prefix)
-    return name
-
-
-class _MemoryIO:
-    """A papermill I/O handler that keeps notebooks in memory, so nothing unredacted reaches disk."""
-
-    SCHEME = "ladder-memory://"
-    store: dict[str, str] = {}
-
-    @classmethod
-    def read(cls, path: str) -> str:
-        return cls.store[path]
-
-    @classmethod
-    def write(cls, buf: str, path: str) -> None:
-        cls.store[path] = buf
-
-    @classmethod
-    def listdir(cls, path: str) -> list[str]:
-        return [p for p in cls.store if p.startswith(path)]
-
-    @classmethod
-    def pretty_path(cls, path: str) -> str:
-        return path
-
-    @classmethod
-    def take(cls, path: str) -> Any:
-        import nbformat
-
-        buf = cls.store.pop(path, None)
-        return None if buf is None else nbformat.reads(buf, as_version=4)
-
-
-def _kernel_manager_class() -> type:
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        """Talk to the kernel over Unix sockets rather than open TCP ports on localhost."""
-
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-
-    return IPCKernelManager
-
-
 def _quietly(fn: Any) -> None:
     """Call fn, ignoring errors: warming up is an optimisation, and rendering reports its own errors."""
     try:
@@ -245,10 +179,10 @@ class RunPlan:
     runbook: RunbookInfo
     parameters: dict[str, Any]
     runs_dir: Path
-    config: Any  # the loaded Config, or None for a run without one (config="")
+    config: Config | None  # None for a run without a ladder.yml (config="")
     notebook_name: str = NOTEBOOK
     report_name: str = REPORT
-    report_header: Any = None  # summary -> inner HTML of the report's header, or None for the standard one
+    report_header: ReportHeader | None = None  # None: the report's standard header
 
 
 def prepare(
@@ -262,7 +196,7 @@ def prepare(
     root: str | Path | None = None,
     notebook_name: str = NOTEBOOK,
     report_name: str = REPORT,
-    report_header: Any = None,
+    report_header: ReportHeader | None = None,
 ) -> RunPlan:
     """Check everything a run needs (runbook, parameters, config) without executing or writing anything.
 
@@ -270,8 +204,6 @@ def prepare(
     out_dir, else ./runs. notebook_name and report_name name the executed notebook and the report;
     report_header (see report.render) replaces the report's standard header.
     """
-    from ..core.config import load_config
-
     rb = resolve(runbook, root)
     values = check(rb.path, params or {}, declared_params=rb.parameters, source="parameters")
     values.update(check(rb.path, text_params or {}, strings=True, declared_params=rb.parameters, source="-p"))
@@ -390,7 +322,6 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     """Run a prepared plan with papermill and write its artifacts and journal row."""
     import nbformat
     import papermill
-    from papermill.iorw import papermill_io
 
     from . import report
 
@@ -410,45 +341,47 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     # Load the report renderer on another thread while the kernel (another process) runs the cells.
     warming = threading.Thread(target=_quietly, args=(report.warm_up,), daemon=True, name="ladder-report-warm-up")
     warming.start()
-    papermill_io.register(_MemoryIO.SCHEME, _MemoryIO)
-    url = f"{_MemoryIO.SCHEME}{run_id}.ipynb"
+    handoff = run_dir / HANDOFF_FILE  # where the kernel's redact.register() hands values to this process
+    to_redact = secret_values()
     clock = time.monotonic()
     failure: CellFailure | None = None
     nb = None
     try:
-        try:
-            nb = papermill.execute_notebook(
-                str(rb.path),
-                url,
-                parameters=params,
-                kernel_name=kernel_name(),
-                progress_bar=False,
-                cwd=str(rb.path.parent),
-                kernel_manager_class=_kernel_manager_class(),
-                execution_timeout=timeout,
-                # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
-                shutdown_kernel="immediate",
-            )
-            _MemoryIO.store.pop(url, None)
-        except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
-            nb = _MemoryIO.take(url)
-            failure = _failure(nb, exc)
+        with in_memory(run_id) as memory:
+            url = f"{memory.scheme}{plan.notebook_name}"
+            try:
+                nb = papermill.execute_notebook(
+                    str(rb.path),
+                    url,
+                    parameters=params,
+                    kernel_name=kernel_name(),
+                    progress_bar=False,
+                    cwd=str(rb.path.parent),
+                    kernel_manager_class=kernel_manager_class({HANDOFF_VAR: str(handoff)}),
+                    execution_timeout=timeout,
+                    # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
+                    shutdown_kernel="immediate",
+                )
+            except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
+                nb = memory.take(url)  # as papermill last wrote it, with its error markers
+                failure = _failure(nb, exc)
+        to_redact |= take_registered(handoff)
         warming.join()
         summary, failure = summarize(nb, plan, run_id, started, time.monotonic() - clock, failure)
-        summary = redact_value(summary)
+        summary = redact_value(summary, to_redact)
         if failure is not None:  # it is printed and journaled: keep secrets out of it too
-            failure = CellFailure(**redact_value(asdict(failure)))
-        clean = redact_notebook(nb) if nb is not None else None
+            failure = CellFailure(**redact_value(asdict(failure), to_redact))
+        clean = redact_notebook(nb, to_redact) if nb is not None else None
         if clean is not None:
             nbformat.write(clean, run_dir / plan.notebook_name)
-            report.write(clean, summary, run_dir / plan.report_name, plan.report_header)
+            report.write(clean, summary, run_dir / plan.report_name, plan.report_header, to_redact)
         (run_dir / RESULT).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     except BaseException as exc:
         # Interrupted, or artifacts could not be written: the journal still says how it ended.
-        journal.finish(jpath, run_id, status="failed", error=f"{type(exc).__name__}: {exc}".rstrip(": "))
+        to_redact |= take_registered(handoff)
+        error = redact_value(f"{type(exc).__name__}: {exc}".rstrip(": "), to_redact)
+        journal.finish(jpath, run_id, status="failed", error=error, params=redact_value(plan.parameters, to_redact))
         raise
-    finally:
-        _MemoryIO.store.pop(url, None)
     journal.finish(
         jpath,
         run_id,
@@ -457,6 +390,7 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
         hosts=summary["hosts"],
         error=failure.describe() if failure else None,
         ended=summary["ended"],
+        params=summary["params"],
     )
     return RunOutcome(
         run_id,
@@ -494,9 +428,6 @@ def run(
 
 def runs_dir_for(config: str | Path | None = None) -> Path:
     """The runs folder of a config: the one given, else ./ladder.yml or $LADDER_CONFIG, else the sandbox's."""
-    from ..core.config import load_config
-    from ..core.errors import ConfigError
-
     if config is not None:
         return Path(load_config(config).runs_dir)
     for candidate in (None, "sandbox"):

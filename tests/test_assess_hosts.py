@@ -10,21 +10,25 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import typing
 from pathlib import Path
 
 import pytest
 
 from gitrepo import GitRepo
+from ladder.app import parity
+from ladder.app.layout import layout_of
 from ladder.assess.hosts import (
     assess_hosts,
     gather_host_evidence,
-    get_layout,
-    parse_layout,
+    get_deployment,
+    get_platform,
+    parse_deployment,
     parse_logs,
     parse_migrations,
     parse_platform,
 )
-from ladder.core.config import load_config
+from ladder.core.config import Config, load_config
 from ladder.core.hosts import LocalHost, SSHHost
 
 
@@ -92,17 +96,17 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-# ---- layout ----------------------------------------------------------------------------------
+# ---- what prod runs: a release or a checkout ------------------------------------------------------
 
 
-def test_parse_layout_recorded_output():
+def test_parse_deployment_recorded_output():
     out = (
         "current\t/srv/app/releases/v3\nreleases_dir\nrelease\tv1\nrelease\tv3\nchecksums\tSHA256SUMS\n"
         "checksum_failed\tapp.py\n"
     )
-    lay = parse_layout(out)
+    lay = parse_deployment(out)
     assert lay.runs_release and lay.releases == ("v1", "v3") and lay.checksum_failures == ("app.py",)
-    lay = parse_layout("checkout\t/srv/app/app\ngit\n M app.py\0?? x\0")
+    lay = parse_deployment("checkout\t/srv/app/app\ngit\n M app.py\0?? x\0")
     assert not lay.runs_release and lay.modified == ("app.py", "x") and lay.git
 
 
@@ -131,7 +135,7 @@ def test_release_edited_in_place_is_caught_by_checksums(tmp_path):
 
 def test_checkout_with_edits_like_the_sandbox(tmp_path, origin):
     prod = make_checkout_host(tmp_path / "prod", origin)
-    lay = get_layout(prod)
+    lay = get_deployment(prod)
     assert lay.checkout and lay.modified == ("app.py",) and not lay.runs_release
     got = checks(assess_hosts({"prod": [prod]}))
     assert got["prod-unmodified"].score == 0 and "edited in place" in got["prod-unmodified"].reason
@@ -139,18 +143,30 @@ def test_checkout_with_edits_like_the_sandbox(tmp_path, origin):
     assert got["separate-hosts"].inconclusive and "no dev environment" in got["separate-hosts"].reason
 
 
-def test_app_dir_is_a_parameter(tmp_path, origin):
-    base = tmp_path / "prod"
-    base.mkdir()
-    subprocess.run(["git", "clone", "-q", str(origin), str(base / "code")], check=True)
-    got = checks(assess_hosts({"prod": [LocalHost("prod1", base)]}, app_dir="code"))
-    assert got["prod-unmodified"].score == 10 and got["prod-runs-release"].score == 0
+def test_the_checkout_is_read_where_app_layout_puts_it(tmp_path, origin):
+    prod = make_checkout_host(tmp_path / "prod", origin)
+    deployment = get_deployment(prod)
+    assert deployment.checkout == layout_of(prod).app and deployment.found
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    subprocess.run(["git", "clone", "-q", str(origin), str(elsewhere / "code")], check=True)
+    assert not get_deployment(LocalHost("prod2", elsewhere)).found
 
 
 def test_nothing_deployed_is_inconclusive(tmp_path):
     (tmp_path / "prod").mkdir()
     got = checks(assess_hosts({"prod": [LocalHost("prod1", tmp_path / "prod")]}))
     assert got["prod-runs-release"].inconclusive and got["prod-unmodified"].inconclusive
+    assert got["prod-unmodified"].reason == f"neither {tmp_path}/prod/current nor a checkout at {tmp_path}/prod/app"
+
+
+def test_only_the_environments_config_allows_count(tmp_path):
+    # ladder.yml names dev, staging and prod; "production" and "development" are not aliases of them.
+    prod = make_release_host(tmp_path / "prod")
+    (tmp_path / "dev").mkdir()
+    got = checks(assess_hosts({"development": [LocalHost("dev", tmp_path / "dev")], "production": [prod]}))
+    assert got["prod-runs-release"].inconclusive and got["prod-runs-release"].reason == "no prod hosts in ladder.yml"
+    assert got["separate-hosts"].inconclusive and got["separate-hosts"].reason == "no prod environment in ladder.yml"
 
 
 def test_dev_and_prod_in_one_folder(tmp_path):
@@ -179,6 +195,25 @@ def test_parity_compares_config_names_never_values(tmp_path):
     assert parity.score == pytest.approx(10 * (1 - 1 / len(parity.evidence["compared"])), abs=0.01)
     text = json.dumps(parity.to_dict())
     assert "devsecretvalue123" not in text and "prodsecretvalue456" not in text
+
+
+def test_platform_facts_are_the_ones_parity_reads(tmp_path):
+    base = tmp_path / "dev"
+    base.mkdir()
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")], check=True)
+    (base / "app.env").write_text("APP_ENV=dev\nexport APP_SECRET_KEY=not-read\n")
+    host = LocalHost("dev", base)
+    venv_python = str(base / "venv" / "bin" / "python")
+    probed = get_platform(host, "python3")
+    read = parity.get_facts(host, python=venv_python, env_file=layout_of(host).env_file)
+    assert probed.venv == str(base / "venv")
+    assert (probed.os, probed.python, probed.packages, probed.env_names) == (
+        read.os,
+        read.python,
+        read.packages,
+        read.env_names,
+    )
+    assert probed.env_names == ("APP_ENV", "APP_SECRET_KEY")
 
 
 def test_parse_logs_recorded_output():
@@ -264,6 +299,10 @@ def test_unreachable_prod_host_is_named_not_fatal(tmp_path):
     assert rel.score == 10 and "prod2" in rel.evidence["errors"] and "unreadable" in rel.reason
     only_gone = checks(assess_hosts({"prod": [gone]}))
     assert only_gone["prod-runs-release"].inconclusive and "could be read" in only_gone["prod-runs-release"].reason
+
+
+def test_host_evidence_takes_a_loaded_config():
+    assert typing.get_type_hints(gather_host_evidence)["config"] is Config
 
 
 def test_gather_from_a_ladder_yml(tmp_path, origin, health_server):

@@ -8,7 +8,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..app import checkout, health, parity
+from ..app import checkout, devenv, health, parity
+from ..app.layout import Layout, layout_of
+from ..core.config import DEV, PROD, Config
 from ..core.errors import LadderError
 from ..core.facts import parse_os_release
 from ..core.fleet import run_all
@@ -18,7 +20,6 @@ from .checks import INFERRED, MEASURED, CheckResult, inconclusive, register, reg
 SOURCE = "host"
 PROBE_TIMEOUT = 30.0
 HEALTH_TIMEOUT = 5.0
-DEFAULT_APP_DIR = "app"
 SAMPLES = 20
 LOG_SHIPPERS = (
     "promtail",
@@ -40,17 +41,20 @@ LOG_SHIPPERS = (
     "nxlog",
 )
 CHECKSUM_FILES = ("SHA256SUMS", "sha256sums.txt", "CHECKSUMS", ".checksums")
-# Evidence reads checkouts that other users may own: git's ownership check must not refuse to read them.
-GIT = f"{checkout.GIT} -c safe.directory='*'"
 q = shlex.quote
 
 
-# ---- layout: release or checkout ---------------------------------------------------------------
+def _code(layout: Layout) -> str:
+    """Shell that sets $c to the code being served, with a trailing slash: the current release, else the checkout."""
+    return f"if [ -L {q(layout.current)} ]; then c={q(layout.current + '/')}; else c={q(layout.app + '/')}; fi; "
+
+
+# ---- what a host runs: a release or a checkout ---------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Layout:
-    """What prod runs: a `current` release link, the kept releases, or a git checkout and its edits."""
+class Deployment:
+    """What a host runs: a `current` link and the kept releases, or a git checkout and its in-place edits."""
 
     current: str | None = None
     releases_dir: bool = False
@@ -63,80 +67,79 @@ class Layout:
     deploy_scripts: tuple[str, ...] = ()
 
     @property
+    def found(self) -> bool:
+        """True when the host runs something: a `current` link or a checkout."""
+        return self.current is not None or self.checkout is not None
+
+    @property
     def runs_release(self) -> bool:
         """True when `current` links into releases/."""
         return self.current is not None and "releases/" in self.current
 
 
-def layout_command(base: str, app_dir: str = DEFAULT_APP_DIR) -> str:
-    """Shell that prints the deploy layout under base as tab-separated key/value lines."""
+def deployment_command(layout: Layout) -> str:
+    """Shell that prints what runs under a layout as tab-separated key/value lines, git status last."""
     sums = " ".join(q(f) for f in CHECKSUM_FILES)
     return (
-        f"b={q(base)}; a={q(base.rstrip('/') + '/' + app_dir)}; c=''; "
-        'if [ -L "$b/current" ]; then printf "current\\t%s\\n" "$(readlink "$b/current")"; c="$b/current/"; '
+        f"cur={q(layout.current)}; a={q(layout.app)}; rel={q(layout.releases)}; bin={q(layout.bin)}; c=''; "
+        'if [ -L "$cur" ]; then printf "current\\t%s\\n" "$(readlink "$cur")"; c="$cur/"; '
         'elif [ -e "$a" ]; then printf "checkout\\t%s\\n" "$a"; c="$a/"; fi; '
-        'if [ -d "$b/releases" ]; then echo releases_dir; '
-        'for r in "$b"/releases/*/; do [ -d "$r" ] && printf "release\\t%s\\n" "$(basename "$r")"; done; fi; '
-        'for s in "$b"/bin/deploy*; do [ -x "$s" ] && printf "deploy_script\t%s\n" "$s"; done; '
+        'if [ -d "$rel" ]; then echo releases_dir; '
+        'for r in "$rel"/*/; do [ -d "$r" ] && printf "release\\t%s\\n" "$(basename "$r")"; done; fi; '
+        'for s in "$bin"/deploy*; do [ -x "$s" ] && printf "deploy_script\\t%s\\n" "$s"; done; '
         'if [ -n "$c" ]; then '
         f'for f in {sums}; do if [ -f "$c$f" ]; then printf "checksums\\t%s\\n" "$f"; '
         '(cd "$c" && sha256sum -c --quiet "$f" 2>/dev/null) | sed -n "s/: FAILED.*$//p" | sed "s/^/checksum_failed\\t/"; '
         "break; fi; done; "
-        # Last, as git prints it (NUL-separated): everything after the `git` line is the status.
-        f'if [ -e "$c.git" ]; then echo git; {GIT} -C "$c" status --porcelain=v1 -z --untracked-files=no 2>/dev/null; '
-        "fi; fi; true"
+        # Last, as git prints it (NUL-separated): everything after the `git` line is the status. The
+        # checkout may belong to another user: git's ownership check must not refuse to read it.
+        f'if [ -e "$c.git" ]; then echo git; {checkout.GIT} -c safe.directory=\'*\' -C "$c" status --porcelain=v1 -z '
+        "--untracked-files=no 2>/dev/null; fi; fi; true"
     )
 
 
-def parse_layout(output: str) -> Layout:
-    """Parse layout_command's output."""
+def parse_deployment(output: str) -> Deployment:
+    """Parse deployment_command's output."""
     info: dict[str, Any] = {"releases": [], "checksum_failures": [], "deploy_scripts": []}
     lines = output.split("\n")
     if "git" in lines:
         at = lines.index("git")
         modified, untracked = checkout.parse_status("\n".join(lines[at + 1 :]))
         info["git"], info["modified"], lines = True, modified + untracked, lines[:at]
+    single = {"current": "current", "checkout": "checkout", "checksums": "checksum_file"}
+    many = {"release": "releases", "checksum_failed": "checksum_failures", "deploy_script": "deploy_scripts"}
     for line in lines:
         key, _, value = line.partition("\t")
-        if key == "current":
-            info["current"] = value
-        elif key == "checkout":
-            info["checkout"] = value
+        if key in single:
+            info[single[key]] = value
+        elif key in many:
+            info[many[key]].append(value)
         elif key == "releases_dir":
             info["releases_dir"] = True
-        elif key == "release":
-            info["releases"].append(value)
-        elif key == "checksums":
-            info["checksum_file"] = value
-        elif key == "checksum_failed":
-            info["checksum_failures"].append(value)
-        elif key == "deploy_script":
-            info["deploy_scripts"].append(value)
-    for k in ("releases", "checksum_failures", "deploy_scripts"):
-        info[k] = tuple(info[k])
-    return Layout(**info)
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in info.items()}
+    return Deployment(**fields)
 
 
-def get_layout(host: Host, app_dir: str = DEFAULT_APP_DIR) -> Layout:
-    """The deploy layout under the host's base folder."""
-    return parse_layout(host.run(layout_command(host.base, app_dir), timeout=PROBE_TIMEOUT, warn=True).stdout)
+def get_deployment(host: Host) -> Deployment:
+    """What the host runs, under its app layout."""
+    out = host.run(deployment_command(layout_of(host)), timeout=PROBE_TIMEOUT, warn=True).stdout
+    return parse_deployment(out)
 
 
-# ---- parity: python, OS, packages, config names --------------------------------------------------
+# ---- parity: Python, OS, packages, setting names ---------------------------------------------------
 
 
-def platform_command(base: str, app_dir: str = DEFAULT_APP_DIR, python: str = "python3") -> str:
-    """Shell that prints the Python, OS, installed packages and config variable names the app runs with."""
-    # One command instead of parity.get_facts' four, to keep host reads cheap; it finds the venv and the
-    # env files by convention (the team's layout is unknown) and prints what it finds without failing.
-    venvs = " ".join(
-        f'"{v}"' for v in ("$c.venv", "$c/venv", "$b/venv", "$b/.venv", "$b/shared/venv", "$b/shared/.venv")
-    )
-    envs = " ".join(f'"{v}"' for v in ("$b/shared/.env", "$b/shared/app.env", "$b/app.env", "$c.env", "$b/.env"))
+def platform_command(layout: Layout, python: str = "python3") -> str:
+    """Shell that prints the Python, OS, installed packages and setting names the app runs with."""
+    # One command where parity.get_facts runs four, to keep host reads cheap; its output goes through
+    # parity's parsers into parity.Facts. The virtualenv and env file are looked for where teams keep them.
+    venvs = f'"${{c}}.venv" "${{c}}venv" "$b/{devenv.VENV}" "$b/.venv" "$s/venv" "$s/.venv"'
+    envs = '"$s/.env" "$s/app.env" "$e" "${c}.env" "$b/.env"'
     return (
-        f"b={q(base.rstrip('/'))}; py={q(python)}; "
-        f'if [ -L "$b/current" ]; then c="$b/current/"; else c={q(base.rstrip("/") + "/" + app_dir + "/")}; fi; '
-        f'for v in {venvs}; do if [ -x "$v/bin/python" ]; then py="$v/bin/python"; printf "venv\\t%s\\n" "$v"; '
+        f"b={q(layout.base.rstrip('/'))}; s={q(layout.shared)}; e={q(layout.env_file)}; py={q(python)}; "
+        f"{_code(layout)}"
+        f'for v in {venvs}; do if [ -x "$v/bin/python" ]; then py="$v/bin/python"; '
+        'printf "venv\\t%s\\n" "$v"; '
         f'"$py" -c {q(parity.PACKAGES_SCRIPT)} 2>/dev/null | sed "s/^/pkg\\t/"; break; fi; done; '
         "printf 'python\\t%s\\n' \"$(\"$py\" -c 'import platform; print(platform.python_version())' 2>/dev/null)\"; "
         'if [ -r /etc/os-release ]; then sed "s/^/os\\t/" /etc/os-release; '
@@ -165,9 +168,9 @@ def parse_platform(output: str, host: str = "") -> parity.Facts:
     )
 
 
-def get_platform(host: Host, app_dir: str = DEFAULT_APP_DIR, python: str = "python3") -> parity.Facts:
-    """The Python, OS, packages and config names the app runs with on a host."""
-    out = host.run(platform_command(host.base, app_dir, python), timeout=PROBE_TIMEOUT, warn=True).stdout
+def get_platform(host: Host, python: str = "python3") -> parity.Facts:
+    """The Python, OS, packages and setting names the app runs with on a host."""
+    out = host.run(platform_command(layout_of(host), python), timeout=PROBE_TIMEOUT, warn=True).stdout
     return parse_platform(out, host.name)
 
 
@@ -218,11 +221,11 @@ class Logs:
     files: tuple[str, ...] = ()
 
 
-def logs_command(base: str) -> str:
-    """Shell that lists running processes' names and *.log files under base."""
+def logs_command(layout: Layout) -> str:
+    """Shell that lists running processes' names and *.log files under the app's base folder."""
     return (
         "ps -eo comm= 2>/dev/null | sort -u | sed 's/^/proc\\t/'; "
-        f"find {q(base)} -maxdepth 4 -name '*.log' -not -path '*/releases/*' -not -path '*/.git/*' "
+        f"find {q(layout.base)} -maxdepth 4 -name '*.log' -not -path '*/releases/*' -not -path '*/.git/*' "
         "2>/dev/null | head -n 50 | sed 's/^/log\\t/'; true"
     )
 
@@ -243,7 +246,7 @@ def parse_logs(output: str) -> Logs:
 
 def get_logs(host: Host) -> Logs:
     """Whether logs are shipped from the host, and which log files it writes."""
-    return parse_logs(host.run(logs_command(host.base), timeout=PROBE_TIMEOUT, warn=True).stdout)
+    return parse_logs(host.run(logs_command(layout_of(host)), timeout=PROBE_TIMEOUT, warn=True).stdout)
 
 
 # ---- migrations ---------------------------------------------------------------------------------
@@ -315,13 +318,9 @@ class Migrations:
     error: str | None = None
 
 
-def migrations_command(base: str, app_dir: str = DEFAULT_APP_DIR, python: str = "python3") -> str:
-    """Shell that runs the migrations probe against the running code and shared/."""
-    b = base.rstrip("/")
-    return (
-        f"if [ -L {q(b + '/current')} ]; then c={q(b + '/current/')}; else c={q(b + '/' + app_dir + '/')}; fi; "
-        f'{q(python)} -c {q(_MIGRATIONS_PROBE)} "$c" {q(b + "/shared")}'
-    )
+def migrations_command(layout: Layout, python: str = "python3") -> str:
+    """Shell that runs the migrations probe against the code being served and shared/."""
+    return f'{_code(layout)}{q(python)} -c {q(_MIGRATIONS_PROBE)} "$c" {q(layout.shared)}'
 
 
 def parse_migrations(output: str) -> Migrations:
@@ -343,9 +342,9 @@ def parse_migrations(output: str) -> Migrations:
     return Migrations(error="no output from the migrations probe")
 
 
-def get_migrations(host: Host, app_dir: str = DEFAULT_APP_DIR, python: str = "python3") -> Migrations:
+def get_migrations(host: Host, python: str = "python3") -> Migrations:
     """Whether the running code's migrations are applied to the host's sqlite database."""
-    r = host.run(migrations_command(host.base, app_dir, python), timeout=PROBE_TIMEOUT, warn=True)
+    r = host.run(migrations_command(layout_of(host), python), timeout=PROBE_TIMEOUT, warn=True)
     if r.failed:
         return Migrations(error=(r.stderr.strip().splitlines() or [f"exit {r.exited}"])[-1])
     return parse_migrations(r.stdout)
@@ -362,12 +361,17 @@ class HostReport:
     environment: str
     identity: tuple
     base: str
-    layout: Layout | None = None
+    deployment: Deployment | None = None
     platform: parity.Facts | None = None
     logs: Logs | None = None
     migrations: Migrations | None = None
     health: health.HealthResult | None = None
     error: str | None = None
+
+    def nothing_deployed(self) -> str:
+        """Why there is nothing to judge: neither a `current` link nor a checkout where the app lives."""
+        layout = Layout(self.base)
+        return f"neither {layout.current} nor a checkout at {layout.app}"
 
 
 @dataclass
@@ -376,22 +380,15 @@ class HostFacts:
 
     environments: dict[str, list[HostReport]] = field(default_factory=dict)
 
-    def env(self, *names: str) -> list[HostReport]:
-        """Reports of the first environment present among names."""
-        for n in names:
-            if n in self.environments:
-                return self.environments[n]
-        return []
-
     @property
     def prod(self) -> list[HostReport]:
         """Prod's host reports."""
-        return self.env("prod", "production")
+        return self.environments.get(PROD, [])
 
     @property
     def dev(self) -> list[HostReport]:
         """Dev's host reports."""
-        return self.env("dev", "development")
+        return self.environments.get(DEV, [])
 
 
 def host_identity(host: Host) -> tuple:
@@ -400,22 +397,15 @@ def host_identity(host: Host) -> tuple:
     return ("local",) if address is None else (address, getattr(host, "port", 22))
 
 
-def read_host(
-    host: Host,
-    environment: str,
-    *,
-    app_dir: str = DEFAULT_APP_DIR,
-    python: str = "python3",
-    health_url: str | None = None,
-) -> HostReport:
+def read_host(host: Host, environment: str, *, python: str = "python3", health_url: str | None = None) -> HostReport:
     """Read every fact a host check needs from one host; an unreachable host becomes report.error."""
     report = HostReport(host.name, environment, host_identity(host), host.base)
     try:
-        report.platform = get_platform(host, app_dir, python)
-        report.layout = get_layout(host, app_dir)
-        if environment in ("prod", "production"):
+        report.platform = get_platform(host, python)
+        report.deployment = get_deployment(host)
+        if environment == PROD:
             report.logs = get_logs(host)
-            report.migrations = get_migrations(host, app_dir, python)
+            report.migrations = get_migrations(host, python)
     except LadderError as exc:
         report.error = str(exc)
     if health_url:
@@ -429,7 +419,6 @@ def read_host(
 def assess_hosts(
     environments: Mapping[str, list[Host]],
     *,
-    app_dir: str = DEFAULT_APP_DIR,
     python: Mapping[str, str] | None = None,
     health_urls: Mapping[str, str] | None = None,
     workers: int = 10,
@@ -444,9 +433,7 @@ def assess_hosts(
             continue
 
         def read(h: Host, env: str = env) -> HostReport:
-            return read_host(
-                h, env, app_dir=app_dir, python=python.get(h.name, "python3"), health_url=health_urls.get(h.name)
-            )
+            return read_host(h, env, python=python.get(h.name, "python3"), health_url=health_urls.get(h.name))
 
         outcomes = run_all(hosts, read, workers=workers, deadline=4 * PROBE_TIMEOUT, raise_on_error=False)
         reports = []
@@ -459,8 +446,8 @@ def assess_hosts(
     return [run_check(spec, facts) for spec in registered(SOURCE).values()]
 
 
-def gather_host_evidence(config: Any, *, app_dir: str = DEFAULT_APP_DIR) -> list[CheckResult]:
-    """Host evidence for every environment in a loaded ladder.yml (Config), read-only."""
+def gather_host_evidence(config: Config) -> list[CheckResult]:
+    """Host evidence for every environment in a loaded ladder.yml, read-only."""
     environments: dict[str, list[Host]] = {}
     python: dict[str, str] = {}
     health_urls: dict[str, str] = {}
@@ -469,11 +456,11 @@ def gather_host_evidence(config: Any, *, app_dir: str = DEFAULT_APP_DIR) -> list
         environments[name] = hosts
         for hc in env.hosts:
             python[hc.name] = hc.python
-            if name == "prod":
+            if name == PROD:
                 address = "127.0.0.1" if hc.is_local else hc.address
                 health_urls[hc.name] = f"http://{address}:{config.app_port(hc)}{config.app.health_path}"
     try:
-        return assess_hosts(environments, app_dir=app_dir, python=python, health_urls=health_urls)
+        return assess_hosts(environments, python=python, health_urls=health_urls)
     finally:
         for hosts in environments.values():
             for h in hosts:
@@ -547,18 +534,14 @@ def separate_hosts(facts: HostFacts) -> CheckResult:
     return result("separate-hosts", SOURCE, 10, "dev and prod are separate hosts", **evidence)
 
 
-def _layout_missing(r: HostReport) -> str:
-    return f"neither {r.base}/current nor a checkout at {r.base}/{DEFAULT_APP_DIR}"
-
-
 @register("prod-unmodified", SOURCE)
 def prod_unmodified(facts: HostFacts) -> CheckResult:
     """Prod's code has no edits made in place: a clean checkout, or a release matching its checksums."""
 
     def judge(r: HostReport) -> CheckResult | None:
-        lay = r.layout
-        if lay is None or (lay.current is None and lay.checkout is None):
-            return inconclusive("prod-unmodified", SOURCE, _layout_missing(r), host=r.name)
+        lay = r.deployment
+        if lay is None or not lay.found:
+            return inconclusive("prod-unmodified", SOURCE, r.nothing_deployed(), host=r.name)
         if lay.modified:
             return result(
                 "prod-unmodified",
@@ -598,9 +581,9 @@ def prod_runs_release(facts: HostFacts) -> CheckResult:
     """Prod runs a release folder switched by the `current` link, not a git checkout."""
 
     def judge(r: HostReport) -> CheckResult | None:
-        lay = r.layout
-        if lay is None or (lay.current is None and lay.checkout is None):
-            return inconclusive("prod-runs-release", SOURCE, _layout_missing(r), host=r.name)
+        lay = r.deployment
+        if lay is None or not lay.found:
+            return inconclusive("prod-runs-release", SOURCE, r.nothing_deployed(), host=r.name)
         if lay.runs_release:
             return result("prod-runs-release", SOURCE, 10, f"current -> {lay.current}", host=r.name)
         if lay.current:
@@ -615,9 +598,9 @@ def releases_kept(facts: HostFacts) -> CheckResult:
     """How many releases are kept on prod for rollback."""
 
     def judge(r: HostReport) -> CheckResult | None:
-        lay = r.layout
+        lay = r.deployment
         if lay is None:
-            return inconclusive("releases-kept", SOURCE, _layout_missing(r), host=r.name)
+            return inconclusive("releases-kept", SOURCE, r.nothing_deployed(), host=r.name)
         n = len(lay.releases)
         score = {0: 0, 1: 3, 2: 7}.get(n, 10)
         what = f"{n} release(s) kept in releases/" if lay.releases_dir else "no releases/ folder"
@@ -749,7 +732,7 @@ def dev_environment(facts: HostFacts) -> CheckResult:
         return inconclusive("dev-environment", SOURCE, f"no dev host could be read: {dev[0].error}")
     rows = []
     for r in readable:
-        code = r.layout.checkout or r.layout.current if r.layout else None
+        code = r.deployment.checkout or r.deployment.current if r.deployment else None
         venv = r.platform.venv if r.platform else None
         rows.append({"host": r.name, "code": code, "venv": venv, "score": 10 if code and venv else 5 if code else 0})
     worst = min(rows, key=lambda row: row["score"])
@@ -768,7 +751,7 @@ def deploy_step(facts: HostFacts) -> CheckResult:
     """Prod has a deploy script (bin/deploy*) or a release layout made by deploy tooling."""
 
     def judge(r: HostReport) -> CheckResult | None:
-        lay = r.layout or Layout()
+        lay = r.deployment or Deployment()
         if lay.deploy_scripts:
             return result(
                 "deploy-step",
@@ -780,6 +763,8 @@ def deploy_step(facts: HostFacts) -> CheckResult:
             )
         if lay.runs_release:
             return result("deploy-step", SOURCE, 10, "releases switched by the current link", host=r.name)
-        return result("deploy-step", SOURCE, 0, f"no deploy script in {r.base}/bin and no release layout", host=r.name)
+        return result(
+            "deploy-step", SOURCE, 0, f"no deploy script in {Layout(r.base).bin} and no release layout", host=r.name
+        )
 
     return _per_prod(facts, "deploy-step", judge)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app.git import GitRepo, open_repo
+from ..core.config import Config, load_config
 from ..core.errors import ConfigError, LadderError
 from . import views
 from .checks import INCONCLUSIVE, LABELS, CheckResult, registered, run_check
@@ -52,7 +53,7 @@ class Inputs:
     """Checked inputs of an assessment: the clone, the config (or None) and the answers file (or None)."""
 
     repo: GitRepo
-    config: Any
+    config: Config | None
     answers: Path | None
     model: Model
 
@@ -64,8 +65,6 @@ def check_inputs(
     model: Model | None = None,
 ) -> Inputs:
     """Check repo, config and answers before anything runs; a LadderError names what is wrong and the fix."""
-    from ..core.config import load_config
-
     model = model or load_model()
     cfg = load_config(config) if config else None
     if repo:
@@ -90,7 +89,7 @@ def check_inputs(
     return Inputs(git, cfg, answers_file, model)
 
 
-def hosts_text(config: Any) -> str:
+def hosts_text(config: Config | None) -> str:
     """Which hosts of which environments a config names, in one line."""
     if config is None:
         return "not read: no ladder.yml given"
@@ -103,7 +102,7 @@ class Setup:
     """Everything the steps share: the clone, config, model, answers file and where results go."""
 
     repo: GitRepo
-    config: Any
+    config: Config | None
     model: Model
     answers: Path | None
     runs_dir: Path | None  # where run folders and the journal are written; None: nothing is saved

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..app.git import open_repo
+from ..core.config import Config
 from .dora import dora_metrics
 from .evidence import describe_repo, gather_repo_evidence
 from .hosts import gather_host_evidence
@@ -17,7 +17,7 @@ from .score import Assessment, score
 def assess(
     repo: str | Path,
     *,
-    config: Any = None,
+    config: Config | None = None,
     answers: Answers | str | Path | None = None,
     journal: str | Path | None = None,
     model: Model | None = None,

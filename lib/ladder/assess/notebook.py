@@ -16,12 +16,13 @@ from ..app.git import GitRepo, open_repo
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, LadderError
 from . import views
-from .checks import INCONCLUSIVE, LABELS, CheckResult, registered, run_check
+from .catalogue import of_source
+from .checks import INCONCLUSIVE, LABELS, REPO, CheckResult
 from .dora import DoraReport, dora_metrics
-from .evidence import RepoFacts, describe_repo
-from .hosts import gather_host_evidence
+from .evidence import dora_evidence, gather_host_evidence, gather_repo_evidence
 from .model import Model, load_model
 from .questionnaire import AnswerForm, Answers, dump_answers, load_answers
+from .repo_facts import describe_repo
 from .result import as_dict, journal_history, record_assessment, write_assessment
 from .score import Assessment
 from .score import score as score_model
@@ -244,13 +245,8 @@ class Evidence(list):
 
 def repo_evidence(s: Setup) -> Evidence:
     """Run every repository check on the clone, with a progress bar (the history pass is the long part)."""
-    facts = RepoFacts(s.repo, int(s.now), s.window_days)
-    specs = list(registered("repo").values())
-    bar = Progress("repository checks", len(specs))
-    results = []
-    for i, spec in enumerate(specs):
-        bar.update(i, spec.id)
-        results.append(run_check(spec, facts))
+    bar = Progress("repository checks", len(of_source(REPO)))
+    results = gather_repo_evidence(s.repo, now=s.now, window_days=s.window_days, progress=bar.update)
     bar.finish()
     info = describe_repo(s.repo)
     notes = [f"{info['path']} at {(info['head'] or 'no commits')[:10]} on {info['trunk'] or 'no main branch'}"]
@@ -351,7 +347,7 @@ def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Que
     """Score every practice and rung from the evidence, the DORA checks and the answers."""
     a = score_model(
         s.model,
-        [*evidence, *metrics.report.checks()],
+        [*evidence, *dora_evidence(metrics.report)],
         answers.answers(),
         repo=describe_repo(s.repo),
         dora=metrics.report,

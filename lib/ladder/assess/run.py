@@ -7,10 +7,10 @@ from pathlib import Path
 from ..app.git import open_repo
 from ..core.config import Config
 from .dora import dora_metrics
-from .evidence import describe_repo, gather_repo_evidence
-from .hosts import gather_host_evidence
+from .evidence import dora_evidence, gather_host_evidence, gather_repo_evidence
 from .model import Model, load_model
 from .questionnaire import Answers, load_answers
+from .repo_facts import describe_repo
 from .score import Assessment, score
 
 
@@ -36,5 +36,5 @@ def assess(
             candidate = Path(config.runs_dir) / "journal.sqlite"
             journal = candidate if candidate.is_file() else None
     dora = dora_metrics(git, journal, now=now, window_days=window_days)
-    evidence += dora.checks()
+    evidence += dora_evidence(dora)
     return score(model, evidence, answers, repo=describe_repo(git), dora=dora)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .catalogue import CHECKS
 from .checks import INCONCLUSIVE, INFERRED, MEASURED, SELF_REPORTED, CheckResult, inconclusive
 from .model import Model, Practice, Rung
 from .questionnaire import Answers
@@ -143,9 +144,7 @@ def score_practice(
         if cid in results:
             checks.append(results[cid])
         else:
-            from .checks import REGISTRY
-
-            source = REGISTRY[cid].source if cid in REGISTRY else "repo"
+            source = CHECKS[cid].source if cid in CHECKS else "repo"
             checks.append(inconclusive(cid, source, NOT_GATHERED.get(source, "not gathered")))
     scored = [c for c in checks if c.score is not None]
     measured_checks = [c for c in scored if c.label == MEASURED]

@@ -177,7 +177,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_assess(args: argparse.Namespace) -> int:
     """Run notebooks/assessment.ipynb headless: executed notebook, assessment.html, assessment.json, journal."""
     _skip_iri_grammar()
-    from .assess.notebook import ASSESSMENT_JSON, NOTEBOOK, REPORT, check_inputs, notebook_path
+    from .assess.inputs import ASSESSMENT_JSON, NOTEBOOK, REPORT, check_inputs, notebook_path
     from .assess.result import load_assessment
     from .assess.views import report_header
     from .engine.runner import execute, prepare

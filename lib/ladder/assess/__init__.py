@@ -9,8 +9,8 @@ from .model import Model, load_model
 from .questionnaire import Answers, answer_form, load_answers, save_answers
 from .repo_facts import describe_repo
 from .result import changes_since, journal_history, load_assessment, load_history, record_assessment, write_assessment
-from .run import assess
 from .score import Assessment, score
+from .steps import assess
 
 __all__ = [
     "Answers",

@@ -161,11 +161,11 @@ def _with_failures(items: list[tuple[float, str, str, list[tuple[int, str]]]]) -
 def deploys_from_tags(repo: GitRepo) -> list[Deploy]:
     """One deploy per versioned release tag; lead times from the commits since the previous tag."""
     tags = sorted((t for t in repo.tags if VERSION_TAG.search(t.short)), key=lambda t: t.time)[-MAX_TAGS:]
-    items = []
+    items: list[tuple[float, str, str, list[tuple[int, str]]]] = []
     prev = None
     for tag in tags:
         # The first tag's commits reach back to the start of history; they are neither a lead time nor a fix.
-        commits = _range_commits(repo, prev, tag.commit) if prev else []
+        commits: list[tuple[int, str]] = _range_commits(repo, prev, tag.commit) if prev else []
         items.append((float(tag.time), "tag", tag.short, commits))
         prev = tag.commit
     return _with_failures(items)
@@ -173,21 +173,21 @@ def deploys_from_tags(repo: GitRepo) -> list[Deploy]:
 
 def deploys_from_journal(runs: list[JournalRun], repo: GitRepo | None = None) -> list[Deploy]:
     """Deploys recorded in the journal; a later rollback run marks the deploy before it failed."""
-    items = []
+    items: list[tuple[float, str, str, list[tuple[int, str]]]] = []
     prev_commit = None
     rollbacks = [r for r in runs if r.is_rollback and r.status == "ok"]
     deploy_runs = [r for r in runs if r.is_deploy and (r.ended or r.started)]
     for run in deploy_runs:
         commits: list[tuple[int, str]] = []
         commit = _resolve(repo, run.ref) if repo is not None and run.ref else None
-        if commit:
+        if repo is not None and commit:
             commits = _range_commits(repo, prev_commit, commit) if prev_commit else []
             prev_commit = commit
-        items.append((float(run.ended or run.started), "journal", run.runbook, commits))
+        items.append((float(run.ended or run.started or 0), "journal", run.runbook, commits))
     deploys = _with_failures(items)
     for i, d in enumerate(deploys):
         nxt = deploys[i + 1].time if i + 1 < len(deploys) else math.inf
         rb = next((r for r in rollbacks if d.time <= (r.ended or r.started or 0) < nxt), None)
         if rb is not None:
-            deploys[i] = Deploy(d.time, d.source, d.name, d.lead_times, True, (rb.ended or rb.started) - d.time)
+            deploys[i] = Deploy(d.time, d.source, d.name, d.lead_times, True, (rb.ended or rb.started or 0) - d.time)
     return deploys

@@ -89,7 +89,7 @@ def _str_id(value: Any) -> Any:
 
 def _need(mapping: dict, key: str, kind: type | tuple, where: str, path: Path, fix: str) -> Any:
     value = _str_id(mapping.get(key)) if kind is str else mapping.get(key)
-    if value is None or not isinstance(value, kind) or (kind is str and not value.strip()):
+    if value is None or not isinstance(value, kind) or (kind is str and not str(value).strip()):
         raise ModelError(
             f"is missing or not {getattr(kind, '__name__', 'valid')}; {fix}", path=path, key=f"{where}.{key}"
         )

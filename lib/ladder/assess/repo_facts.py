@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from ..app.git import GitRepo, TreeFile, open_repo
 from ..app.history import HistoryStats, is_test_path, log_args, parse_log
@@ -142,7 +143,7 @@ class RepoFacts:
 
     def history_note(self) -> dict:
         """Evidence fields every history-based check carries."""
-        note = {"shallow_clone": self.shallow}
+        note: dict[str, Any] = {"shallow_clone": self.shallow}
         if self.repo.trunk is None:
             note["history_of"] = "HEAD (no main or master branch)"
         else:

@@ -168,7 +168,7 @@ def separate_hosts(facts: HostFacts) -> CheckResult:
                 db, pb = d.base.rstrip("/") + "/", p.base.rstrip("/") + "/"
                 if db.startswith(pb) or pb.startswith(db):
                     shared_folder.append(f"{d.name}/{p.name}")
-    evidence = {
+    evidence: dict[str, Any] = {
         "dev": [r.name for r in facts.dev],
         "prod": [r.name for r in facts.prod],
         "same_machine": shared_machine,
@@ -260,23 +260,23 @@ def compare_platforms(dev: parity.Facts, prod: parity.Facts) -> dict[str, Any]:
 
 def dev_prod_parity(facts: HostFacts) -> CheckResult:
     """Dev and prod run the same Python, OS, packages and config names."""
-    dev = [r for r in facts.dev if r.error is None and r.platform]
-    prod = [r for r in facts.prod if r.error is None and r.platform]
+    dev = [(r.name, r.platform) for r in facts.dev if r.error is None and r.platform is not None]
+    prod = [(r.name, r.platform) for r in facts.prod if r.error is None and r.platform is not None]
     if not dev or not prod:
         return inconclusive("dev-prod-parity", HOST, "needs a readable dev host and prod host in ladder.yml")
-    d = dev[0]
+    dev_name, dev_platform = dev[0]
     diffs: dict[str, dict] = {}
     compared: set[str] = set()
-    for p in prod:
-        cmp = compare_platforms(d.platform, p.platform)
+    for prod_name, prod_platform in prod:
+        cmp = compare_platforms(dev_platform, prod_platform)
         compared |= {k for k, v in cmp.items() if v is not None}
-        diffs[p.name] = {k: v for k, v in cmp.items() if v}
+        diffs[prod_name] = {k: v for k, v in cmp.items() if v}
     if not compared:
         return inconclusive("dev-prod-parity", HOST, "nothing comparable (no Python, OS or packages read)")
     differing = sorted({k for per in diffs.values() for k in per})
     score = 10 * (1 - len(differing) / len(compared))
     reason = (
-        f"dev host {d.name!r} and prod differ in {', '.join(differing)}"
+        f"dev host {dev_name!r} and prod differ in {', '.join(differing)}"
         if differing
         else f"dev and prod match on {', '.join(sorted(compared))}"
     )
@@ -285,7 +285,7 @@ def dev_prod_parity(facts: HostFacts) -> CheckResult:
         HOST,
         score,
         reason,
-        dev=d.name,
+        dev=dev_name,
         compared=sorted(compared),
         differences={h: {k: v[:SAMPLES] for k, v in per.items()} for h, per in diffs.items()},
     )
@@ -299,7 +299,7 @@ def dev_environment(facts: HostFacts) -> CheckResult:
     readable = [r for r in dev if r.error is None]
     if not readable:
         return inconclusive("dev-environment", HOST, f"no dev host could be read: {dev[0].error}")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in readable:
         code = r.deployment.checkout or r.deployment.current if r.deployment else None
         venv = r.platform.venv if r.platform else None

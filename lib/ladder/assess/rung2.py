@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from ..app.git import Ref
 from ..app.history import is_test_path, median
@@ -38,7 +39,7 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
         )
     unmerged = [b for b in _dedupe(facts.repo.unmerged_branches(trunk)) if b.short != trunk.short]
     unmerged.sort(key=lambda b: -b.time)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for b in unmerged[:MAX_BRANCHES]:
         oldest, count = b.time, 0
         for t in facts.repo.commit_times(f"{trunk.commit}..{b.commit}"):
@@ -59,10 +60,10 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
     if not long_lived:
         reason = f"no unmerged branch older than {LONG_LIVED_DAYS} days"
     else:
-        oldest = max(long_lived, key=lambda r: r["age_days"])
+        eldest = max(long_lived, key=lambda r: r["age_days"])
         reason = (
             f"{len(active)} active and {len(stale)} stale long-lived branch(es); "
-            f"oldest {oldest['branch']!r} at {oldest['age_days']:g} days"
+            f"oldest {eldest['branch']!r} at {eldest['age_days']:g} days"
         )
     return result(
         "long-lived-branches",
@@ -139,6 +140,7 @@ def change_size(facts: RepoFacts) -> CheckResult:
         )
     label, recent = span
     m = median(h.recent_sizes if recent else h.sizes)
+    assert m is not None  # the span holds at least MIN_COMMITS changes
     n = h.recent_changed if recent else h.changed
     return result(
         "change-size",

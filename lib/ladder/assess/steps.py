@@ -105,9 +105,11 @@ def setup(
     time; interactive defaults to True unless the runner set run_id.
     """
     inputs = check_inputs(repo, config, answers, model)
+    folder: Path | None
+    runs: Path | None
     if run_dir:
-        folder: Path | None = Path(run_dir)
-        runs: Path | None = folder.parent
+        folder = Path(run_dir)
+        runs = folder.parent
     elif out_dir:
         runs = Path(out_dir).expanduser().absolute()
         folder = runs / (run_id or _folder_name())
@@ -153,7 +155,7 @@ class Evidence(list):
         counts = ", ".join(f"{n} {label}" for label, n in self.counts().items())
         return f"{self.what}: {len(self)} checks ({counts}). {self.note}".strip()
 
-    def __add__(self, other: Iterable[CheckResult]) -> Evidence:
+    def __add__(self, other: Iterable[CheckResult]) -> Evidence:  # type: ignore[override]  # list's takes a list
         return Evidence([*self, *other])
 
     def _repr_html_(self) -> str:
@@ -369,11 +371,11 @@ def assess(
     config is a loaded Config or a ladder.yml's path (its hosts are read); journal defaults to the
     config's runs folder's journal.
     """
-    given = answers if isinstance(answers, Answers) else None
+    given, answers_file = (answers, "") if isinstance(answers, Answers) else (None, answers or "")
     s = setup(
         repo,
         config or "",
-        "" if given is not None else answers or "",
+        answers_file,
         window_days=window_days,
         model=model,
         journal=journal,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from matplotlib.figure import Figure
 
 from ladder.assess import load_model, practice_bars, rung_radar, score, trend_chart
-from ladder.assess.checks import REGISTRY, result
+from ladder.assess.catalogue import CHECKS
+from ladder.assess.checks import result
 
 PNG = b"\x89PNG"
 
@@ -15,7 +16,7 @@ PNG = b"\x89PNG"
 def assessment(good: set[str], when: datetime):
     model = load_model()
     checks = [
-        result(c, REGISTRY[c].source, 9 if p.rung in good else 2, "t")
+        result(c, CHECKS[c].source, 9 if p.rung in good else 2, "t")
         for p in model.practices
         for c in p.checks
         if c != "canary"

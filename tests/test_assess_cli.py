@@ -14,7 +14,7 @@ import pytest
 from gitrepo import GitRepo
 from ladder import cli
 from ladder.assess import load_assessment
-from ladder.assess.notebook import notebook_path
+from ladder.assess.inputs import notebook_path
 from ladder.engine import runner
 
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}

@@ -9,23 +9,23 @@ from datetime import UTC, datetime
 import pytest
 
 from gitrepo import DAY, NOW, GitRepo
+from ladder.assess.deploys import Deploy
 from ladder.assess.dora import (
     HOUR,
     MONTH,
     WEEK,
-    Deploy,
     band_change_fail_rate,
     band_deploy_frequency,
     band_lead_time,
     band_recovery,
     compute,
     dora_metrics,
-    read_journal,
     scale_change_fail_rate,
     scale_deploy_frequency,
     scale_lead_time,
     scale_recovery,
 )
+from ladder.assess.evidence import dora_evidence
 
 EPS = 1e-9
 
@@ -190,7 +190,7 @@ def test_no_tags_no_journal(tmp_path):
     repo.commit({"a": "0"})
     report = dora_metrics(repo.path, tmp_path / "no-journal.sqlite", now=NOW)
     assert report.source == "tags" and report.metric("deploy_frequency").score is None
-    checks = {c.id: c for c in report.checks()}
+    checks = {c.id: c for c in dora_evidence(report)}
     assert checks["deploy-frequency"].inconclusive and checks["deploys-recorded"].inconclusive
 
 
@@ -244,29 +244,9 @@ def test_journal_deploys_rollbacks_and_lead_times(tmp_path):
     failed = [d for d in report.deploys if d.failed]
     assert len(failed) == 1 and failed[0].recovery == pytest.approx(HOUR)
     assert report.metric("recovery_time").band == "high"
-    checks = {c.id: c for c in report.checks()}
+    checks = {c.id: c for c in dora_evidence(report)}
     assert checks["deploys-recorded"].score == 10 and "6 deploy" in checks["deploys-recorded"].reason
     assert checks["deploy-frequency"].score is not None
-
-
-def test_journal_is_read_defensively(tmp_path):
-    assert read_journal(None) is None
-    assert read_journal(tmp_path / "missing.sqlite") is None
-    junk = tmp_path / "junk.sqlite"
-    junk.write_bytes(b"not a database at all" * 10)
-    assert read_journal(junk) is None
-    other = tmp_path / "other.sqlite"
-    sqlite3.connect(other).execute("CREATE TABLE something (x)").connection.commit()
-    assert read_journal(other) is None
-    odd = tmp_path / "odd.sqlite"
-    db = sqlite3.connect(odd)
-    db.execute("CREATE TABLE runs (runbook TEXT, status TEXT, started TEXT, params TEXT, changes TEXT)")
-    db.execute("INSERT INTO runs VALUES ('x', 'ok', 'not a date', '{broken', 'many')")
-    db.commit()
-    db.close()
-    (run,) = read_journal(odd)
-    assert run.params == {} and run.changes == 0 and run.started is None and not run.is_deploy
-    assert dora_metrics(None, odd, now=NOW).source == "none"
 
 
 def test_journal_without_commits_takes_lead_times_from_tags(tmp_path):
@@ -282,34 +262,3 @@ def test_journal_without_commits_takes_lead_times_from_tags(tmp_path):
     assert report.source == "journal" and len(report.deploys) == 3
     lead = report.metric("lead_time")
     assert lead.value == pytest.approx(DAY) and lead.note.endswith("(from release tags)")
-
-
-def test_reads_the_journal_ladder_writes(tmp_path):
-    from ladder.engine import journal
-
-    path = journal.journal_path(tmp_path / "runs")
-    for i in range(3):
-        journal.add(
-            path,
-            run_id=f"d{i}",
-            kind="runbook",
-            runbook="runbooks/4-continuous-delivery.ipynb",
-            rung="4",
-            params={"dry_run": False},
-            status="ok",
-            changes=1,
-        )
-    journal.add(
-        path,
-        run_id="a1",
-        kind="assessment",
-        runbook="notebooks/assessment.ipynb",
-        status="ok",
-        changes=5,
-        rung="4",
-        summary={"schema": "x"},
-    )
-    runs = read_journal(path)
-    assert [r.id for r in runs] == ["d0", "d1", "d2"] and all(r.is_deploy for r in runs)
-    report = dora_metrics(None, path)
-    assert report.source == "journal" and report.journal_deploys == 3

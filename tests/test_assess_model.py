@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from ladder.assess import load_model, score
-from ladder.assess.checks import REGISTRY, CheckSpec, registered, result
+from ladder.assess.catalogue import CHECKS
+from ladder.assess.checks import CheckSpec, result
 from ladder.assess.model import DEFAULT_MODEL, parse_model
 from ladder.core.errors import ConfigError, ModelError
 
@@ -41,7 +42,7 @@ def test_every_practice_is_complete_and_every_check_is_used():
     for p in model.practices:
         assert p.title and p.why and p.question.endswith("?") and p.runbook in RUNBOOKS
         used.update(p.checks)
-    assert used == set(registered()), "a registered check that no practice uses, or the reverse"
+    assert used == set(CHECKS), "a check in the catalogue that no practice uses, or the reverse"
 
 
 def test_issue_checks_are_all_present():
@@ -80,7 +81,7 @@ def test_issue_checks_are_all_present():
         (
             lambda d: d["rungs"][0]["practices"][1].update(checks=["no-such-check"]),
             "rungs[1].practices[config-out-of-code].checks",
-            "register a check function",
+            "add a check function under this id",
         ),
         (
             lambda d: d["rungs"][2]["practices"][0].pop("question"),
@@ -127,7 +128,7 @@ def test_adding_a_practice_is_data_plus_one_function(monkeypatch, tmp_path):
         """A CODEOWNERS file names who reviews what."""
         return result("codeowners", "repo", 10, "CODEOWNERS present")
 
-    monkeypatch.setitem(REGISTRY, "codeowners", CheckSpec("codeowners", "repo", has_codeowners, ""))
+    monkeypatch.setitem(CHECKS, "codeowners", CheckSpec("codeowners", "repo", has_codeowners))
     data = raw()
     data["rungs"][2]["practices"].append(
         {

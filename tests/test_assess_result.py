@@ -18,8 +18,10 @@ from ladder.assess import (
     score,
     write_assessment,
 )
-from ladder.assess.checks import REGISTRY, result
-from ladder.assess.dora import Deploy, compute
+from ladder.assess.catalogue import CHECKS
+from ladder.assess.checks import result
+from ladder.assess.deploys import Deploy
+from ladder.assess.dora import compute
 from ladder.assess.result import SCHEMA
 from ladder.core.errors import LadderError
 
@@ -50,7 +52,7 @@ def assessment(model, good: set[str], answers=None):
     checks = {}
     for p in model.practices:
         for cid in p.checks:
-            checks[cid] = result(cid, REGISTRY[cid].source, 10 if p.rung in good else 1, f"{cid} test", found=["a"])
+            checks[cid] = result(cid, CHECKS[cid].source, 10 if p.rung in good else 1, f"{cid} test", found=["a"])
     dora = compute([Deploy(NOW - i * 86400, "tag", f"v{i}") for i in range(3)], now=NOW, source="tags")
     return score(model, checks.values(), answers, repo={"path": "shop", "trunk": "master"}, dora=dora)
 

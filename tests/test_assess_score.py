@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ladder.assess import Answers, assess, gather_repo_evidence, load_model, score
-from ladder.assess.checks import INFERRED, MEASURED, REGISTRY, result
+from ladder.assess.catalogue import CHECKS
+from ladder.assess.checks import INFERRED, MEASURED, result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +23,7 @@ def evidence_for(model, met: set[str], *, low: float = 0.0, high: float = 10.0):
     out = {}
     for p in model.practices:
         for cid in p.checks:
-            out[cid] = result(cid, REGISTRY[cid].source, high if p.rung in met else low, "test")
+            out[cid] = result(cid, CHECKS[cid].source, high if p.rung in met else low, "test")
     return list(out.values())
 
 

@@ -7,8 +7,10 @@ import pytest
 
 from gitrepo import NOW
 from ladder.assess import Answers, load_model, score, views
-from ladder.assess.checks import REGISTRY, result
-from ladder.assess.dora import Deploy, compute
+from ladder.assess.catalogue import CHECKS
+from ladder.assess.checks import result
+from ladder.assess.deploys import Deploy
+from ladder.assess.dora import compute
 from ladder.engine import report
 
 
@@ -19,7 +21,7 @@ def model():
 
 def assessment(model, good: set[str], answers: Answers | None = None, when: float = NOW):
     checks = [
-        result(cid, REGISTRY[cid].source, 9 if p.rung in good else 1, f"{cid} seen", files=["a.py"])
+        result(cid, CHECKS[cid].source, 9 if p.rung in good else 1, f"{cid} seen", files=["a.py"])
         for p in model.practices
         for cid in p.checks
         if cid != "canary"

@@ -102,9 +102,6 @@ def test_no_module_imports_upward_or_sideways():
     assert upward(graph()) == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the assess check registry imports its checkers; broken up with the split by rung"
-)
 def test_there_is_no_import_cycle():
     assert cycles(graph()) == []
 

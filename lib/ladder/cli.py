@@ -177,9 +177,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_assess(args: argparse.Namespace) -> int:
     """Run notebooks/assessment.ipynb headless: executed notebook, assessment.html, assessment.json, journal."""
     _skip_iri_grammar()
-    from .assess.notebook import ASSESSMENT_JSON, NOTEBOOK, REPORT, check_inputs, notebook_path
+    from .assess.inputs import ASSESSMENT_JSON, REPORT, check_inputs, notebook_path
     from .assess.result import load_assessment
     from .assess.views import report_header
+    from .engine.notebooks import ASSESSMENT
     from .engine.runner import execute, prepare
 
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
@@ -191,7 +192,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         params,
         config=args.config or "",
         out_dir=args.out,
-        notebook_name=NOTEBOOK,
+        notebook_name=ASSESSMENT,
         report_name=REPORT,
         report_header=report_header,
     )

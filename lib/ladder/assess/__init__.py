@@ -4,13 +4,13 @@ from ..core.errors import NotARepository
 from .charts import practice_bars, rung_radar, trend_chart
 from .checks import CheckResult
 from .dora import DoraReport, dora_metrics
-from .evidence import describe_repo, gather_repo_evidence
-from .hosts import gather_host_evidence
+from .evidence import gather_host_evidence, gather_repo_evidence
 from .model import Model, load_model
 from .questionnaire import Answers, answer_form, load_answers, save_answers
+from .repo_facts import describe_repo
 from .result import changes_since, journal_history, load_assessment, load_history, record_assessment, write_assessment
-from .run import assess
 from .score import Assessment, score
+from .steps import assess
 
 __all__ = [
     "Answers",

@@ -1,4 +1,4 @@
-"""CheckResult and the registry of check functions, keyed by check id."""
+"""A check's result, a check's spec (its id, evidence source and function), and running one safely."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ SELF_REPORTED = "self-reported"
 INCONCLUSIVE = "inconclusive"
 LABELS = (MEASURED, INFERRED, SELF_REPORTED, INCONCLUSIVE)
 
-SOURCES = ("repo", "host", "dora")
+REPO, HOST, DORA = "repo", "host", "dora"
+SOURCES = (REPO, HOST, DORA)
+SAMPLES = 20  # items of one kind a check lists in its evidence, at most
 
 
 @dataclass(frozen=True)
@@ -63,37 +65,15 @@ def inconclusive(check_id: str, source: str, reason: str, **evidence: Any) -> Ch
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """A registered check: its id, where its evidence comes from, and the function."""
+    """A check in the catalogue: its id, where its evidence comes from, and the function that judges it."""
 
     id: str
     source: str
-    fn: Callable[..., CheckResult]
-    doc: str
+    fn: Callable[[Any], CheckResult]
 
-
-REGISTRY: dict[str, CheckSpec] = {}
-
-
-def register(check_id: str, source: str) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
-    """Decorator: register a check function under an id (usually its practice's id)."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown check source {source!r}; use one of {SOURCES}")
-
-    def deco(fn: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
-        if check_id in REGISTRY and REGISTRY[check_id].fn is not fn:
-            raise ValueError(f"check {check_id!r} is registered twice")
-        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        REGISTRY[check_id] = CheckSpec(check_id, source, fn, doc)
-        return fn
-
-    return deco
-
-
-def registered(source: str | None = None) -> dict[str, CheckSpec]:
-    """Every registered check (of one source, when given), importing the check modules first."""
-    from . import dora, evidence, hosts  # noqa: F401  (importing registers their checks)
-
-    return {k: v for k, v in REGISTRY.items() if source is None or v.source == source}
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"check {self.id!r}: unknown source {self.source!r}; use one of {SOURCES}")
 
 
 def run_check(spec: CheckSpec, facts: Any) -> CheckResult:

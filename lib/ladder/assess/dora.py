@@ -3,38 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import re
-import sqlite3
 import statistics
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from ..app.git import GitRepo, open_repo
-from .checks import MEASURED, CheckResult, inconclusive, register, registered, result, run_check
+from .deploys import Deploy, deploys_from_journal, deploys_from_tags, read_journal
 
 HOUR = 3600.0
 DAY = 86400.0
 WEEK = 7 * DAY
 MONTH = 30 * DAY
 HALF_YEAR = 182 * DAY
-SOURCE = "dora"
 
 # The DORA 2024 clusters, as given in the issue: a typical change fail rate per cluster.
 CFR_CLUSTERS = (("elite", 0.05), ("medium", 0.10), ("high", 0.20), ("low", 0.40))
-DEPLOY_RUNGS = frozenset({"1", "3a", "4", "5"})
 MIN_DEPLOYS = 2
 MIN_LEAD_DEPLOYS = 2
 MIN_CFR_DEPLOYS = 5
-FAILURE_SUBJECT = re.compile(r"^\s*revert\b|\bhot-?fix\b|\brollback\b|\broll back\b", re.IGNORECASE)
-VERSION_TAG = re.compile(r"^(v|release[-/]|rel-)?\d+(\.\d+){1,3}([-+.][0-9A-Za-z.-]+)?$|^v?\d{4}[.-]\d{2}([.-]\d{2})?")
-MAX_TAGS = 100
-REF_KEYS = ("commit", "ref", "revision", "sha", "version")
 
 
 # ---- bands and the 0-10 scale (pure) ------------------------------------------------------------
@@ -128,19 +118,7 @@ def human_duration(seconds: float) -> str:
     return f"{seconds / DAY:.1f} days"
 
 
-# ---- events ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Deploy:
-    """One deploy to prod: when, where it was recorded, the lead time of each change it shipped."""
-
-    time: float
-    source: str
-    name: str
-    lead_times: tuple[float, ...] = ()
-    failed: bool = False
-    recovery: float | None = None
+# ---- metrics -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -222,10 +200,6 @@ class DoraReport:
             "deploys": len(self.deploys),
             "metrics": [m.to_dict() for m in self.metrics],
         }
-
-    def checks(self) -> list[CheckResult]:
-        """The checks that score practices from these metrics (deploy frequency, recorded deploys)."""
-        return [run_check(spec, self) for spec in registered(SOURCE).values()]
 
 
 def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, source: str = "") -> DoraReport:
@@ -343,170 +317,6 @@ def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, sou
     return DoraReport(metrics, source, window_days, all_deploys)
 
 
-# ---- sources -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JournalRun:
-    """One row of the journal's runs table, as far as DORA needs it."""
-
-    id: str
-    runbook: str
-    rung: str
-    params: dict
-    started: float | None
-    ended: float | None
-    status: str
-    changes: int
-
-    @property
-    def is_rollback(self) -> bool:
-        """True for a run that rolled prod back."""
-        action = str(self.params.get("action", "")) + str(self.params.get("mode", ""))
-        return "rollback" in self.runbook.lower() or "rollback" in action.lower() or self.params.get("rollback") is True
-
-    @property
-    def is_deploy(self) -> bool:
-        """True for a successful run of a deploying rung's runbook that changed something."""
-        return self.status == "ok" and self.changes > 0 and self.rung in DEPLOY_RUNGS and not self.is_rollback
-
-    @property
-    def ref(self) -> str | None:
-        """The commit or version the run deployed, when its parameters name one."""
-        for key in REF_KEYS:
-            value = self.params.get(key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-        return None
-
-
-def _iso(value: Any) -> float | None:
-    from datetime import datetime
-
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
-
-
-def read_journal(path: str | Path | None) -> list[JournalRun] | None:
-    """Runs from a journal.sqlite, oldest first; None when there is no usable journal (never an error)."""
-    if path is None or not Path(path).is_file():
-        return None
-    try:
-        db = sqlite3.connect(f"file:{Path(path).absolute()}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return None
-    try:
-        cols = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-        if not {"runbook", "status", "started"} <= cols:
-            return None
-        wanted = ["id", "runbook", "rung", "params", "started", "ended", "status", "changes"]
-        select = ", ".join(c if c in cols else "NULL" for c in wanted)
-        # Only runbook runs can deploy; assessments share the table under another kind.
-        where = " WHERE kind IS NULL OR kind = 'runbook'" if "kind" in cols else ""
-        rows = db.execute(f"SELECT {select} FROM runs{where}").fetchall()
-    except sqlite3.Error:
-        return None
-    finally:
-        db.close()
-    runs = []
-    for rid, runbook, rung, params, started, ended, status, changes in rows:
-        try:
-            p = json.loads(params) if params else {}
-        except (TypeError, ValueError):
-            p = {}
-        try:
-            n_changes = int(changes or 0)
-        except (TypeError, ValueError):
-            n_changes = 0
-        runs.append(
-            JournalRun(
-                str(rid or ""),
-                str(runbook or ""),
-                str(rung or "").strip(),
-                p if isinstance(p, dict) else {},
-                _iso(started),
-                _iso(ended),
-                str(status or ""),
-                n_changes,
-            )
-        )
-    runs.sort(key=lambda r: r.ended or r.started or 0)
-    return runs
-
-
-def _range_commits(repo: GitRepo, start: str | None, end: str) -> list[tuple[int, str]]:
-    """(committer time, subject) of the commits in start..end (or all up to end)."""
-    spec = f"{start}..{end}" if start else end
-    out = repo.git("log", "--format=%ct%x00%s", spec, "--", ok_codes=(0, 128))
-    commits = []
-    for line in out.split(b"\n"):
-        when, _, subject = line.partition(b"\0")
-        if when.strip().isdigit():
-            commits.append((int(when), subject.decode(errors="replace")))
-    return commits
-
-
-def _resolve(repo: GitRepo, ref: str) -> str | None:
-    out = repo.git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}", ok_codes=(0, 1, 128)).decode().strip()
-    return out or None
-
-
-def _with_failures(items: list[tuple[float, str, str, list[tuple[int, str]]]]) -> list[Deploy]:
-    """Deploys from (time, source, name, commits): a deploy failed when the next one ships a revert or hotfix."""
-    deploys = []
-    for i, (when, source, name, commits) in enumerate(items):
-        failed = recovery = None
-        if i + 1 < len(items):
-            nxt_when, _, nxt_name, nxt_commits = items[i + 1]
-            if "hotfix" in nxt_name.lower() or any(FAILURE_SUBJECT.search(s) for _, s in nxt_commits):
-                failed, recovery = True, max(0.0, nxt_when - when)
-        leads = tuple(max(0.0, when - t) for t, _ in commits) if i > 0 else ()
-        deploys.append(Deploy(when, source, name, leads, bool(failed), recovery))
-    return deploys
-
-
-def deploys_from_tags(repo: GitRepo) -> list[Deploy]:
-    """One deploy per versioned release tag; lead times from the commits since the previous tag."""
-    tags = sorted((t for t in repo.tags if VERSION_TAG.search(t.short)), key=lambda t: t.time)[-MAX_TAGS:]
-    items = []
-    prev = None
-    for tag in tags:
-        # The first tag's commits reach back to the start of history; they are neither a lead time nor a fix.
-        commits = _range_commits(repo, prev, tag.commit) if prev else []
-        items.append((float(tag.time), "tag", tag.short, commits))
-        prev = tag.commit
-    return _with_failures(items)
-
-
-def deploys_from_journal(runs: list[JournalRun], repo: GitRepo | None = None) -> list[Deploy]:
-    """Deploys recorded in the journal; a later rollback run marks the deploy before it failed."""
-    items = []
-    prev_commit = None
-    rollbacks = [r for r in runs if r.is_rollback and r.status == "ok"]
-    deploy_runs = [r for r in runs if r.is_deploy and (r.ended or r.started)]
-    for run in deploy_runs:
-        commits: list[tuple[int, str]] = []
-        commit = _resolve(repo, run.ref) if repo is not None and run.ref else None
-        if commit:
-            commits = _range_commits(repo, prev_commit, commit) if prev_commit else []
-            prev_commit = commit
-        items.append((float(run.ended or run.started), "journal", run.runbook, commits))
-    deploys = _with_failures(items)
-    for i, d in enumerate(deploys):
-        nxt = deploys[i + 1].time if i + 1 < len(deploys) else math.inf
-        rb = next((r for r in rollbacks if d.time <= (r.ended or r.started or 0) < nxt), None)
-        if rb is not None:
-            deploys[i] = Deploy(d.time, d.source, d.name, d.lead_times, True, (rb.ended or rb.started) - d.time)
-    return deploys
-
-
 def dora_metrics(
     repo: str | Path | GitRepo | None = None,
     journal_path: str | Path | None = None,
@@ -537,40 +347,3 @@ def dora_metrics(
     report = compute(deploys, now=now, window_days=window_days, source=source)
     report.journal_found, report.journal_deploys = runs is not None, len(journal)
     return report
-
-
-# ---- checks that score practices from DORA data ------------------------------------------------
-
-
-@register("deploy-frequency", SOURCE)
-def deploy_frequency(report: DoraReport) -> CheckResult:
-    """Deployment frequency on the 0-10 DORA scale."""
-    m = report.metric("deploy_frequency")
-    if m.score is None:
-        return inconclusive("deploy-frequency", SOURCE, m.note, data_source=report.source)
-    return result(
-        "deploy-frequency",
-        SOURCE,
-        m.score,
-        f"{m.display} ({m.band}), from {report.source}",
-        label=MEASURED,
-        deploys=m.samples,
-        band=m.band,
-        data_source=report.source,
-    )
-
-
-@register("deploys-recorded", SOURCE)
-def deploys_recorded(report: DoraReport) -> CheckResult:
-    """Deploys made through Ladder's runbooks and recorded in its journal: one repeatable step."""
-    if not report.journal_found:
-        return inconclusive("deploys-recorded", SOURCE, "no Ladder journal given or found")
-    if not report.journal_deploys:
-        return inconclusive("deploys-recorded", SOURCE, "the journal records no deploys yet")
-    return result(
-        "deploys-recorded",
-        SOURCE,
-        10,
-        f"{report.journal_deploys} deploy(s) made by Ladder runbooks are recorded in the journal",
-        deploys=report.journal_deploys,
-    )

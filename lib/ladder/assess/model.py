@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ..core.errors import ModelError
+from .catalogue import CHECKS
 
 DEFAULT_MODEL = Path(__file__).with_name("model.yml")
 
@@ -88,7 +89,7 @@ def _str_id(value: Any) -> Any:
 
 def _need(mapping: dict, key: str, kind: type | tuple, where: str, path: Path, fix: str) -> Any:
     value = _str_id(mapping.get(key)) if kind is str else mapping.get(key)
-    if value is None or not isinstance(value, kind) or (kind is str and not value.strip()):
+    if value is None or not isinstance(value, kind) or (kind is str and not str(value).strip()):
         raise ModelError(
             f"is missing or not {getattr(kind, '__name__', 'valid')}; {fix}", path=path, key=f"{where}.{key}"
         )
@@ -160,7 +161,7 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
                 for c in checks:
                     if c not in known_checks:
                         raise ModelError(
-                            f"unknown check {c!r}; register a check function under this id "
+                            f"unknown check {c!r}; add a check function under this id to its rung's CHECKS "
                             f"(known: {', '.join(sorted(known_checks))})",
                             path=path,
                             key=f"{pwhere}.checks",
@@ -184,9 +185,7 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
 
 
 def load_model(path: str | Path | None = None) -> Model:
-    """Load and validate a model.yml (Ladder's own by default), checking every check id is registered."""
-    from .checks import registered
-
+    """Load and validate a model.yml (Ladder's own by default), checking every check id is in the catalogue."""
     file = Path(path).expanduser() if path else DEFAULT_MODEL
     if not file.is_file():
         raise ModelError("file not found; pass the path of a model.yml", path=file)
@@ -194,4 +193,4 @@ def load_model(path: str | Path | None = None) -> Model:
         data = yaml.safe_load(file.read_text())
     except yaml.YAMLError as exc:
         raise ModelError(f"not valid YAML: {exc}", path=file) from None
-    return parse_model(data, file, set(registered()))
+    return parse_model(data, file, set(CHECKS))

@@ -117,7 +117,7 @@ def assessment_dict(a: Any) -> dict[str, Any]:
 
 def as_dict(assessment: Any) -> dict[str, Any]:
     """An assessment.json document from an Assessment or an already-loaded dict."""
-    return assessment if isinstance(assessment, Mapping) else assessment.to_dict()
+    return dict(assessment) if isinstance(assessment, Mapping) else assessment.to_dict()
 
 
 def write_assessment(assessment: Any, path: str | Path) -> Path:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .catalogue import CHECKS
 from .checks import INCONCLUSIVE, INFERRED, MEASURED, SELF_REPORTED, CheckResult, inconclusive
 from .model import Model, Practice, Rung
 from .questionnaire import Answers
@@ -143,23 +144,26 @@ def score_practice(
         if cid in results:
             checks.append(results[cid])
         else:
-            from .checks import REGISTRY
-
-            source = REGISTRY[cid].source if cid in REGISTRY else "repo"
+            source = CHECKS[cid].source if cid in CHECKS else "repo"
             checks.append(inconclusive(cid, source, NOT_GATHERED.get(source, "not gathered")))
     scored = [c for c in checks if c.score is not None]
     measured_checks = [c for c in scored if c.label == MEASURED]
     measured = bool(measured_checks)
     # Measured checks outrank inferred ones: when something was observed directly, the indirect
     # signs are shown as evidence but do not move the score.
-    evidence = _mean(c.score for c in (measured_checks or scored))
+    evidence = _mean(c.score for c in (measured_checks or scored) if c.score is not None)
     evidence_label = MEASURED if measured else INFERRED
     answer_score = model.answers.get(answer) if answer is not None else None
     reasons = "; ".join(c.reason for c in (measured_checks or scored or checks))
     pass_mark = model.pass_mark
 
     contradiction = None
-    if evidence is not None and answer_score is not None and (evidence >= pass_mark) != (answer_score >= pass_mark):
+    if (
+        evidence is not None
+        and answer is not None
+        and answer_score is not None
+        and (evidence >= pass_mark) != (answer_score >= pass_mark)
+    ):
         kept = "evidence" if measured else "answer"
         note = f"answered {answer!r}, but {evidence_label} evidence scores {evidence:.1f}: " + (
             "the measurement is kept" if measured else "the answer is kept over an inference"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine.notebooks import runbooks_dir
 from .charts import COLOURS, practice_bars, rung_radar, trend_chart
 from .checks import INCONCLUSIVE
 from .questionnaire import NOT_ANSWERED
@@ -23,7 +24,6 @@ DORA_SOURCES = {
     "none": "nothing (no journal, no release tags)",
 }
 # Where the model's runbook paths (runbooks/...) are relative to.
-PROJECT = Path(__file__).resolve().parents[3]
 
 
 def score_text(value: float | None) -> str:
@@ -289,7 +289,7 @@ def contradictions(assessment: Any) -> Any:
 
 def runbook_text(runbook: str) -> str:
     """A runbook's path, marked when this copy of Ladder does not have it yet."""
-    return runbook if (PROJECT / runbook).is_file() else f"{runbook} (not yet available)"
+    return runbook if (runbooks_dir() / Path(runbook).name).is_file() else f"{runbook} (not yet available)"
 
 
 def next_steps(assessment: Any) -> Any:

@@ -1,17 +1,27 @@
-"""The assessment notebook's steps, called the way its cells call them, on small real repositories."""
+"""The assessment's steps, called the way the notebook's cells call them, and assess(), which runs them all."""
 
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import pytest
-import yaml
 
 from gitrepo import GitRepo
-from ladder.assess import NotARepository, journal_history, save_answers
-from ladder.assess import notebook as steps
+from ladder.assess import (
+    assess,
+    changes_since,
+    journal_history,
+    record_assessment,
+    save_answers,
+    steps,
+    write_assessment,
+)
 from ladder.assess.questionnaire import Answers
-from ladder.core.errors import AnswersError, ConfigError, LadderError
+from ladder.core.config import load_config
+from ladder.engine import runner
+from ladder.engine.journal import journal_path
 
 
 @pytest.fixture
@@ -31,26 +41,6 @@ def run_steps(setup):
     evidence = steps.repo_evidence(setup) + steps.host_evidence(setup)
     answers = steps.questionnaire(setup)
     return steps.score(setup, evidence, steps.dora(setup), answers), answers
-
-
-def test_inputs_are_checked_before_anything_runs(repo, tmp_path, local_sandbox):
-    (tmp_path / "plain").mkdir()
-    with pytest.raises(NotARepository, match="plain: not a git repository"):
-        steps.check_inputs(tmp_path / "plain")
-    with pytest.raises(LadderError, match="nothing to assess: pass a repository"):
-        steps.check_inputs("", "")
-    bad = tmp_path / "answers.yml"
-    bad.write_text("answers:\n  tests-present: often\n")
-    with pytest.raises(AnswersError, match="answers.tests-present: answer 'often' is not one of"):
-        steps.check_inputs(repo.path, "", bad)
-    data = yaml.safe_load(local_sandbox.config_path.read_text())
-    data["app"]["repo"] = "https://git.example.com/shop.git"
-    remote = local_sandbox.dir / "remote.yml"
-    remote.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match=r"app.repo: 'https://git.example.com/shop.git' is a git URL; clone it"):
-        steps.check_inputs("", remote)
-    inputs = steps.check_inputs("", local_sandbox.config_path)  # the config's app repo
-    assert inputs.repo.path == local_sandbox.repo.resolve() and inputs.config.path == local_sandbox.config_path
 
 
 def test_where_results_go(repo, tmp_path):
@@ -134,5 +124,66 @@ def test_without_a_run_folder_nothing_is_saved(repo, tmp_path):
     assert steps.result(setup, a, [], saved)["figures"]["assessment.json"] == "not saved"
 
 
-def test_the_notebook_is_found_in_the_project():
-    assert steps.notebook_path().name == "assessment.ipynb"
+# ---- assess(): every step at once ------------------------------------------------------------------
+
+
+def test_the_journal_read_is_the_runs_folders_else_the_configs(local_sandbox, tmp_path):
+    config = load_config(local_sandbox.config_path, overrides={"runs_dir": str(tmp_path / "config-runs")})
+    assert steps.find_journal(tmp_path / "runs", config) == journal_path(tmp_path / "runs")
+    assert steps.find_journal(None, config) == journal_path(tmp_path / "config-runs")
+    assert steps.find_journal(None, None) is None
+    setup = steps.setup(local_sandbox.repo, config, run_id="r1")
+    assert setup.journal == journal_path(tmp_path / "config-runs") and setup.journal_file() is None
+    given = steps.setup(local_sandbox.repo, config, journal=tmp_path / "other.sqlite", run_id="r1")
+    assert given.journal == tmp_path / "other.sqlite"
+
+
+def test_assess_is_the_notebooks_steps_in_order(local_sandbox, tmp_path):
+    config = load_config(local_sandbox.config_path)
+    answers = save_answers(Answers({"canary": "no", "dev-setup": "yes"}), tmp_path / "answers.yml")
+    now = time.time()
+    by_call = assess(local_sandbox.repo, config=config, answers=answers, now=now)
+    setup = steps.setup(local_sandbox.repo, config, answers, run_id="r1", now=now)
+    by_steps, _ = run_steps(setup)
+    assert by_call.to_dict() == by_steps.to_dict()
+    assert by_call.hosts_config == by_steps.hosts_config == str(local_sandbox.config_path)
+    given = assess(local_sandbox.repo, config=config, answers=Answers({"canary": "no", "dev-setup": "yes"}), now=now)
+    assert given.to_dict() == by_call.to_dict()
+
+
+def test_sandbox_at_start(local_sandbox, tmp_path):
+    config = load_config(local_sandbox.config_path)
+    a = assess(local_sandbox.repo, config=config)
+    assert a.level == "0"
+    first = a.next_steps[0]
+    assert first.rung == "1" and first.runbook == "runbooks/1-separate-dev-and-prod.ipynb"
+    checks = {c.id: c for c in a.checks}
+    assert checks["app-health"].score == 10  # gunicorn answers /health over HTTP
+    assert checks["prod-unmodified"].score == 0  # the edit made in place on prod
+    assert checks["prod-runs-release"].score == 0
+    assert checks["separate-hosts"].score is not None
+    assert a.practice("prod-unmodified").label == "measured"
+    doc = json.loads(write_assessment(a, tmp_path / "assessment.json").read_text())
+    assert doc["repo"]["trunk"] == "master" and doc["level"] == "0"
+    env = (local_sandbox.dir / "hosts" / "prod1" / "app.env").read_text()
+    secret = next(line.split("=", 1)[1] for line in env.splitlines() if line.startswith("APP_SECRET_KEY="))
+    assert len(secret) >= 16 and secret not in json.dumps(doc)
+
+
+def test_sandbox_before_and_after_rung_one(local_sandbox, tmp_path):
+    runbook = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
+    runs = tmp_path / "runs"
+    config = load_config(local_sandbox.config_path, overrides={"runs_dir": str(runs)})
+    before = assess(local_sandbox.repo, config=config)
+    record_assessment(before, journal_path(runs))
+    outcome = runner.run(runbook, config=local_sandbox.config_path, apply=True, out_dir=runs)
+    assert outcome.status == "ok", outcome.error
+    after = assess(local_sandbox.repo, config=config)  # finds the journal in the config's runs folder
+    record_assessment(after, journal_path(runs))
+    assert (before.level, after.level) == ("0", "1")
+    assert after.rung("1").met and after.next_steps[0].rung == "1+"
+    assert after.practice("one-step-deploy").score == 10  # the deploy script and the journal's deploy
+    assert {c.id: c for c in after.checks}["deploys-recorded"].score == 10
+    history = journal_history(journal_path(runs))
+    assert [d["level"] for d in history] == ["0", "1"]
+    assert changes_since(history[0], history[1])[0]["note"] == "level 0 -> 1"

@@ -1,4 +1,8 @@
-"""The assessment notebook's steps: one call per cell, each returning something that shows itself."""
+"""The assessment, step by step: the assessment notebook runs one step per cell, and assess() runs them all.
+
+Each step returns something that shows itself in a notebook. `ladder assess` runs the notebook, so these
+steps are the one pipeline; assess() composes the same steps for a caller without a notebook.
+"""
 
 from __future__ import annotations
 
@@ -11,87 +15,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..app.git import GitRepo, open_repo
-from ..core.errors import ConfigError, LadderError
-from ..engine.notebooks import notebooks_dir
+from ..app.git import GitRepo
+from ..core.config import Config
+from ..engine.journal import journal_path
 from . import views
-from .checks import INCONCLUSIVE, LABELS, CheckResult, registered, run_check
+from .catalogue import of_source
+from .checks import INCONCLUSIVE, LABELS, REPO, CheckResult
 from .dora import DoraReport, dora_metrics
-from .evidence import RepoFacts, describe_repo
-from .hosts import gather_host_evidence
-from .model import Model, load_model
+from .evidence import dora_evidence, gather_host_evidence, gather_repo_evidence
+from .inputs import ANSWERS_YML, ASSESSMENT_JSON, check_inputs, hosts_text
+from .model import Model
+from .progress import Progress
 from .questionnaire import AnswerForm, Answers, dump_answers, load_answers
+from .repo_facts import describe_repo
 from .result import as_dict, journal_history, record_assessment, write_assessment
 from .score import Assessment
 from .score import score as score_model
 
-NOTEBOOK = "assessment.ipynb"
-REPORT = "assessment.html"
-ASSESSMENT_JSON = "assessment.json"
-ANSWERS_YML = "answers.yml"
-JOURNAL = "journal.sqlite"
-
-
-def notebook_path() -> Path:
-    """The assessment notebook: $LADDER_NOTEBOOKS, ./notebooks, the source tree's, or the installed copy."""
-    path = notebooks_dir() / NOTEBOOK
-    if not path.is_file():
-        raise LadderError(f"{path}: assessment notebook not found; set LADDER_NOTEBOOKS to the folder that holds it")
-    return path
-
-
 # ---- inputs and where results go ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Checked inputs of an assessment: the clone, the config (or None) and the answers file (or None)."""
-
-    repo: GitRepo
-    config: Any
-    answers: Path | None
-    model: Model
-
-
-def check_inputs(
-    repo: str | Path | None = "",
-    config: str | Path | None = "",
-    answers: str | Path | None = "",
-    model: Model | None = None,
-) -> Inputs:
-    """Check repo, config and answers before anything runs; a LadderError names what is wrong and the fix."""
-    from ..core.config import load_config
-
-    model = model or load_model()
-    cfg = load_config(config) if config else None
-    if repo:
-        path: str | Path = repo
-    elif cfg is not None:
-        path = cfg.app.repo
-        if "://" in path or not Path(path).is_absolute():
-            raise ConfigError(
-                f"{path!r} is a git URL; clone it and pass the clone's folder as the repository "
-                "to assess (ladder assess PATH --config ...)",
-                path=cfg.path,
-                key="app.repo",
-            )
-    else:
-        raise LadderError(
-            "nothing to assess: pass a repository (a git clone) or a ladder.yml whose app.repo "
-            "is a clone on this machine"
-        )
-    git = open_repo(path)
-    answers_file = Path(answers).expanduser().absolute() if answers else None
-    load_answers(answers_file, model)  # an unreadable or invalid file fails here, naming file, key and fix
-    return Inputs(git, cfg, answers_file, model)
-
-
-def hosts_text(config: Any) -> str:
-    """Which hosts of which environments a config names, in one line."""
-    if config is None:
-        return "not read: no ladder.yml given"
-    envs = [f"{name}: {', '.join(h.name for h in env.hosts) or 'none'}" for name, env in config.environments.items()]
-    return f"{'; '.join(envs)} (from {config.path})"
 
 
 @dataclass
@@ -99,7 +40,7 @@ class Setup:
     """Everything the steps share: the clone, config, model, answers file and where results go."""
 
     repo: GitRepo
-    config: Any
+    config: Config | None
     model: Model
     answers: Path | None
     runs_dir: Path | None  # where run folders and the journal are written; None: nothing is saved
@@ -109,6 +50,10 @@ class Setup:
     interactive: bool  # in JupyterLab (not run by `ladder assess`): show the questionnaire form
     now: float
     window_days: int
+
+    def journal_file(self) -> Path | None:
+        """The journal to read, when it exists."""
+        return self.journal if self.journal is not None and self.journal.is_file() else None
 
     def _repr_html_(self) -> str:
         info = describe_repo(self.repo)
@@ -131,31 +76,45 @@ def _folder_name() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-assessment-" + secrets.token_hex(3)
 
 
+def find_journal(runs_dir: Path | None, config: Config | None) -> Path | None:
+    """The journal an assessment reads: its own runs folder's, else its config's runs folder's, else none."""
+    if runs_dir is not None:
+        return journal_path(runs_dir)
+    if config is not None:
+        return journal_path(config.runs_dir)
+    return None
+
+
 def setup(
-    repo: str = "",
-    config: str = "",
-    answers: str = "",
+    repo: str | Path = "",
+    config: str | Path | Config | None = "",
+    answers: str | Path | None = "",
     out_dir: str = "",
     run_dir: str = "",
     run_id: str = "",
     window_days: int = 90,
+    *,
+    model: Model | None = None,
+    journal: str | Path | None = None,
+    now: float | None = None,
+    interactive: bool | None = None,
 ) -> Setup:
-    """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere."""
-    inputs = check_inputs(repo, config, answers)
+    """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere.
+
+    The keyword arguments are for callers without a notebook: another model, a given journal, a fixed
+    time; interactive defaults to True unless the runner set run_id.
+    """
+    inputs = check_inputs(repo, config, answers, model)
+    folder: Path | None
+    runs: Path | None
     if run_dir:
-        folder: Path | None = Path(run_dir)
-        runs: Path | None = folder.parent
+        folder = Path(run_dir)
+        runs = folder.parent
     elif out_dir:
         runs = Path(out_dir).expanduser().absolute()
         folder = runs / (run_id or _folder_name())
     else:
         folder = runs = None
-    if runs is not None:
-        journal: Path | None = runs / JOURNAL
-    elif inputs.config is not None:
-        journal = Path(inputs.config.runs_dir) / JOURNAL
-    else:
-        journal = None
     return Setup(
         inputs.repo,
         inputs.config,
@@ -164,50 +123,17 @@ def setup(
         runs,
         folder,
         run_id,
-        journal,
-        interactive=not run_id,
-        now=time.time(),
+        Path(journal) if journal is not None else find_journal(runs, inputs.config),
+        interactive=not run_id if interactive is None else interactive,
+        now=time.time() if now is None else now,
         window_days=window_days,
     )
-
-
-def _journal_file(s: Setup) -> Path | None:
-    return s.journal if s.journal is not None and s.journal.is_file() else None
 
 
 # ---- evidence ------------------------------------------------------------------------------------
 
 
-class Progress:
-    """A one-line progress bar that updates in place in a notebook and leaves its last state in the record."""
-
-    def __init__(self, label: str, total: int) -> None:
-        self.label, self.total, self.started = label, total, time.monotonic()
-        self.handle: Any = None
-        try:
-            from IPython import get_ipython
-            from IPython.display import HTML, display
-        except ImportError:
-            return
-        if get_ipython() is not None:
-            self._html = HTML
-            self.handle = display(HTML(self.html(0, "starting")), display_id=True)
-
-    def html(self, done: int, note: str) -> str:
-        """The bar and its caption."""
-        return (
-            f"<div><progress value='{done}' max='{self.total}' style='width:20em'></progress> "
-            f"{html.escape(self.label)}: {done}/{self.total} {html.escape(note)}</div>"
-        )
-
-    def update(self, done: int, note: str) -> None:
-        """Show how far the work is."""
-        if self.handle is not None:
-            self.handle.update(self._html(self.html(done, note)))
-
-    def finish(self) -> None:
-        """Show the final state, with the time taken."""
-        self.update(self.total, f"done in {time.monotonic() - self.started:.1f} s")
+# ---- evidence ------------------------------------------------------------------------------------
 
 
 class Evidence(list):
@@ -229,7 +155,7 @@ class Evidence(list):
         counts = ", ".join(f"{n} {label}" for label, n in self.counts().items())
         return f"{self.what}: {len(self)} checks ({counts}). {self.note}".strip()
 
-    def __add__(self, other: Iterable[CheckResult]) -> Evidence:
+    def __add__(self, other: Iterable[CheckResult]) -> Evidence:  # type: ignore[override]  # list's takes a list
         return Evidence([*self, *other])
 
     def _repr_html_(self) -> str:
@@ -241,13 +167,8 @@ class Evidence(list):
 
 def repo_evidence(s: Setup) -> Evidence:
     """Run every repository check on the clone, with a progress bar (the history pass is the long part)."""
-    facts = RepoFacts(s.repo, int(s.now), s.window_days)
-    specs = list(registered("repo").values())
-    bar = Progress("repository checks", len(specs))
-    results = []
-    for i, spec in enumerate(specs):
-        bar.update(i, spec.id)
-        results.append(run_check(spec, facts))
+    bar = Progress("repository checks", len(of_source(REPO)))
+    results = gather_repo_evidence(s.repo, now=s.now, window_days=s.window_days, progress=bar.update)
     bar.finish()
     info = describe_repo(s.repo)
     notes = [f"{info['path']} at {(info['head'] or 'no commits')[:10]} on {info['trunk'] or 'no main branch'}"]
@@ -279,7 +200,7 @@ class Dora:
 
 def dora(s: Setup) -> Dora:
     """DORA metrics from the journal's deploys (when it has any), else from release tags."""
-    return Dora(dora_metrics(s.repo, _journal_file(s), now=s.now, window_days=s.window_days))
+    return Dora(dora_metrics(s.repo, s.journal_file(), now=s.now, window_days=s.window_days))
 
 
 # ---- questionnaire -------------------------------------------------------------------------------
@@ -348,7 +269,7 @@ def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Que
     """Score every practice and rung from the evidence, the DORA checks and the answers."""
     a = score_model(
         s.model,
-        [*evidence, *metrics.report.checks()],
+        [*evidence, *dora_evidence(metrics.report)],
         answers.answers(),
         repo=describe_repo(s.repo),
         dora=metrics.report,
@@ -358,9 +279,9 @@ def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Que
     return a
 
 
-def history(s: Setup, assessment: Any) -> list[dict]:
+def history(s: Setup, assessment: Assessment) -> list[dict]:
     """Assessments of the same repository kept in the journal before this one, oldest first."""
-    journal = _journal_file(s)
+    journal = s.journal_file()
     if journal is None:
         return []
     current = json.loads(json.dumps(as_dict(assessment)))
@@ -395,7 +316,7 @@ class Saved:
         )
 
 
-def save(s: Setup, assessment: Any, answers: Questionnaire) -> Saved:
+def save(s: Setup, assessment: Assessment, answers: Questionnaire) -> Saved:
     """Write assessment.json and the answers used into the run folder, and keep the assessment in the journal."""
     from ..engine.redact import redact_text, redact_value
 
@@ -408,12 +329,12 @@ def save(s: Setup, assessment: Any, answers: Questionnaire) -> Saved:
     json_path = write_assessment(doc, s.run_dir / ASSESSMENT_JSON)
     answers_path = s.run_dir / ANSWERS_YML
     answers_path.write_text(redact_text(dump_answers(answers.answers(), s.model)))
-    journal = s.runs_dir / JOURNAL
+    journal = journal_path(s.runs_dir)
     row = record_assessment(doc, journal, run_id=f"assessment-{s.run_id}" if s.run_id else None)
     return Saved(json_path, answers_path, journal, row)
 
 
-def result(s: Setup, assessment: Any, before: Sequence[Any], saved: Saved) -> dict[str, Any]:
+def result(s: Setup, assessment: Assessment, before: Sequence[Any], saved: Saved) -> dict[str, Any]:
     """Keyword arguments for ladder.record: key figures and what the report's header shows."""
     d = as_dict(assessment)
     step = d["next_steps"][0] if d["next_steps"] else None
@@ -430,3 +351,36 @@ def result(s: Setup, assessment: Any, before: Sequence[Any], saved: Saved) -> di
         "figures": figures,
         "assessment": views.summary(d, before, hosts=hosts_text(s.config), answers=answers, saved=where),
     }
+
+
+# ---- every step at once ------------------------------------------------------------------------------
+
+
+def assess(
+    repo: str | Path,
+    *,
+    config: Config | str | Path | None = None,
+    answers: Answers | str | Path | None = None,
+    journal: str | Path | None = None,
+    model: Model | None = None,
+    now: float | None = None,
+    window_days: int = 90,
+) -> Assessment:
+    """The notebook's steps in order, headless and saving nothing: repository, hosts, DORA, answers, scores.
+
+    config is a loaded Config or a ladder.yml's path (its hosts are read); journal defaults to the
+    config's runs folder's journal.
+    """
+    given, answers_file = (answers, "") if isinstance(answers, Answers) else (None, answers or "")
+    s = setup(
+        repo,
+        config or "",
+        answers_file,
+        window_days=window_days,
+        model=model,
+        journal=journal,
+        now=now,
+        interactive=False,
+    )
+    questions = Questionnaire(s.model, given, None) if given is not None else questionnaire(s)
+    return score(s, repo_evidence(s) + host_evidence(s), dora(s), questions)

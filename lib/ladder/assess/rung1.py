@@ -1,0 +1,370 @@
+"""Rung 1, separate dev and prod: the checks of its practices, on the repository, the hosts and the journal."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..app import parity
+from ..app.layout import Layout
+from .checks import DORA, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
+from .dora import DoraReport
+from .host_facts import HostFacts, HostReport, per_prod
+from .probes import Deployment
+from .repo_facts import CODE_SPECS, RepoFacts, sample_paths
+from .secret_scan import find_secrets
+
+# ---- the repository --------------------------------------------------------------------------------
+
+
+ENV_EXAMPLE = re.compile(r"(^|/)(\.env\.(example|sample|template|dist)|example\.env|env\.example|\.env-example)$")
+ENV_SETTINGS = re.compile(
+    r"(^|/)(settings|config|conf|environments?)/(dev|development|local|prod|production|staging|test)\.[a-z]+$"
+    r"|(^|/)(settings|config|application)[._-](dev|development|local|prod|production|staging)\.[a-z]+$"
+)
+COMPOSE_OVERRIDE = re.compile(r"(^|/)(docker-)?compose\.(override|dev|development|prod|production|staging)\.ya?ml$")
+ENV_READ = r"os\.environ|os\.getenv|process\.env|ENV\[|ENV\.fetch|System\.getenv|getenv\("
+
+
+def env_separation(facts: RepoFacts) -> CheckResult:
+    """Per-environment settings: an example env file, per-environment config, compose overrides, env vars."""
+    example = facts.matching(ENV_EXAMPLE)
+    settings = facts.matching(ENV_SETTINGS)
+    compose = facts.matching(COMPOSE_OVERRIDE)
+    env_reads = facts.grep([ENV_READ], CODE_SPECS, tests=False)
+    score = 4 * bool(example) + 4 * bool(settings) + 2 * bool(compose) + 3 * bool(env_reads)
+    found = [
+        name
+        for name, hit in (
+            ("example env file", example),
+            ("per-environment config", settings),
+            ("compose overrides", compose),
+            ("settings from environment variables", env_reads),
+        )
+        if hit
+    ]
+    reason = (
+        ("found " + ", ".join(found)) if found else "no per-environment settings, example env file or compose override"
+    )
+    return result(
+        "env-separation",
+        REPO,
+        score,
+        reason,
+        label=INFERRED,
+        example_env_files=sample_paths(example),
+        environment_config=sample_paths(settings),
+        compose_overrides=sample_paths(compose),
+        env_var_reads=sorted({p for p, _, _ in env_reads})[:SAMPLES],
+    )
+
+
+# gitleaks-style rules: (name, ERE for git grep, Python regex to confirm the line).
+
+
+def config_out_of_code(facts: RepoFacts) -> CheckResult:
+    """No committed secrets: keys, tokens, private keys, password assignments, .env files."""
+    findings = find_secrets(facts)
+    if not findings:
+        return result(
+            "config-out-of-code",
+            REPO,
+            10,
+            "no committed keys, tokens or secret files found",
+            findings=[],
+            scanned="tree at the assessed commit",
+        )
+    return result(
+        "config-out-of-code",
+        REPO,
+        10 - 4 * len(findings),
+        f"{len(findings)} possible committed secret(s); move them to the environment and rotate them",
+        findings=findings[:SAMPLES],
+        scanned="tree at the assessed commit",
+    )
+
+
+DEV_SETUP_FILES = re.compile(
+    r"^(docker-compose\.ya?ml|compose\.ya?ml|\.devcontainer/devcontainer\.json|\.devcontainer\.json|Vagrantfile"
+    r"|tox\.ini|noxfile\.py|flake\.nix|shell\.nix|devbox\.json|Procfile\.dev|(bin|script|scripts)/(setup|bootstrap|dev)[^/]*)$"
+)
+DEV_TARGETS = ("dev", "setup", "bootstrap", "install", "develop", "up", "run", "serve", "start", "demo")
+TASK_FILES = re.compile(r"^(Makefile|GNUmakefile|justfile|Justfile|Taskfile\.ya?ml)$")
+
+
+def _targets(text: str) -> set[str]:
+    return {m.group(1) for m in re.finditer(r"^([A-Za-z0-9_.-]+)\s*:(?!=)", text, re.M)}
+
+
+def dev_setup(facts: RepoFacts) -> CheckResult:
+    """A dev environment made by one command: a make/just target, compose file, devcontainer or setup script."""
+    files = facts.matching(DEV_SETUP_FILES)
+    task_texts = facts.read(f.path for f in facts.matching(TASK_FILES))
+    targets = sorted({t for text in task_texts.values() for t in _targets(text) if t in DEV_TARGETS})
+    signals = sample_paths(files) + [f"target: {t}" for t in targets]
+    if not signals:
+        return result(
+            "dev-setup",
+            REPO,
+            0,
+            "no one-command dev setup (make target, compose file, devcontainer, setup script)",
+            label=INFERRED,
+            found=[],
+        )
+    score = 8 if len(signals) == 1 else 10
+    return result(
+        "dev-setup", REPO, score, f"one-command setup found: {', '.join(signals[:3])}", label=INFERRED, found=signals
+    )
+
+
+DEPLOY_FILES = re.compile(
+    r"^(fabfile\.py|config/deploy\.rb|Capfile|(bin|script|scripts)/deploy[^/]*|deploy[^/]*\.(sh|py|ya?ml)"
+    r"|fly\.toml|render\.ya?ml|app\.json|Procfile|playbooks?/deploy[^/]*\.ya?ml|ladder\.ya?ml)$"
+)
+
+
+def one_step_deploy(facts: RepoFacts) -> CheckResult:
+    """Code reaches prod by one repeatable step: a deploy script, fabfile, make target or CI deploy job."""
+    files = sample_paths(facts.matching(DEPLOY_FILES))
+    task_texts = facts.read(f.path for f in facts.matching(TASK_FILES))
+    targets = sorted({t for text in task_texts.values() for t in _targets(text) if "deploy" in t or "release" in t})
+    jobs = [c.path for c in facts.ci_configs if c.deploys]
+    signals = files + [f"target: {t}" for t in targets] + [f"CI deploy job: {p}" for p in jobs]
+    if not signals:
+        return result(
+            "one-step-deploy",
+            REPO,
+            0,
+            "no deploy script, deploy target or CI deploy job in the repository",
+            label=INFERRED,
+            found=[],
+        )
+    return result(
+        "one-step-deploy",
+        REPO,
+        8 if len(signals) == 1 else 10,
+        f"deploy step found: {', '.join(signals[:3])}",
+        label=INFERRED,
+        found=signals,
+    )
+
+
+# ---- the hosts --------------------------------------------------------------------------------
+
+
+def separate_hosts(facts: HostFacts) -> CheckResult:
+    """Dev and prod are separate hosts (or at least separate folders)."""
+    if not facts.prod:
+        return inconclusive("separate-hosts", HOST, "no prod environment in ladder.yml")
+    if not facts.dev:
+        return inconclusive(
+            "separate-hosts", HOST, "no dev environment in ladder.yml", prod=[r.name for r in facts.prod]
+        )
+    shared_machine, shared_folder = [], []
+    for d in facts.dev:
+        for p in facts.prod:
+            if d.identity == p.identity:
+                shared_machine.append(f"{d.name}/{p.name}")
+                db, pb = d.base.rstrip("/") + "/", p.base.rstrip("/") + "/"
+                if db.startswith(pb) or pb.startswith(db):
+                    shared_folder.append(f"{d.name}/{p.name}")
+    evidence: dict[str, Any] = {
+        "dev": [r.name for r in facts.dev],
+        "prod": [r.name for r in facts.prod],
+        "same_machine": shared_machine,
+        "same_folder": shared_folder,
+    }
+    if shared_folder:
+        return result("separate-hosts", HOST, 0, f"dev and prod share a folder: {', '.join(shared_folder)}", **evidence)
+    if shared_machine:
+        return result("separate-hosts", HOST, 8, "dev and prod are separate folders on the same machine", **evidence)
+    return result("separate-hosts", HOST, 10, "dev and prod are separate hosts", **evidence)
+
+
+def prod_unmodified(facts: HostFacts) -> CheckResult:
+    """Prod's code has no edits made in place: a clean checkout, or a release matching its checksums."""
+
+    def judge(r: HostReport) -> CheckResult | None:
+        lay = r.deployment
+        if lay is None or not lay.found:
+            return inconclusive("prod-unmodified", HOST, r.nothing_deployed(), host=r.name)
+        if lay.modified:
+            return result(
+                "prod-unmodified",
+                HOST,
+                0,
+                f"{len(lay.modified)} file(s) edited in place on prod",
+                host=r.name,
+                modified=list(lay.modified[:SAMPLES]),
+            )
+        if lay.checksum_failures:
+            return result(
+                "prod-unmodified",
+                HOST,
+                0,
+                f"{len(lay.checksum_failures)} file(s) differ from {lay.checksum_file}",
+                host=r.name,
+                modified=list(lay.checksum_failures[:SAMPLES]),
+            )
+        if lay.git:
+            return result("prod-unmodified", HOST, 10, "no uncommitted edits in prod's code", host=r.name)
+        if lay.checksum_file:
+            return result("prod-unmodified", HOST, 10, f"release matches its {lay.checksum_file}", host=r.name)
+        return result(
+            "prod-unmodified",
+            HOST,
+            8,
+            "release folder without a checksum manifest to verify it against",
+            label=INFERRED,
+            host=r.name,
+        )
+
+    return per_prod(facts, "prod-unmodified", judge)
+
+
+def compare_platforms(dev: parity.Facts, prod: parity.Facts) -> dict[str, Any]:
+    """Where prod differs from dev, dimension by dimension; None where a side is unknown."""
+
+    # Not parity.compare's table: a score needs a verdict per dimension, an unread side is not
+    # compared, and Python counts as the same when its minor version is.
+    def minor(v: str | None) -> str | None:
+        return ".".join(v.split(".")[:2]) if v else None
+
+    def pins(f: parity.Facts) -> set[str]:
+        return {f"{name}=={version}" for name, version in f.packages.items()}
+
+    dev_names, prod_names = set(dev.env_names), set(prod.env_names)
+    out: dict[str, Any] = {}
+    out["python"] = (
+        None
+        if not (dev.python and prod.python)
+        else ([] if minor(dev.python) == minor(prod.python) else [f"dev {dev.python}, prod {prod.python}"])
+    )
+    out["os"] = None if not (dev.os and prod.os) else ([] if dev.os == prod.os else [f"dev {dev.os}, prod {prod.os}"])
+    out["packages"] = (
+        None
+        if not (dev.packages and prod.packages)
+        else sorted(
+            [f"dev only: {p}" for p in pins(dev) - pins(prod)] + [f"prod only: {p}" for p in pins(prod) - pins(dev)]
+        )
+    )
+    out["config_names"] = (
+        None
+        if not (dev_names or prod_names)
+        else sorted(
+            [f"dev only: {n}" for n in dev_names - prod_names] + [f"prod only: {n}" for n in prod_names - dev_names]
+        )
+    )
+    return out
+
+
+def dev_prod_parity(facts: HostFacts) -> CheckResult:
+    """Dev and prod run the same Python, OS, packages and config names."""
+    dev = [(r.name, r.platform) for r in facts.dev if r.error is None and r.platform is not None]
+    prod = [(r.name, r.platform) for r in facts.prod if r.error is None and r.platform is not None]
+    if not dev or not prod:
+        return inconclusive("dev-prod-parity", HOST, "needs a readable dev host and prod host in ladder.yml")
+    dev_name, dev_platform = dev[0]
+    diffs: dict[str, dict] = {}
+    compared: set[str] = set()
+    for prod_name, prod_platform in prod:
+        cmp = compare_platforms(dev_platform, prod_platform)
+        compared |= {k for k, v in cmp.items() if v is not None}
+        diffs[prod_name] = {k: v for k, v in cmp.items() if v}
+    if not compared:
+        return inconclusive("dev-prod-parity", HOST, "nothing comparable (no Python, OS or packages read)")
+    differing = sorted({k for per in diffs.values() for k in per})
+    score = 10 * (1 - len(differing) / len(compared))
+    reason = (
+        f"dev host {dev_name!r} and prod differ in {', '.join(differing)}"
+        if differing
+        else f"dev and prod match on {', '.join(sorted(compared))}"
+    )
+    return result(
+        "dev-prod-parity",
+        HOST,
+        score,
+        reason,
+        dev=dev_name,
+        compared=sorted(compared),
+        differences={h: {k: v[:SAMPLES] for k, v in per.items()} for h, per in diffs.items()},
+    )
+
+
+def dev_environment(facts: HostFacts) -> CheckResult:
+    """Every dev host has the app checked out with its own virtualenv."""
+    dev = facts.dev
+    if not dev:
+        return inconclusive("dev-environment", HOST, "no dev environment in ladder.yml")
+    readable = [r for r in dev if r.error is None]
+    if not readable:
+        return inconclusive("dev-environment", HOST, f"no dev host could be read: {dev[0].error}")
+    rows: list[dict[str, Any]] = []
+    for r in readable:
+        code = r.deployment.checkout or r.deployment.current if r.deployment else None
+        venv = r.platform.venv if r.platform else None
+        rows.append({"host": r.name, "code": code, "venv": venv, "score": 10 if code and venv else 5 if code else 0})
+    worst = min(rows, key=lambda row: row["score"])
+    reason = {
+        10: "the app is checked out with its virtualenv",
+        5: "the app is checked out, but without a virtualenv",
+        0: "no app checkout",
+    }[worst["score"]]
+    if len(rows) > 1:
+        reason = f"{worst['host']}: {reason}"
+    return result("dev-environment", HOST, worst["score"], reason, hosts=rows)
+
+
+def deploy_step(facts: HostFacts) -> CheckResult:
+    """Prod has a deploy script (bin/deploy*) or a release layout made by deploy tooling."""
+
+    def judge(r: HostReport) -> CheckResult | None:
+        lay = r.deployment or Deployment()
+        if lay.deploy_scripts:
+            return result(
+                "deploy-step",
+                HOST,
+                10,
+                f"deploy script {lay.deploy_scripts[0]}",
+                host=r.name,
+                scripts=list(lay.deploy_scripts),
+            )
+        if lay.runs_release:
+            return result("deploy-step", HOST, 10, "releases switched by the current link", host=r.name)
+        return result(
+            "deploy-step", HOST, 0, f"no deploy script in {Layout(r.base).bin} and no release layout", host=r.name
+        )
+
+    return per_prod(facts, "deploy-step", judge)
+
+
+# ---- the journal --------------------------------------------------------------------------------
+
+
+def deploys_recorded(report: DoraReport) -> CheckResult:
+    """Deploys made through Ladder's runbooks and recorded in its journal: one repeatable step."""
+    if not report.journal_found:
+        return inconclusive("deploys-recorded", DORA, "no Ladder journal given or found")
+    if not report.journal_deploys:
+        return inconclusive("deploys-recorded", DORA, "the journal records no deploys yet")
+    return result(
+        "deploys-recorded",
+        DORA,
+        10,
+        f"{report.journal_deploys} deploy(s) made by Ladder runbooks are recorded in the journal",
+        deploys=report.journal_deploys,
+    )
+
+
+CHECKS = (
+    CheckSpec("env-separation", REPO, env_separation),
+    CheckSpec("config-out-of-code", REPO, config_out_of_code),
+    CheckSpec("dev-setup", REPO, dev_setup),
+    CheckSpec("one-step-deploy", REPO, one_step_deploy),
+    CheckSpec("separate-hosts", HOST, separate_hosts),
+    CheckSpec("prod-unmodified", HOST, prod_unmodified),
+    CheckSpec("dev-prod-parity", HOST, dev_prod_parity),
+    CheckSpec("dev-environment", HOST, dev_environment),
+    CheckSpec("deploy-step", HOST, deploy_step),
+    CheckSpec("deploys-recorded", DORA, deploys_recorded),
+)

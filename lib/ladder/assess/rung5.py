@@ -1,0 +1,181 @@
+"""Rung 5, beyond: canary, rollback, logging and monitoring, schema migrations."""
+
+from __future__ import annotations
+
+import re
+
+from ..app.history import is_test_path
+from . import ci
+from .checks import HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
+from .host_facts import HostFacts, HostReport, per_prod
+from .probes import Logs, Migrations
+from .repo_facts import CODE_SPECS, RepoFacts, sample_paths
+
+# ---- the repository --------------------------------------------------------------------------------
+
+
+CANARY = re.compile(r"canary|kind:\s*Rollout|setWeight|flagger|trafficSplit|5-canary-rollback", re.I)
+
+
+def canary(facts: RepoFacts) -> CheckResult:
+    """Canary or progressive rollout config in CI or deploy manifests."""
+    hits = sorted(p for p, text in facts.deploy_texts.items() if CANARY.search(text))
+    if hits:
+        return result(
+            "canary", REPO, 10, f"canary or rollout config in {hits[0]}", label=INFERRED, files=hits[:SAMPLES]
+        )
+    return result("canary", REPO, 0, "no canary or rollout config in CI or deploy files", label=INFERRED, files=[])
+
+
+ROLLBACK = re.compile(r"rollback|roll back|rollout undo|deploy:rollback|5-canary-rollback", re.I)
+ROLLBACK_FILE = re.compile(r"(^|/)[^/]*roll_?back[^/]*$", re.I)
+DOC_SUFFIXES = (".md", ".rst", ".txt", ".ipynb", ".html", ".adoc")
+
+
+def rollback_tooling(facts: RepoFacts) -> CheckResult:
+    """One-command rollback: a rollback script, make target or pipeline job."""
+    files = [
+        f.path for f in facts.matching(ROLLBACK_FILE) if not f.path.endswith(DOC_SUFFIXES) and not is_test_path(f.path)
+    ]
+    in_pipeline = sorted(p for p, text in facts.deploy_texts.items() if ROLLBACK.search(text))
+    found = sorted(set(files)) + [p for p in in_pipeline if p not in files]
+    if found:
+        return result(
+            "rollback-tooling", REPO, 10, f"rollback tooling in {found[0]}", label=INFERRED, files=found[:SAMPLES]
+        )
+    return result("rollback-tooling", REPO, 0, "no rollback script, target or pipeline job", label=INFERRED, files=[])
+
+
+OBSERVABILITY_LIBS = (
+    "structlog",
+    "opentelemetry",
+    "sentry-sdk",
+    "sentry_sdk",
+    "@sentry/",
+    "prometheus-client",
+    "prometheus_client",
+    "prom-client",
+    "ddtrace",
+    "datadog",
+    "newrelic",
+    "elastic-apm",
+    "honeycomb",
+    "python-json-logger",
+    "statsd",
+    "loki",
+)
+OBSERVABILITY_FILES = re.compile(
+    r"(^|/)(prometheus\.ya?ml|alertmanager\.ya?ml|otel[^/]*\.ya?ml|fluent-?bit\.(conf|ya?ml)|fluentd?\.conf"
+    r"|vector\.(toml|ya?ml)|promtail[^/]*\.ya?ml|filebeat\.ya?ml|datadog\.ya?ml|newrelic\.(ini|yml)|grafana/)"
+)
+
+
+def observability(facts: RepoFacts) -> CheckResult:
+    """Logging and monitoring: structlog, OpenTelemetry, Sentry, Prometheus libraries or collector config."""
+    libs = sorted({lib for lib in OBSERVABILITY_LIBS if lib in facts.manifests})
+    files = sample_paths(facts.matching(OBSERVABILITY_FILES))
+    score = 10 if libs and files else 7 if libs or files else 0
+    reason = ("monitoring: " + ", ".join((libs + files)[:4])) if score else "no logging or monitoring library or config"
+    return result("observability", REPO, score, reason, label=INFERRED, libraries=libs, config_files=files)
+
+
+MIGRATION_DIRS = re.compile(
+    r"(^|/)(alembic\.ini|alembic/|migrations/|db/migrate/|db/migration/|changelog[^/]*\.(xml|ya?ml))"
+    r"|(^|/)V\d+(_\d+)*__[^/]+\.sql$"
+)
+DATABASE_USE = r"import sqlite3|sqlalchemy|psycopg|pymysql|mysqlclient|django\.db|mongoose|typeorm|prisma|ActiveRecord|knex|sequelize|gorm"
+
+
+def migrations(facts: RepoFacts) -> CheckResult:
+    """Schema migrations: a migrations folder (alembic, django, flyway) and a migrate step in the pipeline."""
+    folders = sorted({f.path for f in facts.matching(MIGRATION_DIRS)})
+    step = sorted(p for p, text in facts.deploy_texts.items() if ci.MIGRATE.search(text))
+    if not folders and not step:
+        uses_db = facts.grep([DATABASE_USE], CODE_SPECS, tests=False) or re.search(
+            DATABASE_USE.lower(), facts.manifests
+        )
+        if not uses_db:
+            return inconclusive("migrations", REPO, "no database use found, so no migrations are expected")
+        return result(
+            "migrations",
+            REPO,
+            0,
+            "the app uses a database but has no migrations folder or migrate step",
+            folders=[],
+            pipeline=[],
+        )
+    score = 5 * bool(folders) + 5 * bool(step)
+    parts = []
+    parts.append(f"migrations in {folders[0].split('/')[0]}" if folders else "no migrations folder")
+    parts.append(f"migrate step in {step[0]}" if step else "no migrate step in the pipeline")
+    return result("migrations", REPO, score, "; ".join(parts), folders=folders[:SAMPLES], pipeline=step)
+
+
+# ---- the hosts --------------------------------------------------------------------------------
+
+
+def logs_collected(facts: HostFacts) -> CheckResult:
+    """Logs leave prod: a log shipper runs (promtail, fluent-bit, vector, ...)."""
+
+    def judge(r: HostReport) -> CheckResult | None:
+        logs = r.logs or Logs()
+        if logs.shippers:
+            return result(
+                "logs-collected",
+                HOST,
+                10,
+                f"log shipper running: {', '.join(logs.shippers)}",
+                host=r.name,
+                shippers=list(logs.shippers),
+            )
+        if logs.files:
+            return result(
+                "logs-collected",
+                HOST,
+                4,
+                f"{len(logs.files)} log file(s) kept on the host, none shipped",
+                host=r.name,
+                files=list(logs.files[:SAMPLES]),
+            )
+        return result("logs-collected", HOST, 0, "no log shipper and no log files", host=r.name)
+
+    return per_prod(facts, "logs-collected", judge)
+
+
+def migrations_current(facts: HostFacts) -> CheckResult:
+    """The running code's migrations are all applied to prod's database."""
+
+    def judge(r: HostReport) -> CheckResult | None:
+        m = r.migrations or Migrations()
+        if not m.kind:
+            return inconclusive("migrations-current", HOST, m.error or "no migrations in the running code", host=r.name)
+        if m.db is None:
+            return inconclusive(
+                "migrations-current",
+                HOST,
+                f"{m.files} {m.kind} migration(s), but no sqlite database under shared/ records them",
+                host=r.name,
+                error=m.error,
+            )
+        if m.pending:
+            return result(
+                "migrations-current",
+                HOST,
+                0,
+                f"{len(m.pending)} migration(s) not applied to {m.db}",
+                host=r.name,
+                pending=list(m.pending[:SAMPLES]),
+            )
+        return result("migrations-current", HOST, 10, f"all {m.kind} migrations applied to {m.db}", host=r.name)
+
+    return per_prod(facts, "migrations-current", judge)
+
+
+CHECKS = (
+    CheckSpec("canary", REPO, canary),
+    CheckSpec("rollback-tooling", REPO, rollback_tooling),
+    CheckSpec("observability", REPO, observability),
+    CheckSpec("migrations", REPO, migrations),
+    CheckSpec("logs-collected", HOST, logs_collected),
+    CheckSpec("migrations-current", HOST, migrations_current),
+)

@@ -1,0 +1,100 @@
+"""Rung 5's checks: canary, rollback, monitoring, migrations; logs shipped and migrations applied on prod."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+import pytest
+
+from assessing import by_id, check, make_release_host
+from gitrepo import GitRepo
+from ladder.assess.evidence import assess_hosts
+from ladder.core.hosts import LocalHost
+
+
+@pytest.fixture
+def repo(tmp_path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")
+
+
+# ---- the repository ------------------------------------------------------------------------
+
+
+def test_canary_and_rollback_in_deploy_files(repo):
+    repo.commit(
+        {
+            "deploy/rollout.yaml": "kind: Rollout\nstrategy:\n  canary:\n    steps: []\n",
+            "scripts/rollback.sh": "#!/bin/sh\n",
+        }
+    )
+    assert check(repo, "canary").score == 10
+    assert check(repo, "rollback-tooling").evidence["files"][0] == "scripts/rollback.sh"
+
+
+def test_canary_in_docs_does_not_count(repo):
+    repo.commit({"docs/canary.md": "We should try canary deploys.\n"})
+    assert check(repo, "canary").score == 0
+
+
+def test_observability_libraries_and_config(repo):
+    repo.commit({"requirements.txt": "structlog\nsentry-sdk\n", "prometheus.yml": "scrape_configs: []\n"})
+    res = check(repo, "observability")
+    assert res.score == 10 and res.evidence["libraries"] == ["sentry-sdk", "structlog"]
+
+
+def test_migrations_folder_and_pipeline_step(repo):
+    repo.commit(
+        {
+            "alembic.ini": "[alembic]\n",
+            "alembic/versions/1_init.py": "revision = '1'\n",
+            ".gitlab-ci.yml": "deploy:\n  script: [alembic upgrade head, pytest]\n",
+        }
+    )
+    assert check(repo, "migrations").score == 10
+
+
+def test_migrations_missing_for_database_app(repo):
+    repo.commit({"app.py": "import sqlite3\n"})
+    assert check(repo, "migrations").score == 0
+    nodb = GitRepo(repo.path.parent / "nodb")
+    nodb.commit({"app.py": "print(1)\n"})
+    assert check(nodb, "migrations").inconclusive
+
+
+# ---- the hosts ------------------------------------------------------------------------------
+
+
+def test_log_files_without_a_shipper(tmp_path):
+    (tmp_path / "p" / "logs").mkdir(parents=True)
+    (tmp_path / "p" / "logs" / "error.log").write_text("boom\n")
+    got = by_id(assess_hosts({"prod": [LocalHost("prod1", tmp_path / "p")]}))
+    assert got["logs-collected"].score in (4, 10)  # 10 only if this machine happens to run a shipper
+    if got["logs-collected"].score == 4:
+        assert got["logs-collected"].evidence["hosts"][0]["files"] == [str(tmp_path / "p" / "logs" / "error.log")]
+
+
+def test_migrations_pending_then_applied(tmp_path):
+    prod = make_release_host(tmp_path / "prod")
+    mig = tmp_path / "prod" / "releases" / "v3" / "migrations"
+    mig.mkdir()
+    (mig / "001_init.sql").write_text("create table a (x);\n")
+    (mig / "002_items.sql").write_text("create table b (x);\n")
+    db = sqlite3.connect(tmp_path / "prod" / "shared" / "app.db")
+    db.execute("create table schema_migrations (version text)")
+    db.execute("insert into schema_migrations values ('001_init')")
+    db.commit()
+    got = by_id(assess_hosts({"prod": [prod]}, python={"prod1": sys.executable}))
+    assert got["migrations-current"].score == 0
+    assert got["migrations-current"].evidence["hosts"][0]["pending"] == ["002_items"]
+    db.execute("insert into schema_migrations values ('002_items')")
+    db.commit()
+    db.close()
+    got = by_id(assess_hosts({"prod": [prod]}, python={"prod1": sys.executable}))
+    assert got["migrations-current"].score == 10
+
+
+def test_no_migrations_is_inconclusive(tmp_path):
+    prod = make_release_host(tmp_path / "prod")
+    got = by_id(assess_hosts({"prod": [prod]}, python={"prod1": sys.executable}))
+    assert got["migrations-current"].inconclusive

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from ..app import checkout, devenv, parity
+from ..app import checkout, parity
 from ..app.layout import Layout, layout_of
 from ..core.facts import parse_os_release
 from ..core.hosts import Host
@@ -129,7 +129,7 @@ def platform_command(layout: Layout, python: str = "python3") -> str:
     """Shell that prints the Python, OS, installed packages and setting names the app runs with."""
     # One command where parity.get_facts runs four, to keep host reads cheap; its output goes through
     # parity's parsers into parity.Facts. The virtualenv and env file are looked for where teams keep them.
-    venvs = f'"${{c}}.venv" "${{c}}venv" "$b/{devenv.VENV}" "$b/.venv" "$s/venv" "$s/.venv"'
+    venvs = f'"${{c}}.venv" "${{c}}venv" {q(layout.venv)} "$b/.venv" "$s/venv" "$s/.venv"'
     envs = '"$s/.env" "$s/app.env" "$e" "${c}.env" "$b/.env"'
     return (
         f"b={q(layout.base.rstrip('/'))}; s={q(layout.shared)}; e={q(layout.env_file)}; py={q(python)}; "

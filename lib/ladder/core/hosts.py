@@ -17,11 +17,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import paramiko
 
 from .config import Config, HostConfig, SSHConfig
 from .errors import AuthenticationFailed, CommandTimeout, HostKeyError, UnexpectedExit, UnreachableHost
+
+if TYPE_CHECKING:
+    from fabric import Connection  # imported when a connection opens: fabric is slow to import
 
 DEFAULT_TIMEOUT = 60.0
 # Exit status of coreutils `timeout` when it had to stop the command.
@@ -238,13 +242,13 @@ class SSHHost(Host):
         self._sftp: paramiko.SFTPClient | None = None
 
     @property
-    def connection(self):  # -> fabric.Connection
+    def connection(self) -> Connection:
         """The open Fabric Connection, opened on first use."""
         if self._conn is None:
             self._conn = self._open()
         return self._conn
 
-    def _open(self):
+    def _open(self) -> Connection:
         from fabric import Connection
 
         if self.identity_file is not None and not self.identity_file.is_file():

@@ -7,7 +7,7 @@ import os
 import random
 import re
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
@@ -244,9 +244,10 @@ def _python_units(text: str, lines: list[str]) -> list[str | None]:
             start -= 1
         name = _node_name(node)
         units[start : node.end_lineno] = [name] * (node.end_lineno - start)
-        if name == "ROUTES":
+        if name == "ROUTES" and isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple):
             for entry in node.value.elts:
-                units[entry.lineno - 1] = f"ROUTES:{entry.elts[-1].id}"
+                if isinstance(entry, ast.Tuple) and isinstance(entry.elts[-1], ast.Name):
+                    units[entry.lineno - 1] = f"ROUTES:{entry.elts[-1].id}"
     return units
 
 
@@ -298,9 +299,9 @@ class _History:
                 kind, text = self.noise.get((path, i), ("", ""))
                 if kind == "insert":
                     out.append(text)
-                line = self.early.get((path, i), line)
-                if line is not None:
-                    out.append(text if kind == "replace" else line)
+                early = self.early.get((path, i), line)
+                if early is not None:
+                    out.append(text if kind == "replace" else early)
             while out and not out[0].strip():
                 out.pop(0)
             if out:
@@ -448,7 +449,7 @@ def _fast_import_stream(master: list[tuple[str, dict[str, str]]], now: datetime)
     times = [end - span] + times + [end]
     fork = max(i for i, t in enumerate(times) if t <= end - FORK_DAYS_AGO * 86400)
     branch_times = sorted(times[fork] + 3600 + int(rng.random() * 20 * 86400) for _ in REDESIGN)
-    offset = int(now.utcoffset().total_seconds() // 60)
+    offset = int((now.utcoffset() or timedelta(0)).total_seconds() // 60)
     tz = f"{'-' if offset < 0 else '+'}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
     out = bytearray()
 

@@ -32,7 +32,7 @@ test: setup
 
 # Unit and local tests only, for the edit loop.
 test-fast: setup
-	$(VENV)/bin/pytest -m "unit or local"
+	$(VENV)/bin/pytest -n 4 -m "unit or local" tests
 
 lint: setup
 	$(VENV)/bin/ruff check $(LINTED)

@@ -44,6 +44,27 @@ def pytest_unconfigure(config) -> None:
         os.environ["LADDER_HOME"] = old
 
 
+TIERS = ("unit", "local", "ssh", "e2e")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test runs in exactly one tier (notebooks are e2e), so `-m "unit or local"` is the fast loop."""
+    wrong = []
+    for item in items:
+        if item.nodeid.split("::")[0].endswith(".ipynb"):
+            item.add_marker(pytest.mark.e2e)
+        tiers = sorted({mark.name for mark in item.iter_markers() if mark.name in TIERS})
+        if len(tiers) != 1 or ("ssh_sandbox" in getattr(item, "fixturenames", ()) and tiers != ["ssh"]):
+            wrong.append(f"{item.nodeid}: {', '.join(tiers) or 'no tier'}")
+    if wrong:
+        raise pytest.UsageError(
+            "mark each test with exactly one tier of "
+            + ", ".join(TIERS)
+            + " (ssh for tests on ssh_sandbox):\n  "
+            + "\n  ".join(wrong)
+        )
+
+
 def pytest_runtest_setup(item) -> None:
     """Notebooks run with their defaults, which point at the sandbox: make sure one is up."""
     if item.nodeid.split("::")[0].endswith(".ipynb"):

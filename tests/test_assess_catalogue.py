@@ -8,6 +8,8 @@ from ladder.assess import all_rungs, rung1, rung1plus, rung2, rung3a, rung3b, ru
 from ladder.assess.catalogue import CHECKS, index, of_source, run_checks
 from ladder.assess.checks import DORA, HOST, REPO, SOURCES, CheckSpec, result
 
+pytestmark = pytest.mark.unit
+
 RUNG_MODULES = (rung1, rung1plus, rung2, rung3a, rung3b, rung4, rung5, all_rungs)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from matplotlib.figure import Figure
 
 from ladder.assess import load_model, practice_bars, rung_radar, score, trend_chart
 from ladder.assess.catalogue import CHECKS
 from ladder.assess.checks import result
+
+pytestmark = pytest.mark.local
 
 PNG = b"\x89PNG"
 

@@ -6,6 +6,8 @@ import pytest
 
 from ladder.assess.checks import HOST, INFERRED, REPO, CheckSpec, inconclusive, result, run_check
 
+pytestmark = pytest.mark.unit
+
 
 def test_scores_are_clamped_and_rounded():
     assert result("x", REPO, 12, "r").score == 10

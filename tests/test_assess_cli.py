@@ -17,6 +17,8 @@ from ladder.assess import load_assessment
 from ladder.assess.inputs import notebook_path
 from ladder.engine import runner
 
+pytestmark = pytest.mark.e2e
+
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}
 LABEL = {"enum": ["measured", "inferred", "self-reported", "inconclusive"]}
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from gitrepo import NOW
 from ladder.assess.deploys import read_journal
 from ladder.assess.dora import dora_metrics
+
+pytestmark = pytest.mark.local
 
 
 def test_journal_is_read_defensively(tmp_path):

@@ -33,6 +33,7 @@ EPS = 1e-9
 # ---- bands at their edges --------------------------------------------------------------------
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "per_day, band",
     [
@@ -50,6 +51,7 @@ def test_deploy_frequency_bands(per_day, band):
     assert band_deploy_frequency(per_day) == band
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "seconds, band",
     [
@@ -67,6 +69,7 @@ def test_lead_time_bands(seconds, band):
     assert band_lead_time(seconds) == band
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "rate, band",
     [
@@ -84,6 +87,7 @@ def test_change_fail_rate_bands_nearest_cluster(rate, band):
     assert band_change_fail_rate(rate) == band
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "seconds, band",
     [
@@ -101,6 +105,7 @@ def test_recovery_bands(seconds, band):
     assert band_recovery(seconds) == band
 
 
+@pytest.mark.unit
 def test_scales_hit_their_anchors_and_fall_monotonically():
     assert scale_deploy_frequency(1) == 10 and scale_deploy_frequency(1 / 7) == pytest.approx(7.5)
     assert scale_deploy_frequency(1 / 30) == pytest.approx(5) and scale_deploy_frequency(0) == 0
@@ -117,6 +122,7 @@ def test_scales_hit_their_anchors_and_fall_monotonically():
 # ---- compute ---------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_too_few_events_are_said_not_guessed():
     report = compute([Deploy(NOW - DAY, "tag", "v1")], now=NOW)
     for m in report.metrics:
@@ -125,6 +131,7 @@ def test_too_few_events_are_said_not_guessed():
     assert "need 5" in report.metric("change_fail_rate").note
 
 
+@pytest.mark.unit
 def test_compute_all_four_metrics():
     deploys = [
         Deploy(
@@ -148,6 +155,7 @@ def test_compute_all_four_metrics():
     assert rec.value == 1800 and rec.band == "elite"
 
 
+@pytest.mark.unit
 def test_table_and_dict():
     report = compute([Deploy(NOW - i * DAY, "tag", f"v{i}") for i in range(3)], now=NOW)
     table = report.table()
@@ -166,6 +174,7 @@ def test_table_and_dict():
 # ---- tags ------------------------------------------------------------------------------------
 
 
+@pytest.mark.local
 def test_release_tags_give_lead_times_and_failures(tmp_path):
     repo = GitRepo(tmp_path / "r")
     repo.commit({"a": "0"}, days_ago=40)
@@ -185,6 +194,7 @@ def test_release_tags_give_lead_times_and_failures(tmp_path):
     assert report.metric("change_fail_rate").value == pytest.approx(1 / 5)
 
 
+@pytest.mark.local
 def test_no_tags_no_journal(tmp_path):
     repo = GitRepo(tmp_path / "r")
     repo.commit({"a": "0"})
@@ -216,6 +226,7 @@ def make_journal(path, rows):
     db.close()
 
 
+@pytest.mark.local
 def test_journal_deploys_rollbacks_and_lead_times(tmp_path):
     repo = GitRepo(tmp_path / "r")
     shas = [repo.commit({"a": str(i)}, days_ago=30 - i * 5) for i in range(6)]
@@ -249,6 +260,7 @@ def test_journal_deploys_rollbacks_and_lead_times(tmp_path):
     assert checks["deploy-frequency"].score is not None
 
 
+@pytest.mark.local
 def test_journal_without_commits_takes_lead_times_from_tags(tmp_path):
     repo = GitRepo(tmp_path / "r")
     for i, ago in enumerate((40, 30, 20, 10)):

@@ -27,6 +27,7 @@ def repo(tmp_path) -> GitRepo:
 # ---- the repository: every check, on odd repositories -------------------------------------------
 
 
+@pytest.mark.local
 def test_progress_is_reported_check_by_check(repo):
     repo.commit({"a.py": "1\n"})
     seen = []
@@ -40,6 +41,7 @@ def _no_errors(results):
         assert not r.reason.startswith("check error"), (r.id, r.reason)
 
 
+@pytest.mark.local
 def test_empty_repository_is_inconclusive_everywhere(repo):
     results = gather_repo_evidence(repo.path, now=NOW)
     _no_errors(results)
@@ -47,6 +49,7 @@ def test_empty_repository_is_inconclusive_everywhere(repo):
     assert describe_repo(repo.path)["empty"] is True
 
 
+@pytest.mark.local
 def test_shallow_clone(repo, tmp_path):
     repo.daily(15, start_days_ago=30, tests_every=3)
     clone = tmp_path / "shallow"
@@ -58,6 +61,7 @@ def test_shallow_clone(repo, tmp_path):
     assert describe_repo(clone)["shallow"] is True
 
 
+@pytest.mark.local
 def test_no_main_or_master_branch(tmp_path):
     repo = GitRepo(tmp_path / "r", branch="develop")
     repo.daily(12, start_days_ago=20)
@@ -71,6 +75,7 @@ def test_no_main_or_master_branch(tmp_path):
     assert results["change-size"].score is not None
 
 
+@pytest.mark.local
 def test_detached_head(repo):
     first = repo.commit({"a.py": "1\n"}, days_ago=5)
     repo.daily(12, start_days_ago=4)
@@ -81,6 +86,7 @@ def test_detached_head(repo):
     assert results["change-size"].evidence["history_of"] == "main"
 
 
+@pytest.mark.local
 def test_non_utf8_commit_messages_and_paths(repo):
     repo.git("config", "i18n.commitEncoding", "ISO-8859-1")
     (repo.path / "caf\xe9.py").write_text("x = 1\n")
@@ -105,6 +111,7 @@ def test_non_utf8_commit_messages_and_paths(repo):
     _no_errors(gather_repo_evidence(repo.path, now=NOW))
 
 
+@pytest.mark.local
 def test_binary_and_very_large_files(repo):
     repo.commit(
         {
@@ -118,6 +125,7 @@ def test_binary_and_very_large_files(repo):
     assert results["no-binaries"].evidence["large_files"][0]["path"] == "big.txt"
 
 
+@pytest.mark.local
 def test_not_a_repository(tmp_path):
     (tmp_path / "plain").mkdir()
     with pytest.raises(NotARepository) as err:
@@ -130,12 +138,14 @@ def test_not_a_repository(tmp_path):
         gather_repo_evidence(tmp_path / "file.txt")
 
 
+@pytest.mark.local
 def test_subfolder_of_a_repository_is_refused(repo):
     repo.commit({"sub/a.py": "1\n"})
     with pytest.raises(NotARepository, match="pass .*repo instead"):
         gather_repo_evidence(repo.path / "sub")
 
 
+@pytest.mark.local
 def test_every_result_is_plain_json(repo):
     repo.daily(12, start_days_ago=20, tests_every=2)
     for r in gather_repo_evidence(repo.path, now=NOW):
@@ -147,10 +157,12 @@ def test_every_result_is_plain_json(repo):
 # ---- the hosts of a ladder.yml ---------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_host_evidence_takes_a_loaded_config():
     assert typing.get_type_hints(gather_host_evidence)["config"] is Config
 
 
+@pytest.mark.local
 def test_gather_from_a_ladder_yml(tmp_path):
     make_checkout_host(tmp_path / "hosts" / "prod1", make_origin(tmp_path / "origin"))
     (tmp_path / "hosts" / "dev").mkdir(parents=True)

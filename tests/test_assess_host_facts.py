@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assessing import by_id, closed_port, make_release_host
 from ladder.assess.evidence import assess_hosts
 from ladder.assess.host_facts import read_hosts
 from ladder.core.config import DEV, PROD, STAGING
 from ladder.core.hosts import LocalHost, SSHHost
+
+pytestmark = pytest.mark.local
 
 
 def test_hosts_are_read_and_grouped_by_environment(tmp_path):

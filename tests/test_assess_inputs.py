@@ -19,6 +19,7 @@ def repo(tmp_path):
     return r
 
 
+@pytest.mark.local
 def test_inputs_are_checked_before_anything_runs(repo, tmp_path, local_sandbox):
     (tmp_path / "plain").mkdir()
     with pytest.raises(NotARepository, match="plain: not a git repository"):
@@ -39,6 +40,7 @@ def test_inputs_are_checked_before_anything_runs(repo, tmp_path, local_sandbox):
     assert got.repo.path == local_sandbox.repo.resolve() and got.config.path == local_sandbox.config_path
 
 
+@pytest.mark.local
 def test_a_loaded_config_is_taken_as_it_is(local_sandbox):
     config = load_config(local_sandbox.config_path)
     got = check_inputs("", config)
@@ -47,5 +49,6 @@ def test_a_loaded_config_is_taken_as_it_is(local_sandbox):
     assert hosts_text(None) == "not read: no ladder.yml given"
 
 
+@pytest.mark.unit
 def test_the_notebook_is_found_in_the_project():
     assert notebook_path().name == "assessment.ipynb"

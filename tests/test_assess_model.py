@@ -27,6 +27,7 @@ def raw() -> dict:
     return yaml.safe_load(DEFAULT_MODEL.read_text())
 
 
+@pytest.mark.unit
 def test_default_model_has_every_rung_in_order():
     model = load_model()
     assert [r.id for r in model.rungs] == ["1", "1+", "2", "3a", "3b", "4", "5", "all"]
@@ -36,6 +37,7 @@ def test_default_model_has_every_rung_in_order():
     assert model.runbooks == RUNBOOKS
 
 
+@pytest.mark.unit
 def test_every_practice_is_complete_and_every_check_is_used():
     model = load_model()
     used = set()
@@ -45,6 +47,7 @@ def test_every_practice_is_complete_and_every_check_is_used():
     assert used == set(CHECKS), "a check in the catalogue that no practice uses, or the reverse"
 
 
+@pytest.mark.unit
 def test_issue_checks_are_all_present():
     ids = {p.id for p in load_model().practices}
     assert {
@@ -70,6 +73,7 @@ def test_issue_checks_are_all_present():
     } <= ids
 
 
+@pytest.mark.local
 @pytest.mark.parametrize(
     "edit, key, words",
     [
@@ -106,6 +110,7 @@ def test_bad_models_name_the_key_and_the_fix(edit, key, words, tmp_path):
     assert err.value.key == key and words in str(err.value) and str(path) in str(err.value)
 
 
+@pytest.mark.local
 def test_missing_and_broken_model_files(tmp_path):
     with pytest.raises(ModelError, match="file not found"):
         load_model(tmp_path / "nope.yml")
@@ -115,6 +120,7 @@ def test_missing_and_broken_model_files(tmp_path):
         load_model(bad)
 
 
+@pytest.mark.unit
 def test_numeric_ids_become_strings():
     data = raw()
     data["rungs"][2]["id"] = 2
@@ -123,6 +129,7 @@ def test_numeric_ids_become_strings():
     assert model.rung("2").id == "2" and model.rung("3a").requires == ("2",)
 
 
+@pytest.mark.local
 def test_adding_a_practice_is_data_plus_one_function(monkeypatch, tmp_path):
     def has_codeowners(facts):
         """A CODEOWNERS file names who reviews what."""

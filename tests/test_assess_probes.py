@@ -27,6 +27,7 @@ def origin(tmp_path) -> Path:
     return make_origin(tmp_path / "origin")
 
 
+@pytest.mark.unit
 def test_parse_deployment_recorded_output():
     out = (
         "current\t/srv/app/releases/v3\nreleases_dir\nrelease\tv1\nrelease\tv3\nchecksums\tSHA256SUMS\n"
@@ -38,11 +39,13 @@ def test_parse_deployment_recorded_output():
     assert not lay.runs_release and lay.modified == ("app.py", "x") and lay.git
 
 
+@pytest.mark.unit
 def test_parse_logs_recorded_output():
     logs = parse_logs("proc\tbash\nproc\tamazon-cloudwat\nproc\tvector\nlog\t/srv/logs/a.log\n")
     assert logs.shippers == ("amazon-cloudwatch-agent", "vector") and logs.files == ("/srv/logs/a.log",)
 
 
+@pytest.mark.unit
 def test_parse_platform_recorded_output():
     p = parse_platform(
         "venv\t/srv/venv\npkg\tFlask==3.0\npkg\t-e git+x\npython\t3.11.7\nos\tID=debian\n"
@@ -52,11 +55,13 @@ def test_parse_platform_recorded_output():
     assert p.os == "debian 12" and p.venv == "/srv/venv"
 
 
+@pytest.mark.unit
 def test_parse_migrations_survives_junk():
     assert parse_migrations("garbage\n").error
     assert parse_migrations('{"kind": "sql", "files": 2, "pending": ["2"], "db": "a.db"}').pending == ("2",)
 
 
+@pytest.mark.local
 def test_the_checkout_is_read_where_app_layout_puts_it(tmp_path, origin):
     prod = make_checkout_host(tmp_path / "prod", origin)
     deployment = get_deployment(prod)
@@ -68,6 +73,7 @@ def test_the_checkout_is_read_where_app_layout_puts_it(tmp_path, origin):
     assert not get_deployment(LocalHost("prod2", elsewhere)).found
 
 
+@pytest.mark.local
 def test_platform_facts_are_the_ones_parity_reads(tmp_path):
     base = tmp_path / "dev"
     base.mkdir()

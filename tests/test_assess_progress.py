@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ladder.assess.progress import Progress
+
+pytestmark = pytest.mark.unit
 
 
 def test_outside_a_notebook_the_bar_is_silent():

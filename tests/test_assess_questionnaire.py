@@ -14,6 +14,7 @@ def model():
     return load_model()
 
 
+@pytest.mark.local
 def test_answers_file_values_and_not_answered(model, tmp_path):
     path = tmp_path / "answers.yml"
     path.write_text(
@@ -30,10 +31,12 @@ def test_answers_file_values_and_not_answered(model, tmp_path):
     assert answers.answered() == {"dev-setup": "yes", "canary": "no", "feature-flags": "partly"}
 
 
+@pytest.mark.unit
 def test_no_answers_file_means_nothing_answered(model):
     assert load_answers(None, model).answered() == {}
 
 
+@pytest.mark.local
 @pytest.mark.parametrize(
     "text, key, words",
     [
@@ -53,11 +56,13 @@ def test_bad_answers_files_name_file_key_and_fix(model, tmp_path, text, key, wor
     assert words in str(err.value) and str(path) in str(err.value)
 
 
+@pytest.mark.local
 def test_missing_answers_file(model, tmp_path):
     with pytest.raises(AnswersError, match="file not found"):
         load_answers(tmp_path / "none.yml", model)
 
 
+@pytest.mark.local
 def test_save_and_load_round_trip(model, tmp_path):
     answers = Answers({"dev-setup": "yes", "canary": None, "ci-tests": "partly"}, {"ci-tests": "only on main"})
     path = save_answers(answers, tmp_path / "out" / "answers.yml", model)
@@ -68,6 +73,7 @@ def test_save_and_load_round_trip(model, tmp_path):
     assert again.notes == {"ci-tests": "only on main"}
 
 
+@pytest.mark.local
 def test_form_is_prefilled_from_a_previous_file(model, tmp_path):
     path = tmp_path / "answers.yml"
     save_answers(Answers({"dev-setup": "yes", "canary": "no"}), path, model)
@@ -81,6 +87,7 @@ def test_form_is_prefilled_from_a_previous_file(model, tmp_path):
     assert load_answers(path, model).answered() == {"canary": "no", "packaging": "partly"}
 
 
+@pytest.mark.local
 def test_form_without_a_previous_file_starts_unanswered(model, tmp_path):
     form = answer_form(model, tmp_path / "not-there.yml")
     assert all(box.value == NOT_ANSWERED for box in form.inputs.values())

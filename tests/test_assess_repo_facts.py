@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gitrepo import NOW, GitRepo
 from ladder.app.git import open_repo
 from ladder.app.history import median, parse_log
 from ladder.assess.repo_facts import RepoFacts, describe_repo
 
 
+@pytest.mark.local
 def test_vendored_folders_are_not_the_projects_files(tmp_path):
     repo = GitRepo(tmp_path / "shop")
     repo.commit(
@@ -25,6 +28,7 @@ def test_vendored_folders_are_not_the_projects_files(tmp_path):
     assert facts.read(["app.py", "missing.py"]) == {"app.py": "x = 1\n"}
 
 
+@pytest.mark.local
 def test_the_clone_is_described_for_the_report(tmp_path):
     repo = GitRepo(tmp_path / "shop")
     head = repo.commit({"a.py": "1\n"})
@@ -49,6 +53,7 @@ RECORDED_LOG = (
 )
 
 
+@pytest.mark.unit
 def test_parse_log_folds_commits():
     s = parse_log(iter(RECORDED_LOG.splitlines(keepends=True)), since=1700000150)
     assert (s.commits, s.merges, s.changed, s.touched_tests) == (3, 1, 3, 1)
@@ -57,6 +62,7 @@ def test_parse_log_folds_commits():
     assert s.artifact_samples == ["dist/app.whl"] and s.binary_changes == 1
 
 
+@pytest.mark.unit
 def test_parse_log_memory_does_not_grow_with_commits():
     def lines(n):
         for i in range(n):
@@ -69,6 +75,7 @@ def test_parse_log_memory_does_not_grow_with_commits():
     assert len(s.sizes) == 7  # one counter slot per distinct size, not per commit
 
 
+@pytest.mark.unit
 def test_median_of_counts():
     from collections import Counter
 

@@ -57,6 +57,7 @@ def assessment(model, good: set[str], answers=None):
     return score(model, checks.values(), answers, repo={"path": "shop", "trunk": "master"}, dora=dora)
 
 
+@pytest.mark.unit
 def test_schema_keys_are_stable(model):
     doc = assessment(model, {"1"}, Answers({"canary": "yes"})).to_dict()
     assert list(doc) == TOP_KEYS
@@ -99,12 +100,14 @@ def test_schema_keys_are_stable(model):
     json.loads(json.dumps(doc))
 
 
+@pytest.mark.local
 def test_write_and_load_round_trip(model, tmp_path):
     a = assessment(model, {"1", "1+"})
     path = write_assessment(a, tmp_path / "out" / "assessment.json")
     assert load_assessment(path) == json.loads(a.to_json())
 
 
+@pytest.mark.local
 def test_load_refuses_other_documents(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text('{"schema": "something/9"}')
@@ -116,6 +119,7 @@ def test_load_refuses_other_documents(tmp_path):
         load_assessment(broken)
 
 
+@pytest.mark.unit
 def test_changes_since_the_last_assessment(model):
     before = assessment(model, set())
     after = assessment(model, {"1"})
@@ -128,6 +132,7 @@ def test_changes_since_the_last_assessment(model):
     assert changes_since(after, after) == []
 
 
+@pytest.mark.local
 def test_history_from_a_runs_folder(model, tmp_path):
     older, newer = assessment(model, set()), assessment(model, {"1"})
     older.generated, newer.generated = 1_700_000_000, 1_700_100_000
@@ -140,6 +145,7 @@ def test_history_from_a_runs_folder(model, tmp_path):
     assert load_history(tmp_path / "nothing-here") == []
 
 
+@pytest.mark.local
 def test_assessments_are_kept_in_the_journal(model, tmp_path):
     from ladder.engine import journal
 

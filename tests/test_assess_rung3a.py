@@ -26,6 +26,7 @@ def origin(tmp_path) -> Path:
 # ---- the repository ----------------------------------------------------------------------
 
 
+@pytest.mark.local
 def test_packaging_recipe_and_pinned_dockerfile(repo):
     repo.commit(
         {
@@ -37,11 +38,13 @@ def test_packaging_recipe_and_pinned_dockerfile(repo):
     assert res.score == 10 and res.evidence["recipes"] == ["pyproject.toml"]
 
 
+@pytest.mark.local
 def test_packaging_unpinned_docker_only(repo):
     repo.commit({"Dockerfile": "FROM python:latest\n", "pyproject.toml": "[tool.black]\n"})
     assert check(repo, "packaging").score == 4
 
 
+@pytest.mark.unit
 def test_parse_from_lines_pins():
     text = (
         "ARG BASE=python\nFROM --platform=linux/amd64 python:3.12 AS base\nFROM base\nFROM ${BASE}:3\n"
@@ -55,6 +58,7 @@ def test_parse_from_lines_pins():
     ]
 
 
+@pytest.mark.local
 def test_release_tags(repo):
     repo.commit({"a": "1"}, days_ago=400)
     repo.tag("v1.0.0", days_ago=400)
@@ -67,6 +71,7 @@ def test_release_tags(repo):
     assert res.score == 10 and res.evidence["latest"] == "v1.3.0"
 
 
+@pytest.mark.local
 def test_no_release_tags(repo):
     repo.commit({"a": "1"})
     repo.tag("nightly")
@@ -74,6 +79,7 @@ def test_no_release_tags(repo):
     assert res.score == 0 and res.evidence["other_tags"] == ["nightly"]
 
 
+@pytest.mark.local
 def test_committed_binaries_and_large_files(repo):
     repo.commit(
         {
@@ -87,6 +93,7 @@ def test_committed_binaries_and_large_files(repo):
     assert res.score == 10 - 6 - 2
 
 
+@pytest.mark.local
 def test_binaries_only_in_history(repo):
     repo.commit({"app.zip": b"PK\x03\x04\0\0"})
     repo.commit(remove=["app.zip"])
@@ -97,6 +104,7 @@ def test_binaries_only_in_history(repo):
 # ---- the hosts ------------------------------------------------------------------------------
 
 
+@pytest.mark.local
 def test_release_layout_scores_well(tmp_path):
     got = by_id(assess_hosts({"prod": [make_release_host(tmp_path / "prod")]}))
     assert got["prod-runs-release"].score == 10 and got["prod-runs-release"].reason.startswith("current -> ")
@@ -104,12 +112,14 @@ def test_release_layout_scores_well(tmp_path):
     assert got["releases-kept"].evidence["hosts"][0]["releases"] == ["v1", "v2", "v3"]
 
 
+@pytest.mark.local
 def test_a_checkout_is_not_a_release(tmp_path, origin):
     got = by_id(assess_hosts({"prod": [make_checkout_host(tmp_path / "prod", origin)]}))
     assert got["prod-runs-release"].score == 0 and "prod runs a git checkout" in got["prod-runs-release"].reason
     assert got["releases-kept"].score == 0 and got["releases-kept"].reason == "no releases/ folder"
 
 
+@pytest.mark.local
 def test_nothing_deployed_is_inconclusive(tmp_path):
     (tmp_path / "prod").mkdir()
     got = by_id(assess_hosts({"prod": [LocalHost("prod1", tmp_path / "prod")]}))

@@ -9,6 +9,8 @@ from gitrepo import GitRepo
 from ladder.assess.evidence import assess_hosts
 from ladder.core.hosts import LocalHost
 
+pytestmark = pytest.mark.local
+
 
 @pytest.fixture
 def repo(tmp_path) -> GitRepo:

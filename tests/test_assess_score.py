@@ -34,6 +34,7 @@ def one(model, checks, answer=None, practice="dev-setup"):
     return score(model, checks, Answers({practice: answer})).practice(practice)
 
 
+@pytest.mark.unit
 def test_measured_evidence_wins_over_a_contradicting_answer(model):
     p = one(model, [result("dev-setup", "repo", 0, "no make target", label=MEASURED)], "yes")
     assert p.score == 0 and p.label == "measured"
@@ -42,28 +43,33 @@ def test_measured_evidence_wins_over_a_contradicting_answer(model):
     assert "the measurement is kept" in c.note
 
 
+@pytest.mark.unit
 def test_an_answer_wins_over_a_contradicting_inference(model):
     p = one(model, [result("dev-setup", "repo", 0, "no make target", label=INFERRED)], "yes")
     assert p.score == 10 and p.label == "self-reported"
     assert p.contradiction.kept == "answer"
 
 
+@pytest.mark.unit
 def test_agreeing_answer_keeps_evidence_and_records_nothing(model):
     p = one(model, [result("dev-setup", "repo", 8, "make dev", label=INFERRED)], "yes")
     assert p.score == 8 and p.label == "inferred" and p.contradiction is None
 
 
+@pytest.mark.unit
 def test_answer_alone_is_self_reported(model):
     p = one(model, [], "partly")
     assert p.score == 5 and p.label == "self-reported"
     assert "not gathered" in p.checks[0].reason
 
 
+@pytest.mark.unit
 def test_no_evidence_and_no_answer_is_inconclusive_not_guessed(model):
     p = one(model, [], None)
     assert p.score is None and p.label == "inconclusive" and not p.met and "not answered" in p.reason
 
 
+@pytest.mark.unit
 def test_measured_checks_outrank_inferred_ones(model):
     checks = [
         result("env-separation", "repo", 4, "env vars", label=INFERRED),
@@ -76,6 +82,7 @@ def test_measured_checks_outrank_inferred_ones(model):
     assert one(model, both, practice="env-separation").score == 7
 
 
+@pytest.mark.unit
 def test_host_checks_not_gathered_say_why(model):
     p = one(model, [], practice="prod-unmodified")
     assert p.checks[0].reason == "not gathered: no ladder.yml given"
@@ -84,6 +91,7 @@ def test_host_checks_not_gathered_say_why(model):
 # ---- rungs and the level ---------------------------------------------------------------------
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "met, level",
     [
@@ -105,6 +113,7 @@ def test_level_is_highest_rung_with_every_rung_below_met(model, met, level):
     assert {r.id for r in a.rungs if r.met} == met
 
 
+@pytest.mark.unit
 def test_a_rung_needs_enough_scored_practices(model):
     # Rung 1 with only two of six practices scored (both 10): under min_coverage, so not met.
     checks = [result("dev-setup", "repo", 10, "x"), result("config-out-of-code", "repo", 10, "x")]
@@ -113,12 +122,14 @@ def test_a_rung_needs_enough_scored_practices(model):
     assert r1.score == 10 and r1.coverage == pytest.approx(2 / 6) and not r1.met and a.level == "0"
 
 
+@pytest.mark.unit
 def test_overall_is_the_mean_of_scored_practices(model):
     checks = [result("dev-setup", "repo", 10, "x"), result("canary", "repo", 4, "x")]
     a = score(model, checks)
     assert a.overall == 7 and a.coverage == pytest.approx(2 / len(model.practices))
 
 
+@pytest.mark.unit
 def test_next_steps_are_ordered_and_name_runbooks(model):
     a = score(model, evidence_for(model, {"1"}, low=2))
     steps = a.next_steps
@@ -140,6 +151,7 @@ def sandbox_repo(path: Path) -> Path:
     return seed_repo(path)
 
 
+@pytest.mark.local
 def test_sandbox_at_start_is_level_zero_with_rung_one_first(model, tmp_path):
     a = assess(sandbox_repo(tmp_path / "app"), model=model)
     assert a.level == "0"
@@ -150,6 +162,7 @@ def test_sandbox_at_start_is_level_zero_with_rung_one_first(model, tmp_path):
     assert a.practice("versioned-routes").score == 0
 
 
+@pytest.mark.local
 def test_ladders_own_repository_scores_higher_than_the_sandbox(model, tmp_path):
     if not (ROOT / ".git").exists():
         pytest.fail(f"{ROOT} is not a git clone; the validation needs Ladder's own history")

@@ -9,6 +9,8 @@ import pytest
 from assessing import check
 from gitrepo import GitRepo
 
+pytestmark = pytest.mark.local
+
 
 @pytest.fixture
 def repo(tmp_path) -> GitRepo:

@@ -43,6 +43,7 @@ def run_steps(setup):
     return steps.score(setup, evidence, steps.dora(setup), answers), answers
 
 
+@pytest.mark.local
 def test_where_results_go(repo, tmp_path):
     by_runner = steps.setup(str(repo.path), run_dir=str(tmp_path / "runs" / "r1"), run_id="r1")
     assert by_runner.runs_dir == tmp_path / "runs" and by_runner.journal == tmp_path / "runs" / "journal.sqlite"
@@ -55,6 +56,7 @@ def test_where_results_go(repo, tmp_path):
     assert not (tmp_path / "runs").exists() and not (tmp_path / "mine").exists()  # setup writes nothing
 
 
+@pytest.mark.local
 def test_evidence_steps_summarise_what_they_found(repo):
     setup = steps.setup(str(repo.path), run_id="r1")
     evidence = steps.repo_evidence(setup)
@@ -68,6 +70,7 @@ def test_evidence_steps_summarise_what_they_found(repo):
     assert isinstance(both, steps.Evidence) and len(both) == len(evidence)
 
 
+@pytest.mark.local
 def test_headless_answers_come_from_the_file(repo, tmp_path):
     path = tmp_path / "answers.yml"
     path.write_text("answers:\n  canary: yes\n")
@@ -78,6 +81,7 @@ def test_headless_answers_come_from_the_file(repo, tmp_path):
     assert steps.questionnaire(steps.setup(str(repo.path), run_id="r1")).answers().answered() == {}
 
 
+@pytest.mark.local
 def test_in_jupyterlab_the_form_is_prefilled_from_the_last_saved_answers(repo, tmp_path):
     runs = tmp_path / "runs"
     save_answers(Answers({"canary": "no"}), runs / "a" / "answers.yml")
@@ -90,6 +94,7 @@ def test_in_jupyterlab_the_form_is_prefilled_from_the_last_saved_answers(repo, t
     assert steps.previous_answers(tmp_path / "none") is None
 
 
+@pytest.mark.local
 def test_save_keeps_the_assessment_and_the_next_one_sees_it(repo, tmp_path):
     runs = tmp_path / "runs"
     first_setup = steps.setup(str(repo.path), run_dir=str(runs / "r1"), run_id="r1")
@@ -116,6 +121,7 @@ def test_save_keeps_the_assessment_and_the_next_one_sees_it(repo, tmp_path):
     assert steps.history(other_setup, run_steps(other_setup)[0]) == []  # another repository's history
 
 
+@pytest.mark.local
 def test_without_a_run_folder_nothing_is_saved(repo, tmp_path):
     setup = steps.setup(str(repo.path), run_id="r1")
     a, answers = run_steps(setup)
@@ -127,6 +133,7 @@ def test_without_a_run_folder_nothing_is_saved(repo, tmp_path):
 # ---- assess(): every step at once ------------------------------------------------------------------
 
 
+@pytest.mark.local
 def test_the_journal_read_is_the_runs_folders_else_the_configs(local_sandbox, tmp_path):
     config = load_config(local_sandbox.config_path, overrides={"runs_dir": str(tmp_path / "config-runs")})
     assert steps.find_journal(tmp_path / "runs", config) == journal_path(tmp_path / "runs")
@@ -138,6 +145,7 @@ def test_the_journal_read_is_the_runs_folders_else_the_configs(local_sandbox, tm
     assert given.journal == tmp_path / "other.sqlite"
 
 
+@pytest.mark.local
 def test_assess_is_the_notebooks_steps_in_order(local_sandbox, tmp_path):
     config = load_config(local_sandbox.config_path)
     answers = save_answers(Answers({"canary": "no", "dev-setup": "yes"}), tmp_path / "answers.yml")
@@ -151,6 +159,7 @@ def test_assess_is_the_notebooks_steps_in_order(local_sandbox, tmp_path):
     assert given.to_dict() == by_call.to_dict()
 
 
+@pytest.mark.local
 def test_sandbox_at_start(local_sandbox, tmp_path):
     config = load_config(local_sandbox.config_path)
     a = assess(local_sandbox.repo, config=config)
@@ -170,6 +179,7 @@ def test_sandbox_at_start(local_sandbox, tmp_path):
     assert len(secret) >= 16 and secret not in json.dumps(doc)
 
 
+@pytest.mark.e2e
 def test_sandbox_before_and_after_rung_one(local_sandbox, tmp_path):
     runbook = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
     runs = tmp_path / "runs"

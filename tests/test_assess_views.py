@@ -13,6 +13,8 @@ from ladder.assess.deploys import Deploy
 from ladder.assess.dora import compute
 from ladder.engine import report
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture(scope="module")
 def model():

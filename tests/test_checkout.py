@@ -28,6 +28,7 @@ def tree(root):
 STATUS_Z = " M app.py\0M  config.py\0R  new.py\0old.py\0?? app.py.bak\0?? notes/todo.txt\0!! __pycache__/x.pyc\0"
 
 
+@pytest.mark.unit
 def test_parse_status_of_recorded_output():
     modified, untracked = checkout.parse_status(STATUS_Z)
     assert modified == ("app.py", "config.py", "new.py")
@@ -44,6 +45,7 @@ LS_REMOTE = """\
 """
 
 
+@pytest.mark.unit
 def test_parse_ls_remote_and_resolve():
     refs = checkout.parse_ls_remote(LS_REMOTE)
     assert checkout.resolve(refs, "master") == "1" * 40
@@ -53,12 +55,14 @@ def test_parse_ls_remote_and_resolve():
     assert checkout.resolve(refs, "nope") is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("ref", ["", "-x", "--upload-pack=evil", "a..b", "a b", "x;rm -rf /", "br/", "x.lock"])
 def test_check_ref_refuses_what_is_not_a_ref(ref):
     with pytest.raises(RefError, match="not a branch, tag or commit name"):
         checkout.check_ref(ref)
 
 
+@pytest.mark.unit
 def test_check_ref_accepts_refs():
     for ref in ("master", "feature/redesign", "v1.2.3", "abc1234", "release_2024-01"):
         assert checkout.check_ref(ref) == ref
@@ -72,6 +76,7 @@ def prod(local_sandbox):
     return host, host.path("app"), local_sandbox
 
 
+@pytest.mark.local
 def test_status_of_the_edited_prod_checkout(prod):
     host, app, box = prod
     status = checkout.get_status(host, app)
@@ -80,6 +85,7 @@ def test_status_of_the_edited_prod_checkout(prod):
     assert checkout.get_status(host, host.base) is None  # not a checkout
 
 
+@pytest.mark.local
 def test_saved_patch_applies_cleanly_onto_head(prod, tmp_path):
     host, app, box = prod
     before = tree(app)
@@ -101,6 +107,7 @@ def test_saved_patch_applies_cleanly_onto_head(prod, tmp_path):
     assert saved.to_dict()["head"] == saved.head[:12]
 
 
+@pytest.mark.local
 def test_untracked_binary_and_nested_files_are_saved(tmp_path):
     repo = GitRepo(tmp_path / "repo")
     repo.commit({"a.txt": "one\n"}, "first")
@@ -115,12 +122,14 @@ def test_untracked_binary_and_nested_files_are_saved(tmp_path):
     assert tree(fresh) == tree(origin)
 
 
+@pytest.mark.unit
 def test_every_git_command_starts_with_one_prefix():
     assert shlex.split(checkout.GIT) == list(gitcli.GIT_ARGV)
     assert {"--no-pager", "color.ui=false", "core.quotepath=false"} <= set(gitcli.GIT_ARGV)
     assert checkout.diff_command("/srv/app") == f"cd /srv/app && {checkout.patch_command()}"
 
 
+@pytest.mark.local
 def test_edited_files_with_utf8_names_are_named_as_they_are(tmp_path):
     repo = GitRepo(tmp_path / "repo")
     repo.commit({"café.txt": "one\n"}, "first")
@@ -131,6 +140,7 @@ def test_edited_files_with_utf8_names_are_named_as_they_are(tmp_path):
     assert saved.modified == ("café.txt",) and saved.untracked == ("naïve.txt",)
 
 
+@pytest.mark.local
 def test_clean_checkout_saves_nothing(tmp_path):
     repo = GitRepo(tmp_path / "repo")
     repo.commit({"a": "a\n"}, "a")
@@ -141,6 +151,7 @@ def test_clean_checkout_saves_nothing(tmp_path):
         checkout.save_edits(host, str(tmp_path), tmp_path / "out")
 
 
+@pytest.mark.local
 def test_remote_commit_reads_without_fetching(prod):
     host, app, box = prod
     master = git(box.repo, "rev-parse", "master")

@@ -7,6 +7,8 @@ import pytest
 from ladder.core.config import load_config, sandbox_dir
 from ladder.core.errors import ConfigError
 
+pytestmark = pytest.mark.local
+
 GOOD = """
 app:
   name: shop

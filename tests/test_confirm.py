@@ -11,6 +11,8 @@ from ladder.core.errors import ConfigError, LadderError, RunbookError
 from ladder.engine import confirm as cf
 from ladder.engine import record, state
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def shell():

@@ -14,6 +14,8 @@ from ladder.core.errors import HostError, RefError
 from ladder.core.hosts import environment_hosts
 from tree import snapshot
 
+pytestmark = pytest.mark.local
+
 
 @pytest.fixture
 def prod(local_sandbox):

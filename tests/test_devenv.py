@@ -13,6 +13,7 @@ from ladder.sandbox.app import seed_repo
 from ladder.sandbox.sshd import free_port
 
 
+@pytest.mark.unit
 def test_parse_requirements_and_unmet():
     text = "# locked\ngunicorn==22.0.0\nFlask[async] == 3.0.3 ; python_version > '3.8'\nrequests\n-r other.txt\n\n"
     wanted = devenv.parse_requirements(text)
@@ -21,6 +22,7 @@ def test_parse_requirements_and_unmet():
     assert devenv.unmet(wanted, {"gunicorn": "22.0.0", "flask": "3.0.3", "requests": "2.0"}) == []
 
 
+@pytest.mark.unit
 def test_env_file_text_has_the_dev_settings():
     env = devenv.DevEnv("/srv/shop", "/repo")
     text = devenv.env_file_text(env, "k" * 8)
@@ -44,6 +46,7 @@ def built(tmp_path_factory):
         service.stop(host, env.layout.pid_file)
 
 
+@pytest.mark.local
 def test_a_build_without_the_flag_lists_every_step_and_changes_nothing(built):
     _, _, _, plan, planned_tree, _ = built
     assert planned_tree == []
@@ -59,6 +62,7 @@ def test_a_build_without_the_flag_lists_every_step_and_changes_nothing(built):
     assert all(c.changed and not c.applied and c.commands for c in plan)
 
 
+@pytest.mark.local
 def test_apply_builds_a_working_dev_environment(built):
     host, env, repo, plan, _, applied = built
     assert [c.commands for c in applied] == [c.commands for c in plan]
@@ -71,6 +75,7 @@ def test_apply_builds_a_working_dev_environment(built):
     assert os.stat(env.layout.env_file).st_mode & 0o777 == 0o600
 
 
+@pytest.mark.local
 def test_the_secret_never_appears_in_changes(built):
     _, env, _, plan, _, applied = built
     secret = open(env.layout.env_file).read().split("APP_SECRET_KEY=")[1].strip()
@@ -78,12 +83,14 @@ def test_the_secret_never_appears_in_changes(built):
     assert secret not in repr(plan) + repr(applied)
 
 
+@pytest.mark.local
 def test_second_apply_changes_nothing(built):
     host, env, *_ = built
     again = devenv.build(host, env, dry_run=False)
     assert [c.changed for c in again] == [False] * 7, [c.reason for c in again if c.changed]
 
 
+@pytest.mark.local
 def test_new_commits_are_pulled_and_reloaded(built):
     host, env, repo, *_ = built
     (repo / "NOTES.md").write_text("new\n")
@@ -99,6 +106,7 @@ def test_new_commits_are_pulled_and_reloaded(built):
     assert devenv.check(host, env).ok
 
 
+@pytest.mark.local
 def test_changed_settings_are_rewritten_and_the_server_restarted(built):
     host, env, *_ = built
     text = open(env.layout.env_file).read().replace("APP_ENV=dev", "APP_ENV=prod")
@@ -112,6 +120,7 @@ def test_changed_settings_are_rewritten_and_the_server_restarted(built):
     assert devenv.check(host, env).ok
 
 
+@pytest.mark.local
 def test_local_work_in_the_dev_checkout_is_kept(built):
     host, env, *_ = built
     readme = os.path.join(env.layout.app, "README.md")
@@ -125,6 +134,7 @@ def test_local_work_in_the_dev_checkout_is_kept(built):
         open(readme, "w").write(original)
 
 
+@pytest.mark.local
 def test_each_part_of_the_build_only_plans_without_the_flag(tmp_path):
     repo = seed_repo(tmp_path / "origin")
     (tmp_path / "dev").mkdir()
@@ -136,6 +146,7 @@ def test_each_part_of_the_build_only_plans_without_the_flag(tmp_path):
     assert os.listdir(host.base) == []
 
 
+@pytest.mark.local
 def test_a_folder_in_the_way_is_a_clear_error(tmp_path):
     (tmp_path / "app").mkdir()
     host = LocalHost("dev", tmp_path)

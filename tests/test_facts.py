@@ -2,10 +2,13 @@
 
 import os
 
+import pytest
+
 from ladder.core import facts
 from ladder.core.hosts import LocalHost
 
 
+@pytest.mark.unit
 def test_parse_path_recorded_outputs():
     assert facts.parse_path("missing\n") is None
     f = facts.parse_path("regular file|644\nsha256:abc\n")
@@ -19,6 +22,7 @@ def test_parse_path_recorded_outputs():
     assert facts.parse_path("fifo|644\n").kind == "other"
 
 
+@pytest.mark.unit
 def test_parse_os_release():
     text = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n# comment\nVERSION_ID="12"\n'
     assert facts.parse_os_release(text) == {
@@ -28,6 +32,7 @@ def test_parse_os_release():
     }
 
 
+@pytest.mark.local
 def test_get_path_on_a_local_host(tmp_path):
     host = LocalHost("here", tmp_path)
     (tmp_path / "f").write_text("x")
@@ -43,5 +48,6 @@ def test_get_path_on_a_local_host(tmp_path):
     assert facts.get_path(host, str(tmp_path / "nope")) is None
 
 
+@pytest.mark.unit
 def test_has_line():
     assert facts.has_line("a\nb\n", "b") and not facts.has_line("ab\n", "b")

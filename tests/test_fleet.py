@@ -9,6 +9,8 @@ from ladder.core.errors import DeadlineExceeded, FleetError, UnexpectedExit
 from ladder.core.fleet import run_all
 from ladder.core.hosts import LocalHost
 
+pytestmark = pytest.mark.local
+
 
 def hosts(tmp_path, n):
     return [LocalHost(f"h{i}", tmp_path) for i in range(n)]

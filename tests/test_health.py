@@ -50,12 +50,14 @@ def server():
     srv.server_close()
 
 
+@pytest.mark.local
 def test_check_ok_reads_the_version(server):
     result = health.check(f"http://127.0.0.1:{server}/health")
     assert result.ok and result.status == 200 and result.version == "abc123"
     assert result.to_dict()["version"] == "abc123"
 
 
+@pytest.mark.local
 def test_check_failures_are_values(server):
     broken = health.check(f"http://127.0.0.1:{server}/broken")
     assert not broken.ok and broken.status == 500 and broken.error == "HTTP 500" and broken.body == {"error": "boom"}
@@ -65,11 +67,13 @@ def test_check_failures_are_values(server):
     assert not refused.ok and refused.status is None and refused.error
 
 
+@pytest.mark.local
 def test_wait_polls_until_ok(server):
     result = health.wait(f"http://127.0.0.1:{server}/slow", timeout=10, interval=0.01)
     assert result.ok and Handler.hits == 3
 
 
+@pytest.mark.local
 def test_check_on_runs_on_the_host(server, tmp_path):
     host = LocalHost("web1", tmp_path)
     result = health.check_on(host, server, "/health", python=sys.executable, timeout=5)
@@ -77,6 +81,7 @@ def test_check_on_runs_on_the_host(server, tmp_path):
     assert result.url == f"http://127.0.0.1:{server}/health"
 
 
+@pytest.mark.local
 def test_check_on_waits_for_the_wanted_version(server, tmp_path):
     host = LocalHost("web1", tmp_path)
     wrong = health.check_on(host, server, "/health", python=sys.executable, timeout=0.5, version="other")
@@ -85,6 +90,7 @@ def test_check_on_waits_for_the_wanted_version(server, tmp_path):
     assert slow.ok and Handler.hits == 3
 
 
+@pytest.mark.local
 def test_check_on_bad_input(tmp_path):
     host = LocalHost("web1", tmp_path)
     with pytest.raises(ValueError, match="must start with '/'"):
@@ -93,6 +99,7 @@ def test_check_on_bad_input(tmp_path):
         health.check_on(host, 80, "/health", python=str(tmp_path / "no-python"))
 
 
+@pytest.mark.unit
 def test_parse_probe_of_recorded_output():
     out = '{"status": 200, "body": "{\\"status\\": \\"ok\\", \\"version\\": \\"v1\\"}", "error": ""}\n'
     result = health.parse_probe(out, "http://x/health", "h")

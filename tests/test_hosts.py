@@ -7,6 +7,8 @@ import pytest
 from ladder.core.errors import CommandTimeout, UnexpectedExit
 from ladder.core.hosts import LocalHost, environment_hosts, shell_command
 
+pytestmark = pytest.mark.local
+
 
 @pytest.fixture
 def host(tmp_path):

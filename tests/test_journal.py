@@ -12,6 +12,8 @@ import pytest
 
 from ladder.engine import journal
 
+pytestmark = pytest.mark.local
+
 
 @pytest.fixture
 def path(tmp_path):

@@ -10,6 +10,8 @@ from papermill.iorw import papermill_io
 
 from ladder.engine import kernel
 
+pytestmark = pytest.mark.unit
+
 
 def test_the_kernel_runs_this_interpreter():
     name = kernel.kernel_name()

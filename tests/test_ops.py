@@ -9,6 +9,8 @@ from ladder.core.errors import HostError
 from ladder.core.hosts import LocalHost
 from tree import snapshot
 
+pytestmark = pytest.mark.local
+
 
 @pytest.fixture
 def host(tmp_path):

@@ -36,6 +36,7 @@ def notebook(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.local
 def test_declared_types_come_from_annotations_and_literal_defaults(notebook):
     params = declared(notebook)
     types = {name: p.type_name for name, p in params.items()}
@@ -55,6 +56,7 @@ def test_declared_types_come_from_annotations_and_literal_defaults(notebook):
     assert params["labels"].default_value == ["a", "b"]
 
 
+@pytest.mark.local
 @pytest.mark.parametrize(
     "name, text, expected",
     [
@@ -78,6 +80,7 @@ def test_command_line_strings_are_read_as_the_declared_type(notebook, name, text
     assert check(notebook, {name: text}, strings=True) == {name: expected}
 
 
+@pytest.mark.local
 @pytest.mark.parametrize(
     "name, text, expected_type",
     [
@@ -96,6 +99,7 @@ def test_a_string_of_the_wrong_type_names_parameter_type_and_value(notebook, nam
     assert "-p" in message
 
 
+@pytest.mark.local
 @pytest.mark.parametrize(
     "name, value",
     [
@@ -113,11 +117,13 @@ def test_typed_values_must_already_have_the_declared_type(notebook, name, value)
         check(notebook, {name: value})
 
 
+@pytest.mark.local
 def test_typed_values_of_the_right_type_pass(notebook):
     values = {"attempts": 4, "ratio": 1, "dry_run": False, "labels": [], "note": None, "folder": 7}
     assert check(notebook, values) == values
 
 
+@pytest.mark.local
 def test_an_unknown_name_lists_the_declared_ones(notebook):
     with pytest.raises(ParameterError) as err:
         check(notebook, {"atempts": "3"}, strings=True)
@@ -126,12 +132,14 @@ def test_an_unknown_name_lists_the_declared_ones(notebook):
     assert "attempts, config, dry_run" in message
 
 
+@pytest.mark.local
 @pytest.mark.parametrize("name", ["run_id", "prod_confirmed", "config"])
 def test_runner_parameters_are_refused_with_the_option_to_use(notebook, name):
     with pytest.raises(ParameterError, match=f"'{name}' cannot be passed"):
         check(notebook, {name: "x"}, strings=True)
 
 
+@pytest.mark.local
 @pytest.mark.parametrize(
     "name",
     [
@@ -152,11 +160,13 @@ def test_a_secret_looking_name_is_refused(notebook, name):
     assert name in str(err.value) and "environment variable" in str(err.value) and "key file" in str(err.value)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name", ["key_file", "token_env", "identity_file", "password_file", "secret_name"])
 def test_names_that_say_where_a_secret_lives_are_allowed(name):
     check_secret(name, "~/.ssh/id_ed25519")
 
 
+@pytest.mark.local
 @pytest.mark.parametrize(
     "value, what",
     [
@@ -173,17 +183,20 @@ def test_a_secret_looking_value_is_refused_even_nested(notebook, value, what):
     assert what in str(err.value) and "environment variable" in str(err.value)
 
 
+@pytest.mark.local
 def test_the_value_of_a_secret_environment_variable_is_refused(notebook, monkeypatch):
     monkeypatch.setenv("DEPLOY_TOKEN", "s3cr3t-value-123")
     with pytest.raises(SecretParameterError, match="secret environment variable"):
         check(notebook, {"note": "s3cr3t-value-123"}, strings=True)
 
 
+@pytest.mark.unit
 def test_ordinary_values_pass_the_secret_check():
     check_secret("repo_url", "https://git.example.com/app.git")
     check_secret("ref", "v1.2.3")
 
 
+@pytest.mark.local
 def test_params_file_must_be_a_mapping(tmp_path):
     good = tmp_path / "params.yml"
     good.write_text("attempts: 3\nlabels: [x]\n")
@@ -196,6 +209,7 @@ def test_params_file_must_be_a_mapping(tmp_path):
         load_file(tmp_path / "missing.yml")
 
 
+@pytest.mark.local
 def test_coerce_reports_where_the_value_came_from(notebook):
     param = declared(notebook)["attempts"]
     with pytest.raises(ParameterError, match="in params.yml"):

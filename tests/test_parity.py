@@ -29,6 +29,7 @@ not a setting line
 """
 
 
+@pytest.mark.unit
 def test_parse_packages_normalizes_names_and_keeps_odd_sources():
     assert parity.parse_packages(FREEZE) == {
         "flask": "3.0.3",
@@ -39,12 +40,14 @@ def test_parse_packages_normalizes_names_and_keeps_odd_sources():
     }
 
 
+@pytest.mark.unit
 def test_parse_env_names_drops_values():
     names = parity.parse_env_names(ENV_FILE)
     assert names == ("APP_DB_PATH", "APP_ENV", "APP_SECRET_KEY")
     assert parity.parse_env_names("B\nA\nA\n") == ("A", "B")  # the names-only form get_env_names reads
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "output, version", [("Python 3.11.7\n", "3.11.7"), ("3.12.0rc1\n", "3.12.0rc1"), ("3.9\n", "3.9")]
 )
@@ -52,6 +55,7 @@ def test_parse_python_version(output, version):
     assert parity.parse_python_version(output) == version
 
 
+@pytest.mark.unit
 def test_os_name_prefers_pretty_name():
     assert (
         parity.os_name({"PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)", "ID": "debian"})
@@ -73,6 +77,7 @@ def row(table, category, item):
     return found.iloc[0]
 
 
+@pytest.mark.unit
 def test_compare_marks_each_difference():
     table = parity.compare(DEV, PROD)
     assert list(table.columns) == ["category", "item", "dev", "prod1", "match", "difference"]
@@ -91,6 +96,7 @@ def test_compare_marks_each_difference():
     assert table[table["category"] == "env var"]["item"].tolist()[0] == "SENTRY_DSN"
 
 
+@pytest.mark.unit
 def test_compare_several_prod_hosts():
     prod2 = parity.Facts("prod2", "Debian 12", "3.11.7", {"gunicorn": "22.0.0"}, ("APP_ENV",))
     table = parity.compare(DEV, [PROD, prod2])
@@ -100,6 +106,7 @@ def test_compare_several_prod_hosts():
         parity.compare(DEV, [PROD, PROD])
 
 
+@pytest.mark.unit
 def test_summary_style_and_chart():
     table = parity.compare(DEV, PROD)
     counts = parity.summary(table)
@@ -113,6 +120,7 @@ def test_summary_style_and_chart():
     assert parity.chart(table).png().startswith(b"\x89PNG")
 
 
+@pytest.mark.local
 def test_real_facts_from_a_local_host(tmp_path):
     env_file = tmp_path / "app.env"
     env_file.write_text(ENV_FILE)
@@ -126,6 +134,7 @@ def test_real_facts_from_a_local_host(tmp_path):
     assert parity.get_env_names(host, str(tmp_path / "missing.env")) == ()
 
 
+@pytest.mark.local
 def test_env_names_output_never_holds_values(tmp_path):
     env_file = tmp_path / "app.env"
     env_file.write_text(ENV_FILE)
@@ -136,6 +145,7 @@ def test_env_names_output_never_holds_values(tmp_path):
     assert "s3cr3t" not in raw and "/srv" not in raw
 
 
+@pytest.mark.local
 def test_compare_of_real_hosts_matches_itself(tmp_path):
     a, b = LocalHost("a", tmp_path), LocalHost("b", tmp_path)
     facts_a = parity.get_facts(a, python=sys.executable, env_file=str(tmp_path / "none.env"))
@@ -144,6 +154,7 @@ def test_compare_of_real_hosts_matches_itself(tmp_path):
     assert isinstance(table, pd.DataFrame) and table["match"].all()
 
 
+@pytest.mark.unit
 def test_condense_folds_many_packages_missing_on_one_side():
     extra = {f"pkg{i:02d}": "1.0" for i in range(20)}
     prod = parity.Facts("prod1", "Debian 12", "3.11.7", {"gunicorn": "22.0.0", **extra}, ("APP_ENV",))

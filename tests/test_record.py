@@ -44,6 +44,7 @@ def change(host: str, changed: bool = True, applied: bool = True, operation: str
     )
 
 
+@pytest.mark.unit
 def test_changes_become_rows_with_their_step_and_outcome():
     real = Change(
         "dev", "directory", "/srv/app/a", commands=("mkdir -p -- /srv/app/a",), changed=True, reason="missing"
@@ -60,11 +61,13 @@ def test_changes_become_rows_with_their_step_and_outcome():
     assert rec.change_rows(change("p1"), step="Deploy")[0]["step"] == "Deploy"
 
 
+@pytest.mark.unit
 def test_changes_by_host_as_fleet_run_all_returns_them():
     rows = rec.change_rows({"p1": change("p1"), "p2": [change("p2", changed=False), change("p2", applied=False)]})
     assert [(r["host"], r["outcome"]) for r in rows] == [("p1", "changed"), ("p2", "ok"), ("p2", "planned")]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "changes, words",
     [
@@ -82,6 +85,7 @@ def test_anything_but_typed_changes_is_a_clear_type_error(changes, words):
     assert all(w in str(err.value) for w in words), str(err.value)
 
 
+@pytest.mark.unit
 def test_record_and_record_step_refuse_untyped_changes(shell):
     with capture_output(), pytest.raises(TypeError, match="Change"):
         rec.record_step("Deploy", [{"host": "p1", "operation": "deploy", "changed": True}])
@@ -89,6 +93,7 @@ def test_record_and_record_step_refuse_untyped_changes(shell):
         rec.record(changes={"p1": ValueError("boom")})
 
 
+@pytest.mark.unit
 def test_outcomes_come_from_the_change_and_the_worst_from_ops():
     assert not hasattr(rec, "outcome") and not hasattr(rec, "OUTCOMES")
     assert [r["outcome"] for r in rec.change_rows([change("p1"), change("p1", applied=False)])] == [
@@ -97,6 +102,7 @@ def test_outcomes_come_from_the_change_and_the_worst_from_ops():
     ]
 
 
+@pytest.mark.unit
 def test_matrix_is_host_by_step_with_the_worst_outcome():
     rows = rec.change_rows([change("p1"), change("p1", changed=False)], "A") + rec.change_rows(
         [change("p2", applied=False)], "B"
@@ -108,6 +114,7 @@ def test_matrix_is_host_by_step_with_the_worst_outcome():
     assert "changed" in html and rec.COLOURS["planned"] in html
 
 
+@pytest.mark.unit
 def test_record_emits_the_result_mime_with_a_readable_table(shell):
     with capture_output() as cap:
         rec.record(
@@ -124,6 +131,7 @@ def test_record_emits_the_result_mime_with_a_readable_table(shell):
     assert "releases: 2" in out.data["text/plain"]
 
 
+@pytest.mark.unit
 def test_record_without_changes_uses_the_recorded_steps(shell):
     with capture_output() as cap:
         rec.record_step("One", [change("p1")])
@@ -137,6 +145,7 @@ def test_record_without_changes_uses_the_recorded_steps(shell):
     assert payload["matrix"] == {"p1": {"One": "ok", "Two": "ok"}, "p2": {"Two": "planned"}}
 
 
+@pytest.mark.unit
 def test_failure_names_failed_hosts_and_keeps_the_others():
     err = FleetError(
         {
@@ -153,6 +162,7 @@ def test_failure_names_failed_hosts_and_keeps_the_others():
     assert rec.failure(ValueError("x"))["hosts"] == {}
 
 
+@pytest.mark.unit
 def test_the_error_hook_records_hosts_and_the_cell_still_fails(shell):
     assert rec.install_error_hook()
     with capture_output() as cap:
@@ -166,6 +176,7 @@ def test_the_error_hook_records_hosts_and_the_cell_still_fails(shell):
     assert "FleetError" in cap.stdout  # the usual traceback is still shown
 
 
+@pytest.mark.unit
 def test_the_error_hook_leaves_other_errors_to_ipython(shell):
     rec.install_error_hook()
     with capture_output() as cap:
@@ -175,6 +186,7 @@ def test_the_error_hook_leaves_other_errors_to_ipython(shell):
 
 
 # --- a run's state: it belongs to the run and starts empty -------------------------------
+@pytest.mark.unit
 def test_the_next_run_does_not_record_the_steps_of_the_last(shell):
     with capture_output() as cap:
         rec.record_step("Old step", [change("p1")])
@@ -185,6 +197,7 @@ def test_the_next_run_does_not_record_the_steps_of_the_last(shell):
     assert payload["steps"] == ["New step"] and payload["matrix"] == {"p2": {"New step": "changed"}}
 
 
+@pytest.mark.unit
 def test_a_run_begun_explicitly_starts_empty(shell):
     with capture_output() as cap:
         rec.record_step("From a run that failed", [change("p1")])  # never reached record()
@@ -194,6 +207,7 @@ def test_a_run_begun_explicitly_starts_empty(shell):
     assert cap.outputs[-1].data[rec.RESULT_MIME]["steps"] == ["Deploy"]
 
 
+@pytest.mark.unit
 def test_the_kernel_extension_begins_a_run_and_installs_the_error_hook(shell):
     with capture_output():
         rec.record_step("Before the run", [change("p1")])
@@ -202,6 +216,7 @@ def test_the_kernel_extension_begins_a_run_and_installs_the_error_hook(shell):
     assert state.current().steps == {} and shell.custom_exceptions == (LadderError,)
 
 
+@pytest.mark.unit
 def test_the_error_hook_is_installed_on_first_use(shell):
     assert shell.custom_exceptions == ()
     with capture_output():
@@ -233,6 +248,7 @@ def ladder_modules() -> list[str]:
     return names
 
 
+@pytest.mark.local
 @pytest.mark.parametrize("names", [["ladder"], ladder_modules()], ids=["import ladder", "every module"])
 def test_importing_ladder_leaves_ipython_alone(names):
     """In a fresh interpreter with a real IPython shell, no import installs a hook."""
@@ -258,6 +274,7 @@ def resolve(dotted: str) -> object:
     return obj
 
 
+@pytest.mark.unit
 def test_every_call_the_docs_show_resolves():
     shown = {m for doc in DOCS for m in re.findall(r"(?<![\w/.])ladder(?:\.[A-Za-z_]\w*)+(?=\()", doc.read_text())}
     assert {"ladder.record", "ladder.record_step"} <= shown

@@ -16,6 +16,7 @@ SECRET = 'p@ss"w0rd<&>/x'
 B64_SECRET = "QUJDREVG"  # base64 of b"ABCDEF"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "name",
     [
@@ -35,16 +36,19 @@ def test_secret_names(name):
     assert is_secret_name(name)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name", ["HOME", "PATH", "SSH_AUTH_SOCK", "DEPLOY_KEY_FILE", "TOKEN_PATH", "KEYBOARD"])
 def test_names_that_are_not_secrets(name):
     assert not is_secret_name(name)
 
 
+@pytest.mark.unit
 def test_extra_secret_names_come_from_ladder_secret_env(monkeypatch):
     monkeypatch.setenv("LADDER_SECRET_ENV", "DEPLOY_CRED_X, OTHER")
     assert is_secret_name("DEPLOY_CRED_X") and is_secret_name("OTHER")
 
 
+@pytest.mark.unit
 def test_secret_values_skip_short_and_boolean_values():
     env = {"A_TOKEN": "abc", "B_TOKEN": "true", "C_TOKEN": "long-enough", "HOME": "/home/someone"}
     assert secret_values(env) >= {"long-enough"}
@@ -60,6 +64,7 @@ def fresh_run(monkeypatch):
     state.end()
 
 
+@pytest.mark.unit
 def test_registered_values_are_secret(fresh_run):
     redact.register("registered-value-1")
     redact.register("ab")  # too short to redact safely
@@ -68,6 +73,7 @@ def test_registered_values_are_secret(fresh_run):
     assert redact_text("key registered-value-1") == f"key {MARK}"  # redacted in-process, as in JupyterLab
 
 
+@pytest.mark.unit
 def test_registered_values_belong_to_their_run(fresh_run):
     redact.register("from-the-last-run")
     state.end()  # record() ends a run
@@ -75,6 +81,7 @@ def test_registered_values_belong_to_their_run(fresh_run):
     assert "from-this-run" in secret_values({}) and "from-the-last-run" not in secret_values({})
 
 
+@pytest.mark.local
 def test_registered_values_are_handed_to_the_runner_through_a_private_file(fresh_run, tmp_path, monkeypatch):
     handoff = tmp_path / redact.HANDOFF_FILE
     monkeypatch.setenv(redact.HANDOFF_VAR, str(handoff))  # what the runner sets for its kernel
@@ -90,6 +97,7 @@ def test_registered_values_are_handed_to_the_runner_through_a_private_file(fresh
     assert redact.take_registered(handoff) == set()
 
 
+@pytest.mark.unit
 def test_redact_text_replaces_every_encoded_form():
     text = "\n".join(
         [
@@ -105,15 +113,18 @@ def test_redact_text_replaces_every_encoded_form():
     assert "w0rd" not in out
 
 
+@pytest.mark.unit
 def test_redact_text_uses_the_environment_by_default(monkeypatch):
     monkeypatch.setenv("SERVICE_TOKEN", "tok-123456")
     assert redact_text("Authorization: tok-123456") == f"Authorization: {MARK}"
 
 
+@pytest.mark.unit
 def test_longest_secret_wins_when_one_contains_another():
     assert redact_text("abcd-efgh", {"abcd", "abcd-efgh"}) == MARK
 
 
+@pytest.mark.unit
 def test_redact_value_walks_json():
     value = {"params": {"url": f"x{SECRET}y", "n": 3, "list": [SECRET, True]}}
     assert redact_value(value, {SECRET}) == {"params": {"url": f"x{MARK}y", "n": 3, "list": [MARK, True]}}
@@ -145,6 +156,7 @@ def notebook_with_secret_everywhere() -> nbformat.NotebookNode:
     return nb
 
 
+@pytest.mark.unit
 def test_redact_notebook_cleans_sources_outputs_and_papermill_metadata():
     nb = notebook_with_secret_everywhere()
     nb.cells[0].source += f" {B64_SECRET}"
@@ -162,12 +174,14 @@ def test_redact_notebook_cleans_sources_outputs_and_papermill_metadata():
     nbformat.validate(clean)
 
 
+@pytest.mark.unit
 def test_redact_notebook_returns_a_copy():
     nb = notebook_with_secret_everywhere()
     redact_notebook(nb, {SECRET})
     assert SECRET in nb.cells[2].outputs[0].text
 
 
+@pytest.mark.unit
 def test_nothing_to_redact_leaves_the_notebook_equal():
     nb = notebook_with_secret_everywhere()
     assert redact_notebook(nb, set()) == nb

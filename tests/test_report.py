@@ -7,11 +7,11 @@ import io
 import re
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
-import pytest  # noqa: E402
 
 from ladder.engine import report  # noqa: E402
 
@@ -110,6 +110,7 @@ SUMMARY = {
 }
 
 
+@pytest.mark.unit
 def test_header_shows_runbook_status_duration_parameters_error_and_matrix():
     head = report.header(SUMMARY)
     assert "<h1>Separate dev and prod</h1>" in head and "1-separate-dev-and-prod" in head
@@ -121,6 +122,7 @@ def test_header_shows_runbook_status_duration_parameters_error_and_matrix():
     assert all(word in matrix for word in ("prod1", "prod2", "Dev environment", "changed", "failed"))
 
 
+@pytest.mark.unit
 def test_report_hides_code_and_drops_the_injected_parameters_cell(executed):
     html = report.render(executed, SUMMARY)
     assert "injected_marker" not in html and "set-by-papermill" not in html
@@ -131,18 +133,21 @@ def test_report_hides_code_and_drops_the_injected_parameters_cell(executed):
     assert html.index("class='ladder-header'") < html.index("plot_marker")
 
 
+@pytest.mark.unit
 def test_report_embeds_images_and_keeps_widget_state(executed):
     html = report.render(executed, SUMMARY)
     assert "data:image/png;base64," + executed.cells[4].outputs[0].data["image/png"][:40] in html
     assert "application/vnd.jupyter.widget-state+json" in html and '"IntSliderModel"' in html
 
 
+@pytest.mark.unit
 def test_report_of_a_notebook_without_widget_state_renders(executed):
     del executed.metadata["widgets"]
     html = report.render(executed, SUMMARY)
     assert "Separate dev and prod" in html
 
 
+@pytest.mark.local
 def test_report_is_redacted(executed, monkeypatch, tmp_path):
     monkeypatch.setenv("REGISTRY_PASSWORD", "pw-0123456789")
     executed.cells[6].outputs[0].evalue = "login failed for pw-0123456789"
@@ -151,6 +156,7 @@ def test_report_is_redacted(executed, monkeypatch, tmp_path):
     assert "pw-0123456789" not in text and "[redacted]" in text
 
 
+@pytest.mark.unit
 def test_a_successful_run_has_no_failure_block():
     head = report.header(dict(SUMMARY, status="ok", error=None))
     assert "Failure" not in head and ">ok</span>" in head

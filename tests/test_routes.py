@@ -33,6 +33,7 @@ LOG_PATH = "/var/log/app.log"  # a path, not a route
 """
 
 
+@pytest.mark.unit
 def test_route_tables_are_found():
     found = routes.parse_routes(TABLE_APP, "app.py")
     assert [(r.method, r.path, r.line) for r in found] == [
@@ -44,11 +45,13 @@ def test_route_tables_are_found():
     assert [r.status for r in found] == ["exempt", "exempt", "unversioned", "versioned"]
 
 
+@pytest.mark.unit
 def test_decorators_and_calls_are_found_and_other_strings_ignored():
     found = {(r.method, r.path) for r in routes.parse_routes(FLASK_APP, "web.py")}
     assert found == {("GET", "/orders"), ("POST", "/orders"), ("GET", "/api/v2/users/<id>"), ("*", "/legacy")}
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "path, versioned",
     [
@@ -65,6 +68,7 @@ def test_version_prefix(path, versioned):
     assert routes.Route("GET", path, "f.py", 1).versioned is versioned
 
 
+@pytest.mark.local
 def test_scan_of_the_team_app(tmp_path):
     repo = seed_repo(tmp_path / "app")
     found = routes.scan(repo)
@@ -83,6 +87,7 @@ def test_scan_of_the_team_app(tmp_path):
     assert all(at.startswith("app.py:") for at in frame["declared at"])
 
 
+@pytest.mark.local
 def test_scan_skips_broken_and_untracked_files(tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -98,15 +103,18 @@ def test_scan_skips_broken_and_untracked_files(tmp_path):
     assert routes.scan(repo) == []
 
 
+@pytest.mark.local
 def test_scan_of_a_missing_repo_says_which_setting(tmp_path):
     with pytest.raises(FileNotFoundError, match="app.repo in ladder.yml"):
         routes.scan(tmp_path / "nope")
 
 
+@pytest.mark.unit
 def test_why_text_explains_versioning():
     assert "/v1/" in routes.WHY and "/health" in routes.WHY
 
 
+@pytest.mark.unit
 def test_one_policy_for_what_may_stay_unversioned():
     assert routes.exemption("/") == routes.HOME
     assert routes.exemption("/health") == routes.exemption("/metrics/") == routes.PROBE

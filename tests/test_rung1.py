@@ -10,6 +10,8 @@ from ladder.core.errors import FleetError
 from ladder.rungs import rung1
 from tree import snapshot
 
+pytestmark = pytest.mark.local
+
 
 @pytest.fixture
 def two_prod(tmp_path, monkeypatch):

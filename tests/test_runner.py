@@ -16,6 +16,8 @@ import pytest
 from ladder.core.errors import ConfigError, ParameterError, RunbookError, SecretParameterError
 from ladder.engine import journal, kernel, redact, runner
 
+pytestmark = pytest.mark.e2e
+
 BOOKS = Path(__file__).parent / "notebooks"
 SECRET = "tok-Zq8-secret-4711"
 

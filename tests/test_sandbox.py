@@ -18,6 +18,7 @@ def served(port: int, path: str = "/health") -> dict:
         return json.loads(resp.read())
 
 
+@pytest.mark.local
 def test_local_sandbox_is_the_story(local_sandbox):
     cfg = load_config(local_sandbox.config_path)
     assert [h.name for h in cfg.environment("dev").hosts] == ["dev"]
@@ -30,6 +31,7 @@ def test_local_sandbox_is_the_story(local_sandbox):
     assert (local_sandbox.repo / ".git").is_dir()
 
 
+@pytest.mark.local
 def test_up_twice_reuses_and_a_different_up_is_refused(local_sandbox):
     again = sandbox.up(local_sandbox.dir)
     assert again == local_sandbox
@@ -37,6 +39,7 @@ def test_up_twice_reuses_and_a_different_up_is_refused(local_sandbox):
         sandbox.up(local_sandbox.dir, hosts=2)
 
 
+@pytest.mark.ssh
 def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
     require_sshd()
     folder = tmp_path / "box"

@@ -49,18 +49,21 @@ def commit_times(repo: Path, ref: str) -> list[int]:
     return [int(t) for t in git(repo, "log", "--format=%ct", ref).split()]
 
 
+@pytest.mark.local
 def test_seed_repo_returns_the_path_it_filled(tmp_path: Path) -> None:
     target = tmp_path / "new" / "items"
     assert seed_repo(target, now=NOW) == target
     assert (target / ".git").is_dir() and (target / "app.py").is_file()
 
 
+@pytest.mark.local
 def test_history_spans_six_months_and_ends_at_now(repo: Path) -> None:
     times = commit_times(repo, "master")
     assert max(times) == int(NOW.timestamp())
     assert max(times) - min(times) >= 150 * DAY
 
 
+@pytest.mark.local
 def test_default_now_is_the_current_time(tmp_path: Path) -> None:
     before = int(time.time())
     seed_repo(tmp_path / "items")
@@ -68,6 +71,7 @@ def test_default_now_is_the_current_time(tmp_path: Path) -> None:
     assert before <= max(commit_times(tmp_path / "items", "master")) <= after
 
 
+@pytest.mark.local
 def test_master_has_100_to_150_commits_by_one_developer_and_no_merges(repo: Path) -> None:
     assert 100 <= int(git(repo, "rev-list", "--count", "master")) <= 150
     assert git(repo, "rev-list", "--merges", "--all") == ""
@@ -76,6 +80,7 @@ def test_master_has_100_to_150_commits_by_one_developer_and_no_merges(repo: Path
     }
 
 
+@pytest.mark.local
 def test_messages_read_like_a_solo_developers(repo: Path) -> None:
     subjects = git(repo, "log", "--format=%s", "master").splitlines()
     assert {"fix typo", "wip", "initial commit", "add items endpoint"} <= set(subjects)
@@ -83,6 +88,7 @@ def test_messages_read_like_a_solo_developers(repo: Path) -> None:
     assert sum(s.startswith('Revert "') for s in subjects) >= 3
 
 
+@pytest.mark.local
 def test_commit_sizes_vary(repo: Path) -> None:
     sizes = []
     for block in git(repo, "log", "--numstat", "--format=format:@", "master").split("@")[1:]:
@@ -90,6 +96,7 @@ def test_commit_sizes_vary(repo: Path) -> None:
     assert min(sizes) <= 2 and max(sizes) >= 30
 
 
+@pytest.mark.local
 def test_every_master_commit_holds_an_app_py_that_compiles(repo: Path) -> None:
     commits = git(repo, "rev-list", "master").split()
     requests = "".join(f"{c}:app.py\n" for c in commits)
@@ -108,6 +115,7 @@ def test_every_master_commit_holds_an_app_py_that_compiles(repo: Path) -> None:
     assert compiled >= len(commits) - 3  # only the first commits predate app.py
 
 
+@pytest.mark.local
 def test_stale_branch_is_old_and_never_merged(repo: Path) -> None:
     assert set(git(repo, "branch", "--format=%(refname:short)").split()) == {"master", STALE_BRANCH}
     ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", STALE_BRANCH, "master"], cwd=repo, timeout=60)
@@ -119,16 +127,19 @@ def test_stale_branch_is_old_and_never_merged(repo: Path) -> None:
     assert int(git(repo, "rev-list", "--count", f"master..{STALE_BRANCH}")) >= 3
 
 
+@pytest.mark.local
 def test_no_tags(repo: Path) -> None:
     assert git(repo, "tag") == ""
 
 
+@pytest.mark.local
 def test_no_tests_ci_or_packaging_anywhere_in_history(repo: Path) -> None:
     paths = set(git(repo, "log", "--all", "--name-only", "--format=").split())
     assert {"app.py", "config.py", "README.md", "requirements.txt"} <= paths
     assert [p for p in paths if NOT_THE_STORY.search(p)] == []
 
 
+@pytest.mark.local
 def test_final_tree_of_master_is_the_template_app(repo: Path) -> None:
     files = app_files()
     assert sorted(git(repo, "ls-tree", "-r", "--name-only", "master").split()) == sorted(files)
@@ -137,17 +148,20 @@ def test_final_tree_of_master_is_the_template_app(repo: Path) -> None:
         assert (repo / path).read_text() == text, path
 
 
+@pytest.mark.local
 def test_work_tree_is_clean_on_master(repo: Path) -> None:
     assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/master"
     assert git(repo, "status", "--porcelain", "--ignored") == ""
 
 
+@pytest.mark.local
 def test_seeding_is_deterministic(repo: Path, tmp_path: Path) -> None:
     again = seed_repo(tmp_path / "again", now=NOW)
     refs = ["master", STALE_BRANCH]
     assert git(again, "rev-parse", *refs) == git(repo, "rev-parse", *refs)
 
 
+@pytest.mark.local
 def test_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine\n")
     with pytest.raises(SeedError, match="not an empty folder") as caught:
@@ -156,10 +170,12 @@ def test_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+@pytest.mark.unit
 def test_requirements_pin_the_installed_gunicorn() -> None:
     assert app_files()["requirements.txt"] == f"gunicorn=={metadata.version('gunicorn')}\n"
 
 
+@pytest.mark.unit
 def test_routes_are_a_static_table_of_unversioned_literals() -> None:
     tree = ast.parse(app_files()["app.py"])
     table = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
@@ -167,6 +183,7 @@ def test_routes_are_a_static_table_of_unversioned_literals() -> None:
     assert routes == {("GET", "/"), ("GET", "/health"), ("GET", "/items"), ("POST", "/items"), ("GET", "/items/<id>")}
 
 
+@pytest.mark.unit
 def test_history_still_ends_at_the_template_when_the_template_grows() -> None:
     files = app_files()
     files["app.py"] += '\n\ndef extra(environ):\n    """Not in PLAN yet."""\n    return "200 OK", {}\n'
@@ -217,6 +234,7 @@ def call(app, method: str, path: str, body: object = None) -> tuple[str, dict, b
     return seen["s"], seen["h"], out
 
 
+@pytest.mark.local
 def test_health_reports_the_version_from_env_then_file_then_unknown(load_app) -> None:
     assert json.loads(call(load_app(), "GET", "/health")[2]) == {"status": "ok", "version": "unknown"}
     (load_app.src / "VERSION").write_text("2024.03.1\n")
@@ -226,6 +244,7 @@ def test_health_reports_the_version_from_env_then_file_then_unknown(load_app) ->
     assert json.loads(body) == {"status": "ok", "version": "abc123"}
 
 
+@pytest.mark.local
 def test_items_are_created_listed_and_fetched(load_app) -> None:
     app = load_app(APP_SECRET_KEY="s3cret-value")
     assert json.loads(call(app, "GET", "/items")[2]) == []
@@ -237,6 +256,7 @@ def test_items_are_created_listed_and_fetched(load_app) -> None:
     assert status == "200 OK" and json.loads(body)["name"] == "milk"
 
 
+@pytest.mark.local
 def test_bad_requests_get_clear_statuses(load_app) -> None:
     app = load_app()
     assert call(app, "GET", "/items/7")[0] == "404 Not Found"
@@ -247,6 +267,7 @@ def test_bad_requests_get_clear_statuses(load_app) -> None:
     assert call(app, "POST", "/items", {"name": ""})[0] == "400 Bad Request"
 
 
+@pytest.mark.local
 def test_home_page_is_html(load_app) -> None:
     status, headers, body = call(load_app(), "GET", "/")
     assert status == "200 OK" and headers["Content-Type"].startswith("text/html")
@@ -321,6 +342,7 @@ def served(tmp_path: Path):
             proc.wait(timeout=10)
 
 
+@pytest.mark.local
 def test_gunicorn_serves_health_and_items_over_http(served) -> None:
     url, repo, log = served
     assert http("GET", url + "/health") == (200, {"status": "ok", "version": "seeded-1"})

@@ -49,6 +49,7 @@ def server(tmp_path):
     service.stop(host, lay.pid_file)
 
 
+@pytest.mark.unit
 def test_parse_process_of_recorded_output():
     proc = service.parse_process("4242\n/srv/venv/bin/python\0-m\0gunicorn\0--daemon\0app:application\0")
     assert proc == service.Process(4242, ("/srv/venv/bin/python", "-m", "gunicorn", "--daemon", "app:application"))
@@ -57,6 +58,7 @@ def test_parse_process_of_recorded_output():
     assert service.parse_process("stopped\n") is None
 
 
+@pytest.mark.local
 def test_start_reload_stop(server):
     host, lay, port = server
     assert service.get_process(host, lay.pid_file) is None
@@ -87,12 +89,14 @@ def test_start_reload_stop(server):
     assert service.stop(host, lay.pid_file) is False
 
 
+@pytest.mark.local
 def test_reload_when_not_running_says_so(server):
     host, lay, _ = server
     with pytest.raises(HostError, match="no app server running"):
         service.reload(host, lay.pid_file)
 
 
+@pytest.mark.unit
 def test_start_command_quotes_every_value():
     cmd = service.start_command(
         chdir="/srv/my app",

@@ -302,3 +302,20 @@ def test_a_run_killed_mid_run_leaves_a_running_row_and_no_unredacted_notebook(si
     assert row["status"] == "running" and row["runbook"] == "3-wait" and row["ended"] is None
     (run_dir,) = [p for p in (site / "runs").iterdir() if p.is_dir()]
     assert [p.name for p in run_dir.iterdir()] == ["waiting"]  # nothing unredacted was written
+
+
+def test_runs_started_together_from_one_folder_each_talk_to_their_own_kernel(site):
+    command = [
+        sys.executable,
+        "-m",
+        "ladder.cli",
+        "run",
+        str(BOOKS / "1-record-changes.ipynb"),
+        "--config",
+        "ladder.yml",
+    ]
+    procs = [subprocess.Popen(command, cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err.decode()[-400:] for _, err in outputs]
+    rows = journal.history(site / "runs" / journal.FILENAME)
+    assert [r["status"] for r in rows] == ["ok", "ok", "ok"]

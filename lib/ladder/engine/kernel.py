@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sys
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ def in_memory(run_id: str) -> Iterator[MemoryIO]:
 def kernel_manager_class(env: Mapping[str, str]) -> type:
     """A kernel manager for one run: Unix sockets, the run's environment, and the run begun in the kernel."""
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
 
     class RunKernelManager(AsyncKernelManager):
         """Talk to the kernel over Unix sockets rather than open TCP ports on localhost."""
@@ -94,6 +96,11 @@ def kernel_manager_class(env: Mapping[str, str]) -> type:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.transport = "ipc"
+            # Left to default, the socket files are ./kernel-ipc-N: two runs started from one folder would
+            # pick the same files and talk to each other's kernel. A name of its own keeps each run apart.
+            runtime = jupyter_runtime_dir()
+            os.makedirs(runtime, exist_ok=True)
+            self.ip = os.path.join(runtime, f"ladder-{uuid.uuid4().hex}-ipc")
 
         # jupyter_client types AsyncKernelManager.start_kernel as KernelManager's synchronous one.
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]

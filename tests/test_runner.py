@@ -43,28 +43,6 @@ def run(site: Path, book: str, **kwargs) -> runner.RunOutcome:
     return runner.run(BOOKS / book, config=site / "ladder.yml", **kwargs)
 
 
-def test_list_runbooks_reads_rung_title_and_parameters():
-    books = runner.list_runbooks(BOOKS)
-    assert [(b.rung, b.name, b.title) for b in books] == [
-        ("1", "1-record-changes", "Record changes on every prod host"),
-        ("2", "2-fail-on-host", "Fail on one host"),
-        ("3", "3-wait", "Wait"),
-        ("4", "4-register-secret", "Register a secret"),
-    ]
-    params = books[0].parameters
-    assert (params["attempts"].type_name, params["attempts"].default) == ("int", "2")
-    assert params["dry_run"].type_name == "bool" and params["dry_run"].help == "plan only; make no change"
-
-
-@pytest.mark.parametrize("name", ["1-record-changes", "1-record-changes.ipynb", "record-changes", "1"])
-def test_resolve_by_name_slug_or_rung(name):
-    assert runner.resolve(name, BOOKS).name == "1-record-changes"
-
-
-def test_resolve_by_path():
-    assert runner.resolve(str(BOOKS / "2-fail-on-host.ipynb")).rung == "2"
-
-
 def test_run_ids_sort_by_time_and_are_unique():
     ids = [runner.new_run_id() for _ in range(50)]
     stamps = [i.split("Z-")[0] for i in ids]

@@ -93,7 +93,7 @@ def _skip_iri_grammar() -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     """List runbooks: rung, name, title, and parameters with types and defaults."""
     _skip_iri_grammar()
-    from .engine.runner import list_runbooks
+    from .engine.runbooks import list_runbooks
 
     books = list_runbooks(args.root)
     if not books:

@@ -146,7 +146,7 @@ def test_next_steps_are_ordered_and_name_runbooks(model):
 
 def sandbox_repo(path: Path) -> Path:
     """The sandbox app's seeded repository."""
-    from ladder.sandbox.app import seed_repo
+    from ladder.sandbox.repo import seed_repo
 
     return seed_repo(path)
 

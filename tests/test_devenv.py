@@ -9,7 +9,7 @@ from gitrepo import git
 from ladder.app import devenv, service
 from ladder.core.errors import HostError
 from ladder.core.hosts import LocalHost
-from ladder.sandbox.app import seed_repo
+from ladder.sandbox.repo import seed_repo
 from ladder.sandbox.sshd import free_port
 
 

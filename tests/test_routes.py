@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from ladder.app import routes
-from ladder.sandbox.app import seed_repo
+from ladder.sandbox.repo import seed_repo
 
 TABLE_APP = """
 ROUTES = [

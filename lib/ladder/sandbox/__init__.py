@@ -99,7 +99,7 @@ def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1, s
     if folder.exists() and any(folder.iterdir()):
         raise LadderError(f"{folder} exists and is not empty; choose another --dir or remove it")
     folder.mkdir(parents=True, exist_ok=True)
-    from .app import seed_repo
+    from .repo import seed_repo
 
     seed_repo(folder / "app")
     names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)]

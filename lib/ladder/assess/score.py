@@ -109,7 +109,6 @@ class Assessment:
     generated: float = field(default_factory=time.time)
     repo: dict[str, Any] | None = None
     dora: Any = None
-    hosts_config: str | None = None
 
     def practice(self, practice_id: str) -> PracticeScore:
         """The score of one practice."""

@@ -275,7 +275,6 @@ def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Que
         dora=metrics.report,
     )
     a.generated = s.now
-    a.hosts_config = str(s.config.path) if s.config is not None else None
     return a
 
 

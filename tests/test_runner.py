@@ -112,10 +112,28 @@ def test_apply_changes_hosts_once_and_a_second_apply_changes_nothing(site):
     assert [r["changes"] for r in journal.history(site / "elsewhere" / journal.FILENAME)] == [2, 0]
 
 
-def test_dry_run_false_without_apply_stops_at_confirmation(site):
-    out = run(site, "1-record-changes.ipynb", params={"dry_run": False})
-    assert out.status == "failed" and out.error.ename == "ConfirmationRequired"
-    assert out.error.step == "Confirm" and "--apply" in out.error.evalue
+def test_dry_run_false_without_apply_is_refused_before_anything_runs(site):
+    with pytest.raises(ParameterError, match="pass --apply"):
+        run(site, "1-record-changes.ipynb", params={"dry_run": False})
+    assert not (site / "runs").exists()  # no run folder, no journal row
+    assert not (site / "hosts" / "prod1" / "shared").exists()
+
+
+def test_plain_papermill_without_the_confirmation_stops_at_it(site):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    params = {"config": str(site / "ladder.yml"), "dry_run": False}
+    with pytest.raises(PapermillExecutionError) as err:
+        papermill.execute_notebook(
+            str(BOOKS / "1-record-changes.ipynb"),
+            str(site / "out.ipynb"),
+            parameters=params,
+            progress_bar=False,
+            kernel_name=kernel.kernel_name(),
+            cwd=str(BOOKS),
+        )
+    assert err.value.ename == "ConfirmationRequired" and "--apply" in err.value.evalue
     assert not (site / "hosts" / "prod1" / "shared").exists()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import Config, load_config
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, ParameterError
 from ..core.ops import worst
 from . import journal
 from .kernel import in_memory, kernel_manager_class, kernel_name
@@ -145,6 +145,12 @@ def prepare(
         "prod_confirmed": apply,
     }
     values.update({k: v for k, v in injected.items() if k in rb.parameters and k not in values})
+    if "prod_confirmed" in rb.parameters and values.get("dry_run") is False and not values["prod_confirmed"]:
+        # Headless, nobody can click the button the runbook would stop at: refuse before anything runs.
+        raise ParameterError(
+            f"{rb.name}: dry_run=False changes prod, which a headless run confirms with --apply; "
+            "pass --apply to make the changes, or leave dry_run True to see the plan"
+        )
     runs_dir = Path(out_dir) if out_dir is not None else Path(cfg.runs_dir if cfg is not None else "runs")
     return RunPlan(rb, values, runs_dir.absolute(), cfg, notebook_name, report_name, report_header)
 

@@ -132,6 +132,14 @@ def test_record_emits_the_result_mime_with_a_readable_table(shell):
 
 
 @pytest.mark.unit
+def test_a_step_table_aligns_its_text_and_headers_left(shell):
+    with capture_output() as cap:
+        rec.record_step("Deploy", [change("p1")])
+    page = cap.outputs[0].data["text/html"]
+    assert re.search(r"th\s*\{\s*text-align: left;", page) and "text-align: left" in page.split("</style>")[0]
+
+
+@pytest.mark.unit
 def test_record_without_changes_uses_the_recorded_steps(shell):
     with capture_output() as cap:
         rec.record_step("One", [change("p1")])

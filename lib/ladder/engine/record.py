@@ -145,6 +145,8 @@ def record_step(step: str, changes: Changes) -> None:
             "text/html": style_matrix(frame.drop(columns=["step"]))
             .hide(axis="index")
             .set_properties(**{"text-align": "left", "white-space": "pre-wrap"})
+            # Headers too: JupyterLab's and nbconvert's table CSS right-align them, away from their text.
+            .set_table_styles([{"selector": "th", "props": "text-align: left;"}], overwrite=False)
             .to_html()
             if len(frame)
             else f"<p><em>{html.escape(step)}: no changes.</em></p>",

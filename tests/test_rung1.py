@@ -34,7 +34,7 @@ def test_the_steps_called_without_the_flag_change_no_host(two_prod, tmp_path):
     dev = rung1.build_dev(cfg)
     assert all(c.changed and not c.applied for c in dev["dev"])
     health = rung1.check_dev(cfg)
-    assert health["host"].tolist() == ["dev"] and not health["ok"].any()  # nothing built yet
+    assert health.index.tolist() == ["dev"] and not health["ok"].any()  # nothing built yet; rows named by host
     result = rung1.measure_parity(cfg)
     assert list(result.table.columns)[2:5] == ["dev", "prod1", "prod2"]
     assert result.notes and "no dev venv yet" in result.notes[0]

@@ -64,6 +64,13 @@ def test_table_has_exactly_the_columns_asked_for_even_without_rows():
     assert list(steps.table([], ["host", "ok"]).columns) == ["host", "ok"]
 
 
+@pytest.mark.unit
+def test_a_table_can_name_its_rows_by_a_column_instead_of_0_1_2():
+    table = steps.table([{"host": "prod1", "ok": True}, {"host": "prod2", "ok": False}], ["host", "ok"], index="host")
+    assert table.index.tolist() == ["prod1", "prod2"] and list(table.columns) == ["ok"]
+    assert ">0<" not in table.to_html()
+
+
 @pytest.mark.local
 def test_run_folder_is_the_runner_s_else_a_new_one_under_runs_dir(local_sandbox, tmp_path):
     cfg = load_config(local_sandbox.config_path)

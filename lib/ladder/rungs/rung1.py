@@ -66,7 +66,8 @@ def build_dev(config: Config | str | Path, *, dry_run: bool = True) -> dict[str,
 
 
 def _health_rows(results: dict[str, health.HealthResult]) -> pd.DataFrame:
-    return steps.table([r.to_dict() for r in results.values()], ["host", "url", "ok", "status", "version", "error"])
+    rows = [r.to_dict() for r in results.values()]
+    return steps.table(rows, ["host", "url", "ok", "status", "version", "error"], index="host")
 
 
 def check_dev(config: Config | str | Path, *, dry_run: bool = True) -> pd.DataFrame:

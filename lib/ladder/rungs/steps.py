@@ -40,9 +40,13 @@ def on_hosts(cfg: Config, environment: str, fn: Callable[[Host], T], deadline: f
             host.close()
 
 
-def table(rows: Sequence[dict], columns: Sequence[str]) -> pd.DataFrame:
-    """Rows as a DataFrame with exactly these columns in this order, even when there are no rows."""
-    return pd.DataFrame(list(rows), columns=list(columns))
+def table(rows: Sequence[dict], columns: Sequence[str], index: str | None = None) -> pd.DataFrame:
+    """Rows as a DataFrame with exactly these columns in this order, even when there are no rows.
+
+    index names the column that labels the rows (e.g. "host"), so a table shows no bare 0, 1, 2 column.
+    """
+    frame = pd.DataFrame(list(rows), columns=list(columns))
+    return frame.set_index(index) if index is not None else frame
 
 
 def run_folder(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Path:

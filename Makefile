@@ -49,8 +49,11 @@ lock:
 	{ sed -n '/^#/p' constraints.txt; "$$scratch/venv/bin/python" -m pip freeze --exclude-editable; } > "$$scratch/constraints.txt" && \
 	mv "$$scratch/constraints.txt" constraints.txt && echo "constraints.txt refreshed; now: make setup test"
 
+# As root (CI, many containers) Jupyter refuses to start without --allow-root. LAB_ARGS: more flags.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(VENV)/bin/jupyter lab
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(LAB_ARGS)
 
 bench: setup
 	$(PY) bench/fanout.py

@@ -86,6 +86,15 @@ def test_headline_in_plain_words(model):
     assert views.headline(assessment(model, set())).lines[2] == "No rung is met yet."
 
 
+def test_the_headline_says_every_practice_at_full_coverage_and_names_the_rest_otherwise(model):
+    a = assessment(model, {"1"})
+    a.coverage = 1.0
+    full = views.headline(a).lines[1]
+    assert full.endswith("over every practice.") and "100%" not in full and "the rest" not in full
+    a.coverage = 0.5
+    assert "over 50% of the practices (the rest could be neither measured nor answered)" in views.headline(a).lines[1]
+
+
 def test_contradictions_table_or_a_sentence(model):
     assert "No questions were answered" in repr(views.contradictions(assessment(model, set())))
     a = assessment(model, set(), Answers({"tests-present": "yes"}))

@@ -60,10 +60,15 @@ def headline_lines(assessment: Any) -> list[str]:
     """Level, overall score, rungs met and the first next step, as plain sentences."""
     d = as_dict(assessment)
     overall = d["overall"]
+    coverage = overall["coverage"]
+    scored = (
+        "over every practice"
+        if coverage >= 1
+        else f"over {coverage:.0%} of the practices (the rest could be neither measured nor answered)"
+    )
     out = [
         f"Level {d['level']}: {d['level_title']}.",
-        f"Overall score {score_text(overall['score'])} out of 10, over {overall['coverage']:.0%} of the "
-        "practices (the rest could be neither measured nor answered).",
+        f"Overall score {score_text(overall['score'])} out of 10, {scored}.",
     ]
     met = [r["id"] for r in d["rungs"] if r["met"]]
     out.append(f"Rungs met: {', '.join(met)}." if met else "No rung is met yet.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import colorsys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from matplotlib.figure import Figure
 
-from ladder.assess import load_model, practice_bars, rung_radar, score, trend_chart
+from ladder.assess import load_model, practice_bars, rung_radar, score, trend_chart, views
 from ladder.assess.catalogue import CHECKS
+from ladder.assess.charts import COLOURS
 from ladder.assess.checks import result
 
 pytestmark = pytest.mark.local
@@ -61,3 +63,14 @@ def test_trend_over_history(tmp_path):
     assert (tmp_path / "trend.png").read_bytes()[:4] == PNG
     empty = trend_chart([])
     assert empty.axes[0].texts[0].get_text() == "no assessments yet"
+
+
+def test_no_label_colour_reads_as_the_pass_mark_green():
+    def hue(colour: str) -> float:
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        return colorsys.rgb_to_hsv(r, g, b)[0] * 360
+
+    passed = hue(views.SCORE_COLOURS[0][1])  # green: at or above the pass mark
+    for label, colour in COLOURS.items():
+        apart = abs(hue(colour) - passed) % 360
+        assert label == "inconclusive" or min(apart, 360 - apart) > 40, f"{label} {colour} reads as 'passed'"

@@ -11,7 +11,8 @@ from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot,
 
 from .result import as_dict
 
-COLOURS = {"measured": "#2b83ba", "inferred": "#abdda4", "self-reported": "#fdae61", "inconclusive": "#d9d9d9"}
+# Labels in blue, purple and orange: green, yellow and red mean a score against the pass mark (views.SCORE_COLOURS).
+COLOURS = {"measured": "#2b83ba", "inferred": "#9e9ac8", "self-reported": "#fdae61", "inconclusive": "#d9d9d9"}
 
 
 def rung_radar(assessment: Any) -> Figure:

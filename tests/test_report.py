@@ -134,6 +134,17 @@ def test_report_hides_code_and_drops_the_injected_parameters_cell(executed):
 
 
 @pytest.mark.unit
+def test_a_cell_tagged_hide_in_report_stays_in_the_notebook_but_not_in_the_report(executed):
+    hidden = nbformat.v4.new_code_cell("ladder.record('ok')")
+    hidden.metadata["tags"] = [report.HIDDEN]
+    hidden.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<h4>Result: ok (0 changes)</h4>"})]
+    executed.cells.append(hidden)
+    page = report.render(executed, SUMMARY)
+    assert "Result: ok (0 changes)" not in page and "ladder.record" not in page
+    assert executed.cells[-1].outputs  # the runner reads the record from the notebook, which keeps it
+
+
+@pytest.mark.unit
 def test_report_embeds_images_and_keeps_widget_state(executed):
     html = report.render(executed, SUMMARY)
     assert "data:image/png;base64," + executed.cells[4].outputs[0].data["image/png"][:40] in html

@@ -11,6 +11,8 @@ from typing import Any
 from .record import COLOURS, matrix_html
 from .redact import redact_text
 
+# Cells tagged so stay in the executed notebook but not in the report: a record its own header already shows.
+HIDDEN = "hide-in-report"
 STATUS_COLOURS = {"ok": COLOURS["ok"], "failed": COLOURS["failed"], "running": COLOURS["planned"]}
 
 STYLE = """
@@ -87,13 +89,13 @@ def header(summary: Mapping[str, Any]) -> str:
 
 
 def exporter() -> Any:
-    """An nbconvert HTMLExporter: lab template, no prompts, injected-parameters cell removed."""
+    """An nbconvert HTMLExporter: lab template, no prompts, injected-parameters and HIDDEN cells removed."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
 
     c = Config()
-    c.TagRemovePreprocessor.remove_cell_tags = {"injected-parameters"}
+    c.TagRemovePreprocessor.remove_cell_tags = {"injected-parameters", HIDDEN}
     c.TagRemovePreprocessor.enabled = True
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True

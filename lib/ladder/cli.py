@@ -152,27 +152,45 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
+    print(f"journal: {_shown(journal_path(runs))}")
     if not rows:
-        print(f"no runs yet in {_shown(journal_path(runs))}")
+        print("no runs yet")
         return 0
-    head = ("id", "kind", "runbook", "rung", "status", "started", "changes", "hosts")
-    table = [head] + [
-        (
-            r["id"],
-            r["kind"],
-            r["runbook"] or "",
-            r["rung"] or "",
-            r["status"],
-            r["started"][:19],
-            "" if r["changes"] is None else str(r["changes"]),
-            " ".join(f"{h}:{o}" for h, o in (r["hosts"] or {}).items()),
-        )
-        for r in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    table = history_table(rows)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     return 0
+
+
+HISTORY_COLUMNS = ("id", "kind", "runbook", "rung", "status", "started", "changes", "level", "score", "hosts")
+
+
+def history_table(rows: list[dict]) -> list[tuple[str, ...]]:
+    """The journal as a table, one line per run: an assessment's own row folds into the run that made it."""
+    by_run = {r["id"].removeprefix("assessment-"): r for r in rows if r["kind"] == "assessment"}
+    runs = {r["id"] for r in rows if r["kind"] != "assessment"}
+    lines: list[tuple[str, ...]] = [HISTORY_COLUMNS]
+    for r in rows:
+        if r["kind"] == "assessment" and r["id"].removeprefix("assessment-") in runs:
+            continue  # shown on its run's line
+        doc = (by_run.get(r["id"]) or (r if r["kind"] == "assessment" else {})).get("summary") or {}
+        score = (doc.get("overall") or {}).get("score")
+        lines.append(
+            (
+                r["id"],
+                "assessment" if doc else r["kind"],
+                r["runbook"] or "",
+                r["rung"] or "",
+                r["status"],
+                r["started"][:19],
+                "" if r["changes"] is None else str(r["changes"]),
+                str(doc.get("level") or ""),
+                "" if score is None else f"{score:.1f}",
+                " ".join(f"{h}:{o}" for h, o in (r["hosts"] or {}).items()),
+            )
+        )
+    return lines
 
 
 # --- assessment: assess -------------------------------------------------------

@@ -47,6 +47,8 @@ SCHEMA = obj(
                         "shallow": {"type": "boolean"},
                         "empty": {"type": "boolean"},
                         "bare": {"type": "boolean"},
+                        "root": {"type": ["string", "null"]},
+                        "remote": {"type": ["string", "null"]},
                     }
                 ),
             ]

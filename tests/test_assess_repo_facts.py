@@ -39,6 +39,8 @@ def test_the_clone_is_described_for_the_report(tmp_path):
         "shallow": False,
         "empty": False,
         "bare": False,
+        "root": head,  # the only commit is the first one
+        "remote": None,
     }
 
 

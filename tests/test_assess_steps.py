@@ -122,6 +122,30 @@ def test_save_keeps_the_assessment_and_the_next_one_sees_it(repo, tmp_path):
 
 
 @pytest.mark.local
+def test_another_repository_in_a_folder_of_the_same_name_has_its_own_history(repo, tmp_path):
+    runs = tmp_path / "runs"
+    first = steps.setup(str(repo.path), run_dir=str(runs / "r1"), run_id="r1")
+    steps.save(first, run_steps(first)[0], steps.questionnaire(first))
+    stranger = GitRepo(tmp_path / "elsewhere" / "shop")  # also called "shop", another history
+    stranger.commit({"main.py": "print(1)\n"}, "start")
+    mine = GitRepo(tmp_path / "clone" / "shop")
+    mine.git("pull", "-q", str(repo.path), "main")  # a second clone of the first repository
+    for clone, expected in ((stranger, 0), (mine, 1)):
+        s = steps.setup(str(clone.path), run_dir=str(runs / "rx"), run_id="rx")
+        assert len(steps.history(s, run_steps(s)[0])) == expected, clone.path
+
+
+@pytest.mark.unit
+def test_a_repository_is_known_by_its_root_commit_and_remote_not_its_folder_name():
+    shop = {"path": "app", "root": "a" * 40, "remote": "https://git.example/shop.git"}
+    assert steps.same_repository(shop, {**shop, "path": "shop-clone"})
+    assert steps.same_repository(shop, {**shop, "remote": None})  # a clone without an origin
+    assert not steps.same_repository(shop, {**shop, "root": "b" * 40})
+    assert not steps.same_repository(shop, {**shop, "remote": "https://git.example/fork.git"})
+    assert steps.same_repository({"path": "app"}, {"path": "app", "root": "c" * 40})  # saved before roots
+
+
+@pytest.mark.local
 def test_without_a_run_folder_nothing_is_saved(repo, tmp_path):
     setup = steps.setup(str(repo.path), run_id="r1")
     a, answers = run_steps(setup)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gitrepo import DAY, NOW, GitRepo
-from ladder.app.git import open_repo
+from ladder.app.git import open_repo, without_credentials
 from ladder.core.errors import GitError, NotARepository
 
 pytestmark = pytest.mark.local
@@ -69,3 +69,12 @@ def test_a_failing_git_command_carries_its_exit_and_stderr(repo):
     with pytest.raises(GitError) as err:
         git.text("rev-parse", "--verify", "no-such-ref")
     assert err.value.exited != 0 and err.value.stderr
+
+
+def test_the_root_commit_and_the_origin_say_which_repository_this_is(repo, tmp_path):
+    git = open_repo(repo.path)
+    first = repo.git("rev-list", "--max-parents=0", "HEAD")
+    assert git.root == first and git.origin is None
+    repo.git("remote", "add", "origin", "https://deploy:s3cr3t-token@git.example/shop.git")
+    assert open_repo(repo.path).origin == "https://git.example/shop.git"  # no user or password kept
+    assert without_credentials("git@git.example:shop.git") == "git@git.example:shop.git"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -126,6 +127,11 @@ def open_repo(path: str | Path) -> GitRepo:
     return GitRepo(p, bare=bare)
 
 
+def without_credentials(url: str) -> str:
+    """A remote URL with any user:password@ removed (https://token@host/x -> https://host/x)."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url, flags=re.IGNORECASE)
+
+
 class GitRepo:
     """Read-only access to one repository; every call is a git subprocess."""
 
@@ -225,6 +231,20 @@ class GitRepo:
                     return by_name[full]
         local = [r for r in self.branches if r.name.startswith("refs/heads/")]
         return local[0] if len(local) == 1 else None
+
+    @cached_property
+    def root(self) -> str | None:
+        """The first commit of the history (the oldest root, by id when several): who the repository is."""
+        if self.tip is None:
+            return None
+        roots = self.text("rev-list", "--max-parents=0", self.tip, "--").split()
+        return min(roots) if roots else None
+
+    @cached_property
+    def origin(self) -> str | None:
+        """Where origin points, without any user or password in the URL; None without an origin."""
+        url = self.text("config", "--get", "remote.origin.url", ok_codes=(0, 1)).strip()
+        return without_credentials(url) if url else None
 
     @property
     def tip(self) -> str | None:

@@ -162,7 +162,7 @@ def days(seconds: float) -> float:
 
 
 def describe_repo(repo: str | Path | GitRepo) -> dict:
-    """Facts about the clone itself for the report: trunk, HEAD, shallow, empty."""
+    """Facts about the clone itself for the report: trunk, HEAD, shallow, empty; its root commit and remote say which."""
     r = repo if isinstance(repo, GitRepo) else open_repo(repo)
     return {
         "path": r.path.name,
@@ -172,4 +172,6 @@ def describe_repo(repo: str | Path | GitRepo) -> dict:
         "shallow": r.shallow,
         "empty": r.head is None,
         "bare": r.bare,
+        "root": r.root,
+        "remote": r.origin,
     }

@@ -284,13 +284,27 @@ def history(s: Setup, assessment: Assessment) -> list[dict]:
     if journal is None:
         return []
     current = json.loads(json.dumps(as_dict(assessment)))
-    name = (current.get("repo") or {}).get("path")
     # Times are to the second, so an equal time is earlier unless it is this very assessment (saved, re-run).
     return [
         d
         for d in journal_history(journal)
-        if d["generated"] <= current["generated"] and d != current and (d.get("repo") or {}).get("path") == name
+        if d["generated"] <= current["generated"]
+        and d != current
+        and same_repository(d.get("repo"), current.get("repo"))
     ]
+
+
+def same_repository(a: dict | None, b: dict | None) -> bool:
+    """Whether two assessments looked at one repository: the same root commit and, where both have one, remote.
+
+    A folder's name says nothing (every sandbox clone is "app"); it decides only for an empty repository
+    or an assessment saved before roots were recorded.
+    """
+    a, b = a or {}, b or {}
+    if a.get("root") and b.get("root"):
+        remotes = a.get("remote"), b.get("remote")
+        return a["root"] == b["root"] and (None in remotes or remotes[0] == remotes[1])
+    return a.get("path") == b.get("path")
 
 
 @dataclass

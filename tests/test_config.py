@@ -95,3 +95,23 @@ def test_sandbox_name_points_at_the_sandbox(tmp_path, monkeypatch):
 def test_git_urls_are_kept_as_urls(tmp_path, url):
     cfg = load_config(write(tmp_path, GOOD.replace("repo: app", f"repo: '{url}'")))
     assert cfg.app.repo == url
+
+
+def test_every_command_looks_for_its_config_in_one_order(tmp_path, monkeypatch):
+    home, here = tmp_path / "home", tmp_path / "here"
+    here.mkdir()
+    monkeypatch.setenv("LADDER_HOME", str(home))
+    monkeypatch.delenv("LADDER_CONFIG", raising=False)
+    monkeypatch.chdir(here)
+    with pytest.raises(ConfigError) as err:
+        load_config()
+    assert "$LADDER_CONFIG (not set), ./ladder.yml (no such file)" in str(err.value)
+    assert f"the sandbox at {home / 'sandbox'} (not up)" in str(err.value) and "ladder sandbox up" in str(err.value)
+    (home / "sandbox").mkdir(parents=True)
+    sandbox = write(home / "sandbox", GOOD)
+    assert load_config().path == sandbox  # the sandbox, when one is up
+    local = write(here, GOOD)
+    assert load_config().path.resolve() == local.resolve()  # ./ladder.yml before the sandbox
+    named = write(tmp_path, GOOD)
+    monkeypatch.setenv("LADDER_CONFIG", str(named))
+    assert load_config().path == named  # $LADDER_CONFIG first

@@ -275,10 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = hs.add_parser("trust", help="show a host's key and record it in known_hosts")
     p.add_argument("name", help="host name from ladder.yml")
     p.add_argument("--replace", action="store_true", help="replace a different key already recorded")
-    p.add_argument("--config", default=None, help="ladder.yml, or 'sandbox'")
+    p.add_argument(
+        "--config", default=None, help="ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
+    )
     p.set_defaults(func=cmd_hosts_trust)
     p = hs.add_parser("check", help="connect to every host and run a trivial command")
-    p.add_argument("--config", default=None, help="ladder.yml, or 'sandbox'")
+    p.add_argument(
+        "--config", default=None, help="ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
+    )
     p.set_defaults(func=cmd_hosts_check)
 
     # --- runbook engine: list, run, history ---

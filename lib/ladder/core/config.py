@@ -139,15 +139,39 @@ def sandbox_dir() -> Path:
 
 
 def resolve_path(path: str | Path | None) -> Path:
-    """The ladder.yml a name stands for: 'sandbox', a path, $LADDER_CONFIG, or ./ladder.yml."""
+    """The ladder.yml a name stands for: a path, or 'sandbox'; None looks in one order for every command.
+
+    That order: $LADDER_CONFIG, then ./ladder.yml, then the sandbox's when one is up.
+    """
     if path is None:
-        path = os.environ.get("LADDER_CONFIG") or "ladder.yml"
+        return _look_up()
     if str(path) == SANDBOX:
         target = sandbox_dir() / "ladder.yml"
         if not target.is_file():
             raise ConfigError(f"no sandbox at {target.parent}; create it with: ladder sandbox up", path=target)
         return target
     return Path(path).expanduser()
+
+
+def _look_up() -> Path:
+    """The first ladder.yml of $LADDER_CONFIG, ./ladder.yml and the sandbox's; ConfigError naming each one tried."""
+    named = os.environ.get("LADDER_CONFIG")
+    if named:
+        return Path(named).expanduser()
+    tried = []
+    for candidate, missing in (
+        (Path("ladder.yml"), "./ladder.yml (no such file)"),
+        (sandbox_dir() / "ladder.yml", f"the sandbox at {sandbox_dir()} (not up)"),
+    ):
+        if candidate.is_file():
+            return candidate
+        tried.append(missing)
+    raise ConfigError(
+        "no ladder.yml found; tried $LADDER_CONFIG (not set), "
+        + ", ".join(tried)
+        + ". Pass --config PATH, or run: ladder sandbox up",
+        key="--config",
+    )
 
 
 def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:

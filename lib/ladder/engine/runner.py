@@ -364,12 +364,10 @@ def run(
 
 
 def runs_dir_for(config: str | Path | None = None) -> Path:
-    """The runs folder of a config: the one given, else ./ladder.yml or $LADDER_CONFIG, else the sandbox's."""
-    if config is not None:
+    """The runs folder of a config: the one given, else the one every command finds (see config.resolve_path)."""
+    try:
         return Path(load_config(config).runs_dir)
-    for candidate in (None, "sandbox"):
-        try:
-            return Path(load_config(candidate).runs_dir)
-        except ConfigError:
-            continue
-    return Path("runs")
+    except ConfigError:
+        if config is not None:
+            raise
+        return Path("runs")

@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 def config_of(config: Config | str | Path | None) -> Config:
-    """A loaded Config from a Config, a path, 'sandbox' or None (./ladder.yml or $LADDER_CONFIG)."""
+    """A loaded Config from a Config, a path, 'sandbox' or None ($LADDER_CONFIG, ./ladder.yml, the sandbox)."""
     return config if isinstance(config, Config) else load_config(config)
 
 

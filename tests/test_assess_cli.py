@@ -253,6 +253,7 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
 
 def test_a_repository_without_a_config(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
     repo = GitRepo(tmp_path / "tool")
     repo.commit(
         {
@@ -266,7 +267,7 @@ def test_a_repository_without_a_config(tmp_path, capsys, monkeypatch):
     code, out, err = assess(capsys, str(repo.path))
     assert code == 0, err
     report = printed_path(out, "report")
-    assert report.parent.parent == tmp_path / "runs"  # no config: ./runs
+    assert report.parent.parent == tmp_path / "home" / "runs"  # no config: the runs home, $LADDER_HOME/runs
     doc = load_assessment(report.parent / "assessment.json")
     jsonschema.validate(doc, SCHEMA)
     hosts = [c for c in doc["practices"] if c["id"] == "prod-unmodified"][0]
@@ -296,16 +297,17 @@ def test_a_bad_answers_file_names_the_file_the_field_and_the_fix(local_sandbox, 
     assert not (tmp_path / "runs").exists()
 
 
-def test_running_without_a_config_injects_an_empty_config(tmp_path, monkeypatch):
+def test_running_without_a_config_injects_an_empty_config_and_uses_the_runs_home(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
     plan = runner.prepare(notebook_path(), {"repo": str(tmp_path)}, config="", report_name="assessment.html")
     assert plan.config is None and plan.parameters["config"] == ""
-    assert plan.runs_dir == tmp_path / "runs" and plan.report_name == "assessment.html"
-    assert not (tmp_path / "runs").exists()
+    assert plan.runs_dir == tmp_path / "home" / "runs" and plan.report_name == "assessment.html"
+    assert not (tmp_path / "home" / "runs").exists() and not (tmp_path / "runs").exists()
 
 
 @pytest.fixture(autouse=True)
 def _isolated_journal(monkeypatch):
     """Runs and journals land in each test's folder, never the user's."""
     monkeypatch.delenv("LADDER_CONFIG", raising=False)
-    monkeypatch.delenv("LADDER_RUNS_DIR", raising=False)
+    monkeypatch.delenv("LADDER_RUNS", raising=False)

@@ -159,7 +159,7 @@ def test_without_a_run_folder_nothing_is_saved(repo, tmp_path):
 
 @pytest.mark.local
 def test_the_journal_read_is_the_runs_folders_else_the_configs(local_sandbox, tmp_path):
-    config = load_config(local_sandbox.config_path, overrides={"runs_dir": str(tmp_path / "config-runs")})
+    config = load_config(local_sandbox.config_path, overrides={"runs": str(tmp_path / "config-runs")})
     assert steps.find_journal(tmp_path / "runs", config) == journal_path(tmp_path / "runs")
     assert steps.find_journal(None, config) == journal_path(tmp_path / "config-runs")
     assert steps.find_journal(None, None) is None
@@ -206,7 +206,7 @@ def test_sandbox_at_start(local_sandbox, tmp_path):
 def test_sandbox_before_and_after_rung_one(local_sandbox, tmp_path):
     runbook = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
     runs = tmp_path / "runs"
-    config = load_config(local_sandbox.config_path, overrides={"runs_dir": str(runs)})
+    config = load_config(local_sandbox.config_path, overrides={"runs": str(runs)})
     before = assess(local_sandbox.repo, config=config)
     record_assessment(before, journal_path(runs))
     outcome = runner.run(runbook, config=local_sandbox.config_path, apply=True, out_dir=runs)

@@ -115,3 +115,18 @@ def test_every_command_looks_for_its_config_in_one_order(tmp_path, monkeypatch):
     named = write(tmp_path, GOOD)
     monkeypatch.setenv("LADDER_CONFIG", str(named))
     assert load_config().path == named  # $LADDER_CONFIG first
+
+
+def test_runs_have_one_home_whichever_folder_a_command_starts_from(tmp_path, monkeypatch):
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LADDER_RUNS", raising=False)
+    path = write(tmp_path, GOOD)
+    for folder in (tmp_path, tmp_path / "home"):
+        folder.mkdir(exist_ok=True)
+        monkeypatch.chdir(folder)
+        assert load_config(path).runs_dir == tmp_path / "home" / "runs"
+    path.write_text(GOOD + "runs: team-runs\n")
+    assert load_config(path).runs_dir == tmp_path / "team-runs"  # relative to the file, like every path in it
+    path.write_text(GOOD + "runs_dir: runs\n")
+    with pytest.raises(ConfigError, match="runs_dir: is now called runs"):
+        load_config(path)

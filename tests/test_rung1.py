@@ -16,7 +16,7 @@ pytestmark = pytest.mark.local
 @pytest.fixture
 def two_prod(tmp_path, monkeypatch):
     monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LADDER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("LADDER_RUNS", str(tmp_path / "runs"))
     box = sandbox.up(tmp_path / "sandbox", hosts=2)
     yield load_config(box.config_path), box
     sandbox.down(box.dir)

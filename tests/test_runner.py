@@ -34,7 +34,7 @@ def site(tmp_path: Path) -> Path:
         "    hosts:\n"
         "      - {name: prod1, address: local, base: hosts/prod1}\n"
         "      - {name: prod2, address: local, base: hosts/prod2}\n"
-        "runs_dir: runs\n"
+        "runs: runs\n"
     )
     return tmp_path
 

@@ -124,8 +124,9 @@ def test_a_rung_1_dry_run_and_an_assessment_against_a_sandbox(installed):
         done = installed.ladder("run", "1", "--config", "sandbox")
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith(f"ok: {RUNBOOK} (dry run): ")
-        runs = installed.elsewhere / "runs"
+        runs = Path(installed.env["LADDER_HOME"]) / "runs"  # the runs home, not the folder ladder ran in
         (report,) = runs.glob("*/report.html")
+        assert not (installed.elsewhere / "runs").exists()
         assert "Rung 1: separate dev and prod" in report.read_text()
         assessed = installed.ladder("assess", "--config", "sandbox")
         assert assessed.returncode == 0, assessed.stderr

@@ -305,12 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--apply", action="store_true", help="make the changes (dry_run defaults to False) and confirm changes to prod"
     )
-    p.add_argument("--out", type=Path, default=None, help="runs folder for artifacts and journal (default: runs_dir)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"
+    )
     p.add_argument("--root", type=Path, default=None, help="folder of runbooks (default ./runbooks)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("history", help="show the run journal")
     p.add_argument("--json", action="store_true", help="print rows as JSON")
-    p.add_argument("--config", default=None, help="ladder.yml whose runs_dir holds the journal")
+    p.add_argument("--config", default=None, help="ladder.yml whose runs: holds the journal")
     p.add_argument("--out", type=Path, default=None, help="runs folder holding journal.sqlite")
     p.add_argument("--limit", type=int, default=None, help="only the last N rows")
     p.set_defaults(func=cmd_history)
@@ -332,7 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--answers", type=Path, default=None, help="questionnaire answers (YAML); a question left out is 'not answered'"
     )
-    p.add_argument("--out", type=Path, default=None, help="runs folder for artifacts and journal (default: runs_dir)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"
+    )
     p.set_defaults(func=cmd_assess)
     return parser
 

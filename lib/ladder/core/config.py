@@ -46,7 +46,7 @@ _HOST = {
     "python": (str, False),
 }
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
-_TOP = {"app", "environments", "ssh", "runs_dir"}
+_TOP = {"app", "environments", "ssh", "runs"}
 _FORMS = {str: "a string", int: "an integer", (int, float): "a number", (str, type(None)): "a string or null"}
 
 
@@ -132,10 +132,19 @@ class Config:
         return host.app_port or self.app.port
 
 
+def ladder_home() -> Path:
+    """Ladder's own folder on this machine: $LADDER_HOME, else ~/.ladder."""
+    return Path(os.environ.get("LADDER_HOME") or "~/.ladder").expanduser()
+
+
 def sandbox_dir() -> Path:
     """Where `ladder sandbox up` builds the sandbox by default."""
-    home = os.environ.get("LADDER_HOME") or "~/.ladder"
-    return Path(home).expanduser() / "sandbox"
+    return ladder_home() / "sandbox"
+
+
+def default_runs_dir() -> Path:
+    """The runs home when ladder.yml names none: $LADDER_HOME/runs, the same from every folder and entry point."""
+    return ladder_home() / "runs"
 
 
 def resolve_path(path: str | Path | None) -> Path:
@@ -226,8 +235,8 @@ def env_overrides(environ: Mapping[str, str]) -> dict:
             name = f"LADDER_{section.upper()}_{key.upper()}"
             if name in environ:
                 out.setdefault(section, {})[key] = yaml.safe_load(environ[name])
-    if "LADDER_RUNS_DIR" in environ:
-        out["runs_dir"] = environ["LADDER_RUNS_DIR"]
+    if "LADDER_RUNS" in environ:
+        out["runs"] = environ["LADDER_RUNS"]
     return out
 
 
@@ -270,6 +279,8 @@ def _resolve(value: str, root: Path) -> Path:
 def parse(data: dict, file: Path) -> Config:
     """Validate merged data and build a Config; relative paths resolve against the file's folder."""
     root = file.parent.absolute()
+    if "runs_dir" in data:
+        raise ConfigError("is now called runs: rename the key (runs: FOLDER)", path=file, key="runs_dir")
     unknown = set(data) - _TOP
     if unknown:
         raise ConfigError(f"unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_TOP))}", path=file)
@@ -323,7 +334,7 @@ def parse(data: dict, file: Path) -> Config:
             connect_timeout=float(ssh["connect_timeout"]),
             command_timeout=float(ssh["command_timeout"]),
         ),
-        # Runs land where the command runs unless the file names a folder (as papermill's outputs do).
-        runs_dir=_resolve(str(data["runs_dir"]), root) if "runs_dir" in data else Path("runs").absolute(),
+        # One runs home, whichever folder a command starts from: the file's runs:, else $LADDER_HOME/runs.
+        runs_dir=_resolve(str(data["runs"]), root) if "runs" in data else default_runs_dir(),
         raw=data,
     )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..core.config import Config, load_config
+from ..core.config import Config, default_runs_dir, load_config
 from ..core.errors import ConfigError, ParameterError
 from ..core.ops import worst
 from . import journal
@@ -151,7 +151,7 @@ def prepare(
             f"{rb.name}: dry_run=False changes prod, which a headless run confirms with --apply; "
             "pass --apply to make the changes, or leave dry_run True to see the plan"
         )
-    runs_dir = Path(out_dir) if out_dir is not None else Path(cfg.runs_dir if cfg is not None else "runs")
+    runs_dir = Path(out_dir) if out_dir is not None else (cfg.runs_dir if cfg is not None else default_runs_dir())
     return RunPlan(rb, values, runs_dir.absolute(), cfg, notebook_name, report_name, report_header)
 
 
@@ -370,4 +370,4 @@ def runs_dir_for(config: str | Path | None = None) -> Path:
     except ConfigError:
         if config is not None:
             raise
-        return Path("runs")
+        return default_runs_dir()

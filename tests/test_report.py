@@ -123,6 +123,14 @@ def test_header_shows_runbook_status_duration_parameters_error_and_matrix():
 
 
 @pytest.mark.unit
+def test_what_the_runbook_says_must_be_read_first_stands_above_everything_else():
+    note = "prod1: prod was edited in place (app.py). The deploy replaced the edit; it is saved as /r/prod1.patch"
+    head = report.header({**SUMMARY, "notices": [note, "<script>x</script>"]})
+    assert head.index("Read this first") < head.index("Hosts and steps") and note in head
+    assert "<script>x</script>" not in head and "&lt;script&gt;" in head
+
+
+@pytest.mark.unit
 def test_report_hides_code_and_drops_the_injected_parameters_cell(executed):
     html = report.render(executed, SUMMARY)
     assert "injected_marker" not in html and "set-by-papermill" not in html

@@ -74,6 +74,11 @@ def test_apply_then_apply_again(two_prod, tmp_path):
 
     figures = rung1.figures(parity, edits, rung1.route_report(cfg))
     assert figures["prod hosts edited in place"] == 2 and figures["unversioned routes"] == 3
+    said = rung1.notices(edits, dry_run=False)
+    assert len(said) == 2 and all("The deploy replaced the edit; it is saved as" in n for n in said)
+    assert str(edits.saved["prod1"].path) in said[0] and "(app.py, app.py.bak)" in said[0]
+    assert "An apply saves the edit" in rung1.notices(edits)[0]  # a dry run says what an apply would do
+    assert rung1.notices(again_edits, dry_run=False) == []  # nothing edited in place any more
 
 
 def test_a_bad_ref_fails_on_every_prod_host_and_changes_nothing(two_prod, tmp_path):

@@ -54,6 +54,9 @@ def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
     git(tmp_path, "clone", "-q", str(box.repo), str(fresh))
     git(fresh, "checkout", "-q", "--detach", before[0])
     git(fresh, "apply", "--check", str(patch))
+    # ... and the report says so first, with the patch's path, not in a table cell further down.
+    page = applied.report.read_text()
+    assert page.index("Read this first") < page.index("Hosts and steps") and str(patch) in page
 
     # Prod serves the deployed ref, over HTTP, from a clean checkout; the hotfix is gone.
     served = health.check(url)
@@ -68,3 +71,4 @@ def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
     assert again.summary["changes"] == 0
     assert set(again.summary["hosts"].values()) == {"ok"}
     assert not (again.run_dir / "prod-edits").exists()
+    assert again.summary["notices"] == [] and "Read this first" not in again.report.read_text()

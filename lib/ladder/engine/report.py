@@ -23,6 +23,7 @@ STYLE = """
 .ladder-header table { border-collapse: collapse; margin: 0.5em 0 1em; }
 .ladder-header th, .ladder-header td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
 .ladder-status { display: inline-block; padding: 0.1em 0.6em; border-radius: 4px; font-weight: bold; }
+.ladder-notice { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.5em 1em; margin: 0.5em 0 1em; }
 .ladder-error { white-space: pre-wrap; background: #fdf0f0; border-left: 4px solid #c33; padding: 0.5em 1em; }
 body:not(.ladder-show-code) .jp-CodeCell .jp-Cell-inputWrapper { display: none; }
 </style>
@@ -67,6 +68,13 @@ def header(summary: Mapping[str, Any]) -> str:
         + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
         + "</table>",
     ]
+    notices = summary.get("notices") or []
+    if notices:
+        parts.append(
+            "<div class='ladder-notice'><b>Read this first</b><ul>"
+            + "".join(f"<li>{html.escape(str(n))}</li>" for n in notices)
+            + "</ul></div>"
+        )
     error = summary.get("error")
     if error:
         where = error.get("step") or f"cell {error.get('cell')}"

@@ -250,6 +250,7 @@ def summarize(
         "steps": steps,
         "matrix": cells,
         "figures": result.get("figures", {}),
+        "notices": list(result.get("notices", [])),
         "result": result,
         "error": asdict(failure) if failure is not None else None,
     }, failure

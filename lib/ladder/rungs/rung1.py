@@ -297,3 +297,24 @@ def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport
     out["prod hosts edited in place"] = sum(1 for st in edits.found.values() if not st.clean)
     out["unversioned routes"] = route_result.unversioned
     return out
+
+
+def notices(edits: Edits, *, dry_run: bool = True) -> list[str]:
+    """What the report must say first: prod edits made in place, and where the deploy put them."""
+    out = []
+    for host, status in edits.found.items():
+        if status.clean:
+            continue
+        files = ", ".join(status.edited)
+        patch = edits.saved.get(host)
+        if dry_run:
+            out.append(
+                f"{host}: prod was edited in place ({files}). An apply saves the edit as a patch "
+                "in its run folder before the deploy replaces it."
+            )
+        elif patch is not None:
+            out.append(
+                f"{host}: prod was edited in place ({files}). The deploy replaced the edit; it is saved "
+                f"as {patch.path} (`git apply` restores it onto commit {patch.head[:10]})."
+            )
+    return out

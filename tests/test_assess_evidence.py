@@ -174,8 +174,9 @@ def test_gather_from_a_ladder_yml(tmp_path):
             "  prod: {hosts: [{name: prod1, address: local, base: hosts/prod1, python: %s}]}\n" % (port, sys.executable)
         )
         got = by_id(gather_host_evidence(load_config(tmp_path / "ladder.yml")))
-    assert got["app-health"].score == 10
-    assert got["prod-unmodified"].score == 0 and got["separate-hosts"].score == 8
+    assert got["app-health"].inconclusive and "does not show that deploys are smoke tested" in got["app-health"].reason
+    assert got["prod-unmodified"].score == 0
+    assert got["separate-hosts"].score == 0 and "no dev host holds the app yet" in got["separate-hosts"].reason
 
 
 @pytest.mark.ssh
@@ -185,6 +186,6 @@ def test_host_evidence_over_real_sshd(ssh_sandbox):
     got = by_id(gather_host_evidence(config))
     assert got["prod-unmodified"].score == 0 and got["prod-unmodified"].evidence["hosts"][0]["modified"] == ["app.py"]
     assert got["prod-runs-release"].score == 0
-    assert got["app-health"].score == 10
-    assert got["separate-hosts"].score == 10  # separate sshd servers: separate hosts as far as Ladder can tell
+    assert got["app-health"].inconclusive  # prod answers, which is not a smoke test
+    assert got["separate-hosts"].score == 0  # separate sshd servers, but nobody works on dev yet
     assert got["dev-prod-parity"].score is not None

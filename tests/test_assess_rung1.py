@@ -69,10 +69,17 @@ def test_one_step_deploy_from_fabfile(repo):
 
 def test_a_release_matching_its_checksums_is_unmodified(tmp_path):
     prod = make_release_host(tmp_path / "prod")
-    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "app").mkdir(parents=True)  # a developer's copy of the app
     got = by_id(assess_hosts({"dev": [LocalHost("dev", tmp_path / "dev")], "prod": [prod]}))
     assert got["prod-unmodified"].score == 10 and "SHA256SUMS" in got["prod-unmodified"].reason
     assert got["separate-hosts"].score == 8  # separate folders, same machine
+
+
+def test_a_dev_host_without_the_app_separates_nothing(tmp_path):
+    prod = make_release_host(tmp_path / "prod")
+    (tmp_path / "dev").mkdir()
+    got = by_id(assess_hosts({"dev": [LocalHost("dev", tmp_path / "dev")], "prod": [prod]}))
+    assert got["separate-hosts"].score == 0 and "no dev host holds the app yet" in got["separate-hosts"].reason
 
 
 def test_release_edited_in_place_is_caught_by_checksums(tmp_path):
@@ -98,9 +105,10 @@ def test_nothing_deployed_is_inconclusive(tmp_path):
 
 
 def test_dev_and_prod_in_one_folder(tmp_path):
-    (tmp_path / "same").mkdir()
+    (tmp_path / "same" / "app").mkdir(parents=True)
     hosts = {"dev": [LocalHost("dev", tmp_path / "same")], "prod": [LocalHost("prod1", tmp_path / "same")]}
-    assert by_id(assess_hosts(hosts))["separate-hosts"].score == 0
+    got = by_id(assess_hosts(hosts))["separate-hosts"]
+    assert got.score == 0 and "share a folder" in got.reason
 
 
 def test_parity_compares_config_names_never_values(tmp_path):

@@ -190,10 +190,11 @@ def test_sandbox_at_start(local_sandbox, tmp_path):
     first = a.next_steps[0]
     assert first.rung == "1" and first.runbook == "runbooks/1-separate-dev-and-prod.ipynb"
     checks = {c.id: c for c in a.checks}
-    assert checks["app-health"].score == 10  # gunicorn answers /health over HTTP
+    assert "answered 200" in checks["app-health"].reason  # gunicorn answers /health over HTTP ...
+    assert a.practice("smoke-test").score == 0  # ... which is not a smoke test: nothing here is green by accident
     assert checks["prod-unmodified"].score == 0  # the edit made in place on prod
     assert checks["prod-runs-release"].score == 0
-    assert checks["separate-hosts"].score is not None
+    assert checks["separate-hosts"].score == 0  # the dev host holds no copy of the app yet
     assert a.practice("prod-unmodified").label == "measured"
     doc = json.loads(write_assessment(a, tmp_path / "assessment.json").read_text())
     assert doc["repo"]["trunk"] == "master" and doc["level"] == "0"

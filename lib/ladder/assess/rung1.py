@@ -160,6 +160,17 @@ def separate_hosts(facts: HostFacts) -> CheckResult:
         return inconclusive(
             "separate-hosts", HOST, "no dev environment in ladder.yml", prod=[r.name for r in facts.prod]
         )
+    empty = [d for d in facts.dev if d.deployment is None or not d.deployment.found]
+    if len(empty) == len(facts.dev):
+        # A dev host with no copy of the app separates nothing: nobody works apart from prod yet.
+        return result(
+            "separate-hosts",
+            HOST,
+            0,
+            f"no dev host holds the app yet ({empty[0].name}: {empty[0].nothing_deployed()})",
+            dev=[r.name for r in facts.dev],
+            prod=[r.name for r in facts.prod],
+        )
     shared_machine, shared_folder = [], []
     for d in facts.dev:
         for p in facts.prod:

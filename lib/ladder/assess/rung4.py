@@ -62,7 +62,15 @@ def app_health(facts: HostFacts) -> CheckResult:
         if h is None:
             return inconclusive("app-health", HOST, "no health URL for this host", host=r.name)
         if h.status is not None and 200 <= h.status < 300:
-            return result("app-health", HOST, 10, f"{h.url} answered {h.status}", host=r.name, url=h.url)
+            # An app that answers is what a smoke test would check, not evidence that deploys are checked;
+            # only a failing answer says something about the practice (nothing can be smoke tested green).
+            return inconclusive(
+                "app-health",
+                HOST,
+                f"{h.url} answered {h.status}: the app is up, which does not show that deploys are smoke tested",
+                host=r.name,
+                url=h.url,
+            )
         if h.status is not None:
             return result("app-health", HOST, 2, f"{h.url} answered {h.status}", host=r.name, url=h.url)
         return result("app-health", HOST, 0, f"{h.url} did not answer: {h.error}", host=r.name, url=h.url)

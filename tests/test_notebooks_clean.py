@@ -1,7 +1,8 @@
-"""Every committed notebook is stripped of outputs, and runbooks start with a `parameters` cell."""
+"""Every committed notebook is stripped of outputs and starts with a `parameters` cell whose default is a dry run."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 from pathlib import Path
 
@@ -31,7 +32,21 @@ def problems(nb: nbformat.NotebookNode) -> list[str]:
     code = [c for c in nb.cells if c.cell_type == "code"]
     if code and "parameters" not in code[0].metadata.get("tags", []):
         found.append("first code cell is not tagged 'parameters'")
+    elif code and unsafe_default(code[0].source):
+        found.append("the parameters cell sets dry_run = False; commit the safe default, dry_run = True")
     return found
+
+
+def unsafe_default(source: str) -> bool:
+    """True when a parameters cell makes changes by default (dry_run = False), as a notebook saved after an apply is."""
+    for node in ast.parse(source).body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        value = getattr(node, "value", None)
+        if any(isinstance(t, ast.Name) and t.id == "dry_run" for t in targets) and isinstance(value, ast.Constant):
+            return value.value is False
+    return False
 
 
 def test_the_check_catches_outputs_counts_and_a_missing_parameters_tag():
@@ -44,6 +59,15 @@ def test_the_check_catches_outputs_counts_and_a_missing_parameters_tag():
         "cell 0 has execution count 3",
         "first code cell is not tagged 'parameters'",
     ]
+
+
+def test_a_notebook_saved_after_an_apply_is_caught():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('config = "sandbox"\ndry_run = False  # True: plan only')]
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    assert problems(nb) == ["the parameters cell sets dry_run = False; commit the safe default, dry_run = True"]
+    nb.cells[0].source = "dry_run: bool = True"
+    assert problems(nb) == []
 
 
 def test_the_repository_has_committed_notebooks():

@@ -221,6 +221,8 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
         assert part in page, part
     assert "injected-parameters" not in page and 'repo = "' not in page  # injected cell removed
     assert "No host changes were recorded" not in page and "Result: ok" not in page  # its own header says it
+    body = page[page.index("<body") :]
+    assert body.count("Delivery maturity assessment") == 1 and body.count("Level 0: not yet on the ladder") == 1
     assert "[redacted]" in doc_path.read_text()  # the webhook route was evidence, with its token replaced
 
     answers = tmp_path / "answers.yml"

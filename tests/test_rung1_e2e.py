@@ -57,6 +57,7 @@ def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
     # ... and the report says so first, with the patch's path, not in a table cell further down.
     page = applied.report.read_text()
     assert page.index("Read this first") < page.index("Hosts and steps") and str(patch) in page
+    assert page[page.index("<body") :].count("Rung 1: separate dev and prod") == 1  # the header's title only
 
     # Prod serves the deployed ref, over HTTP, from a clean checkout; the hotfix is gone.
     served = health.check(url)

@@ -117,6 +117,18 @@ def _window(facts: RepoFacts, recent: int, total: int) -> tuple[str, bool] | Non
     return None
 
 
+def _too_few_changes(check_id: str, facts: RepoFacts) -> CheckResult:
+    """Inconclusive: the history holds too few commits with changes to judge their size or tests."""
+    h = facts.history
+    return inconclusive(
+        check_id,
+        REPO,
+        f"only {h.changed} commit(s) with changes; need {MIN_COMMITS}",
+        commits=h.commits,
+        **facts.history_note(),
+    )
+
+
 def size_score(median_lines: float) -> float:
     """10 at 50 changed lines or fewer, 0 at 1000 or more, falling on a log scale between."""
     if median_lines <= 50:
@@ -131,13 +143,7 @@ def change_size(facts: RepoFacts) -> CheckResult:
     h = facts.history
     span = _window(facts, h.recent_changed, h.changed)
     if span is None:
-        return inconclusive(
-            "change-size",
-            REPO,
-            f"only {h.changed} commit(s) with changes; need {MIN_COMMITS}",
-            commits=h.commits,
-            **facts.history_note(),
-        )
+        return _too_few_changes("change-size", facts)
     label, recent = span
     m = median(h.recent_sizes if recent else h.sizes)
     assert m is not None  # the span holds at least MIN_COMMITS changes
@@ -221,13 +227,7 @@ def tests_with_changes(facts: RepoFacts) -> CheckResult:
     h = facts.history
     span = _window(facts, h.recent_changed, h.changed)
     if span is None:
-        return inconclusive(
-            "tests-with-changes",
-            REPO,
-            f"only {h.changed} commit(s) with changes; need {MIN_COMMITS}",
-            commits=h.commits,
-            **facts.history_note(),
-        )
+        return _too_few_changes("tests-with-changes", facts)
     label, recent = span
     touched, n = (h.recent_touched_tests, h.recent_changed) if recent else (h.touched_tests, h.changed)
     share = touched / n

@@ -17,6 +17,19 @@ from ladder.assess.checks import CheckResult
 from ladder.assess.evidence import gather_repo_evidence
 from ladder.core.hosts import LocalHost
 
+# A GitHub Actions workflow that runs the tests on every push to main and every pull request.
+WORKFLOW = """name: ci
+on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: pytest -q
+"""
+
 
 def check(repo: GitRepo, check_id: str, **kw) -> CheckResult:
     """Run one repository check on a repo, the way the assessment runs it."""

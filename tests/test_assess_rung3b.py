@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assessing import check
+from assessing import WORKFLOW, check
 from gitrepo import GitRepo
 
 pytestmark = pytest.mark.local
@@ -13,19 +13,6 @@ pytestmark = pytest.mark.local
 @pytest.fixture
 def repo(tmp_path) -> GitRepo:
     return GitRepo(tmp_path / "repo")
-
-
-WORKFLOW = """name: ci
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - run: pytest -q
-"""
 
 
 def test_github_actions_on_push_and_pull_request(repo):

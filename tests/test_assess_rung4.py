@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assessing import by_id, check, closed_port, health_server
+from assessing import WORKFLOW, by_id, check, closed_port, health_server
 from gitrepo import GitRepo
 from ladder.assess.evidence import assess_hosts
 from ladder.core.hosts import LocalHost
@@ -21,19 +21,6 @@ def repo(tmp_path) -> GitRepo:
 def health_port():
     with health_server() as port:
         yield port
-
-
-WORKFLOW = """name: ci
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - run: pytest -q
-"""
 
 
 def test_deploy_pipeline_from_main(repo):

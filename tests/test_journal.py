@@ -158,3 +158,10 @@ def test_a_process_killed_inside_a_write_leaves_the_previous_state(path):
     assert row["id"] == "r1" and row["status"] == "running" and row["error"] is None
     journal.finish(path, "r1", status="failed", error="killed")
     assert journal.history(path)[0]["status"] == "failed"
+
+
+def test_run_ids_sort_by_time_and_are_unique():
+    ids = [journal.new_run_id() for _ in range(50)]
+    stamps = [i.split("Z-")[0] for i in ids]
+    assert stamps == sorted(stamps)  # within one millisecond only the random suffix differs
+    assert len(set(ids)) == 50 and ids[0][8] == "T"

@@ -43,13 +43,6 @@ def run(site: Path, book: str, **kwargs) -> runner.RunOutcome:
     return runner.run(BOOKS / book, config=site / "ladder.yml", **kwargs)
 
 
-def test_run_ids_sort_by_time_and_are_unique():
-    ids = [runner.new_run_id() for _ in range(50)]
-    stamps = [i.split("Z-")[0] for i in ids]
-    assert stamps == sorted(stamps)  # within one millisecond only the random suffix differs
-    assert len(set(ids)) == 50 and ids[0][8] == "T"
-
-
 def bad_config(site: Path) -> dict:
     (site / "broken.yml").write_text("app: {name: shop}\nenvironments: {prod: {hosts: []}}\n")
     return {"config": site / "broken.yml"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -38,6 +39,12 @@ _JSON_COLUMNS = ("params", "hosts", "summary")
 def now() -> str:
     """The current time as an ISO 8601 UTC timestamp."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time to the millisecond plus a random suffix."""
+    t = datetime.now(UTC)
+    return t.strftime("%Y%m%dT%H%M%S") + f"{t.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def journal_path(runs_dir: str | Path) -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ladder import sandbox
+from ladder.engine import state
 from ladder.sandbox.sshd import find_sshd
 
 ROOT = Path(__file__).resolve().parent
@@ -69,6 +70,13 @@ def pytest_runtest_setup(item) -> None:
     """Notebooks run with their defaults, which point at the sandbox: make sure one is up."""
     if item.nodeid.split("::")[0].endswith(".ipynb"):
         sandbox.up(Path(os.environ["LADDER_HOME"]) / "sandbox")
+
+
+@pytest.fixture(autouse=True)
+def no_run_in_progress():
+    """Each test starts with no run in progress in this process (a run's folder is kept until it ends)."""
+    yield
+    state.end()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ def test_list_runbooks_reads_rung_title_and_parameters():
         ("2", "2-fail-on-host", "Fail on one host"),
         ("3", "3-wait", "Wait"),
         ("4", "4-register-secret", "Register a secret"),
+        ("5", "5-journaled-anywhere", "A notebook that is journaled wherever it runs"),
     ]
     params = books[0].parameters
     assert (params["attempts"].type_name, params["attempts"].default) == ("int", "2")

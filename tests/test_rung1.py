@@ -7,6 +7,7 @@ import pytest
 from ladder import load_config, sandbox
 from ladder.app import deploy
 from ladder.core.errors import FleetError
+from ladder.engine import state
 from ladder.rungs import rung1
 from tree import snapshot
 
@@ -97,13 +98,15 @@ def test_a_bad_ref_fails_on_every_prod_host_and_changes_nothing(two_prod, tmp_pa
     assert rung1.verify_prod(cfg, "master", dry_run=True)["ok"].all()
 
 
-def test_a_dry_run_without_a_run_folder_lists_edits_and_writes_nothing(two_prod, tmp_path):
+def test_a_run_outside_the_runner_saves_edits_into_its_own_folder_in_the_runs_home(two_prod, tmp_path):
     cfg, box = two_prod
+    before = snapshot(box.dir / "hosts")
     edits = rung1.save_prod_edits(cfg)
-    assert edits.folder is None and edits.saved == {"prod1": None, "prod2": None}
-    assert edits.table()["patch"].tolist() == ["not saved (dry run)"] * 2
+    run = state.current()
+    assert edits.folder == cfg.runs_dir / run.run_id / "prod-edits" and cfg.runs_dir == tmp_path / "runs"
+    assert sorted(p.name for p in edits.folder.iterdir()) == ["prod1.patch", "prod2.patch"]
     assert edits.table()["untracked"].tolist() == ["app.py.bak"] * 2
-    assert cfg.runs_dir == tmp_path / "runs" and not cfg.runs_dir.exists()
+    assert snapshot(box.dir / "hosts") == before  # reading the edits changed nothing on the hosts
 
 
 def test_setup_checks_the_ref_before_any_step(two_prod):

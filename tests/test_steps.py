@@ -77,4 +77,5 @@ def test_run_folder_is_the_runner_s_else_a_new_one_under_runs_dir(local_sandbox,
     assert steps.run_folder(cfg, str(tmp_path / "given")) == tmp_path / "given"
     assert steps.run_folder(cfg, "", "run-42") == cfg.runs_dir / "run-42"
     assert steps.run_folder(cfg).parent == cfg.runs_dir
+    assert steps.run_folder(cfg) == steps.run_folder(cfg)  # the run's own folder, made once
     assert steps.run_folder(local_sandbox.config_path, "", "run-7") == cfg.runs_dir / "run-7"

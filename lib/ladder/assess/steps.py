@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from ..app.git import GitRepo
-from ..core.config import Config
+from ..core.config import Config, default_runs_dir
+from ..engine import session
 from ..engine.journal import journal_path
+from ..engine.notebooks import ASSESSMENT
 from . import views
 from .catalogue import of_source
 from .checks import INCONCLUSIVE, LABELS, REPO, CheckResult
 from .dora import DoraReport, dora_metrics
 from .evidence import dora_evidence, gather_host_evidence, gather_repo_evidence
-from .inputs import ANSWERS_YML, ASSESSMENT_JSON, check_inputs, hosts_text
+from .inputs import ANSWERS_YML, ASSESSMENT_JSON, REPORT, check_inputs, hosts_text, notebook_path
 from .model import Model
 from .progress import Progress
 from .questionnaire import AnswerForm, Answers, dump_answers, load_answers
@@ -76,6 +78,15 @@ def _folder_name() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-assessment-" + secrets.token_hex(3)
 
 
+def _own_folder(config: Config | None) -> Path | None:
+    """In a kernel the runner did not start (JupyterLab, plain papermill), the run's own folder: it is journaled."""
+    runs = config.runs_dir if config is not None else default_runs_dir()
+    recording = session.declare(
+        notebook_path(), runs, notebook_name=ASSESSMENT, report_name=REPORT, report_header=views.report_header
+    )
+    return session.folder(runs) if recording is not None else None
+
+
 def find_journal(runs_dir: Path | None, config: Config | None) -> Path | None:
     """The journal an assessment reads: its own runs folder's, else its config's runs folder's, else none."""
     if runs_dir is not None:
@@ -114,7 +125,9 @@ def setup(
         runs = Path(out_dir).expanduser().absolute()
         folder = runs / (run_id or _folder_name())
     else:
-        folder = runs = None
+        folder = _own_folder(inputs.config) if (not run_id if interactive is None else interactive) else None
+        runs = folder.parent if folder is not None else None
+        run_id = folder.name if folder is not None else run_id
     return Setup(
         inputs.repo,
         inputs.config,

@@ -114,9 +114,13 @@ class ConfirmationRequired(RunbookError):
         self.environment = environment
         super().__init__(
             f"applying to {environment!r} needs confirmation. In JupyterLab: click 'Apply to "
-            f"{environment}' above, then run this cell and the ones below again "
-            "(Run > Run Selected Cell and All Below). Headless: pass --apply."
+            f"{environment}' above, and the cells below run. Headless: pass --apply to `ladder run` "
+            "(papermill: -p prod_confirmed True)."
         )
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: a pause, not a crash; the button above says the rest."""
+        return [f"Paused before changing {self.environment}: waiting for your confirmation above."]
 
 
 class ModelError(ConfigError):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..core.config import ENVIRONMENTS, PROD
 from ..core.errors import ConfigError, ConfirmationRequired
 from . import state
 from .record import install_error_hook
+
+# JupyterLab's command behind Run > Run Selected Cell and All Below.
+RUN_BELOW = "notebook:run-all-below"
 
 
 @dataclass(frozen=True)
@@ -46,26 +50,42 @@ def button(environment: str):  # -> ipywidgets.Widget
     btn = widgets.Button(description=f"Apply to {environment}", button_style="danger", icon="check")
     note = widgets.HTML(
         f"<b>dry_run is False</b>: the cells below change <b>{environment}</b>. "
-        "Click to confirm, then run this cell and the ones below again."
+        "Nothing has changed there yet. Click to confirm; this cell and the ones below then run."
     )
+    # Made now, so its link to JupyterLab is open by the time of the click.
+    lab = _frontend()
 
     def on_click(_: object) -> None:
         run.confirmed.add(environment)
         btn.disabled = True
         btn.description = "Confirmed"
-        note.value = f"Confirmed: run this cell and the ones below again to apply to <b>{environment}</b>."
+        note.value = f"Confirmed: applying to <b>{environment}</b>."
+        if lab is not None:
+            # The clicked cell is JupyterLab's active cell: run it (it passes now) and every cell below.
+            lab.commands.execute(RUN_BELOW)
+        else:
+            note.value += " Run this cell and the ones below again (Run > Run Selected Cell and All Below)."
 
     btn.on_click(on_click)
     return widgets.VBox([note, btn])
 
 
+def _frontend() -> Any:
+    """ipylab's link to JupyterLab, to run its commands; None without ipylab."""
+    try:
+        from ipylab import JupyterFrontEnd
+    except ImportError:
+        return None
+    return JupyterFrontEnd()
+
+
 def confirm(environment: str, dry_run: bool, prod_confirmed: bool = False) -> Confirmation:
     """Say why the runbook may go on; otherwise show the button and stop the run.
 
-    A kernel cannot wait for a click while a cell runs (the click is handled only
+    A kernel cannot wait for a click while a cell runs (ipykernel 7 handles the click only
     after the cell ends), so an unconfirmed apply shows the button and raises
-    ConfirmationRequired, which stops Run All. After the click, re-running the
-    cell passes, once, in this run.
+    ConfirmationRequired, which stops Run All with one calm line instead of a traceback.
+    The click runs this cell, which passes once in this run, and the ones below.
     """
     install_error_hook()
     run = state.current()

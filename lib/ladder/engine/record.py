@@ -258,5 +258,5 @@ def install_error_hook(shell: Any = None) -> bool:
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext ladder.engine.record`, as the runner does in each kernel it starts: begin a run, install the hook."""
-    state.begin()
+    state.begin(managed=True)
     install_error_hook(ipython)

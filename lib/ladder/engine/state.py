@@ -7,7 +7,14 @@ after the last run ended; record() ends it, so the next run in the same kernel s
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -17,17 +24,22 @@ class Run:
     steps: dict[str, list[dict]] = field(default_factory=dict)  # by step name: re-running a cell replaces its step
     confirmed: set[str] = field(default_factory=set)  # environments confirmed by a click and not yet applied to
     secrets: set[str] = field(default_factory=set)  # values registered with redact.register()
+    managed: bool = False  # begun by the runner's kernel: the runner, not the kernel, writes the run's record
+    started: str = field(default_factory=_now)
+    clock: float = field(default_factory=time.monotonic)
+    run_id: str = ""  # given with the run's folder, when the run first needs one (see session.folder)
+    folder: Path | None = None
 
 
 _lock = threading.Lock()
 _current: Run | None = None
 
 
-def begin() -> Run:
+def begin(*, managed: bool = False) -> Run:
     """Begin a new, empty run; it replaces the run in progress."""
     global _current
     with _lock:
-        _current = Run()
+        _current = Run(managed=managed)
         return _current
 
 

@@ -20,6 +20,7 @@ from ..core.hosts import Host
 from ..engine.record import record_step
 from . import steps
 
+RUNBOOK = "1-separate-dev-and-prod"  # runbooks/<RUNBOOK>.ipynb, whose steps these are
 BUILD_DEADLINE = 900  # a first pip install on a real host can be slow
 DEPLOY_DEADLINE = 300
 CHECK_DEADLINE = 120
@@ -29,6 +30,7 @@ def setup(config: Config | str | Path, ref: str) -> Config:
     """Load the config and check that every prod host's origin knows ref, before any step changes a host."""
     cfg = steps.config_of(config)
     checkout.check_ref(ref)
+    steps.declare(RUNBOOK, cfg)
 
     def knows(host: Host) -> str | None:
         commit = checkout.remote_commit(host, layout_of(host).app, ref)
@@ -187,13 +189,13 @@ def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPa
     return status, patch, ops.Change(host.name, "save edits", app, reason=reason)
 
 
-def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "", *, dry_run: bool = True) -> Edits:
+def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Edits:
     """Find edits made in place on each prod checkout and save them as patches into the run's folder.
 
-    Read-only on the hosts. A dry run with no run folder (JupyterLab, nbval) only reports them.
+    Read-only on the hosts, so a dry run saves them too: every run has its folder (see steps.run_folder).
     """
     cfg = steps.config_of(config)
-    folder = None if dry_run and not run_dir else steps.run_folder(cfg, run_dir, run_id) / "prod-edits"
+    folder = steps.run_folder(cfg, run_dir, run_id) / "prod-edits"
     found = steps.on_hosts(cfg, PROD, lambda h: _find_one(h, folder), CHECK_DEADLINE)
     record_step("prod edits", [change for _, _, change in found.values()])
     return Edits(

@@ -8,7 +8,6 @@ shows (a `table`, or an object with `_repr_html_`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -17,6 +16,8 @@ import pandas as pd
 from ..core.config import Config, load_config
 from ..core.fleet import run_all
 from ..core.hosts import Host, environment_hosts
+from ..engine import session
+from ..engine.runbooks import resolve
 
 T = TypeVar("T")
 
@@ -50,9 +51,13 @@ def table(rows: Sequence[dict], columns: Sequence[str], index: str | None = None
 
 
 def run_folder(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Path:
-    """Where this run keeps its files: run_dir from the runner, else a new folder under runs_dir."""
+    """Where this run keeps its files: run_dir from the runner, else the run's own folder under the runs home."""
     if run_dir:
         return Path(run_dir)
     cfg = config_of(config)
-    name = run_id or "manual-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(cfg.runs_dir) / name
+    return Path(cfg.runs_dir) / run_id if run_id else session.folder(cfg.runs_dir)
+
+
+def declare(runbook: str, config: Config) -> None:
+    """Name the runbook this run executes: run outside `ladder run`, it is journaled from its kernel (see session)."""
+    session.declare(resolve(runbook).path, config.runs_dir)

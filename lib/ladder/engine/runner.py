@@ -135,6 +135,9 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
                     cwd=str(rb.path.parent),
                     kernel_manager_class=kernel_manager_class({HANDOFF_VAR: str(handoff)}),
                     execution_timeout=timeout,
+                    # The notebook is only in memory until the run ends: saving it after every cell (papermill's
+                    # default, for a run that dies) serialized and validated it ~50 times for nothing.
+                    request_save_on_cell_execute=False,
                     # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
                     shutdown_kernel="immediate",
                 )

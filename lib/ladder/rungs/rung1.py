@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..app import checkout, deploy, devenv, health, parity, routes, service
+from ..app import checkout, deploy, devenv, health, parity, routes, service, trunk
 from ..app.checkout import SavedPatch
 from ..app.layout import layout_of
 from ..core import ops
@@ -260,19 +260,20 @@ def verify_prod(config: Config | str | Path, ref: str, *, dry_run: bool = True) 
 # --- step: versioned routes ---------------------------------------------------------------
 @dataclass(frozen=True)
 class RouteReport:
-    """The app's routes, the unversioned ones first, with why to version them now."""
+    """The app's routes on trunk, the unversioned ones first, and the count the assessment shows too."""
 
     table: pd.DataFrame
+    count: routes.RouteCount
     why: str = routes.WHY
 
     @property
     def unversioned(self) -> int:
-        """How many routes should carry a version and do not."""
-        return int((self.table["status"] == "unversioned").sum())
+        """How many public routes carry no version."""
+        return len(self.count.unversioned)
 
     def summary(self) -> str:
-        """One line: how many routes lack a version prefix."""
-        return f"{self.unversioned} of {len(self.table)} routes carry no version prefix."
+        """One line: N of M public routes carry a version."""
+        return self.count.summary() + "."
 
     def __repr__(self) -> str:
         return "\n\n".join([self.summary(), self.table.to_string(index=False), self.why])
@@ -286,9 +287,11 @@ class RouteReport:
 
 
 def route_report(config: Config | str | Path) -> RouteReport:
-    """Scan the app repo's source for routes and report those without a version prefix (read-only)."""
+    """The routes declared on the app repo's trunk, and how many carry a version (read-only)."""
     cfg = steps.config_of(config)
-    return RouteReport(routes.table(routes.scan(cfg.app.repo)))
+    with trunk.workspace(cfg.app.repo) as ws:
+        found = routes.scan(ws.path)
+    return RouteReport(routes.table(found), routes.count(found))
 
 
 def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport) -> dict[str, Any]:
@@ -296,6 +299,7 @@ def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport
     out: dict[str, Any] = dict(parity_result.figures())
     out["prod hosts edited in place"] = sum(1 for st in edits.found.values() if not st.clean)
     out["unversioned routes"] = route_result.unversioned
+    out["public routes versioned"] = f"{len(route_result.count.versioned)} of {route_result.count.public}"
     return out
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..app import checkout, deploy, devenv, health, parity, routes, service, trunk
+from ..app import checkout, deploy, devenv, health, parity, routes, service, trunk, versioning
 from ..app.checkout import SavedPatch
+from ..app.git import open_repo
 from ..app.layout import layout_of
 from ..core import ops
 from ..core.config import DEV, PROD, Config
@@ -257,7 +259,35 @@ def verify_prod(config: Config | str | Path, ref: str, *, dry_run: bool = True) 
     return _health_rows(results)
 
 
-# --- step: versioned routes ---------------------------------------------------------------
+# --- step: route versions (rung 1+) ---------------------------------------------------------
+REPO = "repo"  # the row the team's repository gets in the run's host x step matrix
+
+
+def version_routes(config: Config | str | Path, ref: str, *, dry_run: bool = True) -> versioning.Plan:
+    """Serve each public route under /v1 too, old paths marked deprecated: a plan, or (dry_run False) a commit.
+
+    The commit lands on the team's trunk (app.repo); the deploy step then ships it. When Ladder cannot
+    edit the app safely, the plan says what to do by hand and nothing is committed.
+    """
+    cfg = steps.config_of(config)
+    checkout.check_ref(ref)
+    with trunk.workspace(cfg.app.repo) as ws:
+        head = trunk.git(ws.path, "rev-parse", "HEAD")
+        plan = versioning.plan_commit(open_repo(ws.path), head, cfg.app.wsgi, now=int(time.time()))
+        made = trunk.commit(ws, plan.new, plan.message(), expected=head) if plan.edits and not dry_run else ""
+    notes: tuple[str, ...] = ()
+    if plan.edits and ref != ws.trunk:
+        notes = (f"The deploy step serves ref {ref!r}, not {ws.trunk}: deploy {ws.trunk} to ship the /v1 routes.",)
+    plan = replace(plan, committed=made, where=ws.where, notes=notes)
+    reason = plan.summary() if plan.edits else ("by hand: " + plan.manual.splitlines()[0] if plan.manual else "")
+    commands = (f"git commit -m {plan.message().splitlines()[0]!r}",) if plan.edits else ()
+    change = ops.Change(
+        REPO, "version routes", ws.where, commands, plan.edits, bool(made), reason=reason or "already as wanted"
+    )
+    record_step("route versions", [change])
+    return plan
+
+
 @dataclass(frozen=True)
 class RouteReport:
     """The app's routes on trunk, the unversioned ones first, and the count the assessment shows too."""

@@ -6,6 +6,7 @@ import html
 import re
 import time
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -263,17 +264,20 @@ def verify_prod(config: Config | str | Path, ref: str, *, dry_run: bool = True) 
 REPO = "repo"  # the row the team's repository gets in the run's host x step matrix
 
 
-def version_routes(config: Config | str | Path, ref: str, *, dry_run: bool = True) -> versioning.Plan:
+def version_routes(
+    config: Config | str | Path, ref: str, *, dry_run: bool = True, sunset: date | None = None
+) -> versioning.Plan:
     """Serve each public route under /v1 too, old paths marked deprecated: a plan, or (dry_run False) a commit.
 
-    The commit lands on the team's trunk (app.repo); the deploy step then ships it. When Ladder cannot
-    edit the app safely, the plan says what to do by hand and nothing is committed.
+    The commit lands on the team's trunk (app.repo); the deploy step then ships it. sunset, when given,
+    is the day the old paths stop answering (sent as Sunset). When Ladder cannot edit the app safely,
+    the plan says what to do by hand and nothing is committed.
     """
     cfg = steps.config_of(config)
     checkout.check_ref(ref)
     with trunk.workspace(cfg.app.repo) as ws:
         head = trunk.git(ws.path, "rev-parse", "HEAD")
-        plan = versioning.plan_commit(open_repo(ws.path), head, cfg.app.wsgi, now=int(time.time()))
+        plan = versioning.plan_commit(open_repo(ws.path), head, cfg.app.wsgi, now=int(time.time()), sunset=sunset)
         made = trunk.commit(ws, plan.new, plan.message(), expected=head) if plan.edits and not dry_run else ""
     notes: tuple[str, ...] = ()
     if plan.edits and ref != ws.trunk:

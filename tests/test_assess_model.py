@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -13,6 +15,7 @@ from ladder.assess.checks import CheckSpec, result
 from ladder.assess.model import DEFAULT_MODEL, parse_model
 from ladder.core.errors import ConfigError, ModelError
 
+ROOT = Path(__file__).resolve().parent.parent
 RUNBOOKS = [
     "runbooks/1-separate-dev-and-prod.ipynb",
     "runbooks/2-trunk-based-development.ipynb",
@@ -45,6 +48,17 @@ def test_every_practice_is_complete_and_every_check_is_used():
         assert p.title and p.why and p.question.endswith("?") and p.runbook in RUNBOOKS
         used.update(p.checks)
     assert used == set(CHECKS), "a check in the catalogue that no practice uses, or the reverse"
+
+
+@pytest.mark.unit
+def test_a_named_step_is_a_heading_of_its_runbook():
+    model = load_model()
+    named = {p.id: (p.runbook, p.step) for p in model.practices if p.step}
+    assert named["versioned-routes"] == ("runbooks/1-separate-dev-and-prod.ipynb", "Route versions")
+    for runbook, step in named.values():
+        cells = nbformat.read(ROOT / runbook, as_version=4).cells
+        headings = {c.source.splitlines()[0] for c in cells if c.cell_type == "markdown" and c.source}
+        assert f"## {step}" in headings, f"{runbook} has no step headed '## {step}'"
 
 
 @pytest.mark.unit

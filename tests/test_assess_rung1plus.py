@@ -6,7 +6,7 @@ import pytest
 
 from assessing import check
 from gitrepo import GitRepo
-from ladder.assess.rung1plus import parse_routes
+from ladder.app import routes
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def test_versioned_routes_from_decorators(repo):
 def test_unversioned_route_table_scores_zero(repo):
     repo.commit({"app.py": 'ROUTES = [("GET", "/", index), ("GET", "/items", items), ("POST", "/items", add)]\n'})
     res = check(repo, "versioned-routes")
-    assert res.score == 0 and res.evidence["unversioned"] == ["/items"]
+    assert res.score == 0 and res.evidence["unversioned"] == ["GET /items", "POST /items"]
+    assert res.reason.startswith("0 of 2 public routes carry a version")
 
 
 @pytest.mark.local
@@ -46,6 +47,32 @@ def test_openapi_spec_is_measured(repo):
     assert res.score == 5 and res.label == "measured"
 
 
-@pytest.mark.unit
-def test_parse_routes_handles_django_paths():
-    assert parse_routes(['path("api/v1/items/", views.items)', 're_path(r"^v2/x$", v)']) == ["/api/v1/items/", "/v2/x$"]
+@pytest.mark.local
+def test_source_routes_come_before_an_openapi_spec(repo):
+    repo.commit(
+        {
+            "openapi.yaml": "openapi: 3.0.0\npaths:\n  /items:\n    get: {}\n",
+            "app.py": 'ROUTES = [("GET", "/v1/items", items), ("GET", "/items", items)]\n',
+        }
+    )
+    res = check(repo, "versioned-routes")
+    assert res.score == 10 and res.reason.startswith("1 of 1 public routes carry a version")
+
+
+@pytest.mark.local
+def test_tests_and_vendored_code_are_not_the_app(repo):
+    repo.commit(
+        {
+            "app.py": '@app.get("/v1/items")\ndef a(): ...\n',
+            "tests/test_app.py": 'client.get("/items")\nROUTES = [("GET", "/fixture", f)]\n',
+            "node_modules/lib/index.js": "app.get('/vendored', f)\n",
+        }
+    )
+    assert check(repo, "versioned-routes").reason.startswith("1 of 1 public routes")
+
+
+@pytest.mark.local
+def test_the_count_is_the_runbooks(repo):
+    repo.commit({"app.py": 'ROUTES = [("GET", "/", index), ("GET", "/items", items), ("GET", "/v1/users", u)]\n'})
+    res = check(repo, "versioned-routes")
+    assert res.reason == routes.count(routes.scan(repo.path)).summary()

@@ -73,6 +73,7 @@ def test_next_steps_name_runbooks_and_say_which_are_not_written_yet(model):
     frame = views.next_steps(assessment(model, {"1"})).data
     assert frame["#"].tolist() == list(range(1, len(frame) + 1))
     assert frame["rung"].iloc[0] == "1+"
+    assert frame["runbook"].iloc[0] == 'runbooks/1-separate-dev-and-prod.ipynb, step "Route versions"'
     assert views.runbook_text("runbooks/1-separate-dev-and-prod.ipynb") == "runbooks/1-separate-dev-and-prod.ipynb"
     assert views.runbook_text("runbooks/9-nothing.ipynb") == "runbooks/9-nothing.ipynb (not yet available)"
     good = assessment(model, {r.id for r in model.rungs})
@@ -83,6 +84,8 @@ def test_headline_in_plain_words(model):
     lines = views.headline(assessment(model, {"1"})).lines
     assert lines[0] == "Level 1: Separate dev and prod."
     assert lines[2] == "Rungs met: 1." and lines[3].startswith("Next step: rung 1+, ")
+    # Rung 1+ is climbed by one step of the rung-1 runbook: the next step names it, so it does not loop.
+    assert lines[3].endswith('run runbooks/1-separate-dev-and-prod.ipynb, step "Route versions".')
     assert views.headline(assessment(model, set())).lines[2] == "No rung is met yet."
 
 

@@ -1,10 +1,10 @@
 """ladder.app.routes: routes found by reading source, and which of them carry no version prefix."""
 
-import subprocess
-
 import pytest
 
+from gitrepo import GitRepo
 from ladder.app import routes
+from ladder.core.errors import NotARepository
 from ladder.sandbox.repo import seed_repo
 
 TABLE_APP = """
@@ -88,19 +88,26 @@ def test_scan_of_the_team_app(tmp_path):
 
 
 @pytest.mark.local
-def test_scan_skips_broken_and_untracked_files(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "good.py").write_text(TABLE_APP)
-    (repo / "broken.py").write_text("def (:\n")
-    (repo / ".venv").mkdir()
-    (repo / ".venv" / "lib.py").write_text('X = ("GET", "/vendored")\n')
-    # Not a git repo: every .py outside tool folders is read.
-    assert {r.path for r in routes.scan(repo)} == {"/", "/health", "/items", "/v1/items"}
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    subprocess.run(["git", "-C", str(repo), "add", "broken.py"], check=True)
-    # A git repo: only tracked files are read (and the broken one is skipped).
-    assert routes.scan(repo) == []
+def test_scan_reads_what_is_committed_on_trunk(tmp_path):
+    repo = GitRepo(tmp_path / "repo", branch="master")
+    repo.commit(
+        {
+            "good.py": TABLE_APP,
+            "broken.py": 'def (:\n    app.get("/legacy", f)\n',  # no Python 3: read line by line
+            ".venv/lib.py": 'X = ("GET", "/vendored")\n',
+            "tests/test_app.py": 'R = [("GET", "/fixture", f)]\n',
+        }
+    )
+    (repo.path / "draft.py").write_text('R = [("GET", "/draft", f)]\n')  # not committed: not deployed either
+    repo.branch("feature")
+    repo.commit({"feature.py": 'R = [("GET", "/feature", f)]\n'})
+    assert {r.path for r in routes.scan(repo.path)} == {"/", "/health", "/items", "/v1/items", "/legacy"}
+
+
+@pytest.mark.local
+def test_scan_of_a_folder_that_is_no_repository(tmp_path):
+    with pytest.raises(NotARepository):
+        routes.scan(tmp_path)
 
 
 @pytest.mark.local
@@ -120,3 +127,77 @@ def test_one_policy_for_what_may_stay_unversioned():
     assert routes.exemption("/health") == routes.exemption("/metrics/") == routes.PROBE
     assert routes.exemption("/items") is None
     assert routes.is_versioned("/v1/items") and routes.is_versioned("/api/v2") and not routes.is_versioned("/items/v1")
+
+
+@pytest.mark.unit
+def test_other_shapes_are_found():
+    source = """
+DISPATCH = {"/items": list_items, "/orders": {"GET": orders, "POST": add_order}, "/not-a-route": 3}
+BY_METHOD = {("GET", "/users"): users}
+urlpatterns = [path("api/v1/items/", views.items), re_path(r"^v2/x$", v), path("", views.home)]
+open("/etc/hosts")
+"""
+    found = {(r.method, r.path) for r in routes.parse_routes(source)}
+    assert found == {
+        ("*", "/items"),
+        ("GET", "/orders"),
+        ("POST", "/orders"),
+        ("GET", "/users"),
+        ("*", "/api/v1/items/"),
+        ("*", "/v2/x"),
+        ("*", "/"),
+    }
+
+
+@pytest.mark.unit
+def test_other_languages_are_read_by_line():
+    source = "app.get('/items', list)\nrouter.post(\"/v1/orders\", add)\nconst x = '/etc/hosts'\n"
+    assert [(r.method, r.path, r.line) for r in routes.parse_source(source, "server.js")] == [
+        ("GET", "/items", 1),
+        ("POST", "/v1/orders", 2),
+    ]
+
+
+@pytest.mark.unit
+def test_a_route_with_a_versioned_successor_is_deprecated_not_unversioned():
+    found = routes.parse_routes(TABLE_APP.replace('("POST", "/v1/items", create_item)', '("GET", "/v1/items", f)'))
+    assert routes.statuses(found) == ["exempt", "exempt", "deprecated", "versioned"]
+    assert routes.unversioned(found) == []
+    frame = routes.table(found)
+    assert frame["status"].tolist() == ["deprecated", "versioned", "exempt", "exempt"]
+    assert frame["note"][0] == "kept for old callers, marked deprecated; successor /v1/items"
+
+
+@pytest.mark.unit
+def test_one_count_of_public_routes():
+    found = routes.parse_routes(TABLE_APP)  # GET /items unversioned, POST /v1/items versioned
+    counted = routes.count(found)
+    assert (counted.versioned, counted.unversioned, counted.exempt) == (
+        ("POST /items",),
+        ("GET /items",),
+        ("/", "/health"),
+    )
+    assert (
+        counted.summary()
+        == "1 of 2 public routes carry a version (/, /health not counted: operational or the home page)"
+    )
+    assert counted.score == 5
+    assert routes.count([]).score is None and routes.count([]).summary() == "0 of 0 public routes carry a version"
+    # A route under a version counts once, whether or not its old path still answers.
+    both = routes.parse_routes('R = [("GET", "/items", f), ("GET", "/v1/items", f), ("GET", "/api/v2/users", u)]')
+    assert routes.count(both).versioned == ("GET /items", "GET /api/users")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "path, base",
+    [
+        ("/v1/items", "/items"),
+        ("/api/v2/users/<id>", "/api/users/<id>"),
+        ("/v1", "/"),
+        ("/v1.2/x", "/x"),
+        ("/items", "/items"),
+    ],
+)
+def test_base_path_drops_the_version(path, base):
+    assert routes.base_path(path) == base

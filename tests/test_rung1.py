@@ -75,6 +75,7 @@ def test_apply_then_apply_again(two_prod, tmp_path):
 
     figures = rung1.figures(parity, edits, rung1.route_report(cfg))
     assert figures["prod hosts edited in place"] == 2 and figures["unversioned routes"] == 3
+    assert figures["public routes versioned"] == "0 of 3"
     said = rung1.notices(edits, dry_run=False)
     assert len(said) == 2 and all("The deploy replaced the edit; it is saved as" in n for n in said)
     assert str(edits.saved["prod1"].path) in said[0] and "(app.py, app.py.bak)" in said[0]

@@ -1,5 +1,6 @@
 """Rung 1 end to end: the runbook through the real runner, against real sshd hosts from the sandbox."""
 
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,14 @@ def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
 
     dry = runner.run(RUNBOOK, config=box.config_path, out_dir=tmp_path / "runs")
     assert dry.ok, dry.error and dry.error.describe()
-    assert dry.summary["hosts"] == {"dev": "planned", "prod1": "planned"}
+    assert dry.summary["hosts"] == {"repo": "planned", "dev": "planned", "prod1": "planned"}
     assert prod_tree(box) == before and not (box.dir / "hosts" / "dev" / "app").exists()
+    assert git(box.repo, "rev-parse", "master") == master
 
     applied = runner.run(RUNBOOK, config=box.config_path, apply=True, out_dir=tmp_path / "runs")
     assert applied.ok, applied.error and applied.error.describe()
     assert applied.summary["matrix"] == {
+        "repo": {"route versions": "changed"},
         "dev": {"dev environment": "changed"},
         "prod1": {"prod edits": "ok", "deploy step": "changed", "verify": "ok"},
     }
@@ -59,17 +62,27 @@ def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
     assert page.index("Read this first") < page.index("Hosts and steps") and str(patch) in page
     assert page[page.index("<body") :].count("Rung 1: separate dev and prod") == 1  # the header's title only
 
+    # The routes were versioned by one commit on master, which the deploy shipped.
+    versioned = git(box.repo, "rev-parse", "master")
+    assert git(box.repo, "rev-parse", "master^") == master
+    assert applied.summary["figures"]["public routes versioned"] == "3 of 3"
+
     # Prod serves the deployed ref, over HTTP, from a clean checkout; the hotfix is gone.
     served = health.check(url)
-    assert served.ok and served.version == deploy.version_of(master)
+    assert served.ok and served.version == deploy.version_of(versioned)
     head, status, app_py = prod_tree(box)
-    assert head == master and status == "" and "HOTFIX" not in app_py
+    assert head == versioned and status == "" and "HOTFIX" not in app_py
+    base = url.removesuffix(cfg.app.health_path)
+    assert urllib.request.urlopen(base + "/v1/items", timeout=10).status == 200
+    with urllib.request.urlopen(base + "/items", timeout=10) as old:
+        assert old.status == 200 and old.headers["Deprecation"].startswith("@")
     dev = cfg.host_config("dev")
     assert health.check(f"http://127.0.0.1:{cfg.app_port(dev)}/health").ok
 
     again = runner.run(RUNBOOK, config=box.config_path, apply=True, out_dir=tmp_path / "runs")
     assert again.ok, again.error and again.error.describe()
     assert again.summary["changes"] == 0
+    assert git(box.repo, "rev-parse", "master") == versioned
     assert set(again.summary["hosts"].values()) == {"ok"}
     assert not (again.run_dir / "prod-edits").exists()
     assert again.summary["notices"] == [] and "Read this first" not in again.report.read_text()

@@ -199,7 +199,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     _skip_iri_grammar()
     from .assess.inputs import ASSESSMENT_JSON, REPORT, check_inputs, notebook_path
     from .assess.result import load_assessment
-    from .assess.views import report_header
+    from .assess.views import report_header, where_to
     from .engine.notebooks import ASSESSMENT
     from .engine.runner import execute, prepare
 
@@ -233,7 +233,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     )
     if doc["next_steps"]:
         step = doc["next_steps"][0]
-        print(f"next step: rung {step['rung']}, {step['title']}: {step['runbook']}")
+        print(f"next step: rung {step['rung']}, {step['title']}: {where_to(step)}")
     else:
         print("next step: none; every scored practice is at or above the pass mark")
     print(f"  run:        {outcome.run_id}")

@@ -1,72 +1,58 @@
-"""The app's routes, found by reading its source (never by running it), and which carry no version prefix."""
+"""The app's routes, found by reading its source (never by running it), and one count of how many carry a version."""
 
 from __future__ import annotations
 
 import ast
 import re
-import subprocess
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .git import GIT_ARGV
+from .git import GitRepo, open_repo
+from .history import is_test_path
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # Decorators and calls that register a route with its path as the first argument.
-ROUTE_CALLS = {
-    "route",
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "head",
-    "options",
-    "api_route",
-    "websocket",
-    "add_url_rule",
-    "add_route",
-    "add_api_route",
-    "path",
-    "re_path",
-    "Route",
-    "Rule",
-    "url",
-}
+ROUTE_CALLS = frozenset(
+    "route get post put patch delete head options api_route websocket "
+    "add_url_rule add_route add_api_route path re_path Route Rule url".split()
+)
+DJANGO_CALLS = {"path", "re_path", "url"}
 VERSIONED = re.compile(r"^/(?:api/)?v\d+(?:[./]|$)")
+VERSION_PREFIX = re.compile(r"^(/(?:api/)?)v\d+(?:\.\d+)*(?=/|$)")
 # First path segments that may stay unversioned: what machines probe, and files, not API contracts.
-OPERATIONAL = {
-    "health",
-    "healthz",
-    "healthcheck",
-    "ready",
-    "readyz",
-    "live",
-    "livez",
-    "ping",
-    "metrics",
-    "status",
-    "favicon.ico",
-    "robots.txt",
-    "static",
-    "assets",
-    "admin",
-}
+OPERATIONAL = frozenset(
+    "health healthz healthcheck ready readyz live livez ping metrics "
+    "status favicon.ico robots.txt static assets admin".split()
+)
 HOME = "the home page: a page people open, not an API contract"
 PROBE = "operational: load balancers, monitors and browsers fetch it by a fixed path; it should never move"
-SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox"}
+SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", "vendor", "site-packages"}
+# Files that may declare routes: Python (read as syntax) and the languages the line patterns below know.
+ROUTE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".php")
+# A file is read only when some line has a quoted string starting with '/' or a Django path( call.
+CANDIDATE = r"""['"]\^?/|(^|[^A-Za-z0-9_.])(re_)?path\("""
+LINE_PATTERNS = (
+    re.compile(
+        r"\.(route|get|post|put|patch|delete|api_route|add_url_rule|add_api_route)\(\s*[rfb]?['\"](/[^'\"]*)['\"]"
+    ),
+    re.compile(r"['\"](GET|POST|PUT|PATCH|DELETE)['\"]\s*,\s*['\"](/[^'\"]*)['\"]"),
+    re.compile(r"(?:^|[^\w.])(re_)?path\(\s*r?['\"]\^?([^'\"]*?)\$?['\"]"),
+)
 
 WHY = """\
-**Why version the routes now.** Every route above is a promise to whoever calls it: a
+**Why version the routes now.** Every public route is a promise to whoever calls it: a
 browser, a mobile app, a partner's script. Without a version in the path, the first change
 to a response's shape breaks every caller at once, and the only safe move is never to change
 anything. With `/v1/...` the team can ship `/v2/...` next to it, move callers over one at a
 time, and retire `/v1` when the access log shows nobody uses it. It costs almost nothing
 while the app has a handful of routes and few callers; it gets dearer with every new route
-and every caller. Start now: serve each route under `/v1/` too, point new callers there, and
-keep the old paths as aliases until the logs say they are unused. `/health` stays where it is:
-it is for the load balancer, not for users.
+and every caller. The old paths keep answering, with a `Deprecation` header that points
+callers at their `/v1` successor. The home page and operational endpoints (`/health`,
+`/metrics`, static files) are not public API routes: load balancers and monitors fetch them
+by a fixed path, so they stay where they are and are not counted.
 """
 
 
@@ -85,16 +71,69 @@ class Route:
         return is_versioned(self.path)
 
     @property
+    def base(self) -> str:
+        """The path without its version prefix."""
+        return base_path(self.path)
+
+    @property
     def status(self) -> str:
-        """'versioned', 'exempt' (see exemption) or 'unversioned'."""
+        """'versioned', 'exempt' (see exemption) or 'unversioned', on its own (see statuses for 'deprecated')."""
         if self.versioned:
             return "versioned"
         return "exempt" if exemption(self.path) else "unversioned"
 
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """How one route is declared in a Python file, with the syntax nodes an edit needs.
+
+    kind: 'table' (a (METHOD, path, handler) entry of a list), 'dict' (a path or (METHOD, path) key of a
+    dispatch dict), 'decorator', 'statement' (a call on its own line, like add_url_rule) or 'other'.
+    """
+
+    route: Route
+    kind: str
+    node: ast.AST
+    literal: ast.Constant
+    owner: str = ""
+    value: ast.expr | None = None
+
+
+@dataclass(frozen=True)
+class RouteCount:
+    """How many public API routes carry a version: the one count both the runbook and the assessment show.
+
+    A public route is a method and a path without its version prefix (GET /items), leaving out the
+    home page and operational endpoints. It carries a version when it is declared under one (/v1/items),
+    even while its old unversioned path still answers.
+    """
+
+    versioned: tuple[str, ...]
+    unversioned: tuple[str, ...]
+    exempt: tuple[str, ...] = ()
+
+    @property
+    def public(self) -> int:
+        """How many public API routes there are."""
+        return len(self.versioned) + len(self.unversioned)
+
+    @property
+    def score(self) -> float | None:
+        """0-10: the share of public routes that carry a version; None without public routes."""
+        return 10 * len(self.versioned) / self.public if self.public else None
+
+    def summary(self) -> str:
+        """'N of M public routes carry a version', and what was left out on purpose."""
+        text = f"{len(self.versioned)} of {self.public} public routes carry a version"
+        return text + (f" ({', '.join(self.exempt)} not counted: operational or the home page)" if self.exempt else "")
+
 
 def exemption(path: str) -> str | None:
     """Why a path may stay unversioned (the home page, operational endpoints, static files), or None."""
-    first = path.strip("/").split("/", 1)[0].lower()
+    first = base_path(path).strip("/").split("/", 1)[0].lower()
     if not first:
         return HOME
     return PROBE if first in OPERATIONAL else None
@@ -105,16 +144,27 @@ def is_versioned(path: str) -> bool:
     return bool(VERSIONED.match(path))
 
 
-def _path(node: ast.expr) -> str | None:
-    """The route path a node spells (a string constant starting with '/'), else None."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("/"):
-        return node.value
+def base_path(path: str) -> str:
+    """The path without its version prefix: /v1/items -> /items, /api/v2/users -> /api/users."""
+    m = VERSION_PREFIX.match(path)
+    if not m:
+        return path
+    return (m.group(1).rstrip("/") + path[m.end() :]) or "/"
+
+
+def _path(node: ast.expr | None, *, relative: bool = False) -> str | None:
+    """The route path a node spells (a string constant starting with '/', or any for Django), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if node.value.startswith("/"):
+            return node.value
+        if relative and not node.value.startswith(("http:", "https:", ".")):
+            return "/" + node.value.removeprefix("^").removesuffix("$")
     return None
 
 
-def _call_name(node: ast.Call) -> str:
-    func = node.func
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+def call_name(node: ast.expr) -> str:
+    """The name a call or decorator uses: route for app.route, path for path."""
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
 
 
 def _methods_kw(node: ast.Call) -> list[str]:
@@ -124,71 +174,195 @@ def _methods_kw(node: ast.Call) -> list[str]:
     return []
 
 
+def _tuple_route(node: ast.Tuple) -> tuple[str, ast.Constant] | None:
+    """(METHOD, path literal) of a tuple like ("GET", "/items", handler), else None."""
+    strings = [e.value.upper() for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    methods = [s for s in strings if s in METHODS]
+    paths = [e for e in node.elts if isinstance(e, ast.Constant) and _path(e)]
+    return (methods[0], paths[0]) if methods and paths else None
+
+
+def _dict_routes(node: ast.Dict, file: str) -> list[Declaration]:
+    """Entries of a dispatch dict keyed by path: {"/items": handler} or {"/items": {"GET": handler}}."""
+    found = []
+    for key, value in zip(node.keys, node.values):
+        path = _path(key)
+        if path is None or not isinstance(key, ast.Constant):
+            continue
+        if isinstance(value, (ast.Name, ast.Attribute, ast.Lambda)):
+            found.append(Declaration(Route("*", path, file, key.lineno), "dict", key, key, value=value))
+        elif isinstance(value, ast.Dict):
+            methods = [k.value.upper() for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            found += [
+                Declaration(Route(m, path, file, key.lineno), "dict", key, key, value=value)
+                for m in methods
+                if m in METHODS
+            ]
+    return found
+
+
+def declarations(source: str, file: str = "<source>") -> list[Declaration]:
+    """How each route in one Python file is declared: route tables, dispatch dicts, decorators and calls."""
+    tree = ast.parse(source, filename=file)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    decorators = {id(d) for n in functions for d in n.decorator_list}
+    found: list[Declaration] = []
+    for node in ast.walk(tree):
+        parent = parents.get(node)
+        if isinstance(node, ast.Tuple) and (entry := _tuple_route(node)):
+            method, literal = entry
+            route = Route(method, str(literal.value), file, literal.lineno)
+            if isinstance(parent, ast.List | ast.Tuple | ast.Set) and node in parent.elts:
+                found.append(Declaration(route, "table", node, literal))
+            elif isinstance(parent, ast.Dict) and node in parent.keys:
+                value = parent.values[parent.keys.index(node)]
+                found.append(Declaration(route, "dict", node, literal, value=value))
+            else:
+                found.append(Declaration(route, "other", node, literal))
+        elif isinstance(node, ast.Dict):
+            found += _dict_routes(node, file)
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = call_name(node.func)
+            django = name in DJANGO_CALLS and len(node.args) >= 2
+            path = _path(node.args[0], relative=django)
+            if name not in ROUTE_CALLS or path is None:
+                continue
+            methods = _methods_kw(node) or ([name.upper()] if name.upper() in METHODS else ["*"])
+            owner = call_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+            kind = "decorator" if id(node) in decorators else "statement" if isinstance(parent, ast.Expr) else "other"
+            for m in methods:
+                found.append(Declaration(Route(m, path, file, node.args[0].lineno), kind, node, node.args[0], owner))
+    return sorted(found, key=lambda d: (d.route.line, d.route.method, d.route.path))
+
+
 def parse_routes(source: str, file: str = "<source>") -> list[Route]:
-    """Routes declared in one Python file: route tables of (METHOD, '/path', handler) and route decorators/calls."""
-    found: list[Route] = []
-    for node in ast.walk(ast.parse(source, filename=file)):
-        if isinstance(node, ast.Tuple):
-            strings = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-            methods = [s.upper() for s in strings if s.upper() in METHODS]
-            paths = [(path, e.lineno) for e in node.elts if (path := _path(e))]
-            if methods and paths:
-                found += [Route(methods[0], path, file, line) for path, line in paths[:1]]
-        elif isinstance(node, ast.Call) and node.args and (path := _path(node.args[0])):
-            name = _call_name(node)
-            if name in ROUTE_CALLS:
-                methods = _methods_kw(node) or ([name.upper()] if name.upper() in METHODS else ["*"])
-                found += [Route(m, path, file, node.args[0].lineno) for m in methods]
-    return sorted(set(found), key=lambda r: (r.file, r.line, r.method))
+    """Routes declared in one Python file: route tables, dispatch dicts, route decorators and calls."""
+    return sorted({d.route for d in declarations(source, file)}, key=lambda r: (r.file, r.line, r.method))
 
 
-def python_files(repo: str | Path) -> list[Path]:
-    """The repo's tracked Python files (every .py outside tool folders when it is not a git repo)."""
-    root = Path(repo)
-    try:
-        done = subprocess.run(
-            [*GIT_ARGV, "-C", str(root), "ls-files", "-z", "--", "*.py"], capture_output=True, timeout=30
-        )
-    except OSError:  # no git here: fall back to walking the folder
-        done = None
-    if done is not None and done.returncode == 0:
-        return sorted(root / p for p in done.stdout.decode().split("\0") if p)
-    return sorted(p for p in root.rglob("*.py") if not SKIP_DIRS & set(p.relative_to(root).parts))
+def parse_lines(source: str, file: str = "<source>") -> list[Route]:
+    """Routes declared on source lines of other languages (Express-style calls, method tuples, Django path())."""
+    found = []
+    for number, text in enumerate(source.splitlines(), 1):
+        for rx in LINE_PATTERNS:
+            for m in rx.finditer(text):
+                word, path = m.group(1) or "", m.group(2)
+                method = word.upper() if word.upper() in METHODS else "*"
+                found.append(Route(method, path if path.startswith("/") else "/" + path, file, number))
+    return sorted(set(found), key=lambda r: (r.line, r.method, r.path))
+
+
+def parse_source(source: str, file: str) -> list[Route]:
+    """Routes in one file: Python read as syntax (lines when it does not parse), other languages by line."""
+    if file.endswith(".py"):
+        try:
+            return parse_routes(source, file)
+        except SyntaxError:
+            pass
+    return parse_lines(source, file)
+
+
+def is_source(path: str) -> bool:
+    """True for a file that may declare the app's routes: not a test, not in a vendored or tool folder."""
+    return path.endswith(ROUTE_SUFFIXES) and not is_test_path(path) and not SKIP_DIRS & set(path.split("/"))
+
+
+def found_in(texts: Mapping[str, str]) -> list[Route]:
+    """Every route declared in some files' texts (by path); files that are not sources are left out."""
+    return [r for path, text in sorted(texts.items()) if is_source(path) for r in parse_source(text, path)]
+
+
+def source_texts(repo: GitRepo, rev: str) -> dict[str, str]:
+    """The texts of a commit's source files that may declare routes, by path (one grep, one batch read)."""
+    specs = [f":(glob)**/*{s}" for s in ROUTE_SUFFIXES]
+    out = repo.git("grep", "-l", "-z", "-I", "-E", "-e", CANDIDATE, rev, "--", *specs, ok_codes=(0, 1))
+    names = [p.removeprefix(f"{rev}:") for p in out.decode(errors="replace").split("\0") if p]
+    return repo.read(rev, [p for p in names if is_source(p)])
+
+
+def in_commit(repo: GitRepo, rev: str) -> list[Route]:
+    """Every route declared in a commit's source files: what the runbook and the assessment both count."""
+    return found_in(source_texts(repo, rev))
 
 
 def scan(repo: str | Path) -> list[Route]:
-    """Every route declared in the repo's Python files; files that do not parse are skipped."""
+    """Every route declared on the trunk of the git repository at repo (what is committed is what is deployed)."""
     root = Path(repo)
     if not root.is_dir():
         raise FileNotFoundError(f"app repo {root} is not a folder; check app.repo in ladder.yml")
-    routes: list[Route] = []
-    for path in python_files(root):
-        try:
-            routes += parse_routes(path.read_text(errors="replace"), str(path.relative_to(root)))
-        except SyntaxError:
+    git = open_repo(root)
+    return in_commit(git, git.tip) if git.tip else []
+
+
+def _successors(found: Iterable[Route]) -> dict[str, dict[str, str]]:
+    """For each path without its version prefix: method ('*' for any) -> the versioned path declared for it."""
+    out: dict[str, dict[str, str]] = {}
+    for r in found:
+        if r.versioned:
+            out.setdefault(r.base, {}).setdefault(r.method, r.path)
+    return out
+
+
+def _successor(route: Route, successors: Mapping[str, dict[str, str]]) -> str | None:
+    methods = successors.get(route.base, {})
+    if route.method == "*":
+        return next(iter(methods.values()), None)
+    return methods.get(route.method) or methods.get("*")
+
+
+def statuses(found: Sequence[Route]) -> list[str]:
+    """Each route's status among the others: versioned, deprecated (has a versioned successor), exempt, unversioned."""
+    successors = _successors(found)
+    out = []
+    for r in found:
+        if r.versioned:
+            out.append("versioned")
+        elif exemption(r.path):
+            out.append("exempt")
+        else:
+            out.append("deprecated" if _successor(r, successors) else "unversioned")
+    return out
+
+
+def count(found: Sequence[Route]) -> RouteCount:
+    """How many public API routes (method + path without version) carry a version."""
+    successors = _successors(found)
+    units: dict[str, bool] = {}
+    exempt: dict[str, None] = {}
+    for r in found:
+        if exemption(r.path):
+            exempt.setdefault(r.base, None)
             continue
-    return routes
+        key = f"{r.method} {r.base}"
+        units[key] = units.get(key, False) or r.versioned or _successor(r, successors) is not None
+    return RouteCount(
+        tuple(k for k, v in units.items() if v), tuple(k for k, v in units.items() if not v), tuple(sorted(exempt))
+    )
 
 
-def table(routes: list[Route]) -> pd.DataFrame:
-    """Routes as a table: method, path, status, why exempt, and where each is declared; unversioned first."""
-    order = {"unversioned": 0, "exempt": 1, "versioned": 2}
+def unversioned(found: Sequence[Route]) -> list[Route]:
+    """The routes that should carry a version and have no versioned successor."""
+    return [r for r, s in zip(found, statuses(found)) if s == "unversioned"]
+
+
+def table(found: Sequence[Route]) -> pd.DataFrame:
+    """Routes as a table: method, path, status, a note, and where each is declared; unversioned first."""
+    order = {"unversioned": 0, "deprecated": 1, "versioned": 2, "exempt": 3}
+    successors = _successors(found)
+
+    def note(route: Route, status: str) -> str:
+        if status == "exempt":
+            return exemption(route.path) or ""
+        if status == "deprecated":
+            return f"kept for old callers, marked deprecated; successor {_successor(route, successors)}"
+        return ""
+
     rows = [
-        {
-            "method": r.method,
-            "path": r.path,
-            "status": r.status,
-            "note": exemption(r.path) or "" if r.status == "exempt" else "",
-            "declared at": f"{r.file}:{r.line}",
-        }
-        for r in routes
+        {"method": r.method, "path": r.path, "status": s, "note": note(r, s), "declared at": f"{r.file}:{r.line}"}
+        for r, s in zip(found, statuses(found))
     ]
     frame = pd.DataFrame(rows, columns=["method", "path", "status", "note", "declared at"])
     if len(frame):
         frame = frame.sort_values(["status", "path", "method"], key=lambda s: s.map(order) if s.name == "status" else s)
     return frame.reset_index(drop=True)
-
-
-def unversioned(routes: list[Route]) -> list[Route]:
-    """The routes that should carry a version but do not."""
-    return [r for r in routes if r.status == "unversioned"]

@@ -25,6 +25,7 @@ class Practice:
     checks: tuple[str, ...]
     question: str
     runbook: str
+    step: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
                     checks=tuple(checks),
                     question=_need(p, "question", str, pwhere, path, "add a yes/no question for the questionnaire"),
                     runbook=_str_id(p.get("runbook")) or runbook,
+                    step=_str_id(p.get("step")) or "",
                 )
             )
         rung_ids.append(rid)

@@ -84,6 +84,7 @@ class NextStep:
     runbook: str
     score: float | None
     reason: str
+    step: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
@@ -197,7 +198,7 @@ def next_steps(model: Model, practices: list[PracticeScore], rungs: list[RungSco
     failing = [p for p in practices if p.score is not None and not p.met]
     failing.sort(key=lambda p: (order[p.practice.rung], p.score))
     return [
-        NextStep(i + 1, p.practice.rung, p.id, p.practice.title, p.practice.runbook, p.score, p.reason)
+        NextStep(i + 1, p.practice.rung, p.id, p.practice.title, p.practice.runbook, p.score, p.reason, p.practice.step)
         for i, p in enumerate(failing)
     ]
 

@@ -369,7 +369,7 @@ def result(s: Setup, assessment: Assessment, before: Sequence[Any], saved: Saved
         "level": f"{d['level']} ({d['level_title']})",
         "overall score": f"{views.score_text(d['overall']['score'])} / 10 over {d['overall']['coverage']:.0%} "
         "of practices",
-        "next step": f"rung {step['rung']}: {step['title']} ({step['runbook']})" if step else "none",
+        "next step": f"rung {step['rung']}: {step['title']} ({views.where_to(step)})" if step else "none",
         "assessment.json": where,
     }
     answers = str(s.answers) if s.answers else "none given (every question not answered)"

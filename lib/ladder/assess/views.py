@@ -74,7 +74,7 @@ def headline_lines(assessment: Any) -> list[str]:
     out.append(f"Rungs met: {', '.join(met)}." if met else "No rung is met yet.")
     if d["next_steps"]:
         step = d["next_steps"][0]
-        out.append(f"Next step: rung {step['rung']}, {step['title'].lower()}: run {step['runbook']}.")
+        out.append(f"Next step: rung {step['rung']}, {step['title'].lower()}: run {where_to(step)}.")
     else:
         out.append("Next step: none; every scored practice is at or above the pass mark.")
     return out
@@ -297,6 +297,12 @@ def runbook_text(runbook: str) -> str:
     return runbook if (runbooks_dir() / Path(runbook).name).is_file() else f"{runbook} (not yet available)"
 
 
+def where_to(step: Mapping[str, Any], runbook: str | None = None) -> str:
+    """Where a next step is climbed: its runbook, and the runbook's step when the model names one."""
+    named = step.get("step")
+    return (runbook or step["runbook"]) + (f', step "{named}"' if named else "")
+
+
 def next_steps(assessment: Any) -> Any:
     """The ordered next steps, each naming the runbook that climbs it; a sentence when there are none."""
     import pandas as pd
@@ -311,7 +317,7 @@ def next_steps(assessment: Any) -> Any:
                 "rung": s["rung"],
                 "practice": s["title"],
                 "score": s["score"],
-                "runbook": runbook_text(s["runbook"]),
+                "runbook": where_to(s, runbook_text(s["runbook"])),
                 "why": s["reason"],
             }
             for s in doc["next_steps"]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..app import checkout, deploy, devenv, health, parity, routes, service
+from ..app import checkout, deploy, devenv, health, parity, routes, service, trunk, versioning
 from ..app.checkout import SavedPatch
+from ..app.git import open_repo
 from ..app.layout import layout_of
 from ..core import ops
 from ..core.config import DEV, PROD, Config
@@ -259,22 +262,54 @@ def verify_prod(config: Config | str | Path, ref: str, *, dry_run: bool = True) 
     return _health_rows(results)
 
 
-# --- step: versioned routes ---------------------------------------------------------------
+# --- step: route versions (rung 1+) ---------------------------------------------------------
+REPO = "repo"  # the row the team's repository gets in the run's host x step matrix
+
+
+def version_routes(
+    config: Config | str | Path, ref: str, *, dry_run: bool = True, sunset: date | None = None
+) -> versioning.Plan:
+    """Serve each public route under /v1 too, old paths marked deprecated: a plan, or (dry_run False) a commit.
+
+    The commit lands on the team's trunk (app.repo); the deploy step then ships it. sunset, when given,
+    is the day the old paths stop answering (sent as Sunset). When Ladder cannot edit the app safely,
+    the plan says what to do by hand and nothing is committed.
+    """
+    cfg = steps.config_of(config)
+    checkout.check_ref(ref)
+    with trunk.workspace(cfg.app.repo) as ws:
+        head = trunk.git(ws.path, "rev-parse", "HEAD")
+        plan = versioning.plan_commit(open_repo(ws.path), head, cfg.app.wsgi, now=int(time.time()), sunset=sunset)
+        made = trunk.commit(ws, plan.new, plan.message(), expected=head) if plan.edits and not dry_run else ""
+    notes: tuple[str, ...] = ()
+    if plan.edits and ref != ws.trunk:
+        notes = (f"The deploy step serves ref {ref!r}, not {ws.trunk}: deploy {ws.trunk} to ship the /v1 routes.",)
+    plan = replace(plan, committed=made, where=ws.where, notes=notes)
+    reason = plan.summary() if plan.edits else ("by hand: " + plan.manual.splitlines()[0] if plan.manual else "")
+    commands = (f"git commit -m {plan.message().splitlines()[0]!r}",) if plan.edits else ()
+    change = ops.Change(
+        REPO, "version routes", ws.where, commands, plan.edits, bool(made), reason=reason or "already as wanted"
+    )
+    record_step("route versions", [change])
+    return plan
+
+
 @dataclass(frozen=True)
 class RouteReport:
-    """The app's routes, the unversioned ones first, with why to version them now."""
+    """The app's routes on trunk, the unversioned ones first, and the count the assessment shows too."""
 
     table: pd.DataFrame
+    count: routes.RouteCount
     why: str = routes.WHY
 
     @property
     def unversioned(self) -> int:
-        """How many routes should carry a version and do not."""
-        return int((self.table["status"] == "unversioned").sum())
+        """How many public routes carry no version."""
+        return len(self.count.unversioned)
 
     def summary(self) -> str:
-        """One line: how many routes lack a version prefix."""
-        return f"{self.unversioned} of {len(self.table)} routes carry no version prefix."
+        """One line: N of M public routes carry a version."""
+        return self.count.summary() + "."
 
     def __repr__(self) -> str:
         return "\n\n".join([self.summary(), self.table.to_string(index=False), self.why])
@@ -288,9 +323,11 @@ class RouteReport:
 
 
 def route_report(config: Config | str | Path) -> RouteReport:
-    """Scan the app repo's source for routes and report those without a version prefix (read-only)."""
+    """The routes declared on the app repo's trunk, and how many carry a version (read-only)."""
     cfg = steps.config_of(config)
-    return RouteReport(routes.table(routes.scan(cfg.app.repo)))
+    with trunk.workspace(cfg.app.repo) as ws:
+        found = routes.scan(ws.path)
+    return RouteReport(routes.table(found), routes.count(found))
 
 
 def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport) -> dict[str, Any]:
@@ -298,6 +335,7 @@ def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport
     out: dict[str, Any] = dict(parity_result.figures())
     out["prod hosts edited in place"] = sum(1 for st in edits.found.values() if not st.clean)
     out["unversioned routes"] = route_result.unversioned
+    out["public routes versioned"] = f"{len(route_result.count.versioned)} of {route_result.count.public}"
     return out
 
 

@@ -113,3 +113,20 @@ def kernel_manager_class(env: Mapping[str, str]) -> type:
             await super().start_kernel(**kw)
 
     return RunKernelManager
+
+
+def start(env: Mapping[str, str], cwd: str) -> Any:
+    """The run's kernel, started now: it boots while the runner loads papermill and the notebook, then papermill uses it."""
+    from jupyter_core.utils import run_sync
+
+    km = kernel_manager_class(env)(kernel_name=kernel_name())
+    run_sync(km.start_kernel)(cwd=cwd)
+    return km
+
+
+def stop(km: Any) -> None:
+    """Kill the run's kernel if it still runs (papermill leaves a kernel it did not start running)."""
+    from jupyter_core.utils import run_sync
+
+    if km.has_kernel:
+        run_sync(km.shutdown_kernel)(now=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 from ..core.config import Config, default_runs_dir, load_config
 from ..core.errors import ConfigError, ParameterError
-from . import journal
-from .kernel import in_memory, kernel_manager_class, kernel_name
+from . import journal, kernel
+from .kernel import in_memory
 from .outcome import NOTEBOOK, REPORT, CellFailure, ReportHeader, RunOutcome, failure_of, summarize, write
 from .parameters import check
 from .redact import HANDOFF_FILE, HANDOFF_VAR, redact_value, secret_values, take_registered
@@ -97,74 +97,83 @@ def prepare(
 
 def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
     """Run a prepared plan with papermill and write its artifacts and journal row."""
+    run_id = journal.new_run_id()
+    run_dir = plan.runs_dir / run_id
+    run_dir.mkdir(parents=True)
+    rb = plan.runbook
+    jpath = journal.journal_path(plan.runs_dir)
+    started = journal.now()
+    journal.start(jpath, run_id=run_id, runbook=rb.name, rung=rb.rung, params=plan.parameters, started=started)
+    handoff = run_dir / HANDOFF_FILE  # where the kernel's redact.register() hands values to this process
+    km = None
+    try:
+        # The kernel boots (about a second) while papermill and the report renderer load in this process.
+        km = kernel.start({HANDOFF_VAR: str(handoff)}, str(rb.path.parent))
+        return _execute(plan, km, run_id, run_dir, jpath, started, handoff, timeout)
+    except BaseException as exc:
+        # Interrupted, or artifacts could not be written: the journal still says how it ended.
+        to_redact = secret_values() | take_registered(handoff)
+        error = redact_value(f"{type(exc).__name__}: {exc}".rstrip(": "), to_redact)
+        journal.finish(jpath, run_id, status="failed", error=error, params=redact_value(plan.parameters, to_redact))
+        raise
+    finally:
+        if km is not None:
+            kernel.stop(km)
+
+
+def _execute(
+    plan: RunPlan, km: Any, run_id: str, run_dir: Path, jpath: Path, started: str, handoff: Path, timeout: float | None
+) -> RunOutcome:
+    """Run the notebook in the started kernel, then write what the run leaves."""
     import papermill
 
     from . import report
 
-    run_id = journal.new_run_id()
-    run_dir = plan.runs_dir / run_id
-    run_dir.mkdir(parents=True)
-    params = dict(plan.parameters)
     rb = plan.runbook
+    params = dict(plan.parameters)
     if "run_id" in rb.parameters:
         params["run_id"] = run_id
     if "run_dir" in rb.parameters:
         params["run_dir"] = str(run_dir)
-    jpath = journal.journal_path(plan.runs_dir)
-    started = journal.now()
-    journal.start(jpath, run_id=run_id, runbook=rb.name, rung=rb.rung, params=plan.parameters, started=started)
-
     # Load the report renderer on another thread while the kernel (another process) runs the cells.
     warming = threading.Thread(target=_quietly, args=(report.warm_up,), daemon=True, name="ladder-report-warm-up")
     warming.start()
-    handoff = run_dir / HANDOFF_FILE  # where the kernel's redact.register() hands values to this process
-    to_redact = secret_values()
     clock = time.monotonic()
     failure: CellFailure | None = None
     nb = None
-    try:
-        with in_memory(run_id) as memory:
-            url = f"{memory.scheme}{plan.notebook_name}"
-            try:
-                nb = papermill.execute_notebook(
-                    str(rb.path),
-                    url,
-                    parameters=params,
-                    kernel_name=kernel_name(),
-                    progress_bar=False,
-                    cwd=str(rb.path.parent),
-                    kernel_manager_class=kernel_manager_class({HANDOFF_VAR: str(handoff)}),
-                    execution_timeout=timeout,
-                    # The notebook is only in memory until the run ends: saving it after every cell (papermill's
-                    # default, for a run that dies) serialized and validated it ~50 times for nothing.
-                    request_save_on_cell_execute=False,
-                    # The kernel is thrown away after the run: kill it rather than wait for a clean exit.
-                    shutdown_kernel="immediate",
-                )
-            except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
-                nb = memory.take(url)  # as papermill last wrote it, with its error markers
-                failure = failure_of(nb, exc)
-        to_redact |= take_registered(handoff)
-        warming.join()
-        summary, failure = summarize(nb, rb, plan.parameters, run_id, started, time.monotonic() - clock, failure)
-        return write(
-            nb,
-            summary,
-            failure,
-            runbook=rb,
-            run_dir=run_dir,
-            journal_file=jpath,
-            secrets=to_redact,
-            notebook_name=plan.notebook_name,
-            report_name=plan.report_name,
-            report_header=plan.report_header,
-        )
-    except BaseException as exc:
-        # Interrupted, or artifacts could not be written: the journal still says how it ended.
-        to_redact |= take_registered(handoff)
-        error = redact_value(f"{type(exc).__name__}: {exc}".rstrip(": "), to_redact)
-        journal.finish(jpath, run_id, status="failed", error=error, params=redact_value(plan.parameters, to_redact))
-        raise
+    with in_memory(run_id) as memory:
+        url = f"{memory.scheme}{plan.notebook_name}"
+        try:
+            nb = papermill.execute_notebook(
+                str(rb.path),
+                url,
+                parameters=params,
+                kernel_name=km.kernel_name,
+                km=km,
+                progress_bar=False,
+                execution_timeout=timeout,
+                # The notebook is only in memory until the run ends: saving it after every cell (papermill's
+                # default, for a run that dies) serialized and validated it ~50 times for nothing.
+                request_save_on_cell_execute=False,
+            )
+        except Exception as exc:  # a failed cell, a dead kernel or a timeout: all end as a failed run
+            nb = memory.take(url)  # as papermill last wrote it, with its error markers
+            failure = failure_of(nb, exc)
+    to_redact = secret_values() | take_registered(handoff)
+    warming.join()
+    summary, failure = summarize(nb, rb, plan.parameters, run_id, started, time.monotonic() - clock, failure)
+    return write(
+        nb,
+        summary,
+        failure,
+        runbook=rb,
+        run_dir=run_dir,
+        journal_file=jpath,
+        secrets=to_redact,
+        notebook_name=plan.notebook_name,
+        report_name=plan.report_name,
+        report_header=plan.report_header,
+    )
 
 
 def run(

@@ -79,7 +79,8 @@ def test_apply_then_apply_again(two_prod, tmp_path):
     said = rung1.notices(edits, dry_run=False)
     assert len(said) == 2 and all("The deploy replaced the edit; it is saved as" in n for n in said)
     assert str(edits.saved["prod1"].path) in said[0] and "(app.py, app.py.bak)" in said[0]
-    assert "An apply saves the edit" in rung1.notices(edits)[0]  # a dry run says what an apply would do
+    planned = rung1.notices(edits)[0]  # a dry run says where the edit is saved and what an apply would do
+    assert f"it is saved as {edits.saved['prod1'].path}" in planned and "An apply's deploy replaces" in planned
     assert rung1.notices(again_edits, dry_run=False) == []  # nothing edited in place any more
 
 

@@ -348,9 +348,10 @@ def notices(edits: Edits, *, dry_run: bool = True) -> list[str]:
         files = ", ".join(status.edited)
         patch = edits.saved.get(host)
         if dry_run:
+            saved = f"; it is saved as {patch.path}" if patch is not None else ""
             out.append(
-                f"{host}: prod was edited in place ({files}). An apply saves the edit as a patch "
-                "in its run folder before the deploy replaces it."
+                f"{host}: prod was edited in place ({files}){saved}. An apply's deploy replaces the edit, "
+                "after saving it again as a patch in that run's folder."
             )
         elif patch is not None:
             out.append(

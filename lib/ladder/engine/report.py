@@ -22,6 +22,7 @@ STYLE = """
 .ladder-header h1 { margin-top: 0; }
 .ladder-header table { border-collapse: collapse; margin: 0.5em 0 1em; }
 .ladder-header th, .ladder-header td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+.ladder-header td { overflow-wrap: anywhere; }
 .ladder-status { display: inline-block; padding: 0.1em 0.6em; border-radius: 4px; font-weight: bold; }
 .ladder-notice { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.5em 1em; margin: 0.5em 0 1em; }
 .ladder-error { white-space: pre-wrap; background: #fdf0f0; border-left: 4px solid #c33; padding: 0.5em 1em; }

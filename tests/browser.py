@@ -47,11 +47,11 @@ def open_page(path: Path, width: int = 1000, height: int = 900) -> Iterator[View
 
 
 def overflow(page: Page) -> dict:
-    """How far the page and its widest table reach past the viewport, in CSS pixels (0: nothing overflows)."""
+    """How far the page and its widest shown table reach past the viewport, in CSS pixels (0: nothing overflows)."""
     return page.evaluate(
         """() => ({
             page: document.documentElement.scrollWidth - window.innerWidth,
-            table: Math.max(0, ...[...document.querySelectorAll('table')]
+            table: Math.max(0, ...[...document.querySelectorAll('table')].filter(t => t.checkVisibility())
                 .map(t => Math.ceil(t.getBoundingClientRect().right) - window.innerWidth)),
         })"""
     )

@@ -42,7 +42,8 @@ def _rows(mapping: Mapping[str, Any]) -> str:
     )
 
 
-def _duration(seconds: Any) -> str:
+def duration_text(seconds: Any) -> str:
+    """Seconds as "1 min 23.2 s" or "3.1 s"; "unknown" when not a number."""
     if not isinstance(seconds, (int, float)):
         return "unknown"
     minutes, secs = divmod(float(seconds), 60)
@@ -58,7 +59,7 @@ def header(summary: Mapping[str, Any]) -> str:
         "runbook": summary.get("runbook", ""),
         "run": summary.get("run_id", ""),
         "started": summary.get("started", ""),
-        "duration": _duration(summary.get("duration_s")),
+        "duration": duration_text(summary.get("duration_s")),
         "changes": summary.get("changes", 0),
     }
     parts = [

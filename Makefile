@@ -24,7 +24,10 @@ demo: setup
 	after="$$($(LADDER) assess --config sandbox)" && echo "$$after" && \
 	echo && echo "assessment reports:" && \
 	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \
-	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')"
+	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')" && \
+	index="$$($(LADDER) report --config sandbox)" && \
+	echo && echo "every run and assessment, the level over time and DORA:" && \
+	echo "  $$(echo "$$index" | sed -n 's/^index: *//p')"
 
 # Everything, every notebook under nbval: what CI runs.
 test: setup

@@ -1,4 +1,4 @@
-"""Charts: a radar of rungs, bars per practice and the trend, drawn headless with Agg."""
+"""Charts: a radar of rungs, bars per practice, the trend and levels over time, drawn headless with Agg."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import colorsys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from matplotlib.dates import num2date
 from matplotlib.figure import Figure
 
 from ladder.assess import load_model, practice_bars, rung_radar, score, trend_chart, views
 from ladder.assess.catalogue import CHECKS
-from ladder.assess.charts import COLOURS
+from ladder.assess.charts import COLOURS, level_chart
 from ladder.assess.checks import result
+from ladder.assess.score import levels
 
 pytestmark = pytest.mark.local
 
@@ -62,6 +64,29 @@ def test_trend_over_history(tmp_path):
     fig.savefig(tmp_path / "trend.png")
     assert (tmp_path / "trend.png").read_bytes()[:4] == PNG
     empty = trend_chart([])
+    assert empty.axes[0].texts[0].get_text() == "no assessments yet"
+
+
+def test_levels_over_time_one_line_per_repository_on_the_ladder(tmp_path):
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    shop = [
+        assessment(set(), t0),
+        assessment({"1"}, t0 + timedelta(days=7)),
+        assessment({"1", "1+"}, t0 + timedelta(days=9)),
+    ]
+    tool = [assessment({"1"}, t0 + timedelta(days=3)).to_dict() | {"level": "9z"}]  # a level this model does not know
+    ladder = levels(load_model())
+    fig = level_chart({"shop": list(reversed(shop)), "$tool$ <b>": tool}, ladder)
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["shop", r"\$tool\$ <b>"]  # a '$' is drawn, not mathtext
+    shop_line = ax.lines[0]
+    assert list(shop_line.get_ydata()) == [0, 1, 2]  # oldest first: levels 0, 1, 1+
+    assert [num2date(x).date().isoformat() for x in shop_line.get_xdata()] == ["2025-01-01", "2025-01-08", "2025-01-10"]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == [*ladder, "9z"] and list(ax.lines[1].get_ydata()) == [len(ladder)]
+    fig.savefig(tmp_path / "levels.svg")
+    assert "<b>" not in (tmp_path / "levels.svg").read_text()  # the label is text in the drawing, escaped
+    empty = level_chart({}, ladder)
     assert empty.axes[0].texts[0].get_text() == "no assessments yet"
 
 

@@ -9,6 +9,7 @@ import pytest
 from ladder.assess import Answers, assess, gather_repo_evidence, load_model, score
 from ladder.assess.catalogue import CHECKS
 from ladder.assess.checks import INFERRED, MEASURED, result
+from ladder.assess.score import levels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,6 +112,13 @@ def test_level_is_highest_rung_with_every_rung_below_met(model, met, level):
     a = score(model, evidence_for(model, met))
     assert a.level == level
     assert {r.id for r in a.rungs if r.met} == met
+
+
+@pytest.mark.unit
+def test_levels_run_from_zero_up_the_ladder_with_3_once_3a_and_3b_are_both_reached(model):
+    assert levels(model) == ["0", "1", "1+", "2", "3a", "3b", "3", "4", "5"]
+    every_rung = {r.id for r in model.ladder}
+    assert score(model, evidence_for(model, every_rung)).level == levels(model)[-1]
 
 
 @pytest.mark.unit

@@ -1,10 +1,11 @@
-"""The HTML report: header, hidden code, no injected parameters, embedded images, widget state."""
+"""The HTML report: header, hidden code, no injected parameters, embedded images, widget state, fitting the page."""
 
 from __future__ import annotations
 
 import base64
 import io
 import re
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -13,7 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 
-from ladder.engine import report  # noqa: E402
+from browser import open_page, overflow  # noqa: E402
+from ladder.engine import report, runner  # noqa: E402
+
+BOOKS = Path(__file__).parent / "notebooks"
 
 WIDGET_STATE = {
     "application/vnd.jupyter.widget-state+json": {
@@ -179,3 +183,25 @@ def test_report_is_redacted(executed, monkeypatch, tmp_path):
 def test_a_successful_run_has_no_failure_block():
     head = report.header(dict(SUMMARY, status="ok", error=None))
     assert "Failure" not in head and ">ok</span>" in head
+
+
+@pytest.mark.e2e
+def test_a_step_with_a_long_command_fits_a_1000px_window(tmp_path):
+    # A real run whose step table holds a 400-character command with nowhere a line may break.
+    (tmp_path / "hosts" / "prod1").mkdir(parents=True)
+    (tmp_path / "ladder.yml").write_text(
+        "app: {name: shop, repo: repo}\n"
+        "environments: {prod: {hosts: [{name: prod1, address: local, base: hosts/prod1}]}}\n"
+        "runs: runs\n"
+    )
+    folder = "/".join(f"release{i:02d}withaverylongunbrokenname" for i in range(12))
+    outcome = runner.run(
+        BOOKS / "1-record-changes.ipynb", config=tmp_path / "ladder.yml", text_params={"folder": folder}
+    )
+    assert outcome.ok, outcome.error
+    (change,) = outcome.summary["result"]["changes"]
+    (command,) = change["commands"]
+    assert len(command) > 400 and folder in command
+    with open_page(outcome.report, width=1000) as viewed:
+        assert viewed.page.get_by_text("mkdir -p --").count() == 1  # the step's table is in the page
+        assert overflow(viewed.page) == {"page": 0, "table": 0}

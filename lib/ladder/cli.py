@@ -243,6 +243,14 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write index.html over the runs home: every run and assessment, the level over time, the latest DORA figures."""
+    from .assess.runs_index import write_index
+
+    print(f"index: {_shown(write_index(args.config, args.out))}")
+    return 0
+
+
 # --- notebooks: editable copies -------------------------------------------------
 def cmd_notebooks_copy(args: argparse.Namespace) -> int:
     """Copy every runbook and the assessment notebook into a folder, to edit and open in JupyterLab."""
@@ -338,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"
     )
     p.set_defaults(func=cmd_assess)
+    p = sub.add_parser("report", help="write index.html over the runs home: every run, the level trend, DORA")
+    p.add_argument(
+        "--config", default=None, help="ladder.yml whose runs: to index (default: as every command finds it)"
+    )
+    p.add_argument("--out", type=Path, default=None, help="file to write (default: index.html in the runs home)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

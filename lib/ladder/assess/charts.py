@@ -1,12 +1,13 @@
-"""Charts for the report: a radar of rungs, bars per practice, the trend over past assessments."""
+"""Charts for the reports: a radar of rungs, bars per practice, the trend over past assessments, levels over time."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot, no display needed
 
 from .result import as_dict
@@ -101,5 +102,44 @@ def trend_chart(history: Sequence[Any]) -> Figure:
     ax.set_ylabel("score (0-10)")
     ax.set_title("Since the first assessment")
     ax.legend(fontsize="x-small", ncol=2, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def _literal(text: str) -> str:
+    """Text matplotlib draws as written: a '$' in a name would otherwise start mathtext."""
+    return text.replace("$", r"\$")
+
+
+def level_chart(series: Mapping[str, Sequence[Any]], levels: Sequence[str]) -> Figure:
+    """Each repository's level at each of its assessments, by date, on the ladder's levels from 0 up.
+
+    series maps a repository's label to its assessments; a level not in levels is drawn above them.
+    """
+    docs = {
+        label: sorted((as_dict(h) for h in history), key=lambda d: d["generated"]) for label, history in series.items()
+    }
+    unknown = sorted({d["level"] for history in docs.values() for d in history} - set(levels))
+    order = [*levels, *unknown]
+    fig = Figure(figsize=(8, 3.2))
+    ax = fig.add_subplot()
+    if not any(docs.values()):
+        ax.text(0.5, 0.5, "no assessments yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    for label, history in docs.items():
+        when = date2num([datetime.fromisoformat(d["generated"]) for d in history])
+        ax.step(when, [order.index(d["level"]) for d in history], where="post", marker="o", label=_literal(label))
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    # matplotlib's concise formats, but seconds as a time of day rather than a bare "20" after the minute.
+    formats = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%H:%M:%S"]
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, formats=formats))
+    ax.set_yticks(range(len(order)), [_literal(level) for level in order])
+    ax.set_ylim(-0.5, len(order) - 0.5)
+    ax.set_ylabel("level")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title("Level at each assessment")
+    ax.legend(fontsize="small", loc="upper left")
     fig.tight_layout()
     return fig

@@ -192,6 +192,17 @@ def _level(model: Model, rungs: list[RungScore]) -> tuple[str, str]:
     return top.id, top.title
 
 
+def levels(model: Model) -> list[str]:
+    """Every level a team can be at, lowest first: 0, each ladder rung, and a group once all its rungs are."""
+    out = ["0"]
+    ladder = model.ladder
+    for i, rung in enumerate(ladder):
+        out.append(rung.id)
+        if rung.group and all(later.group != rung.group for later in ladder[i + 1 :]):
+            out.append(rung.group)
+    return out
+
+
 def next_steps(model: Model, practices: list[PracticeScore], rungs: list[RungScore]) -> list[NextStep]:
     """Practices below the pass mark, lowest rung first (ladder rungs before the rest), weakest first."""
     order = {r.id: i + (0 if r.ladder else 1000) for i, r in enumerate(model.rungs)}

@@ -24,6 +24,8 @@ COLOURS = {"failed": "#f8d7da", "changed": "#fff3cd", "planned": "#dbe9ff", "ok"
 # What record() and record_step() accept: typed changes, alone, listed, or by host as fleet.run_all returns them.
 Changes: TypeAlias = Change | Sequence[Change] | Mapping[str, Change | Sequence[Change]]
 SHAPES = "a Change, a list of Changes, or {host: Change or list of Changes}"
+# Columns of a step's table that hold long text (paths, reasons, shell commands), each with its narrowest width.
+WRAPPED = {"target": "14em", "reason": "8em", "commands": "16em"}
 
 
 def change_row(change: Change, step: str | None = None) -> dict:
@@ -133,6 +135,20 @@ def _figures_html(figures: Mapping[str, Any]) -> str:
     return f"<table class='ladder-figures'>{rows}</table>"
 
 
+def step_table(frame: pd.DataFrame) -> str:
+    """A step's changes as an HTML table: left-aligned, outcomes coloured, long text wrapped within the page."""
+    table = (
+        style_matrix(frame.drop(columns=["step"]))
+        .hide(axis="index")
+        .set_properties(**{"text-align": "left", "white-space": "pre-wrap"})
+        # Headers too: JupyterLab's and nbconvert's table CSS right-align them, away from their text.
+        .set_table_styles([{"selector": "th", "props": "text-align: left;"}], overwrite=False)
+    )
+    for column, width in WRAPPED.items():  # a long path or command breaks anywhere rather than widen the page
+        table = table.set_properties(subset=[column], **{"overflow-wrap": "anywhere", "min-width": width})
+    return table.to_html()
+
+
 def record_step(step: str, changes: Changes) -> None:
     """Show one step's changes as a table and keep them for the run's record."""
     install_error_hook()
@@ -142,14 +158,7 @@ def record_step(step: str, changes: Changes) -> None:
     _display(
         {
             STEP_MIME: {"step": step, "changes": rows},
-            "text/html": style_matrix(frame.drop(columns=["step"]))
-            .hide(axis="index")
-            .set_properties(**{"text-align": "left", "white-space": "pre-wrap"})
-            # Headers too: JupyterLab's and nbconvert's table CSS right-align them, away from their text.
-            .set_table_styles([{"selector": "th", "props": "text-align: left;"}], overwrite=False)
-            .to_html()
-            if len(frame)
-            else f"<p><em>{html.escape(step)}: no changes.</em></p>",
+            "text/html": step_table(frame) if len(frame) else f"<p><em>{html.escape(step)}: no changes.</em></p>",
             "text/plain": frame.to_string(index=False) if len(frame) else f"{step}: no changes",
         }
     )

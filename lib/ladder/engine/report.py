@@ -22,6 +22,7 @@ STYLE = """
 .ladder-header h1 { margin-top: 0; }
 .ladder-header table { border-collapse: collapse; margin: 0.5em 0 1em; }
 .ladder-header th, .ladder-header td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+.ladder-header td { overflow-wrap: anywhere; }
 .ladder-status { display: inline-block; padding: 0.1em 0.6em; border-radius: 4px; font-weight: bold; }
 .ladder-notice { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.5em 1em; margin: 0.5em 0 1em; }
 .ladder-error { white-space: pre-wrap; background: #fdf0f0; border-left: 4px solid #c33; padding: 0.5em 1em; }
@@ -41,7 +42,8 @@ def _rows(mapping: Mapping[str, Any]) -> str:
     )
 
 
-def _duration(seconds: Any) -> str:
+def duration_text(seconds: Any) -> str:
+    """Seconds as "1 min 23.2 s" or "3.1 s"; "unknown" when not a number."""
     if not isinstance(seconds, (int, float)):
         return "unknown"
     minutes, secs = divmod(float(seconds), 60)
@@ -57,7 +59,7 @@ def header(summary: Mapping[str, Any]) -> str:
         "runbook": summary.get("runbook", ""),
         "run": summary.get("run_id", ""),
         "started": summary.get("started", ""),
-        "duration": _duration(summary.get("duration_s")),
+        "duration": duration_text(summary.get("duration_s")),
         "changes": summary.get("changes", 0),
     }
     parts = [

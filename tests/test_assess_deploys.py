@@ -58,7 +58,18 @@ def test_reads_the_journal_ladder_writes(tmp_path):
         rung="4",
         summary={"schema": "x"},
     )
+    journal.add(
+        path,
+        run_id="plan",
+        kind="runbook",
+        runbook="runbooks/4-continuous-delivery.ipynb",
+        rung="4",
+        params={"dry_run": True},
+        status="ok",
+        changes=4,  # planned, never made
+    )
     runs = read_journal(path)
-    assert [r.id for r in runs] == ["d0", "d1", "d2"] and all(r.is_deploy for r in runs)
+    assert [r.id for r in runs] == ["d0", "d1", "d2", "plan"]
+    assert [r.is_deploy for r in runs] == [True, True, True, False]
     report = dora_metrics(None, path)
     assert report.source == "journal" and report.journal_deploys == 3

@@ -168,13 +168,11 @@ HISTORY_COLUMNS = ("id", "kind", "runbook", "rung", "status", "started", "change
 
 def history_table(rows: list[dict]) -> list[tuple[str, ...]]:
     """The journal as a table, one line per run: an assessment's own row folds into the run that made it."""
-    by_run = {r["id"].removeprefix("assessment-"): r for r in rows if r["kind"] == "assessment"}
-    runs = {r["id"] for r in rows if r["kind"] != "assessment"}
+    from .engine.journal import runs
+
     lines: list[tuple[str, ...]] = [HISTORY_COLUMNS]
-    for r in rows:
-        if r["kind"] == "assessment" and r["id"].removeprefix("assessment-") in runs:
-            continue  # shown on its run's line
-        doc = (by_run.get(r["id"]) or (r if r["kind"] == "assessment" else {})).get("summary") or {}
+    for r, assessed in runs(rows):
+        doc = (assessed or {}).get("summary") or {}
         score = (doc.get("overall") or {}).get("score")
         lines.append(
             (

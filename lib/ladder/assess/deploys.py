@@ -52,9 +52,20 @@ class JournalRun:
         return "rollback" in self.runbook.lower() or "rollback" in action.lower() or self.params.get("rollback") is True
 
     @property
+    def is_dry_run(self) -> bool:
+        """True for a run that only planned: its changes were never made."""
+        return self.params.get("dry_run") is True
+
+    @property
     def is_deploy(self) -> bool:
-        """True for a successful run of a deploying rung's runbook that changed something."""
-        return self.status == "ok" and self.changes > 0 and self.rung in DEPLOY_RUNGS and not self.is_rollback
+        """True for a successful run of a deploying rung's runbook that changed something (a dry run changes nothing)."""
+        return (
+            self.status == "ok"
+            and self.changes > 0
+            and self.rung in DEPLOY_RUNGS
+            and not self.is_rollback
+            and not self.is_dry_run
+        )
 
     @property
     def ref(self) -> str | None:

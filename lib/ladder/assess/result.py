@@ -158,11 +158,11 @@ def record_assessment(assessment: Any, journal_path: str | Path, *, run_id: str 
 
     doc = as_dict(assessment)
     stamp = doc["generated"].replace(":", "").replace("+0000", "Z")
-    run_id = run_id or f"assessment-{stamp}-{uuid.uuid4().hex[:6]}"
+    run_id = run_id or journal.assessment_id(f"{stamp}-{uuid.uuid4().hex[:6]}")
     journal.add(
         journal_path,
         run_id=run_id,
-        kind="assessment",
+        kind=journal.ASSESSMENT,
         runbook="notebooks/assessment.ipynb",
         params={"repo": (doc.get("repo") or {}).get("path")},
         started=doc["generated"],
@@ -178,7 +178,7 @@ def journal_history(journal_path: str | Path) -> list[dict[str, Any]]:
     """Assessments kept in the journal, oldest first (rows of other kinds or schemas are skipped)."""
     from ..engine import journal
 
-    rows = journal.history(journal_path, kind="assessment")
+    rows = journal.history(journal_path, kind=journal.ASSESSMENT)
     docs = [r["summary"] for r in rows if isinstance(r.get("summary"), dict) and r["summary"].get("schema") == SCHEMA]
     return sorted(docs, key=lambda d: d["generated"])
 

@@ -29,7 +29,6 @@ from .steps import same_repository
 from .views import BAND_COLOURS, DORA_SOURCES, Chart, score_text, where_to
 
 INDEX = "index.html"
-ASSESSMENT = "assessment"
 # Inline styles and the chart's inline SVG only: no script, no request for anything, no form, no frame.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 ERROR_LINES, ERROR_CHARS = 2, 300  # of a failed run's error: where and what; the report has the rest
@@ -120,28 +119,23 @@ def find_report(runs_dir: Path, run_id: str) -> Path | None:
 
 def entries(rows: Sequence[Mapping[str, Any]], runs_dir: Path) -> list[Entry]:
     """Journal rows as index entries, newest first; an assessment's own row folds into the run that made it."""
-    assessed = {str(r["id"]).removeprefix(f"{ASSESSMENT}-"): r for r in rows if r["kind"] == ASSESSMENT}
-    runs = {r["id"] for r in rows if r["kind"] != ASSESSMENT}
     out = []
-    for r in reversed(rows):  # the journal lists oldest first, rows of one millisecond in insertion order
-        if r["kind"] == ASSESSMENT and str(r["id"]).removeprefix(f"{ASSESSMENT}-") in runs:
-            continue  # shown on its run's line
-        own = assessed.get(r["id"]) if r["kind"] != ASSESSMENT else r
-        doc = _document(own) if own is not None else None
+    for r, own in reversed(journal.runs(rows)):  # the journal lists oldest first
+        alone = r["kind"] == journal.ASSESSMENT
         out.append(
             Entry(
                 id=str(r["id"]),
-                kind=ASSESSMENT if own is not None else str(r["kind"]),
+                kind=journal.ASSESSMENT if own is not None else str(r["kind"]),
                 runbook=str(r["runbook"] or ""),
                 rung=str(r["rung"] or ""),
                 status=str(r["status"]),
                 started=str(r["started"]),
-                ended=r["ended"] if r["kind"] != ASSESSMENT else None,  # one kept alone is a moment, not a run
+                ended=None if alone else r["ended"],  # one kept alone is a moment, not a run
                 changes=r["changes"],
                 hosts=r["hosts"] or {},
                 params=r["params"] or {},
                 error=r["error"],
-                assessment=doc,
+                assessment=_document(own) if own is not None else None,
                 report=find_report(runs_dir, str(r["id"])),
             )
         )
@@ -323,7 +317,7 @@ def dora_section(index: Index) -> str:
 
 def render(index: Index, page_dir: Path) -> str:
     """The standalone page; links are relative to page_dir, where it will be written."""
-    runs = sum(1 for e in index.entries if e.kind != ASSESSMENT)
+    runs = sum(1 for e in index.entries if e.kind != journal.ASSESSMENT)
     assessments = len(index.entries) - runs
     return "\n".join(
         [

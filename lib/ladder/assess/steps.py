@@ -18,7 +18,7 @@ from typing import Any
 from ..app.git import GitRepo
 from ..core.config import Config, default_runs_dir
 from ..engine import session
-from ..engine.journal import journal_path
+from ..engine.journal import assessment_id, journal_path
 from ..engine.notebooks import ASSESSMENT
 from . import views
 from .catalogue import of_source
@@ -356,7 +356,7 @@ def save(s: Setup, assessment: Assessment, answers: Questionnaire) -> Saved:
     answers_path = s.run_dir / ANSWERS_YML
     answers_path.write_text(redact_text(dump_answers(answers.answers(), s.model)))
     journal = journal_path(s.runs_dir)
-    row = record_assessment(doc, journal, run_id=f"assessment-{s.run_id}" if s.run_id else None)
+    row = record_assessment(doc, journal, run_id=assessment_id(s.run_id) if s.run_id else None)
     return Saved(json_path, answers_path, journal, row)
 
 

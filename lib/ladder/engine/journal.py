@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from .redact import redact_value
 FILENAME = "journal.sqlite"
 BUSY_TIMEOUT_MS = 30_000
 STATUSES = ("running", "ok", "failed")
+ASSESSMENT = "assessment"  # the kind of an assessment's own row
+ASSESSMENT_PREFIX = ASSESSMENT + "-"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -194,3 +196,26 @@ def history(path: str | Path, *, kind: str | None = None, limit: int | None = No
             if row[col] is not None:
                 row[col] = json.loads(row[col])
     return rows[-limit:] if limit else rows
+
+
+def runs(rows: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
+    """One entry per run, in the rows' order: (row, its assessment's row or None).
+
+    An assessment keeps its own row, with the id `assessment-<run id>` (see assessment_id): it folds into
+    the run that made it. One kept without a run (e.g. from the library) stands alone, as its own assessment.
+    """
+    assessed = {str(r["id"]).removeprefix(ASSESSMENT_PREFIX): r for r in rows if r["kind"] == ASSESSMENT}
+    made = {r["id"] for r in rows if r["kind"] != ASSESSMENT}
+    out: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
+    for r in rows:
+        if r["kind"] == ASSESSMENT:
+            if str(r["id"]).removeprefix(ASSESSMENT_PREFIX) not in made:
+                out.append((r, r))
+        else:
+            out.append((r, assessed.get(r["id"])))
+    return out
+
+
+def assessment_id(run_id: str) -> str:
+    """The journal id of the assessment made by run run_id."""
+    return ASSESSMENT_PREFIX + run_id

@@ -165,3 +165,25 @@ def test_run_ids_sort_by_time_and_are_unique():
     stamps = [i.split("Z-")[0] for i in ids]
     assert stamps == sorted(stamps)  # within one millisecond only the random suffix differs
     assert len(set(ids)) == 50 and ids[0][8] == "T"
+
+
+def test_a_run_started_by_the_schedule_says_so_and_is_found_as_the_last_one(path):
+    journal.start(path, run_id="r1", runbook="x", trigger=journal.SCHEDULE)
+    journal.finish(path, "r1", status="ok")
+    journal.start(path, run_id="r2", runbook="x")
+    assert [r["trigger"] for r in journal.history(path)] == ["schedule", None]
+    assert journal.last_run(path, runbook="x")["id"] == "r2"
+    assert journal.last_run(path, runbook="x", trigger=journal.SCHEDULE)["id"] == "r1"
+    assert journal.last_run(path, runbook="y") is None
+    assert journal.last_run(path.parent / "none" / journal.FILENAME, runbook="x") is None
+
+
+def test_a_journal_written_before_runs_had_a_trigger_gains_the_column(path):
+    path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(journal.SCHEMA.replace(",\n    trigger TEXT", ""))
+    conn.execute("INSERT INTO runs (id, runbook, started, status) VALUES ('old', 'x', '2025-01-01', 'ok')")
+    conn.commit()
+    conn.close()
+    journal.start(path, run_id="new", runbook="x", trigger=journal.SCHEDULE)
+    assert [(r["id"], r["trigger"]) for r in journal.history(path)] == [("old", None), ("new", "schedule")]

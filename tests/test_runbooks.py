@@ -22,6 +22,7 @@ def test_list_runbooks_reads_rung_title_and_parameters():
         ("3", "3-wait", "Wait"),
         ("4", "4-register-secret", "Register a secret"),
         ("5", "5-journaled-anywhere", "A notebook that is journaled wherever it runs"),
+        ("6", "6-hold", "Hold"),
     ]
     params = books[0].parameters
     assert (params["attempts"].type_name, params["attempts"].default) == ("int", "2")

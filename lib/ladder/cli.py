@@ -8,7 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from .core.errors import LadderError
+from .commands import schedule as schedule_command
+from .core.errors import LadderError, RunLocked
 
 
 # --- sandbox -----------------------------------------------------------------
@@ -117,9 +118,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     params = load_file(args.params_file) if args.params_file else {}
     text = {name: value for name, value in args.param}
-    outcome = run(
-        args.runbook, params, text_params=text, config=args.config, apply=args.apply, out_dir=args.out, root=args.root
-    )
+    try:
+        outcome = run(
+            args.runbook,
+            params,
+            text_params=text,
+            config=args.config,
+            apply=args.apply,
+            out_dir=args.out,
+            root=args.root,
+            scheduled=args.scheduled,
+        )
+    except RunLocked as skipped:  # the scheduler's next tick comes; a runbook's second apply changes nothing
+        print(f"skipped: {skipped}")
+        return 0
     s = outcome.summary
     mode = "dry run" if s["params"].get("dry_run", not args.apply) else "apply"
     hosts = len(s["hosts"])
@@ -163,7 +175,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-HISTORY_COLUMNS = ("id", "kind", "runbook", "rung", "status", "started", "changes", "level", "score", "hosts")
+HISTORY_COLUMNS = ("id", "kind", "runbook", "rung", "status", "started", "changes", "level", "score", "via", "hosts")
 
 
 def history_table(rows: list[dict]) -> list[tuple[str, ...]]:
@@ -185,6 +197,7 @@ def history_table(rows: list[dict]) -> list[tuple[str, ...]]:
                 "" if r["changes"] is None else str(r["changes"]),
                 str(doc.get("level") or ""),
                 "" if score is None else f"{score:.1f}",
+                r.get("trigger") or "",
                 " ".join(f"{h}:{o}" for h, o in (r["hosts"] or {}).items()),
             )
         )
@@ -266,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="ladder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    schedule_command.add_parser(sub)  # commands/: groups kept out of this file
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")
@@ -315,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"
     )
     p.add_argument("--root", type=Path, default=None, help="folder of runbooks (default ./runbooks)")
+    p.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="as a schedule runs it: skipped while this runbook's previous scheduled run goes on; journaled as such",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("history", help="show the run journal")
     p.add_argument("--json", action="store_true", help="print rows as JSON")

@@ -163,3 +163,23 @@ class RefError(LadderError, ValueError):
         super().__init__(
             f"ref {ref!r} is not a branch, tag or commit name; pass something like 'master', 'v1.2' or a commit id"
         )
+
+
+class ScheduleError(LadderError):
+    """A schedule that cannot be installed, found or removed; `option` names the flag to fix."""
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        self.option = option
+        self.detail = message
+        super().__init__(f"{option}: {message}" if option else message)
+
+
+class RunLocked(RunbookError):
+    """A scheduled run found, at time `at`, the previous one of its runbook still running (it holds `lock`)."""
+
+    def __init__(self, runbook: str, lock: Path, holder: str, at: str) -> None:
+        self.runbook = runbook
+        self.lock = lock
+        self.holder = holder
+        self.at = at
+        super().__init__(f"{runbook} at {at}: the previous scheduled run ({holder}) is still running; lock {lock}")

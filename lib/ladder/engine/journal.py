@@ -31,11 +31,14 @@ CREATE TABLE IF NOT EXISTS runs (
     changes INTEGER,
     hosts TEXT,
     error TEXT,
-    summary TEXT
+    summary TEXT,
+    trigger TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started);
 """
 _JSON_COLUMNS = ("params", "hosts", "summary")
+# What started a run, where Ladder knows it: "schedule" for `ladder schedule`'s runs; NULL otherwise.
+SCHEDULE = "schedule"
 
 
 def now() -> str:
@@ -65,6 +68,12 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.executescript(SCHEMA)
+    if "trigger" not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:
+        try:  # a journal written before runs had a trigger
+            conn.execute("ALTER TABLE runs ADD COLUMN trigger TEXT")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):  # another process added it first
+                raise
     return conn
 
 
@@ -81,13 +90,15 @@ def start(
     params: Mapping[str, Any] | None = None,
     kind: str = "runbook",
     started: str | None = None,
+    trigger: str | None = None,
 ) -> None:
-    """Insert a 'running' row before a run executes."""
+    """Insert a 'running' row before a run executes; trigger says what started it (None: not known)."""
     conn = connect(path)
     try:
         conn.execute(
-            "INSERT INTO runs (id, kind, runbook, rung, params, started, status) VALUES (?, ?, ?, ?, ?, ?, 'running')",
-            (run_id, kind, runbook, rung, _json(dict(params or {})), started or now()),
+            "INSERT INTO runs (id, kind, runbook, rung, params, started, status, trigger)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+            (run_id, kind, runbook, rung, _json(dict(params or {})), started or now(), trigger),
         )
     finally:
         conn.close()
@@ -219,3 +230,21 @@ def runs(rows: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], Map
 def assessment_id(run_id: str) -> str:
     """The journal id of the assessment made by run run_id."""
     return ASSESSMENT_PREFIX + run_id
+
+
+def last_run(path: str | Path, *, runbook: str, trigger: str | None = None) -> dict[str, Any] | None:
+    """The latest row of a runbook (started by trigger, when given), or None; JSON columns stay encoded."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    conn = connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        sql = "SELECT * FROM runs WHERE runbook = ?" + (" AND trigger = ?" if trigger else "")
+        row = conn.execute(
+            sql + " ORDER BY started DESC, rowid DESC LIMIT 1", [runbook, *([trigger] if trigger else [])]
+        )
+        found = row.fetchone()
+    finally:
+        conn.close()
+    return dict(found) if found is not None else None

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..core.config import Config, default_runs_dir, load_config
 from ..core.errors import ConfigError, ParameterError
-from . import journal, kernel
+from . import journal, kernel, runlock
 from .kernel import in_memory
 from .outcome import NOTEBOOK, REPORT, CellFailure, ReportHeader, RunOutcome, failure_of, summarize, write
 from .parameters import check
@@ -95,21 +95,23 @@ def prepare(
     return RunPlan(rb, values, runs_dir.absolute(), cfg, notebook_name, report_name, report_header)
 
 
-def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
-    """Run a prepared plan with papermill and write its artifacts and journal row."""
+def execute(plan: RunPlan, *, timeout: float | None = None, trigger: str | None = None) -> RunOutcome:
+    """Run a prepared plan with papermill and write its artifacts and journal row (trigger: what started it)."""
     run_id = journal.new_run_id()
     run_dir = plan.runs_dir / run_id
     run_dir.mkdir(parents=True)
     rb = plan.runbook
     jpath = journal.journal_path(plan.runs_dir)
     started = journal.now()
-    journal.start(jpath, run_id=run_id, runbook=rb.name, rung=rb.rung, params=plan.parameters, started=started)
+    journal.start(
+        jpath, run_id=run_id, runbook=rb.name, rung=rb.rung, params=plan.parameters, started=started, trigger=trigger
+    )
     handoff = run_dir / HANDOFF_FILE  # where the kernel's redact.register() hands values to this process
     km = None
     try:
         # The kernel boots (about a second) while papermill and the report renderer load in this process.
         km = kernel.start({HANDOFF_VAR: str(handoff)}, str(rb.path.parent))
-        return _execute(plan, km, run_id, run_dir, jpath, started, handoff, timeout)
+        return _execute(plan, km, run_id, run_dir, jpath, started, handoff, timeout, trigger)
     except BaseException as exc:
         # Interrupted, or artifacts could not be written: the journal still says how it ended.
         to_redact = secret_values() | take_registered(handoff)
@@ -122,7 +124,15 @@ def execute(plan: RunPlan, *, timeout: float | None = None) -> RunOutcome:
 
 
 def _execute(
-    plan: RunPlan, km: Any, run_id: str, run_dir: Path, jpath: Path, started: str, handoff: Path, timeout: float | None
+    plan: RunPlan,
+    km: Any,
+    run_id: str,
+    run_dir: Path,
+    jpath: Path,
+    started: str,
+    handoff: Path,
+    timeout: float | None,
+    trigger: str | None,
 ) -> RunOutcome:
     """Run the notebook in the started kernel, then write what the run leaves."""
     import papermill
@@ -162,6 +172,7 @@ def _execute(
     to_redact = secret_values() | take_registered(handoff)
     warming.join()
     summary, failure = summarize(nb, rb, plan.parameters, run_id, started, time.monotonic() - clock, failure)
+    summary["trigger"] = trigger
     return write(
         nb,
         summary,
@@ -186,15 +197,20 @@ def run(
     out_dir: str | Path | None = None,
     root: str | Path | None = None,
     timeout: float | None = None,
+    scheduled: bool = False,
 ) -> RunOutcome:
     """Check then run a runbook headless; bad input raises before anything executes or is written.
 
     params are typed values (Python or params.yml); text_params are `-p NAME VALUE`
     strings, coerced to each declared type. A failing run returns an outcome with
-    status 'failed' and the failing cell in outcome.error.
+    status 'failed' and the failing cell in outcome.error. A scheduled run is journaled
+    as such, and raises RunLocked (no run folder, no journal row) while the previous one of its runbook runs.
     """
     plan = prepare(runbook, params, text_params=text_params, config=config, apply=apply, out_dir=out_dir, root=root)
-    return execute(plan, timeout=timeout)
+    if not scheduled:
+        return execute(plan, timeout=timeout)
+    with runlock.held(plan.runs_dir, plan.runbook.name):
+        return execute(plan, timeout=timeout, trigger=journal.SCHEDULE)
 
 
 def runs_dir_for(config: str | Path | None = None) -> Path:

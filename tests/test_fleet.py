@@ -5,9 +5,10 @@ import time
 
 import pytest
 
-from ladder.core.errors import DeadlineExceeded, FleetError, UnexpectedExit
-from ladder.core.fleet import run_all
-from ladder.core.hosts import LocalHost
+from ladder.core.errors import DeadlineExceeded, FleetError, UnexpectedExit, UnreachableHost
+from ladder.core.fleet import answers, run_all
+from ladder.core.hosts import LocalHost, SSHHost
+from ladder.sandbox.sshd import free_port
 
 pytestmark = pytest.mark.local
 
@@ -67,3 +68,9 @@ def test_a_hung_host_hits_its_deadline_and_the_rest_finish(tmp_path):
 def test_duplicate_names_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unique"):
         run_all([LocalHost("same", tmp_path), LocalHost("same", tmp_path)], lambda h: None)
+
+
+def test_answers_says_which_hosts_answer_and_why_the_others_dont(tmp_path):
+    closed = SSHHost("gone", "127.0.0.1", "/srv", port=free_port(), known_hosts=tmp_path / "kh", connect_timeout=5)
+    out = answers([LocalHost("here", tmp_path), closed], timeout=10)
+    assert out["here"].ok and out["here"].stdout.strip() and isinstance(out["gone"], UnreachableHost)

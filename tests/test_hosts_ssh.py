@@ -16,7 +16,8 @@ from ladder.cli import main as ladder_main
 from ladder.core.config import load_config
 from ladder.core.errors import AuthenticationFailed, CommandTimeout, FleetError, HostKeyError, UnreachableHost
 from ladder.core.fleet import run_all
-from ladder.core.hosts import SSHHost, environment_hosts, fingerprint
+from ladder.core.hostkeys import fingerprint
+from ladder.core.hosts import SSHHost, environment_hosts
 
 pytestmark = pytest.mark.ssh
 

@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from .commands import init as init_command
 from .commands import schedule as schedule_command
 from .core.errors import LadderError, RunLocked
 
@@ -37,7 +38,7 @@ def cmd_sandbox_down(args: argparse.Namespace) -> int:
 def cmd_hosts_trust(args: argparse.Namespace) -> int:
     """Show a host's key and record it in known_hosts."""
     from .core.config import load_config
-    from .core.hosts import fingerprint, trust
+    from .core.hostkeys import fingerprint, trust
 
     config = load_config(args.config)
     host = config.host_config(args.name)
@@ -57,12 +58,12 @@ def cmd_hosts_trust(args: argparse.Namespace) -> int:
 def cmd_hosts_check(args: argparse.Namespace) -> int:
     """Connect to every host of the config and run a trivial command."""
     from .core.config import load_config
-    from .core.fleet import run_all
+    from .core.fleet import answers
     from .core.hosts import environment_hosts
 
     config = load_config(args.config)
     hosts = [h for env in config.environments for h in environment_hosts(config, env)]
-    results = run_all(hosts, lambda h: h.run("uname -n", timeout=config.ssh.connect_timeout), raise_on_error=False)
+    results = answers(hosts, timeout=config.ssh.connect_timeout)
     failed = 0
     for name, r in results.items():
         if isinstance(r, BaseException):
@@ -279,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="ladder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    schedule_command.add_parser(sub)  # commands/: groups kept out of this file
+    init_command.add_parser(sub)  # commands/: groups kept out of this file
+    schedule_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")

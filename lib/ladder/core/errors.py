@@ -183,3 +183,23 @@ class RunLocked(RunbookError):
         self.holder = holder
         self.at = at
         super().__init__(f"{runbook} at {at}: the previous scheduled run ({holder}) is still running; lock {lock}")
+
+
+class OptionError(LadderError):
+    """A command-line value that is not valid: names the flag, the value and the form it takes."""
+
+    def __init__(self, option: str, value: str, fix: str) -> None:
+        self.option = option
+        self.value = value
+        self.fix = fix
+        super().__init__(f"{option} {value!r}: {fix}")
+
+
+class MissingOptions(LadderError):
+    """Required flags left out where nobody can be asked for them (stdin is not a terminal)."""
+
+    def __init__(self, options: Sequence[str]) -> None:
+        self.options = list(options)
+        super().__init__(
+            f"missing {', '.join(self.options)}; stdin is not a terminal, so Ladder cannot ask: pass them as flags"
+        )

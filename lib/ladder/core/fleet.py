@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from .errors import DeadlineExceeded, FleetError
-from .hosts import Host
+from .hosts import Host, Result
 
 T = TypeVar("T")
 
@@ -59,3 +59,8 @@ def run_all(
     if raise_on_error and any(isinstance(r, BaseException) for r in ordered.values()):
         raise FleetError(ordered)
     return ordered
+
+
+def answers(hosts: Iterable[Host], *, timeout: float) -> dict[str, Result | BaseException]:
+    """Run `uname -n` on every host: which hosts answer (their result) and why the others don't (their error)."""
+    return run_all(hosts, lambda h: h.run("uname -n", timeout=timeout), raise_on_error=False)

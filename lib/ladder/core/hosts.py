@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -23,6 +20,7 @@ import paramiko
 
 from .config import Config, HostConfig, SSHConfig
 from .errors import AuthenticationFailed, CommandTimeout, HostKeyError, UnexpectedExit, UnreachableHost
+from .hostkeys import fingerprint, known_hosts_name
 
 if TYPE_CHECKING:
     from fabric import Connection  # imported when a connection opens: fabric is slow to import
@@ -187,17 +185,6 @@ class LocalHost(Host):
         os.replace(tmp, path)
 
 
-def fingerprint(key: paramiko.PKey) -> str:
-    """OpenSSH-style SHA256 fingerprint of a public key."""
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-def known_hosts_name(address: str, port: int) -> str:
-    """The name OpenSSH records a host under in known_hosts."""
-    return address if port == 22 else f"[{address}]:{port}"
-
-
 class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
     """Refuse a host whose key is not in known_hosts, naming the key and the fix."""
 
@@ -344,44 +331,6 @@ class SSHHost(Host):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-
-def scan_host_key(address: str, port: int = 22, timeout: float = 10) -> paramiko.PKey:
-    """Fetch a server's host key without authenticating (like ssh-keyscan)."""
-    try:
-        sock = socket.create_connection((address, port), timeout=timeout)
-    except OSError as exc:
-        raise UnreachableHost(f"cannot connect to {address}:{port} ({exc})", host=address) from None
-    transport = paramiko.Transport(sock)
-    try:
-        transport.banner_timeout = timeout
-        transport.start_client(timeout=timeout)
-        return transport.get_remote_server_key()
-    finally:
-        transport.close()
-
-
-def trust(
-    address: str, port: int, known_hosts: str | Path, *, replace: bool = False, timeout: float = 10
-) -> tuple[paramiko.PKey, str | None]:
-    """Record a server's current key in known_hosts; return it and the fingerprint it replaced."""
-    path = Path(known_hosts).expanduser()
-    key = scan_host_key(address, port, timeout)
-    name = known_hosts_name(address, port)
-    keys = paramiko.HostKeys(str(path)) if path.is_file() else paramiko.HostKeys()
-    old = keys.lookup(name) or {}
-    previous = old.get(key.get_name())
-    if previous is not None and previous != key and not replace:
-        raise HostKeyError(
-            f"{name} already has a different {key.get_name()} key recorded",
-            host=name,
-            fingerprint=fingerprint(key),
-            fix="Pass --replace to overwrite it once you are sure the change is expected",
-        )
-    keys.add(name, key.get_name(), key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    keys.save(str(path))
-    return key, fingerprint(previous) if previous is not None and previous != key else None
 
 
 def connect(host: HostConfig, ssh: SSHConfig) -> Host:

@@ -208,6 +208,8 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
     first = doc["next_steps"][0]
     assert first["rung"] == "1" and first["runbook"] == "runbooks/1-separate-dev-and-prod.ipynb"
     assert all(p["answer"] is None for p in doc["practices"])  # no answers file: nothing answered
+    kept = runs / "answers" / f"app-{doc['repo']['root'][:12]}.yml"
+    assert f"answers:    none: every question not answered (fill in {kept} after this run)" in out
     page = report.read_text()
     for part in (
         "Level 0: not yet on the ladder",
@@ -241,6 +243,13 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
     assert "not answered" in page and "2 of 27 questions answered" in page
     assert "Canary deploys with automatic analysis: 0 -&gt; 10" in page  # what changed since the first
     assert "Since the last assessment" in page
+    assert f"answers:    {answers} (given)" in out
+
+    code, out, err = assess(capsys, "--config", str(local_sandbox.config_path), "--out", str(runs))  # none given
+    assert code == 0, err
+    assert f"answers:    {kept} (kept for this repository)" in out  # the answers used last time
+    third = {p["id"]: p["answer"] for p in load_assessment(printed_path(out, "assessment"))["practices"]}
+    assert (third["canary"], third["dev-setup"], third["tests-present"]) == ("yes", "yes", None)
 
     history = [
         json.loads(row[0])
@@ -248,7 +257,7 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
             "SELECT summary FROM runs WHERE kind = 'assessment' ORDER BY started"
         )
     ]
-    assert len(history) == 2 and history[0]["generated"] < history[1]["generated"]
+    assert len(history) == 3 and history[0]["generated"] < history[1]["generated"] < history[2]["generated"]
     for path in (p for p in runs.rglob("*") if p.is_file()):
         assert secret.encode() not in path.read_bytes(), path
 

@@ -93,3 +93,13 @@ def test_form_without_a_previous_file_starts_unanswered(model, tmp_path):
     assert all(box.value == NOT_ANSWERED for box in form.inputs.values())
     assert len(form.inputs) == len(model.practices)
     assert form.answers().answered() == {}
+
+
+@pytest.mark.local
+def test_the_form_hands_every_change_to_on_change(model):
+    seen = []
+    form = answer_form(model, Answers({"canary": "no"}), on_change=lambda a: seen.append(a.answered()))
+    assert seen == []  # pre-filling is not a change
+    form.inputs["ci-tests"].value = "yes"  # what a click in JupyterLab does to the widget
+    form.set({"canary": None})
+    assert seen == [{"canary": "no", "ci-tests": "yes"}, {"ci-tests": "yes"}]

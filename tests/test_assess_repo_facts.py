@@ -6,7 +6,7 @@ import pytest
 
 from gitrepo import NOW, GitRepo
 from ladder.app.git import open_repo
-from ladder.assess.repo_facts import RepoFacts, describe_repo
+from ladder.assess.repo_facts import RepoFacts, describe_repo, same_repository
 
 
 @pytest.mark.local
@@ -42,6 +42,16 @@ def test_the_clone_is_described_for_the_report(tmp_path):
         "root": head,  # the only commit is the first one
         "remote": None,
     }
+
+
+@pytest.mark.unit
+def test_a_repository_is_known_by_its_root_commit_and_remote_not_its_folder_name():
+    shop = {"path": "app", "root": "a" * 40, "remote": "https://git.example/shop.git"}
+    assert same_repository(shop, {**shop, "path": "shop-clone"})
+    assert same_repository(shop, {**shop, "remote": None})  # a clone without an origin
+    assert not same_repository(shop, {**shop, "root": "b" * 40})
+    assert not same_repository(shop, {**shop, "remote": "https://git.example/fork.git"})
+    assert same_repository({"path": "app"}, {"path": "app", "root": "c" * 40})  # saved before roots
 
 
 # ---- the history pass (app.history), as RepoFacts streams it -------------------------------------

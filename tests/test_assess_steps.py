@@ -18,10 +18,18 @@ from ladder.assess import (
     steps,
     write_assessment,
 )
-from ladder.assess.questionnaire import Answers
+from ladder.assess.questionnaire import Answers, load_answers
 from ladder.core.config import load_config
+from ladder.core.errors import AnswersError
 from ladder.engine import runner
 from ladder.engine.journal import journal_path
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    """This test's own LADDER_HOME: answers kept in the default runs home stay with the test that kept them."""
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
 
 
 @pytest.fixture
@@ -50,10 +58,14 @@ def test_where_results_go(repo, tmp_path):
     assert not by_runner.interactive
     by_hand = steps.setup(str(repo.path), out_dir=str(tmp_path / "mine"))
     assert by_hand.run_dir.parent == tmp_path / "mine" and by_hand.interactive
+    assert (
+        by_runner.kept.parent == tmp_path / "runs" / "answers" and by_hand.kept.parent == tmp_path / "mine" / "answers"
+    )
     nowhere = steps.setup(str(repo.path))
     assert nowhere.run_dir is None and nowhere.runs_dir is None and nowhere.journal is None
-    assert "nothing is saved" in nowhere._repr_html_()
-    assert not (tmp_path / "runs").exists() and not (tmp_path / "mine").exists()  # setup writes nothing
+    assert nowhere.kept.parent == tmp_path / "home" / "runs" / "answers"  # answers are kept in the runs home
+    assert f"the answers only, to {nowhere.kept}" in nowhere._repr_html_()
+    assert not any(p.exists() for p in (tmp_path / "runs", tmp_path / "mine", tmp_path / "home"))  # writes nothing
 
 
 @pytest.mark.local
@@ -76,22 +88,51 @@ def test_headless_answers_come_from_the_file(repo, tmp_path):
     path.write_text("answers:\n  canary: yes\n")
     setup = steps.setup(str(repo.path), answers=str(path), run_id="r1")
     answers = steps.questionnaire(setup)
-    assert answers.form is None and answers.source == path
+    assert answers.form is None and answers.where == f"{path} (given)"
     assert answers.answers().get("canary") == "yes" and answers.answers().get("ci-tests") is None
     assert steps.questionnaire(steps.setup(str(repo.path), run_id="r1")).answers().answered() == {}
 
 
 @pytest.mark.local
-def test_in_jupyterlab_the_form_is_prefilled_from_the_last_saved_answers(repo, tmp_path):
-    runs = tmp_path / "runs"
-    save_answers(Answers({"canary": "no"}), runs / "a" / "answers.yml")
-    setup = steps.setup(str(repo.path), out_dir=str(runs))
-    questions = steps.questionnaire(setup)
-    assert questions.form is not None and questions.source == runs / "a" / "answers.yml"
-    assert questions.form.inputs["canary"].value == "no"
-    questions.form.set({"ci-tests": "partly"})  # a click in the form
+def test_answers_given_in_the_form_are_kept_and_every_later_run_starts_from_them(repo, tmp_path):
+    first = steps.setup(str(repo.path))  # JupyterLab: no run folder, answers kept in the runs home
+    form = steps.questionnaire(first).form
+    assert form is not None and first.source is None and not first.kept.exists()
+    assert first.answers_text() == f"none yet: the form keeps them in {first.kept}"
+    form.set({"canary": "no"})  # a click in the form
+    form.inputs["ci-tests"].value = "partly"  # another, the way the widget sets it
+    assert load_answers(first.kept, None).answered() == {"canary": "no", "ci-tests": "partly"}
+
+    again = steps.setup(str(repo.path))  # Run All in the same kernel, or after a restart
+    questions = steps.questionnaire(again)
+    assert again.kept == first.kept and again.source == first.kept
+    assert questions.form.inputs["canary"].value == "no" and questions.form.inputs["ci-tests"].value == "partly"
     assert questions.answers().answered() == {"canary": "no", "ci-tests": "partly"}
-    assert steps.previous_answers(tmp_path / "none") is None
+    assert again.answers_text() == f"{first.kept} (kept for this repository)"
+
+    headless = steps.setup(str(repo.path), run_id="r1")  # papermill without a run folder reads them too
+    assert steps.questionnaire(headless).answers().answered() == {"canary": "no", "ci-tests": "partly"}
+    assert headless.answers_text() == f"{first.kept} (kept for this repository)"
+
+    given = save_answers(Answers({"canary": "yes"}), tmp_path / "given.yml")
+    over = steps.setup(str(repo.path), answers=str(given), run_id="r2")  # the answers parameter wins
+    assert steps.questionnaire(over).answers().answered() == {"canary": "yes"}
+    assert over.answers_text() == f"{given} (given)"
+
+    other = GitRepo(tmp_path / "other")
+    other.commit({"a.py": "x = 1\n"}, "start")
+    theirs = steps.setup(str(other.path))
+    assert theirs.kept != first.kept and steps.questionnaire(theirs).answers().answered() == {}
+
+
+@pytest.mark.local
+def test_kept_answers_with_a_mistake_stop_the_setup_naming_the_file(repo):
+    kept = steps.setup(str(repo.path)).kept
+    steps.questionnaire(steps.setup(str(repo.path))).form.set({"canary": "no"})
+    kept.write_text(kept.read_text().replace("canary: 'no'", "canary: maybe"))
+    with pytest.raises(AnswersError) as err:
+        steps.setup(str(repo.path))
+    assert str(kept) in str(err.value) and "answers.canary" in str(err.value)
 
 
 @pytest.mark.local
@@ -104,6 +145,7 @@ def test_save_keeps_the_assessment_and_the_next_one_sees_it(repo, tmp_path):
     assert saved.assessment == runs / "r1" / "assessment.json" and saved.journal_id == "assessment-r1"
     assert json.loads(saved.assessment.read_text())["level"] == first.level
     assert "# Do new releases get a share of traffic first" in saved.answers.read_text()
+    assert saved.kept == runs / "answers" / saved.kept.name and saved.answers.read_text() == saved.kept.read_text()
     assert [d["generated"] for d in journal_history(runs / "journal.sqlite")] == [first.to_dict()["generated"]]
 
     second_setup = steps.setup(str(repo.path), run_dir=str(runs / "r2"), run_id="r2")
@@ -135,23 +177,18 @@ def test_another_repository_in_a_folder_of_the_same_name_has_its_own_history(rep
         assert len(steps.history(s, run_steps(s)[0])) == expected, clone.path
 
 
-@pytest.mark.unit
-def test_a_repository_is_known_by_its_root_commit_and_remote_not_its_folder_name():
-    shop = {"path": "app", "root": "a" * 40, "remote": "https://git.example/shop.git"}
-    assert steps.same_repository(shop, {**shop, "path": "shop-clone"})
-    assert steps.same_repository(shop, {**shop, "remote": None})  # a clone without an origin
-    assert not steps.same_repository(shop, {**shop, "root": "b" * 40})
-    assert not steps.same_repository(shop, {**shop, "remote": "https://git.example/fork.git"})
-    assert steps.same_repository({"path": "app"}, {"path": "app", "root": "c" * 40})  # saved before roots
-
-
 @pytest.mark.local
-def test_without_a_run_folder_nothing_is_saved(repo, tmp_path):
+def test_without_a_run_folder_only_the_answers_are_kept(repo, home):
     setup = steps.setup(str(repo.path), run_id="r1")
     a, answers = run_steps(setup)
     saved = steps.save(setup, a, answers)
-    assert saved.assessment is None and "Not saved" in saved._repr_html_()
-    assert steps.result(setup, a, [], saved)["figures"]["assessment.json"] == "not saved"
+    assert saved.assessment is None and "The assessment is not saved: no run folder" in saved._repr_html_()
+    assert saved.kept == setup.kept and saved.kept.parent == home / "runs" / "answers"
+    assert "# Do new releases get a share of traffic first" in saved.kept.read_text()  # every question, to fill in
+    figures = steps.result(setup, a, [], saved)["figures"]
+    assert figures["assessment.json"] == "not saved"
+    assert figures["answers"] == f"none: every question not answered (fill in {setup.kept} after this run)"
+    assert [p.parent.name for p in home.rglob("*") if p.is_file()] == ["answers"]  # nothing else written
 
 
 # ---- assess(): every step at once ------------------------------------------------------------------

@@ -252,6 +252,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     print(f"  notebook:   {_shown(outcome.notebook)}")
     print(f"  report:     {_shown(outcome.report)}")
     print(f"  assessment: {_shown(outcome.run_dir / ASSESSMENT_JSON)}")
+    print(f"  answers:    {outcome.summary['figures']['answers']}")
     return 0
 
 
@@ -359,7 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", default=None, help="ladder.yml whose hosts are read, or 'sandbox' (default: none)")
     p.add_argument(
-        "--answers", type=Path, default=None, help="questionnaire answers (YAML); a question left out is 'not answered'"
+        "--answers",
+        type=Path,
+        default=None,
+        help="questionnaire answers (YAML; a question left out is 'not answered'); "
+        "default: the answers kept for the repository in the runs home",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"

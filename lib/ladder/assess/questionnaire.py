@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,9 +116,14 @@ def save_answers(answers: Answers, path: str | Path, model: Model | None = None)
 
 
 class AnswerForm:
-    """An ipywidgets form, one question per practice, pre-filled from previous answers."""
+    """An ipywidgets form, one question per practice, pre-filled from previous answers; on_change sees each click."""
 
-    def __init__(self, model: Model, previous: Answers | str | Path | None = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        previous: Answers | str | Path | None = None,
+        on_change: Callable[[Answers], object] | None = None,
+    ) -> None:
         import ipywidgets as w
 
         if previous is not None and not isinstance(previous, Answers):
@@ -138,6 +143,8 @@ class AnswerForm:
                     description="",
                     style={"button_width": "auto"},
                 )
+                if on_change is not None:
+                    toggle.observe(lambda _: on_change(self.answers()), names="value")
                 self.inputs[p.id] = toggle
                 rows.append(w.VBox([w.HTML(f"{p.title}: <i>{p.question}</i>"), toggle]))
             sections.append(w.VBox(rows))
@@ -163,6 +170,8 @@ class AnswerForm:
         display(self.widget)
 
 
-def answer_form(model: Model, previous: Answers | str | Path | None = None) -> AnswerForm:
+def answer_form(
+    model: Model, previous: Answers | str | Path | None = None, on_change: Callable[[Answers], object] | None = None
+) -> AnswerForm:
     """Build the questionnaire form, pre-filled from a previous answers file when one exists."""
-    return AnswerForm(model, previous)
+    return AnswerForm(model, previous, on_change)

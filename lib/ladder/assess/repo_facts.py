@@ -175,3 +175,16 @@ def describe_repo(repo: str | Path | GitRepo) -> dict:
         "root": r.root,
         "remote": r.origin,
     }
+
+
+def same_repository(a: dict | None, b: dict | None) -> bool:
+    """Whether two descriptions (describe_repo's) name one repository: the same root commit and, where both have one, remote.
+
+    A folder's name says nothing (every sandbox clone is "app"); it decides only for an empty repository
+    or an assessment saved before roots were recorded.
+    """
+    a, b = a or {}, b or {}
+    if a.get("root") and b.get("root"):
+        remotes = a.get("remote"), b.get("remote")
+        return a["root"] == b["root"] and (None in remotes or remotes[0] == remotes[1])
+    return a.get("path") == b.get("path")

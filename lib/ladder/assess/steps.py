@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import secrets
+import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,10 +27,11 @@ from .checks import INCONCLUSIVE, LABELS, REPO, CheckResult
 from .dora import DoraReport, dora_metrics
 from .evidence import dora_evidence, gather_host_evidence, gather_repo_evidence
 from .inputs import ANSWERS_YML, ASSESSMENT_JSON, REPORT, check_inputs, hosts_text, notebook_path
+from .kept_answers import identity, keep, kept_path
 from .model import Model
 from .progress import Progress
-from .questionnaire import AnswerForm, Answers, dump_answers, load_answers
-from .repo_facts import describe_repo
+from .questionnaire import AnswerForm, Answers, load_answers
+from .repo_facts import describe_repo, same_repository
 from .result import as_dict, journal_history, record_assessment, write_assessment
 from .score import Assessment
 from .score import score as score_model
@@ -39,13 +41,16 @@ from .score import score as score_model
 
 @dataclass
 class Setup:
-    """Everything the steps share: the clone, config, model, answers file and where results go."""
+    """Everything the steps share: the clone, config, model, answers files and where results go."""
 
     repo: GitRepo
     config: Config | None
     model: Model
-    answers: Path | None
-    runs_dir: Path | None  # where run folders and the journal are written; None: nothing is saved
+    answers: Path | None  # the answers file given, which wins over the kept one
+    kept: Path  # where this repository's answers are kept in the runs home; the form writes it on each click
+    source: Path | None  # the file the answers are read from: the one given, else the kept one if it exists
+    repo_id: dict  # the repository's folder name, root commit and remote: whose the kept answers are
+    runs_dir: Path | None  # where run folders and the journal are written; None: no run folder
     run_dir: Path | None
     run_id: str
     journal: Path | None  # read for DORA and history (it may not exist yet)
@@ -64,13 +69,23 @@ class Setup:
             {
                 "repository": f"{info['path']} (trunk {info['trunk'] or 'none'}, HEAD {head})",
                 "hosts": hosts_text(self.config),
-                "answers": str(self.answers) if self.answers else "none given",
+                "answers": self.answers_text(),
                 "history window": f"last {self.window_days} days",
                 "saved to": str(self.run_dir)
                 if self.run_dir
-                else "nothing is saved (no run folder: set out_dir, or run `ladder assess`)",
+                else f"the answers only, to {self.kept} (no run folder: set out_dir, or run `ladder assess`)",
             }
         )
+
+    def answers_text(self) -> str:
+        """Where the answers come from, in words."""
+        if self.answers:
+            return f"{self.answers} (given)"
+        if self.source:
+            return f"{self.source} (kept for this repository)"
+        if self.interactive:
+            return f"none yet: the form keeps them in {self.kept}"
+        return f"none: every question not answered (fill in {self.kept} after this run)"
 
 
 def _folder_name() -> str:
@@ -112,8 +127,10 @@ def setup(
 ) -> Setup:
     """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere.
 
-    The keyword arguments are for callers without a notebook: another model, a given journal, a fixed
-    time; interactive defaults to True unless the runner set run_id.
+    Answers are kept per repository in the runs home (run_dir's parent, else out_dir, else the config's or
+    the default runs folder) and read from there unless an answers file is given. The keyword arguments
+    are for callers without a notebook: another model, a given journal, a fixed time; interactive
+    defaults to True unless the runner set run_id.
     """
     inputs = check_inputs(repo, config, answers, model)
     folder: Path | None
@@ -128,11 +145,19 @@ def setup(
         folder = _own_folder(inputs.config) if (not run_id if interactive is None else interactive) else None
         runs = folder.parent if folder is not None else None
         run_id = folder.name if folder is not None else run_id
+    repo_id = identity(describe_repo(inputs.repo))
+    kept = kept_path(runs or (inputs.config.runs_dir if inputs.config else default_runs_dir()), repo_id)
+    source = inputs.answers or (kept if kept.is_file() else None)
+    if source == kept:  # kept answers edited into a mistake stop here, naming the file, the key and the fix
+        load_answers(kept, inputs.model)
     return Setup(
         inputs.repo,
         inputs.config,
         inputs.model,
         inputs.answers,
+        kept,
+        source,
+        repo_id,
         runs,
         folder,
         run_id,
@@ -141,9 +166,6 @@ def setup(
         now=time.time() if now is None else now,
         window_days=window_days,
     )
-
-
-# ---- evidence ------------------------------------------------------------------------------------
 
 
 # ---- evidence ------------------------------------------------------------------------------------
@@ -219,22 +241,15 @@ def dora(s: Setup) -> Dora:
 # ---- questionnaire -------------------------------------------------------------------------------
 
 
-def previous_answers(runs_dir: Path | None) -> Path | None:
-    """The newest answers.yml kept in a run folder under runs_dir, if any."""
-    if runs_dir is None or not runs_dir.is_dir():
-        return None
-    files = sorted(runs_dir.glob(f"*/{ANSWERS_YML}"), key=lambda p: p.stat().st_mtime)
-    return files[-1] if files else None
-
-
 @dataclass
 class Questionnaire:
-    """The answers used: a form in JupyterLab (pre-filled), the answers file headless."""
+    """The answers used: a form in JupyterLab, pre-filled and kept on each click; headless the file read."""
 
     model: Model
     loaded: Answers
-    source: Path | None
+    where: str  # where the answers come from, in words
     form: AnswerForm | None = None
+    kept: Path | None = None  # where this repository's answers are kept
 
     def answers(self) -> Answers:
         """The answers as they stand now (the form's, when there is one)."""
@@ -243,36 +258,34 @@ class Questionnaire:
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
 
-        total = len(self.model.practices)
         if self.form is not None:
-            where = f" (pre-filled from {self.source})" if self.source else ""
             display(
                 HTML(
-                    f"<p>Answer what the evidence cannot show{html.escape(where)}, then run the cells "
-                    "below again (<i>Run &gt; Run Selected Cell and All Below</i> from the next cell).</p>"
+                    f"<p>Answer what the evidence cannot show (answers: {html.escape(self.where)}). Each answer "
+                    f"is kept at once in {html.escape(str(self.kept))}, so Run All and a restarted kernel start "
+                    "from it; run the notebook again to score with it (<i>Run &gt; Run All Cells</i>).</p>"
                 )
             )
             display(self.form.widget)
-        elif self.source is None:
-            display(
-                HTML(
-                    f"<p>No answers file given: all {total} questions are 'not answered', and the scores "
-                    "rest on evidence alone. The answers.yml saved with this assessment lists every "
-                    "question; fill it in and pass it with <code>--answers</code>.</p>"
-                )
-            )
-        else:
-            head = f"{len(self.loaded.answered())} of {total} questions answered in {self.source}."
+            return
+        answered = len(self.loaded.answered())
+        head = f"{answered} of {len(self.model.practices)} questions answered; answers: {self.where}."
+        if answered:
             display(HTML(f"<p>{html.escape(head)}</p>" + views.answers_table(self.model, self.loaded).to_html()))
+        else:
+            more = (
+                f" The scores rest on evidence alone: fill in {self.kept}, which lists every question, and run again."
+            )
+            display(HTML(f"<p>{html.escape(head + more)}</p>"))
 
 
 def questionnaire(s: Setup) -> Questionnaire:
-    """The answers: in JupyterLab a form pre-filled from the answers file (or the last saved); headless the file."""
-    if s.interactive:
-        source = s.answers or previous_answers(s.runs_dir)
-        loaded = load_answers(source, s.model) if source else Answers()
-        return Questionnaire(s.model, loaded, source, AnswerForm(s.model, loaded))
-    return Questionnaire(s.model, load_answers(s.answers, s.model), s.answers)
+    """The answers: the file given, else those kept for this repository; in JupyterLab a form that keeps each click."""
+    loaded = load_answers(s.source, s.model) if s.source else Answers()
+    if not s.interactive:
+        return Questionnaire(s.model, loaded, s.answers_text(), kept=s.kept)
+    form = AnswerForm(s.model, loaded, on_change=lambda answers: keep(answers, s.kept, s.repo_id, s.model))
+    return Questionnaire(s.model, loaded, s.answers_text(), form, s.kept)
 
 
 # ---- scores, history, saving -----------------------------------------------------------------------
@@ -307,57 +320,47 @@ def history(s: Setup, assessment: Assessment) -> list[dict]:
     ]
 
 
-def same_repository(a: dict | None, b: dict | None) -> bool:
-    """Whether two assessments looked at one repository: the same root commit and, where both have one, remote.
-
-    A folder's name says nothing (every sandbox clone is "app"); it decides only for an empty repository
-    or an assessment saved before roots were recorded.
-    """
-    a, b = a or {}, b or {}
-    if a.get("root") and b.get("root"):
-        remotes = a.get("remote"), b.get("remote")
-        return a["root"] == b["root"] and (None in remotes or remotes[0] == remotes[1])
-    return a.get("path") == b.get("path")
-
-
 @dataclass
 class Saved:
-    """Where the assessment was written, or why it was not."""
+    """Where the assessment and its answers were written, or why the assessment was not."""
 
+    kept: Path  # the answers kept for this repository, which the next assessment of it starts from
     assessment: Path | None = None
-    answers: Path | None = None
+    answers: Path | None = None  # the copy in the run folder
     journal: Path | None = None
     journal_id: str | None = None
     note: str = ""
 
     def _repr_html_(self) -> str:
         if self.assessment is None:
-            return f"<p>{html.escape(self.note)}</p>"
+            return f"<p>Answers kept in {html.escape(str(self.kept))}. {html.escape(self.note)}</p>"
         return views.html_table(
             {
                 "assessment.json": str(self.assessment),
                 "answers used": str(self.answers),
+                "answers kept": str(self.kept),
                 "journal": f"{self.journal} (row {self.journal_id})",
             }
         )
 
 
 def save(s: Setup, assessment: Assessment, answers: Questionnaire) -> Saved:
-    """Write assessment.json and the answers used into the run folder, and keep the assessment in the journal."""
-    from ..engine.redact import redact_text, redact_value
+    """Keep the answers used for this repository; with a run folder, write them and assessment.json there, and journal it."""
+    from ..engine.redact import redact_value
 
+    kept = keep(answers.answers(), s.kept, s.repo_id, s.model)
     if s.run_dir is None or s.runs_dir is None:
         return Saved(
-            note="Not saved: no run folder. Run `ladder assess`, or set out_dir, to keep this assessment "
-            "and see it in the trend next time."
+            kept,
+            note="The assessment is not saved: no run folder. Run `ladder assess`, or set out_dir, to keep it "
+            "and see it in the trend next time.",
         )
     doc = redact_value(as_dict(assessment))
     json_path = write_assessment(doc, s.run_dir / ASSESSMENT_JSON)
-    answers_path = s.run_dir / ANSWERS_YML
-    answers_path.write_text(redact_text(dump_answers(answers.answers(), s.model)))
+    answers_path = Path(shutil.copyfile(kept, s.run_dir / ANSWERS_YML))
     journal = journal_path(s.runs_dir)
     row = record_assessment(doc, journal, run_id=assessment_id(s.run_id) if s.run_id else None)
-    return Saved(json_path, answers_path, journal, row)
+    return Saved(kept, json_path, answers_path, journal, row)
 
 
 def result(s: Setup, assessment: Assessment, before: Sequence[Any], saved: Saved) -> dict[str, Any]:
@@ -371,11 +374,11 @@ def result(s: Setup, assessment: Assessment, before: Sequence[Any], saved: Saved
         "of practices",
         "next step": f"rung {step['rung']}: {step['title']} ({views.where_to(step)})" if step else "none",
         "assessment.json": where,
+        "answers": s.answers_text(),
     }
-    answers = str(s.answers) if s.answers else "none given (every question not answered)"
     return {
         "figures": figures,
-        "assessment": views.summary(d, before, hosts=hosts_text(s.config), answers=answers, saved=where),
+        "assessment": views.summary(d, before, hosts=hosts_text(s.config), answers=s.answers_text(), saved=where),
     }
 
 
@@ -395,7 +398,7 @@ def assess(
     """The notebook's steps in order, headless and saving nothing: repository, hosts, DORA, answers, scores.
 
     config is a loaded Config or a ladder.yml's path (its hosts are read); journal defaults to the
-    config's runs folder's journal.
+    config's runs folder's journal; answers default to those kept for the repository in that runs folder.
     """
     given, answers_file = (answers, "") if isinstance(answers, Answers) else (None, answers or "")
     s = setup(
@@ -408,5 +411,5 @@ def assess(
         now=now,
         interactive=False,
     )
-    questions = Questionnaire(s.model, given, None) if given is not None else questionnaire(s)
+    questions = Questionnaire(s.model, given, "given by the caller") if given is not None else questionnaire(s)
     return score(s, repo_evidence(s) + host_evidence(s), dora(s), questions)

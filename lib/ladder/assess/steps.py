@@ -133,6 +133,7 @@ def setup(
     defaults to True unless the runner set run_id.
     """
     inputs = check_inputs(repo, config, answers, model)
+    interactive = not run_id if interactive is None else interactive  # before run_id names an own folder
     folder: Path | None
     runs: Path | None
     if run_dir:
@@ -142,7 +143,7 @@ def setup(
         runs = Path(out_dir).expanduser().absolute()
         folder = runs / (run_id or _folder_name())
     else:
-        folder = _own_folder(inputs.config) if (not run_id if interactive is None else interactive) else None
+        folder = _own_folder(inputs.config) if interactive else None
         runs = folder.parent if folder is not None else None
         run_id = folder.name if folder is not None else run_id
     repo_id = identity(describe_repo(inputs.repo))
@@ -162,7 +163,7 @@ def setup(
         folder,
         run_id,
         Path(journal) if journal is not None else find_journal(runs, inputs.config),
-        interactive=not run_id if interactive is None else interactive,
+        interactive=interactive,
         now=time.time() if now is None else now,
         window_days=window_days,
     )

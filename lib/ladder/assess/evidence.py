@@ -1,7 +1,8 @@
-"""Gathering evidence: read the repository, the hosts or the deploys once, then run the catalogue's checks on it."""
+"""Evidence: read the repository, the hosts or the deploys once, run the catalogue's checks, sum a source up in a line."""
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -10,7 +11,7 @@ from ..app.git import GitRepo, open_repo
 from ..core.config import Config
 from ..core.hosts import Host
 from .catalogue import of_source, run_checks
-from .checks import DORA, HOST, REPO, CheckResult, inconclusive, run_check
+from .checks import DORA, HOST, INCONCLUSIVE, LABELS, REPO, CheckResult, inconclusive, run_check
 from .dora import DoraReport
 from .host_facts import read_config_hosts, read_hosts
 from .repo_facts import RepoFacts
@@ -62,3 +63,32 @@ def gather_host_evidence(config: Config) -> list[CheckResult]:
 def dora_evidence(report: DoraReport) -> list[CheckResult]:
     """The checks that score practices from DORA metrics (deploy frequency, recorded deploys)."""
     return run_checks(DORA, report)
+
+
+class Evidence(list):
+    """Check results of one source, shown as a one-line summary (the detail table comes after scoring)."""
+
+    def __init__(self, results: Iterable[CheckResult] = (), what: str = "Evidence", note: str = "") -> None:
+        super().__init__(results)
+        self.what, self.note = what, note
+
+    def counts(self) -> dict[str, int]:
+        """How many checks carry each label."""
+        labels = [INCONCLUSIVE if c.score is None else c.label for c in self]
+        return {label: labels.count(label) for label in LABELS if label in labels}
+
+    def summary(self) -> str:
+        """One line: how many checks, by label, and a note."""
+        if not self:
+            return f"{self.what}: none. {self.note}".strip()
+        counts = ", ".join(f"{n} {label}" for label, n in self.counts().items())
+        return f"{self.what}: {len(self)} checks ({counts}). {self.note}".strip()
+
+    def __add__(self, other: Iterable[CheckResult]) -> Evidence:  # type: ignore[override]  # list's takes a list
+        return Evidence([*self, *other])
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.summary())}</p>"
+
+    def __repr__(self) -> str:
+        return self.summary()

@@ -11,7 +11,7 @@ import json
 import secrets
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,9 @@ from ..engine.journal import assessment_id, journal_path
 from ..engine.notebooks import ASSESSMENT
 from . import views
 from .catalogue import of_source
-from .checks import INCONCLUSIVE, LABELS, REPO, CheckResult
+from .checks import REPO, CheckResult
 from .dora import DoraReport, dora_metrics
-from .evidence import dora_evidence, gather_host_evidence, gather_repo_evidence
+from .evidence import Evidence, dora_evidence, gather_host_evidence, gather_repo_evidence
 from .inputs import ANSWERS_YML, ASSESSMENT_JSON, REPORT, check_inputs, hosts_text, notebook_path
 from .kept_answers import identity, keep, kept_path
 from .model import Model
@@ -170,35 +170,6 @@ def setup(
 
 
 # ---- evidence ------------------------------------------------------------------------------------
-
-
-class Evidence(list):
-    """Check results of one source, shown as a one-line summary (the detail table comes after scoring)."""
-
-    def __init__(self, results: Iterable[CheckResult] = (), what: str = "Evidence", note: str = "") -> None:
-        super().__init__(results)
-        self.what, self.note = what, note
-
-    def counts(self) -> dict[str, int]:
-        """How many checks carry each label."""
-        labels = [INCONCLUSIVE if c.score is None else c.label for c in self]
-        return {label: labels.count(label) for label in LABELS if label in labels}
-
-    def summary(self) -> str:
-        """One line: how many checks, by label, and a note."""
-        if not self:
-            return f"{self.what}: none. {self.note}".strip()
-        counts = ", ".join(f"{n} {label}" for label, n in self.counts().items())
-        return f"{self.what}: {len(self)} checks ({counts}). {self.note}".strip()
-
-    def __add__(self, other: Iterable[CheckResult]) -> Evidence:  # type: ignore[override]  # list's takes a list
-        return Evidence([*self, *other])
-
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.summary())}</p>"
-
-    def __repr__(self) -> str:
-        return self.summary()
 
 
 def repo_evidence(s: Setup) -> Evidence:

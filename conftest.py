@@ -14,8 +14,8 @@ from ladder.engine import state
 from ladder.sandbox.sshd import find_sshd
 
 ROOT = Path(__file__).resolve().parent
-# Test notebooks are inputs of runner tests, not notebooks to validate on their own.
-collect_ignore_glob = ["tests/notebooks/*.ipynb"]
+# Test notebooks are inputs of runner and browser tests, not notebooks to validate on their own.
+collect_ignore_glob = ["tests/notebooks/*.ipynb", "tests/lab/*.ipynb"]
 _saved_home: list[str | None] = []
 
 

@@ -1,4 +1,4 @@
-"""The assessment in a real browser: answers given in the form survive Run All and a kernel restart, and count."""
+"""The assessment in a real browser: answers given in the form survive Run All and a kernel restart, count, are saved."""
 
 from __future__ import annotations
 
@@ -53,7 +53,11 @@ def test_answers_in_the_form_survive_run_all_and_a_restart_and_change_the_score(
     assert after > before
     assert f"{kept[0]} (kept for this repository)" in lab.output(SETUP)
     assert f"Each answer is kept at once in {kept[0]}" in lab.output(QUESTIONS)
-    assert f"Answers kept in {kept[0]}" in lab.output(SAVE)
+    assert str(kept[0]) in lab.output(SAVE)
+    first, second = sorted((tmp_path / "runs").glob("*/answers.yml"))  # every Run All is a run, with its folder
+    assert load_answers(first, model).answered() == {} and load_answers(second, model).answered() == ANSWERED
+    report = (second.parent / "assessment.html").read_text()
+    assert "VBox(children" not in report and questions["canary"] in report  # the answers' table, not the widget
 
     lab.restart_kernel()
     lab.run_all()
@@ -61,3 +65,4 @@ def test_answers_in_the_form_survive_run_all_and_a_restart_and_change_the_score(
     assert {pid: lab.selected(q) for pid, q in questions.items()} == ANSWERED
     assert overall(lab.output(HEADLINE)) == after
     assert load_answers(kept[0], model).answered() == ANSWERED
+    assert load_answers(sorted((tmp_path / "runs").glob("*/answers.yml"))[-1], model).answered() == ANSWERED

@@ -238,17 +238,22 @@ class Questionnaire:
                     "from it; run the notebook again to score with it (<i>Run &gt; Run All Cells</i>).</p>"
                 )
             )
-            display(self.form.widget)
+            # A report (no widget state) shows the answers the form was pre-filled with, not the widget's repr.
+            bundle = {**self.form.widget._repr_mimebundle_(), "text/html": self._table()}
+            display(bundle, raw=True)
             return
         answered = len(self.loaded.answered())
         head = f"{answered} of {len(self.model.practices)} questions answered; answers: {self.where}."
         if answered:
-            display(HTML(f"<p>{html.escape(head)}</p>" + views.answers_table(self.model, self.loaded).to_html()))
+            display(HTML(f"<p>{html.escape(head)}</p>" + self._table()))
         else:
             more = (
                 f" The scores rest on evidence alone: fill in {self.kept}, which lists every question, and run again."
             )
             display(HTML(f"<p>{html.escape(head + more)}</p>"))
+
+    def _table(self) -> str:
+        return views.answers_table(self.model, self.loaded).to_html()
 
 
 def questionnaire(s: Setup) -> Questionnaire:

@@ -337,7 +337,9 @@ def count(found: Sequence[Route]) -> RouteCount:
         key = f"{r.method} {r.base}"
         units[key] = units.get(key, False) or r.versioned or _successor(r, successors) is not None
     return RouteCount(
-        tuple(k for k, v in units.items() if v), tuple(k for k, v in units.items() if not v), tuple(sorted(exempt))
+        tuple(sorted(k for k, v in units.items() if v)),
+        tuple(sorted(k for k, v in units.items() if not v)),
+        tuple(sorted(exempt)),
     )
 
 

@@ -131,6 +131,11 @@ _RESTART = f"""path => {{
     .then(() => {{ window.ladder = 'done'; }}, error => {{ window.ladder = 'failed: ' + error; }});
 }}"""
 _ENDED = "() => window.ladder !== 'running'"
+_EDIT = f"""({{path, index, old, text}}) => {{
+  const shared = ({_PANEL})(path).content.widgets[index].model.sharedModel;
+  if (!shared.getSource().includes(old)) throw Error(`cell ${{index}} has no ${{old}}`);
+  shared.setSource(shared.getSource().replace(old, text));
+}}"""
 _ERRORS = f"""path => ({_PANEL})(path).content.widgets
   .map((c, i) => [i, c.model.type === 'code' ? c.model.outputs.toJSON().filter(o => o.output_type === 'error') : []])
   .filter(([i, errors]) => errors.length)
@@ -334,13 +339,28 @@ class Notebook:
         """Wait until the notebook is loaded and its kernel is started and idle."""
         self.page.wait_for_function(_READY, arg=self.path, timeout=STARTUP * 1000)
 
-    def run_all(self) -> None:
-        """Run > Run All Cells (JupyterLab's own command); wait until every cell ran; fail naming an error cell."""
+    def run_all(self, stops_at: str | None = None) -> None:
+        """Run > Run All Cells (JupyterLab's own command); wait until every cell ran; fail naming an error cell.
+
+        stops_at names the one error (e.g. ConfirmationRequired) at which Run All must stop instead.
+        """
         self.page.evaluate(_RUN_ALL, self.path)
         ended = self._ended(RUN)
         self.wait_idle()
         errors = self.page.evaluate(_ERRORS, self.path)
-        assert ended == "done" and not errors, f"{self.path}: Run All {ended}; {'; '.join(errors)}"
+        if stops_at is None:
+            assert ended == "done" and not errors, f"{self.path}: Run All {ended}; {'; '.join(errors)}"
+        else:
+            stopped = ended == "stopped at an error" and len(errors) == 1 and f": {stops_at}: " in errors[0]
+            assert stopped, f"{self.path}: Run All {ended}, not stopped at {stops_at}; {'; '.join(errors)}"
+
+    def errors(self) -> list[str]:
+        """The error outputs the notebook shows now, one line each: cell index, error name and value."""
+        return self.page.evaluate(_ERRORS, self.path)
+
+    def edit(self, index: int, old: str, new: str) -> None:
+        """Replace old with new in a cell's source, in the notebook's model as the editor does."""
+        self.page.evaluate(_EDIT, {"path": self.path, "index": index, "old": old, "text": new})
 
     def restart_kernel(self) -> None:
         """Restart the notebook's kernel (as Kernel > Restart Kernel does) and wait until it is idle."""

@@ -38,7 +38,9 @@ def test_the_steps_called_without_the_flag_change_no_host(two_prod, tmp_path):
     assert health.index.tolist() == ["dev"] and not health["ok"].any()  # nothing built yet; rows named by host
     result = rung1.measure_parity(cfg)
     assert list(result.table.columns)[2:5] == ["dev", "prod1", "prod2"]
-    assert result.notes and "no dev venv yet" in result.notes[0]
+    assert result.notes == (
+        "dev: no app environment (no app server running, no virtualenv); its packages count as missing",
+    )
     edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
     assert sorted(p.path.name for p in edits.saved.values()) == ["prod1.patch", "prod2.patch"]
     plan = rung1.deploy_prod(cfg, "master", edits)

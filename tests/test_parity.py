@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from ladder.app import parity
+from ladder.assess.checks import SAMPLES
+from ladder.assess.evidence import gather_host_evidence
+from ladder.assess.model import load_model
+from ladder.assess.score import score
+from ladder.core.config import load_config
 from ladder.core.hosts import LocalHost
+from ladder.rungs import rung1
 
 FREEZE = """\
 # a comment pip freeze never prints, but requirements files have
@@ -255,3 +261,48 @@ def test_condense_folds_many_packages_missing_on_one_side():
     assert len(short) == len(table) - 19
     assert "gunicorn" in set(short["item"]), "a package that differs is still its own row"
     assert parity.condense(table, keep=50).equals(table)
+
+
+def parity_practice(config):
+    """The assessment's dev-prod-parity check and the practice scored from it, read from the hosts as `ladder assess` does."""
+    checks = gather_host_evidence(config)
+    (practice,) = [p for p in score(load_model(), checks).practices if p.id == "dev-prod-parity"]
+    (check,) = [c for c in checks if c.id == "dev-prod-parity"]
+    return check, practice
+
+
+def shares(kinds: dict) -> float:
+    return 10 * sum(k["same"] / (k["same"] + k["different"]) for k in kinds.values()) / len(kinds)
+
+
+@pytest.mark.ssh
+def test_the_runbook_and_the_assessment_report_one_parity(ssh_sandbox, tmp_path):
+    cfg = load_config(ssh_sandbox.config_path)
+    prod_base = cfg.environment("prod").hosts[0].base
+    # Before rung 1: dev has no environment, so parity is not met; both sides say so with the same numbers.
+    check, practice = parity_practice(cfg)
+    runbook = rung1.measure_parity(cfg)
+    assert not practice.met and check.score == runbook.score == shares(check.evidence["kinds"]) < 7
+    assert check.evidence == runbook.evidence(SAMPLES) and check.reason == practice.reason == runbook.reason()
+    assert check.evidence["environments"] == {"dev": None, "prod1": f"{prod_base}/venv/bin/python"}
+    assert runbook.facts["prod1"].packages == {"gunicorn": metadata.version("gunicorn")}, "prod has its own venv"
+    assert "pandas" not in runbook.facts["dev"].packages, "Ladder's interpreter is no host's environment"
+
+    rung1.build_dev(cfg, dry_run=False)
+    edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
+    rung1.deploy_prod(cfg, "master", edits, dry_run=False)
+
+    runbook = rung1.measure_parity(cfg)
+    check, practice = parity_practice(cfg)
+    figures = runbook.figures()
+    assert (check.evidence["items"], check.evidence["different"]) == (
+        figures["parity items"],
+        figures["parity different"],
+    )
+    assert check.score == figures["parity score"] == shares(check.evidence["kinds"]) == 10 and practice.met
+    assert check.evidence["environments"] == {
+        "dev": f"{cfg.environment('dev').hosts[0].base}/venv/bin/python",
+        "prod1": f"{prod_base}/venv/bin/python",
+    }
+    assert runbook.facts["prod1"].packages == {"gunicorn": metadata.version("gunicorn")}
+    assert set(runbook.facts["dev"].packages) >= {"gunicorn", "pip"}  # dev's venv keeps pip; parity leaves it out

@@ -111,6 +111,9 @@ def test_dev_and_prod_in_one_folder(tmp_path):
     assert got.score == 0 and "share a folder" in got.reason
 
 
+SAME = {"same": 1, "different": 0}
+
+
 def test_parity_compares_config_names_never_values(tmp_path):
     for name, text in (
         ("dev", "APP_ENV=dev\nAPP_SECRET_KEY=devsecretvalue123\n"),
@@ -121,9 +124,12 @@ def test_parity_compares_config_names_never_values(tmp_path):
     hosts = {"dev": [LocalHost("dev", tmp_path / "dev")], "prod": [LocalHost("prod1", tmp_path / "prod")]}
     got = by_id(assess_hosts(hosts, python={"dev": sys.executable, "prod1": sys.executable}))
     parity = got["dev-prod-parity"]
-    assert parity.evidence["differences"] == {"prod1": {"config_names": ["prod only: APP_DB_PATH"]}}
-    assert {"python", "os", "config_names"} <= set(parity.evidence["compared"])
-    assert parity.score == pytest.approx(10 * (1 - 1 / len(parity.evidence["compared"])), abs=0.01)
+    assert parity.evidence["differences"] == ["env var APP_DB_PATH: dev —, prod1 set"]
+    kinds = parity.evidence["kinds"]
+    # Neither host has an app environment, so there are no packages to compare.
+    assert kinds == {"os": SAME, "python": SAME, "env var": {"same": 2, "different": 1}}
+    assert parity.score == pytest.approx(10 * (1 + 1 + 2 / 3) / 3, abs=0.01)
+    assert parity.reason == "1 of 5 items differ: config names 1 of 3"
     text = json.dumps(parity.to_dict())
     assert "devsecretvalue123" not in text and "prodsecretvalue456" not in text
 

@@ -1,6 +1,8 @@
 """ladder.app.parity: pure parsers on recorded output, real facts from local hosts, the comparison table."""
 
+import dataclasses
 import shlex
+import subprocess
 import sys
 from importlib import metadata
 
@@ -8,7 +10,13 @@ import pandas as pd
 import pytest
 
 from ladder.app import parity
+from ladder.assess.checks import SAMPLES
+from ladder.assess.evidence import gather_host_evidence
+from ladder.assess.model import load_model
+from ladder.assess.score import score
+from ladder.core.config import load_config
 from ladder.core.hosts import LocalHost
+from ladder.rungs import rung1
 
 FREEZE = """\
 # a comment pip freeze never prints, but requirements files have
@@ -44,7 +52,7 @@ def test_parse_packages_normalizes_names_and_keeps_odd_sources():
 def test_parse_env_names_drops_values():
     names = parity.parse_env_names(ENV_FILE)
     assert names == ("APP_DB_PATH", "APP_ENV", "APP_SECRET_KEY")
-    assert parity.parse_env_names("B\nA\nA\n") == ("A", "B")  # the names-only form get_env_names reads
+    assert parity.parse_env_names("B\nA\nA\n") == ("A", "B")  # the names-only form facts_command reads
 
 
 @pytest.mark.unit
@@ -120,18 +128,104 @@ def test_summary_style_and_chart():
     assert parity.chart(table).png().startswith(b"\x89PNG")
 
 
+@pytest.mark.unit
+def test_parse_facts_recorded_output():
+    found = parity.parse_facts(
+        "environment\t/srv/venv/bin/python\npkg\tFlask==3.0\npkg\t-e git+x\npython\t3.11.7\nvenv\t/srv/venv\n"
+        'os\tID=debian\nos\tVERSION_ID="12"\nconfig\tA\n',
+        "prod1",
+    )
+    assert found == parity.Facts(
+        "prod1", "debian 12", "3.11.7", {"flask": "3.0"}, ("A",), venv="/srv/venv", environment="/srv/venv/bin/python"
+    )
+    # No app environment: the interpreter asked for the version is not the app's, nor is its venv.
+    bare = parity.parse_facts("python\t3.11.7\nvenv\t/home/me/ladder/.venv\nos\tID=debian\n")
+    assert bare.environment is None and bare.venv is None and bare.packages == {} and bare.python == "3.11.7"
+    assert parity.parse_facts("") == parity.Facts("", "", "")
+
+
+@pytest.mark.unit
+def test_measure_counts_kinds_and_scores_from_them():
+    dev = parity.Facts(
+        "dev",
+        "Debian 12",
+        "3.11.7",
+        {"gunicorn": "22.0.0", "pip": "23.2.1", "setuptools": "65.5.0"},
+        ("APP_ENV",),
+        environment="/srv/dev/venv/bin/python",
+    )
+    prod = parity.Facts(
+        "prod1",
+        "Debian 12",
+        "3.11.7",
+        {"gunicorn": "22.0.0", "flask": "3.0.3"},
+        ("APP_ENV", "SENTRY_DSN"),
+        environment="/srv/prod/venv/bin/python",
+    )
+    measured = parity.measure(dev, prod)
+    assert measured.counts().to_dict("index") == {
+        "os": {"same": 1, "different": 0},
+        "python": {"same": 1, "different": 0},
+        "env var": {"same": 1, "different": 1},
+        "package": {"same": 1, "different": 1},
+    }
+    assert not {"pip", "setuptools"} & set(measured.table["item"]), (
+        "the installer's tools are left out, as pip freeze does"
+    )
+    assert measured.score == 10 * (1 + 1 + 1 / 2 + 1 / 2) / 4
+    figures = measured.figures()
+    assert figures == {"parity items": 6, "parity same": 4, "parity different": 2, "parity score": 7.5}
+    evidence = measured.evidence()
+    assert evidence["kinds"] == measured.counts().to_dict("index")
+    assert (
+        evidence["different"] == sum(k["different"] for k in evidence["kinds"].values()) == figures["parity different"]
+    )
+    assert evidence["differences"] == ["env var SENTRY_DSN: dev —, prod1 set", "package flask: dev —, prod1 3.0.3"]
+    assert measured.reason() == "2 of 6 items differ: config names 1 of 2, packages 1 of 2"
+    assert (
+        measured.notes == ()
+        and "2 of 6 items differ: config names 1 of 2, packages 1 of 2; parity score 7.5 / 10" in repr(measured)
+        and "SENTRY_DSN" in measured._repr_html_()
+    )
+
+
+@pytest.mark.unit
+def test_measure_a_dev_host_with_no_environment_yet():
+    dev = parity.Facts("dev", "Debian 12", "3.11.7")
+    prod = parity.Facts(
+        "prod1", "Debian 12", "3.11.7", {"gunicorn": "22.0.0"}, ("APP_ENV",), environment="/srv/venv/bin/python"
+    )
+    measured = parity.measure(dev, prod)
+    assert measured.notes == (
+        "dev: no app environment (no app server running, no virtualenv); its packages count as missing",
+    )
+    assert row(measured.table, "package", "gunicorn")["difference"] == "missing on dev"
+    assert measured.score == 5.0 and measured.figures()["parity different"] == 2
+    same = parity.measure(prod, dataclasses.replace(prod, host="prod2"))
+    assert (
+        same.score == 10 and same.reason() == "dev and prod match on all 4 items (OS, Python, config names, packages)"
+    )
+    unread = parity.measure(parity.Facts("dev", "", ""), parity.Facts("prod1", "", ""))
+    assert unread.score is None and unread.table.empty
+    half = parity.measure(parity.Facts("dev", "Debian 12", ""), parity.Facts("prod1", "Debian 12", "3.11.7"))
+    assert row(half.table, "python", "Python")["difference"] == "missing on dev"  # an unread Python is not a match
+
+
 @pytest.mark.local
 def test_real_facts_from_a_local_host(tmp_path):
-    env_file = tmp_path / "app.env"
-    env_file.write_text(ENV_FILE)
+    (tmp_path / "app.env").write_text(ENV_FILE)
     host = LocalHost("here", tmp_path)
-    found = parity.get_facts(host, python=sys.executable, env_file=str(env_file))
-    assert found.python == ".".join(map(str, sys.version_info[:3]))
-    assert found.packages["pandas"] == metadata.version("pandas")
-    assert found.env_names == ("APP_DB_PATH", "APP_ENV", "APP_SECRET_KEY")
-    assert "s3cr3t" not in repr(found)
-    assert found.os and found.os != "unknown"
-    assert parity.get_env_names(host, str(tmp_path / "missing.env")) == ()
+    bare = parity.get_facts(host, sys.executable)
+    assert bare.python == ".".join(map(str, sys.version_info[:3]))
+    assert bare.environment is None and bare.packages == {}, "Ladder's own interpreter is not the app's environment"
+    assert bare.env_names == ("APP_DB_PATH", "APP_ENV", "APP_SECRET_KEY")
+    assert "s3cr3t" not in repr(bare)
+    assert bare.os and bare.os != "unknown"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    found = parity.get_facts(host, sys.executable)
+    assert found.environment == f"{tmp_path}/venv/bin/python" and found.venv == f"{tmp_path}/venv"
+    assert found.packages == {} and found.python == bare.python  # a plain venv holds nothing yet
+    assert parity.get_packages(host, sys.executable)["pandas"] == metadata.version("pandas")
 
 
 @pytest.mark.local
@@ -139,7 +233,7 @@ def test_env_names_output_never_holds_values(tmp_path):
     env_file = tmp_path / "app.env"
     env_file.write_text(ENV_FILE)
     host = LocalHost("here", tmp_path)
-    # The command get_env_names runs: what it prints is all that leaves the host.
+    # The sed facts_command runs on each env file: what it prints is all that leaves the host.
     raw = host.run(f"sed -n -E {shlex.quote(parity.ENV_NAMES_SED)} {shlex.quote(str(env_file))}").stdout
     assert raw.split() == ["APP_ENV", "APP_DB_PATH", "APP_SECRET_KEY"]
     assert "s3cr3t" not in raw and "/srv" not in raw
@@ -148,8 +242,8 @@ def test_env_names_output_never_holds_values(tmp_path):
 @pytest.mark.local
 def test_compare_of_real_hosts_matches_itself(tmp_path):
     a, b = LocalHost("a", tmp_path), LocalHost("b", tmp_path)
-    facts_a = parity.get_facts(a, python=sys.executable, env_file=str(tmp_path / "none.env"))
-    facts_b = parity.get_facts(b, python=sys.executable, env_file=str(tmp_path / "none.env"))
+    facts_a = parity.get_facts(a, sys.executable)
+    facts_b = parity.get_facts(b, sys.executable)
     table = parity.compare(facts_a, facts_b)
     assert isinstance(table, pd.DataFrame) and table["match"].all()
 
@@ -167,3 +261,48 @@ def test_condense_folds_many_packages_missing_on_one_side():
     assert len(short) == len(table) - 19
     assert "gunicorn" in set(short["item"]), "a package that differs is still its own row"
     assert parity.condense(table, keep=50).equals(table)
+
+
+def parity_practice(config):
+    """The assessment's dev-prod-parity check and the practice scored from it, read from the hosts as `ladder assess` does."""
+    checks = gather_host_evidence(config)
+    (practice,) = [p for p in score(load_model(), checks).practices if p.id == "dev-prod-parity"]
+    (check,) = [c for c in checks if c.id == "dev-prod-parity"]
+    return check, practice
+
+
+def shares(kinds: dict) -> float:
+    return 10 * sum(k["same"] / (k["same"] + k["different"]) for k in kinds.values()) / len(kinds)
+
+
+@pytest.mark.ssh
+def test_the_runbook_and_the_assessment_report_one_parity(ssh_sandbox, tmp_path):
+    cfg = load_config(ssh_sandbox.config_path)
+    prod_base = cfg.environment("prod").hosts[0].base
+    # Before rung 1: dev has no environment, so parity is not met; both sides say so with the same numbers.
+    check, practice = parity_practice(cfg)
+    runbook = rung1.measure_parity(cfg)
+    assert not practice.met and check.score == runbook.score == shares(check.evidence["kinds"]) < 7
+    assert check.evidence == runbook.evidence(SAMPLES) and check.reason == practice.reason == runbook.reason()
+    assert check.evidence["environments"] == {"dev": None, "prod1": f"{prod_base}/venv/bin/python"}
+    assert runbook.facts["prod1"].packages == {"gunicorn": metadata.version("gunicorn")}, "prod has its own venv"
+    assert "pandas" not in runbook.facts["dev"].packages, "Ladder's interpreter is no host's environment"
+
+    rung1.build_dev(cfg, dry_run=False)
+    edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
+    rung1.deploy_prod(cfg, "master", edits, dry_run=False)
+
+    runbook = rung1.measure_parity(cfg)
+    check, practice = parity_practice(cfg)
+    figures = runbook.figures()
+    assert (check.evidence["items"], check.evidence["different"]) == (
+        figures["parity items"],
+        figures["parity different"],
+    )
+    assert check.score == figures["parity score"] == shares(check.evidence["kinds"]) == 10 and practice.met
+    assert check.evidence["environments"] == {
+        "dev": f"{cfg.environment('dev').hosts[0].base}/venv/bin/python",
+        "prod1": f"{prod_base}/venv/bin/python",
+    }
+    assert runbook.facts["prod1"].packages == {"gunicorn": metadata.version("gunicorn")}
+    assert set(runbook.facts["dev"].packages) >= {"gunicorn", "pip"}  # dev's venv keeps pip; parity leaves it out

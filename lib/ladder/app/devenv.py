@@ -45,7 +45,7 @@ class DevEnv:
     @property
     def venv_python(self) -> str:
         """The venv's interpreter, which serves the app."""
-        return f"{self.layout.venv}/bin/python"
+        return self.layout.venv_python
 
     def settings(self) -> dict[str, str]:
         """The dev settings that are not secret (APP_SECRET_KEY is generated on the host's first build)."""

@@ -6,9 +6,12 @@ A checkout served in place (rung 1) is `app/`; releases (rung 3a on) follow Capi
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 from ..core.hosts import Host
+
+q = shlex.quote
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,13 @@ class Layout:
 
     @property
     def venv(self) -> str:
-        """The virtual environment a dev host serves the app from."""
+        """The virtual environment the app is served from (dev's, or the sandbox's prod)."""
         return self._path("venv")
+
+    @property
+    def venv_python(self) -> str:
+        """The venv's interpreter, which serves the app."""
+        return f"{self.venv}/bin/python"
 
     @property
     def releases(self) -> str:
@@ -88,3 +96,8 @@ class Layout:
 def layout_of(host: Host) -> Layout:
     """The app layout under a host's base folder."""
     return Layout(host.base)
+
+
+def code_shell(layout: Layout) -> str:
+    """Shell that sets $c to the code being served, with a trailing slash: the current release, else the checkout."""
+    return f"if [ -L {q(layout.current)} ]; then c={q(layout.current + '/')}; else c={q(layout.app + '/')}; fi; "

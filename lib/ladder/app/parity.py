@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import shlex
@@ -11,8 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..core import facts
+from ..core.facts import parse_os_release
 from ..core.hosts import Host
+from . import service
+from .layout import Layout, code_shell, layout_of
 
 q = shlex.quote
 CATEGORIES = ("os", "python", "env var", "package")
@@ -27,6 +30,16 @@ PACKAGES_SCRIPT = (
     "    name = d.metadata['Name']\n"
     "    if name: print(f'{name}=={d.version}')\n"
 )
+# Prints the interpreter's version, and its virtualenv when it runs in one.
+PYTHON_SCRIPT = (
+    "import platform, sys\n"
+    "print('python\\t' + platform.python_version())\n"
+    "if sys.prefix != sys.base_prefix: print('venv\\t' + sys.prefix)\n"
+)
+FACTS_TIMEOUT = 60
+# Left out of the comparison, as `pip freeze` leaves them out (Python < 3.12): the installer's own
+# tools, which a venv gets from ensurepip or not at all, not packages the app runs on.
+INSTALLER_TOOLS = frozenset({"pip", "setuptools", "wheel", "distribute"})
 # Prints only the name of each KEY=value line.
 ENV_NAMES_SED = r"s/^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=.*/\2/p"
 _ENV_NAME = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=|$)")
@@ -42,6 +55,7 @@ class Facts:
     packages: dict[str, str] = field(default_factory=dict)
     env_names: tuple[str, ...] = ()
     venv: str | None = None  # the virtualenv the packages were read from, when one was found
+    environment: str | None = None  # the interpreter the packages were read from; None: the host has no app environment
 
 
 def normalize(name: str) -> str:
@@ -92,38 +106,69 @@ def os_name(release: dict[str, str]) -> str:
     return " ".join(v for v in (release.get("ID", ""), release.get("VERSION_ID", "")) if v) or "unknown"
 
 
-def get_python_version(host: Host, python: str) -> str:
-    """The version of the interpreter that runs the app."""
-    out = host.run(f"{q(python)} -c 'import platform; print(platform.python_version())'", timeout=20)
-    return parse_python_version(out.stdout)
+def facts_command(layout: Layout, python: str = "python3", server: str | None = None) -> str:
+    """Shell that prints a host's parity facts as tab-separated lines: environment, pkg, python, venv, os, config.
+
+    The app's environment is the interpreter of its running server, else the first virtualenv found
+    where teams keep one; with neither, the host has none and `python` (what one would be made from)
+    only gives the Python version. Setting names are read from the env files teams keep.
+    """
+    venvs = f'"${{c}}.venv" "${{c}}venv" {q(layout.venv)} "$b/.venv" "$s/venv" "$s/.venv"'
+    envs = '"$s/.env" "$s/app.env" "$e" "${c}.env" "$b/.env"'
+    return (
+        f"b={q(layout.base.rstrip('/'))}; s={q(layout.shared)}; e={q(layout.env_file)}; "
+        f"d={q(python)}; py={q(server or '')}; "
+        f"{code_shell(layout)}"
+        f'if [ -z "$py" ]; then for v in {venvs}; do '
+        'if [ -x "$v/bin/python" ]; then py="$v/bin/python"; break; fi; done; fi; '
+        'if [ -n "$py" ]; then printf "environment\\t%s\\n" "$py"; '
+        f'"$py" -c {q(PACKAGES_SCRIPT)} 2>/dev/null | sed "s/^/pkg\\t/"; fi; '
+        f'"${{py:-$d}}" -c {q(PYTHON_SCRIPT)} 2>/dev/null; '
+        'if [ -r /etc/os-release ]; then sed "s/^/os\\t/" /etc/os-release; '
+        'else printf "os\\tID=%s\\n" "$(uname -s)"; fi; '
+        f'for f in {envs}; do if [ -f "$f" ]; then '
+        f'sed -n -E {q(ENV_NAMES_SED)} "$f" | sed "s/^/config\\t/"; '
+        "fi; done; true"
+    )
+
+
+def parse_facts(output: str, host: str = "") -> Facts:
+    """Parse facts_command's output; an unread Python or OS is ''."""
+    found: dict[str, list[str]] = {k: [] for k in ("environment", "venv", "pkg", "python", "os", "config")}
+    for line in output.splitlines():
+        key, _, value = line.partition("\t")
+        if key in found and value.strip():
+            found[key].append(value.strip())
+    release = parse_os_release("\n".join(found["os"]))
+    return Facts(
+        host=host,
+        os=os_name(release) if release else "",
+        python=parse_python_version(found["python"][-1]) if found["python"] else "",
+        packages=parse_packages("\n".join(found["pkg"])),
+        env_names=parse_env_names("\n".join(found["config"])),
+        venv=found["venv"][0] if found["venv"] and found["environment"] else None,
+        environment=found["environment"][0] if found["environment"] else None,
+    )
+
+
+def get_facts(host: Host, python: str = "python3", timeout: float = FACTS_TIMEOUT) -> Facts:
+    """Every parity fact of one host, read where app.layout puts the app; the one reader runbook and assessment share."""
+    lay = layout_of(host)
+    proc = service.get_process(host, lay.pid_file, timeout=timeout)
+    server = proc.python if proc is not None else None
+    return parse_facts(host.run(facts_command(lay, python, server), timeout=timeout, warn=True).stdout, host.name)
 
 
 def get_packages(host: Host, python: str) -> dict[str, str]:
     """Packages installed for an interpreter (its venv, if it is in one), as {name: version}."""
-    return parse_packages(host.run(f"{q(python)} -c {q(PACKAGES_SCRIPT)}", timeout=60).stdout)
-
-
-def get_env_names(host: Host, env_file: str) -> tuple[str, ...]:
-    """The setting names in an env file; the names are cut out on the host, so values never leave it."""
-    cmd = f"[ ! -e {q(env_file)} ] || sed -n -E {q(ENV_NAMES_SED)} {q(env_file)}"
-    return parse_env_names(host.run(cmd, timeout=10).stdout)
-
-
-def get_facts(host: Host, *, python: str, env_file: str) -> Facts:
-    """Every parity fact of one host: OS, the app's Python and its packages, setting names."""
-    return Facts(
-        host=host.name,
-        os=os_name(facts.get_os_release(host)),
-        python=get_python_version(host, python),
-        packages=get_packages(host, python),
-        env_names=get_env_names(host, env_file),
-    )
+    return parse_packages(host.run(f"{q(python)} -c {q(PACKAGES_SCRIPT)}", timeout=FACTS_TIMEOUT).stdout)
 
 
 def _rows(f: Facts) -> dict[tuple[str, str], str]:
     rows = {("os", "OS"): f.os, ("python", "Python"): f.python}
+    rows = {k: v for k, v in rows.items() if v}  # an unread OS or Python shows as missing
     rows.update({("env var", n): SET for n in f.env_names})
-    rows.update({("package", n): v for n, v in f.packages.items()})
+    rows.update({("package", n): v for n, v in f.packages.items() if n not in INSTALLER_TOOLS})
     return rows
 
 
@@ -163,6 +208,93 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     counts["different"] = counts["total"] - counts["same"]
     present = [c for c in CATEGORIES if c in counts.index]
     return counts.loc[present, ["same", "different"]].astype(int)
+
+
+KINDS = {"os": "OS", "python": "Python", "env var": "config names", "package": "packages"}
+
+
+@dataclass(frozen=True, eq=False)
+class Parity:
+    """Dev against prod, computed once: the table, the facts behind it, counts per kind and the score from them."""
+
+    table: pd.DataFrame
+    facts: dict[str, Facts]
+    notes: tuple[str, ...] = ()
+
+    def counts(self) -> pd.DataFrame:
+        """Items the same and different per kind, in CATEGORIES order (kinds with no items left out)."""
+        return summary(self.table)
+
+    @property
+    def different(self) -> int:
+        """How many compared items differ."""
+        return int((~self.table["match"].astype(bool)).sum())
+
+    @property
+    def score(self) -> float | None:
+        """0-10: the mean, over the kinds compared, of the share of their items that are the same; None: none."""
+        counts = self.counts()
+        if counts.empty:
+            return None
+        return round(10 * float((counts["same"] / (counts["same"] + counts["different"])).mean()), 2)
+
+    def reason(self) -> str:
+        """One line: how many items differ, and in which kinds."""
+        counts = self.counts()
+        differing = [f"{KINDS[k]} {r.different} of {r.same + r.different}" for k, r in counts.iterrows() if r.different]
+        if not differing:
+            return f"dev and prod match on all {len(self.table)} items ({', '.join(KINDS[k] for k in counts.index)})"
+        return f"{self.different} of {len(self.table)} items differ: " + ", ".join(differing)
+
+    def figures(self) -> dict[str, Any]:
+        """Key figures for the record: items compared, matching and differing, and the score."""
+        items = len(self.table)
+        return {
+            "parity items": items,
+            "parity same": items - self.different,
+            "parity different": self.different,
+            "parity score": self.score,
+        }
+
+    def evidence(self, samples: int = 5) -> dict[str, Any]:
+        """What an assessment keeps: hosts, environments, counts per kind and a few differing rows (no values)."""
+        hosts = list(self.facts)
+        rows = self.table[~self.table["match"].astype(bool)].head(samples)
+        return {
+            "dev": hosts[0],
+            "prod": hosts[1:],
+            "environments": {h: f.environment for h, f in self.facts.items()},
+            "items": len(self.table),
+            "different": self.different,
+            "kinds": {k: {"same": int(r.same), "different": int(r.different)} for k, r in self.counts().iterrows()},
+            "differences": [
+                f"{r['category']} {r['item']}: " + ", ".join(f"{h} {r[h]}" for h in hosts) for _, r in rows.iterrows()
+            ],
+            "notes": list(self.notes),
+        }
+
+    def headline(self) -> str:
+        """The reason with the score, as the assessment reports it."""
+        score = "none" if self.score is None else f"{self.score:g} / 10"
+        return f"{self.reason()}; parity score {score}"
+
+    def __repr__(self) -> str:
+        return "\n".join([*self.notes, self.headline(), self.table.to_string(index=False, max_rows=40)])
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
+        return notes + f"<p>{html.escape(self.headline())}</p>" + style(condense(self.table)).to_html()
+
+
+def measure(dev: Facts, prod: Facts | Sequence[Facts]) -> Parity:
+    """Dev against every prod host: the one parity computation that the rung-1 runbook and the assessment report."""
+    everyone = [dev, *([prod] if isinstance(prod, Facts) else prod)]
+    notes = tuple(
+        f"{f.host}: no app environment (no app server running, no virtualenv); its packages count as missing"
+        for f in everyone
+        if f.environment is None
+    )
+    return Parity(compare(dev, everyone[1:]), {f.host: f for f in everyone}, notes)
 
 
 def condense(table: pd.DataFrame, keep: int = 6) -> pd.DataFrame:

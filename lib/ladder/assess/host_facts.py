@@ -12,7 +12,7 @@ from ..core.errors import LadderError
 from ..core.fleet import run_all
 from ..core.hosts import Host, environment_hosts
 from .checks import HOST, INFERRED, MEASURED, CheckResult, inconclusive, result
-from .probes import PROBE_TIMEOUT, Deployment, Logs, Migrations, get_deployment, get_logs, get_migrations, get_platform
+from .probes import PROBE_TIMEOUT, Deployment, Logs, Migrations, get_deployment, get_logs, get_migrations
 
 HEALTH_TIMEOUT = 5.0
 
@@ -65,7 +65,7 @@ def read_host(host: Host, environment: str, *, python: str = "python3", health_u
     """Read every fact a host check needs from one host; an unreachable host becomes report.error."""
     report = HostReport(host.name, environment, host_identity(host), host.base)
     try:
-        report.platform = get_platform(host, python)
+        report.platform = parity.get_facts(host, python, timeout=PROBE_TIMEOUT)
         report.deployment = get_deployment(host)
         if environment == PROD:
             report.logs = get_logs(host)

@@ -1,7 +1,7 @@
 """Read-only probes of one host for the assessment: get_x(host) runs one command, parse_x(output) is pure.
 
-Paths come from app.layout (where an app lives on a host); where a team keeps what Ladder does not
-place itself (a virtualenv, an env file), a probe looks in the usual places and reports what it finds.
+Paths come from app.layout (where an app lives on a host). Python, packages, setting names and OS
+are read by app.parity's reader, the same one the rung-1 runbook uses.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from ..app import checkout, parity
-from ..app.layout import Layout, layout_of
-from ..core.facts import parse_os_release
+from ..app import checkout
+from ..app.layout import Layout, code_shell, layout_of
 from ..core.hosts import Host
 
 PROBE_TIMEOUT = 30.0
@@ -38,11 +37,6 @@ LOG_SHIPPERS = (
 )
 CHECKSUM_FILES = ("SHA256SUMS", "sha256sums.txt", "CHECKSUMS", ".checksums")
 q = shlex.quote
-
-
-def _code(layout: Layout) -> str:
-    """Shell that sets $c to the code being served, with a trailing slash: the current release, else the checkout."""
-    return f"if [ -L {q(layout.current)} ]; then c={q(layout.current + '/')}; else c={q(layout.app + '/')}; fi; "
 
 
 # ---- what a host runs: a release or a checkout ---------------------------------------------------
@@ -120,54 +114,6 @@ def get_deployment(host: Host) -> Deployment:
     """What the host runs, under its app layout."""
     out = host.run(deployment_command(layout_of(host)), timeout=PROBE_TIMEOUT, warn=True).stdout
     return parse_deployment(out)
-
-
-# ---- parity: Python, OS, packages, setting names ---------------------------------------------------
-
-
-def platform_command(layout: Layout, python: str = "python3") -> str:
-    """Shell that prints the Python, OS, installed packages and setting names the app runs with."""
-    # One command where parity.get_facts runs four, to keep host reads cheap; its output goes through
-    # parity's parsers into parity.Facts. The virtualenv and env file are looked for where teams keep them.
-    venvs = f'"${{c}}.venv" "${{c}}venv" {q(layout.venv)} "$b/.venv" "$s/venv" "$s/.venv"'
-    envs = '"$s/.env" "$s/app.env" "$e" "${c}.env" "$b/.env"'
-    return (
-        f"b={q(layout.base.rstrip('/'))}; s={q(layout.shared)}; e={q(layout.env_file)}; py={q(python)}; "
-        f"{_code(layout)}"
-        f'for v in {venvs}; do if [ -x "$v/bin/python" ]; then py="$v/bin/python"; '
-        'printf "venv\\t%s\\n" "$v"; '
-        f'"$py" -c {q(parity.PACKAGES_SCRIPT)} 2>/dev/null | sed "s/^/pkg\\t/"; break; fi; done; '
-        "printf 'python\\t%s\\n' \"$(\"$py\" -c 'import platform; print(platform.python_version())' 2>/dev/null)\"; "
-        'if [ -r /etc/os-release ]; then sed "s/^/os\\t/" /etc/os-release; '
-        'else printf "os\\tID=%s\\n" "$(uname -s)"; fi; '
-        f'for f in {envs}; do if [ -f "$f" ]; then '
-        f'sed -n -E {q(parity.ENV_NAMES_SED)} "$f" | sed "s/^/config\\t/"; '
-        "fi; done; true"
-    )
-
-
-def parse_platform(output: str, host: str = "") -> parity.Facts:
-    """Parse platform_command's output with parity's parsers; an unread Python or OS is ''."""
-    found: dict[str, list[str]] = {"venv": [], "pkg": [], "python": [], "os": [], "config": []}
-    for line in output.splitlines():
-        key, _, value = line.partition("\t")
-        if key in found and value.strip():
-            found[key].append(value.strip())
-    release = parse_os_release("\n".join(found["os"]))
-    return parity.Facts(
-        host=host,
-        os=parity.os_name(release) if release else "",
-        python=parity.parse_python_version(found["python"][-1]) if found["python"] else "",
-        packages=parity.parse_packages("\n".join(found["pkg"])),
-        env_names=parity.parse_env_names("\n".join(found["config"])),
-        venv=found["venv"][0] if found["venv"] else None,
-    )
-
-
-def get_platform(host: Host, python: str = "python3") -> parity.Facts:
-    """The Python, OS, packages and setting names the app runs with on a host."""
-    out = host.run(platform_command(layout_of(host), python), timeout=PROBE_TIMEOUT, warn=True).stdout
-    return parse_platform(out, host.name)
 
 
 # ---- logs ------------------------------------------------------------------------------------------
@@ -279,7 +225,7 @@ class Migrations:
 
 def migrations_command(layout: Layout, python: str = "python3") -> str:
     """Shell that runs the migrations probe against the code being served and shared/."""
-    return f'{_code(layout)}{q(python)} -c {q(_MIGRATIONS_PROBE)} "$c" {q(layout.shared)}'
+    return f'{code_shell(layout)}{q(python)} -c {q(_MIGRATIONS_PROBE)} "$c" {q(layout.shared)}'
 
 
 def parse_migrations(output: str) -> Migrations:

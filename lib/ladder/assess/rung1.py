@@ -233,73 +233,16 @@ def prod_unmodified(facts: HostFacts) -> CheckResult:
     return per_prod(facts, "prod-unmodified", judge)
 
 
-def compare_platforms(dev: parity.Facts, prod: parity.Facts) -> dict[str, Any]:
-    """Where prod differs from dev, dimension by dimension; None where a side is unknown."""
-
-    # Not parity.compare's table: a score needs a verdict per dimension, an unread side is not
-    # compared, and Python counts as the same when its minor version is.
-    def minor(v: str | None) -> str | None:
-        return ".".join(v.split(".")[:2]) if v else None
-
-    def pins(f: parity.Facts) -> set[str]:
-        return {f"{name}=={version}" for name, version in f.packages.items()}
-
-    dev_names, prod_names = set(dev.env_names), set(prod.env_names)
-    out: dict[str, Any] = {}
-    out["python"] = (
-        None
-        if not (dev.python and prod.python)
-        else ([] if minor(dev.python) == minor(prod.python) else [f"dev {dev.python}, prod {prod.python}"])
-    )
-    out["os"] = None if not (dev.os and prod.os) else ([] if dev.os == prod.os else [f"dev {dev.os}, prod {prod.os}"])
-    out["packages"] = (
-        None
-        if not (dev.packages and prod.packages)
-        else sorted(
-            [f"dev only: {p}" for p in pins(dev) - pins(prod)] + [f"prod only: {p}" for p in pins(prod) - pins(dev)]
-        )
-    )
-    out["config_names"] = (
-        None
-        if not (dev_names or prod_names)
-        else sorted(
-            [f"dev only: {n}" for n in dev_names - prod_names] + [f"prod only: {n}" for n in prod_names - dev_names]
-        )
-    )
-    return out
-
-
 def dev_prod_parity(facts: HostFacts) -> CheckResult:
-    """Dev and prod run the same Python, OS, packages and config names."""
-    dev = [(r.name, r.platform) for r in facts.dev if r.error is None and r.platform is not None]
-    prod = [(r.name, r.platform) for r in facts.prod if r.error is None and r.platform is not None]
+    """Dev and prod run the same Python, OS, packages and config names: app.parity's measure, scored as it scores."""
+    dev = [r.platform for r in facts.dev if r.error is None and r.platform is not None]
+    prod = [r.platform for r in facts.prod if r.error is None and r.platform is not None]
     if not dev or not prod:
         return inconclusive("dev-prod-parity", HOST, "needs a readable dev host and prod host in ladder.yml")
-    dev_name, dev_platform = dev[0]
-    diffs: dict[str, dict] = {}
-    compared: set[str] = set()
-    for prod_name, prod_platform in prod:
-        cmp = compare_platforms(dev_platform, prod_platform)
-        compared |= {k for k, v in cmp.items() if v is not None}
-        diffs[prod_name] = {k: v for k, v in cmp.items() if v}
-    if not compared:
-        return inconclusive("dev-prod-parity", HOST, "nothing comparable (no Python, OS or packages read)")
-    differing = sorted({k for per in diffs.values() for k in per})
-    score = 10 * (1 - len(differing) / len(compared))
-    reason = (
-        f"dev host {dev_name!r} and prod differ in {', '.join(differing)}"
-        if differing
-        else f"dev and prod match on {', '.join(sorted(compared))}"
-    )
-    return result(
-        "dev-prod-parity",
-        HOST,
-        score,
-        reason,
-        dev=dev_name,
-        compared=sorted(compared),
-        differences={h: {k: v[:SAMPLES] for k, v in per.items()} for h, per in diffs.items()},
-    )
+    measured = parity.measure(dev[0], prod)
+    if measured.score is None:
+        return inconclusive("dev-prod-parity", HOST, "nothing comparable (no Python, OS, packages or settings read)")
+    return result("dev-prod-parity", HOST, measured.score, measured.reason(), **measured.evidence(SAMPLES))
 
 
 def dev_environment(facts: HostFacts) -> CheckResult:

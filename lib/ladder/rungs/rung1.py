@@ -96,51 +96,16 @@ def _peek_dev(cfg: Config, host: Host) -> health.HealthResult:
 
 
 # --- step: parity -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ParityResult:
-    """The parity table, the facts behind it and notes on how they were read."""
-
-    table: pd.DataFrame
-    facts: dict[str, parity.Facts]
-    notes: tuple[str, ...] = ()
-
-    def figures(self) -> dict[str, int]:
-        """Key figures for the record: items compared, matching and differing."""
-        same = int(self.table["match"].sum())
-        return {"parity items": len(self.table), "parity same": same, "parity different": len(self.table) - same}
-
-    def __repr__(self) -> str:
-        lines = [*self.notes, self.table.to_string(index=False, max_rows=40)]
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
-        return notes + parity.style(parity.condense(self.table)).to_html()
-
-
-def _dev_facts(cfg: Config, host: Host) -> tuple[parity.Facts, str | None]:
-    env = dev_env(cfg, host)
-    if host.exists(env.venv_python):
-        return parity.get_facts(host, python=env.venv_python, env_file=env.layout.env_file), None
-    note = f"{host.name}: no dev venv yet (dry run?); measured the host's {env.python} instead"
-    return parity.get_facts(host, python=env.python, env_file=env.layout.env_file), note
-
-
-def _prod_facts(cfg: Config, host: Host) -> tuple[parity.Facts, str | None]:
-    target = prod_target(cfg, host)
-    return parity.get_facts(host, python=target.python, env_file=target.layout.env_file), None
-
-
-def measure_parity(config: Config | str | Path) -> ParityResult:
-    """Compare the first dev host with every prod host: Python, packages, setting names, OS."""
+def measure_parity(config: Config | str | Path) -> parity.Parity:
+    """Compare the first dev host with every prod host: parity.measure, the computation the assessment scores."""
     cfg = steps.config_of(config)
-    dev = steps.on_hosts(cfg, DEV, lambda h: _dev_facts(cfg, h), CHECK_DEADLINE)
-    prod = steps.on_hosts(cfg, PROD, lambda h: _prod_facts(cfg, h), CHECK_DEADLINE)
-    first_dev = next(iter(dev.values()))
-    found = {f.host: f for f, _ in [first_dev, *prod.values()]}
-    notes = tuple(n for _, n in [first_dev, *prod.values()] if n)
-    table = parity.compare(first_dev[0], [f for f, _ in prod.values()])
-    return ParityResult(table, found, notes)
+
+    def read(host: Host) -> parity.Facts:
+        return parity.get_facts(host, cfg.host_config(host.name).python, timeout=CHECK_DEADLINE)
+
+    dev = steps.on_hosts(cfg, DEV, read, CHECK_DEADLINE)
+    prod = steps.on_hosts(cfg, PROD, read, CHECK_DEADLINE)
+    return parity.measure(next(iter(dev.values())), list(prod.values()))
 
 
 # --- step: prod edited in place -----------------------------------------------------------
@@ -330,7 +295,7 @@ def route_report(config: Config | str | Path) -> RouteReport:
     return RouteReport(routes.table(found), routes.count(found))
 
 
-def figures(parity_result: ParityResult, edits: Edits, route_result: RouteReport) -> dict[str, Any]:
+def figures(parity_result: parity.Parity, edits: Edits, route_result: RouteReport) -> dict[str, Any]:
     """The run's key figures for ladder.record."""
     out: dict[str, Any] = dict(parity_result.figures())
     out["prod hosts edited in place"] = sum(1 for st in edits.found.values() if not st.clean)

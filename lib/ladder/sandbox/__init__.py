@@ -16,9 +16,11 @@ from pathlib import Path
 import yaml
 
 from ..app import health, service
-from ..app.layout import layout_of
+from ..app.devenv import PIP_TIMEOUT, VENV_TIMEOUT
+from ..app.layout import Layout, layout_of
 from ..core.config import sandbox_dir
 from ..core.errors import LadderError
+from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import sshd
 
@@ -107,19 +109,18 @@ def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1, s
     state = {"ssh": ssh, "hosts": hosts, "serve": serve, "pids": pids}
     (folder / STATE).write_text(json.dumps(state))
     try:
-        entries = _start_hosts(folder, names, ssh, pids)
+        entries = _start_hosts(folder, names, ssh, serve, pids)
         (folder / STATE).write_text(json.dumps(state))
         _write_config(folder, entries, ssh)
-        for entry in entries[1:] if serve else []:
-            with _host(folder, entry, ssh) as host:
-                _legacy_prod(host, folder / "app", entry)
+        if serve:
+            _serve_prod(folder, entries[1:], ssh)
     except BaseException:
         down(folder)
         raise
     return Sandbox(folder, ssh, hosts)
 
 
-def _start_hosts(folder: Path, names: list[str], ssh: bool, pids: dict[str, int]) -> list[dict]:
+def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
     entries = []
     ssh_dir = folder / "ssh"
     if ssh:
@@ -135,7 +136,8 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, pids: dict[str, int]
             "address": "local",
             "base": f"hosts/{name}",
             "app_port": sshd.free_port(),
-            "python": sys.executable,
+            # Dev makes its venv from this interpreter (rung 1); a serving prod has a venv of its own.
+            "python": Layout(str(base)).venv_python if serve and name != "dev" else sys.executable,
         }
         if ssh:
             server = sshd.start(name, ssh_dir / "hosts" / name, ssh_dir / "authorized_keys")
@@ -180,10 +182,27 @@ def _host(folder: Path, entry: dict, ssh: bool) -> Host:
     )
 
 
+def _serve_prod(folder: Path, entries: list[dict], ssh: bool) -> None:
+    """Set up every prod host as the story has it, in parallel (their venv installs are most of the time)."""
+    by_name = {entry["name"]: entry for entry in entries}
+    hosts = [_host(folder, entry, ssh) for entry in entries]
+    try:
+        run_all(
+            hosts,
+            lambda h: _legacy_prod(h, folder / "app", by_name[h.name]),
+            workers=os.cpu_count() or 1,
+            deadline=VENV_TIMEOUT + PIP_TIMEOUT + 60,
+        )
+    finally:
+        for host in hosts:
+            host.close()
+
+
 def _legacy_prod(host: Host, origin: Path, entry: dict) -> None:
     """Prod as the story has it: a git checkout, edited in place, served by gunicorn."""
     lay = layout_of(host)
     host.run(f"git clone -q {q(str(origin))} {q(lay.app)} && mkdir -p {q(lay.data)} {q(lay.logs)}")
+    _prod_venv(host, lay)
     host.write_text(
         lay.env_file,
         "\n".join(
@@ -212,6 +231,20 @@ def _legacy_prod(host: Host, origin: Path, entry: dict) -> None:
         logs=lay.logs,
     )
     health.wait(f"http://127.0.0.1:{entry['app_port']}/health")
+
+
+def _prod_venv(host: Host, lay: Layout) -> None:
+    """Prod's own environment: a plain venv with only the app's requirements.
+
+    Made without pip and filled by Ladder's pip (`pip --python`) from the local index and cache:
+    ensurepip would add pip and setuptools, about ten times the cost, to a venv that only serves.
+    """
+    host.run(f"{q(sys.executable)} -m venv --without-pip {q(lay.venv)}", timeout=VENV_TIMEOUT)
+    host.run(
+        f"{q(sys.executable)} -m pip --python {q(lay.venv_python)} install --quiet --disable-pip-version-check "
+        f"-r {q(lay.app + '/requirements.txt')}",
+        timeout=PIP_TIMEOUT,
+    )
 
 
 def _stop(pid: int, grace: float = 5) -> None:

@@ -160,3 +160,24 @@ def test_remote_commit_reads_without_fetching(prod):
     assert checkout.remote_commit(host, app, "no-such-branch") is None
     assert checkout.remote_commit(host, app, master[:10]) == master  # a commit id known locally
     assert git(app, "for-each-ref") == refs_before, "reading the remote fetched"
+
+
+@pytest.mark.local
+def test_sync_clones_then_fast_forwards_and_keeps_local_work(tmp_path):
+    origin = GitRepo(tmp_path / "origin", branch="master")
+    origin.commit({"a": "a\n"}, "a")
+    host = LocalHost("h", tmp_path)
+    work = str(tmp_path / "work")
+    plan = checkout.sync(host, work, str(origin.path), "master")
+    assert plan.outcome == "planned" and not os.path.exists(work)
+    assert checkout.sync(host, work, str(origin.path), "master", dry_run=False).outcome == "changed"
+    assert checkout.sync(host, work, str(origin.path), "master", dry_run=False).outcome == "ok"
+    new = origin.commit({"b": "b\n"}, "b")
+    forward = checkout.sync(host, work, str(origin.path), "master", dry_run=False)
+    assert forward.outcome == "changed" and "fast-forward" in forward.reason and git(work, "rev-parse", "HEAD") == new
+    git(work, "commit", "-q", "--allow-empty", "-m", "mine, not pushed")
+    assert checkout.is_ancestor(host, work, new)
+    assert checkout.sync(host, work, str(origin.path), "master", dry_run=False).outcome == "ok"  # ahead: nothing to do
+    (tmp_path / "work" / "a").write_text("edited\n")
+    kept = checkout.sync(host, work, str(origin.path), "master", dry_run=False)
+    assert kept.outcome == "ok" and kept.reason == "local edits kept, not updated: a"

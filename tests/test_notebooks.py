@@ -61,6 +61,9 @@ def test_copy_lays_out_every_runbook_and_the_assessment_as_in_the_repository(els
     assert (elsewhere / "mine" / "notebooks" / "assessment.ipynb").read_bytes() == (
         ROOT / "notebooks" / "assessment.ipynb"
     ).read_bytes()
+    notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert "onboarding.ipynb" in notebooks
+    assert sorted(c.target.name for c in done if c.target.parent.name == "notebooks") == notebooks
     for c in done:
         assert c.target.read_bytes() == c.source.read_bytes()
 

@@ -140,6 +140,15 @@ def test_a_step_table_aligns_its_text_and_headers_left(shell):
 
 
 @pytest.mark.unit
+def test_a_step_table_shows_markup_in_a_change_as_text(shell):
+    edit = Change("local", "commit", "app.py", ("in app.py: replace '<h1>Items</h1>'",), True, True, reason="<b>")
+    with capture_output() as cap:
+        rec.record_step("Your change", [edit])
+    page = cap.outputs[0].data["text/html"]
+    assert "&lt;h1&gt;Items&lt;/h1&gt;" in page and "<h1>" not in page and "&lt;b&gt;" in page
+
+
+@pytest.mark.unit
 def test_record_without_changes_uses_the_recorded_steps(shell):
     with capture_output() as cap:
         rec.record_step("One", [change("p1")])

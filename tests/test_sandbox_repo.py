@@ -159,3 +159,15 @@ def test_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
         seed_repo(tmp_path, now=NOW)
     assert caught.value.path == tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.local
+def test_the_team_repository_takes_a_push_and_its_checkout_follows(repo: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(repo), str(work))
+    (work / "NOTES.md").write_text("pushed\n")
+    git(work, "add", "NOTES.md")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "notes")
+    git(work, "push", "-q", "origin", "master")
+    assert git(repo, "rev-parse", "master") == git(work, "rev-parse", "HEAD")
+    assert (repo / "NOTES.md").read_text() == "pushed\n" and git(repo, "status", "--porcelain") == ""

@@ -79,3 +79,29 @@ def test_run_folder_is_the_runner_s_else_a_new_one_under_runs_dir(local_sandbox,
     assert steps.run_folder(cfg).parent == cfg.runs_dir
     assert steps.run_folder(cfg) == steps.run_folder(cfg)  # the run's own folder, made once
     assert steps.run_folder(local_sandbox.config_path, "", "run-7") == cfg.runs_dir / "run-7"
+
+
+@pytest.mark.unit
+def test_a_choice_headless_is_its_parameter_and_says_so():
+    choice = steps.choice("Change", {"a": "First", "b": "Second"}, "b", "change", interactive=False)
+    assert choice.value == "b" and choice.widget is None
+    assert repr(choice) == "Change: Second (parameter change)"
+    with pytest.raises(ValueError, match="change='c' is not one of a, b"):
+        steps.choice("Change", {"a": "First", "b": "Second"}, "c", "change", interactive=False)
+
+
+@pytest.mark.unit
+def test_a_choice_in_jupyterlab_is_a_menu_whose_value_wins():
+    choice = steps.choice("Change", {"a": "First", "b": "Second"}, "a", "change", interactive=True)
+    assert choice.widget.options == (("First", "a"), ("Second", "b")) and choice.value == "a"
+    choice.widget.value = "b"
+    assert choice.value == "b"
+
+
+@pytest.mark.unit
+def test_left_table_and_pairs_are_left_aligned_html_without_an_index():
+    table = steps.left_table(steps.table([{"stage": "push", "this run": "<planned>"}], ["stage", "this run"]))
+    assert "text-align: left" in table and "&lt;planned&gt;" in table and ">0<" not in table
+    assert steps.pairs({"folder": "<x>"}) == (
+        "<table><tr><th style='text-align:left'>folder</th><td style='text-align:left'>&lt;x&gt;</td></tr></table>"
+    )

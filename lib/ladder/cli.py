@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_history)
     nb = sub.add_parser("notebooks", help="the runbooks and the assessment notebook")
     nb_actions = nb.add_subparsers(dest="action", required=True)
-    p = nb_actions.add_parser("copy", help="copy every runbook and the assessment notebook into DIR, to edit")
+    p = nb_actions.add_parser("copy", help="copy every runbook and notebook (assessment, onboarding) into DIR, to edit")
     p.add_argument("dir", type=Path, metavar="DIR", help="folder to copy into (DIR/runbooks, DIR/notebooks)")
     p.add_argument("--force", action="store_true", help="overwrite files already there")
     p.set_defaults(func=cmd_notebooks_copy)

@@ -8,12 +8,14 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core import ops
 from ..core.errors import HostError, RefError
 from ..core.hosts import Host
 from .git import GIT
 
 q = shlex.quote
 GIT_TIMEOUT = 60
+CLONE_TIMEOUT = 120
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 _REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 
@@ -117,6 +119,36 @@ def remote_commit(host: Host, path: str, ref: str, remote: str = "origin") -> st
         return found
     local = host.run(f"{GIT} -C {q(path)} rev-parse --verify -q {q(ref + '^{commit}')}", warn=True, timeout=GIT_TIMEOUT)
     return local.stdout.strip() if local.ok else None
+
+
+def is_ancestor(host: Host, path: str, commit: str, of: str = "HEAD") -> bool:
+    """True when commit is in the checkout and is of, or one of its ancestors (a checkout ahead of its origin)."""
+    cmd = f"{GIT} -C {q(path)} merge-base --is-ancestor {q(commit)} {q(of)}"
+    return host.run(cmd, warn=True, timeout=GIT_TIMEOUT).ok
+
+
+def sync(host: Host, path: str, repo: str, branch: str, *, dry_run: bool = True) -> ops.Change:
+    """Clone repo's branch into path, or fast-forward a clean checkout to origin's; local edits and commits are kept."""
+    status = get_status(host, path)
+    if status is None:
+        if host.exists(path):
+            raise HostError(
+                f"{path} exists but is not a git checkout; move it away so the repo can be cloned there", host=host.name
+            )
+        cmd = f"{GIT} clone --quiet --branch {q(branch)} -- {q(repo)} {q(path)}"
+        return ops.settle(
+            host, "checkout", path, [ops.command(host, cmd, CLONE_TIMEOUT)], f"clone {repo}", dry_run=dry_run
+        )
+    if not status.clean:
+        return ops.Change(
+            host.name, "checkout", path, reason=f"local edits kept, not updated: {', '.join(status.edited)}"
+        )
+    remote = remote_commit(host, path, branch)
+    if remote is None or remote == status.head or is_ancestor(host, path, remote):
+        return ops.settle(host, "checkout", path, [], dry_run=dry_run)
+    cmd = f"{GIT} -C {q(path)} pull --quiet --ff-only origin {q(branch)}"
+    reason = f"{status.head[:12]} -> {remote[:12]} (fast-forward)"
+    return ops.settle(host, "checkout", path, [ops.command(host, cmd, CLONE_TIMEOUT)], reason, dry_run=dry_run)
 
 
 def patch_command(git: str = GIT) -> str:

@@ -9,10 +9,8 @@ from dataclasses import dataclass
 
 from ..core import ops
 from ..core.config import DEV
-from ..core.errors import HostError
 from ..core.hosts import Host
 from . import checkout, health, parity, service
-from .checkout import GIT
 from .layout import Layout
 
 q = shlex.quote
@@ -79,25 +77,7 @@ def unmet(requirements: dict[str, str | None], installed: dict[str, str]) -> lis
 
 
 def _checkout(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:
-    app = env.layout.app
-    status = checkout.get_status(host, app)
-    if status is None:
-        if host.exists(app):
-            raise HostError(
-                f"{app} exists but is not a git checkout; move it away so the repo can be cloned there", host=host.name
-            )
-        cmd = f"{GIT} clone --quiet --branch {q(env.branch)} -- {q(env.repo)} {q(app)}"
-        return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], f"clone {env.repo}", dry_run=dry_run)
-    if not status.clean:
-        return ops.Change(
-            host.name, "checkout", app, reason=f"local edits kept, not updated: {', '.join(status.edited)}"
-        )
-    remote = checkout.remote_commit(host, app, env.branch)
-    if remote is None or remote == status.head:
-        return ops.settle(host, "checkout", app, [], dry_run=dry_run)
-    cmd = f"{GIT} -C {q(app)} pull --quiet --ff-only origin {q(env.branch)}"
-    reason = f"{status.head[:12]} -> {remote[:12]} (fast-forward)"
-    return ops.settle(host, "checkout", app, [ops.command(host, cmd, 120)], reason, dry_run=dry_run)
+    return checkout.sync(host, env.layout.app, env.repo, env.branch, dry_run=dry_run)
 
 
 def _venv(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:

@@ -103,13 +103,17 @@ def commit(ws: Workspace, texts: Mapping[str, str], message: str, *, expected: s
     git(ws.path, *_identity(ws.path), "commit", "--quiet", "--file=-", "--only", "--", *files, input=message.encode())
     made = git(ws.path, "rev-parse", "HEAD")
     if ws.pushes:
-        try:
-            git(ws.path, "push", "--quiet", "origin", f"HEAD:refs/heads/{ws.trunk}")
-        except GitError as err:
-            said = [line.strip() for line in err.stderr.splitlines() if line.strip() and not line.startswith("hint:")]
-            why = next((line for line in said if "rejected" in line), said[-1] if said else "no reason given")
-            raise LadderError(
-                f"{ws.where}: the push was refused ({why}); nothing was "
-                "forced. Run the step again to plan on the new trunk"
-            ) from None
+        push(ws)
     return made
+
+
+def push(ws: Workspace) -> None:
+    """Push the work tree's HEAD to origin's trunk, as a fast-forward only; a refusal names git's reason."""
+    try:
+        git(ws.path, "push", "--quiet", "origin", f"HEAD:refs/heads/{ws.trunk}")
+    except GitError as err:
+        said = [line.strip() for line in err.stderr.splitlines() if line.strip() and not line.startswith("hint:")]
+        why = next((line for line in said if "rejected" in line), said[-1] if said else "no reason given")
+        raise LadderError(
+            f"{ws.where}: the push was refused ({why}); nothing was forced. Run the step again to plan on the new trunk"
+        ) from None

@@ -55,7 +55,7 @@ class Copy:
 
 
 def copies(dest: str | Path) -> list[Copy]:
-    """Every runbook (with its README) and the assessment notebook, laid out under dest as in the repository."""
+    """Every runbook (with its README) and every notebook (the assessment, onboarding), laid out as in the repository."""
     dest = Path(dest)
     books = runbooks_dir()
     sources = sorted(books.glob("*.ipynb")) + sorted(books.glob("README.md"))
@@ -65,11 +65,11 @@ def copies(dest: str | Path) -> list[Copy]:
     if not assessment.is_file():
         raise RunbookError(f"{assessment}: assessment notebook not found; set LADDER_NOTEBOOKS to its folder")
     plan = [Copy(s, dest / RUNBOOKS / s.name) for s in sources]
-    return plan + [Copy(assessment, dest / NOTEBOOKS / ASSESSMENT)]
+    return plan + [Copy(n, dest / NOTEBOOKS / n.name) for n in sorted(assessment.parent.glob("*.ipynb"))]
 
 
 def copy(dest: str | Path, *, force: bool = False) -> list[Copy]:
-    """Copy every runbook and the assessment notebook under dest; refuse to overwrite a file unless force."""
+    """Copy every runbook and notebook under dest; refuse to overwrite a file unless force."""
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
         raise CopyRefused(f"{dest} is a file, not a folder", existing=[dest])

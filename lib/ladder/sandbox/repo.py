@@ -35,6 +35,8 @@ def seed_repo(path: Path, *, now: datetime | None = None) -> Path:
     _git(path, "init", "-q", f"--initial-branch={MASTER}", ".")
     _git(path, "fast-import", "--quiet", "--done", input=stream)
     _git(path, "reset", "--hard", "-q", MASTER)
+    # The team's shared repository takes pushes, as a forge would; its own checkout follows them.
+    _git(path, "config", "receive.denyCurrentBranch", "updateInstead")
     return path
 
 

@@ -26,6 +26,7 @@ from ladder import sandbox
 from ladder.core.config import sandbox_dir
 from ladder.engine import runner
 
+GOAL_S = 1.5  # seconds of kernel, notebook, report and journal per run
 DEFAULT = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
 
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("runbook", nargs="?", default=str(DEFAULT))
     parser.add_argument("--config", default=None, help="ladder.yml, or 'sandbox' (default: the runbook's)")
     parser.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
     text = dict(args.param)
@@ -82,6 +83,7 @@ def measure(args: argparse.Namespace, text: dict[str, str]) -> int:
     cwd = Path.cwd()
     engine_times: list[float] = []
     plain_times: list[float] = []
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())  # the figures mean little on a busy machine
     with tempfile.TemporaryDirectory(prefix="ladder-bench-") as tmp:
         runs = Path(tmp) / "runs"
         cmd = [sys.executable, "-m", "ladder.cli", "run", str(plan.runbook.path), "--out", str(runs)]
@@ -100,10 +102,13 @@ def measure(args: argparse.Namespace, text: dict[str, str]) -> int:
                     raise SystemExit(f"the {kind} run failed (exit {proc.returncode})")
                 (engine_times if kind == "engine" else plain_times).append(seconds)
     engine, plain = statistics.median(engine_times), statistics.median(plain_times)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"runbook: {plan.runbook.name} (dry run), {args.repeat} runs each, median wall-clock seconds")
+    print(f"  load average before / after: {load_before} / {load}")
     print(f"  ladder run (papermill kernel, notebook, report, journal): {engine:6.2f} s")
     print(f"  plain python script (same cells, same parameters):       {plain:6.2f} s")
     print(f"  overhead:                                                {engine - plain:6.2f} s ({engine / plain:.2f}x)")
+    print(f"  goal: overhead <= {GOAL_S:.1f} s -> {'met' if engine - plain <= GOAL_S else 'missed'}")
     return 0
 
 

@@ -306,5 +306,6 @@ def test_runs_started_together_from_one_folder_each_talk_to_their_own_kernel(sit
     procs = [subprocess.Popen(command, cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err.decode()[-400:] for _, err in outputs]
+    assert all(b"(dry run): 2 change(s) planned on 2 host(s)" in out for out, _ in outputs)  # counted by outcome
     rows = journal.history(site / "runs" / journal.FILENAME)
     assert [r["status"] for r in rows] == ["ok", "ok", "ok"]

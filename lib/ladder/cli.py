@@ -137,11 +137,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = "dry run" if s["params"].get("dry_run", not args.apply) else "apply"
     hosts = len(s["hosts"])
     if outcome.ok:
-        verb = "planned" if mode == "dry run" else "made"
-        print(
-            f"ok: {outcome.runbook.name} ({mode}): {s['changes']} change(s) {verb} on {hosts} host(s) "
-            f"in {s['duration_s']:.1f} s"
-        )
+        # Counted from the outcomes, not the mode: a notebook may apply on dev while it only plans for prod.
+        outcomes = [c.get("outcome") for c in (s.get("result") or {}).get("changes", [])]
+        made, planned = outcomes.count("changed"), outcomes.count("planned")
+        parts = [f"{made} change(s) made"] if made else []
+        parts += [f"{planned} {'' if made else 'change(s) '}planned"] if planned else []
+        done = ", ".join(parts) or "no changes"
+        print(f"ok: {outcome.runbook.name} ({mode}): {done} on {hosts} host(s) in {s['duration_s']:.1f} s")
     else:
         error = outcome.error.describe() if outcome.error else f"recorded status {s.get('recorded_status')!r}"
         print(f"ladder: runbook {outcome.runbook.name} ({mode}) {error}", file=sys.stderr)

@@ -276,7 +276,7 @@ def test_route_versions_on_a_real_sandbox(ssh_sandbox, tmp_path):
     with pytest.raises(urllib.error.HTTPError, match="404"):  # prod serves the old code until the deploy
         get(base + "/v1/items")
 
-    edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"), dry_run=False)
+    edits = rung1.save_prod_edits(cfg, str(tmp_path / "run"))
     rung1.deploy_prod(cfg, "master", edits, dry_run=False)
     rung1.verify_prod(cfg, "master", dry_run=False)
     status, headers, body = get(base + "/v1/items")

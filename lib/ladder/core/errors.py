@@ -217,3 +217,13 @@ class PathOutside(LadderError, ValueError):
             "use a plain name (letters, digits, '.', '_', '-'), not '..', an absolute path or a symlink out"
         )
 
+
+class NotASandbox(LadderError):
+    """A folder `sandbox down` will not stop or remove, because `sandbox up` did not make it; `why` says how we know."""
+
+    def __init__(self, folder: Path, why: str) -> None:
+        self.folder = folder
+        self.why = why
+        super().__init__(
+            f"--dir {folder}: not a sandbox made by `ladder sandbox up` ({why}); nothing was stopped or removed"
+        )

@@ -8,7 +8,7 @@ from gitrepo import GitRepo
 from ladder.assess import Answers, load_answers, load_model
 from ladder.assess.kept_answers import FOLDER, file_name, find_kept, identity, keep, kept_path
 from ladder.assess.repo_facts import describe_repo
-from ladder.core.errors import AnswersError
+from ladder.core.errors import AnswersError, PathOutside
 
 SHOP = {"path": "shop", "root": "a" * 40, "remote": "https://git.example/shop.git"}
 
@@ -63,3 +63,9 @@ def test_a_broken_kept_file_names_itself_and_the_fix(tmp_path, text, words):
     with pytest.raises(AnswersError) as err:
         find_kept(tmp_path, SHOP)
     assert str(broken) in str(err.value) and words in str(err.value) and "delete the file" in str(err.value)
+
+
+@pytest.mark.unit
+def test_a_repository_name_that_leads_out_of_the_runs_home_is_refused(tmp_path):
+    with pytest.raises(PathOutside, match="repository name"):
+        kept_path(tmp_path / "runs", {**SHOP, "path": "../../../../tmp/x"})

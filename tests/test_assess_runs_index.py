@@ -226,3 +226,13 @@ def test_a_missing_config_is_one_error_and_exit_2(tmp_path, capsys):
     assert cli.main(["report", "--config", str(tmp_path / "nope.yml")]) == 2
     err = capsys.readouterr().err
     assert "nope.yml" in err and not (tmp_path / INDEX).exists()
+
+
+@pytest.mark.local
+def test_a_run_folder_that_is_a_symlink_out_of_the_runs_home_has_no_report(tmp_path):
+    runs, outside = tmp_path / "runs", tmp_path / "elsewhere"
+    runs.mkdir()
+    outside.mkdir()
+    (outside / "report.html").write_text("<html>not ours</html>")
+    (runs / "r1").symlink_to(outside)
+    assert find_report(runs, "r1") is None

@@ -10,7 +10,7 @@ from gitrepo import GitRepo, git
 from ladder import load_config
 from ladder.app import checkout
 from ladder.app import git as gitcli
-from ladder.core.errors import HostError, RefError
+from ladder.core.errors import HostError, PathOutside, RefError
 from ladder.core.hosts import LocalHost, environment_hosts
 
 
@@ -181,3 +181,29 @@ def test_sync_clones_then_fast_forwards_and_keeps_local_work(tmp_path):
     (tmp_path / "work" / "a").write_text("edited\n")
     kept = checkout.sync(host, work, str(origin.path), "master", dry_run=False)
     assert kept.outcome == "ok" and kept.reason == "local edits kept, not updated: a"
+
+
+@pytest.mark.local
+@pytest.mark.parametrize("name", ["../../../../x", "../x", "a/../../x"])
+def test_a_host_name_that_leads_out_of_the_folder_writes_nothing(tmp_path, name):
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"a.txt": "one\n"}, "first")
+    repo.write({"a.txt": "two\n"})
+    run = tmp_path / "runs" / "r1" / "prod-edits"
+    with pytest.raises(PathOutside, match="host name") as err:
+        checkout.save_edits(LocalHost(name, tmp_path), str(repo.path), run)
+    assert err.value.folder == run
+    assert not list(tmp_path.rglob("*.patch"))
+
+
+@pytest.mark.local
+def test_a_symlink_out_of_the_run_folder_is_not_written_through(tmp_path):
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"a.txt": "one\n"}, "first")
+    repo.write({"a.txt": "two\n"})
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "h.patch").symlink_to(tmp_path / "precious" / "data")
+    with pytest.raises(PathOutside, match="h.patch"):
+        checkout.save_edits(LocalHost("h", tmp_path), str(repo.path), tmp_path / "run")
+    assert not (tmp_path / "precious" / "data").exists()

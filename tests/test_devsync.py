@@ -8,7 +8,7 @@ import pytest
 
 from gitrepo import git
 from ladder.app import devenv, devsync, page, service
-from ladder.core.errors import HostError
+from ladder.core.errors import HostError, PathOutside
 from ladder.core.hosts import LocalHost
 from ladder.sandbox.repo import seed_repo
 from ladder.sandbox.sshd import free_port
@@ -75,3 +75,14 @@ def test_without_a_dev_checkout_the_fix_is_named(tmp_path):
     env = devenv.DevEnv(host.base, str(tmp_path / "origin"), sys.executable, free_port())
     with pytest.raises(HostError, match="is not a git checkout; build the dev environment first"):
         devsync.sync(host, env, {}, "0" * 40, tmp_path)
+
+
+def test_a_host_name_that_leads_out_of_the_run_folder_is_refused_before_the_host_is_asked(dev, tmp_path):
+    host, env, base, app_py = dev
+    hostile = LocalHost("../../../../x", host.base)
+    with open(f"{env.layout.app}/README.md", "a") as f:
+        f.write("an edit that would be saved\n")
+    with pytest.raises(PathOutside, match=r"host name '\.\./\.\./\.\./\.\./x\.patch'"):
+        devsync.sync(hostile, env, {"app.py": app_py}, base, tmp_path / "run" / "a", dry_run=False)
+    assert not list(tmp_path.rglob("*.patch"))
+    git(env.layout.app, "checkout", "-q", "--", "README.md")

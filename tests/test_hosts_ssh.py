@@ -185,3 +185,64 @@ def test_fanout_over_ten_hosts_names_exactly_the_one_down(fleet, config):
     finally:
         for h in hosts:
             h.close()
+
+
+def through_jump(config, tmp_path, monkeypatch, known_lines) -> tuple[SSHHost, int]:
+    """prod10 reached through prod9 by a ProxyJump in ~/.ssh/config (HOME is a tmp folder), with these known_hosts."""
+    jump, hc = config.host_config("prod9"), config.host_config("prod10")
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "config").write_text(
+        f"Host {hc.address}\n  ProxyJump jumpbox\n"
+        f"Host jumpbox\n  HostName 127.0.0.1\n  Port {jump.port}\n  User {jump.user}\n"
+        f"  IdentityFile {config.ssh.identity_file}\n  IdentitiesOnly yes\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    known = tmp_path / "known_hosts"
+    known.write_text("".join(line + "\n" for line in known_lines(jump.port)))
+    host = SSHHost(
+        hc.name, hc.address, hc.base, port=hc.port, user=hc.user, known_hosts=known,
+        identity_file=config.ssh.identity_file, connect_timeout=5,
+    )  # fmt: skip
+    return host, jump.port
+
+
+def recorded(config) -> list[str]:
+    return config.ssh.known_hosts.read_text().splitlines()
+
+
+def test_an_unknown_jump_host_key_is_refused_naming_the_jump_host(config, tmp_path, monkeypatch):
+    host, port = through_jump(
+        config,
+        tmp_path,
+        monkeypatch,
+        lambda port: [k for k in recorded(config) if not k.startswith(f"[127.0.0.1]:{port} ")],
+    )
+    with host, pytest.raises(HostKeyError) as err:
+        host.run("touch ran-through-an-unknown-jump-host")
+    assert err.value.host == "prod10" and f"unknown host key for jump host [127.0.0.1]:{port}" in str(err.value)
+    assert err.value.fingerprint.startswith("SHA256:") and f"ssh-keyscan -p {port} 127.0.0.1 >>" in err.value.fix
+    assert not os.path.exists(os.path.join(host.base, "ran-through-an-unknown-jump-host"))
+
+
+def test_a_changed_jump_host_key_is_refused(config, tmp_path, monkeypatch):
+    impostor = paramiko.Ed25519Key.from_private_key_file(str(config.ssh.identity_file)).get_base64()
+    host, port = through_jump(
+        config,
+        tmp_path,
+        monkeypatch,
+        lambda port: [
+            f"[127.0.0.1]:{port} ssh-ed25519 {impostor}" if k.startswith(f"[127.0.0.1]:{port} ") else k
+            for k in recorded(config)
+        ],
+    )
+    with host, pytest.raises(HostKeyError, match=rf"host key for jump host \[127.0.0.1\]:{port} has CHANGED"):
+        host.run("true")
+
+
+def test_a_trusted_jump_host_carries_the_connection(config, tmp_path, monkeypatch):
+    host, port = through_jump(config, tmp_path, monkeypatch, lambda port: recorded(config))
+    with host:
+        assert host.run("echo through").stdout == "through\n"
+        gateway = host.connection.gateway
+        assert gateway.is_connected and (gateway.host, gateway.port) == ("127.0.0.1", port)

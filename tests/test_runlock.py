@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder.core.errors import RunLocked
+from ladder.core.errors import PathOutside, RunLocked
 from ladder.engine import journal, runlock
 
 BOOKS = Path(__file__).parent / "notebooks"
@@ -121,3 +121,10 @@ def test_a_scheduled_run_that_starts_while_the_previous_one_runs_is_skipped(tmp_
                 proc.wait(timeout=30)
     rows = journal.history(journal.journal_path(tmp_path / "runs"))
     assert [(r["runbook"], r["status"], r["trigger"]) for r in rows] == [("6-hold", "ok", "schedule")] * 2
+
+
+@pytest.mark.unit
+def test_a_runbook_name_that_leads_out_of_the_runs_home_is_refused(tmp_path):
+    with pytest.raises(PathOutside, match="runbook name"):
+        runlock.lock_path(tmp_path, "../../x")
+    assert runlock.lock_path(tmp_path, "rung1") == tmp_path / runlock.FOLDER / "rung1.lock"

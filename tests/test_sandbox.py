@@ -57,3 +57,53 @@ def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
     leftover = subprocess.run(["pgrep", "-f", str(folder)], capture_output=True, text=True).stdout
     assert leftover == "", f"processes left behind: {leftover}"
     assert not folder.exists()
+
+
+def ladder_down(folder) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "ladder.cli", "sandbox", "down", "--dir", str(folder)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.local
+def test_down_refuses_a_folder_up_did_not_make_and_leaves_it_whole(tmp_path):
+    precious = tmp_path / "precious"
+    (precious / "deep").mkdir(parents=True)
+    (precious / "thesis.txt").write_text("years of work\n")
+    (precious / "deep" / "data.csv").write_text("1,2\n")
+    (precious / "state.json").write_text(json.dumps({"pids": {}}))  # a state.json alone is not a sandbox's
+    done = ladder_down(precious)
+    assert done.returncode == 2, done
+    assert f"--dir {precious}: not a sandbox made by `ladder sandbox up`" in done.stderr
+    assert "nothing was stopped or removed" in done.stderr
+    assert (precious / "thesis.txt").read_text() == "years of work\n" and (precious / "deep" / "data.csv").is_file()
+
+
+@pytest.mark.local
+def test_down_refuses_a_symlink_to_a_sandbox_which_keeps_running(local_sandbox, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(local_sandbox.dir)
+    running = sandbox.processes(local_sandbox.dir)
+    done = ladder_down(link)
+    assert done.returncode == 2 and f"it is a symlink to {local_sandbox.dir}" in done.stderr, done
+    assert link.is_symlink() and local_sandbox.config_path.is_file()
+    assert sandbox.processes(local_sandbox.dir) == running and running
+
+
+@pytest.mark.local
+def test_down_stops_only_processes_whose_command_line_is_the_sandboxs(local_sandbox):
+    other = subprocess.Popen(["sleep", "600"])
+    try:
+        state_file = local_sandbox.dir / sandbox.STATE
+        state = json.loads(state_file.read_text())
+        state["pids"]["forged"] = other.pid  # a pid the sandbox did not start (as a reused pid would be)
+        state_file.write_text(json.dumps(state))
+        servers = sandbox.processes(local_sandbox.dir)
+        assert "forged" not in servers and servers
+        stopped = sandbox.down(local_sandbox.dir)
+        assert sorted(stopped) == sorted(servers) and other.poll() is None
+        assert not local_sandbox.dir.exists()
+        leftover = subprocess.run(["pgrep", "-f", str(local_sandbox.dir)], capture_output=True, text=True).stdout
+        assert leftover == "", f"processes left behind: {leftover}"
+    finally:
+        other.kill()
+        other.wait()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder.core.errors import ConfigError, ParameterError, RunbookError, ScheduleError
+from ladder.core.errors import ConfigError, ParameterError, PathOutside, RunbookError, ScheduleError
 from ladder.engine import schedule
 from scheduling import example
 
@@ -95,3 +95,10 @@ def test_the_mark_names_runbook_and_interval_and_reads_back():
 def test_a_runbook_is_named_by_rung_name_or_path_even_once_its_file_is_gone():
     assert schedule.name_of("3", BOOKS) == "3-wait"
     assert schedule.name_of("gone-book.ipynb", BOOKS) == "gone-book"
+
+
+@pytest.mark.unit
+def test_a_runbook_name_that_leads_out_of_the_runs_home_gets_no_log_there(tmp_path):
+    assert example(runs_dir=tmp_path).log == tmp_path / "schedule" / "1-separate-dev-and-prod.log"
+    with pytest.raises(PathOutside, match="runbook name"):
+        _ = example(runs_dir=tmp_path, runbook="../../../../tmp/x").log

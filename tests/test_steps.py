@@ -6,7 +6,7 @@ import pytest
 
 from ladder import load_config
 from ladder.core.config import DEV, PROD
-from ladder.core.errors import FleetError
+from ladder.core.errors import FleetError, PathOutside
 from ladder.rungs import steps
 
 
@@ -105,3 +105,12 @@ def test_left_table_and_pairs_are_left_aligned_html_without_an_index():
     assert steps.pairs({"folder": "<x>"}) == (
         "<table><tr><th style='text-align:left'>folder</th><td style='text-align:left'>&lt;x&gt;</td></tr></table>"
     )
+
+
+@pytest.mark.local
+@pytest.mark.parametrize("run_id", ["../../../../tmp/x", "/tmp/x", ".."])
+def test_a_run_id_that_leads_out_of_the_runs_home_is_refused(local_sandbox, run_id):
+    cfg = load_config(local_sandbox.config_path)
+    with pytest.raises(PathOutside, match="run id"):
+        steps.run_folder(cfg, run_id=run_id)
+    assert steps.run_folder(cfg, run_id="r1") == cfg.runs_dir / "r1"

@@ -6,7 +6,7 @@ import pytest
 
 from gitrepo import GitRepo, git
 from ladder.app import trunk
-from ladder.core.errors import LadderError
+from ladder.core.errors import LadderError, PathOutside
 
 pytestmark = pytest.mark.local
 
@@ -80,3 +80,10 @@ def test_a_repo_with_another_branch_checked_out_is_committed_to_from_a_clone(tea
         assert ws.pushes and ws.trunk == "master"
         made = trunk.commit(ws, {"app.py": "A = 2\n"}, "Change A", expected=head)
     assert team.git("rev-parse", "master") == made and team.git("rev-parse", "--abbrev-ref", "HEAD") == "feature"
+
+
+def test_a_file_name_that_leads_out_of_the_work_tree_is_refused(team, tmp_path):
+    head = team.git("rev-parse", "HEAD")
+    with trunk.workspace(team.path) as ws, pytest.raises(PathOutside, match="file name"):
+        trunk.commit(ws, {"../outside.txt": "x\n"}, "Escape", expected=head)
+    assert not (tmp_path / "outside.txt").exists() and team.git("rev-parse", "HEAD") == head

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..core import ops
 from ..core.errors import HostError, RefError
 from ..core.hosts import Host
+from ..core.paths import inside
 from .git import GIT
 
 q = shlex.quote
@@ -203,6 +204,7 @@ def get_diff(host: Host, path: str, timeout: float = GIT_TIMEOUT) -> str:
 
 def save_edits(host: Host, path: str, folder: str | Path, status: Status | None = None) -> SavedPatch | None:
     """Save the checkout's in-place edits as `<folder>/<host>.patch`; None when the tree is clean."""
+    target = inside(folder, f"{host.name}.patch", what="host name")  # refused before the host is asked
     status = status or get_status(host, path)
     if status is None:
         raise HostError(f"{path} is not a git checkout; nothing to save", host=host.name)
@@ -211,7 +213,6 @@ def save_edits(host: Host, path: str, folder: str | Path, status: Status | None 
     patch = get_diff(host, path)
     if not patch.strip():
         raise HostError(f"git status shows edits in {path} but git diff printed nothing", host=host.name)
-    target = Path(folder) / f"{host.name}.patch"
     target.parent.mkdir(parents=True, exist_ok=True)
     data = patch.encode()
     target.write_bytes(data)

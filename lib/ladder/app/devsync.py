@@ -7,6 +7,7 @@ from pathlib import Path
 from ..core import ops
 from ..core.errors import HostError
 from ..core.hosts import Host
+from ..core.paths import inside
 from . import checkout, service
 from .devenv import DevEnv
 from .git import GIT
@@ -28,6 +29,8 @@ def sync(
     Edits on dev that differ from files are saved as `<folder>/dev-edits/<host>.patch`, then undone.
     """
     app = env.layout.app
+    saved = folder / SAVED
+    patch = inside(saved, f"{host.name}.patch", what="host name")  # refused before the host is asked
     status = checkout.get_status(host, app)
     if status is None:
         raise HostError(f"{app} is not a git checkout; build the dev environment first", host=host.name)
@@ -44,9 +47,8 @@ def sync(
     changes = []
     stale = [p for p in status.edited if p not in files or not _holds(host, f"{app}/{p}", files[p])]
     if stale:
-        saved = folder / SAVED
         save = (
-            f"save {', '.join(status.edited)} as {saved / (host.name + '.patch')}",
+            f"save {', '.join(status.edited)} as {patch}",
             lambda: checkout.save_edits(host, app, saved, status),
         )
         undo = ops.command(host, f"{GIT} -C {q(app)} checkout -q -- . && {GIT} -C {q(app)} clean -fdq")

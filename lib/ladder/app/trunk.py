@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import GitError, LadderError
+from ..core.paths import inside
 from .git import GIT_ARGV, open_repo
 
 TIMEOUT = 120
@@ -89,6 +90,7 @@ def commit(ws: Workspace, texts: Mapping[str, str], message: str, *, expected: s
     expected is the commit the texts were planned on: if trunk moved since, nothing is written.
     """
     files: Sequence[str] = sorted(texts)
+    targets = {name: inside(ws.path, name, what="file name") for name in files}  # before git is asked anything
     head = git(ws.path, "rev-parse", "HEAD")
     if head != expected:
         raise LadderError(f"{ws.where}: trunk moved from {expected[:12]} to {head[:12]} since the plan; run again")
@@ -99,7 +101,7 @@ def commit(ws: Workspace, texts: Mapping[str, str], message: str, *, expected: s
             "commit or stash them there first, then run again"
         )
     for name in files:
-        (ws.path / name).write_bytes(texts[name].encode())
+        targets[name].write_bytes(texts[name].encode())
     git(ws.path, *_identity(ws.path), "commit", "--quiet", "--file=-", "--only", "--", *files, input=message.encode())
     made = git(ws.path, "rev-parse", "HEAD")
     if ws.pushes:

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..core.errors import AnswersError
+from ..core.paths import inside
 from ..engine.redact import redact_text
 from .model import Model
 from .questionnaire import Answers, dump_answers
@@ -61,7 +62,7 @@ def file_name(repo: dict) -> str:
 
 def kept_path(runs_dir: Path, repo: dict) -> Path:
     """Where this repository's answers are kept under runs_dir: its existing file, else a new one's path."""
-    return find_kept(runs_dir, repo) or runs_dir / FOLDER / file_name(repo)
+    return find_kept(runs_dir, repo) or inside(runs_dir, FOLDER, file_name(repo), what="repository name")
 
 
 def keep(answers: Answers, path: Path, repo: dict, model: Model | None = None) -> Path:

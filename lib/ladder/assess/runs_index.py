@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from ..app.git import GitRepo, open_repo
 from ..core.config import Config, default_runs_dir, load_config
-from ..core.errors import ConfigError, LadderError
+from ..core.errors import ConfigError, LadderError, PathOutside
+from ..core.paths import inside
 from ..engine import journal
 from ..engine.outcome import REPORT as RUN_REPORT
 from ..engine.redact import redact_text
@@ -109,11 +110,15 @@ def _document(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 def find_report(runs_dir: Path, run_id: str) -> Path | None:
     """The HTML report in a run's folder (a runbook's report.html or an assessment's), if it is there."""
-    if not run_id or Path(run_id).name != run_id or run_id in (".", ".."):
-        return None  # not a folder name: never a path out of the runs home
+    if not run_id or Path(run_id).name != run_id:
+        return None  # not a folder name (a journal row holds anything): no report, no path out of the runs home
     for name in (RUN_REPORT, ASSESSMENT_REPORT):
-        if (runs_dir / run_id / name).is_file():
-            return runs_dir / run_id / name
+        try:
+            path = inside(runs_dir, run_id, name, what="run id")
+        except PathOutside:
+            return None
+        if path.is_file():
+            return path
     return None
 
 

@@ -203,3 +203,27 @@ class MissingOptions(LadderError):
         super().__init__(
             f"missing {', '.join(self.options)}; stdin is not a terminal, so Ladder cannot ask: pass them as flags"
         )
+
+
+class PathOutside(LadderError, ValueError):
+    """A name from outside data (host, run id, file name) that would make a path leave `folder`."""
+
+    def __init__(self, value: str, folder: Path, what: str = "name") -> None:
+        self.value = value
+        self.folder = folder
+        self.what = what
+        super().__init__(
+            f"{what} {value!r} would make a path outside {folder}; "
+            "use a plain name (letters, digits, '.', '_', '-'), not '..', an absolute path or a symlink out"
+        )
+
+
+class NotASandbox(LadderError):
+    """A folder `sandbox down` will not stop or remove, because `sandbox up` did not make it; `why` says how we know."""
+
+    def __init__(self, folder: Path, why: str) -> None:
+        self.folder = folder
+        self.why = why
+        super().__init__(
+            f"--dir {folder}: not a sandbox made by `ladder sandbox up` ({why}); nothing was stopped or removed"
+        )

@@ -200,6 +200,23 @@ class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
         )
 
 
+class _RefuseUnknownJump(_RefuseUnknown):
+    """Refuse a ProxyJump host (from ~/.ssh/config) whose key is not in Ladder's known_hosts."""
+
+    def __init__(self, host_name: str, known_hosts: Path) -> None:
+        super().__init__(host_name)
+        self.known_hosts = known_hosts
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        address, _, port = hostname.strip("[").partition("]:")
+        raise HostKeyError(
+            f"unknown host key for jump host {hostname} (ProxyJump in ~/.ssh/config on the way to {self.host_name})",
+            host=self.host_name,
+            fingerprint=fingerprint(key),
+            fix=f"Check it, then record it in {self.known_hosts}: ssh-keyscan -p {port or 22} {address} >> {self.known_hosts}",
+        )
+
+
 class SSHHost(Host):
     """A server reached over SSH through a Fabric Connection; unknown keys are refused."""
 
@@ -244,7 +261,8 @@ class SSHHost(Host):
                 "fix ssh.identity_file in ladder.yml or create the key",
                 host=self.name,
             )
-        connect_kwargs: dict = {"banner_timeout": self.connect_timeout, "auth_timeout": self.connect_timeout}
+        timeouts = {"banner_timeout": self.connect_timeout, "auth_timeout": self.connect_timeout}
+        connect_kwargs: dict = dict(timeouts)
         if self.identity_file is not None:
             connect_kwargs.update(key_filename=str(self.identity_file), look_for_keys=False)
         conn = Connection(
@@ -255,33 +273,53 @@ class SSHHost(Host):
             connect_kwargs=connect_kwargs,
         )
         # Fabric's client accepts any key (AutoAddPolicy); Ladder's trusts only known_hosts.
-        client = paramiko.SSHClient()
-        if self.known_hosts.is_file():
-            client.load_host_keys(str(self.known_hosts))
-        client.set_missing_host_key_policy(_RefuseUnknown(self.name))
-        conn.client = client
+        conn.client = self._strict_client(_RefuseUnknown(self.name))
+        hop = conn.gateway
+        while isinstance(hop, Connection):  # ProxyJump hops: Fabric builds them with its own lax client too
+            hop.client = self._strict_client(_RefuseUnknownJump(self.name, self.known_hosts))
+            hop.connect_timeout = self.connect_timeout
+            hop.connect_kwargs = {**hop.connect_kwargs, **timeouts}
+            hop = hop.gateway
+        if isinstance(conn.gateway, Connection):
+            self._opened(conn.gateway, "jump host ")  # first, so an error names the jump host, not this one
+        self._opened(conn, "")
+        return conn
+
+    def _opened(self, conn: Connection, what: str) -> None:
+        """Open a connection (this host's, or a jump host's when what says so), its failures as Ladder's errors."""
         try:
             conn.open()
         except HostKeyError:
             raise
         except paramiko.BadHostKeyException as exc:
             raise HostKeyError(
-                f"host key for {known_hosts_name(self.address, self.port)} has CHANGED "
+                f"host key for {what}{known_hosts_name(conn.host, conn.port)} has CHANGED "
                 "(it may be a different server, or someone in the middle)",
                 host=self.name,
                 fingerprint=fingerprint(exc.key),
-                fix=f"If the change is expected, replace it with: ladder hosts trust {self.name} --replace",
+                fix=f"If the change is expected, replace its line in {self.known_hosts}"
+                if what
+                else f"If the change is expected, replace it with: ladder hosts trust {self.name} --replace",
             ) from None
         except paramiko.AuthenticationException as exc:
             raise AuthenticationFailed(
-                f"authentication failed as {self.user or 'default user'}: {exc}", host=self.name
+                f"authentication failed{f' at {what}{conn.host}:{conn.port}' if what else ''} as "
+                f"{(conn.user if what else self.user) or 'default user'}: {exc}",
+                host=self.name,
             ) from None
         except (TimeoutError, OSError, paramiko.SSHException) as exc:
             raise UnreachableHost(
-                f"cannot connect to {self.address}:{self.port} within {self.connect_timeout:g}s ({exc})",
+                f"cannot connect to {what}{conn.host}:{conn.port} within {self.connect_timeout:g}s ({exc})",
                 host=self.name,
             ) from None
-        return conn
+
+    def _strict_client(self, policy: paramiko.MissingHostKeyPolicy) -> paramiko.SSHClient:
+        """A paramiko client that knows only Ladder's known_hosts and refuses other keys by policy."""
+        client = paramiko.SSHClient()
+        if self.known_hosts.is_file():
+            client.load_host_keys(str(self.known_hosts))
+        client.set_missing_host_key_policy(policy)
+        return client
 
     @property
     def sftp(self) -> paramiko.SFTPClient:

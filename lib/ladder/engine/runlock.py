@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..core.errors import RunLocked
+from ..core.paths import inside
 from .journal import now
 
 FOLDER = "schedule"  # under the runs home: each scheduled runbook's lock and log
@@ -17,7 +18,7 @@ FOLDER = "schedule"  # under the runs home: each scheduled runbook's lock and lo
 
 def lock_path(runs_dir: str | Path, runbook: str) -> Path:
     """Where a runbook's run lock lives."""
-    return Path(runs_dir) / FOLDER / f"{runbook}.lock"
+    return inside(runs_dir, FOLDER, f"{runbook}.lock", what="runbook name")
 
 
 def _holder(fd: int) -> str:

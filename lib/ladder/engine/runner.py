@@ -11,6 +11,7 @@ from typing import Any
 
 from ..core.config import Config, default_runs_dir, load_config
 from ..core.errors import ConfigError, ParameterError
+from ..core.paths import inside
 from . import journal, kernel, runlock
 from .kernel import in_memory
 from .outcome import NOTEBOOK, REPORT, CellFailure, ReportHeader, RunOutcome, failure_of, summarize, write
@@ -98,7 +99,7 @@ def prepare(
 def execute(plan: RunPlan, *, timeout: float | None = None, trigger: str | None = None) -> RunOutcome:
     """Run a prepared plan with papermill and write its artifacts and journal row (trigger: what started it)."""
     run_id = journal.new_run_id()
-    run_dir = plan.runs_dir / run_id
+    run_dir = inside(plan.runs_dir, run_id, what="run id")
     run_dir.mkdir(parents=True)
     rb = plan.runbook
     jpath = journal.journal_path(plan.runs_dir)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..core.config import ladder_home
 from ..core.errors import RunbookError, ScheduleError
+from ..core.paths import inside
 from . import journal
 from .interval import Every, parse_every
 from .runbooks import resolve
@@ -41,7 +42,7 @@ class Schedule:
     @property
     def log(self) -> Path:
         """Where the scheduled runs' output goes: next to the runbook's run lock, in the runs home."""
-        return self.runs_dir / FOLDER / f"{self.runbook}.log"
+        return inside(self.runs_dir, FOLDER, f"{self.runbook}.log", what="runbook name")
 
     def argv(self) -> list[str]:
         """The `ladder run` command line a scheduler starts."""

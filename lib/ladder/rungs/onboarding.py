@@ -19,6 +19,7 @@ from ..core import ops
 from ..core.config import DEV, Config
 from ..core.errors import HostError, ParameterError
 from ..core.hosts import Host, LocalHost, connect
+from ..core.paths import inside
 from ..engine.notebooks import notebooks_dir, runbooks_dir
 from ..engine.record import record_step
 from . import rung1, steps
@@ -82,7 +83,7 @@ def setup(
         raise ParameterError(f"dev_host {dev_host!r} is not a dev host of {cfg.path}; use one of: {', '.join(hosts)}")
     edit_of(change)
     folder = steps.run_folder(cfg, run_dir, run_id)
-    path = Path(workdir).expanduser().absolute() if workdir else folder / cfg.app.name
+    path = Path(workdir).expanduser().absolute() if workdir else inside(folder, cfg.app.name, what="app name")
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         origin = _clone_of(path) if path.is_dir() else None
         if origin != cfg.app.repo:

@@ -19,6 +19,7 @@ import pandas as pd
 from ..core.config import Config, load_config
 from ..core.fleet import run_all
 from ..core.hosts import Host, environment_hosts
+from ..core.paths import inside
 from ..engine import session
 from ..engine.runbooks import resolve
 
@@ -73,7 +74,7 @@ def run_folder(config: Config | str | Path, run_dir: str = "", run_id: str = "")
     if run_dir:
         return Path(run_dir)
     cfg = config_of(config)
-    return Path(cfg.runs_dir) / run_id if run_id else session.folder(cfg.runs_dir)
+    return inside(cfg.runs_dir, run_id, what="run id") if run_id else session.folder(cfg.runs_dir)
 
 
 def declare(runbook: str, config: Config) -> None:

@@ -11,6 +11,7 @@ from ..app import devenv, trunk
 from ..core import ops
 from ..core.errors import HostError, ParameterError
 from ..core.hosts import LocalHost
+from ..core.paths import inside
 from ..engine.record import record_step
 from . import steps
 
@@ -107,7 +108,7 @@ class WorkFolder:
     def changed(self) -> dict[str, str]:
         """The files this clone adds or modifies against the team's commit (committed or not), with their text."""
         names = trunk.git(self.path, "diff", "--name-only", "-z", "--diff-filter=AM", self.base(), "--")
-        return {name: (self.path / name).read_text() for name in names.split("\0") if name}
+        return {name: inside(self.path, name, what="file name").read_text() for name in names.split("\0") if name}
 
     def _repr_html_(self) -> str:
         if not self.exists:

@@ -19,13 +19,14 @@ from ..app import health, service
 from ..app.devenv import PIP_TIMEOUT, VENV_TIMEOUT
 from ..app.layout import Layout, layout_of
 from ..core.config import sandbox_dir
-from ..core.errors import LadderError
+from ..core.errors import LadderError, NotASandbox
 from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import sshd
 
 q = shlex.quote
 STATE = "state.json"
+MARKER = ".ladder-sandbox"  # written first by `up`; holds the id state.json also holds, so `down` knows its own
 APP_NAME = "shop"
 
 
@@ -77,6 +78,22 @@ def _read_state(folder: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def _check_own(folder: Path) -> dict:
+    """The state of a sandbox `up` made at folder; NotASandbox for any other folder, or a symlink to one."""
+    if folder.is_symlink():
+        raise NotASandbox(folder, f"it is a symlink to {folder.resolve()}; pass the folder itself")
+    marker, state_file = folder / MARKER, folder / STATE
+    if not marker.is_file() or marker.is_symlink() or not state_file.is_file() or state_file.is_symlink():
+        raise NotASandbox(folder, f"it has no {MARKER} and {STATE} written by `up`")
+    try:
+        state = json.loads(state_file.read_text())
+    except ValueError:
+        state = None
+    if not isinstance(state, dict) or not state.get("id") or state["id"] != marker.read_text().strip():
+        raise NotASandbox(folder, f"{STATE} does not hold the id in {MARKER}")
+    return state
+
+
 def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1, serve: bool = True) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
 
@@ -103,12 +120,13 @@ def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1, s
     folder.mkdir(parents=True, exist_ok=True)
     from .repo import seed_repo
 
-    seed_repo(folder / "app")
-    names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)]
     pids: dict[str, int] = {}
-    state = {"ssh": ssh, "hosts": hosts, "serve": serve, "pids": pids}
+    state = {"id": secrets.token_hex(16), "ssh": ssh, "hosts": hosts, "serve": serve, "pids": pids}
+    (folder / MARKER).write_text(state["id"] + "\n")
     (folder / STATE).write_text(json.dumps(state))
+    names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)]
     try:
+        seed_repo(folder / "app")
         entries = _start_hosts(folder, names, ssh, serve, pids)
         (folder / STATE).write_text(json.dumps(state))
         _write_config(folder, entries, ssh)
@@ -264,10 +282,13 @@ def _stop(pid: int, grace: float = 5) -> None:
 
 
 def processes(folder: str | Path) -> dict[str, int]:
-    """Every live process this sandbox started: sshd servers and anything with a pid file on a host."""
+    """Every live process this sandbox started: sshd servers and anything with a pid file on a host.
+
+    A pid counts only while its process's command line names the folder, so a reused pid is never one.
+    """
     folder = Path(folder).absolute()
     state = _read_state(folder) or {"pids": {}}
-    found = {name: pid for name, pid in state["pids"].items() if _alive(pid)}
+    found = {name: pid for name, pid in state["pids"].items() if _alive(pid) and _owned(pid, str(folder))}
     for pidfile in sorted((folder / "hosts").glob("**/*.pid")):
         try:
             pid = int(pidfile.read_text().strip())
@@ -279,12 +300,13 @@ def processes(folder: str | Path) -> dict[str, int]:
 
 
 def down(folder: str | Path | None = None) -> list[str]:
-    """Stop every process the sandbox started, by pid, and remove its folder."""
+    """Stop every process the sandbox started, by pid, and remove its folder; NotASandbox for a folder `up` did not make."""
     import shutil
 
     folder = Path(folder or sandbox_dir()).absolute()
-    if not folder.exists():
+    if not folder.exists() and not folder.is_symlink():
         return []
+    _check_own(folder)
     stopped = []
     # App servers first, while their hosts' sshd are still up; then the sshd servers.
     for name, pid in sorted(processes(folder).items(), key=lambda kv: kv[0].startswith("sshd-")):

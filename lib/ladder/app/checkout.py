@@ -11,6 +11,7 @@ from pathlib import Path
 from ..core import ops
 from ..core.errors import HostError, RefError
 from ..core.hosts import Host
+from ..core.private import write_private
 from .git import GIT
 
 q = shlex.quote
@@ -211,10 +212,8 @@ def save_edits(host: Host, path: str, folder: str | Path, status: Status | None 
     patch = get_diff(host, path)
     if not patch.strip():
         raise HostError(f"git status shows edits in {path} but git diff printed nothing", host=host.name)
-    target = Path(folder) / f"{host.name}.patch"
-    target.parent.mkdir(parents=True, exist_ok=True)
     data = patch.encode()
-    target.write_bytes(data)
+    target = write_private(Path(folder) / f"{host.name}.patch", data)  # prod's edits may hold its secrets
     return SavedPatch(
         host.name, target, status.head, status.modified, status.untracked, len(data), hashlib.sha256(data).hexdigest()
     )

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from ..app.git import GitRepo, open_repo
 from ..core.config import Config, default_runs_dir, load_config
 from ..core.errors import ConfigError, LadderError
+from ..core.private import write_private
 from ..engine import journal
 from ..engine.outcome import REPORT as RUN_REPORT
 from ..engine.redact import redact_text
@@ -358,6 +359,5 @@ def write_index(config: str | Path | None = None, out: str | Path | None = None,
         page = page / INDEX
     page = page.absolute()
     index = read(runs_dir, cfg, now=now)
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(redact_text(render(index, page.parent)), encoding="utf-8")
+    write_private(page, redact_text(render(index, page.parent)))
     return page

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..core.private import write_private
 from .record import COLOURS, matrix_html
 from .redact import redact_text
 
@@ -157,6 +158,4 @@ def write(
     secrets: Iterable[str] | None = None,
 ) -> Path:
     """Render the report (with a custom header when head is given, without secrets) and write it to path."""
-    path = Path(path)
-    path.write_text(render(nb, summary, head, secrets), encoding="utf-8")
-    return path
+    return write_private(path, render(nb, summary, head, secrets))

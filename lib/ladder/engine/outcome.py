@@ -198,7 +198,7 @@ def write(
         failure = CellFailure(**redact_value(asdict(failure), secrets))
     clean = redact_notebook(nb, secrets) if nb is not None else None
     if clean is not None:
-        write_private(run_dir / notebook_name, nbformat.writes(clean))
+        write_private(run_dir / notebook_name, nbformat.writes(clean) + "\n")  # as nbformat.write ends it
         report.write(clean, summary, run_dir / report_name, report_header, secrets)
     write_private(run_dir / RESULT, json.dumps(summary, indent=2, default=str) + "\n")
     journal.finish(

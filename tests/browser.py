@@ -55,10 +55,25 @@ def executable() -> str:
 
 @dataclass
 class Viewed:
-    """A page open in chromium and what it wrote to its console."""
+    """A page open in chromium: what it wrote to its console, the requests it made, the dialogs it opened."""
 
     page: Page
     console: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # every URL asked for after the page itself
+    dialogs: list[str] = field(default_factory=list)  # alert(), confirm(), prompt(): dismissed, and kept here
+
+
+def _serve_local(viewed: Viewed, home: str, route: Any) -> None:
+    """Let a file: or data: request through, refuse one that would leave this machine; note all but the page's."""
+    url = route.request.url
+    if url != home and not url.startswith("data:"):
+        viewed.requests.append(url)
+    route.continue_() if url.startswith(("file:", "data:")) else route.abort()
+
+
+def _dismiss(viewed: Viewed, dialog: Any) -> None:
+    viewed.dialogs.append(f"{dialog.type}: {dialog.message}")
+    dialog.dismiss()
 
 
 @contextmanager
@@ -68,10 +83,11 @@ def open_page(path: Path, width: int = 1000, height: int = 900) -> Iterator[View
         browser = p.chromium.launch(executable_path=executable(), args=ARGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
-            viewed = Viewed(page)
+            viewed, home = Viewed(page), path.resolve().as_uri()
+            page.route("**/*", lambda r: _serve_local(viewed, home, r))
             page.on("console", lambda m: viewed.console.append(f"{m.type}: {m.text}"))
-            page.goto(path.resolve().as_uri())
+            page.on("dialog", lambda d: _dismiss(viewed, d))
+            page.goto(home)
             yield viewed
         finally:
             browser.close()

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from gitrepo import GitRepo
+from hostile import BRANCH, ROUTE, assert_inert, plant
 from ladder import cli
 from ladder.assess import load_assessment
 from ladder.assess.inputs import notebook_path
@@ -322,3 +323,15 @@ def _isolated_journal(monkeypatch):
     """Runs and journals land in each test's folder, never the user's."""
     monkeypatch.delenv("LADDER_CONFIG", raising=False)
     monkeypatch.delenv("LADDER_RUNS", raising=False)
+
+
+def test_hostile_branch_route_commit_and_file_names_stay_text_in_the_assessment_and_the_index(
+    local_sandbox, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))  # the runs home the index reads holds this run only
+    box = plant(local_sandbox)
+    assert cli.main(["assess", "--config", str(box.config_path)]) == 0
+    (report,) = (tmp_path / "home" / "runs").glob("*/assessment.html")
+    assert_inert(report, (BRANCH, ROUTE))
+    assert cli.main(["report", "--config", str(box.config_path)]) == 0
+    assert_inert(tmp_path / "home" / "runs" / "index.html", ())

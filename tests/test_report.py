@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 
 from browser import open_page, overflow  # noqa: E402
+from hostile import FILES, ROUTE, assert_inert, plant  # noqa: E402
 from ladder.engine import report, runner  # noqa: E402
 
 BOOKS = Path(__file__).parent / "notebooks"
@@ -140,8 +141,9 @@ def test_report_hides_code_and_drops_the_injected_parameters_cell(executed):
     assert "injected_marker" not in html and "set-by-papermill" not in html
     # The code is in the page behind a toggle, hidden by default.
     assert "plot_marker" in html
-    assert "body:not(.ladder-show-code) .jp-CodeCell .jp-Cell-inputWrapper { display: none; }" in html
-    assert "ladder-show-code" in re.search(r"<button[^>]*ladder-toggle[^>]*>", html).group(0)
+    assert "#ladder-show-code:not(:checked) ~ main .jp-CodeCell .jp-Cell-inputWrapper { display: none; }" in html
+    assert "<input type='checkbox' id='ladder-show-code'" in html
+    assert "ladder-show-code" in re.search(r"<label[^>]*ladder-toggle[^>]*>", html).group(0)
     assert html.index("class='ladder-header'") < html.index("plot_marker")
 
 
@@ -205,3 +207,32 @@ def test_a_step_with_a_long_command_fits_a_1000px_window(tmp_path):
     with open_page(outcome.report, width=1000) as viewed:
         assert viewed.page.get_by_text("mkdir -p --").count() == 1  # the step's table is in the page
         assert overflow(viewed.page) == {"page": 0, "table": 0}
+
+
+@pytest.mark.e2e
+def test_the_report_loads_nothing_runs_no_script_and_shows_code_on_a_click(executed, tmp_path):
+    path = report.write(executed, SUMMARY, tmp_path / "report.html")
+    with open_page(path) as viewed:
+        code = viewed.page.get_by_text("plot_marker()")
+        assert not code.is_visible()
+        viewed.page.get_by_text("Show / hide code").click()
+        assert code.is_visible()
+        scripts = viewed.page.evaluate(
+            "() => [...document.scripts].filter(s => !(s.type || '').startsWith('application/')).length"
+        )
+        assert scripts == 0 and viewed.requests == [] and viewed.dialogs == []
+        assert [line for line in viewed.console if "Content Security Policy" in line] == []
+        policy = viewed.page.evaluate(
+            "() => document.querySelector('meta[http-equiv=Content-Security-Policy]').content"
+        )
+        assert policy == report.CSP
+
+
+@pytest.mark.e2e
+def test_hostile_file_names_on_prod_and_routes_in_the_repository_stay_text_in_the_rung_1_report(
+    local_sandbox, tmp_path
+):
+    box = plant(local_sandbox)
+    outcome = runner.run("1-separate-dev-and-prod", config=box.config_path, out_dir=tmp_path / "runs")
+    assert outcome.ok, outcome.error
+    assert_inert(outcome.report, (*FILES, ROUTE))

@@ -12,6 +12,7 @@ from ..core import ops
 from ..core.errors import HostError, RefError
 from ..core.hosts import Host
 from ..core.paths import inside
+from ..core.private import write_private
 from .git import GIT
 
 q = shlex.quote
@@ -213,9 +214,8 @@ def save_edits(host: Host, path: str, folder: str | Path, status: Status | None 
     patch = get_diff(host, path)
     if not patch.strip():
         raise HostError(f"git status shows edits in {path} but git diff printed nothing", host=host.name)
-    target.parent.mkdir(parents=True, exist_ok=True)
     data = patch.encode()
-    target.write_bytes(data)
+    target = write_private(target, data)  # prod's edits may hold its secrets
     return SavedPatch(
         host.name, target, status.head, status.modified, status.untracked, len(data), hashlib.sha256(data).hexdigest()
     )

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..core.facts import parse_os_release
 from ..core.hosts import Host
+from ..core.markup import styler
 from . import service
 from .layout import Layout, code_shell, layout_of
 
@@ -331,11 +332,8 @@ def style(table: pd.DataFrame) -> Any:
     def row_style(row: pd.Series) -> list[str]:
         return [colours[row.name]] * len(row)
 
-    return (
-        table.style.apply(row_style, axis=1)
-        .hide(axis="index")
-        .set_caption("Dev/prod parity: Python, packages, setting names (never values) and OS")
-    )
+    caption = "Dev/prod parity: Python, packages, setting names (never values) and OS"
+    return styler(table, caption).apply(row_style, axis=1).hide(axis="index")
 
 
 def plot(table: pd.DataFrame):  # -> matplotlib.figure.Figure

@@ -18,6 +18,7 @@ from email.utils import format_datetime
 
 import pandas as pd
 
+from ..core.markup import styler
 from . import routes
 from .git import GitRepo
 from .routes import Declaration, Route
@@ -143,7 +144,7 @@ class Plan:
     def _repr_html_(self) -> str:
         out = [f"<p>{html.escape(self.summary())}</p>", *(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)]
         if self.todo:
-            styled = self.table().style.hide(axis="index").set_properties(**{"text-align": "left"})
+            styled = styler(self.table()).hide(axis="index").set_properties(**{"text-align": "left"})
             out.append(styled.set_table_styles([{"selector": "th", "props": "text-align: left;"}]).to_html())
         text = self.manual or self.diff()
         if text:

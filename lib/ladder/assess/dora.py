@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app.git import GitRepo, open_repo
+from ..core.markup import styler
 from .deploys import Deploy, deploys_from_journal, deploys_from_tags, read_journal
 
 HOUR = 3600.0
@@ -190,7 +191,7 @@ class DoraReport:
             "low": "#fc8d59",
             "inconclusive": "#dddddd",
         }
-        return self.table().style.map(lambda v: f"background-color: {colours.get(v, '')}", subset=["band"])
+        return styler(self.table()).map(lambda v: f"background-color: {colours.get(v, '')}", subset=["band"])
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form, as written into assessment.json."""

@@ -7,14 +7,13 @@ One YAML file per repository under <runs home>/answers/: an answers file like an
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import yaml
 
 from ..core.errors import AnswersError
 from ..core.paths import inside
+from ..core.private import write_private
 from ..engine.redact import redact_text
 from .model import Model
 from .questionnaire import Answers, dump_answers
@@ -68,9 +67,4 @@ def kept_path(runs_dir: Path, repo: dict) -> Path:
 def keep(answers: Answers, path: Path, repo: dict, model: Model | None = None) -> Path:
     """Write the answers, redacted, with the repository they belong to; atomically, never half a file."""
     text = dump_answers(answers, model) + yaml.safe_dump({"repository": identity(repo)}, sort_keys=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as out:
-        out.write(redact_text(text))
-    os.replace(tmp, path)
-    return path
+    return write_private(path, redact_text(text))

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ..core.errors import AnswersError
+from ..core.private import write_private
 from .model import Model
 
 NOT_ANSWERED = "not answered"
@@ -109,10 +110,7 @@ def dump_answers(answers: Answers, model: Model | None = None) -> str:
 
 def save_answers(answers: Answers, path: str | Path, model: Model | None = None) -> Path:
     """Write an answers file that load_answers reads back unchanged."""
-    file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(dump_answers(answers, model))
-    return file
+    return write_private(path, dump_answers(answers, model))
 
 
 class AnswerForm:

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import LadderError
+from ..core.private import write_private
 
 SCHEMA = "ladder.assessment/1"
 
@@ -123,10 +124,7 @@ def as_dict(assessment: Any) -> dict[str, Any]:
 
 def write_assessment(assessment: Any, path: str | Path) -> Path:
     """Write assessment.json."""
-    file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(json.dumps(as_dict(assessment), indent=2, ensure_ascii=False) + "\n")
-    return file
+    return write_private(path, json.dumps(as_dict(assessment), indent=2, ensure_ascii=False) + "\n")
 
 
 def load_assessment(path: str | Path) -> dict[str, Any]:

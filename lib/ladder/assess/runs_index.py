@@ -16,6 +16,7 @@ from ..app.git import GitRepo, open_repo
 from ..core.config import Config, default_runs_dir, load_config
 from ..core.errors import ConfigError, LadderError, PathOutside
 from ..core.paths import inside
+from ..core.private import write_private
 from ..engine import journal
 from ..engine.outcome import REPORT as RUN_REPORT
 from ..engine.redact import redact_text
@@ -363,6 +364,5 @@ def write_index(config: str | Path | None = None, out: str | Path | None = None,
         page = page / INDEX
     page = page.absolute()
     index = read(runs_dir, cfg, now=now)
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(redact_text(render(index, page.parent)), encoding="utf-8")
+    write_private(page, redact_text(render(index, page.parent)))
     return page

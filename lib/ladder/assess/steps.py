@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import json
 import secrets
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 from ..app.git import GitRepo
 from ..core.config import Config, default_runs_dir
+from ..core.private import write_private
 from ..engine import session
 from ..engine.journal import assessment_id, journal_path
 from ..engine.notebooks import ASSESSMENT
@@ -334,7 +334,7 @@ def save(s: Setup, assessment: Assessment, answers: Questionnaire) -> Saved:
         )
     doc = redact_value(as_dict(assessment))
     json_path = write_assessment(doc, s.run_dir / ASSESSMENT_JSON)
-    answers_path = Path(shutil.copyfile(kept, s.run_dir / ANSWERS_YML))
+    answers_path = write_private(s.run_dir / ANSWERS_YML, kept.read_bytes())
     journal = journal_path(s.runs_dir)
     row = record_assessment(doc, journal, run_id=assessment_id(s.run_id) if s.run_id else None)
     return Saved(kept, json_path, answers_path, journal, row)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.markup import escape
+from ..core.markup import styler as escaped
 from ..engine.notebooks import runbooks_dir
 from .charts import COLOURS, practice_bars, rung_radar, trend_chart
 from .checks import INCONCLUSIVE
@@ -154,7 +156,7 @@ def styled(
     frame: Any, scores: Sequence[str] = (), labels: Sequence[str] = (), widths: Mapping[str, str] | None = None
 ) -> Any:
     """A table for the report: no index, left-aligned, scores coloured against the pass mark, labels coloured."""
-    styler = frame.style.hide(axis="index")
+    styler = escaped(frame).hide(axis="index")
     if scores:
         styler = styler.format(lambda v: "n/a" if v is None or v != v else f"{v:.1f}", subset=list(scores))
         styler = styler.map(_score_style, subset=list(scores))
@@ -184,7 +186,7 @@ def dora_table(report: Any) -> Any:
     return (
         styled(frame, ["score (0-10)"], widths={"note": "24em"})
         .map(lambda v: f"background-color: {BAND_COLOURS.get(v, '')}", subset=["band"])
-        .set_caption(caption)
+        .set_caption(escape(caption))
     )
 
 
@@ -341,7 +343,7 @@ def changes(history: Sequence[Any], assessment: Any, where: str = "") -> Any:
     if not found:
         return Message(f"Nothing changed since the last assessment ({when}).")
     frame = pd.DataFrame([{"what": c["kind"], "change": c["note"]} for c in found])
-    return styled(frame).set_caption(f"Since the last assessment ({when}).")
+    return styled(frame).set_caption(escape(f"Since the last assessment ({when})."))
 
 
 # ---- the report's header ---------------------------------------------------------------------------

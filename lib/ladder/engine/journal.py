@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..core.private import private_file
 from .redact import redact_value
 
 FILENAME = "journal.sqlite"
@@ -59,8 +60,7 @@ def journal_path(runs_dir: str | Path) -> Path:
 
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open (creating if needed) a journal in WAL mode with a busy timeout."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_file(path)  # sqlite makes its -wal and -shm files with the journal's mode
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # WAL lets a reader and one writer work at once; every write is one short

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.ops import worst
+from ..core.private import write_private
 from . import journal
 from .record import ERROR_MIME, RESULT_MIME, STEP_MIME, matrix
 from .redact import redact_notebook, redact_value
@@ -197,9 +198,9 @@ def write(
         failure = CellFailure(**redact_value(asdict(failure), secrets))
     clean = redact_notebook(nb, secrets) if nb is not None else None
     if clean is not None:
-        nbformat.write(clean, run_dir / notebook_name)
+        write_private(run_dir / notebook_name, nbformat.writes(clean) + "\n")  # as nbformat.write ends it
         report.write(clean, summary, run_dir / report_name, report_header, secrets)
-    (run_dir / RESULT).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    write_private(run_dir / RESULT, json.dumps(summary, indent=2, default=str) + "\n")
     journal.finish(
         journal_file,
         summary["run_id"],

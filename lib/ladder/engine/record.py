@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from ..core.markup import styler
 from ..core.ops import Change, worst
 from . import state
 
@@ -84,8 +85,8 @@ def matrix_frame(cells: Mapping[str, Mapping[str, str]], steps: list[str] | None
 
 
 def style_matrix(frame: pd.DataFrame) -> Any:
-    """A pandas Styler colouring ok / planned / changed / failed cells, their text HTML-escaped (a Styler's is not)."""
-    return frame.style.format(escape="html").map(lambda v: f"background-color: {COLOURS[v]}" if v in COLOURS else "")
+    """A pandas Styler colouring ok / planned / changed / failed cells, cells and labels HTML-escaped."""
+    return styler(frame).map(lambda v: f"background-color: {COLOURS[v]}" if v in COLOURS else "")
 
 
 def matrix_html(cells: Mapping[str, Mapping[str, str]], steps: list[str] | None = None) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..core.private import write_private
 from .record import COLOURS, matrix_html
 from .redact import redact_text
 
@@ -26,13 +27,40 @@ STYLE = """
 .ladder-status { display: inline-block; padding: 0.1em 0.6em; border-radius: 4px; font-weight: bold; }
 .ladder-notice { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.5em 1em; margin: 0.5em 0 1em; }
 .ladder-error { white-space: pre-wrap; background: #fdf0f0; border-left: 4px solid #c33; padding: 0.5em 1em; }
-body:not(.ladder-show-code) .jp-CodeCell .jp-Cell-inputWrapper { display: none; }
+.ladder-toggle { cursor: pointer; border: 1px solid #999; border-radius: 4px; padding: 0.2em 0.6em; background: #f6f6f6; }
+#ladder-show-code { position: absolute; opacity: 0; pointer-events: none; }
+#ladder-show-code:focus-visible + .ladder-header .ladder-toggle { outline: 2px solid #1a73e8; }
+#ladder-show-code:not(:checked) ~ main .jp-CodeCell .jp-Cell-inputWrapper { display: none; }
 </style>
 """
-TOGGLE = (
-    "<button type='button' class='ladder-toggle' "
-    "onclick=\"document.body.classList.toggle('ladder-show-code')\">Show / hide code</button>"
+# Code is shown or hidden by a checkbox and CSS alone: the report runs no script at all (see CSP).
+SWITCH = "<input type='checkbox' id='ladder-show-code' aria-label='Show code'>"
+TOGGLE = "<label for='ladder-show-code' class='ladder-toggle'>Show / hide code</label>"
+# The report loads nothing and runs nothing: styles and data: images are all it needs.
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
 )
+# The lab template without what it would fetch or run: require.js, MathJax, mermaid, the widget manager,
+# javascript outputs and the inline script of a widget view (its JSON stays, as data).
+TEMPLATE = (
+    "{%- extends 'index.html.j2' -%}\n"
+    "{%- block html_head -%}\n"
+    f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+    "<meta name='referrer' content='no-referrer'>\n"
+    "{{ super() }}\n"
+    "{%- endblock html_head -%}\n"
+    "{%- block html_head_js -%}{%- endblock html_head_js -%}\n"
+    "{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}\n"
+    "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}\n"
+    "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}\n"
+    "{%- block data_javascript -%}{%- endblock data_javascript -%}\n"
+    "{%- block data_widget_view scoped -%}\n"
+    "{% set datatype = (output.data | filter_data_type)[0] %}\n"
+    "<div class='jupyter-widgets jp-OutputArea-output {{ extra_class }}'>"
+    "<script type='{{ datatype }}'>{{ output.data[datatype] | json_dumps | escape_html_script }}</script></div>\n"
+    "{%- endblock data_widget_view -%}\n"
+)
+TEMPLATE_NAME = "ladder-report.html.j2"
 
 
 def _rows(mapping: Mapping[str, Any]) -> str:
@@ -99,7 +127,8 @@ def header(summary: Mapping[str, Any]) -> str:
 
 
 def exporter() -> Any:
-    """An nbconvert HTMLExporter: lab template, no prompts, injected-parameters and HIDDEN cells removed."""
+    """An nbconvert HTMLExporter: lab template, self-contained under CSP, no prompts, injected and HIDDEN cells removed."""
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -110,7 +139,12 @@ def exporter() -> Any:
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
     c.HTMLExporter.embed_images = True
-    html = HTMLExporter(config=c, template_name="lab")
+    html = HTMLExporter(
+        config=c,
+        template_name="lab",
+        template_file=TEMPLATE_NAME,
+        extra_loaders=[DictLoader({TEMPLATE_NAME: TEMPLATE})],
+    )
     html.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
     return html
 
@@ -144,7 +178,7 @@ def render(
     match = re.search(r"<body[^>]*>", body)
     custom = head(summary) if head is not None else None
     top = header(summary) if custom is None else f"<div class='ladder-header'>\n{custom}\n{TOGGLE}</div>"
-    insert = STYLE + top
+    insert = STYLE + SWITCH + top
     page = body[: match.end()] + insert + body[match.end() :] if match else insert + body
     return redact_text(page, secrets)
 
@@ -157,6 +191,4 @@ def write(
     secrets: Iterable[str] | None = None,
 ) -> Path:
     """Render the report (with a custom header when head is given, without secrets) and write it to path."""
-    path = Path(path)
-    path.write_text(render(nb, summary, head, secrets), encoding="utf-8")
-    return path
+    return write_private(path, render(nb, summary, head, secrets))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..core.errors import RunLocked
 from ..core.paths import inside
+from ..core.private import private_dir
 from .journal import now
 
 FOLDER = "schedule"  # under the runs home: each scheduled runbook's lock and log
@@ -38,8 +39,8 @@ def held(runs_dir: str | Path, runbook: str) -> Iterator[Path]:
     so a killed run never leaves a stale lock behind. The file itself stays.
     """
     path = lock_path(runs_dir, runbook)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,6 +12,7 @@ from typing import Any
 from ..core.config import Config, default_runs_dir, load_config
 from ..core.errors import ConfigError, ParameterError
 from ..core.paths import inside
+from ..core.private import private_dir
 from . import journal, kernel, runlock
 from .kernel import in_memory
 from .outcome import NOTEBOOK, REPORT, CellFailure, ReportHeader, RunOutcome, failure_of, summarize, write
@@ -100,7 +101,7 @@ def execute(plan: RunPlan, *, timeout: float | None = None, trigger: str | None 
     """Run a prepared plan with papermill and write its artifacts and journal row (trigger: what started it)."""
     run_id = journal.new_run_id()
     run_dir = inside(plan.runs_dir, run_id, what="run id")
-    run_dir.mkdir(parents=True)
+    private_dir(run_dir, exist_ok=False)
     rb = plan.runbook
     jpath = journal.journal_path(plan.runs_dir)
     started = journal.now()

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..core.errors import ConfirmationRequired
 from ..core.paths import inside
+from ..core.private import private_dir
 from . import journal, state
 from .outcome import NOTEBOOK, REPORT, ReportHeader, RunOutcome, failure_of, summarize, write
 from .record import RESULT_MIME, install_error_hook
@@ -43,7 +44,7 @@ def _folder_of(run: state.Run, runs_dir: Path) -> Path:
     """Give the run its id and make its folder."""
     run.run_id = journal.new_run_id()
     run.folder = inside(runs_dir.absolute(), run.run_id, what="run id")
-    run.folder.mkdir(parents=True)
+    private_dir(run.folder, exist_ok=False)
     return run.folder
 
 

@@ -139,7 +139,7 @@ class Edits:
 
     def _repr_html_(self) -> str:
         where = html.escape(str(self.folder)) if self.folder else "(none: a dry run without a run folder saves nothing)"
-        return f"<p>Patches in <code>{where}</code></p>" + self.table().to_html(index=False)
+        return f"<p>Patches in <code>{where}</code></p>" + self.table().to_html(index=False, escape=True)
 
 
 def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPatch | None, ops.Change]:
@@ -284,7 +284,7 @@ class RouteReport:
         text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
         text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
         head = f"<p>{html.escape(self.summary())}</p>"
-        return head + self.table.to_html(index=False) + f"<p>{text}</p>"
+        return head + self.table.to_html(index=False, escape=True) + f"<p>{text}</p>"
 
 
 def route_report(config: Config | str | Path) -> RouteReport:

@@ -19,6 +19,7 @@ import pandas as pd
 from ..core.config import Config, load_config
 from ..core.fleet import run_all
 from ..core.hosts import Host, environment_hosts
+from ..core.markup import styler
 from ..core.paths import inside
 from ..engine import session
 from ..engine.runbooks import resolve
@@ -57,7 +58,7 @@ def table(rows: Sequence[dict], columns: Sequence[str], index: str | None = None
 def left_table(frame: pd.DataFrame) -> str:
     """A table as HTML without its index, values escaped, every header and cell left-aligned (notebook CSS right-aligns)."""
     styles = [{"selector": "th, td", "props": "text-align: left; vertical-align: top"}]
-    return frame.style.format(escape="html").hide(axis="index").set_table_styles(styles).to_html()
+    return styler(frame).hide(axis="index").set_table_styles(styles).to_html()
 
 
 def pairs(rows: Mapping[str, str]) -> str:

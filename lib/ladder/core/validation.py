@@ -113,7 +113,7 @@ def explain(
     first = problems[0]
     loc = first["loc"]
     message = describe(first)
-    fix = _holder(model, loc).fixes.get(str(loc[-1])) if loc else None
+    fix = _holder(model, loc).fixes.get(str(loc[-1])) if loc and first["type"] != "unknown_key" else None
     if fix:
         message = f"is required; {fix}" if first["type"] == "missing" else f"{message}; {fix}"
     if len(problems) > 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,13 +42,19 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+
+
 def dotted(loc: tuple[int | str, ...]) -> str | None:
     """('environments', 'prod', 'hosts', 0, 'port') -> 'environments.prod.hosts[0].port'."""
     out = ""
     for part in loc:
         if part == "[key]":
             continue
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int) or not _PLAIN.fullmatch(part):
+            out += f"[{_shown(part)}]"  # a list index, or a key that is no plain word
+        else:
+            out += f".{part}" if out else part
     return out or None
 
 

@@ -45,7 +45,7 @@ def test_no_answers_file_means_nothing_answered(model):
         ("answers: [yes, no]\n", "answers", "must map practice ids"),
         ("- yes\n", None, "top level must be a mapping"),
         ("answers: {\n", None, "not valid YAML"),
-        ("anwsers:\n  dev-setup: yes\n", None, "unknown key 'anwsers'; allowed: answers, notes"),
+        ("anwsers:\n  dev-setup: yes\n", None, "unknown key 'anwsers'; allowed: answers, notes, repository"),
         ("notes: {dev-setup: [a]}\n", "notes.dev-setup", "must be a string"),
     ],
 )

@@ -23,6 +23,7 @@ class AnswersFile(Strict):
     # Each answer is checked against the model's choices (normalize), which names the choices in its error.
     answers: dict[str, Any] | None = Field(None, description="practice id -> yes, partly, no or null")
     notes: dict[str, str | None] | None = Field(None, description="practice id -> free text")
+    repository: dict[str, Any] | None = Field(None, description="whose answers these are (kept_answers writes it)")
     fixes: ClassVar[dict[str, str]] = {
         "answers": "it must map practice ids to yes, partly or no (null: not answered)",
         "notes": "it must map practice ids to text",

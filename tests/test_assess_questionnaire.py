@@ -45,6 +45,8 @@ def test_no_answers_file_means_nothing_answered(model):
         ("answers: [yes, no]\n", "answers", "must map practice ids"),
         ("- yes\n", None, "top level must be a mapping"),
         ("answers: {\n", None, "not valid YAML"),
+        ("anwsers:\n  dev-setup: yes\n", None, "unknown key 'anwsers'; allowed: answers, notes, repository"),
+        ("notes: {dev-setup: [a]}\n", "notes.dev-setup", "must be a string"),
     ],
 )
 def test_bad_answers_files_name_file_key_and_fix(model, tmp_path, text, key, words):

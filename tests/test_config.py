@@ -130,3 +130,65 @@ def test_runs_have_one_home_whichever_folder_a_command_starts_from(tmp_path, mon
     path.write_text(GOOD + "runs_dir: runs\n")
     with pytest.raises(ConfigError, match="runs_dir: is now called runs"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    "text, key, words",
+    [
+        (GOOD + "  connect_timeout: -5\n", "ssh.connect_timeout", "-5 is out of range; use a value above 0"),
+        (GOOD + "  command_timeout: 0\n", "ssh.command_timeout", "out of range"),
+        (GOOD + "  command_timeout: .nan\n", "ssh.command_timeout", "must be a finite number"),
+        (GOOD + "  command_timeout: .inf\n", "ssh.command_timeout", "must be a finite number"),
+        (GOOD + "runs: [a, b]\n", "runs", "must be a string, got ['a', 'b'] (a list)"),
+        (GOOD.replace("name: web1", "name: ../../../../tmp/x"), "environments.prod.hosts[0].name", "letters, digits"),
+        (GOOD.replace("name: web1", "name: .hidden"), "environments.prod.hosts[0].name", "starting with"),
+        (GOOD.replace("  repo: app", "  repo: app\n  health_path: health"), "app.health_path", "starting with '/'"),
+        (GOOD.replace("user: deploy", "user: 'a b'"), "environments.prod.hosts[0].user", "a login name"),
+        (GOOD.replace("address: 10.0.0.5", "address: 'x;y'"), "environments.prod.hosts[0].address", "IP address"),
+        (GOOD.replace("base: /srv/shop", "base: /srv/my shop"), "environments.prod.hosts[0].base", "without spaces"),
+        (GOOD.replace("repo: app", "repo: --upload-pack=x"), "app.repo", "not starting with '-'"),
+        (GOOD.replace("  repo: app\n", ""), "app.repo", "is required; add repo:"),
+        ("app: {name: shop, repo: app}\nenvironments: {}\n", "environments", "must not be empty; define at least prod"),
+    ],
+)
+def test_every_value_is_checked_on_load_in_words(tmp_path, text, key, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.key == key, str(err.value)
+    assert words in str(err.value) and "<class" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unreadable_files_are_errors_not_tracebacks(tmp_path):
+    path = tmp_path / "ladder.yml"
+    path.write_bytes(b"app: {name: \xff}\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(path)
+    path.write_text("[" * 20000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config(path)
+
+
+def test_a_bad_environment_variable_is_named(tmp_path, monkeypatch):
+    path = write(tmp_path, GOOD)
+    monkeypatch.setenv("LADDER_SSH_CONNECT_TIMEOUT", "[1, 2")
+    with pytest.raises(ConfigError, match="LADDER_SSH_CONNECT_TIMEOUT: not valid YAML"):
+        load_config(path)
+    monkeypatch.setenv("LADDER_SSH_CONNECT_TIMEOUT", "-1")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.key == "ssh.connect_timeout (from $LADDER_SSH_CONNECT_TIMEOUT)"
+    monkeypatch.delenv("LADDER_SSH_CONNECT_TIMEOUT")
+    monkeypatch.setenv("LADDER_APP_NAME", "1234")  # text fields keep the variable's text
+    assert load_config(path).app.name == "1234"
+
+
+def test_the_json_schema_accepts_what_the_loader_accepts(tmp_path):
+    import jsonschema
+    import yaml
+
+    from ladder.core.config import schema
+
+    jsonschema.validate(yaml.safe_load(GOOD), schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(yaml.safe_load(GOOD.replace("name: web1", "name: ../x")), schema())

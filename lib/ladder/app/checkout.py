@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import ops
-from ..core.errors import HostError, RefError
+from ..core.errors import HostError
 from ..core.hosts import Host
+from ..core.names import check_ref  # checked up front by the runner too; kept here for callers
 from ..core.paths import inside
 from ..core.private import write_private
 from .git import GIT
@@ -19,7 +20,6 @@ q = shlex.quote
 GIT_TIMEOUT = 60
 CLONE_TIMEOUT = 120
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
-_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 
 
 @dataclass(frozen=True)
@@ -93,13 +93,6 @@ def resolve(refs: dict[str, str], ref: str) -> str | None:
         if name in refs:
             return refs[name]
     return None
-
-
-def check_ref(ref: str) -> str:
-    """Refuse a ref that is empty, looks like an option or is not a plain branch, tag or commit name."""
-    if not ref or not _REF.match(ref) or ".." in ref or ref.endswith((".lock", "/")):
-        raise RefError(ref)
-    return ref
 
 
 def is_commit_id(ref: str) -> bool:

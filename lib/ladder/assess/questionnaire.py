@@ -5,15 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
+from pydantic import Field, ValidationError
 
 from ..core.errors import AnswersError
 from ..core.private import write_private
+from ..core.validation import Strict, explain, read_yaml
 from .model import Model
 
 NOT_ANSWERED = "not answered"
+
+
+class AnswersFile(Strict):
+    """An answers file as written: answers by practice id, and notes."""
+
+    # Each answer is checked against the model's choices (normalize), which names the choices in its error.
+    answers: dict[str, Any] | None = Field(None, description="practice id -> yes, partly, no or null")
+    notes: dict[str, str | None] | None = Field(None, description="practice id -> free text")
+    repository: dict[str, Any] | None = Field(None, description="whose answers these are (kept_answers writes it)")
+    fixes: ClassVar[dict[str, str]] = {
+        "answers": "it must map practice ids to yes, partly or no (null: not answered)",
+        "notes": "it must map practice ids to text",
+    }
 
 
 @dataclass
@@ -54,23 +69,19 @@ def load_answers(path: str | Path | None, model: Model | None = None) -> Answers
     file = Path(path).expanduser()
     if not file.is_file():
         raise AnswersError("file not found; pass an existing answers file or leave --answers out", path=file)
-    try:
-        data = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise AnswersError(f"not valid YAML: {exc}", path=file) from None
+    data = read_yaml(file, error=AnswersError) or {}
     if not isinstance(data, dict):
         raise AnswersError("the top level must be a mapping with answers:", path=file)
-    raw = data.get("answers", {}) or {}
-    if not isinstance(raw, dict):
-        raise AnswersError("must map practice ids to yes, partly or no", path=file, key="answers")
-    notes_raw = data.get("notes", {}) or {}
-    if not isinstance(notes_raw, dict):
-        raise AnswersError("must map practice ids to text", path=file, key="notes")
+    try:
+        checked = AnswersFile.model_validate(data)
+    except ValidationError as exc:
+        raise explain(exc, AnswersFile, path=file, error=AnswersError) from None
+    raw = checked.answers or {}
+    notes_raw = checked.notes or {}
     choices = tuple(model.answers) if model else ("yes", "partly", "no")
     known = {p.id for p in model.practices} if model else None
     values: dict[str, str | None] = {}
     for key, value in raw.items():
-        key = str(key)
         if known is not None and key not in known:
             raise AnswersError(
                 f"unknown practice; use one of: {', '.join(sorted(known))}", path=file, key=f"answers.{key}"
@@ -86,7 +97,7 @@ def load_answers(path: str | Path | None, model: Model | None = None) -> Answers
     if known is not None:
         for pid in known:
             values.setdefault(pid, None)
-    notes = {str(k): str(v) for k, v in notes_raw.items() if v}
+    notes = {k: v for k, v in notes_raw.items() if v}
     return Answers(values, notes, file)
 
 

@@ -1,53 +1,90 @@
-"""ladder.yml: validated on load, merged in one order: defaults -> file -> LADDER_* env -> overrides."""
+"""ladder.yml: typed sections (pydantic), merged in one order: file -> LADDER_* env -> overrides."""
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
-import yaml
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError
+from .names import Address, Command, LocalPath, Name, Repo, UrlPath, User, Wsgi
+from .validation import Strict, explain, parse_yaml, read_yaml
 
 DEV, STAGING, PROD = "dev", "staging", "prod"
 ENVIRONMENTS = (DEV, STAGING, PROD)
 SANDBOX = "sandbox"
 
-DEFAULTS: dict[str, Any] = {
-    "app": {"wsgi": "app:application", "health_path": "/health", "port": 8000},
-    "ssh": {
-        "known_hosts": "~/.ssh/known_hosts",
-        "identity_file": None,
-        "connect_timeout": 10,
-        "command_timeout": 300,
-    },
-}
-
-# key -> (type, required). Types are checked exactly (bool is not an int here).
-_APP = {"name": (str, True), "repo": (str, True), "wsgi": (str, True), "health_path": (str, True), "port": (int, True)}
-_SSH = {
-    "known_hosts": (str, True),
-    "identity_file": ((str, type(None)), False),
-    "connect_timeout": ((int, float), True),
-    "command_timeout": ((int, float), True),
-}
-_HOST = {
-    "name": (str, True),
-    "address": (str, True),
-    "base": (str, True),
-    "port": (int, False),
-    "user": ((str, type(None)), False),
-    "app_port": (int, False),
-    "python": (str, False),
-}
+Port = Annotated[int, Field(ge=1, le=65535, description="a TCP port, 1-65535")]
+Seconds = Annotated[float, Field(gt=0, description="a finite number of seconds above 0")]
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
-_TOP = {"app", "environments", "ssh", "runs"}
-_FORMS = {str: "a string", int: "an integer", (int, float): "a number", (str, type(None)): "a string or null"}
+
+
+class AppSection(Strict):
+    """app: the web app Ladder delivers."""
+
+    name: Name
+    repo: Repo = Field(description="a git URL, or the path of a clone (relative to ladder.yml)")
+    wsgi: Wsgi = "app:application"
+    health_path: UrlPath = "/health"
+    port: Port = 8000
+
+
+class SSHSection(Strict):
+    """ssh: how Ladder reaches SSH hosts."""
+
+    known_hosts: LocalPath = "~/.ssh/known_hosts"
+    identity_file: LocalPath | None = None
+    connect_timeout: Seconds = 10
+    command_timeout: Seconds = 300
+
+
+class HostSection(Strict):
+    """One host: 'local' (a folder here) or an SSH address."""
+
+    name: Name
+    address: Address
+    base: LocalPath = Field(description="the app's folder: absolute on an SSH host, relative to ladder.yml if local")
+    port: Port = 22
+    user: User | None = None
+    app_port: Port | None = None
+    python: Command = "python3"
+
+    @field_validator("base")
+    @classmethod
+    def _absolute_when_remote(cls, base: str, info: ValidationInfo) -> str:
+        """An SSH host's folder is an absolute path there: a relative one would depend on the login's home."""
+        if info.data.get("address", "local") != "local" and (
+            not base.startswith("/") or any(c.isspace() for c in base)
+        ):
+            raise PydanticCustomError(
+                "remote_base", "must be an absolute path on the remote host, without spaces, like /srv/shop"
+            )
+        return base
+
+
+class EnvironmentSection(Strict):
+    """An environment: its hosts."""
+
+    hosts: list[HostSection]
+
+
+class LadderFile(Strict):
+    """ladder.yml: the app, its environments and their hosts, SSH settings and the runs home."""
+
+    app: AppSection
+    environments: dict[Literal["dev", "staging", "prod"], EnvironmentSection] = Field(min_length=1)
+    ssh: SSHSection = Field(default_factory=SSHSection)
+    runs: LocalPath | None = Field(None, description="the runs home (default $LADDER_HOME/runs)")
+    fixes: ClassVar[dict[str, str]] = {
+        "app": "add app: with name and repo",
+        "environments": "define at least prod: environments: {prod: {hosts: [...]}}",
+    }
 
 
 @dataclass(frozen=True)
@@ -188,30 +225,33 @@ def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | N
     file = resolve_path(path)
     if not file.is_file():
         raise ConfigError("file not found; pass --config PATH or run: ladder sandbox up", path=file)
-    try:
-        data = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", path=file) from None
+    data = read_yaml(file)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("the top level must be a mapping with app: and environments:", path=file)
-    merged = merge(DEFAULTS, data)
-    merged = merge(merged, env_overrides(os.environ))
-    merged = merge(merged, unflatten(overrides or {}))
-    return parse(merged, file)
+    if "runs_dir" in data:
+        raise ConfigError("is now called runs: rename the key (runs: FOLDER)", path=file, key="runs_dir")
+    from_env, names = env_overrides(os.environ)
+    merged = merge(merge(data, from_env), unflatten(overrides or {}))
+    try:
+        checked = LadderFile.model_validate(merged)
+    except ValidationError as exc:
+        err = explain(exc, LadderFile, path=file)
+        if err.key in names:  # the value came from the environment, not the file
+            raise ConfigError(err.message, path=file, key=f"{err.key} (from ${names[err.key]})") from None
+        raise err from None
+    return build(checked, file, merged)
 
 
 def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict:
     """Deep-merge two mappings; values in extra win."""
-    out = copy.deepcopy(dict(base))
+    out = dict(base)
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = merge(out[key], value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = value
     return out
 
 
@@ -227,41 +267,25 @@ def unflatten(values: Mapping[str, Any]) -> dict:
     return out
 
 
-def env_overrides(environ: Mapping[str, str]) -> dict:
-    """LADDER_APP_PORT=8001 -> {'app': {'port': 8001}}; values are parsed as YAML scalars."""
+def env_overrides(environ: Mapping[str, str]) -> tuple[dict, dict[str, str]]:
+    """LADDER_APP_PORT=8001 -> {'app': {'port': 8001}}, and each dotted key's variable name.
+
+    A number's value is read as YAML (8001, 2.5); every other value is kept as the text it is.
+    """
     out: dict = {}
-    for section, keys in (("app", _APP), ("ssh", _SSH)):
-        for key in keys:
+    names: dict[str, str] = {}
+    for section, model in (("app", AppSection), ("ssh", SSHSection)):
+        for key, info in model.model_fields.items():
             name = f"LADDER_{section.upper()}_{key.upper()}"
             if name in environ:
-                out.setdefault(section, {})[key] = yaml.safe_load(environ[name])
+                text = environ[name]
+                numeric = info.annotation in (int, float, int | None, float | None)
+                out.setdefault(section, {})[key] = parse_yaml(text, key=name) if numeric else text
+                names[f"{section}.{key}"] = name
     if "LADDER_RUNS" in environ:
         out["runs"] = environ["LADDER_RUNS"]
-    return out
-
-
-def _check(mapping: Any, spec: dict, where: str, file: Path) -> dict:
-    if not isinstance(mapping, dict):
-        raise ConfigError("must be a mapping", path=file, key=where)
-    for key in mapping:
-        if key not in spec:
-            raise ConfigError(f"unknown key {key!r}; allowed: {', '.join(spec)}", path=file, key=where)
-    for key, (kind, required) in spec.items():
-        value = mapping.get(key)
-        if value is None and key not in mapping:
-            if required:
-                raise ConfigError("is required", path=file, key=f"{where}.{key}")
-            continue
-        ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, (int, float)))
-        if not ok:
-            raise ConfigError(f"must be {_FORMS.get(kind, kind)}, got {value!r}", path=file, key=f"{where}.{key}")
-    return mapping
-
-
-def _port(value: int, key: str, file: Path) -> int:
-    if not 1 <= value <= 65535:
-        raise ConfigError(f"port {value} is out of range; use 1-65535", path=file, key=key)
-    return value
+        names["runs"] = "LADDER_RUNS"
+    return out, names
 
 
 def _repo(value: str, root: Path) -> str:
@@ -276,65 +300,41 @@ def _resolve(value: str, root: Path) -> Path:
     return p if p.is_absolute() else (root / p)
 
 
-def parse(data: dict, file: Path) -> Config:
-    """Validate merged data and build a Config; relative paths resolve against the file's folder."""
+def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
+    """A Config from a validated file; relative paths resolve against the file's folder."""
     root = file.parent.absolute()
-    if "runs_dir" in data:
-        raise ConfigError("is now called runs: rename the key (runs: FOLDER)", path=file, key="runs_dir")
-    unknown = set(data) - _TOP
-    if unknown:
-        raise ConfigError(f"unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_TOP))}", path=file)
-    if "name" not in data.get("app", {}):
-        raise ConfigError("is missing; add app: with name and repo", path=file, key="app")
-    app = _check(data["app"], _APP, "app", file)
-    ssh = _check(data["ssh"], _SSH, "ssh", file)
-    envs_raw = data.get("environments")
-    if not envs_raw:
-        raise ConfigError("is missing or empty; define at least prod", path=file, key="environments")
-    if not isinstance(envs_raw, dict):
-        raise ConfigError("must be a mapping of environment name to {hosts: [...]}", path=file, key="environments")
     seen: set[str] = set()
     environments: dict[str, EnvironmentConfig] = {}
-    for env_name, env in envs_raw.items():
-        where = f"environments.{env_name}"
-        if env_name not in ENVIRONMENTS:
-            raise ConfigError(f"unknown environment; use one of {', '.join(ENVIRONMENTS)}", path=file, key=where)
-        env = _check(env, {"hosts": (list, True)}, where, file)
+    for env_name, env in checked.environments.items():
         hosts = []
-        for i, h in enumerate(env["hosts"]):
-            hwhere = f"{where}.hosts[{i}]"
-            h = _check(h, _HOST, hwhere, file)
-            if h["name"] in seen:
+        for i, h in enumerate(env.hosts):
+            if h.name in seen:
                 raise ConfigError(
-                    f"duplicate host name {h['name']!r}; host names must be unique", path=file, key=hwhere
+                    f"duplicate host name {h.name!r}; host names must be unique",
+                    path=file,
+                    key=f"environments.{env_name}.hosts[{i}]",
                 )
-            seen.add(h["name"])
-            port = _port(h.get("port", 22), f"{hwhere}.port", file)
-            app_port = _port(h["app_port"], f"{hwhere}.app_port", file) if "app_port" in h else None
-            if h["address"] == "local":
-                base = str(_resolve(h["base"], root))
-            elif not h["base"].startswith("/"):
-                raise ConfigError("must be an absolute path on the remote host", path=file, key=f"{hwhere}.base")
-            else:
-                base = h["base"]
-            hosts.append(
-                HostConfig(h["name"], h["address"], base, port, h.get("user"), app_port, h.get("python", "python3"))
-            )
+            seen.add(h.name)
+            base = str(_resolve(h.base, root)) if h.address == "local" else h.base
+            hosts.append(HostConfig(h.name, h.address, base, h.port, h.user, h.app_port, h.python))
         environments[env_name] = EnvironmentConfig(env_name, tuple(hosts))
-    identity = ssh.get("identity_file")
+    app, ssh = checked.app, checked.ssh
     return Config(
         path=file,
-        app=AppConfig(
-            app["name"], _repo(app["repo"], root), app["wsgi"], app["health_path"], _port(app["port"], "app.port", file)
-        ),
+        app=AppConfig(app.name, _repo(app.repo, root), app.wsgi, app.health_path, app.port),
         environments=environments,
         ssh=SSHConfig(
-            known_hosts=_resolve(ssh["known_hosts"], root),
-            identity_file=_resolve(identity, root) if identity else None,
-            connect_timeout=float(ssh["connect_timeout"]),
-            command_timeout=float(ssh["command_timeout"]),
+            known_hosts=_resolve(ssh.known_hosts, root),
+            identity_file=_resolve(ssh.identity_file, root) if ssh.identity_file else None,
+            connect_timeout=float(ssh.connect_timeout),
+            command_timeout=float(ssh.command_timeout),
         ),
         # One runs home, whichever folder a command starts from: the file's runs:, else $LADDER_HOME/runs.
-        runs_dir=_resolve(str(data["runs"]), root) if "runs" in data else default_runs_dir(),
-        raw=data,
+        runs_dir=_resolve(checked.runs, root) if checked.runs else default_runs_dir(),
+        raw=raw if raw is not None else checked.model_dump(),
     )
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of ladder.yml, from its models."""
+    return LadderFile.model_json_schema()

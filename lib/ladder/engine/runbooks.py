@@ -6,10 +6,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..core.errors import RunbookError
 from .notebooks import runbooks_dir
 from .parameters import Parameter, declared
+from .requirements import Requires, read
 
 RUNBOOK_NAME = re.compile(r"^(?P<rung>\d+[a-z]?)-(?P<slug>.+)$")
 
@@ -23,6 +25,9 @@ class RunbookInfo:
     rung: str | None
     title: str
     parameters: dict[str, Parameter] = field(repr=False)
+    requires: Requires = field(
+        default_factory=lambda: Requires.model_validate({}), repr=False
+    )  # what it needs from the config (metadata)
 
 
 def default_root() -> Path:
@@ -30,10 +35,7 @@ def default_root() -> Path:
     return runbooks_dir()
 
 
-def _title(path: Path) -> str:
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
+def _title(nb: Any, path: Path) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -43,10 +45,15 @@ def _title(path: Path) -> str:
 
 
 def info(path: str | Path) -> RunbookInfo:
-    """Read one runbook's rung, title and parameters."""
+    """Read one runbook's rung, title, parameters and requirements."""
+    import nbformat
+
     path = Path(path)
     m = RUNBOOK_NAME.match(path.stem)
-    return RunbookInfo(path.stem, path, m.group("rung") if m else None, _title(path), declared(path))
+    nb = nbformat.read(path, as_version=4)
+    return RunbookInfo(
+        path.stem, path, m.group("rung") if m else None, _title(nb, path), declared(path), read(nb.metadata, path)
+    )
 
 
 def _rung_key(path: Path) -> tuple:

@@ -13,7 +13,7 @@ from ..core.config import Config, default_runs_dir, load_config
 from ..core.errors import ConfigError, ParameterError
 from ..core.paths import inside
 from ..core.private import private_dir
-from . import journal, kernel, runlock
+from . import journal, kernel, requirements, runlock
 from .kernel import in_memory
 from .outcome import NOTEBOOK, REPORT, CellFailure, ReportHeader, RunOutcome, failure_of, summarize, write
 from .parameters import check
@@ -71,7 +71,7 @@ def prepare(
     report_name: str = REPORT,
     report_header: ReportHeader | None = None,
 ) -> RunPlan:
-    """Check everything a run needs (runbook, parameters, config) without executing or writing anything.
+    """Check everything a run needs (runbook, parameters, config, its requirements) without executing or writing.
 
     config="" runs without a ladder.yml: the notebook's `config` is set to "" and runs go to
     out_dir, else ./runs. notebook_name and report_name name the executed notebook and the report;
@@ -80,7 +80,10 @@ def prepare(
     rb = resolve(runbook, root)
     values = check(rb.path, params or {}, declared_params=rb.parameters, source="parameters")
     values.update(check(rb.path, text_params or {}, strings=True, declared_params=rb.parameters, source="-p"))
+    defaults = {name: p.default_value for name, p in rb.parameters.items()}
+    requirements.check_parameters(rb.requires, {**defaults, **values})
     cfg = load_config(_config_reference(rb, config)) if config != "" else None
+    requirements.check_config(rb.requires, rb.name, cfg)
     injected = {
         "config": (str(cfg.path) if cfg.path else None) if cfg is not None else "",
         "dry_run": values.get("dry_run", not apply),
@@ -97,10 +100,25 @@ def prepare(
     return RunPlan(rb, values, runs_dir.absolute(), cfg, notebook_name, report_name, report_header)
 
 
+def runs_home(plan: RunPlan) -> Path:
+    """The plan's runs home, made when missing; a folder that cannot be one is bad input (nothing else is written)."""
+    try:
+        private_dir(plan.runs_dir)
+    except OSError as exc:
+        path = plan.config.path if plan.config is not None else None
+        raise ConfigError(
+            f"{plan.runs_dir} cannot be the runs home ({exc.strerror}); name a folder you can write to "
+            "(runs: in ladder.yml, $LADDER_RUNS or --out)",
+            path=path,
+            key="runs",
+        ) from None
+    return plan.runs_dir
+
+
 def execute(plan: RunPlan, *, timeout: float | None = None, trigger: str | None = None) -> RunOutcome:
     """Run a prepared plan with papermill and write its artifacts and journal row (trigger: what started it)."""
     run_id = journal.new_run_id()
-    run_dir = inside(plan.runs_dir, run_id, what="run id")
+    run_dir = inside(runs_home(plan), run_id, what="run id")
     private_dir(run_dir, exist_ok=False)
     rb = plan.runbook
     jpath = journal.journal_path(plan.runs_dir)
@@ -211,7 +229,7 @@ def run(
     plan = prepare(runbook, params, text_params=text_params, config=config, apply=apply, out_dir=out_dir, root=root)
     if not scheduled:
         return execute(plan, timeout=timeout)
-    with runlock.held(plan.runs_dir, plan.runbook.name):
+    with runlock.held(runs_home(plan), plan.runbook.name):
         return execute(plan, timeout=timeout, trigger=journal.SCHEDULE)
 
 

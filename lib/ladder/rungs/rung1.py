@@ -101,7 +101,7 @@ def measure_parity(config: Config | str | Path) -> parity.Parity:
     cfg = steps.config_of(config)
 
     def read(host: Host) -> parity.Facts:
-        return parity.get_facts(host, cfg.host_config(host.name).python, timeout=CHECK_DEADLINE)
+        return parity.get_facts(host, cfg.host_config(host.name).python)
 
     dev = steps.on_hosts(cfg, DEV, read, CHECK_DEADLINE)
     prod = steps.on_hosts(cfg, PROD, read, CHECK_DEADLINE)
@@ -304,9 +304,28 @@ def figures(parity_result: parity.Parity, edits: Edits, route_result: RouteRepor
     return out
 
 
+def mixed(edits: Edits) -> str | None:
+    """'prod is mixed: prod1 at abc123, prod2 at def456' when prod's hosts served different commits; else None.
+
+    Read before the deploy (save_prod_edits), so it tells what an earlier run (one killed halfway) left.
+    """
+    heads = {host: deploy.version_of(status.head) for host, status in edits.found.items()}
+    if len(set(heads.values())) < 2:
+        return None
+    return "prod is mixed: " + ", ".join(f"{host} at {head}" for host, head in heads.items())
+
+
 def notices(edits: Edits, *, dry_run: bool = True) -> list[str]:
-    """What the report must say first: prod edits made in place, and where the deploy put them."""
+    """What the report must say first: a mixed prod, prod edits made in place, and where the deploy put them."""
     out = []
+    split = mixed(edits)
+    if split is not None:
+        then = (
+            "An apply deploys one ref to every prod host."
+            if dry_run
+            else "This run deployed one ref to every prod host (see the verify step)."
+        )
+        out.append(f"{split} (an earlier deploy did not reach every host, e.g. it was stopped). {then}")
     for host, status in edits.found.items():
         if status.clean:
             continue

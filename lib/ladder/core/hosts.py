@@ -314,7 +314,7 @@ class SSHHost(Host):
         error = done.get("error")
         if isinstance(error, CommandTimedOut):
             return -signal.SIGKILL, error.result.stdout, error.result.stderr
-        if error is not None:
+        if isinstance(error, BaseException):
             raise error
         r = done["result"]
         return r.exited, r.stdout, r.stderr  # type: ignore[attr-defined]

@@ -256,7 +256,9 @@ def reap(path: str | Path) -> list[str]:
     conn = connect(path)
     here = socket.gethostname()
     try:
-        rows = conn.execute("SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", [here])
+        rows = conn.execute(
+            "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", [here]
+        )
         gone = [(run_id, pid) for run_id, pid in rows.fetchall() if not alive(pid)]
         for run_id, pid in gone:
             conn.execute(

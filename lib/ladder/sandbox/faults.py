@@ -26,7 +26,18 @@ TEMP = re.compile(r"\.ladder-[0-9a-f]{8}$")  # a bound on waiting for a run, nev
 
 def apply_command(runbook: Path, config: Path, runs: Path) -> list[str]:
     """`ladder run RUNBOOK --apply` on the sandbox, into runs."""
-    return [sys.executable, "-m", "ladder.cli", "run", str(runbook), "--apply", "--config", str(config), "--out", str(runs)]
+    return [
+        sys.executable,
+        "-m",
+        "ladder.cli",
+        "run",
+        str(runbook),
+        "--apply",
+        "--config",
+        str(config),
+        "--out",
+        str(runs),
+    ]
 
 
 def kill_at(step: str, runbook: Path, config: Path, runs: Path, fifo: Path) -> bool:
@@ -102,7 +113,9 @@ def look(box_dir: Path, runs: Path) -> Findings:
         if (app / ".git" / "index.lock").exists():
             found.partial.append(f"{hc.name}: a git operation was cut short (index.lock)")
         # Host.write_text's temporary files (NAME.ladder-<8 hex>); a killed apply's lock file is stale, not partial.
-        leftovers = [p.name for p in Path(lay.base).rglob("*.ladder-*") if TEMP.search(p.name) and ".git" not in p.parts]
+        leftovers = [
+            p.name for p in Path(lay.base).rglob("*.ladder-*") if TEMP.search(p.name) and ".git" not in p.parts
+        ]
         if leftovers:
             found.partial.append(f"{hc.name}: half-written files {leftovers}")
         edits_dir = Path(lay.edits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -178,12 +179,57 @@ def test_a_run_started_by_the_schedule_says_so_and_is_found_as_the_last_one(path
     assert journal.last_run(path.parent / "none" / journal.FILENAME, runbook="x") is None
 
 
-def test_a_journal_written_before_runs_had_a_trigger_gains_the_column(path):
+# The schema of the first journals: no trigger, pid or host, and a CHECK that knew three statuses.
+FIRST_SCHEMA = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'runbook', runbook TEXT, rung TEXT, params TEXT,
+    started TEXT NOT NULL, ended TEXT, status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+    changes INTEGER, hosts TEXT, error TEXT, summary TEXT
+);
+CREATE INDEX runs_started ON runs (started);
+"""
+
+
+def test_a_journal_written_before_runs_had_a_trigger_gains_the_columns_and_the_abandoned_status(path):
     path.parent.mkdir(parents=True)
     conn = sqlite3.connect(path)
-    conn.executescript(journal.SCHEMA.replace(",\n    trigger TEXT", ""))
+    conn.executescript(FIRST_SCHEMA)
     conn.execute("INSERT INTO runs (id, runbook, started, status) VALUES ('old', 'x', '2025-01-01', 'ok')")
+    conn.execute("INSERT INTO runs (id, runbook, started, status) VALUES ('hung', 'x', '2025-01-02', 'running')")
     conn.commit()
     conn.close()
     journal.start(path, run_id="new", runbook="x", trigger=journal.SCHEDULE)
-    assert [(r["id"], r["trigger"]) for r in journal.history(path)] == [("old", None), ("new", "schedule")]
+    rows = journal.history(path)
+    assert [(r["id"], r["status"], r["trigger"]) for r in rows] == [
+        ("old", "ok", None),
+        ("hung", "running", None),  # no pid: nobody can tell whether it still runs
+        ("new", "running", "schedule"),
+    ]
+    assert journal.reap(path) == []  # "new" is this process, alive
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE runs SET status = 'abandoned' WHERE id = 'old'")  # the CHECK now allows it
+    conn.commit()
+    conn.close()
+    assert journal.history(path)[0]["status"] == "abandoned"
+
+
+def test_a_running_row_whose_process_is_gone_is_marked_abandoned_by_the_next_look(path):
+    code = textwrap.dedent(
+        f"""
+        import os, signal
+        from ladder.engine import journal
+        journal.start({str(path)!r}, run_id="killed", runbook="x")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    journal.start(path, run_id="alive", runbook="x")
+    (killed, alive) = journal.history(path)
+    assert killed["status"] == "running" and killed["pid"] not in (None, os.getpid()) and killed["host"]
+    assert journal.reap(path) == ["killed"]
+    (killed, alive) = journal.history(path)
+    assert killed["status"] == "abandoned" and killed["ended"] is not None
+    assert f"pid {killed['pid']} on {killed['host']}" in killed["error"] and "no notebook" in killed["error"]
+    assert alive["status"] == "running"
+    assert journal.reap(path) == []  # once

@@ -8,6 +8,7 @@ import pytest
 from ladder import load_config, sandbox
 from ladder.app import deploy
 from ladder.core.errors import FleetError
+from ladder.core.hosts import environment_hosts
 from ladder.engine import state
 from ladder.rungs import rung1
 from tree import snapshot
@@ -125,3 +126,28 @@ def test_setup_checks_the_ref_before_any_step(two_prod):
     with pytest.raises(ValueError, match="not a branch, tag or commit name"):
         rung1.setup(cfg, "--upload-pack=x")
     assert snapshot(box.dir / "hosts") == before
+
+
+def test_a_prod_left_mixed_is_said_first_and_the_next_apply_converges_it(two_prod, tmp_path):
+    cfg, box = two_prod
+    master = master_of(box)
+    older = subprocess.run(
+        ["git", "-C", str(box.repo), "rev-parse", "master~1"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    first = rung1.save_prod_edits(cfg, str(tmp_path / "run1"))
+    assert rung1.mixed(first) is None
+    # An apply of an older commit stopped after prod1's deploy: prod1 serves it, prod2 still master.
+    (prod1,) = [h for h in environment_hosts(cfg, "prod") if h.name == "prod1"]
+    target = rung1.prod_target(cfg, prod1)
+    deploy.install(prod1, target, dry_run=False)
+    deploy.deploy(prod1, target, older, saved=first.saved["prod1"], dry_run=False)
+
+    edits = rung1.save_prod_edits(cfg, str(tmp_path / "run2"))
+    split = f"prod is mixed: prod1 at {deploy.version_of(older)}, prod2 at {deploy.version_of(master)}"
+    assert rung1.mixed(edits) == split
+    said = rung1.notices(edits, dry_run=False)
+    assert said[0].startswith(split) and "deployed one ref to every prod host" in said[0]
+    assert rung1.notices(edits)[0].startswith(split)  # a dry run says it too
+    rung1.deploy_prod(cfg, "master", edits, dry_run=False)
+    assert rung1.verify_prod(cfg, "master", dry_run=False)["version"].tolist() == [deploy.version_of(master)] * 2
+    assert rung1.mixed(rung1.save_prod_edits(cfg, str(tmp_path / "run3"))) is None

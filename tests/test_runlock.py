@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder.core.errors import PathOutside, RunLocked
+from ladder.core.errors import EnvironmentLocked, PathOutside, RunLocked
 from ladder.engine import journal, runlock
 
 BOOKS = Path(__file__).parent / "notebooks"
@@ -128,3 +130,147 @@ def test_a_runbook_name_that_leads_out_of_the_runs_home_is_refused(tmp_path):
     with pytest.raises(PathOutside, match="runbook name"):
         runlock.lock_path(tmp_path, "../../x")
     assert runlock.lock_path(tmp_path, "rung1") == tmp_path / runlock.FOLDER / "rung1.lock"
+
+
+# --- applies: one per environment, here and on each host ----------------------------------------
+def site(tmp_path: Path) -> Path:
+    """A ladder.yml whose dev and prod hosts are folders; the runs home is runs/."""
+    for name in ("dev1", "prod1", "prod2"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "ladder.yml").write_text(
+        "app: {name: shop, repo: repo}\n"
+        "environments:\n"
+        "  dev: {hosts: [{name: dev1, address: local, base: dev1}]}\n"
+        "  prod: {hosts: [{name: prod1, address: local, base: prod1}, {name: prod2, address: local, base: prod2}]}\n"
+        "runs: runs\n"
+    )
+    return tmp_path
+
+
+def env_holder(where: Path) -> subprocess.Popen:
+    """Another process that holds every environment of where/ladder.yml until its stdin closes."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from ladder import load_config
+        from ladder.engine.runlock import environments
+        cfg = load_config({str(where / "ladder.yml")!r})
+        with environments(cfg, cfg.runs_dir):
+            print("held", flush=True)
+            sys.stdin.read()
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+    return proc
+
+
+@pytest.mark.local
+def test_a_second_apply_is_refused_naming_who_holds_the_environment(tmp_path):
+    from ladder import load_config
+
+    cfg = load_config(site(tmp_path) / "ladder.yml")
+    proc = env_holder(tmp_path)
+    try:
+        assert (tmp_path / "prod1" / runlock.HOST_LOCK).is_file()  # a lock file on each host too
+        with pytest.raises(EnvironmentLocked) as err:
+            with runlock.environments(cfg, cfg.runs_dir):
+                pytest.fail("two applies held dev and prod at once")
+        assert err.value.environment == "dev" and err.value.pid == proc.pid and err.value.since
+        assert f"pid {proc.pid} on " in str(err.value) and "ladder run --wait" in str(err.value)
+        assert (tmp_path / "prod1" / runlock.HOST_LOCK).is_file()  # the refused apply removed nobody's lock
+    finally:
+        proc.communicate(timeout=30)
+    assert not (tmp_path / "prod1" / runlock.HOST_LOCK).exists()  # released when the holder ended its block
+    with runlock.environments(cfg, cfg.runs_dir) as held_now:
+        assert held_now == ["dev", "prod"]
+
+
+@pytest.mark.local
+def test_a_host_lock_is_stale_when_its_owner_is_gone_or_too_old(tmp_path):
+    from ladder import load_config
+
+    cfg = load_config(site(tmp_path) / "ladder.yml")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock = tmp_path / "prod2" / runlock.HOST_LOCK
+    here = json.dumps({"pid": int(dead.stdout), "host": socket.gethostname(), "since": journal.now()})
+    lock.write_text(here + "\n")  # a killed apply's lock: its process is gone
+    with runlock.environments(cfg, cfg.runs_dir, ["prod"]):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    elsewhere = {"pid": 1, "host": "another-machine", "since": journal.now()}
+    lock.write_text(json.dumps(elsewhere))  # an apply from another machine: nobody here can tell it is gone
+    with pytest.raises(EnvironmentLocked) as err:
+        with runlock.environments(cfg, cfg.runs_dir, ["prod"]):
+            pass
+    assert err.value.host == "another-machine" and err.value.lock.startswith("prod2:")
+    assert not (tmp_path / "prod1" / runlock.HOST_LOCK).exists()  # all or none: prod1's was let go
+    with runlock.environments(cfg, cfg.runs_dir, ["prod"], stale_after=0):  # past the age limit
+        pass
+    assert not lock.exists()
+
+
+@pytest.mark.local
+def test_a_waiting_apply_goes_on_when_the_holder_ends(tmp_path):
+    import threading
+
+    from ladder import load_config
+
+    cfg = load_config(site(tmp_path) / "ladder.yml")
+    proc = env_holder(tmp_path)
+    got: list[list[str]] = []
+
+    def second() -> None:
+        with runlock.environments(cfg, cfg.runs_dir, wait=True) as names:
+            got.append(names)
+
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    waiter.join(timeout=2 * runlock.POLL)
+    assert waiter.is_alive() and not got  # still waiting while the holder holds
+    proc.communicate(timeout=30)
+    waiter.join(timeout=60)
+    assert got == [["dev", "prod"]]
+
+
+def ladder_run(where: Path, fifo: Path, *flags: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "ladder.cli", "run", str(BOOKS / "6-hold.ipynb"), *flags]
+    command += ["--config", "ladder.yml", "-p", "fifo", str(fifo)]
+    return subprocess.Popen(command, cwd=where, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.e2e
+def test_ladder_run_apply_exits_2_while_another_apply_runs_or_waits_with_wait(tmp_path):
+    site(tmp_path)
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    first = ladder_run(tmp_path, fifo, "--apply")
+    procs = [first]
+    try:
+        wait_until_holding(tmp_path, first, 0)
+        second = ladder_run(tmp_path, fifo, "--apply")
+        procs.append(second)
+        out, err = second.communicate(timeout=300)
+        assert second.returncode == 2, (out, err)
+        assert f"environment dev is being changed by another apply (pid {first.pid} on " in err
+        dry = ladder_run(tmp_path, fifo)  # a dry run never locks: it goes on to its holding cell
+        procs.append(dry)
+        wait_until_holding(tmp_path, dry, 1)
+        waiting = ladder_run(tmp_path, fifo, "--apply", "--wait")
+        procs.append(waiting)
+        deadline = time.monotonic() + 300
+        while any(p.poll() is None for p in (first, dry, waiting)):  # let every holding run end
+            assert time.monotonic() < deadline, "the runs never ended"
+            release(fifo, wait=False)
+            time.sleep(0.05)
+        assert [p.returncode for p in (first, dry, waiting)] == [0, 0, 0], waiting.communicate()
+    finally:
+        release(fifo, wait=False)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    rows = journal.history(journal.journal_path(tmp_path / "runs"))
+    assert sorted(r["params"]["dry_run"] for r in rows) == [False, False, True]  # no row for the refused apply
+    assert {r["status"] for r in rows} == {"ok"}
+    applies = [r for r in rows if r["params"]["dry_run"] is False]
+    assert applies[1]["started"] >= applies[0]["ended"]  # the waiting apply began once the first had ended

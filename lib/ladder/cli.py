@@ -130,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             out_dir=args.out,
             root=args.root,
             scheduled=args.scheduled,
+            wait=args.wait,
         )
     except RunLocked as skipped:  # the scheduler's next tick comes; a runbook's second apply changes nothing
         print(f"skipped: {skipped}")
@@ -160,10 +161,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     """Show the run journal as a table, or as JSON."""
     import json
 
-    from .engine.journal import history, journal_path
+    from .engine.journal import history, journal_path, reap
     from .engine.runner import runs_dir_for
 
     runs = args.out if args.out is not None else runs_dir_for(args.config)
+    reap(journal_path(runs))  # a run killed since the last look shows as abandoned, not running forever
     rows = history(journal_path(runs), limit=args.limit)
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -340,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduled",
         action="store_true",
         help="as a schedule runs it: skipped while this runbook's previous scheduled run goes on; journaled as such",
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="an apply waits while another apply holds an environment (default: exit 2 naming who holds it)",
     )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("history", help="show the run journal")

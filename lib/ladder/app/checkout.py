@@ -17,7 +17,6 @@ from ..core.private import write_private
 from .git import GIT
 
 q = shlex.quote
-GIT_TIMEOUT = 60
 CLONE_TIMEOUT = 120
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 
@@ -62,7 +61,7 @@ def parse_status(output: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(modified), tuple(untracked)
 
 
-def get_status(host: Host, path: str, timeout: float = GIT_TIMEOUT) -> Status | None:
+def get_status(host: Host, path: str, timeout: float | None = None) -> Status | None:
     """The checkout's HEAD and edits; None when path is not a git checkout."""
     p = q(path)
     probe = host.run(f"{GIT} -C {p} rev-parse --verify -q HEAD", warn=True, timeout=timeout)
@@ -100,7 +99,7 @@ def is_commit_id(ref: str) -> bool:
     return bool(_HEX.match(ref))
 
 
-def get_remote_refs(host: Host, path: str, remote: str = "origin", timeout: float = GIT_TIMEOUT) -> dict[str, str]:
+def get_remote_refs(host: Host, path: str, remote: str = "origin", timeout: float | None = None) -> dict[str, str]:
     """Branches and tags of the checkout's remote, read without fetching (nothing changes)."""
     out = host.run(f"{GIT} -C {q(path)} ls-remote --heads --tags {q(remote)}", timeout=timeout).stdout
     return parse_ls_remote(out)
@@ -112,14 +111,14 @@ def remote_commit(host: Host, path: str, ref: str, remote: str = "origin") -> st
     found = resolve(get_remote_refs(host, path, remote), ref)
     if found or not is_commit_id(ref):
         return found
-    local = host.run(f"{GIT} -C {q(path)} rev-parse --verify -q {q(ref + '^{commit}')}", warn=True, timeout=GIT_TIMEOUT)
+    local = host.run(f"{GIT} -C {q(path)} rev-parse --verify -q {q(ref + '^{commit}')}", warn=True)
     return local.stdout.strip() if local.ok else None
 
 
 def is_ancestor(host: Host, path: str, commit: str, of: str = "HEAD") -> bool:
     """True when commit is in the checkout and is of, or one of its ancestors (a checkout ahead of its origin)."""
     cmd = f"{GIT} -C {q(path)} merge-base --is-ancestor {q(commit)} {q(of)}"
-    return host.run(cmd, warn=True, timeout=GIT_TIMEOUT).ok
+    return host.run(cmd, warn=True).ok
 
 
 def sync(host: Host, path: str, repo: str, branch: str, *, dry_run: bool = True) -> ops.Change:
@@ -191,7 +190,7 @@ class SavedPatch:
         }
 
 
-def get_diff(host: Host, path: str, timeout: float = GIT_TIMEOUT) -> str:
+def get_diff(host: Host, path: str, timeout: float | None = None) -> str:
     """The patch of the checkout's edits against HEAD (empty when clean); changes nothing on the host."""
     return host.run(diff_command(path), timeout=timeout).stdout
 

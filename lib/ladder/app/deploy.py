@@ -16,7 +16,6 @@ from .layout import Layout
 q = shlex.quote
 VERSION_FILE = "VERSION"
 VERSION_LENGTH = 12
-DEPLOY_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def get_state(host: Host, target: Target) -> State:
     status = checkout.get_status(host, lay.app)
     if status is None:
         raise HostError(f"{lay.app} is not a git checkout; clone the app there first", host=host.name)
-    version = host.run(f"cat {q(lay.app + '/' + VERSION_FILE)} 2>/dev/null || true", timeout=10).stdout.strip()
+    version = host.run(f"cat {q(lay.app + '/' + VERSION_FILE)} 2>/dev/null || true").stdout.strip()
     return State(status, version, service.is_running(host, lay.pid_file))
 
 
@@ -132,7 +131,7 @@ def deploy(
     *,
     saved: SavedPatch | None = None,
     dry_run: bool = True,
-    timeout: float = DEPLOY_TIMEOUT,
+    timeout: float | None = None,
 ) -> ops.Change:
     """Run the deploy script for ref unless prod serves it from a clean tree already; a plan unless dry_run is False.
 

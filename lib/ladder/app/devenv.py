@@ -116,7 +116,7 @@ def _env_file(host: Host, env: DevEnv, *, dry_run: bool = True) -> ops.Change:
     # Checked on the host with grep, so the secret's value never travels back to Ladder.
     checks = [f"grep -qxF {q(f'{k}={v}')} {q(path)}" for k, v in env.settings().items()]
     checks.append(f"grep -q {q('^' + SECRET_KEY + '=.')} {q(path)}")
-    if host.run(" && ".join(checks), warn=True, timeout=10).ok:
+    if host.run(" && ".join(checks), warn=True).ok:
         return ops.settle(host, "app.env", path, [], dry_run=dry_run)
     names = ", ".join([*env.settings(), SECRET_KEY])
     text = f"write {path} (mode 600: {names}; a new dev-only secret key)"

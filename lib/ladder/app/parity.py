@@ -37,7 +37,6 @@ PYTHON_SCRIPT = (
     "print('python\\t' + platform.python_version())\n"
     "if sys.prefix != sys.base_prefix: print('venv\\t' + sys.prefix)\n"
 )
-FACTS_TIMEOUT = 60
 # Left out of the comparison, as `pip freeze` leaves them out (Python < 3.12): the installer's own
 # tools, which a venv gets from ensurepip or not at all, not packages the app runs on.
 INSTALLER_TOOLS = frozenset({"pip", "setuptools", "wheel", "distribute"})
@@ -152,7 +151,7 @@ def parse_facts(output: str, host: str = "") -> Facts:
     )
 
 
-def get_facts(host: Host, python: str = "python3", timeout: float = FACTS_TIMEOUT) -> Facts:
+def get_facts(host: Host, python: str = "python3", timeout: float | None = None) -> Facts:
     """Every parity fact of one host, read where app.layout puts the app; the one reader runbook and assessment share."""
     lay = layout_of(host)
     proc = service.get_process(host, lay.pid_file, timeout=timeout)
@@ -162,7 +161,7 @@ def get_facts(host: Host, python: str = "python3", timeout: float = FACTS_TIMEOU
 
 def get_packages(host: Host, python: str) -> dict[str, str]:
     """Packages installed for an interpreter (its venv, if it is in one), as {name: version}."""
-    return parse_packages(host.run(f"{q(python)} -c {q(PACKAGES_SCRIPT)}", timeout=FACTS_TIMEOUT).stdout)
+    return parse_packages(host.run(f"{q(python)} -c {q(PACKAGES_SCRIPT)}").stdout)
 
 
 def _rows(f: Facts) -> dict[tuple[str, str], str]:

@@ -9,7 +9,6 @@ from ..core.errors import HostError
 from ..core.hosts import Host
 
 q = shlex.quote
-START_TIMEOUT = 30
 START_WAIT_TICKS = 200  # tenths of a second
 
 
@@ -37,7 +36,7 @@ def parse_process(output: str) -> Process | None:
     return Process(int(head.strip()), argv)
 
 
-def get_process(host: Host, pid_file: str, timeout: float = 10) -> Process | None:
+def get_process(host: Host, pid_file: str, timeout: float | None = None) -> Process | None:
     """The live process named by a pid file, or None when the file is missing or the process is gone."""
     p = q(pid_file)
     cmd = (
@@ -91,7 +90,7 @@ def start(
     env_file: str,
     pid_file: str,
     logs: str,
-    timeout: float = START_TIMEOUT,
+    timeout: float | None = None,
 ) -> None:
     """Start gunicorn as a daemon serving chdir; the env file is sourced so its secrets never pass through Ladder."""
     cmd = start_command(
@@ -113,7 +112,7 @@ def reload_command(pid_file: str) -> str:
     )
 
 
-def reload(host: Host, pid_file: str, timeout: float = 10) -> None:
+def reload(host: Host, pid_file: str, timeout: float | None = None) -> None:
     """Reload a running gunicorn so new code is served; raise when it is not running."""
     if not is_running(host, pid_file):
         raise HostError(f"no app server running (pid file {pid_file}); start it first", host=host.name)

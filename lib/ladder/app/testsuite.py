@@ -40,7 +40,7 @@ def parse_files(output: str) -> tuple[str, ...]:
     return tuple(path for path in output.split("\0") if path and is_test_path(path))
 
 
-def get_files(host: Host, checkout: str, timeout: float = 60) -> tuple[str, ...]:
+def get_files(host: Host, checkout: str, timeout: float | None = None) -> tuple[str, ...]:
     """The tracked files of a checkout that hold tests."""
     return parse_files(host.run(f"{GIT} -C {q(checkout)} ls-files -z", timeout=timeout).stdout)
 
@@ -57,7 +57,7 @@ def run(host: Host, checkout: str, python: str, *, timeout: float = RUN_TIMEOUT)
     files = get_files(host, checkout)
     if not files:
         return SuiteRun(host.name, files)
-    has_pytest = host.run(f"{q(python)} -c 'import pytest'", warn=True, timeout=60).ok
+    has_pytest = host.run(f"{q(python)} -c 'import pytest'", warn=True).ok
     name, cmd = runner_command(python, has_pytest)
     result = host.run(f"{cmd} 2>&1", cwd=checkout, warn=True, timeout=timeout)
     tail = "\n".join(result.stdout.rstrip().splitlines()[-OUTPUT_LINES:])

@@ -185,6 +185,21 @@ class RunLocked(RunbookError):
         super().__init__(f"{runbook} at {at}: the previous scheduled run ({holder}) is still running; lock {lock}")
 
 
+class EnvironmentLocked(LadderError):
+    """An apply found an environment locked by another apply: which one, where the lock is, and who holds it."""
+
+    def __init__(self, environment: str, lock: str, pid: object, host: object, since: object) -> None:
+        self.environment = environment
+        self.lock = lock
+        self.pid = pid
+        self.host = host
+        self.since = since
+        super().__init__(
+            f"environment {environment} is being changed by another apply (pid {pid} on {host}, since {since}; "
+            f"lock {lock}); wait for it with `ladder run --wait`, or run again when it ends"
+        )
+
+
 class OptionError(LadderError):
     """A command-line value that is not valid: names the flag, the value and the form it takes."""
 

@@ -8,6 +8,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -331,11 +332,30 @@ class SSHHost(Host):
     def _execute(self, wrapped: str, deadline: float) -> tuple[int, str, str]:
         from invoke.exceptions import CommandTimedOut
 
-        try:
-            r = self.connection.run(wrapped, hide=True, warn=True, pty=False, in_stream=False, timeout=deadline)
-        except CommandTimedOut as exc:
-            return -signal.SIGKILL, exc.result.stdout, exc.result.stderr
-        return r.exited, r.stdout, r.stderr
+        conn = self.connection
+        done: dict[str, object] = {}
+
+        def call() -> None:
+            try:
+                done["result"] = conn.run(wrapped, hide=True, warn=True, pty=False, in_stream=False, timeout=deadline)
+            except BaseException as exc:  # handed to the caller's thread below
+                done["error"] = exc
+
+        # Fabric's timeout starts once the session is open, and opening one waits for the server without a
+        # limit: a frozen host would hang the call for ever. The deadline holds for the whole call.
+        worker = threading.Thread(target=call, daemon=True, name=f"ssh-{self.name}")
+        worker.start()
+        worker.join(deadline + _GRACE)
+        if worker.is_alive():
+            self.close()  # the server does not answer at all; the next call connects again
+            return -signal.SIGKILL, "", ""
+        error = done.get("error")
+        if isinstance(error, CommandTimedOut):
+            return -signal.SIGKILL, error.result.stdout, error.result.stderr
+        if isinstance(error, BaseException):
+            raise error
+        r = done["result"]
+        return r.exited, r.stdout, r.stderr  # type: ignore[attr-defined]
 
     def put(self, local: str | Path, remote: str) -> None:
         self.sftp.put(str(local), remote)

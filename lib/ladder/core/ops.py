@@ -68,8 +68,8 @@ def worst(outcomes: Iterable[str]) -> str:
 Action = tuple[str, Callable[[], object]]
 
 
-def command(host: Host, cmd: str, timeout: float = 60) -> Action:
-    """An action that runs one shell command."""
+def command(host: Host, cmd: str, timeout: float | None = None) -> Action:
+    """An action that runs one shell command (timeout None: the host's, i.e. the config's command_timeout)."""
     return cmd, lambda: host.run(cmd, timeout=timeout)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -15,7 +17,7 @@ from .redact import redact_value
 
 FILENAME = "journal.sqlite"
 BUSY_TIMEOUT_MS = 30_000
-STATUSES = ("running", "ok", "failed")
+STATUSES = ("running", "ok", "failed", "abandoned")  # abandoned: its process died before it wrote its end
 ASSESSMENT = "assessment"  # the kind of an assessment's own row
 ASSESSMENT_PREFIX = ASSESSMENT + "-"
 
@@ -28,15 +30,19 @@ CREATE TABLE IF NOT EXISTS runs (
     params TEXT,
     started TEXT NOT NULL,
     ended TEXT,
-    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'abandoned')),
     changes INTEGER,
     hosts TEXT,
     error TEXT,
     summary TEXT,
-    trigger TEXT
+    trigger TEXT,
+    pid INTEGER,
+    host TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started);
 """
+# Columns added since the first journals; a journal without them gains them when opened (see _migrate).
+_ADDED = ("trigger", "pid", "host")
 _JSON_COLUMNS = ("params", "hosts", "summary")
 # What started a run, where Ladder knows it: "schedule" for `ladder schedule`'s runs; NULL otherwise.
 SCHEDULE = "schedule"
@@ -68,13 +74,36 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.executescript(SCHEMA)
-    if "trigger" not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:
-        try:  # a journal written before runs had a trigger
-            conn.execute("ALTER TABLE runs ADD COLUMN trigger TEXT")
-        except sqlite3.OperationalError as exc:
-            if "duplicate column" not in str(exc):  # another process added it first
-                raise
+    if not _current(conn):
+        _migrate(conn)
     return conn
+
+
+def _current(conn: sqlite3.Connection) -> bool:
+    """True when the runs table has today's columns and accepts every status."""
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    return "'abandoned'" in sql and set(_ADDED) <= columns
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Rebuild an older journal's table under today's schema, keeping every row (SQLite cannot alter a CHECK)."""
+    conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then find it done
+    try:
+        if not _current(conn):
+            old = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
+            conn.execute("ALTER TABLE runs RENAME TO runs_before_migration")
+            conn.execute("DROP INDEX IF EXISTS runs_started")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            cols = ", ".join(old)
+            conn.execute(f"INSERT INTO runs ({cols}) SELECT {cols} FROM runs_before_migration")
+            conn.execute("DROP TABLE runs_before_migration")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _json(value: Any) -> str | None:
@@ -92,13 +121,26 @@ def start(
     started: str | None = None,
     trigger: str | None = None,
 ) -> None:
-    """Insert a 'running' row before a run executes; trigger says what started it (None: not known)."""
+    """Insert a 'running' row before a run executes; trigger says what started it (None: not known).
+
+    The row names this process (pid, host), so a later command can tell a run that died (see reap).
+    """
     conn = connect(path)
     try:
         conn.execute(
-            "INSERT INTO runs (id, kind, runbook, rung, params, started, status, trigger)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-            (run_id, kind, runbook, rung, _json(dict(params or {})), started or now(), trigger),
+            "INSERT INTO runs (id, kind, runbook, rung, params, started, status, trigger, pid, host)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+            (
+                run_id,
+                kind,
+                runbook,
+                rung,
+                _json(dict(params or {})),
+                started or now(),
+                trigger,
+                os.getpid(),
+                socket.gethostname(),
+            ),
         )
     finally:
         conn.close()
@@ -117,7 +159,7 @@ def finish(
     params: Mapping[str, Any] | None = None,
 ) -> None:
     """Close a run's row with its outcome; params, when given, replace the ones start() wrote (e.g. redacted)."""
-    if status not in STATUSES[1:]:
+    if status not in STATUSES[1:3]:
         raise ValueError(f"status must be 'ok' or 'failed', got {status!r}")
     conn = connect(path)
     try:
@@ -158,7 +200,7 @@ def add(
     summary: Any = None,
 ) -> None:
     """Insert one finished row in a single write, e.g. an assessment with its JSON summary."""
-    if status not in STATUSES[1:]:
+    if status not in STATUSES[1:3]:
         raise ValueError(f"status must be 'ok' or 'failed', got {status!r}")
     stamp = now()
     conn = connect(path)
@@ -183,6 +225,49 @@ def add(
         )
     finally:
         conn.close()
+
+
+def alive(pid: int) -> bool:
+    """True when a process with this pid exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+ABANDONED = (
+    "abandoned: its process (pid {pid} on {host}) ended without finishing the run, e.g. killed; "
+    "no notebook, report or result.json was kept (a run's notebook stays in memory until its end, "
+    "so that nothing unredacted reaches disk); check its hosts, then run it again"
+)
+
+
+def reap(path: str | Path) -> list[str]:
+    """Mark 'abandoned' each 'running' row of this machine whose process is gone; return their ids.
+
+    A row from another machine, or without a pid (an older journal), is left as it is: nobody here can tell.
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    conn = connect(path)
+    here = socket.gethostname()
+    try:
+        rows = conn.execute(
+            "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", [here]
+        )
+        gone = [(run_id, pid) for run_id, pid in rows.fetchall() if not alive(pid)]
+        for run_id, pid in gone:
+            conn.execute(
+                "UPDATE runs SET status = 'abandoned', ended = ?, error = ? WHERE id = ? AND status = 'running'",
+                (now(), ABANDONED.format(pid=pid, host=here), run_id),
+            )
+    finally:
+        conn.close()
+    return [run_id for run_id, _ in gone]
 
 
 def history(path: str | Path, *, kind: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Mapping
@@ -122,6 +123,7 @@ def execute(plan: RunPlan, *, timeout: float | None = None, trigger: str | None 
     private_dir(run_dir, exist_ok=False)
     rb = plan.runbook
     jpath = journal.journal_path(plan.runs_dir)
+    journal.reap(jpath)  # runs killed since the last one end as abandoned, not running forever
     started = journal.now()
     journal.start(
         jpath, run_id=run_id, runbook=rb.name, rung=rb.rung, params=plan.parameters, started=started, trigger=trigger
@@ -218,6 +220,7 @@ def run(
     root: str | Path | None = None,
     timeout: float | None = None,
     scheduled: bool = False,
+    wait: bool = False,
 ) -> RunOutcome:
     """Check then run a runbook headless; bad input raises before anything executes or is written.
 
@@ -225,12 +228,16 @@ def run(
     strings, coerced to each declared type. A failing run returns an outcome with
     status 'failed' and the failing cell in outcome.error. A scheduled run is journaled
     as such, and raises RunLocked (no run folder, no journal row) while the previous one of its runbook runs.
+    An apply (dry_run False) holds the lock of every environment of its config, here and on their hosts
+    (see runlock.environments): another apply waits for it (wait) or raises EnvironmentLocked. Dry runs never lock.
     """
     plan = prepare(runbook, params, text_params=text_params, config=config, apply=apply, out_dir=out_dir, root=root)
-    if not scheduled:
-        return execute(plan, timeout=timeout)
-    with runlock.held(runs_home(plan), plan.runbook.name):
-        return execute(plan, timeout=timeout, trigger=journal.SCHEDULE)
+    with contextlib.ExitStack() as locks:
+        if scheduled:
+            locks.enter_context(runlock.held(runs_home(plan), plan.runbook.name))
+        if plan.config is not None and plan.parameters.get("dry_run") is False:
+            locks.enter_context(runlock.environments(plan.config, runs_home(plan), wait=wait))
+        return execute(plan, timeout=timeout, trigger=journal.SCHEDULE if scheduled else None)
 
 
 def runs_dir_for(config: str | Path | None = None) -> Path:

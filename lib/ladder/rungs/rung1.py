@@ -20,6 +20,7 @@ from ..core import ops
 from ..core.config import DEV, PROD, Config
 from ..core.errors import HostError
 from ..core.hosts import Host
+from ..engine import pausepoint
 from ..engine.record import record_step
 from . import steps
 
@@ -34,6 +35,7 @@ def setup(config: Config | str | Path, ref: str) -> Config:
     cfg = steps.config_of(config)
     checkout.check_ref(ref)
     steps.declare(RUNBOOK, cfg)
+    pausepoint.point("setup")
 
     def knows(host: Host) -> str | None:
         commit = checkout.remote_commit(host, layout_of(host).app, ref)
@@ -65,6 +67,7 @@ def prod_target(cfg: Config, host: Host) -> deploy.Target:
 def build_dev(config: Config | str | Path, *, dry_run: bool = True) -> dict[str, list[ops.Change]]:
     """Build the dev environment on every dev host (plan only unless dry_run is False), and record the step."""
     cfg = steps.config_of(config)
+    pausepoint.point("dev environment")
     changes = steps.on_hosts(cfg, DEV, lambda h: devenv.build(h, dev_env(cfg, h), dry_run=dry_run), BUILD_DEADLINE)
     record_step("dev environment", changes)
     return changes
@@ -101,7 +104,7 @@ def measure_parity(config: Config | str | Path) -> parity.Parity:
     cfg = steps.config_of(config)
 
     def read(host: Host) -> parity.Facts:
-        return parity.get_facts(host, cfg.host_config(host.name).python, timeout=CHECK_DEADLINE)
+        return parity.get_facts(host, cfg.host_config(host.name).python)
 
     dev = steps.on_hosts(cfg, DEV, read, CHECK_DEADLINE)
     prod = steps.on_hosts(cfg, PROD, read, CHECK_DEADLINE)
@@ -164,6 +167,7 @@ def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str 
     """
     cfg = steps.config_of(config)
     folder = steps.run_folder(cfg, run_dir, run_id) / "prod-edits"
+    pausepoint.point("prod edits")
     found = steps.on_hosts(cfg, PROD, lambda h: _find_one(h, folder), CHECK_DEADLINE)
     record_step("prod edits", [change for _, _, change in found.values()])
     return Edits(
@@ -179,7 +183,10 @@ def deploy_prod(
     cfg = steps.config_of(config)
     checkout.check_ref(ref)
 
+    pausepoint.point("deploy step")
+
     def one(host: Host) -> list[ops.Change]:
+        pausepoint.point(f"deploy step:{host.name}")
         target = prod_target(cfg, host)
         installed = deploy.install(host, target, dry_run=dry_run)
         return installed + [deploy.deploy(host, target, ref, saved=edits.saved.get(host.name), dry_run=dry_run)]
@@ -201,6 +208,7 @@ def _expect(host: Host, ref: str) -> str | None:
 def verify_prod(config: Config | str | Path, ref: str, *, dry_run: bool = True) -> pd.DataFrame:
     """Check each prod host's health over HTTP; after an apply (dry_run False) it must report the ref's commit."""
     cfg = steps.config_of(config)
+    pausepoint.point("verify")
 
     def one(host: Host) -> health.HealthResult:
         target = prod_target(cfg, host)
@@ -304,9 +312,28 @@ def figures(parity_result: parity.Parity, edits: Edits, route_result: RouteRepor
     return out
 
 
+def mixed(edits: Edits) -> str | None:
+    """'prod is mixed: prod1 at abc123, prod2 at def456' when prod's hosts served different commits; else None.
+
+    Read before the deploy (save_prod_edits), so it tells what an earlier run (one killed halfway) left.
+    """
+    heads = {host: deploy.version_of(status.head) for host, status in edits.found.items()}
+    if len(set(heads.values())) < 2:
+        return None
+    return "prod is mixed: " + ", ".join(f"{host} at {head}" for host, head in heads.items())
+
+
 def notices(edits: Edits, *, dry_run: bool = True) -> list[str]:
-    """What the report must say first: prod edits made in place, and where the deploy put them."""
+    """What the report must say first: a mixed prod, prod edits made in place, and where the deploy put them."""
     out = []
+    split = mixed(edits)
+    if split is not None:
+        then = (
+            "An apply deploys one ref to every prod host."
+            if dry_run
+            else "This run deployed one ref to every prod host (see the verify step)."
+        )
+        out.append(f"{split} (an earlier deploy did not reach every host, e.g. it was stopped). {then}")
     for host, status in edits.found.items():
         if status.clean:
             continue

@@ -29,9 +29,10 @@ demo: setup
 	echo && echo "every run and assessment, the level over time and DORA:" && \
 	echo "  $$(echo "$$index" | sed -n 's/^index: *//p')"
 
-# Everything, every notebook under nbval: what CI runs.
+# Everything, every notebook under nbval: what CI runs. Two workers (most tests wait on kernels, sshd and
+# browsers); --dist loadfile keeps each file, and so each notebook's cells, on one worker.
 test: setup
-	$(VENV)/bin/pytest --nbval-lax --nbval-current-env tests runbooks notebooks
+	$(VENV)/bin/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests runbooks notebooks
 
 # Unit and local tests only, for the edit loop.
 test-fast: setup

@@ -207,6 +207,14 @@ def test_params_file_must_be_a_mapping(tmp_path):
         load_file(bad)
     with pytest.raises(ParameterError, match="not found"):
         load_file(tmp_path / "missing.yml")
+    latin = tmp_path / "latin.yml"
+    latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ParameterError, match="not UTF-8"):
+        load_file(latin)
+    deep = tmp_path / "deep.yml"
+    deep.write_text("a: " + "[" * 20000 + "]" * 20000 + "\n")
+    with pytest.raises(ParameterError, match="nested too deeply"):
+        load_file(deep)
 
 
 @pytest.mark.local

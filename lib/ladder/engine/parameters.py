@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from ..core.errors import ParameterError, SecretParameterError
+from ..core.errors import ConfigError, ParameterError, SecretParameterError
+from ..core.validation import read_yaml
 from .redact import secret_values
 
 # Parameters the runner sets itself; a caller passes them through the runner's own options.
@@ -132,7 +133,7 @@ def coerce(param: Parameter, text: str, source: str = "") -> Any:
             raise _wrong_type(param, text, source) from None
     try:
         value = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         raise _wrong_type(param, text, source) from None
     if not isinstance(value, _TYPES[kind]):
         raise _wrong_type(param, text, source)
@@ -229,9 +230,9 @@ def load_file(path: str | Path) -> dict[str, Any]:
     if not file.is_file():
         raise ParameterError(f"{file}: parameters file not found; pass -f PATH to an existing YAML file")
     try:
-        data = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{file}: not valid YAML: {exc}") from None
+        data = read_yaml(file)  # not UTF-8, not YAML, or nested absurdly deep: one line, no traceback
+    except ConfigError as exc:
+        raise ParameterError(str(exc)) from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):

@@ -11,15 +11,15 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from . import names
 from .config import Config, load_config
 from .errors import ConfigError, OptionError
 
 _HOST_SPEC = re.compile(
     r"^(?:(?P<user>[A-Za-z_][\w.-]*)@)?(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d+))?$"
 )
-_DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
-_WSGI = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
-_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
+_WSGI = re.compile(names.WSGI)  # the patterns ladder.yml's models check, so init writes only what loads
+_NAME = re.compile(names.NAME)
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)")
 
 

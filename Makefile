@@ -63,6 +63,7 @@ bench: setup
 	$(PY) bench/fanout.py
 	$(PY) bench/overhead.py
 	$(PY) bench/assess.py
+	$(PY) bench/faults.py
 
 clean:
 	$(LADDER) sandbox down || true

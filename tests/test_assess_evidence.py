@@ -189,3 +189,67 @@ def test_host_evidence_over_real_sshd(ssh_sandbox):
     assert got["app-health"].inconclusive  # prod answers, which is not a smoke test
     assert got["separate-hosts"].score == 0  # separate sshd servers, but nobody works on dev yet
     assert got["dev-prod-parity"].score is not None
+
+
+# ---- partial and damaged clones: read what is present, fetch nothing -------------------------------
+
+
+def _project(tmp_path) -> GitRepo:
+    src = GitRepo(tmp_path / "src")
+    src.commit({"app.py": "import os\nDEBUG = os.environ.get('DEBUG')\n", "requirements.txt": "flask\n"}, days_ago=40)
+    src.commit({".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n"}, days_ago=20)
+    src.commit({"tests/test_app.py": "def test_x():\n    assert True\n"}, days_ago=2)
+    src.git("config", "uploadpack.allowFilter", "true")
+    return src
+
+
+def _missing_count(path) -> int:
+    out = subprocess.run(
+        ["git", "-C", str(path), "rev-list", "--objects", "--missing=print", "--all"],
+        env={**__import__("os").environ, "GIT_NO_LAZY_FETCH": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sum(line.startswith("?") for line in out.splitlines())
+
+
+@pytest.mark.local
+def test_a_blobless_clone_is_assessed_from_what_it_has_and_fetches_nothing(tmp_path):
+    src = _project(tmp_path)
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", "--no-checkout", src.path.as_uri(), str(clone)], check=True
+    )
+    before = _missing_count(clone)
+    assert before > 0  # every blob is still on the promisor remote
+
+    results = by_id(gather_repo_evidence(clone))
+    info = describe_repo(clone)
+
+    assert _missing_count(clone) == before  # nothing was fetched lazily
+    assert info["missing_objects"] == before
+    assert not [c for c in results.values() if "check error" in c.reason]  # no traceback in any check
+    partial = [c for c in results.values() if "missing_objects" in c.evidence]
+    assert partial and all(c.inconclusive and "objects missing from the clone" in c.reason for c in partial)
+    # Evidence that needs no blob (refs, commit dates, the tree's paths) is still read.
+    assert [c for c in results.values() if not c.inconclusive]
+
+
+@pytest.mark.local
+def test_a_clone_missing_one_blob_marks_only_the_checks_that_read_it(tmp_path):
+    src = _project(tmp_path)
+    whole = by_id(gather_repo_evidence(src.path))
+    blob = src.git("rev-parse", "HEAD:.github/workflows/ci.yml")
+    (src.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+
+    results = by_id(gather_repo_evidence(src.path))
+
+    assert describe_repo(src.path)["missing_objects"] == 1
+    assert not [c for c in results.values() if "check error" in c.reason]
+    partial = {i for i, c in results.items() if "missing_objects" in c.evidence}
+    assert partial and all(results[i].inconclusive for i in partial)
+    assert all("1 objects missing" in results[i].reason for i in partial)
+    # Checks that never touch the missing blob keep the score they had on the whole clone.
+    untouched = set(results) - partial
+    assert untouched and all(results[i].score == whole[i].score for i in untouched)

@@ -41,6 +41,7 @@ def test_the_clone_is_described_for_the_report(tmp_path):
         "bare": False,
         "root": head,  # the only commit is the first one
         "remote": None,
+        "missing_objects": 0,  # a whole clone
     }
 
 

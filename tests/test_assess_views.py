@@ -156,3 +156,15 @@ def test_the_report_uses_the_header_and_keeps_the_show_code_button(model):
     assert "Hosts and steps" not in page
     failed = report.render(nb, summary_of(assessment(model, {"1"}), [], status="failed"), views.report_header)
     assert "Hosts and steps" in failed
+
+
+def test_report_header_says_how_many_objects_a_partial_clone_lacks_and_which_checks_are_partial(model):
+    run = summary_of(assessment(model, set()), [])
+    data = run["result"]["assessment"]
+    data["repo"] = {"path": "shop", "trunk": "main", "head": "a" * 40, "missing_objects": 12}
+    data["partial_checks"] = ["secrets-in-repo", "ci-runs-tests"]
+    head = views.report_header(run)
+    assert "12 objects missing from the clone (nothing was fetched)" in head
+    assert "these checks are partial: secrets-in-repo, ci-runs-tests." in head
+    data["repo"]["missing_objects"] = 0
+    assert "objects missing" not in views.report_header(run)

@@ -51,6 +51,8 @@ class TreeFile:
     path: str
     size: int
     mode: str
+    oid: str = ""
+    present: bool = True  # False when the blob is missing from a partial or damaged clone
 
     @property
     def name(self) -> str:
@@ -62,6 +64,9 @@ def _git_env() -> dict[str, str]:
     env = dict(os.environ)
     # Read-only and non-interactive: no index refresh, no prompts, stable English output.
     env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANG="C", GIT_PAGER="cat")
+    # A partial clone would otherwise fetch every missing blob it touches from its promisor remote:
+    # the reader reads what is present and nothing else (git >= 2.39.4 / 2.45.1 honour this).
+    env["GIT_NO_LAZY_FETCH"] = "1"
     return env
 
 
@@ -89,6 +94,17 @@ def _git(
     if proc.returncode not in ok_codes:
         raise GitError(args, proc.returncode, proc.stderr.decode(errors="replace"))
     return proc
+
+
+def _tree_entries(out: bytes, *, sized: bool = False) -> Iterator[tuple[str, str, str, str, str]]:
+    """(mode, kind, id, size, path) of each entry of `git ls-tree -z` output; size is "" without -l."""
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b"\t")
+        fields = meta.decode().split(maxsplit=3 if sized else 2)
+        mode, kind, oid = fields[:3]
+        yield mode, kind, oid, fields[3].strip() if sized else "", path.decode(errors="replace")
 
 
 def open_repo(path: str | Path) -> GitRepo:
@@ -143,9 +159,9 @@ class GitRepo:
         """Run git in the repository and return its stdout bytes."""
         return _git(self.path, args, ok_codes=ok_codes, input=input).stdout
 
-    def text(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> str:
+    def text(self, *args: str, ok_codes: tuple[int, ...] = (0,), input: bytes | None = None) -> str:
         """Run git and return stdout decoded (undecodable bytes replaced)."""
-        return self.git(*args, ok_codes=ok_codes).decode(errors="replace")
+        return self.git(*args, ok_codes=ok_codes, input=input).decode(errors="replace")
 
     def stream(self, *args: str) -> Iterator[bytes]:
         """Yield git's stdout line by line as it is produced (memory stays flat)."""
@@ -252,25 +268,52 @@ class GitRepo:
         return self.trunk.commit if self.trunk else self.head
 
     def files(self, rev: str) -> list[TreeFile]:
-        """Every file in a commit's tree (submodules excluded)."""
-        out = self.git("ls-tree", "-r", "-z", "-l", "--full-tree", rev)
+        """Every file in a commit's tree (submodules excluded); a missing blob gives present=False, size 0."""
+        proc = _git(self.path, ["ls-tree", "-r", "-z", "-l", "--full-tree", rev], ok_codes=(0, 128))
+        if proc.returncode != 0:  # a partial clone dies on the first missing blob: list without sizes
+            return self._files_without_sizes(rev)
         files = []
-        for entry in out.split(b"\0"):
-            if not entry:
-                continue
-            meta, _, path = entry.partition(b"\t")
-            mode, kind, _obj, size = meta.split(maxsplit=3)
-            if kind != b"blob":
-                continue
-            files.append(TreeFile(path.decode(errors="replace"), int(size.strip()), mode.decode()))
+        for mode, kind, oid, size, path in _tree_entries(proc.stdout, sized=True):
+            if kind == "blob":
+                # A damaged clone prints BAD (or -) for the size of a blob it cannot find.
+                known = size.isdigit()
+                files.append(TreeFile(path, int(size) if known else 0, mode, oid, known))
         return files
+
+    def _files_without_sizes(self, rev: str) -> list[TreeFile]:
+        entries = [e for e in _tree_entries(self.git("ls-tree", "-r", "-z", "--full-tree", rev)) if e[1] == "blob"]
+        missing = set(self.missing_objects(f"{rev}^{{tree}}"))
+        present = [oid for _, _, oid, _, _ in entries if oid not in missing]
+        out = self.text("cat-file", "--batch-check=%(objectname) %(objectsize)", input="\n".join(present).encode())
+        sizes = dict(line.split() for line in out.splitlines() if len(line.split()) == 2)
+        return [
+            TreeFile(path, int(sizes.get(oid, 0)), mode, oid, oid not in missing) for mode, _, oid, _, path in entries
+        ]
+
+    def missing_objects(self, *revs: str) -> list[str]:
+        """Ids of the objects reachable from revs that the clone does not have (none fetched)."""
+        if not revs:
+            return []
+        out = self.text("rev-list", "--objects", "--missing=print", "--no-object-names", *revs, "--")
+        return [line[1:] for line in out.splitlines() if line.startswith("?")]
+
+    @cached_property
+    def partial(self) -> bool:
+        """True for a partial clone (`git clone --filter=...`): objects may be missing by design."""
+        out = self.text("config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$", ok_codes=(0, 1))
+        return any(line.split()[-1].lower() not in ("false", "0") for line in out.splitlines() if line.strip())
 
     def read(self, rev: str, paths: Sequence[str], max_bytes: int = MAX_BLOB_BYTES) -> dict[str, str]:
         """The text of some files at rev, in one `git cat-file --batch` call; missing files are skipped."""
         if not paths:
             return {}
         request = "".join(f"{rev}:{p}\n" for p in paths).encode()
-        out = self.git("cat-file", "--batch", input=request)
+        proc = _git(self.path, ["cat-file", "--batch"], ok_codes=(0, 128), input=request)
+        if proc.returncode != 0:  # a partial clone dies on a missing blob: ask only for those present
+            gone = {f.path for f in self.files(rev) if not f.present}
+            kept = [p for p in paths if p not in gone]
+            return self.read(rev, kept, max_bytes) if len(kept) < len(paths) else {}
+        out = proc.stdout
         texts: dict[str, str] = {}
         pos = 0
         for p in paths:
@@ -294,7 +337,16 @@ class GitRepo:
         ignore_case: bool = False,
         limit: int = 5000,
     ) -> list[tuple[str, int, str]]:
-        """Lines matching any extended regex in rev's text files: (path, line number, text)."""
+        """Lines matching any extended regex in rev's text files: (path, line number, text); missing blobs skipped."""
+        hits, code = self._grep(rev, patterns, pathspecs, ignore_case=ignore_case, limit=limit)
+        if code == 128:  # a partial clone dies on the first missing blob: search again around them
+            gone = [f":(exclude,literal){f.path}" for f in self.files(rev) if not f.present]
+            hits, _ = self._grep(rev, patterns, [*(pathspecs or ["."]), *gone], ignore_case=ignore_case, limit=limit)
+        return hits
+
+    def _grep(
+        self, rev: str, patterns: Sequence[str], pathspecs: Sequence[str], *, ignore_case: bool, limit: int
+    ) -> tuple[list[tuple[str, int, str]], int | None]:
         args = ["grep", "-I", "-n", "--null", "--no-color", "-E"]
         if ignore_case:
             args.append("-i")
@@ -328,8 +380,8 @@ class GitRepo:
             if proc.poll() is None and len(hits) >= limit:
                 proc.kill()
             proc.stdout.close()
-            proc.wait()
-        return hits
+            code = proc.wait()
+        return hits, code
 
     def unmerged_branches(self, trunk: Ref) -> list[Ref]:
         """Branches with commits that are not on the trunk."""

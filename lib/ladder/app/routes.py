@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.errors import MissingObjects
 from .git import GitRepo, open_repo
 from .history import is_test_path
 
@@ -276,7 +277,10 @@ def found_in(texts: Mapping[str, str]) -> list[Route]:
 def source_texts(repo: GitRepo, rev: str) -> dict[str, str]:
     """The texts of a commit's source files that may declare routes, by path (one grep, one batch read)."""
     specs = [f":(glob)**/*{s}" for s in ROUTE_SUFFIXES]
-    out = repo.git("grep", "-l", "-z", "-I", "-E", "-e", CANDIDATE, rev, "--", *specs, ok_codes=(0, 1))
+    out = repo.git("grep", "-l", "-z", "-I", "-E", "-e", CANDIDATE, rev, "--", *specs, ok_codes=(0, 1, 128))
+    gone = [f.path for f in repo.files(rev) if not f.present and is_source(f.path)]
+    if gone:  # a partial clone lacks some sources: routes counted from the rest would be wrong
+        raise MissingObjects(len(repo.missing_objects(rev)), ", ".join(sorted(gone)[:3]))
     names = [p.removeprefix(f"{rev}:") for p in out.decode(errors="replace").split("\0") if p]
     return repo.read(rev, [p for p in names if is_source(p)])
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.errors import MissingObjects
+
 MEASURED = "measured"
 INFERRED = "inferred"
 SELF_REPORTED = "self-reported"
@@ -80,5 +82,7 @@ def run_check(spec: CheckSpec, facts: Any) -> CheckResult:
     """Run one check; an unexpected error becomes an inconclusive result naming it, never a crash."""
     try:
         return spec.fn(facts)
+    except MissingObjects as exc:  # a partial clone: this check's evidence is absent, not wrong
+        return inconclusive(spec.id, spec.source, str(exc), missing_objects=exc.count)
     except Exception as exc:  # a bug in one check must not sink the whole assessment
         return inconclusive(spec.id, spec.source, f"check error: {type(exc).__name__}: {exc}")

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..app.git import GitRepo, TreeFile, open_repo
 from ..app.history import HistoryStats, is_test_path, log_args, parse_log
+from ..core.errors import GitError, MissingObjects
 from . import ci
 
 DAY = 86400
@@ -81,6 +82,22 @@ class RepoFacts:
         """Files outside vendored and build folders."""
         return [f for f in self.files if not VENDORED.search(f.path)]
 
+    @cached_property
+    def missing_files(self) -> list[TreeFile]:
+        """Files of the tree whose content the clone lacks (partial or damaged clone)."""
+        return [f for f in self.files if not f.present]
+
+    @cached_property
+    def missing_count(self) -> int:
+        """How many objects of the assessed history the clone lacks; 0 for a whole clone."""
+        return len(self.repo.missing_objects(self.tip)) if self.tip else 0
+
+    def _missing(self, files: Iterable[TreeFile | str]) -> None:
+        paths = sorted(f if isinstance(f, str) else f.path for f in files)
+        if paths:
+            more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+            raise MissingObjects(max(self.missing_count, len(paths)), f"{', '.join(paths[:3])}{more}")
+
     def matching(self, pattern: str | re.Pattern) -> list[TreeFile]:
         """Non-vendored files whose path matches a regex."""
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
@@ -90,6 +107,7 @@ class RepoFacts:
         """Texts of files in the tree (cached; big files skipped)."""
         paths = list(paths)
         wanted = [p for p in dict.fromkeys(paths) if p not in self._texts]
+        self._missing(set(wanted) & {f.path for f in self.missing_files})
         if wanted and self.tip:
             got = self.repo.read(self.tip, wanted)
             for p in wanted:
@@ -102,6 +120,9 @@ class RepoFacts:
         """Matching lines in the tree's text files, vendored folders excluded (and tests, unless tests=True)."""
         if not self.tip:
             return []
+        self._missing(
+            f for f in self.missing_files if not VENDORED.search(f.path) and (tests or not is_test_path(f.path))
+        )
         hits = self.repo.grep(self.tip, patterns, specs or ["."] + EXCLUDE_SPECS, ignore_case=ignore_case)
         return [h for h in hits if tests or not is_test_path(h[0])]
 
@@ -134,7 +155,13 @@ class RepoFacts:
         """One streamed `git log --numstat` pass over the assessed history."""
         if not self.tip:
             return HistoryStats(since=self.since)
-        return parse_log(self.repo.stream(*log_args(self.tip)), self.since)
+        try:
+            return parse_log(self.repo.stream(*log_args(self.tip)), self.since)
+        except GitError:
+            # `log --numstat` dies on the first blob a partial or damaged clone lacks.
+            if self.missing_count:
+                raise MissingObjects(self.missing_count, "the history's changes") from None
+            raise
 
     @cached_property
     def shallow(self) -> bool:
@@ -174,7 +201,16 @@ def describe_repo(repo: str | Path | GitRepo) -> dict:
         "bare": r.bare,
         "root": r.root,
         "remote": r.origin,
+        "missing_objects": missing_objects(r),
     }
+
+
+def missing_objects(repo: GitRepo) -> int:
+    """Objects of the assessed history a partial or damaged clone lacks; 0 when the tree is whole and not partial."""
+    tip = repo.tip
+    if tip is None or not (repo.partial or any(not f.present for f in repo.files(tip))):
+        return 0
+    return len(repo.missing_objects(tip))
 
 
 def same_repository(a: dict | None, b: dict | None) -> bool:

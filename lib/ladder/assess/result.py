@@ -8,7 +8,8 @@ Schema ``ladder.assessment/1`` (every key is always present; unknown values are 
       "model_version": 1,
       "pass_mark": 7.0,                                # a practice or rung at or above it is met
       "repo": {"path": "shop", "trunk": "master", "head": "<sha>", "detached_head": false,
-               "shallow": false, "empty": false, "bare": false} | null,
+               "shallow": false, "empty": false, "bare": false,
+               "missing_objects": 0} | null,                 # objects a partial or damaged clone lacks
       "level": "0" | "1" | "1+" | "2" | "3a" | "3b" | "3" | "4" | "5",  # "3" = 3a and 3b both reached
       "level_title": "not yet on the ladder",
       "overall": {"score": 4.2 | null, "coverage": 0.8},  # mean of scored practices, 0-10; share scored

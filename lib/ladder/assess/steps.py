@@ -183,6 +183,7 @@ def repo_evidence(s: Setup) -> Evidence:
         ("a shallow clone: history checks see part of it", info["shallow"]),
         ("a detached HEAD", info["detached_head"]),
         ("no commits yet", info["empty"]),
+        (f"{info['missing_objects']} objects missing; these checks are partial", info["missing_objects"]),
     )
     notes += [flag for flag, on in flags if on]
     return Evidence(results, "Repository", "; ".join(notes) + ".")

@@ -363,6 +363,7 @@ def summary(assessment: Any, history: Sequence[Any], *, hosts: str, answers: str
         "assessments_before": len(history),
         "last": as_dict(history[-1])["generated"] if history else None,
         "since_last": since,
+        "partial_checks": [c["id"] for c in d["checks"] if "missing_objects" in (c.get("evidence") or {})],
     }
 
 
@@ -381,6 +382,17 @@ def report_header(run: Mapping[str, Any]) -> str | None:
         since = f"Since the last assessment ({data['last']}): " + "; ".join(data["since_last"]) + "."
     else:
         since = f"Nothing changed since the last assessment ({data['last']})."
+    missing = repo.get("missing_objects") or 0
+    partial = data.get("partial_checks") or []
+    damage = (
+        [
+            f"{missing} objects missing from the clone (nothing was fetched); these checks are partial: "
+            + (", ".join(partial) or "none")
+            + "."
+        ]
+        if missing
+        else []
+    )
     facts = {
         "repository": what,
         "hosts": data["hosts"],
@@ -396,6 +408,7 @@ def report_header(run: Mapping[str, Any]) -> str | None:
             f"<p style='font-size:1.5em;margin:0.3em 0'><b>{e(first)}</b></p>",
             *(f"<p style='margin:0.3em 0'>{e(line)}</p>" for line in rest),
             f"<p style='margin:0.3em 0'><i>{e(since)}</i></p>",
+            *(f"<p style='margin:0.3em 0'><b>{e(line)}</b></p>" for line in damage),
             html_table(facts),
         ]
     )

@@ -147,6 +147,18 @@ class GitError(LadderError):
         super().__init__(f"git {' '.join(args)} exited {exited}: {stderr.strip()[-300:]}")
 
 
+class MissingObjects(LadderError):
+    """Objects the assessment needs are absent from a partial or damaged clone (nothing is fetched)."""
+
+    def __init__(self, count: int, what: str) -> None:
+        self.count = count
+        self.what = what
+        super().__init__(
+            f"{count} objects missing from the clone; {what} cannot be read "
+            "(fetch them, e.g. `git fetch --refetch`, or assess a full clone)"
+        )
+
+
 class AnswersError(ConfigError):
     """An answers file that cannot be used: names the file, the key and the fix."""
 

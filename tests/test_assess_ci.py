@@ -141,3 +141,8 @@ def test_azure_pipelines_templates_of_the_repository_are_followed():
     ci = parse_ci("azure-pipelines.yml", main, reader(files))
     assert ci is not None and ci.runs_tests and ci.evidence == "ci/templates/test.yml: command: test"
     assert ci_score(ci) == 10.0
+
+
+def test_a_workflow_yaml_cannot_read_is_still_searched_line_by_line():
+    ci = parse_ci(".github/workflows/ci.yml", "on: [push\njobs:\n  t:\n    steps:\n      - run: pytest\n")
+    assert ci is not None and ci.runs_tests and ci.evidence == ".github/workflows/ci.yml: - run: pytest"

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .ci_follow import Read, followed, templates
+from .ci_follow import Read, followed, lines, templates
 
 # (provider, regex over the repository path)
 PROVIDERS: tuple[tuple[str, re.Pattern], ...] = (
@@ -35,7 +35,7 @@ TEST_COMMAND = re.compile(
     r"\s+[^\n;&|]*?(?<![\w.])([\w.-]*[-_:.])?tests?\b"
 )
 # A job or step name that says it runs tests, unless it prepares, reports or deploys something for them.
-TEST_NAME = re.compile(r"\b(tests?|unit|e2e|integration|pytest|spec)\b", re.IGNORECASE)
+TEST_NAME = re.compile(r"\b(tests?|unit|e2e|integration|pytest)\b", re.IGNORECASE)
 NOT_TEST_NAME = re.compile(
     r"deploy|environment|\benv\b|set ?up|install|upload|publish|report|results|artifact|cache|coverage", re.IGNORECASE
 )
@@ -190,12 +190,8 @@ class Entry:
         return " ".join(x for x in (f"job {self.job}:" if self.job else "", f"{self.where}:", self.text) if x)
 
 
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-
-
 def _commands(job: str | None, where: str, text: str, read: Read) -> list[Entry]:
-    out = [Entry(job, where, line) for line in _lines(text)]
+    out = [Entry(job, where, line) for line in lines(text)]
     return out + [Entry(job, w, line) for w, line in followed(text, read)]
 
 
@@ -235,7 +231,7 @@ def _github_entries(doc: Any, read: Read, depth: int = 0) -> list[Entry]:
 
 def _entries(provider: str, path: str, text: str, doc: Any, read: Read) -> list[Entry]:
     """What a CI file does, line by line; GitHub workflows by job and step."""
-    if provider == "github-actions":
+    if provider == "github-actions" and isinstance(doc, dict) and isinstance(doc.get("jobs"), dict):
         return _github_entries(doc, read)
     out = _commands(None, path, text, read)
     if provider == "azure-pipelines":

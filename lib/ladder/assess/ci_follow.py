@@ -71,7 +71,7 @@ def followed(command: str, read: Read) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for path in SCRIPT.findall(command):
         clean = posixpath.normpath(path)
-        out += [(clean, line) for line in _lines(read(clean))]
+        out += [(clean, line) for line in lines(read(clean))]
     for target in MAKE.findall(command):
         out += [(f"Makefile {target}", line) for line in make_target(read("Makefile"), target)]
     for task in TASK.findall(command):
@@ -87,11 +87,12 @@ def templates(text: str, path: str, read: Read) -> list[tuple[str, str]]:
         here = posixpath.normpath(posixpath.join(posixpath.dirname(path), ref.lstrip("/")))
         root = posixpath.normpath(ref.lstrip("/"))
         body = read(here) or read(root)
-        out += [(here if read(here) else root, line) for line in _lines(body)]
+        out += [(here if read(here) else root, line) for line in lines(body)]
     return out
 
 
-def _lines(text: str) -> list[str]:
+def lines(text: str) -> list[str]:
+    """The stripped lines of a text that say something: no blanks, no comments."""
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 

@@ -8,6 +8,12 @@ from ladder.assess.ci import ci_score, parse_ci, provider_of
 
 pytestmark = pytest.mark.unit
 
+
+def reader(files: dict[str, str]):
+    """A repository's files read by path, "" for one it does not hold."""
+    return lambda path: files.get(path, "")
+
+
 GITHUB = """\
 name: ci
 on:
@@ -58,3 +64,85 @@ def test_what_it_shows_is_plain_json():
     ci = parse_ci(".github/workflows/ci.yml", GITHUB)
     assert ci is not None and ci.to_dict()["provider"] == "github-actions"
     assert set(ci.to_dict()) >= {"runs_tests", "push", "pull_request", "deploys", "smoke_test", "migrates"}
+
+
+def workflow(*steps: str, job: str = "build", on: str = "[push, pull_request]") -> str:
+    """A one-job GitHub workflow whose steps are the given YAML lines."""
+    return f"on: {on}\njobs:\n  {job}:\n    runs-on: ubuntu-latest\n    steps:\n" + "".join(
+        f"      - {s}\n" for s in steps
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["uv run pytest -q", "tox -e py312", "nox -s tests", "make test", "task py:test", "npx playwright test"],
+)
+def test_a_test_command_of_any_common_runner_is_found(command):
+    ci = parse_ci(".github/workflows/ci.yml", workflow("uses: actions/checkout@v4", f"run: {command}"))
+    assert ci is not None and ci.runs_tests and ci.job == "build" and command in (ci.evidence or "")
+
+
+def test_a_task_runner_target_that_only_ends_in_test_letters_is_no_test():
+    ci = parse_ci(".github/workflows/ci.yml", workflow("run: make latest", "run: uv run ruff check"))
+    assert ci is not None and not ci.runs_tests
+
+
+def test_a_script_of_the_repository_is_followed_one_level():
+    files = {"scripts/tests-start.sh": "#!/bin/bash\nset -e\npython -m pytest tests\n"}
+    ci = parse_ci(".github/workflows/ci.yml", workflow("run: bash scripts/tests-start.sh"), reader(files))
+    assert ci is not None and ci.runs_tests
+    assert ci.evidence == "job build: scripts/tests-start.sh: python -m pytest tests"
+    alone = parse_ci(".github/workflows/ci.yml", workflow("run: bash scripts/tests-start.sh"))
+    assert alone is not None and not alone.runs_tests
+
+
+def test_a_make_target_and_a_taskfile_task_are_followed():
+    files = {
+        "Makefile": "ci: lint unit\nlint:\n\truff check .\nunit:\n\tpython -m pytest -x\n",
+        "Taskfile.yml": "version: '3'\ntasks:\n  ci:\n    cmds:\n      - task: check\n  check:\n    cmds:\n"
+        "      - go test ./...\n",
+    }
+    made = parse_ci(".github/workflows/ci.yml", workflow("run: make ci"), reader(files))
+    assert made is not None and made.evidence == "job build: Makefile ci: python -m pytest -x"
+    tasked = parse_ci(".github/workflows/ci.yml", workflow("run: task ci"), reader(files))
+    assert tasked is not None and tasked.evidence == "job build: Taskfile ci: go test ./..."
+
+
+def test_a_job_or_step_named_test_runs_tests_but_a_test_environment_deploy_does_not():
+    named = parse_ci(".github/workflows/ci.yml", workflow("run: ./ci.sh", job="test"))
+    assert named is not None and named.runs_tests and named.evidence == "job test: job: test"
+    e2e = parse_ci(
+        ".github/workflows/e2e.yml",
+        workflow("name: Deploy E2E Test Environment\n        run: ./scripts/up.sh", job="up", on="[pull_request]"),
+    )
+    assert e2e is not None and not e2e.deploys and not e2e.runs_tests
+
+
+def test_a_local_reusable_workflow_is_followed():
+    called = workflow("run: pytest -q", job="unit", on="workflow_call")
+    caller = "on: [push, pull_request]\njobs:\n  checks:\n    uses: ./.github/workflows/_tests.yml\n"
+    ci = parse_ci(".github/workflows/ci.yml", caller, reader({".github/workflows/_tests.yml": called}))
+    assert ci is not None and ci.runs_tests and ci_score(ci) == 10.0
+    assert ci.evidence == "job checks: .github/workflows/_tests.yml job unit, run: pytest -q"
+    reusable = parse_ci(".github/workflows/_tests.yml", called)
+    assert reusable is not None and (reusable.push, reusable.pull_request) == (None, None)
+
+
+def test_waiting_for_docker_is_no_smoke_test():
+    ci = parse_ci(".github/workflows/ci.yml", workflow("run: ./up.sh", job="wait-for-docker"))
+    assert ci is not None and not ci.smoke_test
+    health = parse_ci(".github/workflows/ci.yml", workflow("run: wait-for-it --url https://x/health"))
+    assert health is not None and health.smoke_test
+
+
+def test_azure_pipelines_templates_of_the_repository_are_followed():
+    main = "trigger: [main]\npr: [main]\nstages:\n  - template: ci/templates/test.yml\n"
+    files = {"ci/templates/test.yml": "steps:\n  - task: DotNetCoreCLI@2\n    inputs:\n      command: test\n"}
+    ci = parse_ci("azure-pipelines.yml", main, reader(files))
+    assert ci is not None and ci.runs_tests and ci.evidence == "ci/templates/test.yml: command: test"
+    assert ci_score(ci) == 10.0
+
+
+def test_a_workflow_yaml_cannot_read_is_still_searched_line_by_line():
+    ci = parse_ci(".github/workflows/ci.yml", "on: [push\njobs:\n  t:\n    steps:\n      - run: pytest\n")
+    assert ci is not None and ci.runs_tests and ci.evidence == ".github/workflows/ci.yml: - run: pytest"

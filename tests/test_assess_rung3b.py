@@ -45,3 +45,29 @@ def test_ci_script_without_server_config_is_inferred(repo):
 def test_no_ci(repo):
     repo.commit({"app.py": "x = 1\n"})
     assert check(repo, "ci-tests").score == 0
+
+
+BOARD_BOT = """name: add to project
+on:
+  issues:
+    types: [opened]
+jobs:
+  add-to-project:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/add-to-project@v1
+"""
+
+
+def test_the_workflow_that_runs_the_tests_is_reported_over_a_project_board_bot(repo):
+    ci = "on: [push, pull_request]\njobs:\n  checks:\n    steps:\n      - run: bash scripts/tests-start.sh\n"
+    repo.commit(
+        {
+            ".github/workflows/a-board.yml": BOARD_BOT,
+            ".github/workflows/z-ci.yml": ci,
+            "scripts/tests-start.sh": "#!/bin/bash\npytest --cov\n",
+        }
+    )
+    res = check(repo, "ci-tests")
+    assert res.score == 10 and res.label == "measured"
+    assert "z-ci.yml" in res.reason and "job checks: scripts/tests-start.sh: pytest --cov" in res.reason

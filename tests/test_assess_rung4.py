@@ -58,3 +58,15 @@ def test_health_over_http(health_port, tmp_path):
     assert down["app-health"].score == 0 and "did not answer" in down["app-health"].reason
     malformed = by_id(assess_hosts({"prod": [prod]}, health_urls={"prod1": "not a url"}))
     assert malformed["app-health"].score == 0 and not malformed["prod-runs-release"].evidence["errors"]
+
+
+def test_waiting_for_docker_is_no_smoke_test_and_a_test_environment_is_no_deploy(repo):
+    wf = (
+        "on: [pull_request]\njobs:\n  wait-for-docker:\n    steps:\n      - run: docker compose up -d\n"
+        "  e2e:\n    needs: wait-for-docker\n    steps:\n      - name: Deploy E2E Test Environment\n"
+        "        run: docker compose -f e2e.yml up -d\n      - run: npx playwright test\n"
+    )
+    repo.commit({".github/workflows/e2e.yml": wf})
+    assert check(repo, "smoke-test").score == 0
+    assert check(repo, "deploy-pipeline").score == 0
+    assert check(repo, "ci-tests").score == 7

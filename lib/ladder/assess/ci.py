@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from .ci_follow import Read, followed, lines, templates
+
 # (provider, regex over the repository path)
 PROVIDERS: tuple[tuple[str, re.Pattern], ...] = (
     ("github-actions", re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")),
@@ -27,7 +29,18 @@ TEST_COMMAND = re.compile(
     r"pytest|py\.test|\btox\b|\bnox\b|-m unittest|manage\.py test|\b(npm|yarn|pnpm)( run)? test|\bjest\b"
     r"|\bvitest\b|\bmocha\b|\bgo test\b|\bcargo test\b|\bmvn\b.*\b(test|verify)\b|gradlew?\b.*\b(test|check)\b"
     r"|\brspec\b|\brake test\b|\bphpunit\b|\bdotnet test\b|\bmake (test|check)\b|\.ci/run\b"
+    r"|\bplaywright test\b|\bcypress run\b|\b(bun|deno) test\b|\bctest\b|command:\s*['\"]?test\b"
+    # A task runner's test target: `task py:test`, `just test`, `uv run poe test`, `hatch run test:unit`.
+    r"|\b(task|just|poe|invoke|inv|make|hatch run|pdm run|poetry run|uv run|npm run|yarn|pnpm|bun run|composer)"
+    r"\s+[^\n;&|]*?(?<![\w.])([\w.-]*[-_:.])?tests?\b"
 )
+# A job or step name that says it runs tests, unless it prepares, reports or deploys something for them.
+TEST_NAME = re.compile(r"\b(tests?|unit|e2e|integration|pytest)\b", re.IGNORECASE)
+NOT_TEST_NAME = re.compile(
+    r"deploy|environment|\benv\b|set ?up|install|upload|publish|report|results|artifact|cache|coverage", re.IGNORECASE
+)
+# A deploy to an environment made for testing is not a delivery.
+TEST_ENVIRONMENT = re.compile(r"\b(test|tests|testing|e2e|preview|review|qa|ephemeral)\b", re.IGNORECASE)
 DEPLOY_COMMAND = re.compile(
     r"environment:\s*(name:\s*)?['\"]?(production|prod)\b|\bdeploy\b|kubectl (apply|set image|rollout)"
     r"|helm (upgrade|install)|\bcap [\w:]*deploy|ansible-playbook|fly(ctl)? deploy|git push heroku"
@@ -40,7 +53,12 @@ MAIN_OR_TAGS = re.compile(
     r"|\btags:|CI_COMMIT_TAG|CI_DEFAULT_BRANCH|\brelease:|\bbranch\s*\(?\s*['\"](main|master)['\"]|buildingTag\(\)",
     re.MULTILINE,
 )
-SMOKE = re.compile(r"smoke|curl[^\n]*(health|status|ready)|wait-for|healthcheck|check_health", re.IGNORECASE)
+# Waiting for a service (`wait-for-docker`) is setup, not a smoke test; waiting for its health URL is one.
+SMOKE = re.compile(
+    r"smoke|curl[^\n]*(health|status|ready)|wait-for[-\w]*\s[^\n]*(health|ready|status)|healthcheck|check_health",
+    re.IGNORECASE,
+)
+PRODUCTION_ENVIRONMENT = re.compile(r"environment:\s*(name:\s*)?['\"]?(production|prod)\b", re.IGNORECASE)
 MIGRATE = re.compile(
     r"alembic upgrade|manage\.py migrate|flyway[^\n]*migrate|(rake|rails) db:migrate|knex migrate|prisma migrate"
     r"|sequelize[^\n]*db:migrate|liquibase[^\n]*update|\bmigrate\b",
@@ -61,6 +79,9 @@ class CIConfig:
     deploys_from_main_or_tags: bool
     smoke_test: bool
     migrates: bool
+    job: str | None = None
+    evidence: str | None = None
+    deploy_evidence: str | None = None
 
     @property
     def certain(self) -> bool:
@@ -81,6 +102,9 @@ class CIConfig:
                 "deploys_from_main_or_tags",
                 "smoke_test",
                 "migrates",
+                "job",
+                "evidence",
+                "deploy_evidence",
             )
         }
 
@@ -153,14 +177,96 @@ def _triggers(provider: str, text: str, doc: Any) -> tuple[bool | None, bool | N
     return None, None
 
 
-def parse_ci(path: str, text: str) -> CIConfig | None:
-    """Read one CI file; None when the path is not a CI file."""
+@dataclass(frozen=True)
+class Entry:
+    """One thing a CI file does or says: a job or step name, or a command line (maybe in a file it runs)."""
+
+    job: str | None
+    where: str
+    text: str
+    is_name: bool = False
+
+    def __str__(self) -> str:
+        return " ".join(x for x in (f"job {self.job}:" if self.job else "", f"{self.where}:", self.text) if x)
+
+
+def _commands(job: str | None, where: str, text: str, read: Read) -> list[Entry]:
+    out = [Entry(job, where, line) for line in lines(text)]
+    return out + [Entry(job, w, line) for w, line in followed(text, read)]
+
+
+def _github_entries(doc: Any, read: Read, depth: int = 0) -> list[Entry]:
+    """Entries of every job of a workflow, following local reusable workflows one level deep."""
+    jobs = doc.get("jobs") if isinstance(doc, dict) else None
+    out: list[Entry] = []
+    for key, job in (jobs or {}).items() if isinstance(jobs, dict) else ():
+        if not isinstance(job, dict):
+            continue
+        key = str(key)
+        out += [Entry(key, "job", n, True) for n in dict.fromkeys((key, str(job.get("name") or key)))]
+        env = job.get("environment")
+        env = env.get("name") if isinstance(env, dict) else env
+        if env:
+            out.append(Entry(key, "job", f"environment: {env}"))
+        uses = job.get("uses")
+        if isinstance(uses, str) and uses.startswith("./") and depth == 0:
+            path = uses[2:].split("@")[0]
+            nested = _github_entries(_load_yaml(read(path)), read, 1)
+            out += [Entry(key, f"{path} job {e.job}, {e.where}", e.text, e.is_name) for e in nested]
+        for step in job.get("steps") or []:
+            if not isinstance(step, dict):
+                continue
+            if step.get("name"):
+                out.append(Entry(key, "step", str(step["name"]), True))
+            if isinstance(step.get("run"), str):
+                out += _commands(key, "run", step["run"], read)
+            if step.get("uses"):
+                out.append(Entry(key, "uses", str(step["uses"])))
+            args = step.get("with")
+            for k, v in args.items() if isinstance(args, dict) else ():
+                if isinstance(v, str):
+                    out += _commands(key, f"with.{k}", v, read)
+    return out
+
+
+def _entries(provider: str, path: str, text: str, doc: Any, read: Read) -> list[Entry]:
+    """What a CI file does, line by line; GitHub workflows by job and step."""
+    if provider == "github-actions" and isinstance(doc, dict) and isinstance(doc.get("jobs"), dict):
+        return _github_entries(doc, read)
+    out = _commands(None, path, text, read)
+    if provider == "azure-pipelines":
+        for where, line in templates(text, path, read):
+            out += [Entry(None, where, line)] + [Entry(None, w, x) for w, x in followed(line, read)]
+    if provider == "gitlab-ci" and isinstance(doc, dict):
+        out += [Entry(str(k), "job", str(k), True) for k, v in doc.items() if isinstance(v, dict) and "script" in v]
+    return out
+
+
+def _runs_tests(e: Entry) -> bool:
+    if e.is_name:
+        return bool(TEST_NAME.search(e.text)) and not NOT_TEST_NAME.search(e.text)
+    return bool(TEST_COMMAND.search(e.text))
+
+
+def _deploys(e: Entry) -> bool:
+    return bool(DEPLOY_COMMAND.search(e.text)) and not TEST_ENVIRONMENT.search(e.text)
+
+
+def parse_ci(path: str, text: str, read: Read | None = None) -> CIConfig | None:
+    """Read one CI file, and the repository files it runs through `read`; None when the path is not a CI file."""
     provider = provider_of(path)
     if provider is None:
         return None
     doc = _load_yaml(text) if path.endswith((".yml", ".yaml")) else None
+    entries = _entries(provider, path, text, doc, read or (lambda _: ""))
     push, pr = _triggers(provider, text, doc)
-    deploys = bool(DEPLOY_COMMAND.search(text))
+    if provider == "github-actions" and "workflow_call" in _github_events(doc) and not (push or pr):
+        push = pr = None  # a reusable workflow runs when its callers do
+    # A command is better evidence than a name that says "test".
+    tests = min((e for e in entries if _runs_tests(e)), key=lambda e: e.is_name, default=None)
+    deploy = next((e for e in entries if _deploys(e)), None)
+    if deploy is None and provider != "github-actions" and PRODUCTION_ENVIRONMENT.search(text):
+        deploy = Entry(None, path, "environment: production")
     if provider == "github-actions":
         main_or_tags = _github_main_or_tags(doc, text)
     else:
@@ -168,13 +274,16 @@ def parse_ci(path: str, text: str) -> CIConfig | None:
     return CIConfig(
         provider=provider,
         path=path,
-        runs_tests=bool(TEST_COMMAND.search(text)),
+        runs_tests=tests is not None,
         push=push,
         pull_request=pr,
-        deploys=deploys,
-        deploys_from_main_or_tags=deploys and main_or_tags,
-        smoke_test=bool(SMOKE.search(text)),
-        migrates=bool(MIGRATE.search(text)),
+        deploys=deploy is not None,
+        deploys_from_main_or_tags=deploy is not None and main_or_tags,
+        smoke_test=any(SMOKE.search(e.text) for e in entries),
+        migrates=any(MIGRATE.search(e.text) for e in entries if not e.is_name),
+        job=tests.job if tests else None,
+        evidence=str(tests) if tests else None,
+        deploy_evidence=str(deploy) if deploy else None,
     )
 
 

@@ -114,6 +114,10 @@ class RepoFacts:
                 self._texts[p] = got.get(p, "")
         return {p: self._texts[p] for p in paths if self._texts.get(p)}
 
+    def read_one(self, path: str) -> str:
+        """The text of one file in the tree; "" when it is absent or too big."""
+        return self.read([path]).get(path, "")
+
     def grep(
         self, patterns: list[str], specs: list[str] | None = None, *, ignore_case: bool = False, tests: bool = True
     ) -> list[tuple[str, int, str]]:
@@ -134,10 +138,10 @@ class RepoFacts:
 
     @cached_property
     def ci_configs(self) -> list[ci.CIConfig]:
-        """Every CI file in the tree, parsed."""
+        """Every CI file in the tree, parsed, with the repository's own scripts, Make targets and templates it runs."""
         paths = [f.path for f in self.source_files if ci.provider_of(f.path)]
         texts = self.read(paths)
-        parsed = (ci.parse_ci(p, texts.get(p, "")) for p in paths)
+        parsed = (ci.parse_ci(p, texts.get(p, ""), self.read_one) for p in paths)
         return [c for c in parsed if c is not None]
 
     @cached_property

@@ -12,9 +12,10 @@ def ci_tests(facts: RepoFacts) -> CheckResult:
     configs = facts.ci_configs
     if not configs:
         return result("ci-tests", REPO, 0, "no CI configuration (GitHub Actions, GitLab CI, Jenkins, ...)", configs=[])
-    best = max(configs, key=ci.ci_score)
+    # The file that best shows the practice; a sure reading beats a guess of the same score.
+    best = max(configs, key=lambda c: (ci.ci_score(c), c.certain))
     score = ci.ci_score(best)
-    what = ["runs tests" if best.runs_tests else "does not run tests"]
+    what = [f"runs tests ({best.evidence})" if best.runs_tests else "does not run tests"]
     for name, flag in (("push", best.push), ("pull requests", best.pull_request)):
         what.append(f"on {name}: {'unknown' if flag is None else 'yes' if flag else 'no'}")
     return result(

@@ -22,14 +22,14 @@ def deploy_pipeline(facts: RepoFacts) -> CheckResult:
             "deploy-pipeline",
             REPO,
             10,
-            f"deploy job in {triggered[0].path} runs from main or tags",
+            f"deploy job in {triggered[0].path} runs from main or tags ({triggered[0].deploy_evidence})",
             configs=[c.path for c in triggered],
         )
     return result(
         "deploy-pipeline",
         REPO,
         6,
-        f"deploy job in {deploying[0].path}, but not clearly from main or tags",
+        f"deploy job in {deploying[0].path} ({deploying[0].deploy_evidence}), but not clearly from main or tags",
         configs=[c.path for c in deploying],
     )
 

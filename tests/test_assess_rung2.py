@@ -115,3 +115,44 @@ def test_tests_with_changes_share(repo):
     repo.daily(20, start_days_ago=40, tests_every=2)
     res = check(repo, "tests-with-changes")
     assert res.evidence["share"] == pytest.approx(0.5) and res.score == 10
+
+
+def test_release_lines_pages_and_bots_are_set_aside(repo):
+    repo.commit({"a.py": "1\n"}, days_ago=200)
+    named = ("stable-2.17", "release/1.x", "2.x", "v3-maintenance", "gh-pages", "l10n_main", "crowdin-main")
+    named += ("weblate-app", "dependabot/pip/requests-2.32", "renovate/django-5.x")
+    for name in named:
+        repo.checkout("main")
+        repo.branch(name)
+        repo.commit({f"{name.replace('/', '_')}.txt": "1\n"}, days_ago=150)
+    repo.checkout("main")
+    repo.branch("old-line")
+    repo.commit({"a.py": "fix\n"}, days_ago=120)
+    repo.tag("v1.0.1", days_ago=120)
+    repo.checkout("main")
+    repo.branch("backports")
+    repo.commit({"a.py": "pick\n"}, "fix a crash\n\n(cherry picked from commit 0123abc)", days_ago=100)
+    repo.checkout("main")
+    repo.branch("feature/abandoned")
+    repo.commit({"b.py": "1\n"}, days_ago=90)
+    repo.checkout("main")
+    repo.commit({"a.py": "2\n"}, days_ago=1)
+    res = check(repo, "long-lived-branches")
+    assert [r["branch"] for r in res.evidence["long_lived"]] == ["feature/abandoned"]
+    assert res.score == 8
+    aside = {s["branch"]: s for s in res.evidence["set_aside"]}
+    assert set(aside) == {*named, "old-line", "backports"}
+    assert {aside[n]["kind"] for n in named[:4]} == {"release line"}
+    assert aside["gh-pages"]["kind"] == "published pages"
+    assert {aside[n]["kind"] for n in named[5:]} == {"bot"}
+    assert "v1.0.1" in aside["old-line"]["why"] and "cherry-picked" in aside["backports"]["why"]
+    assert "12 set aside" in res.reason
+
+
+def test_a_feature_branch_named_like_a_release_note_is_still_work(repo):
+    repo.commit({"a.py": "1\n"}, days_ago=60)
+    repo.branch("feature/release-notes")
+    repo.commit({"notes.md": "1\n"}, days_ago=50)
+    res = check(repo, "long-lived-branches")
+    assert [r["branch"] for r in res.evidence["long_lived"]] == ["feature/release-notes"]
+    assert res.evidence["set_aside"] == []

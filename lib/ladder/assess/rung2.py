@@ -9,6 +9,7 @@ from typing import Any
 
 from ..app.git import Ref
 from ..app.history import is_test_path, median
+from .branches import set_aside_by_name, set_aside_by_work
 from .checks import INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .repo_facts import CODE_SUFFIXES, DAY, RepoFacts, days, sample_paths
 
@@ -28,7 +29,7 @@ def _dedupe(branches: Iterable[Ref]) -> list[Ref]:
 
 
 def long_lived_branches(facts: RepoFacts) -> CheckResult:
-    """Unmerged branches older than a week, and whether they are still active."""
+    """Unmerged branches older than a week, and whether they are still active; release lines, pages and bots set aside."""
     trunk = facts.repo.trunk
     if trunk is None:
         return inconclusive(
@@ -39,20 +40,27 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
         )
     unmerged = [b for b in _dedupe(facts.repo.unmerged_branches(trunk)) if b.short != trunk.short]
     unmerged.sort(key=lambda b: -b.time)
+    set_aside: list[dict[str, str]] = []
     rows: list[dict[str, Any]] = []
-    for b in unmerged[:MAX_BRANCHES]:
-        oldest, count = b.time, 0
-        for t in facts.repo.commit_times(f"{trunk.commit}..{b.commit}"):
-            oldest, count = min(oldest, t), count + 1
-        rows.append(
-            {
-                "branch": b.short,
-                "age_days": days(facts.now - oldest),
-                "last_commit_days_ago": days(facts.now - b.time),
-                "active": facts.now - b.time <= ACTIVE_DAYS * DAY,
-                "unmerged_commits": count,
-            }
-        )
+    examined = 0
+    for b in unmerged:
+        why = set_aside_by_name(b.short)
+        if why is None and examined < MAX_BRANCHES:
+            examined += 1
+            work = facts.repo.work_beyond(trunk.commit, b.commit)
+            why = set_aside_by_work(work)
+            if why is None:
+                rows.append(
+                    {
+                        "branch": b.short,
+                        "age_days": days(facts.now - min(b.time, work.oldest or b.time)),
+                        "last_commit_days_ago": days(facts.now - b.time),
+                        "active": facts.now - b.time <= ACTIVE_DAYS * DAY,
+                        "unmerged_commits": work.commits,
+                    }
+                )
+        if why is not None:
+            set_aside.append({"branch": b.short, "kind": why[0], "why": why[1]})
     long_lived = [r for r in rows if r["age_days"] > LONG_LIVED_DAYS]
     active = [r for r in long_lived if r["active"]]
     stale = [r for r in long_lived if not r["active"]]
@@ -65,6 +73,9 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
             f"{len(active)} active and {len(stale)} stale long-lived branch(es); "
             f"oldest {eldest['branch']!r} at {eldest['age_days']:g} days"
         )
+    if set_aside:
+        kinds = sorted({s["kind"] for s in set_aside})
+        reason += f"; {len(set_aside)} set aside as not unfinished work ({', '.join(kinds)})"
     return result(
         "long-lived-branches",
         REPO,
@@ -73,6 +84,8 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
         trunk=trunk.short,
         long_lived=long_lived[:SAMPLES],
         unmerged_branches=len(unmerged),
+        set_aside=set_aside[:SAMPLES],
+        set_aside_count=len(set_aside),
         **facts.history_note(),
     )
 

@@ -56,6 +56,18 @@ def test_dev_setup_from_make_target(repo):
     assert res.score == 8 and res.evidence["found"] == ["target: dev"]
 
 
+@pytest.mark.parametrize("path", ["docker/docker-compose.yml", "deploy/compose.yaml", "ops/dev/compose.dev.yml"])
+def test_dev_setup_from_a_compose_file_in_a_subfolder(repo, path):
+    repo.commit({path: "services:\n  web:\n    build: .\n"})
+    res = check(repo, "dev-setup")
+    assert res.score == 8 and res.evidence["found"] == [path]
+
+
+def test_a_compose_file_among_the_tests_is_a_fixture(repo):
+    repo.commit({"tests/fixtures/docker-compose.yml": "services: {}\n"})
+    assert check(repo, "dev-setup").score == 0
+
+
 def test_one_step_deploy_from_fabfile(repo):
     repo.commit({"fabfile.py": "def deploy(c): ...\n"})
     assert check(repo, "one-step-deploy").score == 8

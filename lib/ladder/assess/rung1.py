@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from ..app import parity
+from ..app.history import is_test_path
 from ..app.layout import Layout
 from .checks import DORA, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .dora import DoraReport
@@ -85,7 +86,8 @@ def config_out_of_code(facts: RepoFacts) -> CheckResult:
 
 
 DEV_SETUP_FILES = re.compile(
-    r"^(docker-compose\.ya?ml|compose\.ya?ml|\.devcontainer/devcontainer\.json|\.devcontainer\.json|Vagrantfile"
+    r"^([^/]+/){0,2}(docker-)?compose(\.(dev|development|local))?\.ya?ml$"
+    r"|^(\.devcontainer/devcontainer\.json|\.devcontainer\.json|Vagrantfile"
     r"|tox\.ini|noxfile\.py|flake\.nix|shell\.nix|devbox\.json|Procfile\.dev|(bin|script|scripts)/(setup|bootstrap|dev)[^/]*)$"
 )
 DEV_TARGETS = ("dev", "setup", "bootstrap", "install", "develop", "up", "run", "serve", "start", "demo")
@@ -98,7 +100,8 @@ def _targets(text: str) -> set[str]:
 
 def dev_setup(facts: RepoFacts) -> CheckResult:
     """A dev environment made by one command: a make/just target, compose file, devcontainer or setup script."""
-    files = facts.matching(DEV_SETUP_FILES)
+    # A compose file may sit in a subfolder (docker/, deploy/), but one among the tests is a fixture.
+    files = [f for f in facts.matching(DEV_SETUP_FILES) if not is_test_path(f.path)]
     task_texts = facts.read(f.path for f in facts.matching(TASK_FILES))
     targets = sorted({t for text in task_texts.values() for t in _targets(text) if t in DEV_TARGETS})
     signals = sample_paths(files) + [f"target: {t}" for t in targets]

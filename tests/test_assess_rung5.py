@@ -56,6 +56,45 @@ def test_migrations_folder_and_pipeline_step(repo):
     assert check(repo, "migrations").score == 10
 
 
+@pytest.mark.parametrize(
+    ("files", "folder"),
+    [
+        ({"shop/migrations/0001_initial.py": "", "shop/migrations/__init__.py": ""}, "shop/migrations"),
+        ({"db/migrate/20240105120000_create_users.rb": "class CreateUsers; end\n"}, "db/migrate"),
+        (
+            {"src/main/resources/db/migration/V1_2__add_items.sql": "create table items (id int);\n"},
+            "src/main/resources/db/migration",
+        ),
+        ({"app/db/versions/3f2a_add_items.py": "revision = '3f2a'\n", "app/db/env.py": ""}, "app/db/versions"),
+        ({"db/changelog/db.changelog-master.yaml": "databaseChangeLog:\n  - changeSet: {id: 1}\n"}, "db/changelog"),
+        (
+            {"prisma/migrations/20240101_init/migration.sql": "create table t (id int);\n"},
+            "prisma/migrations",
+        ),
+    ],
+)
+def test_real_migration_folders(repo, files, folder):
+    repo.commit({**files, "app.py": "import sqlite3\n"})
+    res = check(repo, "migrations")
+    assert res.evidence["folders"] == [folder] and res.score == 5
+    assert f"migrations in {folder}/" in res.reason
+
+
+def test_changelogs_and_docs_are_not_migrations(repo):
+    repo.commit(
+        {
+            "changelogs/changelog.yaml": "releases:\n  2.17.0:\n    changes: {}\n",
+            "changelogs/fragments/123-fix.yml": "bugfixes: [a fix]\n",
+            "CHANGELOG.md": "# 1.0\n",
+            "docs/migrations/upgrading-to-2.md": "# Upgrading\n",
+            "app/versions/v2.py": "API = 2\n",
+            "app.py": "import sqlite3\n",
+        }
+    )
+    res = check(repo, "migrations")
+    assert res.score == 0 and res.evidence["folders"] == []
+
+
 def test_migrations_missing_for_database_app(repo):
     repo.commit({"app.py": "import sqlite3\n"})
     assert check(repo, "migrations").score == 0

@@ -79,16 +79,42 @@ def observability(facts: RepoFacts) -> CheckResult:
     return result("observability", REPO, score, reason, label=INFERRED, libraries=libs, config_files=files)
 
 
-MIGRATION_DIRS = re.compile(
-    r"(^|/)(alembic\.ini|alembic/|migrations/|db/migrate/|db/migration/|changelog[^/]*\.(xml|ya?ml))"
+# Numbered migration files: Django's app/migrations/0001_*.py, Rails' db/migrate/2024..._*.rb, knex,
+# golang-migrate and Flyway's db/migration/V1__*.sql, Prisma's migrations/<stamp>_name/migration.sql.
+MIGRATION_FILES = re.compile(
+    r"(^|/)(migrations|migrate|migration)/(V\d+|\d+)[^/]*\.(py|rb|sql|js|ts|go|php)$"
     r"|(^|/)V\d+(_\d+)*__[^/]+\.sql$"
+    r"|(^|/)migrations/\d+[^/]*/migration\.sql$"
 )
+# Alembic's revisions: <script_location>/versions/*.py beside its env.py (or in a folder named alembic).
+ALEMBIC_VERSION = re.compile(r"^((.*/)?([^/]+))/versions/[^/_][^/]*\.py$")
+# Liquibase names its changelogs freely; its content says what it is (a CHANGELOG.md or changelogs/ is not one).
+LIQUIBASE_CANDIDATE = re.compile(r"(^|/)[^/]*changelog[^/]*\.(xml|ya?ml|json|sql)$", re.IGNORECASE)
+LIQUIBASE_CONTENT = re.compile(r"databaseChangeLog|--\s*liquibase formatted sql", re.IGNORECASE)
+
+
+def migration_folders(facts: RepoFacts) -> list[str]:
+    """Folders holding real schema migrations (alembic, Django, Rails, Flyway, Liquibase, knex, Prisma)."""
+    paths = {f.path for f in facts.source_files}
+    found = [f.path for f in facts.matching(MIGRATION_FILES) if not is_test_path(f.path)]
+    for f in facts.matching(ALEMBIC_VERSION):
+        m = ALEMBIC_VERSION.search(f.path)
+        assert m is not None
+        if m.group(3) == "alembic" or f"{m.group(1)}/env.py" in paths:
+            found.append(f.path)
+    candidates = [f.path for f in facts.matching(LIQUIBASE_CANDIDATE) if not is_test_path(f.path)]
+    found += [p for p, text in facts.read(candidates).items() if LIQUIBASE_CONTENT.search(text)]
+    # Prisma keeps one folder per migration: the folder that holds them all is the migrations folder.
+    folders = {p.rsplit("/", 2)[0] if p.endswith("/migration.sql") else p.rpartition("/")[0] for p in found}
+    return sorted(f or "." for f in folders)
+
+
 DATABASE_USE = r"import sqlite3|sqlalchemy|psycopg|pymysql|mysqlclient|django\.db|mongoose|typeorm|prisma|ActiveRecord|knex|sequelize|gorm"
 
 
 def migrations(facts: RepoFacts) -> CheckResult:
     """Schema migrations: a migrations folder (alembic, django, flyway) and a migrate step in the pipeline."""
-    folders = sorted({f.path for f in facts.matching(MIGRATION_DIRS)})
+    folders = migration_folders(facts)
     step = sorted(p for p, text in facts.deploy_texts.items() if ci.MIGRATE.search(text))
     if not folders and not step:
         uses_db = facts.grep([DATABASE_USE], CODE_SPECS, tests=False) or re.search(
@@ -106,7 +132,7 @@ def migrations(facts: RepoFacts) -> CheckResult:
         )
     score = 5 * bool(folders) + 5 * bool(step)
     parts = []
-    parts.append(f"migrations in {folders[0].split('/')[0]}" if folders else "no migrations folder")
+    parts.append(f"migrations in {folders[0]}/" if folders else "no migrations folder")
     parts.append(f"migrate step in {step[0]}" if step else "no migrate step in the pipeline")
     return result("migrations", REPO, score, "; ".join(parts), folders=folders[:SAMPLES], pipeline=step)
 

@@ -8,6 +8,7 @@ from ..app.history import is_artifact, is_test_path
 from .checks import HOST, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .deploys import VERSION_TAG
 from .host_facts import HostFacts, HostReport, per_prod
+from .publishing import publishing
 from .repo_facts import DAY, RepoFacts, days, sample_paths
 
 LARGE_FILE_BYTES = 10 * 1024 * 1024
@@ -40,7 +41,7 @@ def parse_from_lines(text: str) -> list[tuple[str, bool]]:
 
 
 def packaging(facts: RepoFacts) -> CheckResult:
-    """A packaging recipe: a pyproject build system, setup.py or another recipe; a Dockerfile with a pinned base."""
+    """A packaging recipe, a Dockerfile with a pinned base, or a pipeline that publishes a package or image on a tag."""
     recipes = []
     pyprojects = facts.read(f.path for f in facts.matching(r"(^|/)pyproject\.toml$"))
     recipes += [p for p, text in pyprojects.items() if re.search(r"^\[build-system\]", text, re.M)]
@@ -49,18 +50,32 @@ def packaging(facts: RepoFacts) -> CheckResult:
     dockerfiles = facts.read(f.path for f in facts.matching(DOCKERFILE))
     bases = [(p, image, pinned) for p, text in dockerfiles.items() for image, pinned in parse_from_lines(text)]
     docker_pinned = bool(bases) and all(pinned for _, _, pinned in bases)
-    if recipes:
+    pipelines = publishing(facts)
+    on_tag = [p for p in pipelines if p.on_tag]
+    if on_tag:
+        # Publishing on a tag is the practice itself: one versioned artifact per release, built by CI.
+        score = 10
+    elif recipes or pipelines:
         score = 10 if docker_pinned else 8
     elif bases:
         score = 8 if docker_pinned else 4
     else:
         score = 0
     parts = []
+    if pipelines:
+        shown = (on_tag or pipelines)[0]
+        parts.append(
+            f"{shown.path} publishes a {' and a '.join(shown.publishes)}" + (" on a tag" if shown.on_tag else "")
+        )
     if recipes:
         parts.append(f"recipe {recipes[0]}")
     if bases:
         parts.append("Dockerfile with pinned base" if docker_pinned else "Dockerfile with an unpinned base")
-    reason = ", ".join(parts) if parts else "no packaging recipe (pyproject build system, setup.py, Dockerfile)"
+    reason = (
+        ", ".join(parts)
+        if parts
+        else "no packaging recipe (pyproject build system, setup.py, Dockerfile) or publishing pipeline"
+    )
     return result(
         "packaging",
         REPO,
@@ -68,6 +83,7 @@ def packaging(facts: RepoFacts) -> CheckResult:
         reason,
         recipes=sorted(recipes)[:SAMPLES],
         docker_bases=[{"file": p, "image": i, "pinned": ok} for p, i, ok in bases][:SAMPLES],
+        publishing=[p.to_dict() for p in pipelines][:SAMPLES],
     )
 
 

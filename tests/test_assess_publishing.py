@@ -1,0 +1,107 @@
+"""Release pipelines: CI files that publish a package or an image, and whether a tag triggers them."""
+
+from __future__ import annotations
+
+import pytest
+
+from assessing import check
+from gitrepo import GitRepo
+from ladder.assess.publishing import on_tag
+
+PYPI_ON_TAG = """name: release
+on:
+  push:
+    tags: ["v*"]
+jobs:
+  pypi:
+    runs-on: ubuntu-latest
+    permissions: {id-token: write}
+    steps:
+      - uses: actions/checkout@v4
+      - run: python -m build
+      - uses: pypa/gh-action-pypi-publish@release/v1
+"""
+IMAGE_ON_RELEASE = """name: image
+on:
+  release:
+    types: [published]
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/metadata-action@v5
+        id: meta
+        with:
+          images: ghcr.io/acme/app
+          tags: type=semver,pattern={{version}}
+      - uses: docker/build-push-action@v6
+        with:
+          context: .
+          push: true
+          tags: ${{ steps.meta.outputs.tags }}
+"""
+IMAGE_BUILT_NOT_PUSHED = IMAGE_ON_RELEASE.replace("push: true", "push: false")
+NPM_ON_MAIN = """name: publish
+on:
+  push:
+    branches: [main]
+jobs:
+  npm:
+    runs-on: ubuntu-latest
+    steps:
+      - run: npm publish --access public
+"""
+
+
+@pytest.fixture
+def repo(tmp_path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")
+
+
+@pytest.mark.local
+@pytest.mark.parametrize(
+    ("path", "text", "publishes"),
+    [
+        (".github/workflows/release.yml", PYPI_ON_TAG, ["python package"]),
+        (".github/workflows/image.yml", IMAGE_ON_RELEASE, ["container image"]),
+        (
+            ".gitlab-ci.yml",
+            "publish:\n  script: [uv build, uv publish]\n  rules:\n    - if: $CI_COMMIT_TAG\n",
+            ["python package"],
+        ),
+        (
+            ".gitlab-ci.yml",
+            "push:\n  script: [docker push registry.example.com/app:$CI_COMMIT_TAG]\n  only:\n    - tags\n",
+            ["container image"],
+        ),
+    ],
+)
+def test_publishing_on_a_tag_is_a_release_pipeline(repo, path, text, publishes):
+    repo.commit({path: text, "app.py": "print(1)\n"})
+    res = check(repo, "packaging")
+    assert res.score == 10
+    assert res.evidence["publishing"] == [{"file": path, "publishes": publishes, "on_tag": True}]
+    assert f"{path} publishes a {publishes[0]} on a tag" in res.reason
+
+
+@pytest.mark.local
+def test_publishing_without_a_tag_counts_as_a_recipe(repo):
+    repo.commit({".github/workflows/publish.yml": NPM_ON_MAIN, "Dockerfile": "FROM node:latest\n"})
+    res = check(repo, "packaging")
+    assert res.score == 8 and res.evidence["publishing"][0]["on_tag"] is False
+
+
+@pytest.mark.local
+def test_an_image_built_but_not_pushed_publishes_nothing(repo):
+    repo.commit({".github/workflows/image.yml": IMAGE_BUILT_NOT_PUSHED})
+    res = check(repo, "packaging")
+    assert res.score == 0 and res.evidence["publishing"] == []
+
+
+@pytest.mark.unit
+def test_image_tags_input_is_not_a_tag_trigger():
+    on_main = IMAGE_ON_RELEASE.replace("  release:\n    types: [published]\n", "  push:\n    branches: [main]\n")
+    assert not on_tag(".github/workflows/image.yml", on_main)
+    assert on_tag(".github/workflows/image.yml", on_main + "    if: startsWith(github.ref, 'refs/tags/')\n")
+    assert on_tag(".github/workflows/r.yml", "on: [push, release]\njobs: {}\n")
+    assert on_tag(".travis.yml", "deploy:\n  provider: pypi\n  on:\n    tags: true\n")

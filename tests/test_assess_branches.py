@@ -12,7 +12,17 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize(
     "name",
-    ["stable-2.17", "release/1.x", "2.x", "v3-maintenance", "1.4", "release-2024.05", "support/3.x", "stable/2023.1"],
+    [
+        "stable-2.17",
+        "release/1.x",
+        "2.x",
+        "v3-maintenance",
+        "1.4",
+        "release-2024.05",
+        "support/3.x",
+        "stable/2023.1",
+        "release1.5.1",
+    ],
 )
 def test_release_line_names(name):
     assert set_aside_by_name(name) == ("release line", "its name says release, stable, maintenance or a version")
@@ -23,7 +33,9 @@ def test_bot_names(name):
     assert set_aside_by_name(name)[0] == "bot"
 
 
-@pytest.mark.parametrize("name", ["feature/release-notes", "fix-stable-sort", "wip", "v2-redesign", "translate-ui"])
+@pytest.mark.parametrize(
+    "name", ["feature/release-notes", "fix-stable-sort", "wip", "v2-redesign", "translate-ui", "released-flag"]
+)
 def test_work_names_are_kept(name):
     assert set_aside_by_name(name) is None
 

@@ -6,10 +6,10 @@ import re
 
 from ..app.git import BranchWork
 
-# Branching for release is a trunk-based pattern: a maintenance line (release/1.x, stable-2.17, 2.x,
+# Branching for release is a trunk-based pattern: a maintenance line (release/1.x, release1.5, stable-2.17, 2.x,
 # v3-maintenance, gitflow's support/) takes fixes from the trunk and never merges back.
 RELEASE_NAME = re.compile(
-    r"^(release|releases|rel|stable|maint|maintenance|lts|support)([/_.-]|$)"
+    r"^(release|releases|rel|stable|maint|maintenance|lts|support)([/_.-]|\d|$)"
     r"|[/_.-](release|stable|maint|maintenance|lts)$"
     r"|^v?\d+(\.(\d+|x|\*))*(\.x|\.\*|[/_.-](stable|maint|maintenance|lts|branch))?$",
     re.IGNORECASE,

@@ -97,10 +97,9 @@ def migration_folders(facts: RepoFacts) -> list[str]:
     """Folders holding real schema migrations (alembic, Django, Rails, Flyway, Liquibase, knex, Prisma)."""
     paths = {f.path for f in facts.source_files}
     found = [f.path for f in facts.matching(MIGRATION_FILES) if not is_test_path(f.path)]
-    for f in facts.matching(ALEMBIC_VERSION):
+    for f in facts.source_files:
         m = ALEMBIC_VERSION.search(f.path)
-        assert m is not None
-        if m.group(3) == "alembic" or f"{m.group(1)}/env.py" in paths:
+        if m and (m.group(3) == "alembic" or f"{m.group(1)}/env.py" in paths):
             found.append(f.path)
     candidates = [f.path for f in facts.matching(LIQUIBASE_CANDIDATE) if not is_test_path(f.path)]
     found += [p for p, text in facts.read(candidates).items() if LIQUIBASE_CONTENT.search(text)]

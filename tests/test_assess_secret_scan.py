@@ -107,6 +107,8 @@ def test_reported_false_positives_are_ignored_with_their_reason(repo):
             ".env": "COMPOSE_PROJECT_NAME=shop\n",
             "app/urls.py": 'urlpatterns = [path("remove_password/", views.remove_password)]\n'
             'ROUTES = {"remove_password": "/account/remove_password/"}\n',
+            "web/signup.ts": "const { confirm_password: _confirm_password, ...data } = form\n"
+            "const { newPassword: confirmPassword } = form\n",
         },
     )
     assert res.evidence["findings"] == [], res.evidence["findings"]

@@ -13,7 +13,7 @@ from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
 from .probes import Deployment
 from .repo_facts import CODE_SPECS, RepoFacts, sample_paths
-from .secret_scan import find_secrets
+from .secret_scan import GENERIC, KEY, find_secrets
 
 # ---- the repository --------------------------------------------------------------------------------
 
@@ -60,27 +60,35 @@ def env_separation(facts: RepoFacts) -> CheckResult:
     )
 
 
-# gitleaks-style rules: (name, ERE for git grep, Python regex to confirm the line).
+def _places(findings: list[dict]) -> str:
+    return ", ".join(f"{f['rule']} in {f['path']}" + (f":{f['line']}" if f["line"] else "") for f in findings[:3])
 
 
 def config_out_of_code(facts: RepoFacts) -> CheckResult:
-    """No committed secrets: keys, tokens, private keys, password assignments, .env files."""
-    findings = find_secrets(facts)
-    if not findings:
-        return result(
-            "config-out-of-code",
-            REPO,
-            10,
-            "no committed keys, tokens or secret files found",
-            findings=[],
-            scanned="tree at the assessed commit",
+    """No committed secrets: a live key format is a 0, a generic secret-named assignment costs part of the score."""
+    scan = find_secrets(facts)
+    keys, generic = scan.of_kind(KEY), scan.of_kind(GENERIC)
+    ignored = sum(scan.ignored.values())
+    note = (
+        f"; ignored {ignored} ({', '.join(f'{why}: {n}' for why, n in scan.ignored.most_common())})" if ignored else ""
+    )
+    if keys:
+        score, reason = 0, f"{len(keys)} committed key(s) in a live format ({_places(keys)}); rotate them now"
+    elif generic:
+        score = max(3, 8 - 2 * len(generic))
+        reason = (
+            f"{len(generic)} possible secret(s): secret-named setting(s) with a random-looking value "
+            f"({_places(generic)}); check them, move them to the environment and rotate them"
         )
+    else:
+        score, reason = 10, "no committed keys, tokens or secret files found"
     return result(
         "config-out-of-code",
         REPO,
-        10 - 4 * len(findings),
-        f"{len(findings)} possible committed secret(s); move them to the environment and rotate them",
-        findings=findings[:SAMPLES],
+        score,
+        reason + note,
+        findings=scan.findings[:SAMPLES],
+        ignored=dict(scan.ignored),
         scanned="tree at the assessed commit",
     )
 

@@ -2,70 +2,171 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from ..app.history import is_test_path
+from ..core.errors import ConfigError
 from .repo_facts import RepoFacts
 
-# gitleaks-style rules: (name, ERE for git grep, Python regex to confirm the line).
-SECRET_RULES: tuple[tuple[str, str], ...] = (
-    ("aws-access-key-id", r"(A3T[A-Z0-9]|AKIA|ASIA)[A-Z0-9]{16}"),
-    ("private-key", r"-----BEGIN[ A-Z]*PRIVATE KEY( BLOCK)?-----"),
-    ("github-token", r"gh[pousr]_[A-Za-z0-9]{36}"),
-    ("gitlab-token", r"glpat-[A-Za-z0-9_-]{20}"),
-    ("slack-token", r"xox[baprs]-[0-9A-Za-z-]{10,}"),
-    ("stripe-live-key", r"[rs]k_live_[0-9A-Za-z]{16,}"),
-    ("google-api-key", r"AIza[0-9A-Za-z_-]{35}"),
-)
-GENERIC_SECRET = (
-    r"(password|passwd|pwd|secret|secret_key|api_key|apikey|access_token|auth_token|private_key)"
-    r"['\"]?[[:space:]]*[:=][[:space:]]*['\"][^'\"[:space:]]{8,}['\"]"
-)
-_GENERIC_VALUE = re.compile(
-    r"(password|passwd|pwd|secret|secret_key|api_key|apikey|access_token|auth_token|private_key)['\"]?\s*[:=]\s*['\"]([^'\"\s]{8,})['\"]",
-    re.IGNORECASE,
-)
-PLACEHOLDER = re.compile(
-    r"example|change|xxx|dummy|fake|placeholder|your|sample|redact|\*\*\*|<|\$\{|\{\{|%\(|test", re.I
-)
-SECRET_FILES = re.compile(
-    r"(^|/)(\.env(\.(local|dev|development|prod|production|staging))?|id_rsa|id_dsa|id_ecdsa|id_ed25519"
-    r"|[^/]*\.(pem|p12|pfx|keystore|jks)|credentials\.json|\.htpasswd|\.netrc|\.pgpass)$"
-)
+RULES_FILE = Path(__file__).with_name("secret_rules.yml")
+KEY = "key"  # a live key format: one in the app's own code is a 0
+GENERIC = "generic"  # a secret-named assignment with a random-looking value: low confidence
+KINDS = (KEY, GENERIC)
+TESTS_REASON = "tests and fixtures"
 
 
-def find_secrets(facts: RepoFacts) -> list[dict]:
-    """Committed secrets in the tip's tree: path, line and rule, never the value itself."""
-    findings: list[dict] = []
-    hits = facts.grep([pat for _, pat in SECRET_RULES])
-    rules = [(name, re.compile(pat.replace("[[:space:]]", r"\s"))) for name, pat in SECRET_RULES]
-    for path, line, text in hits:
-        for name, rx in rules:
-            m = rx.search(text)
-            if not m or "example" in text[m.start() : m.end() + 8].lower():
-                continue
-            # A real key file has the header on a line of its own; a one-line literal is a test fixture.
-            if name == "private-key" and not text.strip().strip("'\"").startswith("-----BEGIN"):
-                continue
-            if name == "private-key" and "\\n" in text:
-                continue
-            findings.append({"path": path, "line": line, "rule": name})
-            break
-    for path, line, text in facts.grep([GENERIC_SECRET], ignore_case=True, tests=False):
-        m = _GENERIC_VALUE.search(text)
-        value = m.group(2) if m else ""
-        # An UPPER_SNAKE value names an environment variable; it is not the secret itself.
-        if (
-            m
-            and not PLACEHOLDER.search(value)
-            and not value.startswith(("os.", "env"))
-            and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value)
-        ):
-            findings.append({"path": path, "line": line, "rule": "generic-secret-assignment"})
-    for f in facts.matching(SECRET_FILES):
-        if not is_test_path(f.path):
-            findings.append({"path": f.path, "line": None, "rule": "secret-file"})
-    return findings
+@dataclass(frozen=True)
+class Rule:
+    """One secret format: a grep prefilter, a confirming regex and the value's entropy floor."""
+
+    id: str
+    kind: str
+    grep: str
+    regex: re.Pattern
+    entropy: float = 0.0
+    min_length: int = 0
+    ignore_case: bool = False
+
+
+@dataclass(frozen=True)
+class Allow:
+    """An allowlist entry: a path or value regex, why it is not a finding, and the kinds it covers."""
+
+    reason: str
+    regex: re.Pattern
+    kinds: frozenset[str] = frozenset(KINDS)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The secret scan's rules and allowlists, as secret_rules.yml states them."""
+
+    rules: tuple[Rule, ...]
+    files: tuple[Rule, ...]
+    paths: tuple[Allow, ...]
+    values: tuple[Allow, ...]
+
+
+@dataclass
+class SecretScan:
+    """What the scan found (path, line, rule, kind; never the value) and how many it ignored, by reason."""
+
+    findings: list[dict] = field(default_factory=list)
+    ignored: Counter[str] = field(default_factory=Counter)
+
+    def of_kind(self, kind: str) -> list[dict]:
+        """The findings of one kind."""
+        return [f for f in self.findings if f["kind"] == kind]
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy of a string, in bits per character."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def _compile(text: object, where: str, file: Path, flags: int = 0) -> re.Pattern:
+    try:
+        return re.compile(str(text), flags)
+    except re.error as exc:
+        raise ConfigError(f"not a valid regex ({exc}); fix the pattern", path=file, key=where) from exc
+
+
+def _rule(data: dict, where: str, file: Path) -> Rule:
+    kind = data.get("kind")
+    if kind not in KINDS or "id" not in data or "regex" not in data:
+        raise ConfigError(f"needs id, regex and kind ({' or '.join(KINDS)})", path=file, key=where)
+    ignore_case = bool(data.get("ignore_case", False))
+    return Rule(
+        id=str(data["id"]),
+        kind=kind,
+        grep=str(data.get("grep", "")),
+        regex=_compile(data["regex"], where, file, re.IGNORECASE if ignore_case else 0),
+        entropy=float(data.get("entropy", 0.0)),
+        min_length=int(data.get("min_length", 0)),
+        ignore_case=ignore_case,
+    )
+
+
+def _allow(data: dict, where: str, file: Path) -> Allow:
+    kinds = frozenset(data.get("applies_to", KINDS))
+    if "reason" not in data or "regex" not in data or not kinds <= set(KINDS):
+        raise ConfigError(f"needs reason and regex; applies_to names {' or '.join(KINDS)}", path=file, key=where)
+    return Allow(str(data["reason"]), _compile(data["regex"], where, file), kinds)
+
+
+@cache
+def load_rules(file: Path = RULES_FILE) -> Rules:
+    """The rules and allowlists of a secret_rules.yml (Ladder's own by default), validated."""
+    data = yaml.safe_load(file.read_text()) or {}
+    allow = data.get("allowlist") or {}
+    return Rules(
+        rules=tuple(_rule(r, f"rules[{i}]", file) for i, r in enumerate(data.get("rules") or [])),
+        files=tuple(_rule(r, f"files[{i}]", file) for i, r in enumerate(data.get("files") or [])),
+        paths=tuple(_allow(a, f"allowlist.paths[{i}]", file) for i, a in enumerate(allow.get("paths") or [])),
+        values=tuple(_allow(a, f"allowlist.values[{i}]", file) for i, a in enumerate(allow.get("values") or [])),
+    )
+
+
+def _path_reason(rules: Rules, path: str, kind: str) -> str | None:
+    if is_test_path(path):
+        return TESTS_REASON
+    return next((a.reason for a in rules.paths if kind in a.kinds and a.regex.search(path)), None)
+
+
+def _judge(rules: Rules, path: str, text: str) -> tuple[Rule | None, str | None]:
+    """The first rule a line breaks, or the reason the first match on it is ignored."""
+    ignored: str | None = None
+    for rule in rules.rules:
+        m = rule.regex.search(text)
+        if not m:
+            continue
+        value = m.groupdict().get("secret") or m.group(0)
+        why = _path_reason(rules, path, rule.kind)
+        why = why or next((a.reason for a in rules.values if rule.kind in a.kinds and a.regex.search(value)), None)
+        if why is None and (len(value) < rule.min_length or entropy(value) < rule.entropy):
+            why = "low entropy (not random enough to be a key)"
+        if why is None:
+            return rule, None
+        ignored = ignored or why
+    return None, ignored
+
+
+def find_secrets(facts: RepoFacts, rules: Rules | None = None) -> SecretScan:
+    """Committed secrets in the tip's tree: path, line, rule and kind, never the value itself."""
+    rules = rules or load_rules()
+    scan = SecretScan()
+    lines: dict[tuple[str, int], str] = {}
+    for ignore_case in (False, True):
+        patterns = [r.grep for r in rules.rules if r.ignore_case == ignore_case and r.grep]
+        if patterns:
+            for path, line, text in facts.grep(patterns, ignore_case=ignore_case):
+                lines[(path, line)] = text
+    for (path, line), text in sorted(lines.items()):
+        rule, why = _judge(rules, path, text)
+        if rule:
+            scan.findings.append({"path": path, "line": line, "rule": rule.id, "kind": rule.kind})
+        elif why:
+            scan.ignored[why] += 1
+    for f in facts.source_files:
+        rule = next((r for r in rules.files if r.regex.search(f.path)), None)
+        if rule is None:
+            continue
+        why = _path_reason(rules, f.path, rule.kind)
+        if why:
+            scan.ignored[why] += 1
+        else:
+            scan.findings.append({"path": f.path, "line": None, "rule": rule.id, "kind": rule.kind})
+    return scan
 
 
 CHECKS = ()

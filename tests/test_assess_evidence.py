@@ -123,6 +123,8 @@ def test_binary_and_very_large_files(repo):
     results = {r.id: r for r in gather_repo_evidence(repo.path, now=NOW)}
     _no_errors(results.values())
     assert results["no-binaries"].evidence["large_files"][0]["path"] == "big.txt"
+    # Files over 1 MB (big.txt, blob.bin) are not searched for secrets (git took minutes on big.txt): counted.
+    assert results["config-out-of-code"].evidence["ignored"] == {"larger than 1 MB (not searched)": 2}
 
 
 @pytest.mark.local

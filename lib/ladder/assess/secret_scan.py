@@ -13,13 +13,14 @@ import yaml
 
 from ..app.history import is_test_path
 from ..core.errors import ConfigError
-from .repo_facts import RepoFacts
+from .repo_facts import EXCLUDE_SPECS, RepoFacts
 
 RULES_FILE = Path(__file__).with_name("secret_rules.yml")
 KEY = "key"  # a live key format: one in the app's own code is a 0
 GENERIC = "generic"  # a secret-named assignment with a random-looking value: low confidence
 KINDS = (KEY, GENERIC)
 TESTS_REASON = "tests and fixtures"
+MAX_SCAN_BYTES = 1_000_000  # text files larger than this are not searched for secrets
 
 
 @dataclass(frozen=True)
@@ -142,15 +143,23 @@ def _judge(rules: Rules, path: str, text: str) -> tuple[Rule | None, str | None]
 
 
 def find_secrets(facts: RepoFacts, rules: Rules | None = None) -> SecretScan:
-    """Committed secrets in the tip's tree: path, line, rule and kind, never the value itself."""
+    """Committed secrets in the tip's tree: path, line, rule and kind, never the value itself.
+
+    Text files over MAX_SCAN_BYTES are not searched (as gitleaks' --max-target-megabytes): a key lives in a
+    config file, and git's regex engine can take minutes on a 10 MB data file. They are counted as ignored.
+    """
     rules = rules or load_rules()
     scan = SecretScan()
     lines: dict[tuple[str, int], str] = {}
+    big = [f.path for f in facts.files if f.size > MAX_SCAN_BYTES]
+    specs = ["."] + EXCLUDE_SPECS + [f":(exclude,literal){path}" for path in big]
     for ignore_case in (False, True):
         patterns = [r.grep for r in rules.rules if r.ignore_case == ignore_case and r.grep]
         if patterns:
-            for path, line, text in facts.grep(patterns, ignore_case=ignore_case):
+            for path, line, text in facts.grep(patterns, specs, ignore_case=ignore_case):
                 lines[(path, line)] = text
+    if big:
+        scan.ignored[f"larger than {MAX_SCAN_BYTES // 1_000_000} MB (not searched)"] += len(big)
     for (path, line), text in sorted(lines.items()):
         rule, why = _judge(rules, path, text)
         if rule:

@@ -21,6 +21,17 @@ USERS_LINES = (
 )
 
 
+def site(tmp_path: Path) -> Path:
+    """A ladder.yml with one prod folder host under tmp_path; runs go to runs/."""
+    (tmp_path / "hosts" / "prod1").mkdir(parents=True)
+    (tmp_path / "ladder.yml").write_text(
+        "app: {name: shop, repo: repo}\n"
+        "environments: {prod: {hosts: [{name: prod1, address: local, base: hosts/prod1}]}}\n"
+        "runs: runs\n"
+    )
+    return tmp_path
+
+
 def example(**changes: object) -> Schedule:
     """A schedule of rung 1 on a team's machine, every hour, as `ladder schedule` would plan it."""
     base = Schedule(

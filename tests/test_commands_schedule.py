@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import scheduling
 from scheduling import crontab_text, run_as_cron, saved_crontab
 
 BOOKS = Path(__file__).parent / "notebooks"
@@ -21,13 +22,7 @@ def ladder(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    (tmp_path / "hosts" / "prod1").mkdir(parents=True)
-    (tmp_path / "ladder.yml").write_text(
-        "app: {name: shop, repo: repo}\n"
-        "environments: {prod: {hosts: [{name: prod1, address: local, base: hosts/prod1}]}}\n"
-        "runs: runs\n"
-    )
-    return tmp_path
+    return scheduling.site(tmp_path)
 
 
 @pytest.mark.e2e

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -20,20 +19,17 @@ from ladder.engine import journal, runlock
 BOOKS = Path(__file__).parent / "notebooks"
 
 
-def holder(runs: Path) -> subprocess.Popen:
-    """Another process that holds the lock of runbook 'x' until its stdin closes; it prints 'held' once it does."""
-    code = textwrap.dedent(
-        f"""
-        import sys
-        from ladder.engine.runlock import held
-        with held({str(runs)!r}, "x"):
-            print("held", flush=True)
-            sys.stdin.read()
-        """
-    )
+def holding(setup: str, lock: str) -> subprocess.Popen:
+    """Another process that runs setup, then holds `with lock:` until its stdin closes; it says 'held' once it does."""
+    code = f"import sys\n{setup}\nwith {lock}:\n    print('held', flush=True)\n    sys.stdin.read()\n"
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline() == "held\n"
     return proc
+
+
+def holder(runs: Path) -> subprocess.Popen:
+    """Another process that holds the lock of runbook 'x' until its stdin closes."""
+    return holding("from ladder.engine.runlock import held", f"held({str(runs)!r}, 'x')")
 
 
 @pytest.mark.local
@@ -149,20 +145,9 @@ def site(tmp_path: Path) -> Path:
 
 def env_holder(where: Path) -> subprocess.Popen:
     """Another process that holds every environment of where/ladder.yml until its stdin closes."""
-    code = textwrap.dedent(
-        f"""
-        import sys
-        from ladder import load_config
-        from ladder.engine.runlock import environments
-        cfg = load_config({str(where / "ladder.yml")!r})
-        with environments(cfg, cfg.runs_dir):
-            print("held", flush=True)
-            sys.stdin.read()
-        """
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
-    return proc
+    setup = "from ladder import load_config\nfrom ladder.engine.runlock import environments\n"
+    setup += f"cfg = load_config({str(where / 'ladder.yml')!r})"
+    return holding(setup, "environments(cfg, cfg.runs_dir)")
 
 
 @pytest.mark.local

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import scheduling
 from ladder.core.errors import ConfigError, ParameterError, PathOutside, RunbookError, ScheduleError
 from ladder.engine import schedule
 from scheduling import example
@@ -16,13 +17,7 @@ BOOKS = Path(__file__).parent / "notebooks"
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    (tmp_path / "hosts" / "prod1").mkdir(parents=True)
-    (tmp_path / "ladder.yml").write_text(
-        "app: {name: shop, repo: repo}\n"
-        "environments: {prod: {hosts: [{name: prod1, address: local, base: hosts/prod1}]}}\n"
-        "runs: runs\n"
-    )
-    return tmp_path
+    return scheduling.site(tmp_path)
 
 
 @pytest.mark.local

@@ -167,3 +167,12 @@ def test_sandbox_down_leaves_no_uwsgi_or_supervisord(tmp_path):
     sandbox.down(box.dir)
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True, timeout=10).stdout
     assert str(box.dir) not in ps
+
+
+@pytest.mark.ssh
+def test_the_assessment_reads_the_same_facts_as_host_evidence(uwsgi_box):
+    from ladder.assess.host_facts import read_config_hosts
+
+    (prod,) = read_config_hosts(load_config(uwsgi_box.config_path)).prod
+    assert prod.server is not None and prod.server.kind == "uwsgi"
+    assert prod.server_evidence is not None and prod.server_evidence.endswith("under supervisor shop")

@@ -12,6 +12,7 @@ from .commands import config as config_command
 from .commands import init as init_command
 from .commands import schedule as schedule_command
 from .core.errors import LadderError, RunLocked
+from .sandbox.servers import MANAGERS, SERVERS
 
 
 # --- sandbox -----------------------------------------------------------------
@@ -19,9 +20,10 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
     """Build the sandbox (or reuse an identical running one)."""
     from . import sandbox
 
-    box = sandbox.up(args.dir, ssh=args.ssh, hosts=args.hosts)
+    box = sandbox.up(args.dir, ssh=args.ssh, hosts=args.hosts, server=args.server, manager=args.manager)
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
-    print(f"sandbox up at {box.dir}: dev + {box.hosts} prod ({kind})")
+    serving = f"{box.serving.server}, manager {box.serving.manager}"
+    print(f"sandbox up at {box.dir}: dev + {box.hosts} prod ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
 
@@ -73,6 +75,22 @@ def cmd_hosts_check(args: argparse.Namespace) -> int:
         else:
             print(f"ok   {name}: {r.stdout.strip()}")
     return 1 if failed else 0
+
+
+def cmd_hosts_facts(args: argparse.Namespace) -> int:
+    """Print what serves the app on a host: the server, its version, config, master, manager and reloads."""
+    from .app.server import get_server
+    from .core.config import load_config
+    from .core.hosts import connect
+
+    config = load_config(args.config)
+    entry = config.host_config(args.name)
+    with connect(entry, config.ssh) as host:
+        found = get_server(host, config.app_port(entry))
+    print(f"{entry.name}:")
+    for line in found.lines():
+        print(f"  {line}")
+    return 0
 
 
 # --- runbook engine: list, run, history ----------------------------------------
@@ -295,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ssh", action="store_true", help="make each host a real sshd on 127.0.0.1")
     p.add_argument("--hosts", type=int, default=1, help="number of prod hosts (default 1)")
     p.add_argument("--dir", type=Path, default=None, help="where to build it (default $LADDER_HOME/sandbox)")
+    p.add_argument("--server", choices=SERVERS, default="gunicorn", help="prod's app server (default gunicorn)")
+    p.add_argument("--manager", choices=MANAGERS, default="none", help="prod's process manager (default none)")
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)
@@ -313,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", default=None, help="ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
     )
     p.set_defaults(func=cmd_hosts_check)
+    p = hs.add_parser("facts", help="what serves the app on a host: uWSGI or gunicorn, and its manager (read-only)")
+    p.add_argument("name", help="host name from ladder.yml")
+    p.add_argument(
+        "--config", default=None, help="ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
+    )
+    p.set_defaults(func=cmd_hosts_facts)
 
     # --- runbook engine: list, run, history ---
     p = sub.add_parser("list", help="list runbooks: rung, title, parameters")

@@ -105,11 +105,3 @@ def test_a_bare_mirror_s_trunk_is_its_head_branch_whatever_its_name(tmp_path):
     made.git("clone", "-q", "--mirror", str(made.path), str(mirror))
     git = open_repo(mirror)
     assert git.bare and git.trunk is not None and git.trunk.name == "refs/heads/devel"
-
-
-def test_without_origin_head_or_a_usual_name_the_checked_out_branch_is_the_trunk(tmp_path):
-    made = GitRepo(tmp_path / "tool", branch="devel")
-    made.commit({"tool.py": "x = 1\n"}, "first", days_ago=2)
-    made.git("branch", "stable-2.17")
-    git = open_repo(made.path)
-    assert git.trunk is not None and git.trunk.name == "refs/heads/devel"

@@ -246,7 +246,7 @@ class GitRepo:
 
     @cached_property
     def trunk(self) -> Ref | None:
-        """The main branch: origin/HEAD's target, a bare repository's HEAD, main/master/trunk, else HEAD's branch."""
+        """The main branch: origin/HEAD's target, a bare repository's HEAD, main/master/trunk, else the only local branch."""
         by_name = {r.name: r for r in self.branches}
         for r in self.refs:
             if r.name == "refs/remotes/origin/HEAD" and r.symref in by_name:
@@ -259,10 +259,7 @@ class GitRepo:
                 if full in by_name:
                     return by_name[full]
         local = [r for r in self.branches if r.name.startswith("refs/heads/")]
-        if len(local) == 1:
-            return local[0]
-        # No other sign left: a fresh clone checks out the remote's default branch, so HEAD's branch is the best guess.
-        return by_name.get(head)
+        return local[0] if len(local) == 1 else None
 
     @cached_property
     def _head_branch(self) -> str:

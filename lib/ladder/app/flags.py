@@ -114,8 +114,12 @@ class Flip:
 
     def to_dict(self) -> dict:
         """A plain dict for tables, JSON and the journal."""
-        return {"host": self.host, "flag": self.flag, "old": shown(self.old), "new": shown(self.new)} | {
-            "outcome": self.change.outcome
+        return {
+            "host": self.host,
+            "flag": self.flag,
+            "old": shown(self.old),
+            "new": shown(self.new),
+            "outcome": self.change.outcome,
         }
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .commands import config as config_command
+from .commands import flags as flags_command
 from .commands import init as init_command
 from .commands import schedule as schedule_command
 from .core.errors import LadderError, RunLocked
@@ -307,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     init_command.add_parser(sub)  # commands/: groups kept out of this file
     schedule_command.add_parser(sub)
     config_command.add_parser(sub)
+    flags_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")

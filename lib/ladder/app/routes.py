@@ -14,6 +14,7 @@ from ..core.errors import MissingObjects
 from . import mounts
 from .git import GitRepo, open_repo
 from .history import is_test_path
+from .routepaths import GRAPHQL, base_path, exemption, is_versioned
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # Decorators and calls that register a route with its path as the first argument.
@@ -24,19 +25,6 @@ ROUTE_CALLS = frozenset(
 DJANGO_CALLS = {"path", "re_path", "url"}
 # Route calls that are also everyday method names (dict.get): a route only as a decorator or a statement.
 VERB_CALLS = frozenset("route get post put patch delete head options api_route websocket".split())
-# A version segment: v1, v2.1, or a captured version (DRF URLPathVersioning: <version>, {version}, (?P<version>...)).
-VERSION = r"(?:v\d+(?:\.\d+)*|<(?:\w+:)?version>|\{version\}|\(\?P<version>[^)]*\))"
-VERSIONED = re.compile(rf"^/(?:api/)?{VERSION}(?=/|$)")
-VERSION_PREFIX = re.compile(rf"^(/(?:api/)?){VERSION}(?=/|$)")
-# First path segments that may stay unversioned: what machines probe, and files, not API contracts.
-OPERATIONAL = frozenset(
-    "health healthz healthcheck ready readyz live livez ping metrics "
-    "status favicon.ico robots.txt static assets admin .well-known".split()
-)
-HOME = "the home page: a page people open, not an API contract"
-PROBE = "operational: load balancers, monitors and browsers fetch it by a fixed path; it should never move"
-# A GraphQL API is one endpoint whose schema evolves by deprecating fields (@deprecated), not by new paths.
-GRAPHQL = "GraphQL: one endpoint; its schema evolves by deprecating fields, not by versioned paths"
 # Folders whose routes are not the app's: examples, documentation and tests (counted apart, as excluded).
 ASIDE_DIRS = frozenset("examples example docs doc docs_src tests test".split())
 MAX_BYTES = 512 * 1024  # a bigger source file is generated code, not where an app declares its routes
@@ -150,29 +138,6 @@ class RouteCount:
         return any(exemption(p) == GRAPHQL for p in self.exempt)
 
 
-def exemption(path: str) -> str | None:
-    """Why a path may stay unversioned (the home page, operational endpoints, static files), or None."""
-    first = base_path(path).strip("/").split("/", 1)[0].lower()
-    if not first:
-        return HOME
-    if base_path(path).strip("/").rsplit("/", 1)[-1].lower() == "graphql":
-        return GRAPHQL
-    return PROBE if first in OPERATIONAL else None
-
-
-def is_versioned(path: str) -> bool:
-    """True when a path starts with a version like /v1/ or /api/v2/."""
-    return bool(VERSIONED.match(path))
-
-
-def base_path(path: str) -> str:
-    """The path without its version prefix: /v1/items -> /items, /api/v2/users -> /api/users."""
-    m = VERSION_PREFIX.match(path)
-    if not m:
-        return path
-    return (m.group(1).rstrip("/") + path[m.end() :]) or "/"
-
-
 def _path(node: ast.expr | None, *, relative: bool = False) -> str | None:
     """The route path a node spells (a string constant starting with '/', or any for Django), else None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -253,8 +218,9 @@ def declarations(source: str, file: str = "<source>", tree: ast.Module | None = 
             methods = _methods_kw(node) or ([name.upper()] if name.upper() in METHODS else ["*"])
             owner = call_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
             kind = "decorator" if id(node) in decorators else "statement" if isinstance(parent, ast.Expr) else "other"
-            if kind == "other" and name in VERB_CALLS:  # pdf.Root.get("/MarkInfo") reads a value; it declares nothing
-                continue
+            handler = len(node.args) > 1 or any(k.arg in ("view_func", "endpoint") for k in node.keywords)
+            if name in VERB_CALLS and (kind == "other" or (kind == "statement" and not handler)):
+                continue  # pdf.Root.get("/MarkInfo") reads a value, client.get("/items") calls one: neither declares
             for m in methods:
                 found.append(Declaration(Route(m, path, file, node.args[0].lineno), kind, node, node.args[0], owner))
     return sorted(found, key=lambda d: (d.route.line, d.route.method, d.route.path))

@@ -190,3 +190,21 @@ def test_a_mount_cycle_ends():
 )
 def test_join(prefix, path, joined):
     assert mounts.join(prefix, path) == joined
+
+
+@pytest.mark.unit
+def test_relative_imports_and_the_apps_own_router_classes():
+    texts = {
+        "recipes/routes/base.py": "from fastapi import APIRouter\nclass AuthedRouter(APIRouter):\n    pass\n",
+        "recipes/routes/meals.py": (
+            "from .base import AuthedRouter\n"
+            'router = AuthedRouter(prefix="/meals")\n'
+            '@router.get("/today")\ndef today(): ...\n'
+        ),
+        "recipes/routes/__init__.py": (
+            "from fastapi import APIRouter\nfrom . import meals\n"
+            'router = APIRouter(prefix="/api/v1")\nrouter.include_router(meals.router)\n'
+        ),
+        "recipes/app.py": "from .routes import router\napp = FastAPI()\napp.include_router(router)\n",
+    }
+    assert paths(texts) == {"GET /api/v1/meals/today"}

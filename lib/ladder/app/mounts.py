@@ -83,9 +83,9 @@ class _Module:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     self.imports[a.asname or a.name.split(".")[0]] = (a.name if a.asname else a.name.split(".")[0], "")
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            elif isinstance(node, ast.ImportFrom):
                 for a in node.names:
-                    self.imports[a.asname or a.name] = (node.module, a.name)
+                    self.imports[a.asname or a.name] = (self.absolute(node), a.name)
         for stmt in tree.body:
             body = stmt.body if isinstance(stmt, ast.ClassDef) else [stmt]
             for s in body:
@@ -93,6 +93,14 @@ class _Module:
                     self.consts[s.targets[0].id] = s.value
                 elif isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name) and s.value is not None:
                     self.consts[s.target.id] = s.value
+
+    def absolute(self, node: ast.ImportFrom) -> str:
+        """The module an import names, relative ones (from . import x) made absolute from this file's package."""
+        if not node.level:
+            return node.module or ""
+        package = self.file.removesuffix(".py").split("/")[:-1]
+        base = package[: len(package) - node.level + 1]
+        return ".".join([*base, *([node.module] if node.module else [])])
 
 
 class _Reader:
@@ -105,10 +113,18 @@ class _Reader:
         self.edges: dict[Key, list[tuple[Key, str]]] = {}
         self.extra: list[Extra] = []
         self.drf: set[Key] = set()
-        self.routers = set(DRF_ROUTERS)  # and the repo's own subclasses of them (class NetRouter(DefaultRouter))
+        # The repo's own subclasses too: class TeamRouter(DefaultRouter), class UserAPIRouter(APIRouter).
+        self.routers = set(DRF_ROUTERS)
+        self.kinds = dict(OBJECTS)
         classes = [n for m in modules.values() for n in m.tree.body if isinstance(n, ast.ClassDef)]
         for _ in range(3):
-            self.routers |= {c.name for c in classes if any(_name(b) in self.routers for b in c.bases)}
+            for c in classes:
+                bases = [_name(b) for b in c.bases]
+                if any(b in self.routers for b in bases):
+                    self.routers.add(c.name)
+                kind = next((self.kinds[b] for b in bases if b in self.kinds), None)
+                if kind is not None:
+                    self.kinds.setdefault(c.name, kind)
         self.included: set[Key] = set()  # DRF routers mounted by include(router.urls)
         by_attr: dict[str, set[str]] = {}
         for m in modules.values():
@@ -172,8 +188,8 @@ class _Reader:
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 name = _name(node.value.func)
                 for t in node.targets:
-                    if isinstance(t, ast.Name) and name in OBJECTS:
-                        kw = OBJECTS[name]
+                    if isinstance(t, ast.Name) and name in self.kinds:
+                        kw = self.kinds[name]
                         self.own[(m.file, t.id)] = self.text(_kw(node.value, kw), m) or "" if kw else ""
                     elif isinstance(t, ast.Name) and name in self.routers:
                         self.own[(m.file, t.id)] = ""

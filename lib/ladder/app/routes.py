@@ -35,6 +35,12 @@ ROUTE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".
 # A file is read only when some line has a quoted string starting with '/', a Django path( or include( call,
 # or names a versioning scheme (see schemes).
 CANDIDATE = r"""['"]\^?/|(^|[^A-Za-z0-9_.])(re_)?path\(|include\(|include_router|register_blueprint|Blueprint\(|add_route|\.register\(|(Default|Simple)Router|VERSIONING|vnd\.|[Aa][Pp][Ii]-[Vv]ersion"""
+# What a file that declares routes has (a test full of client.get("/x") calls has none): read before parsing it.
+DECLARES = re.compile(
+    r"^\s*@[\w.]+\.(route|get|post|put|patch|delete|api_route|websocket)\(|add_url_rule\(|add_api_route\(|"
+    r"add_route\(|(^|[^\w.])(re_)?path\(\s*r?['\"]|app\.(get|post|put|patch|delete)\(\s*['\"]/",
+    re.M,
+)
 LINE_PATTERNS = (
     re.compile(
         r"\.(route|get|post|put|patch|delete|api_route|add_url_rule|add_api_route)\(\s*[rfb]?['\"](/[^'\"]*)['\"]"
@@ -300,7 +306,7 @@ def aside_in(texts: Mapping[str, str]) -> list[Route]:
     return [
         r
         for p, t in sorted(texts.items())
-        if is_aside(p) and not SKIP_DIRS & set(p.split("/"))
+        if is_aside(p) and not SKIP_DIRS & set(p.split("/")) and DECLARES.search(t)
         for r in parse_source(t, p)
     ]
 

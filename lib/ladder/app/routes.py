@@ -32,9 +32,12 @@ MAX_FILES = 4000  # route-declaring files read per commit; a bigger tree is read
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", "vendor", "site-packages"}
 # Files that may declare routes: Python (read as syntax) and the languages the line patterns below know.
 ROUTE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".php")
-# A file is read only when some line has a quoted string starting with '/', a Django path( or include( call,
-# or names a versioning scheme (see schemes).
-CANDIDATE = r"""['"]\^?/|(^|[^A-Za-z0-9_.])(re_)?path\(|include\(|include_router|register_blueprint|Blueprint\(|add_route|\.register\(|(Default|Simple)Router|VERSIONING|vnd\.|[Aa][Pp][Ii]-[Vv]ersion"""
+# A file is read only when some line has a quoted string starting with '/', a route mount (include(,
+# include_router, register_blueprint, a DRF router) or names a versioning scheme (see schemes).
+CANDIDATE = (
+    r"""['"]\^?/|(^|[^A-Za-z0-9_.])(re_)?path\(|include\(|include_router|register_blueprint|Blueprint\(|add_route"""
+    r"""|\.register\(|(Default|Simple)Router|VERSIONING|vnd\.|[Aa][Pp][Ii]-[Vv]ersion"""
+)
 # What a file that declares routes has (a test full of client.get("/x") calls has none): read before parsing it.
 DECLARES = re.compile(
     r"^\s*@[\w.]+\.(route|get|post|put|patch|delete|api_route|websocket)\(|add_url_rule\(|add_api_route\(|"
@@ -306,7 +309,7 @@ def aside_in(texts: Mapping[str, str]) -> list[Route]:
     return [
         r
         for p, t in sorted(texts.items())
-        if is_aside(p) and not SKIP_DIRS & set(p.split("/")) and DECLARES.search(t)
+        if p.endswith(ROUTE_SUFFIXES) and is_aside(p) and not SKIP_DIRS & set(p.split("/")) and DECLARES.search(t)
         for r in parse_source(t, p)
     ]
 

@@ -13,7 +13,7 @@ import pandas as pd
 from ..core.errors import MissingObjects
 from . import mounts
 from .git import GitRepo, open_repo
-from .history import is_test_path
+from .history import is_sample_path
 from .routepaths import GRAPHQL, base_path, exemption, is_versioned
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -25,8 +25,6 @@ ROUTE_CALLS = frozenset(
 DJANGO_CALLS = {"path", "re_path", "url"}
 # Route calls that are also everyday method names (dict.get): a route only as a decorator or a statement.
 VERB_CALLS = frozenset("route get post put patch delete head options api_route websocket".split())
-# Folders whose routes are not the app's: examples, documentation and tests (counted apart, as excluded).
-ASIDE_DIRS = frozenset("examples example docs doc docs_src tests test".split())
 MAX_BYTES = 512 * 1024  # a bigger source file is generated code, not where an app declares its routes
 MAX_FILES = 4000  # route-declaring files read per commit; a bigger tree is read in path order up to this
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", "vendor", "site-packages"}
@@ -264,7 +262,7 @@ def parse_source(source: str, file: str) -> list[Route]:
 
 def is_aside(path: str) -> bool:
     """True for a file of examples, documentation or tests: its routes are not the app's public ones."""
-    return is_test_path(path) or bool(ASIDE_DIRS & set(path.split("/")[:-1]))
+    return is_sample_path(path)
 
 
 def is_source(path: str) -> bool:

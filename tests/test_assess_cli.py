@@ -129,6 +129,13 @@ SCHEMA = obj(
                     "runbook": {"type": "string"},
                     "score": SCORE,
                     "reason": {"type": "string"},
+                    "effort_days": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    "effort_why": {"type": "string"},
+                    "moves": {
+                        "type": "array",
+                        "items": {"enum": ["deployment-frequency", "lead-time", "change-fail-rate", "time-to-restore"]},
+                    },
+                    "benefit": {"type": "number", "minimum": 0, "maximum": 10},
                 }
             ),
         },

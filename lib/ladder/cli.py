@@ -221,7 +221,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     from .engine.runner import execute, prepare
 
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
-    # Not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.
+    # Not a clone, a bad config, answers or model file: one error (exit 2), nothing executed or written.
     inputs = check_inputs(repo, args.config or "", args.answers or "", args.model)
     params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or "")}
     if args.model:

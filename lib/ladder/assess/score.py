@@ -76,7 +76,7 @@ class RungScore:
 
 @dataclass(frozen=True)
 class NextStep:
-    """A practice to fix, in the order to fix it, and the runbook that does it."""
+    """A practice to fix, in the order to fix it, the runbook that does it, its cost and its benefit."""
 
     order: int
     rung: str

@@ -149,6 +149,19 @@ def test_next_steps_are_ordered_and_name_runbooks(model):
     assert {s.runbook for s in steps} <= set(model.runbooks)
 
 
+@pytest.mark.unit
+def test_next_steps_carry_cost_and_benefit_and_put_quick_wins_first_within_a_rung(model):
+    steps = score(model, evidence_for(model, {"1+", "2", "3a", "3b", "4", "5", "all"}, low=2)).next_steps
+    assert {s.rung for s in steps} == {"1"}
+    per_day = [s.benefit / s.effort_days for s in steps]
+    assert per_day == sorted(per_day, reverse=True)
+    first = steps[0]
+    assert first.practice == "prod-unmodified" and first.effort_days == 1 and first.effort_why
+    assert first.moves == ("change-fail-rate", "time-to-restore") and first.benefit == 4.8  # 8 points * 3/5 * 1
+    assert steps[-1].practice == "env-separation"  # 3 person-days for one metric: last on its rung
+    assert first.to_dict()["moves"] == ["change-fail-rate", "time-to-restore"]
+
+
 # ---- validation on real repositories ---------------------------------------------------------
 
 

@@ -240,9 +240,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
     from .engine.runner import execute, prepare
 
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
-    # Not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.
-    inputs = check_inputs(repo, args.config or "", args.answers or "")
+    # Not a clone, a bad config, answers or model file: one error (exit 2), nothing executed or written.
+    inputs = check_inputs(repo, args.config or "", args.answers or "", args.model)
     params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or "")}
+    if args.model:
+        params["model"] = str(args.model.expanduser().absolute())
     plan = prepare(
         notebook_path(),
         params,
@@ -404,6 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="questionnaire answers (YAML; a question left out is 'not answered'); "
         "default: the answers kept for the repository in the runs home",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="a team's own copy of model.yml (practices, questions, effort estimates); default: Ladder's",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"

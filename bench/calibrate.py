@@ -99,6 +99,10 @@ def validate(data: Any, rung_ids: Iterable[str]) -> dict[str, Any]:
                 raise CalibrationError(
                     f"calibration.yml: {name} rung {rung}: give `value` ({'|'.join(CLASSES)}) and `why`"
                 )
+            if "original" in item and (item["original"] not in CLASSES or not item.get("changed")):
+                raise CalibrationError(
+                    f"calibration.yml: {name} rung {rung}: `original` needs a class and `changed: why`"
+                )
         if str(entry.get("level")) not in known | {"0", "3"}:
             raise CalibrationError(f"calibration.yml: {name}: level {entry.get('level')!r} is not a rung id, 0 or 3")
         entry["expected"] = expected
@@ -106,6 +110,10 @@ def validate(data: Any, rung_ids: Iterable[str]) -> dict[str, Any]:
     for name, notes in (data.get("disagreements") or {}).items():
         if name not in names or not isinstance(notes, dict):
             raise CalibrationError(f"calibration.yml: disagreements: {name!r} is not a repo or built name of this file")
+        if bad := {str(k) for k in notes} - set(rungs) - {"level"}:
+            raise CalibrationError(
+                f"calibration.yml: disagreements: {name}: {sorted(bad)} are neither rungs nor `level`"
+            )
     return data
 
 
@@ -128,7 +136,10 @@ def rows_for(entry: Mapping[str, Any], doc: Mapping[str, Any], notes: Mapping[st
     for rung, item in entry["expected"].items():
         got = by_id.get(rung, {"score": None})
         score = got.get("score") if isinstance(got.get("score"), int | float) else None
-        out.append(Row(name, rung, item["value"], score, classify(got), str(notes.get(rung, ""))))
+        note = str(notes.get(rung, ""))
+        if "original" in item:
+            note = f"(expected {item['original']} before running Ladder) {note}".strip()
+        out.append(Row(name, rung, item["value"], score, classify(got), note))
     return out
 
 

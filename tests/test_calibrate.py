@@ -43,6 +43,14 @@ def test_validate_names_the_entry_and_rung_of_a_bad_value() -> None:
     with pytest.raises(calibrate.CalibrationError, match=r"django/djangoproject.com rung 1: give `value`"):
         calibrate.validate(bad, _rung_ids())
     bad = copy.deepcopy(data)
+    bad["repos"][0]["expected"]["2"]["original"] = "low"
+    with pytest.raises(calibrate.CalibrationError, match=r"`original` needs a class and `changed: why`"):
+        calibrate.validate(bad, _rung_ids())
+    bad = copy.deepcopy(data)
+    bad["disagreements"]["django/djangoproject.com"]["9"] = "x"
+    with pytest.raises(calibrate.CalibrationError, match=r"\['9'\] are neither rungs nor `level`"):
+        calibrate.validate(bad, _rung_ids())
+    bad = copy.deepcopy(data)
     bad["rungs"].append("9")
     with pytest.raises(calibrate.CalibrationError, match=r"rungs \['9'\] are not in the model"):
         calibrate.validate(bad, _rung_ids())
@@ -71,7 +79,9 @@ def test_rows_agreement_and_table_on_a_hand_made_input() -> None:
         },
     }
     doc = {"rungs": [{"id": "1", "score": 8.2}, {"id": "2", "score": 5.0}, {"id": "3b", "score": None}], "level": "1"}
+    entry["expected"]["1"]["original"] = "medium"
     rows = calibrate.rows_for(entry, doc, {"2": "tests-present counts fixtures"})
+    assert rows[0].note == "(expected medium before running Ladder)"
     assert [(r.rung, r.got, r.agree) for r in rows] == [
         ("1", "high", True),
         ("2", "medium", False),

@@ -54,3 +54,4 @@ def test_test_paths_and_artifacts_are_told_apart():
 def test_the_log_is_asked_for_in_the_format_the_parser_reads():
     args = log_args("master")
     assert "--numstat" in args and "--format=%x1e%ct %P" in args and args[-2:] == ["master", "--"]
+    assert log_args("master", until=1700000000)[-3:] == ["--until=@1700000000", "master", "--"]

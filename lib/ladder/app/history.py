@@ -85,9 +85,10 @@ def is_artifact(path: str) -> bool:
     return path.lower().endswith(ARTIFACT_SUFFIXES)
 
 
-def log_args(rev: str) -> list[str]:
-    """Arguments for the single log pass over rev's history."""
-    return ["log", "--no-renames", "--numstat", f"--format={LOG_FORMAT}", rev, "--"]
+def log_args(rev: str, until: int | None = None) -> list[str]:
+    """Arguments for the single log pass over rev's history (up to a time, when given)."""
+    bound = [f"--until=@{until}"] if until is not None else []
+    return ["log", "--no-renames", "--numstat", f"--format={LOG_FORMAT}", *bound, rev, "--"]
 
 
 @dataclass

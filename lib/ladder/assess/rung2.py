@@ -48,14 +48,17 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
         if why is None and examined < MAX_BRANCHES:
             examined += 1
             work = facts.repo.work_beyond(trunk.commit, b.commit)
+            if min(b.time, work.oldest or b.time) > facts.now:
+                continue  # its work began after the as-of instant: it did not exist then
             why = set_aside_by_work(work)
             if why is None:
+                last = min(b.time, facts.now)  # a later commit on it counts as activity at the as-of instant
                 rows.append(
                     {
                         "branch": b.short,
                         "age_days": days(facts.now - min(b.time, work.oldest or b.time)),
-                        "last_commit_days_ago": days(facts.now - b.time),
-                        "active": facts.now - b.time <= ACTIVE_DAYS * DAY,
+                        "last_commit_days_ago": days(facts.now - last),
+                        "active": facts.now - last <= ACTIVE_DAYS * DAY,
                         "unmerged_commits": work.commits,
                     }
                 )
@@ -95,9 +98,11 @@ def trunk_frequency(facts: RepoFacts) -> CheckResult:
     trunk = facts.repo.trunk
     if trunk is None:
         return inconclusive("trunk-frequency", REPO, "no main or master branch")
-    landings = sum(1 for _ in facts.repo.commit_times(trunk.commit, since=facts.since, first_parent=True))
+    landings = sum(
+        1 for _ in facts.repo.commit_times(trunk.commit, since=facts.since, until=facts.now, first_parent=True)
+    )
     # A set of day numbers: at most window_days entries however many commits there are.
-    days = {t // DAY for t in facts.repo.commit_times("--branches", "--remotes", since=facts.since) if t <= facts.now}
+    days = {t // DAY for t in facts.repo.commit_times("--branches", "--remotes", since=facts.since, until=facts.now)}
     evidence = {
         "window_days": facts.window_days,
         "landings": landings,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# Authors and committers that are bots, by name or email (lower case, matched as a word). Any name or
+# Commit authors that are bots, by name or email (lower case, matched as a word). Any name or
 # email local part ending in "[bot]" (GitHub Apps: dependabot[bot], renovate[bot], ...) is one too.
 BOT_AUTHORS = (
     "dependabot",

@@ -55,6 +55,16 @@ SCHEMA = obj(
                 ),
             ]
         },
+        "as_of": obj(
+            {
+                "date": {"type": "string"},
+                "option": {"type": "string"},
+                "window_days": {"type": "integer"},
+                "last_activity": {
+                    "oneOf": [{"type": "null"}, obj({"date": {"type": "string"}, "ref": {"type": "string"}})]
+                },
+            }
+        ),
         "level": {"enum": ["0", "1", "1+", "2", "3a", "3b", "3", "4", "5"]},
         "level_title": {"type": "string"},
         "overall": obj({"score": SCORE, "coverage": {"type": "number", "minimum": 0, "maximum": 1}}),
@@ -293,6 +303,28 @@ def test_a_repository_without_a_config(tmp_path, capsys, monkeypatch):
     hosts = [c for c in doc["practices"] if c["id"] == "prod-unmodified"][0]
     assert hosts["score"] is None and "no ladder.yml given" in hosts["reason"]
     assert "hosts</th><td style='text-align:left'>not read: no ladder.yml given" in report.read_text()
+
+
+def test_an_old_repository_assessed_as_of_its_last_commit(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    repo = GitRepo(tmp_path / "archived")
+    for i in range(12):  # a year ago, one commit a day for twelve days, then a last one
+        repo.commit({"src/app.py": f"X = {i}\n"}, f"change {i}", days_ago=420 - i)
+    repo.commit({"src/last.py": "X = 1\n"}, "last", days_ago=400)
+    code, out, err = assess(capsys, str(repo.path), "--as-of", "last-commit")
+    assert code == 0, err
+    report = printed_path(out, "report")
+    doc = load_assessment(report.parent / "assessment.json")
+    jsonschema.validate(doc, SCHEMA)
+    last = doc["as_of"]["last_activity"]
+    assert doc["as_of"]["option"] == "last-commit" and doc["as_of"]["date"] == last["date"] and last["ref"] == "main"
+    frequency = next(c for c in doc["checks"] if c["id"] == "trunk-frequency")
+    assert frequency["evidence"]["active_days"] == 13  # the windows end at the last commit, 400 days ago
+    page = report.read_text()
+    assert f"as of</th><td style='text-align:left'>{last['date'][:10]} (--as-of last-commit)" in page
+    assert f"last activity</th><td style='text-align:left'>{last['date'][:10]} (newest commit, on main)" in page
+    assert "older than the 90-day window" not in page
 
 
 def test_a_folder_that_is_not_a_repository_is_one_error_and_nothing_runs(tmp_path, capsys, monkeypatch):

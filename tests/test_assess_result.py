@@ -31,6 +31,7 @@ TOP_KEYS = [
     "model_version",
     "pass_mark",
     "repo",
+    "as_of",
     "level",
     "level_title",
     "overall",

@@ -179,6 +179,20 @@ def test_the_report_uses_the_header_and_keeps_the_show_code_button(model):
     assert "Hosts and steps" in failed
 
 
+def test_report_header_shows_the_last_activity_and_says_when_it_is_older_than_the_window(model):
+    run = summary_of(assessment(model, set()), [])
+    data = run["result"]["assessment"]
+    last = {"date": "2024-03-01T10:00:00+00:00", "ref": "main"}
+    data["as_of"] = {"date": data["generated"], "option": "", "window_days": 90, "last_activity": last}
+    head = views.report_header(run)
+    assert "last activity</th><td style='text-align:left'>2024-03-01 (newest commit, on main)" in head
+    assert "as of</th>" not in head and "older than the 90-day window" in head and "--as-of last-commit" in head
+    data["as_of"].update(date=last["date"], option="last-commit")
+    head = views.report_header(run)
+    assert "as of</th><td style='text-align:left'>2024-03-01 (--as-of last-commit)" in head
+    assert "older than" not in head
+
+
 def test_report_header_says_how_many_objects_a_partial_clone_lacks_and_which_checks_are_partial(model):
     run = summary_of(assessment(model, set()), [])
     data = run["result"]["assessment"]

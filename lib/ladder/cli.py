@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from .commands import config as config_command
@@ -233,6 +234,7 @@ def history_table(rows: list[dict]) -> list[tuple[str, ...]]:
 def cmd_assess(args: argparse.Namespace) -> int:
     """Run notebooks/assessment.ipynb headless: executed notebook, assessment.html, assessment.json, journal."""
     _skip_iri_grammar()
+    from .assess.as_of import resolve_as_of
     from .assess.inputs import ASSESSMENT_JSON, REPORT, check_inputs, notebook_path
     from .assess.result import load_assessment
     from .assess.views import report_header, where_to
@@ -242,7 +244,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
     # Not a clone, a bad config, answers or model file: one error (exit 2), nothing executed or written.
     inputs = check_inputs(repo, args.config or "", args.answers or "", args.model)
-    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or "")}
+    resolve_as_of(args.as_of, inputs.repo, time.time())  # a bad --as-of: exit 2 before anything runs
+    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or ""), "as_of": args.as_of}
     if args.model:
         params["model"] = str(args.model.expanduser().absolute())
     plan = prepare(
@@ -415,6 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"
+    )
+    p.add_argument(
+        "--as-of",
+        default="",
+        metavar="DATE|last-commit",
+        help="end every time window (active days, branch ages, DORA) at the end of DATE (YYYY-MM-DD, UTC) "
+        "or at the newest commit, for an archived or mirrored clone (default: now)",
     )
     p.set_defaults(func=cmd_assess)
     p = sub.add_parser("report", help="write index.html over the runs home: every run, the level trend, DORA")

@@ -424,13 +424,17 @@ class GitRepo:
                 picks += 1
         return BranchWork(commits, oldest, tuple(tags), picks)
 
-    def commit_times(self, *revs: str, since: int | None = None, first_parent: bool = False) -> Iterator[int]:
-        """Committer times (unix) of the commits reachable from revs (optionally since a time), streamed."""
+    def commit_times(
+        self, *revs: str, since: int | None = None, until: int | None = None, first_parent: bool = False
+    ) -> Iterator[int]:
+        """Committer times (unix) of the commits reachable from revs (optionally between times), streamed."""
         args = ["log", "--format=%ct"]
         if first_parent:
             args.append("--first-parent")
         if since is not None:
             args.append(f"--since=@{since}")
+        if until is not None:
+            args.append(f"--until=@{until}")
         for line in self.stream(*args, *revs, "--"):
             if line.strip():
                 yield int(line)

@@ -10,6 +10,9 @@ Schema ``ladder.assessment/1`` (every key is always present; unknown values are 
       "repo": {"path": "shop", "trunk": "master", "head": "<sha>", "detached_head": false,
                "shallow": false, "empty": false, "bare": false,
                "missing_objects": 0} | null,                 # objects a partial or damaged clone lacks
+      "as_of": {"date": "2025-01-31T23:59:59+00:00",   # where every time window ends (now by default)
+                "option": "" | "2025-01-31" | "last-commit", "window_days": 90,
+                "last_activity": {"date": "...", "ref": "main"} | null} | null,  # the newest commit
       "level": "0" | "1" | "1+" | "2" | "3a" | "3b" | "3" | "4" | "5",  # "3" = 3a and 3b both reached
       "level_title": "not yet on the ladder",
       "overall": {"score": 4.2 | null, "coverage": 0.8},  # mean of scored practices, 0-10; share scored
@@ -81,6 +84,7 @@ def assessment_dict(a: Any) -> dict[str, Any]:
         "model_version": a.model.version,
         "pass_mark": a.model.pass_mark,
         "repo": a.repo,
+        "as_of": a.as_of,
         "level": a.level,
         "level_title": a.level_title,
         "overall": {"score": _r(a.overall), "coverage": _r(a.coverage)},

@@ -116,6 +116,7 @@ class Assessment:
     generated: float = field(default_factory=time.time)
     repo: dict[str, Any] | None = None
     dora: Any = None
+    as_of: dict[str, Any] | None = None  # where the time windows end, and the last activity (as_of.AsOf.to_dict)
 
     def practice(self, practice_id: str) -> PracticeScore:
         """The score of one practice."""

@@ -22,6 +22,7 @@ from ..engine import session
 from ..engine.journal import assessment_id, journal_path
 from ..engine.notebooks import ASSESSMENT
 from . import views
+from .as_of import AsOf, resolve_as_of
 from .catalogue import of_source
 from .checks import REPO, CheckResult
 from .dora import DoraReport, dora_metrics
@@ -55,8 +56,9 @@ class Setup:
     run_id: str
     journal: Path | None  # read for DORA and history (it may not exist yet)
     interactive: bool  # in JupyterLab (not run by `ladder assess`): show the questionnaire form
-    now: float
+    now: float  # when the assessment runs (its "generated" time)
     window_days: int
+    as_of: AsOf  # where every time window ends: now unless as_of was given
 
     def journal_file(self) -> Path | None:
         """The journal to read, when it exists."""
@@ -70,7 +72,8 @@ class Setup:
                 "repository": f"{info['path']} (trunk {info['trunk'] or 'none'}, HEAD {head})",
                 "hosts": hosts_text(self.config),
                 "answers": self.answers_text(),
-                "history window": f"last {self.window_days} days",
+                "history window": f"last {self.window_days} days"
+                + (f" up to {self.as_of.to_dict(self.window_days)['date'][:10]}" if self.as_of.option else ""),
                 "saved to": str(self.run_dir)
                 if self.run_dir
                 else f"the answers only, to {self.kept} (no run folder: set out_dir, or run `ladder assess`)",
@@ -119,6 +122,7 @@ def setup(
     run_dir: str = "",
     run_id: str = "",
     window_days: int = 90,
+    as_of: str = "",
     *,
     model: Model | str | Path | None = None,
     journal: str | Path | None = None,
@@ -127,6 +131,8 @@ def setup(
 ) -> Setup:
     """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere.
 
+    as_of ends every time window: "" now, YYYY-MM-DD that day's end (UTC), or last-commit.
+
     Answers are kept per repository in the runs home (run_dir's parent, else out_dir, else the config's or
     the default runs folder) and read from there unless an answers file is given. model is another
     model (loaded, or a model.yml's path; the notebook's `model` parameter). The other keyword arguments
@@ -134,6 +140,8 @@ def setup(
     unless the runner set run_id.
     """
     inputs = check_inputs(repo, config, answers, model)
+    now = time.time() if now is None else now
+    ends = resolve_as_of(as_of, inputs.repo, now, option="as_of")
     interactive = not run_id if interactive is None else interactive  # before run_id names an own folder
     folder: Path | None
     runs: Path | None
@@ -165,8 +173,9 @@ def setup(
         run_id,
         Path(journal) if journal is not None else find_journal(runs, inputs.config),
         interactive=interactive,
-        now=time.time() if now is None else now,
+        now=now,
         window_days=window_days,
+        as_of=ends,
     )
 
 
@@ -176,7 +185,7 @@ def setup(
 def repo_evidence(s: Setup) -> Evidence:
     """Run every repository check on the clone, with a progress bar (the history pass is the long part)."""
     bar = Progress("repository checks", len(of_source(REPO)))
-    results = gather_repo_evidence(s.repo, now=s.now, window_days=s.window_days, progress=bar.update)
+    results = gather_repo_evidence(s.repo, now=s.as_of.time, window_days=s.window_days, progress=bar.update)
     bar.finish()
     info = describe_repo(s.repo)
     notes = [f"{info['path']} at {(info['head'] or 'no commits')[:10]} on {info['trunk'] or 'no main branch'}"]
@@ -209,7 +218,7 @@ class Dora:
 
 def dora(s: Setup) -> Dora:
     """DORA metrics from the journal's deploys (when it has any), else from release tags."""
-    return Dora(dora_metrics(s.repo, s.journal_file(), now=s.now, window_days=s.window_days))
+    return Dora(dora_metrics(s.repo, s.journal_file(), now=s.as_of.time, window_days=s.window_days))
 
 
 # ---- questionnaire -------------------------------------------------------------------------------
@@ -280,6 +289,7 @@ def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Que
         dora=metrics.report,
     )
     a.generated = s.now
+    a.as_of = s.as_of.to_dict(s.window_days)
     return a
 
 
@@ -373,6 +383,7 @@ def assess(
     model: Model | None = None,
     now: float | None = None,
     window_days: int = 90,
+    as_of: str = "",
 ) -> Assessment:
     """The notebook's steps in order, headless and saving nothing: repository, hosts, DORA, answers, scores.
 
@@ -385,6 +396,7 @@ def assess(
         config or "",
         answers_file,
         window_days=window_days,
+        as_of=as_of,
         model=model,
         journal=journal,
         now=now,

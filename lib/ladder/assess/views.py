@@ -12,6 +12,7 @@ from typing import Any
 from ..core.markup import escape
 from ..core.markup import styler as escaped
 from ..engine.notebooks import runbooks_dir
+from .as_of import header_facts, stale_warning
 from .charts import COLOURS, cost_benefit_chart, practice_bars, rung_radar, trend_chart
 from .checks import INCONCLUSIVE
 from .model import DORA_METRICS
@@ -378,6 +379,7 @@ def summary(assessment: Any, history: Sequence[Any], *, hosts: str, answers: str
         "headline": headline_lines(d),
         "repo": d["repo"],
         "generated": d["generated"],
+        "as_of": d.get("as_of"),
         "hosts": hosts,
         "answers": answers,
         "saved": saved,
@@ -414,8 +416,10 @@ def report_header(run: Mapping[str, Any]) -> str | None:
         if missing
         else []
     )
+    stale = stale_warning(data.get("as_of"))
     facts = {
         "repository": what,
+        **header_facts(data.get("as_of"), data["generated"]),
         "hosts": data["hosts"],
         "answers": data["answers"],
         "assessed": data["generated"],
@@ -429,7 +433,7 @@ def report_header(run: Mapping[str, Any]) -> str | None:
             f"<p style='font-size:1.5em;margin:0.3em 0'><b>{e(first)}</b></p>",
             *(f"<p style='margin:0.3em 0'>{e(line)}</p>" for line in rest),
             f"<p style='margin:0.3em 0'><i>{e(since)}</i></p>",
-            *(f"<p style='margin:0.3em 0'><b>{e(line)}</b></p>" for line in damage),
+            *(f"<p style='margin:0.3em 0'><b>{e(line)}</b></p>" for line in [*damage, *([stale] if stale else [])]),
             html_table(facts),
         ]
     )

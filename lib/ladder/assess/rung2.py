@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..app.bots import BOT, DEPENDENCY, TRANSLATION
+from ..app.branch_work import Beyond
 from ..app.git import Ref
 from ..app.history import is_test_path, median
 from .branches import set_aside_by_name, set_aside_by_work
@@ -39,7 +40,8 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
             "no main or master branch to measure branches against",
             branches=[b.short for b in facts.repo.branches][:SAMPLES],
         )
-    unmerged = [b for b in _dedupe(facts.repo.unmerged_branches(trunk)) if b.short != trunk.short]
+    beyond = Beyond(facts.repo, trunk.commit)  # one walk for every branch, not one per branch
+    unmerged = [b for b in _dedupe(b for b in facts.repo.branches if beyond.holds(b.commit)) if b.short != trunk.short]
     unmerged.sort(key=lambda b: -b.time)
     set_aside: list[dict[str, str]] = []
     rows: list[dict[str, Any]] = []
@@ -48,7 +50,7 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
         why = set_aside_by_name(b.short)
         if why is None and examined < MAX_BRANCHES:
             examined += 1
-            work = facts.repo.work_beyond(trunk.commit, b.commit)
+            work = beyond.work(b.commit)
             if min(b.time, work.oldest or b.time) > facts.now:
                 continue  # its work began after the as-of instant: it did not exist then
             why = set_aside_by_work(work)

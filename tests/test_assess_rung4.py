@@ -44,7 +44,7 @@ def test_smoke_test_in_the_pipeline(repo):
     assert check(repo, "smoke-test").score == 10
     none = GitRepo(repo.path.parent / "none")
     none.commit({".github/workflows/cd.yml": "on: push\njobs:\n  d:\n    steps:\n      - run: ./deploy.sh\n"})
-    assert check(none, "smoke-test").score == 0
+    assert check(none, "smoke-test").score is None  # a platform's health check needs nothing in the repository
 
 
 def test_health_over_http(health_port, tmp_path):
@@ -67,6 +67,6 @@ def test_waiting_for_docker_is_no_smoke_test_and_a_test_environment_is_no_deploy
         "        run: docker compose -f e2e.yml up -d\n      - run: npx playwright test\n"
     )
     repo.commit({".github/workflows/e2e.yml": wf})
-    assert check(repo, "smoke-test").score == 0
-    assert check(repo, "deploy-pipeline").score == 0
+    assert check(repo, "smoke-test").score is None
+    assert check(repo, "deploy-pipeline").score is None
     assert check(repo, "ci-tests").score == 7

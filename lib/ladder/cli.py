@@ -215,15 +215,17 @@ def cmd_assess(args: argparse.Namespace) -> int:
     """Run notebooks/assessment.ipynb headless: executed notebook, assessment.html, assessment.json, journal."""
     _skip_iri_grammar()
     from .assess.inputs import ASSESSMENT_JSON, REPORT, check_inputs, notebook_path
+    from .assess.kind import check_kind
     from .assess.result import load_assessment
-    from .assess.views import report_header, where_to
+    from .assess.views import kind_text, report_header, where_to
     from .engine.notebooks import ASSESSMENT
     from .engine.runner import execute, prepare
 
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
-    # Not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.
+    # A bad --kind, not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.
+    kind = check_kind(args.kind, option="--kind")
     inputs = check_inputs(repo, args.config or "", args.answers or "")
-    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or "")}
+    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or ""), "kind": kind}
     plan = prepare(
         notebook_path(),
         params,
@@ -248,6 +250,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         f"{'inconclusive' if overall is None else f'{overall:.1f} / 10'}, "
         f"{doc['overall']['coverage']:.0%} of practices scored"
     )
+    print(f"project kind: {kind_text(doc['kind'])}")
     if doc["next_steps"]:
         step = doc["next_steps"][0]
         print(f"next step: rung {step['rung']}, {step['title']}: {where_to(step)}")
@@ -379,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"
+    )
+    p.add_argument(
+        "--kind",
+        default=None,
+        help="the kind of project: service, library or self-hosted; it decides which practices apply "
+        "(default: detected from the repository)",
     )
     p.set_defaults(func=cmd_assess)
     p = sub.add_parser("report", help="write index.html over the runs home: every run, the level trend, DORA")

@@ -8,10 +8,11 @@ from typing import Any
 from ..app import parity
 from ..app.history import is_test_path
 from ..app.layout import Layout
-from .checks import DORA, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
+from .checks import DORA, ELSEWHERE, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
 from .probes import Deployment
+from .publishing import publishing
 from .repo_facts import CODE_SPECS, RepoFacts, sample_paths
 from .secret_scan import GENERIC, KEY, find_secrets
 
@@ -33,7 +34,6 @@ def env_separation(facts: RepoFacts) -> CheckResult:
     settings = facts.matching(ENV_SETTINGS)
     compose = facts.matching(COMPOSE_OVERRIDE)
     env_reads = facts.grep([ENV_READ], CODE_SPECS, tests=False)
-    score = 4 * bool(example) + 4 * bool(settings) + 2 * bool(compose) + 3 * bool(env_reads)
     found = [
         name
         for name, hit in (
@@ -44,14 +44,17 @@ def env_separation(facts: RepoFacts) -> CheckResult:
         )
         if hit
     ]
-    reason = (
-        ("found " + ", ".join(found)) if found else "no per-environment settings, example env file or compose override"
-    )
+    if not found:
+        # Settings may come from the servers or a platform alone: the repository cannot show they are shared.
+        return inconclusive(
+            "env-separation", REPO, "no per-environment settings, example env file or compose override" + ELSEWHERE
+        )
+    # Each sign is a way to give an environment its own settings; one is enough to have the practice.
     return result(
         "env-separation",
         REPO,
-        score,
-        reason,
+        {1: 7, 2: 9}.get(len(found), 10),
+        "found " + ", ".join(found),
         label=INFERRED,
         example_env_files=sample_paths(example),
         environment_config=sample_paths(settings),
@@ -142,13 +145,9 @@ def one_step_deploy(facts: RepoFacts) -> CheckResult:
     jobs = [c.path for c in facts.ci_configs if c.deploys]
     signals = files + [f"target: {t}" for t in targets] + [f"CI deploy job: {p}" for p in jobs]
     if not signals:
-        return result(
-            "one-step-deploy",
-            REPO,
-            0,
-            "no deploy script, deploy target or CI deploy job in the repository",
-            label=INFERRED,
-            found=[],
+        # Deploys may be made by a platform watching the repository, or from another one.
+        return inconclusive(
+            "one-step-deploy", REPO, "no deploy script, deploy target or CI deploy job in the repository" + ELSEWHERE
         )
     return result(
         "one-step-deploy",
@@ -157,6 +156,22 @@ def one_step_deploy(facts: RepoFacts) -> CheckResult:
         f"deploy step found: {', '.join(signals[:3])}",
         label=INFERRED,
         found=signals,
+    )
+
+
+def release_pipeline(facts: RepoFacts) -> CheckResult:
+    """A CI job publishes the releases (a package or an image): a library's or self-hosted app's one-step deploy."""
+    found = publishing(facts)
+    if not found:
+        # Releases may be published by hand or from elsewhere: the repository cannot tell, the question can.
+        return inconclusive("release-pipeline", REPO, "no CI job in the repository publishes a package or an image")
+    shown = next((p for p in found if p.on_tag), found[0])
+    return result(
+        "release-pipeline",
+        REPO,
+        10,
+        f"{shown.path} publishes a {' and a '.join(shown.publishes)}",
+        pipelines=[p.to_dict() for p in found][:SAMPLES],
     )
 
 
@@ -326,6 +341,7 @@ CHECKS = (
     CheckSpec("config-out-of-code", REPO, config_out_of_code),
     CheckSpec("dev-setup", REPO, dev_setup),
     CheckSpec("one-step-deploy", REPO, one_step_deploy),
+    CheckSpec("release-pipeline", REPO, release_pipeline),
     CheckSpec("separate-hosts", HOST, separate_hosts),
     CheckSpec("prod-unmodified", HOST, prod_unmodified),
     CheckSpec("dev-prod-parity", HOST, dev_prod_parity),

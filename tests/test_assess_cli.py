@@ -21,7 +21,7 @@ from ladder.engine import runner
 pytestmark = pytest.mark.e2e
 
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}
-LABEL = {"enum": ["measured", "inferred", "self-reported", "inconclusive"]}
+LABEL = {"enum": ["measured", "inferred", "self-reported", "inconclusive", "n/a"]}
 
 
 def obj(props: dict, **extra) -> dict:
@@ -56,6 +56,15 @@ SCHEMA = obj(
         },
         "level": {"enum": ["0", "1", "1+", "2", "3a", "3b", "3", "4", "5"]},
         "level_title": {"type": "string"},
+        "kind": obj(
+            {
+                "kind": {"enum": ["service", "library", "self-hosted"]},
+                "confidence": {"enum": ["high", "medium", "low", "set"]},
+                "evidence": {"type": "array", "items": {"type": "string"}},
+                "overridden": {"type": "boolean"},
+            }
+        ),
+        "unconfirmed": {"type": "array", "items": {"type": "string"}},
         "overall": obj({"score": SCORE, "coverage": {"type": "number", "minimum": 0, "maximum": 1}}),
         "rungs": {
             "type": "array",
@@ -69,6 +78,8 @@ SCHEMA = obj(
                     "reached": {"type": "boolean"},
                     "runbook": {"type": "string"},
                     "practices": {"type": "array", "items": {"type": "string"}},
+                    "status": {"enum": ["met", "failed", "unconfirmed", "n/a"]},
+                    "unanswered": {"type": "integer"},
                 }
             ),
         },
@@ -285,6 +296,33 @@ def test_a_repository_without_a_config(tmp_path, capsys, monkeypatch):
     hosts = [c for c in doc["practices"] if c["id"] == "prod-unmodified"][0]
     assert hosts["score"] is None and "no ladder.yml given" in hosts["reason"]
     assert "hosts</th><td style='text-align:left'>not read: no ladder.yml given" in report.read_text()
+
+
+def test_kind_set_on_the_command_line_is_shown_and_decides_what_applies(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    repo = GitRepo(tmp_path / "lib")
+    repo.commit({"pyproject.toml": "[project]\nname = 'lib'\n", "src/lib/__init__.py": "X = 1\n"}, "start")
+    code, out, err = assess(capsys, str(repo.path), "--kind", "library")
+    assert code == 0, err
+    assert "project kind: library (set by --kind)" in out
+    report = printed_path(out, "report")
+    doc = load_assessment(report.parent / "assessment.json")
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["kind"]["overridden"] and doc["kind"]["evidence"][0] == "set by --kind"
+    labels = {p["id"]: p["label"] for p in doc["practices"]}
+    assert labels["one-step-deploy"] == "n/a" and labels["release-pipeline"] == "inconclusive"
+    assert "Project kind: library (set by --kind); practices that do not fit it are n/a." in report.read_text()
+
+
+def test_a_bad_kind_is_one_error_naming_the_option_and_nothing_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    repo = GitRepo(tmp_path / "app")
+    repo.commit({"app.py": "X = 1\n"})
+    code, out, err = assess(capsys, str(repo.path), "--kind", "webapp", "--out", str(tmp_path / "runs"))
+    assert code == 2 and out == ""
+    assert "--kind 'webapp': use one of service, library, self-hosted, or leave it out to detect the kind" in err
+    assert not (tmp_path / "runs").exists()
 
 
 def test_a_folder_that_is_not_a_repository_is_one_error_and_nothing_runs(tmp_path, capsys, monkeypatch):

@@ -44,7 +44,12 @@ def test_smoke_test_in_the_pipeline(repo):
     assert check(repo, "smoke-test").score == 10
     none = GitRepo(repo.path.parent / "none")
     none.commit({".github/workflows/cd.yml": "on: push\njobs:\n  d:\n    steps:\n      - run: ./deploy.sh\n"})
-    assert check(none, "smoke-test").score is None  # a platform's health check needs nothing in the repository
+    res = check(none, "smoke-test")  # the deploy the repository shows checks nothing afterwards
+    assert res.score == 0 and res.evidence["deploys"] == [".github/workflows/cd.yml"]
+    platform = GitRepo(repo.path.parent / "platform")
+    platform.commit({"app.py": "X = 1\n"})  # deployed by a platform, perhaps: nothing to judge here
+    res = check(platform, "smoke-test")
+    assert res.score is None and "outside the repository" in res.reason
 
 
 def test_health_over_http(health_port, tmp_path):

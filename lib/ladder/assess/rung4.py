@@ -19,7 +19,8 @@ from .checks import (
 from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
 from .publishing import publishing
-from .repo_facts import RepoFacts
+from .repo_facts import RepoFacts, sample_paths
+from .rung1 import DEPLOY_FILES
 
 # ---- the repository --------------------------------------------------------------------------------
 
@@ -60,7 +61,18 @@ def smoke_test(facts: RepoFacts) -> CheckResult:
             label=INFERRED,
             files=sorted(hits)[:SAMPLES],
         )
-    return inconclusive("smoke-test", REPO, "no smoke test or health check in CI or deploy scripts" + ELSEWHERE)
+    deploys = [c.path for c in facts.ci_configs if c.deploys] + sample_paths(facts.matching(DEPLOY_FILES))
+    if deploys:  # the deploys the repository shows check nothing afterwards
+        return result(
+            "smoke-test",
+            REPO,
+            0,
+            f"the deploy in {deploys[0]} runs no smoke test or health check",
+            label=INFERRED,
+            files=[],
+            deploys=deploys[:SAMPLES],
+        )
+    return inconclusive("smoke-test", REPO, "no deploy and no smoke test in CI or deploy scripts" + ELSEWHERE)
 
 
 def release_on_tag(facts: RepoFacts) -> CheckResult:

@@ -72,7 +72,19 @@ def test_dev_setup_from_a_compose_file_in_a_subfolder(repo, path):
 
 def test_a_compose_file_among_the_tests_is_a_fixture(repo):
     repo.commit({"tests/fixtures/docker-compose.yml": "services: {}\n"})
-    assert check(repo, "dev-setup").score == 0
+    res = check(repo, "dev-setup")  # nothing else: the question settles it, never a 0 for a file not found
+    assert res.score is None and res.evidence == {}
+
+
+def test_dev_dependencies_in_the_manifest_are_a_one_command_setup(repo):
+    repo.commit(
+        {
+            "pyproject.toml": "[project]\nname = 'x'\n[project.optional-dependencies]\ndocs = ['sphinx']\ndev = ['pytest']\n",
+            "scripts/install": "pip install -e .[dev]\n",
+        }
+    )
+    res = check(repo, "dev-setup")
+    assert res.score == 10 and res.evidence["found"] == ["scripts/install", "dev dependencies: pyproject.toml"]
 
 
 def test_one_step_deploy_from_fabfile(repo):

@@ -99,10 +99,18 @@ def config_out_of_code(facts: RepoFacts) -> CheckResult:
 DEV_SETUP_FILES = re.compile(
     r"^([^/]+/){0,2}(docker-)?compose(\.(dev|development|local))?\.ya?ml$"
     r"|^(\.devcontainer/devcontainer\.json|\.devcontainer\.json|Vagrantfile"
-    r"|tox\.ini|noxfile\.py|flake\.nix|shell\.nix|devbox\.json|Procfile\.dev|(bin|script|scripts)/(setup|bootstrap|dev)[^/]*)$"
+    r"|tox\.ini|noxfile\.py|flake\.nix|shell\.nix|devbox\.json|Procfile\.dev|(bin|script|scripts)/(setup|bootstrap|dev|install)[^/]*)$"
 )
 DEV_TARGETS = ("dev", "setup", "bootstrap", "install", "develop", "up", "run", "serve", "start", "demo")
 TASK_FILES = re.compile(r"^(Makefile|GNUmakefile|justfile|Justfile|Taskfile\.ya?ml)$")
+
+
+# Dev dependencies declared in the manifest: `pip install -e .[dev]`, `uv sync`, `npm install` make the environment.
+DEV_DEPENDENCIES = re.compile(
+    r"^\[dependency-groups\]|^\[project\.optional-dependencies\](\n(?!\[)[^\n]*)*?\n(dev|test|tests|develop)\s*="
+    r"|^\[tool\.poetry\.(group\.dev|dev-dependencies)|\"devDependencies\"\s*:",
+    re.M,
+)
 
 
 def _targets(text: str) -> set[str]:
@@ -115,15 +123,13 @@ def dev_setup(facts: RepoFacts) -> CheckResult:
     files = [f for f in facts.matching(DEV_SETUP_FILES) if not is_test_path(f.path)]
     task_texts = facts.read(f.path for f in facts.matching(TASK_FILES))
     targets = sorted({t for text in task_texts.values() for t in _targets(text) if t in DEV_TARGETS})
-    signals = sample_paths(files) + [f"target: {t}" for t in targets]
+    manifests = facts.read(f.path for f in facts.matching(r"^(pyproject\.toml|package\.json)$"))
+    deps = sorted(p for p, text in manifests.items() if DEV_DEPENDENCIES.search(text))
+    signals = sample_paths(files) + [f"target: {t}" for t in targets] + [f"dev dependencies: {p}" for p in deps]
     if not signals:
-        return result(
-            "dev-setup",
-            REPO,
-            0,
-            "no one-command dev setup (make target, compose file, devcontainer, setup script)",
-            label=INFERRED,
-            found=[],
+        # The steps may be written down elsewhere (a wiki, a README): whether one command does it is the question's.
+        return inconclusive(
+            "dev-setup", REPO, "no one-command dev setup (make target, compose file, devcontainer, setup script)"
         )
     score = 8 if len(signals) == 1 else 10
     return result(

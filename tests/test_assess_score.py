@@ -239,6 +239,10 @@ def test_an_unconfirmed_rung_does_not_block_the_rungs_above_it(model):
 def test_a_rung_failed_on_evidence_still_blocks(model):
     a = score(model, evidence_for(model, {"1+", "2", "3a", "3b", "all"}))  # rung 1's checks all scored 0
     assert a.rung("1").status == "failed" and a.level == "0" and a.unconfirmed == []
+    rung1 = {ck for p in model.rung("1").practices for ck in p.checks}
+    above = [c for c in evidence_for(model, {"2", "3a", "3b"}) if c.id not in rung1]  # 1 unconfirmed, 1+ failed
+    b = score(model, above)
+    assert (b.rung("1").status, b.rung("1+").status, b.level, b.unconfirmed) == ("unconfirmed", "failed", "0", [])
 
 
 @pytest.mark.unit

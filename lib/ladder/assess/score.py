@@ -130,7 +130,7 @@ class Assessment:
     @property
     def unconfirmed(self) -> list[RungScore]:
         """Ladder rungs below the level left unconfirmed: they did not block it, but are not shown to be met."""
-        top = next((i for i, r in reversed(list(enumerate(self.rungs))) if r.reached and r.rung.ladder), -1)
+        top = next((i for i, r in reversed(list(enumerate(self.rungs))) if r.reached and r.rung.ladder), 0)
         return [r for r in self.rungs[:top] if r.rung.ladder and r.status == UNCONFIRMED]
 
     def practice(self, practice_id: str) -> PracticeScore:

@@ -146,3 +146,65 @@ def test_azure_pipelines_templates_of_the_repository_are_followed():
 def test_a_workflow_yaml_cannot_read_is_still_searched_line_by_line():
     ci = parse_ci(".github/workflows/ci.yml", "on: [push\njobs:\n  t:\n    steps:\n      - run: pytest\n")
     assert ci is not None and ci.runs_tests and ci.evidence == ".github/workflows/ci.yml: - run: pytest"
+
+
+TOX_INI = """[tox]
+envlist = py312, lint
+
+[testenv]
+deps = pytest
+commands = pytest {posargs}
+
+[testenv:lint]
+commands = ruff check .
+
+[testenv:docs]
+commands = sphinx-build docs html
+"""
+
+NOXFILE = """import nox
+
+
+@nox.session(python=["3.12"])
+def tests(session):
+    session.install(".")
+    session.run("pytest")
+
+
+@nox.session(name="docs")
+def build_docs(session):
+    session.run("sphinx-build", "docs", "html")
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "tests"),
+    [
+        ("tox", True),  # envlist: py312 runs [testenv]'s pytest
+        ("tox -e py312", True),
+        ("tox -e lint,docs", False),
+        ("nox -s tests", True),
+        ("nox --session=docs", False),
+        ("nox", True),
+    ],
+)
+def test_tox_and_nox_count_by_what_their_environments_run(command, tests):
+    files = {"tox.ini": TOX_INI, "noxfile.py": NOXFILE}
+    ci = parse_ci(".github/workflows/ci.yml", workflow(f"run: {command}"), reader(files))
+    assert ci is not None and ci.runs_tests is tests
+
+
+def test_without_their_config_tox_and_nox_are_judged_by_the_names_of_their_environments():
+    named = parse_ci(".github/workflows/ci.yml", workflow("run: tox -e typing"))
+    assert named is not None and not named.runs_tests
+    tests = parse_ci(".github/workflows/ci.yml", workflow("run: nox -s unit-3.12"))
+    assert tests is not None and tests.runs_tests
+
+
+def test_a_gitlab_pipeline_s_local_includes_are_followed():
+    main = "include:\n  - local: /ci/test.yml\n  - project: group/templates\n    file: x.yml\nstages: [test]\n"
+    files = {"ci/test.yml": "unit:\n  stage: test\n  script:\n    - python -m pytest -q\n"}
+    ci = parse_ci(".gitlab-ci.yml", main, reader(files))
+    assert ci is not None and ci.runs_tests and ci.evidence == "ci/test.yml: - python -m pytest -q"
+    alone = parse_ci(".gitlab-ci.yml", main)
+    assert alone is not None and not alone.runs_tests

@@ -16,6 +16,7 @@ from hostile import BRANCH, ROUTE, assert_inert, plant
 from ladder import cli
 from ladder.assess import load_assessment
 from ladder.assess.inputs import notebook_path
+from ladder.assess.model import DEFAULT_MODEL
 from ladder.engine import runner
 
 pytestmark = pytest.mark.e2e
@@ -140,6 +141,13 @@ SCHEMA = obj(
                     "runbook": {"type": "string"},
                     "score": SCORE,
                     "reason": {"type": "string"},
+                    "effort_days": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    "effort_why": {"type": "string"},
+                    "moves": {
+                        "type": "array",
+                        "items": {"enum": ["deployment-frequency", "lead-time", "change-fail-rate", "time-to-restore"]},
+                    },
+                    "benefit": {"type": "number", "minimum": 0, "maximum": 10},
                 }
             ),
         },
@@ -345,6 +353,44 @@ def test_a_bad_answers_file_names_the_file_the_field_and_the_fix(local_sandbox, 
     code, _, err = assess(capsys, "--config", str(local_sandbox.config_path), "--answers", str(answers))
     assert code == 2 and "answers.canarie: unknown practice; use one of:" in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_bad_model_file_names_the_file_the_key_and_the_fix_and_nothing_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    repo = GitRepo(tmp_path / "tool")
+    repo.commit({"src/tool.py": "X = 1\n"}, "start", days_ago=3)
+    model = tmp_path / "model.yml"
+    model.write_text(DEFAULT_MODEL.read_text().replace("moves: [lead-time]", "moves: [mttr]", 1))
+    code, out, err = assess(capsys, str(repo.path), "--model", str(model), "--out", str(tmp_path / "runs"))
+    assert code == 2 and out == ""
+    assert f"{model}: rungs[1].practices[dev-setup].moves: unknown DORA metric 'mttr'; use one of" in err
+    code, _, err = assess(capsys, str(repo.path), "--model", str(tmp_path / "nope.yml"))
+    assert code == 2 and "nope.yml: file not found; pass the path of a model.yml" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_teams_own_model_sets_the_cost_of_its_next_steps(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    repo = GitRepo(tmp_path / "shop")
+    repo.commit({"app.py": "SECRET_KEY = 'x'\n"}, "start", days_ago=3)
+    model = tmp_path / "model.yml"
+    ours = 'days: 0.5\n          why: "our compose file only needs the database added"'
+    text = DEFAULT_MODEL.read_text()
+    line = '          days: 1\n          why: "a compose file (app, database, uWSGI) and a make target, tried once on a fresh machine"'
+    assert line in text
+    model.write_text(text.replace(line, "          " + ours))
+    code, out, err = assess(capsys, str(repo.path), "--model", str(model))
+    assert code == 0, err
+    report = printed_path(out, "report")
+    doc = load_assessment(report.parent / "assessment.json")
+    jsonschema.validate(doc, SCHEMA)
+    step = next(s for s in doc["next_steps"] if s["practice"] == "dev-setup")
+    assert step["effort_days"] == 0.5 and step["moves"] == ["lead-time"] and step["benefit"] > 0
+    page = report.read_text()
+    assert "~0.5 person-days: our compose file only needs the database added" in page
+    section = page.split('<h2 id="Cost-and-benefit"')[1].split("<h2")[0]
+    assert "<img" in section and "data:image/svg+xml" in section  # the chart, embedded
 
 
 def test_running_without_a_config_injects_an_empty_config_and_uses_the_runs_home(tmp_path, monkeypatch):

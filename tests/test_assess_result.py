@@ -92,7 +92,20 @@ def test_schema_keys_are_stable(model):
         "checks",
     ]
     assert list(doc["checks"][0]) == ["id", "source", "score", "label", "reason", "evidence"]
-    assert list(doc["next_steps"][0]) == ["order", "rung", "practice", "title", "runbook", "score", "reason", "step"]
+    assert list(doc["next_steps"][0]) == [
+        "order",
+        "rung",
+        "practice",
+        "title",
+        "runbook",
+        "score",
+        "reason",
+        "step",
+        "effort_days",
+        "effort_why",
+        "moves",
+        "benefit",
+    ]
     assert list(doc["contradictions"][0]) == [
         "practice",
         "answer",

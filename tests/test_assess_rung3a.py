@@ -44,6 +44,28 @@ def test_packaging_unpinned_docker_only(repo):
     assert check(repo, "packaging").score == 4
 
 
+@pytest.mark.local
+def test_packaging_names_the_project_s_own_recipe_not_an_example_s(repo):
+    repo.commit(
+        {
+            "examples/widget/pyproject.toml": '[build-system]\nrequires = ["hatchling"]\n',
+            "docs/Dockerfile": "FROM nginx:latest\n",
+            "tests/fixtures/setup.py": "from setuptools import setup\nsetup()\n",
+            "src/tool/setup.py": "from setuptools import setup\nsetup()\n",
+            "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n',
+        }
+    )
+    res = check(repo, "packaging")
+    assert res.evidence["recipes"] == ["pyproject.toml", "src/tool/setup.py"]
+    assert res.evidence["docker_bases"] == [] and "recipe pyproject.toml" in res.reason
+
+
+@pytest.mark.local
+def test_only_an_example_s_recipe_is_no_packaging(repo):
+    repo.commit({"examples/app/Dockerfile": "FROM python:3.12\n", "app.py": "print(1)\n"})
+    assert check(repo, "packaging").score == 0
+
+
 @pytest.mark.unit
 def test_parse_from_lines_pins():
     text = (

@@ -80,6 +80,22 @@ def test_next_steps_name_runbooks_and_say_which_are_not_written_yet(model):
     assert "Nothing to fix" in repr(views.next_steps(good))
 
 
+def test_next_steps_say_the_cost_of_each_and_the_dora_metrics_it_moves(model):
+    frame = views.next_steps(assessment(model, {"1+", "2", "3a", "3b", "4", "5", "all"})).data
+    rows = frame.set_index("practice")
+    dev = rows.loc["A dev environment is made by one command"]
+    assert (
+        dev["cost"]
+        == "~1 person-day: a compose file (app, database, uWSGI) and a make target, tried once on a fresh machine"
+    )
+    assert rows.loc["Dev and prod are separate environments", "cost"].startswith("~3 person-days: ")
+    deploy = rows.loc["Code reaches prod by one repeatable step", "moves"]
+    assert deploy == "deployment frequency, lead time, time to restore"
+    assert views.cost_text({"effort_days": 0.5, "effort_why": "x"}) == "~0.5 person-days: x"
+    assert views.cost_text({"effort_days": None}) == "not estimated (add effort: to the model)"
+    assert views.moves_text({"moves": []}) == "none"
+
+
 def test_headline_in_plain_words(model):
     lines = views.headline(assessment(model, {"1"})).lines
     assert lines[0] == "Level 1: Separate dev and prod."
@@ -117,7 +133,12 @@ def test_changes_since_the_last_assessment(model):
 
 def test_charts_are_embedded_svg(model):
     a = assessment(model, {"1"})
-    for chart in (views.radar(a), views.bars(a), views.trend([assessment(model, set(), when=NOW - 60)], a)):
+    for chart in (
+        views.radar(a),
+        views.bars(a),
+        views.cost_benefit(a),
+        views.trend([assessment(model, set(), when=NOW - 60)], a),
+    ):
         assert chart._repr_svg_().lstrip().startswith("<?xml")
 
 

@@ -94,3 +94,14 @@ def test_the_root_commit_and_the_origin_say_which_repository_this_is(repo, tmp_p
     repo.git("remote", "add", "origin", "https://deploy:s3cr3t-token@git.example/shop.git")
     assert open_repo(repo.path).origin == "https://git.example/shop.git"  # no user or password kept
     assert without_credentials("git@git.example:shop.git") == "git@git.example:shop.git"
+
+
+def test_a_bare_mirror_s_trunk_is_its_head_branch_whatever_its_name(tmp_path):
+    made = GitRepo(tmp_path / "tool", branch="devel")
+    made.commit({"tool.py": "x = 1\n"}, "first", days_ago=2)
+    made.git("branch", "stable-2.17")
+    made.git("branch", "master")  # an old, frozen master: the default branch is devel
+    mirror = tmp_path / "tool.git"
+    made.git("clone", "-q", "--mirror", str(made.path), str(mirror))
+    git = open_repo(mirror)
+    assert git.bare and git.trunk is not None and git.trunk.name == "refs/heads/devel"

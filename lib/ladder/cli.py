@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 from .commands import config as config_command
+from .commands import flags as flags_command
 from .commands import init as init_command
 from .commands import schedule as schedule_command
 from .core.errors import LadderError, RunLocked
+from .sandbox.servers import MANAGERS, SERVERS
 
 
 # --- sandbox -----------------------------------------------------------------
@@ -19,9 +21,10 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
     """Build the sandbox (or reuse an identical running one)."""
     from . import sandbox
 
-    box = sandbox.up(args.dir, ssh=args.ssh, hosts=args.hosts)
+    box = sandbox.up(args.dir, ssh=args.ssh, hosts=args.hosts, server=args.server, manager=args.manager)
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
-    print(f"sandbox up at {box.dir}: dev + {box.hosts} prod ({kind})")
+    serving = f"{box.serving.server}, manager {box.serving.manager}"
+    print(f"sandbox up at {box.dir}: dev + {box.hosts} prod ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
 
@@ -73,6 +76,22 @@ def cmd_hosts_check(args: argparse.Namespace) -> int:
         else:
             print(f"ok   {name}: {r.stdout.strip()}")
     return 1 if failed else 0
+
+
+def cmd_hosts_facts(args: argparse.Namespace) -> int:
+    """Print what serves the app on a host: the server, its version, config, master, manager and reloads."""
+    from .app.server import get_server
+    from .core.config import load_config
+    from .core.hosts import connect
+
+    config = load_config(args.config)
+    entry = config.host_config(args.name)
+    with connect(entry, config.ssh) as host:
+        found = get_server(host, config.app_port(entry))
+    print(f"{entry.name}:")
+    for line in found.lines():
+        print(f"  {line}")
+    return 0
 
 
 # --- runbook engine: list, run, history ----------------------------------------
@@ -222,10 +241,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
     from .engine.runner import execute, prepare
 
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
-    # A bad --kind, not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.
+    # A bad --kind, not a clone, a bad config, answers or model file: one error (exit 2), nothing executed or written.
     kind = check_kind(args.kind, option="--kind")
-    inputs = check_inputs(repo, args.config or "", args.answers or "")
+    inputs = check_inputs(repo, args.config or "", args.answers or "", args.model)
     params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or ""), "kind": kind}
+    if args.model:
+        params["model"] = str(args.model.expanduser().absolute())
     plan = prepare(
         notebook_path(),
         params,
@@ -250,7 +271,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
         f"{'inconclusive' if overall is None else f'{overall:.1f} / 10'}, "
         f"{doc['overall']['coverage']:.0%} of practices scored"
     )
-    print(f"project kind: {kind_text(doc['kind'])}")
+    if doc.get("kind"):
+        print(f"project kind: {kind_text(doc['kind'])}")
     if doc["next_steps"]:
         step = doc["next_steps"][0]
         print(f"next step: rung {step['rung']}, {step['title']}: {where_to(step)}")
@@ -292,12 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
     init_command.add_parser(sub)  # commands/: groups kept out of this file
     schedule_command.add_parser(sub)
     config_command.add_parser(sub)
+    flags_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")
     p.add_argument("--ssh", action="store_true", help="make each host a real sshd on 127.0.0.1")
     p.add_argument("--hosts", type=int, default=1, help="number of prod hosts (default 1)")
     p.add_argument("--dir", type=Path, default=None, help="where to build it (default $LADDER_HOME/sandbox)")
+    p.add_argument("--server", choices=SERVERS, default="gunicorn", help="prod's app server (default gunicorn)")
+    p.add_argument("--manager", choices=MANAGERS, default="none", help="prod's process manager (default none)")
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)
@@ -316,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", default=None, help="ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
     )
     p.set_defaults(func=cmd_hosts_check)
+    p = hs.add_parser("facts", help="what serves the app on a host: uWSGI or gunicorn, and its manager (read-only)")
+    p.add_argument("name", help="host name from ladder.yml")
+    p.add_argument(
+        "--config", default=None, help="ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
+    )
+    p.set_defaults(func=cmd_hosts_facts)
 
     # --- runbook engine: list, run, history ---
     p = sub.add_parser("list", help="list runbooks: rung, title, parameters")
@@ -379,6 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="questionnaire answers (YAML; a question left out is 'not answered'); "
         "default: the answers kept for the repository in the runs home",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="a team's own copy of model.yml (practices, questions, effort estimates); default: Ladder's",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"

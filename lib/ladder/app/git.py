@@ -218,7 +218,7 @@ class GitRepo:
     @cached_property
     def detached(self) -> bool:
         """True when HEAD points at a commit rather than a branch."""
-        return self.head is not None and not self.text("symbolic-ref", "-q", "HEAD", ok_codes=(0, 1)).strip()
+        return self.head is not None and not self._head_branch
 
     @cached_property
     def refs(self) -> list[Ref]:
@@ -246,17 +246,25 @@ class GitRepo:
 
     @cached_property
     def trunk(self) -> Ref | None:
-        """The main branch: origin/HEAD's target, else main/master/trunk, else the only local branch."""
+        """The main branch: origin/HEAD's target, a bare repository's HEAD, main/master/trunk, else the only local branch."""
         by_name = {r.name: r for r in self.branches}
         for r in self.refs:
             if r.name == "refs/remotes/origin/HEAD" and r.symref in by_name:
                 return by_name[r.symref]
+        head = self._head_branch
+        if self.bare and head in by_name:  # a bare clone or mirror: HEAD is the default branch (devel, develop...)
+            return by_name[head]
         for name in TRUNK_NAMES:
             for full in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
                 if full in by_name:
                     return by_name[full]
         local = [r for r in self.branches if r.name.startswith("refs/heads/")]
         return local[0] if len(local) == 1 else None
+
+    @cached_property
+    def _head_branch(self) -> str:
+        """The branch HEAD points to ('' when detached or unborn)."""
+        return self.text("symbolic-ref", "-q", "HEAD", ok_codes=(0, 1)).strip()
 
     @cached_property
     def root(self) -> str | None:

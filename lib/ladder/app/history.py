@@ -16,6 +16,8 @@ TEST_PATH = re.compile(
     r"|\.(test|spec)\.[cm]?[jt]sx?$|_spec\.rb$|(^|/)[^/]*Tests?\.(java|kt|cs|php|swift)$"
 )
 TEST_PATH_BYTES = re.compile(TEST_PATH.pattern.encode())
+# Folders that show how to use the project rather than being it: their recipes and routes are not the project's own.
+SAMPLE_PATH = re.compile(r"(^|/)(examples?|samples?|docs?|docs_src|demos?|tutorials?)/")
 
 LOCKFILES = frozenset(
     {
@@ -78,6 +80,11 @@ SAMPLE_LIMIT = 20
 def is_test_path(path: str) -> bool:
     """True for a file that holds tests, by the common naming conventions."""
     return TEST_PATH.search(path) is not None
+
+
+def is_sample_path(path: str) -> bool:
+    """True for a file in tests, examples, samples, demos or docs: material about the project, not the project."""
+    return is_test_path(path) or SAMPLE_PATH.search(path) is not None
 
 
 def is_artifact(path: str) -> bool:

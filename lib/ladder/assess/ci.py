@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .ci_follow import Read, followed, lines, templates
+from .ci_follow import Read, followed, gitlab_includes, lines, runner_runs_tests, templates
 
 # (provider, regex over the repository path)
 PROVIDERS: tuple[tuple[str, re.Pattern], ...] = (
@@ -26,7 +26,7 @@ PROVIDERS: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 TEST_COMMAND = re.compile(
-    r"pytest|py\.test|\btox\b|\bnox\b|-m unittest|manage\.py test|\b(npm|yarn|pnpm)( run)? test|\bjest\b"
+    r"pytest|py\.test|-m unittest|manage\.py test|\b(npm|yarn|pnpm)( run)? test|\bjest\b"
     r"|\bvitest\b|\bmocha\b|\bgo test\b|\bcargo test\b|\bmvn\b.*\b(test|verify)\b|gradlew?\b.*\b(test|check)\b"
     r"|\brspec\b|\brake test\b|\bphpunit\b|\bdotnet test\b|\bmake (test|check)\b|\.ci/run\b"
     r"|\bplaywright test\b|\bcypress run\b|\b(bun|deno) test\b|\bctest\b|command:\s*['\"]?test\b"
@@ -238,14 +238,21 @@ def _entries(provider: str, path: str, text: str, doc: Any, read: Read) -> list[
         for where, line in templates(text, path, read):
             out += [Entry(None, where, line)] + [Entry(None, w, x) for w, x in followed(line, read)]
     if provider == "gitlab-ci" and isinstance(doc, dict):
-        out += [Entry(str(k), "job", str(k), True) for k, v in doc.items() if isinstance(v, dict) and "script" in v]
+        included = gitlab_includes(doc, read)
+        for where, body in included:
+            out += _commands(None, where, body, read)
+        for part in [doc] + [_load_yaml(body) for _, body in included]:
+            jobs = part.items() if isinstance(part, dict) else ()
+            out += [Entry(str(k), "job", str(k), True) for k, v in jobs if isinstance(v, dict) and "script" in v]
     return out
 
 
-def _runs_tests(e: Entry) -> bool:
+def _runs_tests(e: Entry, read: Read) -> bool:
     if e.is_name:
         return bool(TEST_NAME.search(e.text)) and not NOT_TEST_NAME.search(e.text)
-    return bool(TEST_COMMAND.search(e.text))
+    if TEST_COMMAND.search(e.text):
+        return True
+    return bool(runner_runs_tests(e.text, read, lambda line: bool(TEST_COMMAND.search(line))))
 
 
 def _deploys(e: Entry) -> bool:
@@ -258,12 +265,13 @@ def parse_ci(path: str, text: str, read: Read | None = None) -> CIConfig | None:
     if provider is None:
         return None
     doc = _load_yaml(text) if path.endswith((".yml", ".yaml")) else None
-    entries = _entries(provider, path, text, doc, read or (lambda _: ""))
+    read = read or (lambda _: "")
+    entries = _entries(provider, path, text, doc, read)
     push, pr = _triggers(provider, text, doc)
     if provider == "github-actions" and "workflow_call" in _github_events(doc) and not (push or pr):
         push = pr = None  # a reusable workflow runs when its callers do
     # A command is better evidence than a name that says "test".
-    tests = min((e for e in entries if _runs_tests(e)), key=lambda e: e.is_name, default=None)
+    tests = min((e for e in entries if _runs_tests(e, read)), key=lambda e: e.is_name, default=None)
     deploy = next((e for e in entries if _deploys(e)), None)
     if deploy is None and provider != "github-actions" and PRODUCTION_ENVIRONMENT.search(text):
         deploy = Entry(None, path, "environment: production")

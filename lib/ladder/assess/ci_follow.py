@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import configparser
 import posixpath
 import re
 from collections.abc import Callable
@@ -19,6 +21,11 @@ MAKE = re.compile(r"\bmake\s+(?:-\S+\s+)*([A-Za-z_][\w.-]*)")
 TASK = re.compile(r"(?:^|[\s;&|(])(?:go-)?task\s+(?:-\S+\s+)*([A-Za-z_][\w:.-]*)")
 TEMPLATE = re.compile(r"^\s*-?\s*template:\s*['\"]?([^\s'\"@]+\.ya?ml)['\"]?\s*$", re.M)
 TASKFILES = ("Taskfile.yml", "Taskfile.yaml", "taskfile.yml", "taskfile.yaml")
+# `tox -e py312,lint`, `nox -s tests`, `nox --session=docs`: the runner, then the environments or sessions named.
+RUNNER = re.compile(r"(?:^|[\s;&|(])(tox|nox)\b([^\n;&|]*)")
+RUNNER_PICK = re.compile(r"(?:^|\s)(?:-e|--env|-s|--sessions?|-k)(?:\s+|=)([\w,.:-]+)")
+# An environment or session named like this runs tests (tox's py312, nox's tests-3.12, unit, e2e).
+TEST_ENV = re.compile(r"^(py\d*|pypy\d*|tests?|unit|integration|e2e|functional)([-_.:\d]|$)|[-_]tests?$")
 
 
 def make_target(makefile: str, target: str) -> list[str]:
@@ -63,6 +70,87 @@ def taskfile_task(taskfile: str, name: str) -> list[str]:
             out.append(cmd["cmd"])
         elif isinstance(cmd, dict) and isinstance(cmd.get("task"), str):
             out += [c for c in cmds(tasks.get(cmd["task"])) if isinstance(c, str)]
+    return out
+
+
+def tox_env(tox_ini: str, envs: list[str]) -> list[str]:
+    """The commands of tox environments in a tox.ini: the named ones, else its envlist; [testenv] by default."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(tox_ini)
+    except configparser.Error:
+        return []
+    if not envs and parser.has_option("tox", "envlist"):
+        envs = [e.strip() for e in re.split(r"[,\n]", parser.get("tox", "envlist")) if e.strip()]
+    out: list[str] = []
+    for env in envs or [""]:
+        for section in (f"testenv:{env}", "testenv"):
+            if parser.has_option(section, "commands"):
+                out += lines(parser.get(section, "commands"))
+                break
+    return out
+
+
+def nox_sessions(noxfile: str, names: list[str]) -> list[str]:
+    """The source lines of noxfile.py sessions: the named ones, else every session (nox runs them all)."""
+    try:
+        tree = ast.parse(noxfile)
+    except (SyntaxError, ValueError):
+        return []
+    out: list[str] = []
+    source = noxfile.splitlines()
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or not any(_is_session(d) for d in node.decorator_list):
+            continue
+        name = next((_session_name(d) for d in node.decorator_list if _session_name(d)), node.name)
+        if not names or name in names or node.name in names:
+            out += lines("\n".join(source[node.lineno - 1 : node.end_lineno]))
+    return out
+
+
+def _is_session(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(target, ast.Attribute) and target.attr == "session") or (
+        isinstance(target, ast.Name) and target.id == "session"
+    )
+
+
+def _session_name(decorator: ast.expr) -> str:
+    if isinstance(decorator, ast.Call):
+        for kw in decorator.keywords:
+            if kw.arg == "name" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                return kw.value.value
+    return ""
+
+
+def runner_runs_tests(command: str, read: Read, runs_tests: Callable[[str], bool]) -> bool | None:
+    """Whether a tox or nox command runs tests: by what its environments run, else by their names; None if no runner."""
+    calls = RUNNER.findall(command)
+    if not calls:
+        return None
+    for runner, rest in calls:
+        picked = [n for m in RUNNER_PICK.findall(rest) for n in m.split(",") if n]
+        body = tox_env(read("tox.ini"), picked) if runner == "tox" else nox_sessions(read("noxfile.py"), picked)
+        if body:
+            if any(runs_tests(line) for line in body):
+                return True
+        elif not picked or any(TEST_ENV.search(n) for n in picked):
+            return True  # the runner's config is elsewhere (pyproject, tox.toml): its default envs run tests
+    return False
+
+
+def gitlab_includes(doc: Any, read: Read) -> list[tuple[str, str]]:
+    """(file, text) of the repository's own files a .gitlab-ci.yml includes (`include: local`), one level deep."""
+    raw = doc.get("include") if isinstance(doc, dict) else None
+    items = raw if isinstance(raw, list) else [raw] if raw else []
+    out: list[tuple[str, str]] = []
+    for item in items:
+        path = item.get("local") if isinstance(item, dict) else item
+        if isinstance(path, str) and "://" not in path and "*" not in path:
+            clean = posixpath.normpath(path.lstrip("/"))
+            text = read(clean)
+            if text:
+                out.append((clean, text))
     return out
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..app import health, parity
 from ..app.layout import Layout
+from ..app.server import AppServer, get_server
 from ..core.config import DEV, PROD, Config
 from ..core.errors import LadderError
 from ..core.fleet import run_all
@@ -30,7 +31,13 @@ class HostReport:
     logs: Logs | None = None
     migrations: Migrations | None = None
     health: health.HealthResult | None = None
+    server: AppServer | None = None  # what answers on the app's port (prod)
     error: str | None = None
+
+    @property
+    def server_evidence(self) -> str | None:
+        """The app server and its manager in one line of evidence, when they were read."""
+        return self.server.summary() if self.server else None
 
     def nothing_deployed(self) -> str:
         """Why there is nothing to judge: neither a `current` link nor a checkout where the app lives."""
@@ -61,7 +68,14 @@ def host_identity(host: Host) -> tuple:
     return ("local",) if address is None else (address, getattr(host, "port", 22))
 
 
-def read_host(host: Host, environment: str, *, python: str = "python3", health_url: str | None = None) -> HostReport:
+def read_host(
+    host: Host,
+    environment: str,
+    *,
+    python: str = "python3",
+    health_url: str | None = None,
+    app_port: int | None = None,
+) -> HostReport:
     """Read every fact a host check needs from one host; an unreachable host becomes report.error."""
     report = HostReport(host.name, environment, host_identity(host), host.base)
     try:
@@ -70,6 +84,8 @@ def read_host(host: Host, environment: str, *, python: str = "python3", health_u
         if environment == PROD:
             report.logs = get_logs(host)
             report.migrations = get_migrations(host, python)
+            if app_port:
+                report.server = get_server(host, app_port, timeout=PROBE_TIMEOUT)
     except LadderError as exc:
         report.error = str(exc)
     if health_url:
@@ -85,11 +101,13 @@ def read_hosts(
     *,
     python: Mapping[str, str] | None = None,
     health_urls: Mapping[str, str] | None = None,
+    app_ports: Mapping[str, int] | None = None,
     workers: int = 10,
 ) -> HostFacts:
     """Read every host (in parallel, per environment); a host that fails to answer is named in its report."""
     python = python or {}
     health_urls = health_urls or {}
+    app_ports = app_ports or {}
     facts = HostFacts()
     for env, hosts in environments.items():
         if not hosts:
@@ -97,7 +115,13 @@ def read_hosts(
             continue
 
         def read(h: Host, env: str = env) -> HostReport:
-            return read_host(h, env, python=python.get(h.name, "python3"), health_url=health_urls.get(h.name))
+            return read_host(
+                h,
+                env,
+                python=python.get(h.name, "python3"),
+                health_url=health_urls.get(h.name),
+                app_port=app_ports.get(h.name),
+            )
 
         outcomes = run_all(hosts, read, workers=workers, deadline=4 * PROBE_TIMEOUT, raise_on_error=False)
         reports = []
@@ -115,6 +139,7 @@ def read_config_hosts(config: Config) -> HostFacts:
     environments: dict[str, list[Host]] = {}
     python: dict[str, str] = {}
     health_urls: dict[str, str] = {}
+    app_ports: dict[str, int] = {}
     for name, env in config.environments.items():
         environments[name] = environment_hosts(config, name)
         for hc in env.hosts:
@@ -122,8 +147,9 @@ def read_config_hosts(config: Config) -> HostFacts:
             if name == PROD:
                 address = "127.0.0.1" if hc.is_local else hc.address
                 health_urls[hc.name] = f"http://{address}:{config.app_port(hc)}{config.app.health_path}"
+                app_ports[hc.name] = config.app_port(hc)
     try:
-        return read_hosts(environments, python=python, health_urls=health_urls)
+        return read_hosts(environments, python=python, health_urls=health_urls, app_ports=app_ports)
     finally:
         for hosts in environments.values():
             for h in hosts:

@@ -43,7 +43,10 @@ Schema ``ladder.assessment/1`` (every key is always present; unknown values are 
       "next_steps": [
         {"order": 1, "rung": "1", "practice": "dev-setup", "title": "...",
          "runbook": "runbooks/1-separate-dev-and-prod.ipynb", "score": 0.0, "reason": "...",
-         "step": "Route versions" | ""}                       # the runbook's step that does it, when named
+         "step": "Route versions" | "",                       # the runbook's step that does it, when named
+         "effort_days": 1.0 | null, "effort_why": "...",     # the model's estimate in person-days, and why
+         "moves": ["lead-time", ...],                          # DORA metrics it moves (model.yml ids)
+         "benefit": 4.0}                                       # 0-10, ladder.assess.benefit
       ],
       "dora": {"source": "journal" | "tags" | "none", "window_days": 90, "deploys": 12,
                "metrics": [{"key": "deploy_frequency" | "lead_time" | "change_fail_rate" | "recovery_time",

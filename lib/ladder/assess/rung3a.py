@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..app.history import is_artifact, is_test_path
+from ..app.history import is_artifact, is_sample_path, is_test_path
 from .checks import HOST, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .deploys import VERSION_TAG
 from .host_facts import HostFacts, HostReport, per_prod
@@ -40,14 +40,24 @@ def parse_from_lines(text: str) -> list[tuple[str, bool]]:
     return bases
 
 
+def _depth_first(path: str) -> tuple[int, str]:
+    return path.count("/"), path
+
+
 def packaging(facts: RepoFacts) -> CheckResult:
     """A packaging recipe, a Dockerfile with a pinned base, or a pipeline that publishes a package or image on a tag."""
+
+    def own(pattern: str | re.Pattern[str]) -> list[str]:
+        """The project's own files matching, shallowest first: an example's recipe is not the project's."""
+        return sorted((f.path for f in facts.matching(pattern) if not is_sample_path(f.path)), key=_depth_first)
+
     recipes = []
-    pyprojects = facts.read(f.path for f in facts.matching(r"(^|/)pyproject\.toml$"))
+    pyprojects = facts.read(own(r"(^|/)pyproject\.toml$"))
     recipes += [p for p, text in pyprojects.items() if re.search(r"^\[build-system\]", text, re.M)]
-    recipes += [f.path for f in facts.matching(r"(^|/)setup\.py$")]
-    recipes += [f.path for f in facts.matching(OTHER_RECIPES)]
-    dockerfiles = facts.read(f.path for f in facts.matching(DOCKERFILE))
+    recipes += own(r"(^|/)setup\.py$")
+    recipes += own(OTHER_RECIPES)
+    recipes.sort(key=_depth_first)
+    dockerfiles = facts.read(own(DOCKERFILE))
     bases = [(p, image, pinned) for p, text in dockerfiles.items() for image, pinned in parse_from_lines(text)]
     docker_pinned = bool(bases) and all(pinned for _, _, pinned in bases)
     pipelines = publishing(facts)
@@ -81,7 +91,7 @@ def packaging(facts: RepoFacts) -> CheckResult:
         REPO,
         score,
         reason,
-        recipes=sorted(recipes)[:SAMPLES],
+        recipes=recipes[:SAMPLES],
         docker_bases=[{"file": p, "image": i, "pinned": ok} for p, i, ok in bases][:SAMPLES],
         publishing=[p.to_dict() for p in pipelines][:SAMPLES],
     )

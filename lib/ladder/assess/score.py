@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .benefit import benefit, rungs_above
 from .catalogue import CHECKS
 from .checks import INCONCLUSIVE, INFERRED, MEASURED, NOT_APPLICABLE, SELF_REPORTED, CheckResult, inconclusive
 from .kind import SERVICE, ProjectKind
@@ -90,7 +91,7 @@ class RungScore:
 
 @dataclass(frozen=True)
 class NextStep:
-    """A practice to fix, in the order to fix it, and the runbook that does it."""
+    """A practice to fix, in the order to fix it, the runbook that does it, its cost and its benefit."""
 
     order: int
     rung: str
@@ -100,11 +101,16 @@ class NextStep:
     score: float | None
     reason: str
     step: str = ""
+    effort_days: float | None = None  # the model's estimate; None when it gives none
+    effort_why: str = ""
+    moves: tuple[str, ...] = ()  # the DORA metrics it moves
+    benefit: float = 0.0  # 0-10, ladder.assess.benefit
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         d = dict(self.__dict__)
         d["score"] = None if self.score is None else round(self.score, 2)
+        d["moves"] = list(self.moves)
         return d
 
 
@@ -232,12 +238,31 @@ def levels(model: Model) -> list[str]:
 
 
 def next_steps(model: Model, practices: list[PracticeScore], rungs: list[RungScore]) -> list[NextStep]:
-    """Practices below the pass mark, lowest rung first (ladder rungs before the rest), weakest first."""
+    """Practices below the pass mark, lowest rung first (ladder rungs before the rest), then most benefit per day."""
     order = {r.id: i + (0 if r.ladder else 1000) for i, r in enumerate(model.rungs)}
     failing = [p for p in practices if p.score is not None and not p.met]
-    failing.sort(key=lambda p: (order[p.practice.rung], p.score))
+    gains = {
+        p.id: benefit(p.score or 0.0, len(p.practice.moves), rungs_above(model, p.practice.rung), len(model.ladder))
+        for p in failing
+    }
+    # A rung is met only when its practices are, so within one the quickest wins come first; unestimated last.
+    per_day = {p.id: gains[p.id] / p.practice.effort.days if p.practice.effort else -1.0 for p in failing}
+    failing.sort(key=lambda p: (order[p.practice.rung], -per_day[p.id], p.score))
     return [
-        NextStep(i + 1, p.practice.rung, p.id, p.practice.title, p.practice.runbook, p.score, p.reason, p.practice.step)
+        NextStep(
+            i + 1,
+            p.practice.rung,
+            p.id,
+            p.practice.title,
+            p.practice.runbook,
+            p.score,
+            p.reason,
+            p.practice.step,
+            p.practice.effort.days if p.practice.effort else None,
+            p.practice.effort.why if p.practice.effort else "",
+            p.practice.moves,
+            gains[p.id],
+        )
         for i, p in enumerate(failing)
     ]
 

@@ -129,7 +129,7 @@ def setup(
     run_id: str = "",
     window_days: int = 90,
     *,
-    model: Model | None = None,
+    model: Model | str | Path | None = None,
     journal: str | Path | None = None,
     now: float | None = None,
     interactive: bool | None = None,
@@ -138,9 +138,10 @@ def setup(
     """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere.
 
     Answers are kept per repository in the runs home (run_dir's parent, else out_dir, else the config's or
-    the default runs folder) and read from there unless an answers file is given. The keyword arguments
-    are for callers without a notebook: another model, a given journal, a fixed time; interactive
-    defaults to True unless the runner set run_id.
+    the default runs folder) and read from there unless an answers file is given. model is another
+    model (loaded, or a model.yml's path; the notebook's `model` parameter). The other keyword arguments
+    are for callers without a notebook: a given journal, a fixed time; interactive defaults to True
+    unless the runner set run_id.
     """
     kind = check_kind(kind)
     inputs = check_inputs(repo, config, answers, model)

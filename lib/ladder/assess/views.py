@@ -12,8 +12,9 @@ from typing import Any
 from ..core.markup import escape
 from ..core.markup import styler as escaped
 from ..engine.notebooks import runbooks_dir
-from .charts import COLOURS, practice_bars, rung_radar, trend_chart
+from .charts import COLOURS, cost_benefit_chart, practice_bars, rung_radar, trend_chart
 from .checks import INCONCLUSIVE
+from .model import DORA_METRICS
 from .questionnaire import NOT_ANSWERED
 from .result import as_dict, changes_since
 
@@ -149,6 +150,11 @@ def radar(assessment: Any) -> Chart:
 def bars(assessment: Any) -> Chart:
     """Bars per practice, coloured by how each score was obtained."""
     return Chart(practice_bars(assessment))
+
+
+def cost_benefit(assessment: Any) -> Chart:
+    """The failing practices by effort and benefit, quick wins top left."""
+    return Chart(cost_benefit_chart(assessment))
 
 
 def trend(history: Sequence[Any], assessment: Any) -> Chart:
@@ -326,8 +332,21 @@ def where_to(step: Mapping[str, Any], runbook: str | None = None) -> str:
     return (runbook or step["runbook"]) + (f', step "{named}"' if named else "")
 
 
+def cost_text(step: Mapping[str, Any]) -> str:
+    """A next step's cost: '~2 person-days: <why>', or that the model gives no estimate."""
+    days = step.get("effort_days")
+    if days is None:
+        return "not estimated (add effort: to the model)"
+    return f"~{days:g} person-day{'' if days == 1 else 's'}: {step.get('effort_why', '')}"
+
+
+def moves_text(step: Mapping[str, Any]) -> str:
+    """The DORA metrics a next step moves, in words."""
+    return ", ".join(DORA_METRICS.get(m, m) for m in step.get("moves", [])) or "none"
+
+
 def next_steps(assessment: Any) -> Any:
-    """The ordered next steps, each naming the runbook that climbs it; a sentence when there are none."""
+    """The ordered next steps, each with its cost, the DORA metrics it moves and its runbook; else a sentence."""
     import pandas as pd
 
     doc = as_dict(assessment)
@@ -340,13 +359,15 @@ def next_steps(assessment: Any) -> Any:
                 "rung": s["rung"],
                 "practice": s["title"],
                 "score": s["score"],
+                "cost": cost_text(s),
+                "moves": moves_text(s),
                 "runbook": where_to(s, runbook_text(s["runbook"])),
                 "why": s["reason"],
             }
             for s in doc["next_steps"]
         ]
     )
-    return styled(frame, ["score"], widths={"practice": "14em", "runbook": "16em"})
+    return styled(frame, ["score"], widths={"practice": "14em", "cost": "16em", "moves": "9em", "runbook": "16em"})
 
 
 def changes(history: Sequence[Any], assessment: Any, where: str = "") -> Any:

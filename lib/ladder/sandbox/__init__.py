@@ -11,11 +11,11 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import yaml
 
-from ..app import health, service
 from ..app.devenv import PIP_TIMEOUT, VENV_TIMEOUT
 from ..app.layout import Layout, layout_of
 from ..core.config import sandbox_dir
@@ -23,6 +23,7 @@ from ..core.errors import LadderError, NotASandbox
 from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import sshd
+from .servers import Serving, serve
 
 q = shlex.quote
 STATE = "state.json"
@@ -37,6 +38,7 @@ class Sandbox:
     dir: Path
     ssh: bool
     hosts: int
+    serving: Serving = Serving()
 
     @property
     def config_path(self) -> Path:
@@ -94,25 +96,37 @@ def _check_own(folder: Path) -> dict:
     return state
 
 
-def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1, serve: bool = True) -> Sandbox:
+def up(
+    folder: str | Path | None = None,
+    *,
+    ssh: bool = False,
+    hosts: int = 1,
+    serve: bool = True,
+    server: str = "gunicorn",
+    manager: str = "none",
+) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
 
-    With serve=False the prod hosts stay empty (no checkout, no gunicorn): bare hosts for
-    tests and benchmarks that only need many reachable servers.
+    With serve=False the prod hosts stay empty (no checkout, no app server): bare hosts for
+    tests and benchmarks that only need many reachable servers. server (gunicorn or uwsgi) and
+    manager (none or supervisor) choose how prod serves the app.
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
+    serving = Serving(server, manager)
     folder = Path(folder or sandbox_dir()).absolute()
     state = _read_state(folder)
     if state is not None:
-        same = (state["ssh"], state["hosts"], state.get("serve", True)) == (ssh, hosts, serve)
+        built = (state.get("server", "gunicorn"), state.get("manager", "none"))
+        same = (state["ssh"], state["hosts"], state.get("serve", True), built) == (ssh, hosts, serve, (server, manager))
         servers = all(_alive(pid) for pid in state["pids"].values())
         apps = len(processes(folder)) > len(state["pids"])
         running = servers and (apps or not serve)
         if same and running:
-            return Sandbox(folder, ssh, hosts)
+            return Sandbox(folder, ssh, hosts, serving)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
+            f"server={built[0]}, manager={built[1]}, "
             f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
         )
     if folder.exists() and any(folder.iterdir()):
@@ -121,7 +135,15 @@ def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1, s
     from .repo import seed_repo
 
     pids: dict[str, int] = {}
-    state = {"id": secrets.token_hex(16), "ssh": ssh, "hosts": hosts, "serve": serve, "pids": pids}
+    state = {
+        "id": secrets.token_hex(16),
+        "ssh": ssh,
+        "hosts": hosts,
+        "serve": serve,
+        "server": server,
+        "manager": manager,
+        "pids": pids,
+    }
     (folder / MARKER).write_text(state["id"] + "\n")
     (folder / STATE).write_text(json.dumps(state))
     names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)]
@@ -131,11 +153,11 @@ def up(folder: str | Path | None = None, *, ssh: bool = False, hosts: int = 1, s
         (folder / STATE).write_text(json.dumps(state))
         _write_config(folder, entries, ssh)
         if serve:
-            _serve_prod(folder, entries[1:], ssh)
+            _serve_prod(folder, entries[1:], ssh, serving)
     except BaseException:
         down(folder)
         raise
-    return Sandbox(folder, ssh, hosts)
+    return Sandbox(folder, ssh, hosts, serving)
 
 
 def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
@@ -200,14 +222,14 @@ def _host(folder: Path, entry: dict, ssh: bool) -> Host:
     )
 
 
-def _serve_prod(folder: Path, entries: list[dict], ssh: bool) -> None:
+def _serve_prod(folder: Path, entries: list[dict], ssh: bool, serving: Serving) -> None:
     """Set up every prod host as the story has it, in parallel (their venv installs are most of the time)."""
     by_name = {entry["name"]: entry for entry in entries}
     hosts = [_host(folder, entry, ssh) for entry in entries]
     try:
         run_all(
             hosts,
-            lambda h: _legacy_prod(h, folder / "app", by_name[h.name]),
+            lambda h: _legacy_prod(h, folder / "app", by_name[h.name], serving),
             workers=os.cpu_count() or 1,
             deadline=VENV_TIMEOUT + PIP_TIMEOUT + 60,
         )
@@ -216,11 +238,11 @@ def _serve_prod(folder: Path, entries: list[dict], ssh: bool) -> None:
             host.close()
 
 
-def _legacy_prod(host: Host, origin: Path, entry: dict) -> None:
-    """Prod as the story has it: a git checkout, edited in place, served by gunicorn."""
+def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> None:
+    """Prod as the story has it: a git checkout, edited in place, served by gunicorn or uWSGI."""
     lay = layout_of(host)
     host.run(f"git clone -q {q(str(origin))} {q(lay.app)} && mkdir -p {q(lay.data)} {q(lay.logs)}")
-    _prod_venv(host, lay)
+    _prod_venv(host, lay, ["pyuwsgi==" + metadata.version("pyuwsgi")] if serving.server == "uwsgi" else [])
     host.write_text(
         lay.env_file,
         "\n".join(
@@ -238,21 +260,19 @@ def _legacy_prod(host: Host, origin: Path, entry: dict) -> None:
         "cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py",
         cwd=lay.app,
     )
-    service.start(
+    serve(
         host,
-        chdir=lay.app,
+        lay,
         python=entry["python"],
         port=entry["app_port"],
         wsgi="app:application",
-        env_file=lay.env_file,
-        pid_file=lay.pid_file,
-        logs=lay.logs,
+        program=APP_NAME,
+        serving=serving,
     )
-    health.wait(f"http://127.0.0.1:{entry['app_port']}/health")
 
 
-def _prod_venv(host: Host, lay: Layout) -> None:
-    """Prod's own environment: a plain venv with only the app's requirements.
+def _prod_venv(host: Host, lay: Layout, extra: list[str]) -> None:
+    """Prod's own environment: a plain venv with only the app's requirements (and the app server, when extra).
 
     Made without pip and filled by Ladder's pip (`pip --python`) from the local index and cache:
     ensurepip would add pip and setuptools, about ten times the cost, to a venv that only serves.
@@ -260,7 +280,7 @@ def _prod_venv(host: Host, lay: Layout) -> None:
     host.run(f"{q(sys.executable)} -m venv --without-pip {q(lay.venv)}", timeout=VENV_TIMEOUT)
     host.run(
         f"{q(sys.executable)} -m pip --python {q(lay.venv_python)} install --quiet --disable-pip-version-check "
-        f"-r {q(lay.app + '/requirements.txt')}",
+        f"-r {q(lay.app + '/requirements.txt')} {' '.join(q(e) for e in extra)}",
         timeout=PIP_TIMEOUT,
     )
 
@@ -308,8 +328,12 @@ def down(folder: str | Path | None = None) -> list[str]:
         return []
     _check_own(folder)
     stopped = []
-    # App servers first, while their hosts' sshd are still up; then the sshd servers.
-    for name, pid in sorted(processes(folder).items(), key=lambda kv: kv[0].startswith("sshd-")):
+
+    # supervisord first (else it restarts what it manages), then app servers while their hosts' sshd are up.
+    def order(item: tuple[str, int]) -> tuple[bool, bool]:
+        return (item[0].startswith("sshd-"), not item[0].endswith("supervisord.pid"))
+
+    for name, pid in sorted(processes(folder).items(), key=order):
         _stop(pid)
         stopped.append(name)
     shutil.rmtree(folder)

@@ -1,0 +1,192 @@
+"""How a sandbox prod host serves the app: gunicorn or uWSGI, alone or under a supervisord of its own."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass
+
+from ..app import health, service
+from ..app.layout import Layout
+from ..core.errors import LadderError
+from ..core.hosts import Host
+
+q = shlex.quote
+SERVERS = ("gunicorn", "uwsgi")
+MANAGERS = ("none", "supervisor")
+START_TIMEOUT = 60
+UNIX_SOCKET_MAX = 100  # sun_path holds 107 bytes; supervisord first binds PATH.<pid>, then renames it
+
+
+@dataclass(frozen=True)
+class Serving:
+    """The sandbox's choice of app server and process manager."""
+
+    server: str = "gunicorn"
+    manager: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.server not in SERVERS:
+            raise LadderError(f"--server must be one of {', '.join(SERVERS)}, not {self.server!r}")
+        if self.manager not in MANAGERS:
+            raise LadderError(f"--manager must be one of {', '.join(MANAGERS)}, not {self.manager!r}")
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The files of a host's uWSGI and supervisord, all in the host's folder."""
+
+    base: str
+
+    def _path(self, name: str) -> str:
+        return f"{self.base.rstrip('/')}/{name}"
+
+    @property
+    def uwsgi_ini(self) -> str:
+        """uWSGI's settings."""
+        return self._path("uwsgi.ini")
+
+    @property
+    def uwsgi_pid(self) -> str:
+        """The uWSGI master's pid file."""
+        return self._path("uwsgi.pid")
+
+    @property
+    def uwsgi_reload(self) -> str:
+        """The file whose touch makes uWSGI chain-reload its workers (touch-chain-reload)."""
+        return self._path("uwsgi.reload")
+
+    @property
+    def uwsgi_fifo(self) -> str:
+        """uWSGI's master FIFO (write 'c' to chain-reload, 'q' to stop gracefully)."""
+        return self._path("uwsgi.fifo")
+
+    @property
+    def supervisor(self) -> str:
+        """supervisord's folder: its config, socket, pid file and logs."""
+        return self._path("supervisor")
+
+    @property
+    def supervisord_conf(self) -> str:
+        """supervisord's config, which supervisorctl reads too."""
+        return f"{self.supervisor}/supervisord.conf"
+
+    @property
+    def supervisor_socket(self) -> str:
+        """supervisord's control socket (in the host's folder itself: a socket's path must be short)."""
+        return self._path("supervisor.sock")
+
+
+def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool) -> str:
+    """uWSGI's ini: HTTP on the app's port, lazy apps and a chain-reload file (pyuwsgi's re-exec loses the venv)."""
+    paths = Paths(lay.base)
+    lines = [
+        "[uwsgi]",
+        f"chdir = {lay.app}",
+        f"module = {wsgi}",
+        f"http-socket = 127.0.0.1:{int(port)}",
+        "master = true",
+        "processes = 2",
+        "lazy-apps = true",
+        f"touch-chain-reload = {paths.uwsgi_reload}",
+        f"master-fifo = {paths.uwsgi_fifo}",
+        f"pidfile = {paths.uwsgi_pid}",
+        "need-app = true",
+        "die-on-term = true",
+        "vacuum = true",
+    ]
+    lines.append(f"daemonize = {lay.logs}/uwsgi.log" if daemonize else f"logto = {lay.logs}/uwsgi.log")
+    return "\n".join(lines) + "\n"
+
+
+def server_command(lay: Layout, python: str, port: int, wsgi: str, serving: Serving) -> str:
+    """The shell command that runs the server in the foreground with the env file's settings exported."""
+    env = f"set -a && . {q(lay.env_file)} && set +a && "
+    if serving.server == "uwsgi":
+        return env + f"exec {q(lay.venv + '/bin/uwsgi')} --ini {q(Paths(lay.base).uwsgi_ini)}"
+    return env + (
+        f"exec {q(python)} -m gunicorn --chdir {q(lay.app)} --bind {q(f'127.0.0.1:{int(port)}')} --workers 2 "
+        f"--access-logfile {q(lay.logs + '/access.log')} --error-logfile {q(lay.logs + '/error.log')} {q(wsgi)}"
+    )
+
+
+def supervisord_conf(lay: Layout, program: str, command: str, serving: Serving) -> str:
+    """supervisord's config: a socket only this user may use, and one program that serves the app."""
+    paths = Paths(lay.base)
+    # uWSGI stops gracefully on QUIT (INT kills its workers at once); gunicorn on TERM.
+    stop = "QUIT" if serving.server == "uwsgi" else "TERM"
+    return "\n".join(
+        [
+            "[unix_http_server]",
+            f"file = {paths.supervisor_socket}",
+            "chmod = 0700",
+            "",
+            "[supervisord]",
+            f"pidfile = {paths.supervisor}/supervisord.pid",
+            f"logfile = {paths.supervisor}/supervisord.log",
+            f"childlogdir = {paths.supervisor}",
+            f"directory = {lay.base}",
+            "",
+            "[rpcinterface:supervisor]",
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+            "",
+            "[supervisorctl]",
+            f"serverurl = unix://{paths.supervisor_socket}",
+            "",
+            f"[program:{program}]",
+            f"command = bash -c {q(command)}",
+            f"directory = {lay.app}",
+            "autostart = true",
+            "autorestart = true",
+            "startsecs = 1",
+            f"stopsignal = {stop}",
+            "stopasgroup = true",
+            "killasgroup = true",
+            "redirect_stderr = true",
+            f"stdout_logfile = {lay.logs}/{program}.out.log",
+            "",
+        ]
+    )
+
+
+def supervisorctl(conf: str) -> str:
+    """The supervisorctl that talks to the supervisord started with this config."""
+    return f"{q(sys.executable)} -m supervisor.supervisorctl -c {q(conf)}"
+
+
+def serve(host: Host, lay: Layout, *, python: str, port: int, wsgi: str, program: str, serving: Serving) -> None:
+    """Start the app server the way serving says, and wait until the app answers its health check."""
+    if serving.server == "uwsgi":
+        paths = Paths(lay.base)
+        daemonize = serving.manager == "none"
+        host.run(f"touch {q(paths.uwsgi_reload)}")
+        host.write_text(paths.uwsgi_ini, uwsgi_ini(lay, port, wsgi, daemonize=daemonize))
+    if serving.manager == "supervisor":
+        _supervise(host, lay, program, server_command(lay, python, port, wsgi, serving), serving)
+    elif serving.server == "uwsgi":
+        host.run(f"bash -c {q(server_command(lay, python, port, wsgi, serving))}", timeout=START_TIMEOUT)
+    else:
+        service.start(
+            host,
+            chdir=lay.app,
+            python=python,
+            port=port,
+            wsgi=wsgi,
+            env_file=lay.env_file,
+            pid_file=lay.pid_file,
+            logs=lay.logs,
+        )
+    health.wait(f"http://127.0.0.1:{port}/health")
+
+
+def _supervise(host: Host, lay: Layout, program: str, command: str, serving: Serving) -> None:
+    """Start a supervisord of the host's own (it daemonizes) with one program: the app server."""
+    paths = Paths(lay.base)
+    if len(paths.supervisor_socket.encode()) > UNIX_SOCKET_MAX:
+        raise LadderError(
+            f"supervisord's socket path {paths.supervisor_socket} is longer than {UNIX_SOCKET_MAX} bytes, "
+            "which a unix socket cannot be; build the sandbox in a shorter --dir"
+        )
+    host.run(f"mkdir -p {q(paths.supervisor)}")
+    host.write_text(paths.supervisord_conf, supervisord_conf(lay, program, command, serving))
+    host.run(f"{q(sys.executable)} -m supervisor.supervisord -c {q(paths.supervisord_conf)}", timeout=START_TIMEOUT)

@@ -257,11 +257,12 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
     by_id = {p["id"]: p for p in second["practices"]}
     assert by_id["canary"]["answer"] == "yes" and by_id["canary"]["label"] == "self-reported"
     assert by_id["dev-setup"]["label"] == "measured"  # measured beats the contradicting answer
-    assert {c["practice"]: c["kept"] for c in second["contradictions"]} == {"canary": "answer", "dev-setup": "evidence"}
+    # No canary config in the repository is no evidence against one (a platform may do it): nothing to contradict.
+    assert {c["practice"]: c["kept"] for c in second["contradictions"]} == {"dev-setup": "evidence"}
     assert by_id["tests-present"]["answer"] is None
     page = printed_path(out, "report").read_text()
-    assert "not answered" in page and "2 of 27 questions answered" in page
-    assert "Canary deploys with automatic analysis: 0 -&gt; 10" in page  # what changed since the first
+    assert "not answered" in page and "2 of 29 questions answered" in page
+    assert "Canary deploys with automatic analysis: inconclusive -&gt; 10" in page  # what changed since the first
     assert "Since the last assessment" in page
     assert f"answers:    {answers} (given)" in out
 
@@ -380,7 +381,9 @@ def test_a_teams_own_model_sets_the_cost_of_its_next_steps(tmp_path, capsys, mon
     line = '          days: 1\n          why: "a compose file (app, database, uWSGI) and a make target, tried once on a fresh machine"'
     assert line in text
     model.write_text(text.replace(line, "          " + ours))
-    code, out, err = assess(capsys, str(repo.path), "--model", str(model))
+    answers = tmp_path / "answers.yml"
+    answers.write_text("answers:\n  dev-setup: no\n")  # no file shows there is none: the team says so
+    code, out, err = assess(capsys, str(repo.path), "--model", str(model), "--answers", str(answers))
     assert code == 0, err
     report = printed_path(out, "report")
     doc = load_assessment(report.parent / "assessment.json")

@@ -42,6 +42,7 @@ def test_radar_and_bars_render(tmp_path):
     bars = practice_bars(a.to_dict())
     texts = [t.get_text() for t in bars.axes[0].texts]
     assert texts.count("inconclusive") == 1  # canary has no evidence and no answer
+    assert texts.count("n/a") == 2  # a service's release practices do not fit it
     assert "9.0" in texts and "2.0" in texts  # every scored bar shows its number, so 0 is not a missing bar
     for fig, name in ((radar, "radar.png"), (bars, "bars.png")):
         fig.savefig(tmp_path / name)

@@ -22,7 +22,7 @@ from ladder.engine import runner
 pytestmark = pytest.mark.e2e
 
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}
-LABEL = {"enum": ["measured", "inferred", "self-reported", "inconclusive"]}
+LABEL = {"enum": ["measured", "inferred", "self-reported", "inconclusive", "n/a"]}
 
 
 def obj(props: dict, **extra) -> dict:
@@ -67,6 +67,15 @@ SCHEMA = obj(
         ),
         "level": {"enum": ["0", "1", "1+", "2", "3a", "3b", "3", "4", "5"]},
         "level_title": {"type": "string"},
+        "kind": obj(
+            {
+                "kind": {"enum": ["service", "library", "self-hosted"]},
+                "confidence": {"enum": ["high", "medium", "low", "set"]},
+                "evidence": {"type": "array", "items": {"type": "string"}},
+                "overridden": {"type": "boolean"},
+            }
+        ),
+        "unconfirmed": {"type": "array", "items": {"type": "string"}},
         "overall": obj({"score": SCORE, "coverage": {"type": "number", "minimum": 0, "maximum": 1}}),
         "rungs": {
             "type": "array",
@@ -80,6 +89,8 @@ SCHEMA = obj(
                     "reached": {"type": "boolean"},
                     "runbook": {"type": "string"},
                     "practices": {"type": "array", "items": {"type": "string"}},
+                    "status": {"enum": ["met", "failed", "unconfirmed", "n/a"]},
+                    "unanswered": {"type": "integer"},
                 }
             ),
         },
@@ -256,11 +267,12 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
     by_id = {p["id"]: p for p in second["practices"]}
     assert by_id["canary"]["answer"] == "yes" and by_id["canary"]["label"] == "self-reported"
     assert by_id["dev-setup"]["label"] == "measured"  # measured beats the contradicting answer
-    assert {c["practice"]: c["kept"] for c in second["contradictions"]} == {"canary": "answer", "dev-setup": "evidence"}
+    # No canary config in the repository is no evidence against one (a platform may do it): nothing to contradict.
+    assert {c["practice"]: c["kept"] for c in second["contradictions"]} == {"dev-setup": "evidence"}
     assert by_id["tests-present"]["answer"] is None
     page = printed_path(out, "report").read_text()
-    assert "not answered" in page and "2 of 27 questions answered" in page
-    assert "Canary deploys with automatic analysis: 0 -&gt; 10" in page  # what changed since the first
+    assert "not answered" in page and "2 of 29 questions answered" in page
+    assert "Canary deploys with automatic analysis: inconclusive -&gt; 10" in page  # what changed since the first
     assert "Since the last assessment" in page
     assert f"answers:    {answers} (given)" in out
 
@@ -327,6 +339,33 @@ def test_an_old_repository_assessed_as_of_its_last_commit(tmp_path, capsys, monk
     assert "older than the 90-day window" not in page
 
 
+def test_kind_set_on_the_command_line_is_shown_and_decides_what_applies(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    repo = GitRepo(tmp_path / "lib")
+    repo.commit({"pyproject.toml": "[project]\nname = 'lib'\n", "src/lib/__init__.py": "X = 1\n"}, "start")
+    code, out, err = assess(capsys, str(repo.path), "--kind", "library")
+    assert code == 0, err
+    assert "project kind: library (set by --kind)" in out
+    report = printed_path(out, "report")
+    doc = load_assessment(report.parent / "assessment.json")
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["kind"]["overridden"] and doc["kind"]["evidence"][0] == "set by --kind"
+    labels = {p["id"]: p["label"] for p in doc["practices"]}
+    assert labels["one-step-deploy"] == "n/a" and labels["release-pipeline"] == "inconclusive"
+    assert "Project kind: library (set by --kind); practices that do not fit it are n/a." in report.read_text()
+
+
+def test_a_bad_kind_is_one_error_naming_the_option_and_nothing_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    repo = GitRepo(tmp_path / "app")
+    repo.commit({"app.py": "X = 1\n"})
+    code, out, err = assess(capsys, str(repo.path), "--kind", "webapp", "--out", str(tmp_path / "runs"))
+    assert code == 2 and out == ""
+    assert "--kind 'webapp': use one of service, library, self-hosted, or leave it out to detect the kind" in err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_folder_that_is_not_a_repository_is_one_error_and_nothing_runs(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "plain").mkdir()
@@ -374,7 +413,9 @@ def test_a_teams_own_model_sets_the_cost_of_its_next_steps(tmp_path, capsys, mon
     line = '          days: 1\n          why: "a compose file (app, database, uWSGI) and a make target, tried once on a fresh machine"'
     assert line in text
     model.write_text(text.replace(line, "          " + ours))
-    code, out, err = assess(capsys, str(repo.path), "--model", str(model))
+    answers = tmp_path / "answers.yml"
+    answers.write_text("answers:\n  dev-setup: no\n")  # no file shows there is none: the team says so
+    code, out, err = assess(capsys, str(repo.path), "--model", str(model), "--answers", str(answers))
     assert code == 0, err
     report = printed_path(out, "report")
     doc = load_assessment(report.parent / "assessment.json")

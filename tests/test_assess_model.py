@@ -134,6 +134,16 @@ def test_issue_checks_are_all_present():
         (lambda d: d.update(answers={"yes": "lots"}), "answers.yes", "0-10"),
         (lambda d: d["rungs"].append(dict(d["rungs"][0])), "rungs[1]", "duplicate rung id"),
         (
+            lambda d: d["rungs"][0]["practices"][0].update(applies_to=["service", "app"]),
+            "rungs[1].practices[env-separation].applies_to",
+            "out of service, library, self-hosted",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][1].update(applies_to=[]),
+            "rungs[1].practices[config-out-of-code].applies_to",
+            "leave it out when the practice fits every kind",
+        ),
+        (
             lambda d: d["rungs"][0]["practices"][2]["effort"].update(days=0),
             "rungs[1].practices[dev-setup].effort.days",
             "must be a positive number of person-days, got 0; write effort: {days: 2",
@@ -184,6 +194,16 @@ def test_missing_and_broken_model_files(tmp_path):
     bad.write_text("rungs: [\n")
     with pytest.raises(ModelError, match="not valid YAML"):
         load_model(bad)
+
+
+@pytest.mark.unit
+def test_every_kind_has_practices_on_every_ladder_rung_it_can_climb():
+    model = load_model()
+    assert model.practice("config-out-of-code").applies_to == ("service", "library", "self-hosted")
+    assert model.practice("env-separation").applies_to == ("service",)
+    for kind in ("service", "library", "self-hosted"):
+        fits = {p.rung for p in model.practices if p.applies(kind)}
+        assert {"1", "2", "3a", "3b", "4"} <= fits, kind  # a counterpart keeps each kind on the ladder
 
 
 @pytest.mark.unit

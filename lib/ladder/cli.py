@@ -236,16 +236,18 @@ def cmd_assess(args: argparse.Namespace) -> int:
     _skip_iri_grammar()
     from .assess.as_of import resolve_as_of
     from .assess.inputs import ASSESSMENT_JSON, REPORT, check_inputs, notebook_path
+    from .assess.kind import check_kind
     from .assess.result import load_assessment
-    from .assess.views import report_header, where_to
+    from .assess.views import kind_text, report_header, where_to
     from .engine.notebooks import ASSESSMENT
     from .engine.runner import execute, prepare
 
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
-    # Not a clone, a bad config, answers or model file: one error (exit 2), nothing executed or written.
+    # A bad --kind, not a clone, a bad config, answers or model file: one error (exit 2), nothing executed or written.
+    kind = check_kind(args.kind, option="--kind")
     inputs = check_inputs(repo, args.config or "", args.answers or "", args.model)
     resolve_as_of(args.as_of, inputs.repo, time.time())  # a bad --as-of: exit 2 before anything runs
-    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or ""), "as_of": args.as_of}
+    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or ""), "as_of": args.as_of, "kind": kind}
     if args.model:
         params["model"] = str(args.model.expanduser().absolute())
     plan = prepare(
@@ -272,6 +274,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
         f"{'inconclusive' if overall is None else f'{overall:.1f} / 10'}, "
         f"{doc['overall']['coverage']:.0%} of practices scored"
     )
+    if doc.get("kind"):
+        print(f"project kind: {kind_text(doc['kind'])}")
     if doc["next_steps"]:
         step = doc["next_steps"][0]
         print(f"next step: rung {step['rung']}, {step['title']}: {where_to(step)}")
@@ -425,6 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE|last-commit",
         help="end every time window (active days, branch ages, DORA) at the end of DATE (YYYY-MM-DD, UTC) "
         "or at the newest commit, for an archived or mirrored clone (default: now)",
+    )
+    p.add_argument(
+        "--kind",
+        default=None,
+        help="the kind of project: service, library or self-hosted; it decides which practices apply "
+        "(default: detected from the repository)",
     )
     p.set_defaults(func=cmd_assess)
     p = sub.add_parser("report", help="write index.html over the runs home: every run, the level trend, DORA")

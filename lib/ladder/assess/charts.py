@@ -13,14 +13,20 @@ from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot,
 from .result import as_dict
 
 # Labels in blue, purple and orange: green, yellow and red mean a score against the pass mark (views.SCORE_COLOURS).
-COLOURS = {"measured": "#2b83ba", "inferred": "#9e9ac8", "self-reported": "#fdae61", "inconclusive": "#d9d9d9"}
+COLOURS = {
+    "measured": "#2b83ba",
+    "inferred": "#9e9ac8",
+    "self-reported": "#fdae61",
+    "inconclusive": "#d9d9d9",
+    "n/a": "#f2f2f2",  # the practice does not fit the kind of project
+}
 
 
 def rung_radar(assessment: Any) -> Figure:
     """A radar chart of ladder rung scores (0-10), inconclusive rungs drawn at 0 and marked '?'."""
     data = as_dict(assessment)
     rungs = [r for r in data["rungs"] if r["id"] != "all"]
-    labels = [f"{r['id']}" + ("" if r["score"] is not None else " ?") for r in rungs]
+    labels = [r["id"] + ("" if r["score"] is not None else " n/a" if r.get("status") == "n/a" else " ?") for r in rungs]
     values = [r["score"] or 0.0 for r in rungs]
     angles = [2 * math.pi * i / len(rungs) for i in range(len(rungs))]
     fig = Figure(figsize=(5, 5))
@@ -59,7 +65,7 @@ def practice_bars(assessment: Any) -> Figure:
     for bar, p in zip(bars, practices[::-1]):
         y = bar.get_y() + bar.get_height() / 2
         if p["score"] is None:
-            ax.text(0.1, y, "inconclusive", va="center", fontsize=7, color="#555555")
+            ax.text(0.1, y, "n/a" if p["label"] == "n/a" else "inconclusive", va="center", fontsize=7, color="#555555")
         else:  # the number, so a score of 0 reads as 0 and not as a missing bar
             ax.text(p["score"] + 0.1, y, f"{p['score']:.1f}", va="center", fontsize=7)
     ax.set_yticks(range(len(practices)))

@@ -10,6 +10,7 @@ import yaml
 
 from ..core.errors import ModelError
 from .catalogue import CHECKS
+from .kind import KINDS
 
 DEFAULT_MODEL = Path(__file__).with_name("model.yml")
 # The DORA metrics a practice can move (its `moves:`), and how each reads in a report.
@@ -41,6 +42,12 @@ class Practice:
     question: str
     runbook: str
     step: str = ""
+    applies_to: tuple[str, ...] = KINDS
+
+    def applies(self, kind: str) -> bool:
+        """Whether the practice fits a project of this kind (service, library, self-hosted)."""
+        return kind in self.applies_to
+
     effort: Effort | None = None  # None: the model gives no estimate
     moves: tuple[str, ...] = ()  # DORA_METRICS ids
 
@@ -211,6 +218,19 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
                             path=path,
                             key=f"{pwhere}.checks",
                         )
+            applies_to = p.get("applies_to", list(KINDS))
+            if (
+                not isinstance(applies_to, list)
+                or not applies_to
+                or any(k not in KINDS for k in applies_to)
+                or len(set(applies_to)) != len(applies_to)
+            ):
+                raise ModelError(
+                    f"must be a non-empty list of distinct project kinds out of {', '.join(KINDS)}, "
+                    f"got {applies_to!r}; leave it out when the practice fits every kind",
+                    path=path,
+                    key=f"{pwhere}.applies_to",
+                )
             practices.append(
                 Practice(
                     id=pid,
@@ -221,6 +241,7 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
                     question=_need(p, "question", str, pwhere, path, "add a yes/no question for the questionnaire"),
                     runbook=_str_id(p.get("runbook")) or runbook,
                     step=_str_id(p.get("step")) or "",
+                    applies_to=tuple(applies_to),
                     effort=_effort(p, pwhere, path),
                     moves=_moves(p, pwhere, path),
                 )

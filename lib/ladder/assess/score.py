@@ -11,7 +11,8 @@ from typing import Any
 
 from .benefit import benefit, rungs_above
 from .catalogue import CHECKS
-from .checks import INCONCLUSIVE, INFERRED, MEASURED, SELF_REPORTED, CheckResult, inconclusive
+from .checks import INCONCLUSIVE, INFERRED, MEASURED, NOT_APPLICABLE, SELF_REPORTED, CheckResult, inconclusive
+from .kind import SERVICE, ProjectKind
 from .model import Model, Practice, Rung
 from .questionnaire import Answers
 
@@ -57,16 +58,30 @@ class PracticeScore:
         """The practice id."""
         return self.practice.id
 
+    @property
+    def applies(self) -> bool:
+        """False when the practice does not fit the kind of project (n/a)."""
+        return self.label != NOT_APPLICABLE
+
+
+MET, FAILED, UNCONFIRMED = "met", "failed", "unconfirmed"
+
 
 @dataclass(frozen=True)
 class RungScore:
-    """One rung: mean of its scored practices, how many were scored, whether it is met and reached."""
+    """One rung: mean of its scored practices, how many were scored, whether it is met and reached.
+
+    status is met, failed (scored below the pass mark with enough coverage), unconfirmed (too little
+    coverage to say) or n/a (no practice fits the kind of project). Only a failed rung blocks those above it.
+    """
 
     rung: Rung
     score: float | None
     coverage: float
     met: bool
     reached: bool
+    status: str = MET
+    unanswered: int = 0  # applicable practices neither measured nor answered
 
     @property
     def id(self) -> str:
@@ -117,6 +132,13 @@ class Assessment:
     repo: dict[str, Any] | None = None
     dora: Any = None
     as_of: dict[str, Any] | None = None  # where the time windows end, and the last activity (as_of.AsOf.to_dict)
+    kind: ProjectKind | None = None
+
+    @property
+    def unconfirmed(self) -> list[RungScore]:
+        """Ladder rungs below the level left unconfirmed: they did not block it, but are not shown to be met."""
+        top = next((i for i, r in reversed(list(enumerate(self.rungs))) if r.reached and r.rung.ladder), 0)
+        return [r for r in self.rungs[:top] if r.rung.ladder and r.status == UNCONFIRMED]
 
     def practice(self, practice_id: str) -> PracticeScore:
         """The score of one practice."""
@@ -143,9 +165,12 @@ def _mean(values: Iterable[float]) -> float | None:
 
 
 def score_practice(
-    practice: Practice, results: dict[str, CheckResult], answer: str | None, model: Model
+    practice: Practice, results: dict[str, CheckResult], answer: str | None, model: Model, kind: str = SERVICE
 ) -> PracticeScore:
-    """Combine a practice's checks and its answer: measured beats self-reported, which beats inferred."""
+    """Combine a practice's checks and its answer: measured beats self-reported, which beats inferred.
+
+    A practice that does not fit the kind of project is n/a: its checks are shown, but nothing is scored.
+    """
     checks = []
     for cid in practice.checks:
         if cid in results:
@@ -153,6 +178,9 @@ def score_practice(
         else:
             source = CHECKS[cid].source if cid in CHECKS else "repo"
             checks.append(inconclusive(cid, source, NOT_GATHERED.get(source, "not gathered")))
+    if not practice.applies(kind):
+        reason = f"does not apply to a {kind}; applies to a {' or a '.join(practice.applies_to)}"
+        return PracticeScore(practice, None, NOT_APPLICABLE, reason, answer, tuple(checks), False)
     scored = [c for c in checks if c.score is not None]
     measured_checks = [c for c in scored if c.label == MEASURED]
     measured = bool(measured_checks)
@@ -247,31 +275,24 @@ def score(
     *,
     repo: dict[str, Any] | None = None,
     dora: Any = None,
+    kind: ProjectKind | None = None,
 ) -> Assessment:
-    """Score every practice and rung, work out the level and the ordered next steps."""
+    """Score every practice and rung for the kind of project (a service unless given), the level and the next steps."""
     answers = answers or Answers()
     checks = list(evidence)
     results = {c.id: c for c in checks}
-    practices = [score_practice(p, results, answers.get(p.id), model) for p in model.practices]
+    kind_id = kind.kind if kind is not None else SERVICE
+    practices = [score_practice(p, results, answers.get(p.id), model, kind_id) for p in model.practices]
     by_rung: dict[str, list[PracticeScore]] = {}
     for p in practices:
-        by_rung.setdefault(p.practice.rung, []).append(p)
-
-    rungs: list[RungScore] = []
-    reached: dict[str, bool] = {}
-    for rung in model.rungs:
-        ps = by_rung.get(rung.id, [])
-        scored = [p.score for p in ps if p.score is not None]
-        rung_score = _mean(scored)
-        coverage = len(scored) / len(ps) if ps else 0.0
-        met = rung_score is not None and rung_score >= model.pass_mark and coverage >= model.min_coverage
-        reached[rung.id] = met and all(reached.get(req, False) for req in rung.requires)
-        rungs.append(RungScore(rung, rung_score, coverage, met, reached[rung.id]))
-
+        if p.applies:
+            by_rung.setdefault(p.practice.rung, []).append(p)
+    rungs = score_rungs(model, by_rung)
     level, title = _level(model, rungs)
-    scored_all = [p.score for p in practices if p.score is not None]
+    applicable = [p for p in practices if p.applies]
+    scored_all = [p.score for p in applicable if p.score is not None]
     overall = _mean(scored_all)
-    coverage = len(scored_all) / len(practices) if practices else 0.0
+    coverage = len(scored_all) / len(applicable) if applicable else 0.0
     contradictions = [p.contradiction for p in practices if p.contradiction]
     return Assessment(
         model,
@@ -286,4 +307,31 @@ def score(
         next_steps(model, practices, rungs),
         repo=repo,
         dora=dora,
+        kind=kind,
     )
+
+
+def score_rungs(model: Model, by_rung: dict[str, list[PracticeScore]]) -> list[RungScore]:
+    """Each rung from its applicable practices; reached when met and no rung it requires failed on evidence."""
+    rungs: list[RungScore] = []
+    reached: dict[str, bool] = {}
+    clear: dict[str, bool] = {}  # met, unconfirmed or n/a, and so is every rung it requires
+    for rung in model.rungs:
+        ps = by_rung.get(rung.id, [])
+        scored = [p.score for p in ps if p.score is not None]
+        rung_score = _mean(scored)
+        coverage = len(scored) / len(ps) if ps else 0.0
+        met = rung_score is not None and rung_score >= model.pass_mark and coverage >= model.min_coverage
+        if not ps:
+            status = NOT_APPLICABLE
+        elif met:
+            status = MET
+        elif coverage < model.min_coverage:
+            status = UNCONFIRMED
+        else:
+            status = FAILED
+        below = all(clear.get(req, False) for req in rung.requires)
+        reached[rung.id] = met and below
+        clear[rung.id] = status != FAILED and below
+        rungs.append(RungScore(rung, rung_score, coverage, met, reached[rung.id], status, len(ps) - len(scored)))
+    return rungs

@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,12 @@ from .dora import DoraReport, dora_metrics
 from .evidence import Evidence, dora_evidence, gather_host_evidence, gather_repo_evidence
 from .inputs import ANSWERS_YML, ASSESSMENT_JSON, REPORT, check_inputs, hosts_text, notebook_path
 from .kept_answers import identity, keep, kept_path
+from .kind import ProjectKind, check_kind
+from .kind import project_kind as detect_project_kind
 from .model import Model
 from .progress import Progress
 from .questionnaire import AnswerForm, Answers, load_answers
-from .repo_facts import describe_repo, same_repository
+from .repo_facts import RepoFacts, describe_repo, same_repository
 from .result import as_dict, journal_history, record_assessment, write_assessment
 from .score import Assessment
 from .score import score as score_model
@@ -59,6 +62,12 @@ class Setup:
     now: float  # when the assessment runs (its "generated" time)
     window_days: int
     as_of: AsOf  # where every time window ends: now unless as_of was given
+    kind: str = ""  # the project kind given (--kind); "" detects it
+
+    @cached_property
+    def facts(self) -> RepoFacts:
+        """What the repository checks and the kind detection read, each piece once."""
+        return RepoFacts(self.repo, int(self.as_of.time), self.window_days)
 
     def journal_file(self) -> Path | None:
         """The journal to read, when it exists."""
@@ -128,6 +137,7 @@ def setup(
     journal: str | Path | None = None,
     now: float | None = None,
     interactive: bool | None = None,
+    kind: str = "",
 ) -> Setup:
     """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere.
 
@@ -139,6 +149,7 @@ def setup(
     are for callers without a notebook: a given journal, a fixed time; interactive defaults to True
     unless the runner set run_id.
     """
+    kind = check_kind(kind)
     inputs = check_inputs(repo, config, answers, model)
     now = time.time() if now is None else now
     ends = resolve_as_of(as_of, inputs.repo, now, option="as_of")
@@ -176,6 +187,7 @@ def setup(
         now=now,
         window_days=window_days,
         as_of=ends,
+        kind=kind,
     )
 
 
@@ -185,7 +197,7 @@ def setup(
 def repo_evidence(s: Setup) -> Evidence:
     """Run every repository check on the clone, with a progress bar (the history pass is the long part)."""
     bar = Progress("repository checks", len(of_source(REPO)))
-    results = gather_repo_evidence(s.repo, now=s.as_of.time, window_days=s.window_days, progress=bar.update)
+    results = gather_repo_evidence(s.facts, progress=bar.update)
     bar.finish()
     info = describe_repo(s.repo)
     notes = [f"{info['path']} at {(info['head'] or 'no commits')[:10]} on {info['trunk'] or 'no main branch'}"]
@@ -197,6 +209,11 @@ def repo_evidence(s: Setup) -> Evidence:
     )
     notes += [flag for flag, on in flags if on]
     return Evidence(results, "Repository", "; ".join(notes) + ".")
+
+
+def project_kind(s: Setup) -> ProjectKind:
+    """The kind of project (service, library, self-hosted) with its evidence, or the one given by --kind."""
+    return detect_project_kind(s.facts, s.kind)
 
 
 def host_evidence(s: Setup) -> Evidence:
@@ -279,14 +296,17 @@ def questionnaire(s: Setup) -> Questionnaire:
 # ---- scores, history, saving -----------------------------------------------------------------------
 
 
-def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Questionnaire) -> Assessment:
-    """Score every practice and rung from the evidence, the DORA checks and the answers."""
+def score(
+    s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Questionnaire, kind: ProjectKind | None = None
+) -> Assessment:
+    """Score every practice and rung from the evidence, the DORA checks and the answers, for the project's kind."""
     a = score_model(
         s.model,
         [*evidence, *dora_evidence(metrics.report)],
         answers.answers(),
         repo=describe_repo(s.repo),
         dora=metrics.report,
+        kind=kind,
     )
     a.generated = s.now
     a.as_of = s.as_of.to_dict(s.window_days)
@@ -358,7 +378,8 @@ def result(s: Setup, assessment: Assessment, before: Sequence[Any], saved: Saved
     step = d["next_steps"][0] if d["next_steps"] else None
     where = str(saved.assessment) if saved.assessment else "not saved"
     figures = {
-        "level": f"{d['level']} ({d['level_title']})",
+        "level": f"{d['level']} ({d['level_title']}){views.unconfirmed_text(d)}",
+        "project kind": views.kind_text(d["kind"]) if d["kind"] else "not detected",
         "overall score": f"{views.score_text(d['overall']['score'])} / 10 over {d['overall']['coverage']:.0%} "
         "of practices",
         "next step": f"rung {step['rung']}: {step['title']} ({views.where_to(step)})" if step else "none",
@@ -384,6 +405,7 @@ def assess(
     now: float | None = None,
     window_days: int = 90,
     as_of: str = "",
+    kind: str = "",
 ) -> Assessment:
     """The notebook's steps in order, headless and saving nothing: repository, hosts, DORA, answers, scores.
 
@@ -401,6 +423,7 @@ def assess(
         journal=journal,
         now=now,
         interactive=False,
+        kind=kind,
     )
     questions = Questionnaire(s.model, given, "given by the caller") if given is not None else questionnaire(s)
-    return score(s, repo_evidence(s) + host_evidence(s), dora(s), questions)
+    return score(s, repo_evidence(s) + host_evidence(s), dora(s), questions, project_kind(s))

@@ -71,17 +71,38 @@ def headline_lines(assessment: Any) -> list[str]:
         else f"over {coverage:.0%} of the practices (the rest could be neither measured nor answered)"
     )
     out = [
-        f"Level {d['level']}: {d['level_title']}.",
+        f"Level {d['level']}: {d['level_title']}{unconfirmed_text(d)}.",
         f"Overall score {score_text(overall['score'])} out of 10, {scored}.",
     ]
     met = [r["id"] for r in d["rungs"] if r["met"]]
     out.append(f"Rungs met: {', '.join(met)}." if met else "No rung is met yet.")
+    if d.get("kind"):
+        out.append(f"Project kind: {kind_text(d['kind'])}; practices that do not fit it are n/a.")
     if d["next_steps"]:
         step = d["next_steps"][0]
         out.append(f"Next step: rung {step['rung']}, {step['title'].lower()}: run {where_to(step)}.")
     else:
         out.append("Next step: none; every scored practice is at or above the pass mark.")
     return out
+
+
+def unconfirmed_text(d: Mapping[str, Any]) -> str:
+    """Lower rungs the level rests on without their being confirmed: "; rung 1 unconfirmed: answer 3 questions"."""
+    ids = set(d.get("unconfirmed") or [])
+    open_ = [r for r in d["rungs"] if r["id"] in ids]
+    if not open_:
+        return ""
+    n = sum(r.get("unanswered", 0) for r in open_)
+    which = ", ".join(r["id"] for r in open_)
+    return f"; rung{'s' if len(open_) > 1 else ''} {which} unconfirmed: answer {n} question{'s' if n != 1 else ''}"
+
+
+def kind_text(kind: Mapping[str, Any]) -> str:
+    """The project kind and why, in a line: "library (high confidence: package published on a tag: ...)"."""
+    if kind.get("overridden"):
+        return f"{kind['kind']} (set by --kind)"
+    seen = "; ".join(kind.get("evidence", [])[:3]) or "no sign of any kind"
+    return f"{kind['kind']} ({kind['confidence']} confidence: {seen})"
 
 
 @dataclass

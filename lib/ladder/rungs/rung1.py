@@ -213,6 +213,7 @@ def deploy_prod(
         if snap is not None:
             pausepoint.point(f"adopt:{host.name}")
             adopted = [adopt.adopt(host, snap.path, cfg.app.repo, snap.commit, snap.stamp, dry_run=dry_run)]
+            pausepoint.point(f"adopted:{host.name}")
             if adopted[0].changed and dry_run:  # not a checkout yet: the deploy is planned from the snapshot
                 reason = f"after adoption: {snap.commit[:12]} -> {ref}; discard in-place edits (saved)"
                 return installed + adopted + [ops.Change(host.name, "deploy", snap.path, changed=True, reason=reason)]

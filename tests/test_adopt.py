@@ -44,6 +44,20 @@ def test_pick_prefers_most_identical_files_then_fewest_differences_then_newest()
     assert nearest.compare("c", {"logs/.keep": "1", "a": "1"}, {"a": "2"}).removed == ()
 
 
+@pytest.mark.unit
+def test_parse_ls_tree_and_quoted_commands():
+    out = "100644 blob " + "a" * 40 + "\tapp.py\0" + "160000 commit " + "b" * 40 + "\tvendor/sub\0"
+    assert nearest.parse_ls_tree(out) == {"app.py": "a" * 40}
+    cmd = adopt.archive_command("/srv/my app", "/srv/my app.adopted-S.tar.gz")
+    assert cmd == (
+        "tar czf '/srv/my app.adopted-S.tar.gz.part' -C /srv -- 'my app' "
+        "&& mv -f -- '/srv/my app.adopted-S.tar.gz.part' '/srv/my app.adopted-S.tar.gz'"
+    )
+    assert adopt.git_dir_aside("/srv/app/") == "/srv/app.adopt-git" and adopt.beside("/srv/app", "S").endswith(
+        "/srv/app.adopted-S.tar.gz"
+    )
+
+
 def copied_from(repo, commit, folder):
     """Prod as scp left it: the files of commit, no .git; then edited in place."""
     folder.mkdir()

@@ -153,7 +153,7 @@ def adopt(host: Host, path: str, repo: str, commit: str, stamp: str, *, dry_run:
     if kind == CHECKOUT:
         return ops.settle(host, "adopt", path, [], dry_run=dry_run)
     if kind == MISSING:
-        raise HostError(f"{path} does not exist; there is nothing to adopt", host=host.name)
+        raise HostError(f"{path} is missing or not a folder; there is nothing to adopt", host=host.name)
     actions = [
         ops.command(host, archive_command(path, beside(path, stamp)), ARCHIVE_TIMEOUT),
         ops.command(host, prepare_command(path, repo, commit), CLONE_TIMEOUT),

@@ -4,10 +4,10 @@ Run: .venv/bin/python bench/calibrate.py [--corpus DIR] [--only NAME] [--jobs N]
 
 Reads bench/calibration.yml (written before running Ladder), finds each repository's clone under
 --corpus (default $LADDER_CORPUS) as DIR/<owner>+<name> or DIR/<name>, builds the small immature
-repositories of bench/immature.py, runs `ladder assess` on each (with --as-of last-commit and
---kind when the CLI has them), and prints one row per repository and rung: expected, Ladder's score
-and class, agreement, and the explanation kept under `disagreements:`; then rung and level
-agreement against the targets. Missing clones are listed as skipped. Exit 0, or 2 on bad input.
+repositories of bench/immature.py, runs `ladder assess` on each (with --as-of last-commit; the kind
+is left to Ladder to detect, and compared with the expected one), and prints one row per repository
+and rung: expected, Ladder's score and class, agreement, and the explanation kept under
+`disagreements:`; then kind, rung and level agreement against the targets. Missing clones are listed as skipped. Exit 0, or 2 on bad input.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,12 +178,21 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def summary(rows: list[Row], levels: list[tuple[str, str, str, str]], skipped: list[str]) -> str:
-    """Agreement figures against the targets, the level per repository (name, expected, got, note), what was skipped."""
+def summary(
+    rows: list[Row],
+    levels: list[tuple[str, str, str, str]],
+    skipped: list[str],
+    kinds: Sequence[tuple[str, str, str]] = (),
+) -> str:
+    """Agreement figures against the targets, the level and kind per repository, what was skipped."""
     rung_rate = agreement(rows)
     level_rate = level_agreement((e, g) for _, e, g, _ in levels)
     out = ["", "level (expected/got):"]
     out += [f"  {n:<38} {e:>2} / {g:<2} {'✓' if e == g else '✗ ' + note}".rstrip() for n, e, g, note in levels]
+    if kinds:
+        out += ["kind (expected/detected):"]
+        out += [f"  {n:<38} {e} / {g} {'✓' if e == g else '✗'}" for n, e, g in kinds]
+        out.append(f"kind agreement:  {_pct(level_agreement((e, g) for _, e, g in kinds))}")
     out += [
         f"rung agreement:  {_pct(rung_rate)} ({sum(r.agree for r in rows)}/{len(rows)}), target >= {RUNG_TARGET:.0%}",
         f"level agreement: {_pct(level_rate)} ({sum(e == g for _, e, g, _ in levels)}/{len(levels)}), "
@@ -217,11 +226,16 @@ def ladder_command() -> list[str]:
     return [str(script)] if script.exists() else [shutil.which("ladder") or "ladder"]
 
 
-def assess_flags(kind: str) -> list[str]:
-    """--as-of last-commit and --kind KIND when this Ladder's `assess` has them."""
+def assess_flags() -> list[str]:
+    """--as-of last-commit when this Ladder's `assess` has it; never --kind: detecting the kind is under test."""
     text = subprocess.run([*ladder_command(), "assess", "--help"], capture_output=True, text=True, timeout=120).stdout
-    flags = ["--as-of", "last-commit"] if "--as-of" in text else []
-    return flags + (["--kind", kind] if "--kind" in text else [])
+    return ["--as-of", "last-commit"] if "--as-of" in text else []
+
+
+def detected_kind(doc: Mapping[str, Any]) -> str:
+    """The project kind an assessment detected ('-' when it has none)."""
+    kind = doc.get("kind")
+    return str(kind.get("kind")) if isinstance(kind, dict) else "-"
 
 
 def assess(path: Path, runs: Path, flags: list[str], *, reuse: bool = False) -> dict[str, Any]:
@@ -263,7 +277,7 @@ def run_entry(entry: dict[str, Any], corpus: Path | None, runs: Path, build: Pat
         )
         repo = clone
     try:
-        return assess(repo, runs / _slug(name), assess_flags(entry["kind"]), reuse=reuse), warning
+        return assess(repo, runs / _slug(name), assess_flags(), reuse=reuse), warning
     except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as exc:
         return None, f"{name}: assessment failed ({exc})"
 
@@ -303,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = data.get("disagreements") or {}
     rows: list[Row] = []
     levels: list[tuple[str, str, str, str]] = []
+    kinds: list[tuple[str, str, str]] = []
     skipped = []
     for entry, (doc, message) in zip(entries, results, strict=True):
         if doc is None:
@@ -313,8 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         name = _entry_name(entry)
         rows += rows_for(entry, doc, notes.get(name) or {})
         levels.append((name, str(entry["level"]), str(doc.get("level")), str((notes.get(name) or {}).get("level", ""))))
+        kinds.append((name, str(entry["kind"]), detected_kind(doc)))
     print(table(rows))
-    print(summary(rows, levels, skipped))
+    print(summary(rows, levels, skipped, kinds))
     return 0
 
 

@@ -35,7 +35,7 @@ def test_a_reload_takes_the_gentlest_method_and_a_restart_the_managers():
     assert reload.choose("prod1", UWSGI, restart=True) == Reload("supervisorctl-restart", "shop")
     assert reload.choose("prod1", GUNICORN) == Reload("hup", "22690")
     assert reload.choose("prod1", GUNICORN, restart=True) == Reload("usr2-quit", "22690")
-    # Without a chain-reload file, the master FIFO comes before a re-exec of the master's binary.
+    # Without a chain-reload file or a manager, the master FIFO comes before a re-exec of the master's binary.
     fifo_only = AppServer(8000, "uwsgi", pid=4, reloads=UWSGI.reloads[1:3])
     assert reload.choose("prod1", fifo_only).method == "uwsgi-fifo"
     systemd = AppServer(8000, "uwsgi", pid=4, reloads=(Reload("systemctl-reload", "shop.service"),))

@@ -1,6 +1,6 @@
 """Reload or restart a detected app server the gentlest way that fits, then prove it: health over HTTP, new workers.
 
-Which method drops no requests (bench/reloads.py, see README's "Reloads" table) decides the order below:
+Which method drops no requests (bench/reloads.py, README's "Reloads" table) decides the order below:
 a uWSGI chain reload (lazy-apps + touch-chain-reload, or the master FIFO's `c`) and gunicorn's HUP replace
 workers while the listening socket stays open; a manager's restart closes it for a moment.
 """
@@ -20,15 +20,15 @@ q = shlex.quote
 CONTROL_TIMEOUT = 30.0  # a manager or a signal answers within this, or the host is in trouble
 VERIFY_DEADLINE = 90.0  # a chain reload of slow-starting workers takes a while
 LOG_LINES = 20
-# Gentlest first. A reload keeps the master and its socket; touch-reload and --reload re-exec the master's
-# binary, which loses a venv's pyuwsgi, so a manager's restart comes before them.
+# Gentlest first, as measured (bench/reloads.py): a chain reload and HUP dropped nothing; a manager's restart of
+# uWSGI dropped fewer requests than its graceful reload (FIFO r, SIGHUP), which also re-execs the master's binary.
 RELOAD_ORDER = (
     "uwsgi-touch-chain-reload",
     "hup",
     "systemctl-reload",
-    "uwsgi-fifo",
     "supervisorctl-restart",
     "systemctl-restart",
+    "uwsgi-fifo",
     "uwsgi-touch-reload",
     "uwsgi-reload-pidfile",
 )

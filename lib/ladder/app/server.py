@@ -2,6 +2,10 @@
 
 Read-only facts: the listening socket -> its process -> the server's master -> its manager. Each
 get_x(host, ...) runs one command; each parse_x(output) is pure (pyinfra style).
+
+For rung 4's rolling deploy, measured under load on loopback (bench/reloads.py, README "Reloads"): a uWSGI
+chain reload (lazy-apps with touch-chain-reload, or FIFO `c`) and gunicorn's HUP dropped no request; uWSGI's
+graceful reload (FIFO `r`, SIGHUP), gunicorn's USR2+QUIT and any `supervisorctl restart` dropped some.
 """
 
 from __future__ import annotations

@@ -324,8 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ssh", action="store_true", help="make each host a real sshd on 127.0.0.1")
     p.add_argument("--hosts", type=int, default=1, help="number of prod hosts (default 1)")
     p.add_argument("--dir", type=Path, default=None, help="where to build it (default $LADDER_HOME/sandbox)")
-    p.add_argument("--server", choices=SERVERS, default="gunicorn", help="prod's app server (default gunicorn)")
-    p.add_argument("--manager", choices=MANAGERS, default="none", help="prod's process manager (default none)")
+    # The story's team: uWSGI under supervisor. (sandbox.up's own default stays Ladder's gunicorn for tests.)
+    p.add_argument("--server", choices=SERVERS, default="uwsgi", help="prod's app server (default uwsgi)")
+    p.add_argument(
+        "--manager", choices=MANAGERS, default="supervisor", help="prod's process manager (default supervisor)"
+    )
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)

@@ -12,10 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..app import adopt, checkout, copied, deploy, devenv, health, parity, routes, service, trunk, versioning
+from ..app import adopt, checkout, copied, deploy, devenv, health, parity, reload, routes, service, trunk, versioning
 from ..app.checkout import SavedPatch
 from ..app.git import open_repo
 from ..app.layout import layout_of
+from ..app.server import AppServer, get_server
 from ..core import ops
 from ..core.config import DEV, PROD, Config
 from ..core.errors import HostError
@@ -59,11 +60,53 @@ def dev_env(cfg: Config, host: Host) -> devenv.DevEnv:
 
 
 def prod_target(cfg: Config, host: Host) -> deploy.Target:
-    """What the deploy script on a prod host serves: the running interpreter, else the configured one."""
+    """What the deploy script on a prod host serves and how it reloads: the server found there, else Ladder's gunicorn.
+
+    Ladder starts its own gunicorn (tracked by its pid file) only where nothing listens on the app's port yet;
+    a server it did not start is reloaded the gentlest way it allows (app.reload), and an unknown one is refused.
+    """
     hc = cfg.host_config(host.name)
+    port = cfg.app_port(hc)
     proc = service.get_process(host, layout_of(host).pid_file)
     python = proc.python if proc is not None and proc.python else hc.python
-    return deploy.Target(host.base, python, cfg.app_port(hc), cfg.app.wsgi)
+    found = get_server(host, port)
+    if (proc is not None and found.pid == proc.pid) or (not found.known and found.pid is None):
+        return deploy.Target(host.base, python, port, cfg.app.wsgi, health_path=cfg.app.health_path)
+    way = reload.choose(host.name, found)  # an unknown server is one clear error here, before any change
+    command = reload.command(way, found)
+    return deploy.Target(host.base, hc.python, port, cfg.app.wsgi, reload=command, health_path=cfg.app.health_path)
+
+
+def prod_servers(config: Config | str | Path) -> pd.DataFrame:
+    """What serves the app on each prod host, one line per host: server, manager and the reload Ladder will use."""
+    cfg = steps.config_of(config)
+
+    def one(host: Host) -> AppServer:
+        return get_server(host, cfg.app_port(cfg.host_config(host.name)))
+
+    found = steps.on_hosts(cfg, PROD, one, CHECK_DEADLINE)
+    rows = [
+        {
+            "host": name,
+            "server": f"{s.kind} {s.version or ''}".strip(),
+            "master pid": s.pid,
+            "config": s.config_file or s.app or "; ".join(s.looked_at),
+            "manager": "no process manager" if s.manager == "none" else f"{s.manager} {s.manager_name or '(unknown)'}",
+            "reload": _way(name, s),
+        }
+        for name, s in found.items()
+    ]
+    return steps.table(rows, ["host", "server", "master pid", "config", "manager", "reload"], index="host")
+
+
+def _way(name: str, found: AppServer) -> str:
+    """The reload the deploy step will use, or why there is none."""
+    if not found.known:
+        return "none yet: Ladder starts its own gunicorn" if found.pid is None else "none: unknown server"
+    try:
+        return str(reload.choose(name, found))
+    except HostError as err:
+        return f"none: {err.detail}"
 
 
 # --- step: dev environment ----------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shlex
 import sys
+import tempfile
 from dataclasses import dataclass
 
 from ..app import health, manager, service
@@ -74,8 +77,18 @@ class Paths:
 
     @property
     def supervisor_socket(self) -> str:
-        """supervisord's control socket (in the host's folder itself: a socket's path must be short)."""
-        return self._path("supervisor.sock")
+        """supervisord's control socket: in the host's folder, or in a private short folder when that path is too long."""
+        inside = self._path("supervisor.sock")
+        if len(inside.encode()) <= UNIX_SOCKET_MAX:
+            return inside
+        # As tmux does: a folder of this user's under the temp dir, one socket per host folder.
+        key = hashlib.sha256(self.base.encode()).hexdigest()[:16]
+        return f"{self.socket_dir}/{key}.sock"
+
+    @property
+    def socket_dir(self) -> str:
+        """This user's private folder for sockets whose natural path is too long."""
+        return f"{tempfile.gettempdir()}/ladder-{os.getuid()}"
 
 
 def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool) -> str:
@@ -179,8 +192,10 @@ def _supervise(host: Host, lay: Layout, program: Program) -> None:
     if len(paths.supervisor_socket.encode()) > UNIX_SOCKET_MAX:
         raise LadderError(
             f"supervisord's socket path {paths.supervisor_socket} is longer than {UNIX_SOCKET_MAX} bytes, "
-            "which a unix socket cannot be; build the sandbox in a shorter --dir"
+            "which a unix socket cannot be; set TMPDIR to a shorter folder"
         )
-    host.run(f"mkdir -p {q(paths.supervisor)}")
+    host.run(
+        f"mkdir -p {q(paths.supervisor)} && mkdir -p -m 0700 {q(paths.socket_dir)} && test -O {q(paths.socket_dir)}"
+    )
     host.write_text(paths.supervisord_conf, supervisord_conf(lay, program))
     host.run(f"{q(sys.executable)} -m supervisor.supervisord -c {q(paths.supervisord_conf)}", timeout=START_TIMEOUT)

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from ..app.history import is_test_path
-from .ci_follow import Read, followed, gitlab_includes, lines, runner_runs_tests, templates
+from .ci_follow import Read, followed, gitlab_includes, lines, own_test_runner, runner_runs_tests, templates
 
 # (provider, regex over the repository path)
 PROVIDERS: tuple[tuple[str, re.Pattern], ...] = (
@@ -258,7 +258,7 @@ def _entries(provider: str, path: str, text: str, doc: Any, read: Read) -> list[
 def _runs_tests(e: Entry, read: Read) -> bool:
     if e.is_name:
         return bool(TEST_NAME.search(e.text)) and not NOT_TEST_NAME.search(e.text)
-    if TEST_COMMAND.search(e.text):
+    if TEST_COMMAND.search(e.text) or own_test_runner(e.text, read):
         return True
     return bool(runner_runs_tests(e.text, read, lambda line: bool(TEST_COMMAND.search(line))))
 

@@ -62,7 +62,7 @@ def versioned_routes(facts: RepoFacts) -> CheckResult:
             "versioned-routes",
             REPO,
             f"no public API: versioning does not apply ({pages} routes serve web pages; "
-            "none is under /api, in an API module or served as JSON)",
+            "none is under /api, in an API module or an API framework's, and JSON beside pages serves them)",
             applicable=False,
             page_routes=pages,
             files=sorted({r.file for r in found})[:SAMPLES],

@@ -208,3 +208,28 @@ def test_a_gitlab_pipeline_s_local_includes_are_followed():
     assert ci is not None and ci.runs_tests and ci.evidence == "ci/test.yml: - python -m pytest -q"
     alone = parse_ci(".gitlab-ci.yml", main)
     assert alone is not None and not alone.runs_tests
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        ("name: Deploy to GitHub Pages", "uses: actions/deploy-pages@v4"),
+        ("run: mkdocs gh-deploy --force",),
+        ("uses: peaceiris/actions-gh-pages@v3", "run: echo deploy the site"),
+        ("run: npx netlify deploy --dir docs/_build --prod",),
+    ],
+)
+def test_publishing_documentation_is_not_a_deploy(steps):
+    docs = parse_ci(".github/workflows/docs.yml", workflow(*steps, job="deploy", on="{push: {branches: [main]}}"))
+    assert docs is not None and not docs.deploys
+    app = workflow("run: mkdocs build", job="docs") + "  ship:\n    runs-on: ubuntu-latest\n    steps:\n"
+    both = parse_ci(".github/workflows/cd.yml", app + "      - run: ./deploy.sh\n")
+    assert both is not None and both.deploys and both.deploy_evidence == "job ship: run: ./deploy.sh"
+
+
+def test_containers_run_for_tests_and_a_deploy_flag_are_not_a_deploy():
+    files = {"tests/in_docker.sh": "docker compose up -d\ndocker compose run web deploy\n"}
+    ci = parse_ci(".github/workflows/ci.yml", workflow("run: sh tests/in_docker.sh"), reader(files))
+    assert ci is not None and not ci.deploys
+    flag = parse_ci(".github/workflows/ci.yml", workflow("run: python manage.py check --deploy --fail-level WARNING"))
+    assert flag is not None and not flag.deploys

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ladder.assess.ci_follow import followed, make_target, taskfile_task, templates
+from ladder.assess.ci_follow import followed, make_target, own_test_runner, taskfile_task, templates
 
 pytestmark = pytest.mark.unit
 
@@ -59,3 +59,38 @@ def test_azure_templates_are_read_beside_the_file_or_from_the_root():
     files = {"ci/steps.yml": "steps:\n  - script: pytest\n", "jobs.yml": "jobs: []\n"}
     got = templates("stages:\n- template: steps.yml\n- template: /jobs.yml\n", "ci/azure.yml", reader(files))
     assert got == [("ci/steps.yml", "steps:"), ("ci/steps.yml", "- script: pytest"), ("jobs.yml", "jobs: []")]
+
+
+@pytest.mark.parametrize(
+    ("command", "runner"),
+    [
+        ('- bash: ci/scripts/run-tests.sh "$(entryPoint)" units', "ci/scripts/run-tests.sh"),
+        ("COVERAGE=1 kettle-test units --python 3.12", "kettle-test"),
+        ("python runtests.py --parallel", "runtests.py"),
+        ("cd src && bin/test -v", "bin/test"),
+        ("script: tools/check_test smoke", "tools/check_test"),
+    ],
+)
+def test_the_projects_own_test_runner_is_recognised(command, runner):
+    files = {
+        "ci/scripts/run-tests.sh": "#!/bin/sh\n",
+        "runtests.py": "import sys\n",
+        "bin/test": "#!/bin/sh\n",
+        "tools/check_test": "#!/bin/sh\n",
+        "pyproject.toml": "[project]\nname = 'kettle'\n[project.scripts]\nkettle-test = 'kettle.testing:main'\n",
+    }
+    assert own_test_runner(command, reader(files)) == runner
+    assert own_test_runner("- template: t.yml  # (kettle-test in containers)", reader(files)) is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "kettle-test units",
+        "./run-tests.sh",
+        "test -f setup.cfg && echo ok",
+        "docker run --rm img ab_test",
+    ],
+)
+def test_a_runner_name_that_is_not_the_projects_own_is_not_a_test_command(command):
+    assert own_test_runner(command, reader({"pyproject.toml": "[project]\nname = 'kettle'\n"})) is None

@@ -125,3 +125,48 @@ def test_a_graphql_only_api_is_inconclusive_and_says_why(repo):
     res = check(repo, "versioned-routes")
     assert res.inconclusive and res.evidence["scheme"] == "GraphQL"
     assert res.reason.startswith("a GraphQL API: its one endpoint evolves by deprecating fields")
+
+
+@pytest.mark.local
+def test_a_website_is_judged_by_its_api_routes_alone(repo):
+    repo.commit(
+        {
+            "club/urls.py": (
+                "from django.urls import path\nfrom . import views\nurlpatterns = [\n"
+                '    path("", views.home), path("events/", views.events), path("join/", views.join),\n'
+                '    path("api/v1/events/", views.events_json), path("api/members/", views.members_json),\n]\n'
+            ),
+            "club/views.py": (
+                "from django.http import JsonResponse\nfrom django.shortcuts import render\n"
+                'def home(request):\n    return render(request, "home.html")\n'
+                'def events(request):\n    return render(request, "events.html")\n'
+                'def join(request):\n    return render(request, "join.html")\n'
+                "def events_json(request):\n    return JsonResponse([], safe=False)\n"
+                "def members_json(request):\n    return JsonResponse([], safe=False)\n"
+            ),
+        }
+    )
+    res = check(repo, "versioned-routes")
+    assert res.score == 5 and res.evidence["unversioned"] == ["* /api/members/"]
+    assert res.reason == (
+        "1 of 2 public routes carry a version (/ not counted: operational or the home page); "
+        "2 routes serve web pages, not an API, and are not counted"
+    )
+
+
+@pytest.mark.local
+def test_a_website_without_an_api_is_not_judged(repo):
+    repo.commit(
+        {
+            "site/helpers.py": "def expose(bp, paths, view_func):\n    for p in paths:\n        bp.add_url_rule(p, view_func=view_func)\n",
+            "site/pages.py": (
+                "from flask import Blueprint, render_template\nfrom .helpers import expose\n"
+                'pages = Blueprint("pages", __name__)\n'
+                'def about():\n    return render_template("about.html")\n'
+                'expose(pages, ["/about", "/about-us"], view_func=about)\n'
+            ),
+        }
+    )
+    res = check(repo, "versioned-routes")
+    assert res.inconclusive and res.evidence["applicable"] is False
+    assert res.reason.startswith("no public API: versioning does not apply (2 routes serve web pages")

@@ -34,6 +34,22 @@ def test_canary_and_rollback_in_deploy_files(repo):
     assert check(repo, "rollback-tooling").evidence["files"][0] == "scripts/rollback.sh"
 
 
+def test_migration_or_database_rollback_is_not_rollback_tooling(repo):
+    repo.commit(
+        {
+            "shop/migrations/versions/9a1b_rollback_price_column.py": "revision = '9a1b'\n",
+            "shop/migrations/env.py": "",
+            "tests/test_rollback.py": "def test_rollback(): pass\n",
+            "Makefile": "undo-migration:\n\trake db:rollback\n",
+            "shop/store.py": "def save(session):\n    session.rollback()\n",
+        }
+    )
+    res = check(repo, "rollback-tooling")
+    assert res.inconclusive and "a migration or database rollback is not one" in res.reason
+    repo.commit({"Makefile": "rollback:\n\t./scripts/release.sh --to previous\n"})
+    assert check(repo, "rollback-tooling").evidence["files"] == ["Makefile"]
+
+
 def test_canary_in_docs_does_not_count(repo):
     repo.commit({"docs/canary.md": "We should try canary deploys.\n"})
     res = check(repo, "canary")
@@ -102,6 +118,20 @@ def test_migrations_missing_for_database_app(repo):
     nodb = GitRepo(repo.path.parent / "nodb")
     nodb.commit({"app.py": "print(1)\n"})
     assert check(nodb, "migrations").inconclusive
+
+
+def test_database_in_examples_does_not_call_for_migrations(repo):
+    repo.commit(
+        {
+            "src/webkit/app.py": "def route(path):\n    return path\n",
+            "examples/notes/notes/db.py": "import sqlite3\n",
+            "examples/notes/pyproject.toml": "[project]\nname = 'notes'\ndependencies = ['sqlalchemy']\n",
+            "examples/notes/migrations/0001_initial.py": "",
+            "docs/db.md": "import sqlite3\n",
+        }
+    )
+    res = check(repo, "migrations")
+    assert res.inconclusive and "no database use" in res.reason
 
 
 # ---- the hosts ------------------------------------------------------------------------------

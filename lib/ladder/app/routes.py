@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import MissingObjects
-from . import mounts
+from . import forwarders, mounts
 from .git import GitRepo, open_repo
 from .history import is_sample_path
 from .routepaths import GRAPHQL, base_path, exemption, is_versioned
@@ -33,7 +33,7 @@ ROUTE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".
 # A file is read only when some line has a quoted string starting with '/', a route mount (include(,
 # include_router, register_blueprint, a DRF router) or names a versioning scheme (see schemes).
 CANDIDATE = (
-    r"""['"]\^?/|(^|[^A-Za-z0-9_.])(re_)?path\(|include\(|include_router|register_blueprint|Blueprint\(|add_route"""
+    r"""['"]\^?/|(^|[^A-Za-z0-9_.])(re_)?path\(|include\(|include_router|register_blueprint|Blueprint\(|add_(url_rule|route)"""
     r"""|\.register\(|(Default|Simple)Router|VERSIONING|vnd\.|[Aa][Pp][Ii]-[Vv]ersion"""
 )
 # What a file that declares routes has (a test full of client.get("/x") calls has none): read before parsing it.
@@ -270,19 +270,43 @@ def is_source(path: str) -> bool:
     return path.endswith(ROUTE_SUFFIXES) and not is_aside(path) and not SKIP_DIRS & set(path.split("/"))
 
 
-def _resolved(texts: Mapping[str, str]) -> list[Route]:
-    """Routes of Python files, each under every prefix its router, blueprint or URL include mounts it at."""
+def parse_all(texts: Mapping[str, str]) -> dict[str, ast.Module]:
+    """The syntax trees of the Python files among some texts that parse."""
     trees = {}
     for path, text in texts.items():
         try:
-            trees[path] = ast.parse(text, filename=path)
+            trees[path] = ast.parse(text, filename=path) if path.endswith(".py") else None
         except (SyntaxError, ValueError):
             continue
+    return {p: t for p, t in trees.items() if t is not None}
+
+
+def declared(trees: Mapping[str, ast.Module], texts: Mapping[str, str]) -> dict[str, list[Declaration]]:
+    """Each file's declarations, with the paths it passes to the repository's own route helpers (see forwarders)."""
+    helpers = forwarders.find(trees)
+    out = {}
+    for f, tree in trees.items():
+        forwarded = [
+            Declaration(Route(m, str(lit.value), f, lit.lineno), "other", call, lit, owner, _kw(call, "view_func"))
+            for call, lit, owner in forwarders.calls(tree, helpers)
+            for m in _methods_kw(call) or ["*"]
+        ]
+        out[f] = declarations(texts[f], f, tree) + forwarded
+    return out
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _resolved(texts: Mapping[str, str]) -> list[Route]:
+    """Routes of Python files, each under every prefix its router, blueprint or URL include mounts it at."""
+    trees = parse_all(texts)
     mounted = mounts.resolve(trees)
     found = {
         Route(d.route.method, mounts.join(prefix, d.route.path), f, d.route.line)
-        for f, tree in trees.items()
-        for d in declarations(texts[f], f, tree)
+        for f, decls in declared(trees, texts).items()
+        for d in decls
         for prefix in mounted.of(f, d.owner)
     }
     found |= {

@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from .ci_follow import Read, followed, gitlab_includes, lines, runner_runs_tests, templates
+from ..app.history import is_test_path
+from .ci_follow import Read, followed, gitlab_includes, lines, own_test_runner, runner_runs_tests, templates
 
 # (provider, regex over the repository path)
 PROVIDERS: tuple[tuple[str, re.Pattern], ...] = (
@@ -42,10 +43,17 @@ NOT_TEST_NAME = re.compile(
 # A deploy to an environment made for testing is not a delivery.
 TEST_ENVIRONMENT = re.compile(r"\b(test|tests|testing|e2e|preview|review|qa|ephemeral)\b", re.IGNORECASE)
 DEPLOY_COMMAND = re.compile(
-    r"environment:\s*(name:\s*)?['\"]?(production|prod)\b|\bdeploy\b|kubectl (apply|set image|rollout)"
+    r"environment:\s*(name:\s*)?['\"]?(production|prod)\b|(?<!--)\bdeploy\b|kubectl (apply|set image|rollout)"
     r"|helm (upgrade|install)|\bcap [\w:]*deploy|ansible-playbook|fly(ctl)? deploy|git push heroku"
     r"|aws (ecs|deploy|elasticbeanstalk)|gcloud (app|run) deploy|\baz webapp\b|serverless deploy"
     r"|\bsam deploy\b|terraform apply|4-continuous-delivery",
+    re.IGNORECASE,
+)
+# Publishing documentation (GitHub Pages, Read the Docs, a docs site on Netlify) is not delivering the app.
+DOCS_DEPLOY = re.compile(
+    r"actions/deploy-pages|actions/upload-pages-artifact|peaceiris/actions-gh-pages|github-pages-deploy-action"
+    r"|\bgh-pages\b|github-pages|\bgh-deploy\b|\bmkdocs\b|\bsphinx|readthedocs|\bmike deploy\b"
+    r"|netlify[^\n]*\bdocs?\b|\bdocs?\b[^\n]*netlify",
     re.IGNORECASE,
 )
 MAIN_OR_TAGS = re.compile(
@@ -250,13 +258,20 @@ def _entries(provider: str, path: str, text: str, doc: Any, read: Read) -> list[
 def _runs_tests(e: Entry, read: Read) -> bool:
     if e.is_name:
         return bool(TEST_NAME.search(e.text)) and not NOT_TEST_NAME.search(e.text)
-    if TEST_COMMAND.search(e.text):
+    if TEST_COMMAND.search(e.text) or own_test_runner(e.text, read):
         return True
     return bool(runner_runs_tests(e.text, read, lambda line: bool(TEST_COMMAND.search(line))))
 
 
 def _deploys(e: Entry) -> bool:
-    return bool(DEPLOY_COMMAND.search(e.text)) and not TEST_ENVIRONMENT.search(e.text)
+    # A script under tests/ that builds and runs containers (or checks deploy settings) tests the app.
+    return bool(DEPLOY_COMMAND.search(e.text)) and not TEST_ENVIRONMENT.search(e.text) and not is_test_path(e.where)
+
+
+def _app_deploy(entries: list[Entry]) -> Entry | None:
+    """The first entry that deploys the app, leaving out every job (or line) that publishes documentation."""
+    docs_jobs = {e.job for e in entries if e.job is not None and DOCS_DEPLOY.search(e.text)}
+    return next((e for e in entries if _deploys(e) and e.job not in docs_jobs and not DOCS_DEPLOY.search(e.text)), None)
 
 
 def parse_ci(path: str, text: str, read: Read | None = None) -> CIConfig | None:
@@ -272,7 +287,7 @@ def parse_ci(path: str, text: str, read: Read | None = None) -> CIConfig | None:
         push = pr = None  # a reusable workflow runs when its callers do
     # A command is better evidence than a name that says "test".
     tests = min((e for e in entries if _runs_tests(e, read)), key=lambda e: e.is_name, default=None)
-    deploy = next((e for e in entries if _deploys(e)), None)
+    deploy = _app_deploy(entries)
     if deploy is None and provider != "github-actions" and PRODUCTION_ENVIRONMENT.search(text):
         deploy = Entry(None, path, "environment: production")
     if provider == "github-actions":

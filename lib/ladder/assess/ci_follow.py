@@ -6,6 +6,7 @@ import ast
 import configparser
 import posixpath
 import re
+import tomllib
 from collections.abc import Callable
 from typing import Any
 
@@ -137,6 +138,42 @@ def runner_runs_tests(command: str, read: Read, runs_tests: Callable[[str], bool
         elif not picked or any(TEST_ENV.search(n) for n in picked):
             return True  # the runner's config is elsewhere (pyproject, tox.toml): its default envs run tests
     return False
+
+
+# A project's own test runner by its name: `ansible-test units`, `./run-tests.sh`, `python runtests.py`, `bin/test`.
+OWN_RUNNER = re.compile(r"^(run-?tests?|runtests|[\w.]+[-_]test)(\.(sh|bash|py))?$")
+# The YAML key a CI line may start with (`- bash: ...`, `script: ...`), env assignments, and interpreters.
+LINE_KEY = re.compile(r"^-?\s*[\w.-]+:\s+")
+LAUNCHERS = frozenset({"bash", "sh", "python", "python3", "exec", "uv", "poetry", "hatch", "pdm", "run"})
+
+
+def own_test_runner(command: str, read: Read) -> str | None:
+    """The project's own test runner a command calls (a file of the repository or a [project.scripts] entry), or None."""
+    code = re.sub(r"(^|\s)#.*$", "", LINE_KEY.sub("", command.strip()))
+    for segment in re.split(r"[;&|()]+", code):
+        words = [w.strip("'\"") for w in segment.split() if "=" not in w or w.startswith("-")]
+        while words and words[0] in LAUNCHERS:
+            words = words[1:]
+        if not words:
+            continue
+        program = words[0]
+        name = posixpath.basename(program)
+        if not (OWN_RUNNER.match(name) or (name == "test" and "/" in program)):
+            continue
+        if "/" in program:
+            if read(posixpath.normpath(program)):
+                return program
+        elif read(program) or read(f"bin/{program}") or program in _project_scripts(read("pyproject.toml")):
+            return program
+    return None
+
+
+def _project_scripts(text: str) -> set[str]:
+    try:
+        scripts = tomllib.loads(text).get("project", {}).get("scripts", {})
+    except tomllib.TOMLDecodeError:
+        return set()
+    return set(scripts) if isinstance(scripts, dict) else set()
 
 
 def gitlab_includes(doc: Any, read: Read) -> list[tuple[str, str]]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..app import routes, schemes
+from ..app import apiroutes, routes, schemes
+from ..app.history import is_sample_path
 from .checks import INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .repo_facts import RepoFacts
 
@@ -39,17 +40,33 @@ def _from_openapi(facts: RepoFacts) -> CheckResult | None:
     )
 
 
-def _aside(texts: dict[str, str]) -> str:
-    """'; N routes in tests, examples or docs not counted', or '' without any."""
+def _aside(texts: dict[str, str], pages: int = 0) -> str:
+    """What was left out: '; N routes serve web pages, not an API', '; N routes in tests, examples or docs'."""
     n = len(routes.aside_in(texts))
-    return f"; {n} routes in tests, examples or docs not counted" if n else ""
+    out = f"; {pages} routes serve web pages, not an API, and are not counted" if pages else ""
+    return out + (f"; {n} routes in tests, examples or docs not counted" if n else "")
 
 
 def versioned_routes(facts: RepoFacts) -> CheckResult:
     """Public routes carry a version: in the path (the runbook's count, app.routes), by header, else an OpenAPI spec."""
     texts = routes.source_texts(facts.repo, facts.tip) if facts.tip else {}
-    declared = routes.found_in(texts)
+    found = routes.found_in(texts)
+    views = apiroutes.view_modules([f.path for f in facts.source_files if not is_sample_path(f.path)])
+    kinds = apiroutes.kinds(found, {**facts.read(p for p in views if p not in texts), **texts})
+    # The home page, probes and a GraphQL endpoint are left out of the count by path, whatever serves them.
+    declared = [r for r in found if kinds[r] == apiroutes.API or routes.exemption(r.path)]
+    pages = routes.count([r for r in found if kinds[r] == apiroutes.PAGE]).public
     counted = routes.count(declared)
+    if pages and not counted.public and not counted.graphql:
+        return inconclusive(
+            "versioned-routes",
+            REPO,
+            f"no public API: versioning does not apply ({pages} routes serve web pages; "
+            "none is under /api, in an API module or an API framework's, and JSON beside pages serves them)",
+            applicable=False,
+            page_routes=pages,
+            files=sorted({r.file for r in found})[:SAMPLES],
+        )
     other = [
         s for s in schemes.found_in({p: t for p, t in texts.items() if routes.is_source(p)}) if s.name != "URL path"
     ]
@@ -60,7 +77,7 @@ def versioned_routes(facts: RepoFacts) -> CheckResult:
             "versioned-routes",
             REPO,
             10,
-            f"versioned by {' and '.join(s.name for s in other)} ({how}); in the path, {counted.summary()}{_aside(texts)}",
+            f"versioned by {' and '.join(s.name for s in other)} ({how}); in the path, {counted.summary()}{_aside(texts, pages)}",
             label=INFERRED,
             scheme=other[0].name,
             files=files,
@@ -80,7 +97,7 @@ def versioned_routes(facts: RepoFacts) -> CheckResult:
         "versioned-routes",
         REPO,
         counted.score,
-        counted.summary() + _aside(texts),
+        counted.summary() + _aside(texts, pages),
         label=INFERRED,
         scheme="URL path" if counted.versioned else "",
         files=files,

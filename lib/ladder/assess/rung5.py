@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ..app.history import is_test_path
+from ..app.history import is_sample_path
 from . import ci
 from .checks import ELSEWHERE, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .host_facts import HostFacts, HostReport, per_prod
 from .probes import Logs, Migrations
-from .repo_facts import CODE_SPECS, RepoFacts, sample_paths
+from .repo_facts import CODE_SPECS, MANIFEST, RepoFacts, sample_paths
 
 # ---- the repository --------------------------------------------------------------------------------
 
@@ -30,21 +30,36 @@ def canary(facts: RepoFacts) -> CheckResult:
 
 ROLLBACK = re.compile(r"rollback|roll back|rollout undo|deploy:rollback|5-canary-rollback", re.I)
 ROLLBACK_FILE = re.compile(r"(^|/)[^/]*roll_?back[^/]*$", re.I)
+# Undoing a schema change or a transaction is not rolling a deployment back.
+DATABASE_ROLLBACK = re.compile(
+    r"db:rollback|migrat|downgrade|alembic|transaction|session\.rollback|\.rollback\(|savepoint|sql", re.I
+)
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".ipynb", ".html", ".adoc")
 
 
+def _rollback_lines(text: str) -> bool:
+    return any(ROLLBACK.search(line) and not DATABASE_ROLLBACK.search(line) for line in text.splitlines())
+
+
 def rollback_tooling(facts: RepoFacts) -> CheckResult:
-    """One-command rollback: a rollback script, make target or pipeline job."""
+    """One-command rollback of a deployment: a rollback script, make target or pipeline job (not a migration)."""
+    in_migrations = tuple(f"{folder}/" for folder in migration_folders(facts))
     files = [
-        f.path for f in facts.matching(ROLLBACK_FILE) if not f.path.endswith(DOC_SUFFIXES) and not is_test_path(f.path)
+        f.path
+        for f in facts.matching(ROLLBACK_FILE)
+        if not f.path.endswith(DOC_SUFFIXES)
+        and not is_sample_path(f.path)
+        and not f.path.startswith(in_migrations)
+        and not DATABASE_ROLLBACK.search(f.path)
     ]
-    in_pipeline = sorted(p for p, text in facts.deploy_texts.items() if ROLLBACK.search(text))
+    in_pipeline = sorted(p for p, text in facts.deploy_texts.items() if _rollback_lines(text))
     found = sorted(set(files)) + [p for p in in_pipeline if p not in files]
     if found:
         return result(
             "rollback-tooling", REPO, 10, f"rollback tooling in {found[0]}", label=INFERRED, files=found[:SAMPLES]
         )
-    return inconclusive("rollback-tooling", REPO, "no rollback script, target or pipeline job" + ELSEWHERE)
+    why = "no rollback script, target or pipeline job (a migration or database rollback is not one)"
+    return inconclusive("rollback-tooling", REPO, why + ELSEWHERE)
 
 
 OBSERVABILITY_LIBS = (
@@ -100,12 +115,12 @@ LIQUIBASE_CONTENT = re.compile(r"databaseChangeLog|--\s*liquibase formatted sql"
 def migration_folders(facts: RepoFacts) -> list[str]:
     """Folders holding real schema migrations (alembic, Django, Rails, Flyway, Liquibase, knex, Prisma)."""
     paths = {f.path for f in facts.source_files}
-    found = [f.path for f in facts.matching(MIGRATION_FILES) if not is_test_path(f.path)]
+    found = [f.path for f in facts.matching(MIGRATION_FILES) if not is_sample_path(f.path)]
     for f in facts.source_files:
-        m = ALEMBIC_VERSION.search(f.path)
+        m = ALEMBIC_VERSION.search(f.path) if not is_sample_path(f.path) else None
         if m and (m.group(3) == "alembic" or f"{m.group(1)}/env.py" in paths):
             found.append(f.path)
-    candidates = [f.path for f in facts.matching(LIQUIBASE_CANDIDATE) if not is_test_path(f.path)]
+    candidates = [f.path for f in facts.matching(LIQUIBASE_CANDIDATE) if not is_sample_path(f.path)]
     found += [p for p, text in facts.read(candidates).items() if LIQUIBASE_CONTENT.search(text)]
     # Prisma keeps one folder per migration: the folder that holds them all is the migrations folder.
     folders = {p.rsplit("/", 2)[0] if p.endswith("/migration.sql") else p.rpartition("/")[0] for p in found}
@@ -118,11 +133,12 @@ DATABASE_USE = r"import sqlite3|sqlalchemy|psycopg|pymysql|mysqlclient|django\.d
 def migrations(facts: RepoFacts) -> CheckResult:
     """Schema migrations: a migrations folder (alembic, django, flyway) and a migrate step in the pipeline."""
     folders = migration_folders(facts)
-    step = sorted(p for p, text in facts.deploy_texts.items() if ci.MIGRATE.search(text))
+    step = sorted(p for p, text in facts.deploy_texts.items() if ci.MIGRATE.search(text) and not is_sample_path(p))
     if not folders and not step:
-        uses_db = facts.grep([DATABASE_USE], CODE_SPECS, tests=False) or re.search(
-            DATABASE_USE.lower(), facts.manifests
-        )
+        # Examples, docs and tests may use a database; the project itself is what needs migrations.
+        uses_db = any(not is_sample_path(h[0]) for h in facts.grep([DATABASE_USE], CODE_SPECS, tests=False))
+        manifests = facts.read(f.path for f in facts.matching(MANIFEST) if not is_sample_path(f.path))
+        uses_db = uses_db or any(re.search(DATABASE_USE.lower(), t.lower()) for t in manifests.values())
         if not uses_db:
             return inconclusive("migrations", REPO, "no database use found, so no migrations are expected")
         return result(

@@ -105,3 +105,24 @@ def test_image_tags_input_is_not_a_tag_trigger():
     assert on_tag(".github/workflows/image.yml", on_main + "    if: startsWith(github.ref, 'refs/tags/')\n")
     assert on_tag(".github/workflows/r.yml", "on: [push, release]\njobs: {}\n")
     assert on_tag(".travis.yml", "deploy:\n  provider: pypi\n  on:\n    tags: true\n")
+
+
+@pytest.mark.local
+def test_a_release_workflow_that_publishes_through_the_repository_s_own_script_is_seen(tmp_path):
+    repo = GitRepo(tmp_path / "lib")
+    workflow = (
+        "on:\n  push:\n    tags: ['*']\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
+        '      - run: "scripts/build"\n      - run: "scripts/publish"\n'
+    )
+    repo.commit(
+        {
+            ".github/workflows/publish.yml": workflow,
+            "scripts/build": "#!/bin/sh -e\npython -m build\n",
+            "scripts/publish": "#!/bin/sh -e\ntwine upload dist/*\n",
+            "pyproject.toml": "[build-system]\nrequires = ['hatchling']\n",
+        }
+    )
+    res = check(repo, "packaging")
+    assert res.score == 10 and res.evidence["publishing"] == [
+        {"file": ".github/workflows/publish.yml", "publishes": ["python package"], "on_tag": True}
+    ]

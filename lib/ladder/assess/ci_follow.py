@@ -18,6 +18,10 @@ Read = Callable[[str], str]
 SCRIPT = re.compile(
     r"(?:^|[\s;&|(])(?:(?:bash|sh|zsh|source|python3?|\.)\s+)?(\.{0,2}/?[\w.-]+(?:/[\w.-]+)*\.(?:sh|bash))\b"
 )
+# An extensionless script in the usual folders (`scripts/test`, `./bin/publish`), as encode's projects have them.
+BARE_SCRIPT = re.compile(
+    r"(?:^|[\s;&|(\"'])((?:\./)?(?:scripts|script|bin|tools|ci|\.ci|hack)/[\w.-]+)(?=$|[\s;&|)\"'])", re.M
+)
 MAKE = re.compile(r"\bmake\s+(?:-\S+\s+)*([A-Za-z_][\w.-]*)")
 TASK = re.compile(r"(?:^|[\s;&|(])(?:go-)?task\s+(?:-\S+\s+)*([A-Za-z_][\w:.-]*)")
 TEMPLATE = re.compile(r"^\s*-?\s*template:\s*['\"]?([^\s'\"@]+\.ya?ml)['\"]?\s*$", re.M)
@@ -194,8 +198,8 @@ def gitlab_includes(doc: Any, read: Read) -> list[tuple[str, str]]:
 def followed(command: str, read: Read) -> list[tuple[str, str]]:
     """(where, line) for each line of the repository's own files a shell command runs: scripts, Make, Taskfile."""
     out: list[tuple[str, str]] = []
-    for path in SCRIPT.findall(command):
-        clean = posixpath.normpath(path)
+    scripts = dict.fromkeys(posixpath.normpath(p) for p in SCRIPT.findall(command) + BARE_SCRIPT.findall(command))
+    for clean in scripts:
         out += [(clean, line) for line in lines(read(clean))]
     for target in MAKE.findall(command):
         out += [(f"Makefile {target}", line) for line in make_target(read("Makefile"), target)]

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from .ci_follow import followed
 from .repo_facts import RepoFacts
 
 # (what is published, how a CI file says it)
@@ -72,11 +73,12 @@ def on_tag(path: str, text: str) -> bool:
 
 
 def publishing(facts: RepoFacts) -> list[Publishing]:
-    """The repository's CI files that publish a package or an image."""
+    """The repository's CI files that publish a package or an image, themselves or through a script they run."""
     texts = facts.read(c.path for c in facts.ci_configs)
     found = []
     for path, text in sorted(texts.items()):
-        kinds = tuple(kind for kind, rx in PUBLISHERS if rx.search(text))
+        runs = "\n".join([text, *(line for _, line in followed(text, facts.read_one))])
+        kinds = tuple(kind for kind, rx in PUBLISHERS if rx.search(runs))
         if kinds:
             found.append(Publishing(path, kinds, on_tag(path, text)))
     return found

@@ -47,7 +47,7 @@ def _aside(texts: dict[str, str]) -> str:
 
 def versioned_routes(facts: RepoFacts) -> CheckResult:
     """Public routes carry a version: in the path (the runbook's count, app.routes), by header, else an OpenAPI spec."""
-    texts = routes.source_texts(facts.repo, facts.tip) if facts.tip else {}
+    texts = facts.route_texts()
     declared = routes.found_in(texts)
     counted = routes.count(declared)
     other = [

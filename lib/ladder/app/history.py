@@ -102,7 +102,7 @@ def log_args(rev: str, until: int | None = None) -> list[str]:
 
 
 def log_args_without_blobs(rev: str, until: int | None = None, skip: Iterable[str] = ()) -> list[str]:
-    """The log pass for a clone that lacks blobs: numstat around the paths in skip, or (skip is None) --raw.
+    """The log pass for a clone that lacks blobs: numstat around the paths in skip, or (no skip) --raw.
 
     --raw reads trees and commits only, so commits, files, tests and authors are all still seen; only
     line counts are lost. Numstat with pathspecs that exclude the paths whose blobs are missing keeps

@@ -56,7 +56,7 @@ EXCLUDE_SPECS = [
 ]
 CODE_SPECS = [f":(glob)**/*{s}" for s in CODE_SUFFIXES] + EXCLUDE_SPECS
 BINARY_SUFFIXES = (
-    *(f".{s}" for s in "png jpg jpeg gif bmp ico webp tif tiff psd ai sketch xcf svgz heic avif".split()),
+    *(f".{s}" for s in "png jpg jpeg gif bmp ico webp tif tiff psd ai eps sketch xcf svgz heic avif".split()),
     *(f".{s}" for s in "woff woff2 ttf otf eot pdf mp3 mp4 wav ogg webm mov avi flac mkv".split()),
     *(f".{s}" for s in "har parquet npy npz pkl pickle h5 onnx pt".split()),
 )

@@ -11,6 +11,7 @@ import pytest
 
 from assessing import by_id, health_server, make_checkout_host, make_origin
 from gitrepo import DAY, NOW, GitRepo
+from ladder.app.git import open_repo
 from ladder.assess import NotARepository, gather_repo_evidence
 from ladder.assess.catalogue import of_source
 from ladder.assess.evidence import gather_host_evidence
@@ -197,10 +198,27 @@ def test_host_evidence_over_real_sshd(ssh_sandbox):
 
 
 def _project(tmp_path) -> GitRepo:
+    """A small app with enough history for the history checks: settings, a helper module, CI, tests and a .psd."""
     src = GitRepo(tmp_path / "src")
-    src.commit({"app.py": "import os\nDEBUG = os.environ.get('DEBUG')\n", "requirements.txt": "flask\n"}, days_ago=40)
-    src.commit({".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n"}, days_ago=20)
-    src.commit({"tests/test_app.py": "def test_x():\n    assert True\n"}, days_ago=2)
+    src.commit(
+        {
+            "app.py": "import os\nDEBUG = os.environ.get('DEBUG')\n",
+            "lib/util.py": "def add(a, b):\n    return a + b\n",
+            "requirements.txt": "flask\n",
+            "art/logo.psd": b"\x00PSD" * 50,
+        },
+        days_ago=40,
+    )
+    src.commit({".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n"}, days_ago=30)
+    for i in range(12):
+        src.commit(
+            {
+                "app.py": f"import os\nDEBUG = os.environ.get('DEBUG')\nX = {i}\n",
+                f"tests/test_{i}.py": "def test_x():\n    assert True\n",
+            },
+            days_ago=20 - i,
+        )
+    src.commit({"art/logo.psd": b"\x01PSD" * 60}, days_ago=3)
     src.git("config", "uploadpack.allowFilter", "true")
     return src
 
@@ -216,42 +234,94 @@ def _missing_count(path) -> int:
     return sum(line.startswith("?") for line in out.splitlines())
 
 
+def _blobless_clone(src: GitRepo, clone, *checkout: str):
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", *checkout, src.path.as_uri(), str(clone)], check=True)
+    return clone
+
+
+def _drop_blob(repo: GitRepo, path: str, rev: str = "HEAD") -> None:
+    blob = repo.git("rev-parse", f"{rev}:{path}")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+
+
+HISTORY_CHECKS = ("trunk-frequency", "tests-with-changes", "long-lived-branches")
+
+
 @pytest.mark.local
-def test_a_blobless_clone_is_assessed_from_what_it_has_and_fetches_nothing(tmp_path):
-    src = _project(tmp_path)
-    clone = tmp_path / "clone"
-    subprocess.run(
-        ["git", "clone", "-q", "--filter=blob:none", "--no-checkout", src.path.as_uri(), str(clone)], check=True
-    )
+def test_a_blobless_clone_without_checkout_measures_history_and_fetches_nothing(tmp_path):
+    clone = _blobless_clone(_project(tmp_path), tmp_path / "clone", "--no-checkout")
     before = _missing_count(clone)
     assert before > 0  # every blob is still on the promisor remote
 
     results = by_id(gather_repo_evidence(clone))
-    info = describe_repo(clone)
 
     assert _missing_count(clone) == before  # nothing was fetched lazily
-    assert info["missing_objects"] == before
+    assert describe_repo(clone)["missing_objects"] == before
     assert not [c for c in results.values() if "check error" in c.reason]  # no traceback in any check
-    partial = [c for c in results.values() if "missing_objects" in c.evidence]
-    assert partial and all(c.inconclusive and "objects missing from the clone" in c.reason for c in partial)
-    # Evidence that needs no blob (refs, commit dates, the tree's paths) is still read.
-    assert [c for c in results.values() if not c.inconclusive]
+    # Commits, files and tests come from trees alone: the history checks are measured.
+    assert all(results[i].score == 10 for i in HISTORY_CHECKS)
+    assert results["change-size"].inconclusive and "line counts" in results["change-size"].reason
+    # No file of the tree can be read: the checks that read files cannot conclude, and say why.
+    for i in ("env-separation", "ci-tests", "config-out-of-code"):
+        assert results[i].inconclusive and "objects missing from the clone" in results[i].reason
 
 
 @pytest.mark.local
-def test_a_clone_missing_one_blob_marks_only_the_checks_that_read_it(tmp_path):
+def test_a_blobless_clone_with_a_checkout_is_whole_but_for_line_counts(tmp_path):
     src = _project(tmp_path)
     whole = by_id(gather_repo_evidence(src.path))
-    blob = src.git("rev-parse", "HEAD:.github/workflows/ci.yml")
-    (src.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    clone = _blobless_clone(src, tmp_path / "clone")  # the tip's blobs came with the checkout, not the history's
+
+    results = by_id(gather_repo_evidence(clone))
+
+    assert describe_repo(clone)["missing_objects"] > 0
+    marked = {i for i, c in results.items() if "missing_objects" in c.evidence}
+    assert marked == {"change-size"} and "line counts" in results["change-size"].reason
+    assert all(c.score == whole[i].score for i, c in results.items() if i != "change-size")
+
+
+@pytest.mark.local
+def test_a_clone_missing_an_unrelated_binary_loses_no_check(tmp_path):
+    src = _project(tmp_path)
+    whole = by_id(gather_repo_evidence(src.path))
+    _drop_blob(src, "art/logo.psd")
+    _drop_blob(src, "art/logo.psd", "HEAD~1")  # an older version: only the history's pass meets it
+    repo = open_repo(src.path)
+
+    results = by_id(gather_repo_evidence(repo))
+
+    assert describe_repo(repo)["missing_objects"] == 2
+    assert not [i for i, c in results.items() if "missing_objects" in c.evidence]
+    assert {i: c.score for i, c in results.items()} == {i: c.score for i, c in whole.items()}
+    assert results["change-size"].evidence["median_lines"] == whole["change-size"].evidence["median_lines"]
+
+
+@pytest.mark.local
+def test_a_clone_missing_one_text_file_scores_the_checks_that_read_it_from_the_rest(tmp_path):
+    src = _project(tmp_path)
+    whole = by_id(gather_repo_evidence(src.path))
+    _drop_blob(src, "lib/util.py")
 
     results = by_id(gather_repo_evidence(src.path))
 
-    assert describe_repo(src.path)["missing_objects"] == 1
     assert not [c for c in results.values() if "check error" in c.reason]
     partial = {i for i, c in results.items() if "missing_objects" in c.evidence}
-    assert partial and all(results[i].inconclusive for i in partial)
-    assert all("1 objects missing" in results[i].reason for i in partial)
-    # Checks that never touch the missing blob keep the score they had on the whole clone.
-    untouched = set(results) - partial
-    assert untouched and all(results[i].score == whole[i].score for i in untouched)
+    assert {"env-separation", "config-out-of-code", "change-size"} <= partial
+    for i in partial:  # scored from the files present, and saying which file it went without
+        assert results[i].score == whole[i].score
+        assert results[i].evidence["unreadable"] == ["lib/util.py"]
+        assert "partial: 1 files unreadable (missing objects)" in results[i].reason
+    assert all(results[i].score == whole[i].score for i in HISTORY_CHECKS)
+
+
+@pytest.mark.local
+def test_a_clone_missing_the_only_file_a_check_needs_makes_that_check_inconclusive(tmp_path):
+    src = _project(tmp_path)
+    _drop_blob(src, "requirements.txt")
+
+    results = by_id(gather_repo_evidence(src.path))
+
+    # The only dependency manifest: what libraries the project uses cannot be told without it.
+    assert results["dependency-updates"].inconclusive
+    assert "1 objects missing from the clone; requirements.txt cannot be read" in results["dependency-updates"].reason
+    assert results["env-separation"].score is not None  # app.py, which it reads, is there

@@ -6,7 +6,14 @@ import pytest
 
 from gitrepo import NOW, GitRepo
 from ladder.app.git import open_repo
-from ladder.assess.repo_facts import RepoFacts, describe_repo, same_repository
+from ladder.assess.repo_facts import (
+    EXCLUDE_SPECS,
+    RepoFacts,
+    describe_repo,
+    in_pathspecs,
+    is_binary_path,
+    same_repository,
+)
 
 
 @pytest.mark.local
@@ -56,3 +63,20 @@ def test_a_repository_is_known_by_its_root_commit_and_remote_not_its_folder_name
 
 
 # ---- the history pass (app.history), as RepoFacts streams it -------------------------------------
+
+
+@pytest.mark.unit
+def test_pathspecs_pick_paths_as_git_does():
+    code = [":(glob)**/*.py", *EXCLUDE_SPECS]
+    assert in_pathspecs("app.py", code) and in_pathspecs("a/b/app.py", code)
+    assert not in_pathspecs("web/node_modules/x/app.py", code) and not in_pathspecs("app.js", code)
+    assert (
+        in_pathspecs("docs/x.md", ["."]) and in_pathspecs("src/a.py", ["src"]) and not in_pathspecs("srcs/a", ["src"])
+    )
+    assert not in_pathspecs("a.txt", [".", ":(exclude,literal)a.txt"])
+
+
+@pytest.mark.unit
+def test_images_archives_and_fonts_are_nothing_a_text_check_reads():
+    assert all(is_binary_path(p) for p in ("static/artboard.psd", "logo.PNG", "dev/example.sql.xz", "f.woff2"))
+    assert not any(is_binary_path(p) for p in ("app.py", "fixtures/downloads.json", "openapi.json"))

@@ -83,6 +83,16 @@ def test_evidence_steps_summarise_what_they_found(repo):
 
 
 @pytest.mark.local
+def test_a_damaged_clone_is_named_in_the_summary_with_the_checks_it_makes_partial(repo):
+    blob = repo.git("rev-parse", "HEAD:tests/test_app.py")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    evidence = steps.repo_evidence(steps.setup(str(repo.path), run_id="r1"))
+    partial = [c.id for c in evidence if "missing_objects" in c.evidence]
+    assert partial and all(not c.inconclusive for c in evidence if c.id in partial)  # partial, still scored
+    assert f"; 1 objects missing; these checks are partial: {', '.join(partial)}." in evidence.summary()
+
+
+@pytest.mark.local
 def test_headless_answers_come_from_the_file(repo, tmp_path):
     path = tmp_path / "answers.yml"
     path.write_text("answers:\n  canary: yes\n")

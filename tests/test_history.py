@@ -6,7 +6,15 @@ from collections import Counter
 
 import pytest
 
-from ladder.app.history import LOG_FORMAT, is_artifact, is_test_path, log_args, median, parse_log
+from ladder.app.history import (
+    LOG_FORMAT,
+    is_artifact,
+    is_test_path,
+    log_args,
+    log_args_without_blobs,
+    median,
+    parse_log,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -75,3 +83,24 @@ def test_bot_translation_and_dependency_commits_are_left_out_of_changes():
     assert dict(s.left_out) == {"bot": 1, "translation": 1, "dependency": 1}
     assert dict(s.recent_left_out) == {"translation": 1, "dependency": 1}
     assert (s.recent_changed, dict(s.sizes)) == (1, {6: 1, 8: 1})
+
+
+A, B, C = "a" * 40, "b" * 40, "c" * 40
+RAW_LOG = (
+    f"\x1e1700000000 aaa\n\n:000000 100644 {'0' * 40} {A} A\tapp.py\n:000000 100644 {'0' * 40} {B} A\ttests/test_app.py\n"
+    f"\x1e1700000200 ddd\n\n:000000 100644 {'0' * 40} {C} A\tdist/app.whl\n:100644 100644 {A} {B} M\tart/logo.psd\n"
+).encode()
+
+
+def test_a_raw_log_counts_commits_files_and_tests_but_no_lines():
+    stats = parse_log(RAW_LOG.splitlines(keepends=True), since=0, missing=frozenset({B}))
+    assert (stats.commits, stats.changed, stats.touched_tests) == (2, 2, 1)
+    assert stats.artifact_changes == 1 and stats.artifact_samples == ["dist/app.whl"]  # by its suffix alone
+    assert not stats.line_counts and stats.missing_paths == {"tests/test_app.py", "art/logo.psd"}
+
+
+def test_a_clone_missing_blobs_is_logged_from_trees_or_around_the_missing_paths():
+    raw = log_args_without_blobs("HEAD", until=5)
+    assert "--raw" in raw and "--numstat" not in raw and raw[-3:] == ["HEAD", "--", "."]
+    around = log_args_without_blobs("HEAD", skip=["art/logo.psd"])
+    assert "--numstat" in around and around[-1] == ":(exclude,literal)art/logo.psd"

@@ -154,6 +154,7 @@ class GitRepo:
     def __init__(self, path: Path, *, bare: bool = False) -> None:
         self.path = path
         self.bare = bare
+        self._missing: dict[tuple[str, ...], list[str]] = {}
 
     def git(self, *args: str, ok_codes: tuple[int, ...] = (0,), input: bytes | None = None) -> bytes:
         """Run git in the repository and return its stdout bytes."""
@@ -302,8 +303,15 @@ class GitRepo:
         """Ids of the objects reachable from revs that the clone does not have (none fetched)."""
         if not revs:
             return []
-        out = self.text("rev-list", "--objects", "--missing=print", "--no-object-names", *revs, "--")
-        return [line[1:] for line in out.splitlines() if line.startswith("?")]
+        if revs not in self._missing:  # a walk over every object of the history: done once
+            out = self.text("rev-list", "--objects", "--missing=print", "--no-object-names", *revs, "--")
+            self._missing[revs] = [line[1:] for line in out.splitlines() if line.startswith("?")]
+        return self._missing[revs]
+
+    @property
+    def found_missing(self) -> bool:
+        """True once a read has found objects missing (a damaged clone whose tree may still be whole)."""
+        return any(self._missing.values())
 
     @cached_property
     def partial(self) -> bool:

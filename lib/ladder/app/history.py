@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .bots import BOT, DEPENDENCY, DEPENDENCY_PATH, TRANSLATION, TRANSLATION_PATH, is_bot
@@ -100,6 +101,19 @@ def log_args(rev: str, until: int | None = None) -> list[str]:
     return ["log", "--no-renames", "--numstat", f"--format={LOG_FORMAT}", *bound, rev, "--"]
 
 
+def log_args_without_blobs(rev: str, until: int | None = None, skip: Iterable[str] = ()) -> list[str]:
+    """The log pass for a clone that lacks blobs: numstat around the paths in skip, or (no skip) --raw.
+
+    --raw reads trees and commits only, so commits, files, tests and authors are all still seen; only
+    line counts are lost. Numstat with pathspecs that exclude the paths whose blobs are missing keeps
+    them for every other file.
+    """
+    bound = [f"--until=@{until}"] if until is not None else []
+    excludes = [f":(exclude,literal){p}" for p in skip]
+    diff = ["--numstat"] if excludes else ["--raw", "--no-abbrev"]
+    return ["log", "--no-renames", *diff, f"--format={LOG_FORMAT}", *bound, rev, "--", ".", *excludes]
+
+
 @dataclass
 class HistoryStats:
     """What one pass over a history found; size is independent of the number of commits."""
@@ -122,6 +136,11 @@ class HistoryStats:
     # Changes that are not people's code (bot, translation, dependency), by kind: not in changed or sizes.
     left_out: Counter = field(default_factory=Counter)
     recent_left_out: Counter = field(default_factory=Counter)
+    # A clone missing blobs: False when no line was counted; the paths whose changes were left out of the counts.
+    line_counts: bool = True
+    uncounted_paths: list[str] = field(default_factory=list)
+    # Paths of the changes whose blobs the clone lacks (seen by a --raw pass given their ids).
+    missing_paths: set[str] = field(default_factory=set)
 
     def add(self, when: int, parents: int, size: int, files: int, tests: bool, kind: str | None = None) -> None:
         """Fold one commit into the totals; kind names why a change is not a person's code change."""
@@ -173,8 +192,11 @@ def _kind(bot: bool, translations: bool, dependencies: bool) -> str | None:
     return BOT if bot else TRANSLATION if translations else DEPENDENCY if dependencies else None
 
 
-def parse_log(lines: Iterable[bytes], since: int) -> HistoryStats:
-    """Fold the output of `git log <log_args>` into HistoryStats, one line at a time."""
+def parse_log(lines: Iterable[bytes], since: int, missing: AbstractSet[str] = frozenset()) -> HistoryStats:
+    """Fold the output of `git log <log_args>` (or its --raw form) into HistoryStats, one line at a time.
+
+    In a --raw pass, changes whose blob id is in missing have their paths noted in missing_paths.
+    """
     stats = HistoryStats(since=since)
     when = parents = size = files = 0
     tests = bot = translations = dependencies = False
@@ -201,9 +223,16 @@ def parse_log(lines: Iterable[bytes], since: int) -> HistoryStats:
         if not open_commit or line == b"\n":
             continue
         parts = line.rstrip(b"\n").split(b"\t", 2)
-        if len(parts) != 3:
+        if line[:1] == b":" and len(parts) == 2:  # --raw: ":mode mode old new status\tpath", no line counts
+            stats.line_counts = False
+            meta, path = parts
+            if missing and not missing.isdisjoint(meta.decode().split()[2:4]):
+                stats.missing_paths.add(path.decode(errors="replace"))
+            added = deleted = b"-" if path.lower().endswith(_ARTIFACT_SUFFIXES_BYTES) else b"0"
+        elif len(parts) != 3:
             continue
-        added, deleted, path = parts
+        else:
+            added, deleted, path = parts
         files += 1
         if not tests and test_search(path):
             tests = True

@@ -338,11 +338,13 @@ def aside_in(texts: Mapping[str, str]) -> list[Route]:
 
 def source_texts(repo: GitRepo, rev: str) -> dict[str, str]:
     """The texts of a commit's source files that may declare routes, by path (one grep, one batch read)."""
-    specs = [f":(glob)**/*{s}" for s in ROUTE_SUFFIXES]
+    files = repo.files(rev)
+    gone = sorted(f.path for f in files if not f.present and is_source(f.path))
+    if gone and all(not f.present for f in files if is_source(f.path)):  # no source left to count routes from
+        raise MissingObjects(len(repo.missing_objects(rev)), ", ".join(gone[:3]))
+    # git grep stops at the first blob a damaged clone lacks: search around them (the caller notes them as unread).
+    specs = [f":(glob)**/*{s}" for s in ROUTE_SUFFIXES] + [f":(exclude,literal){p}" for p in gone]
     out = repo.git("grep", "-l", "-z", "-I", "-E", "-e", CANDIDATE, rev, "--", *specs, ok_codes=(0, 1, 128))
-    gone = [f.path for f in repo.files(rev) if not f.present and is_source(f.path)]
-    if gone:  # a partial clone lacks some sources: routes counted from the rest would be wrong
-        raise MissingObjects(len(repo.missing_objects(rev)), ", ".join(sorted(gone)[:3]))
     names = [p.removeprefix(f"{rev}:") for p in out.decode(errors="replace").split("\0") if p]
     kept = sorted((p for p in names if not SKIP_DIRS & set(p.split("/"))), key=is_aside)
     return repo.read(rev, kept[:MAX_FILES], max_bytes=MAX_BYTES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from ..app.git import GitRepo, open_repo
@@ -43,7 +44,12 @@ def gather_repo_evidence(
         if facts.tip is None:
             results.append(inconclusive(spec.id, REPO, "the repository has no commits"))
         else:
-            results.append(run_check(spec, facts))
+            facts.unread.clear()
+            got = run_check(spec, facts)
+            note = {} if got.inconclusive else facts.partial_note()
+            if note:
+                got = replace(got, reason=f"{got.reason}; {note['partial']}", evidence={**got.evidence, **note})
+            results.append(got)
     return results
 
 

@@ -49,7 +49,7 @@ def _aside(texts: dict[str, str], pages: int = 0) -> str:
 
 def versioned_routes(facts: RepoFacts) -> CheckResult:
     """Public routes carry a version: in the path (the runbook's count, app.routes), by header, else an OpenAPI spec."""
-    texts = routes.source_texts(facts.repo, facts.tip) if facts.tip else {}
+    texts = facts.route_texts()
     found = routes.found_in(texts)
     views = apiroutes.view_modules([f.path for f in facts.source_files if not is_sample_path(f.path)])
     kinds = apiroutes.kinds(found, {**facts.read(p for p in views if p not in texts), **texts})

@@ -179,7 +179,7 @@ def size_score(median_lines: float) -> float:
 
 def change_size(facts: RepoFacts) -> CheckResult:
     """Median lines changed per commit (lock files and binaries not counted)."""
-    h = facts.history
+    h = facts.line_counts()
     span = _window(facts, h.recent_changed, h.changed)
     if span is None:
         return _too_few_changes("change-size", facts)

@@ -200,12 +200,16 @@ def repo_evidence(s: Setup) -> Evidence:
     results = gather_repo_evidence(s.facts, progress=bar.update)
     bar.finish()
     info = describe_repo(s.repo)
+    partial = [r.id for r in results if "missing_objects" in r.evidence]
     notes = [f"{info['path']} at {(info['head'] or 'no commits')[:10]} on {info['trunk'] or 'no main branch'}"]
     flags = (
         ("a shallow clone: history checks see part of it", info["shallow"]),
         ("a detached HEAD", info["detached_head"]),
         ("no commits yet", info["empty"]),
-        (f"{info['missing_objects']} objects missing; these checks are partial", info["missing_objects"]),
+        (
+            f"{info['missing_objects']} objects missing; these checks are partial: {', '.join(partial) or 'none'}",
+            info["missing_objects"],
+        ),
     )
     notes += [flag for flag, on in flags if on]
     return Evidence(results, "Repository", "; ".join(notes) + ".")

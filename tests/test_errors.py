@@ -28,6 +28,11 @@ def test_a_config_error_names_file_key_and_fix():
     assert str(err) == "ladder.yml: ssh.connect_timeout: must be a number; fix it"
 
 
+def test_a_key_with_a_newline_is_shown_escaped_so_the_error_stays_one_line():
+    err = errors.AnswersError("unknown practice; use one of: a, b", path="answers.yml", key="answers.\n")
+    assert str(err) == "answers.yml: answers.\\n: unknown practice; use one of: a, b" and err.key == "answers.\n"
+
+
 def test_a_failed_command_carries_its_result_and_host():
     result = Result("web1", "systemctl reload shop", 3, "", "unit not found\n")
     err = errors.UnexpectedExit(result)

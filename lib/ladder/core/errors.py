@@ -20,7 +20,8 @@ class ConfigError(LadderError):
         self.message = message
         where = f"{path}" if path else "config"
         if key:
-            where += f": {key}"
+            # A key read from a user's YAML may hold a newline or a control character: keep the message one line.
+            where += f": {key if key.isprintable() else key.encode('unicode_escape').decode()}"
         super().__init__(f"{where}: {message}")
 
 

@@ -15,7 +15,7 @@ def install_command(python: str, missing: list[str]) -> str:
     """pip install of exactly the missing requirements (pip itself added first when the venv was made without it)."""
     pip = f"{q(python)} -m pip"
     return (
-        f"{{ {pip} --version >/dev/null 2>&1 || {q(python)} -m ensurepip --quiet; }} && "
+        f"{{ {pip} --version >/dev/null 2>&1 || {q(python)} -m ensurepip >/dev/null; }} && "
         f"{pip} install --quiet --disable-pip-version-check {' '.join(q(m) for m in missing)}"
     )
 

@@ -96,11 +96,12 @@ def test_rung2_dry_run_then_apply_then_apply_again_then_assess(ssh_sandbox, tmp_
     assert again.summary["changes"] == 0
     assert refs(box.repo) == shared
 
-    # A flip in prod, without a deploy: the redesign shows there too.
-    assert (
-        cli.main(["flags", "set", "redesign", "on", "--env", "prod", "--apply", "--config", str(box.config_path)]) == 0
-    )
-    assert REDESIGN_MARK in home(cfg, "prod1")
+    # A flip in prod through the runbook's flip step, without a deploy: the redesign shows there too, journaled.
+    flipped = runner.run(RUNG2, {"flip_env": "prod"}, config=box.config_path, apply=True, out_dir=runs)
+    assert flipped.ok, flipped.error and flipped.error.describe()
+    assert flipped.summary["matrix"]["prod1"]["flag flip"] == "changed" and flipped.summary["changes"] == 1
+    assert REDESIGN_MARK in home(cfg, "prod1") and git(box.repo, "rev-parse", "master") == master
+    assert cli.main(["flags", "list", "--env", "prod", "--config", str(box.config_path)]) == 0
 
     assessed = write_assessment(assess(box.repo, config=box.config_path), tmp_path / "assessment.json")
     doc = load_assessment(assessed)

@@ -72,14 +72,15 @@ class GitRepo:
         days_ago: float = 0,
         when: int | None = None,
         remove: list[str] | None = None,
+        author: str | None = None,
     ) -> str:
-        """Write files (and remove some), commit everything, return the commit id."""
+        """Write files (and remove some), commit everything (as author "Name <email>", when given), return its id."""
         self.write(files or {})
         for name in remove or []:
             self.git("rm", "-q", name)
         self.git("add", "-A")
         t = when if when is not None else int(NOW - days_ago * DAY)
-        self.git("commit", "-q", "--allow-empty", "-m", message, when=t)
+        self.git("commit", "-q", "--allow-empty", "-m", message, *([f"--author={author}"] if author else []), when=t)
         return self.git("rev-parse", "HEAD")
 
     def branch(self, name: str, start: str = "HEAD") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ladder.app.git import BranchWork
+from ladder.app.branch_work import BranchWork
 from ladder.assess.branches import set_aside_by_name, set_aside_by_work
 
 pytestmark = pytest.mark.unit

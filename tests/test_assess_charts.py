@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ladder.assess import load_model, practice_bars, rung_radar, score, trend_chart, views
 from ladder.assess.catalogue import CHECKS
-from ladder.assess.charts import COLOURS, level_chart
+from ladder.assess.charts import COLOURS, cost_benefit_chart, level_chart
 from ladder.assess.checks import result
 from ladder.assess.score import levels
 
@@ -42,6 +42,7 @@ def test_radar_and_bars_render(tmp_path):
     bars = practice_bars(a.to_dict())
     texts = [t.get_text() for t in bars.axes[0].texts]
     assert texts.count("inconclusive") == 1  # canary has no evidence and no answer
+    assert texts.count("n/a") == 2  # a service's release practices do not fit it
     assert "9.0" in texts and "2.0" in texts  # every scored bar shows its number, so 0 is not a missing bar
     for fig, name in ((radar, "radar.png"), (bars, "bars.png")):
         fig.savefig(tmp_path / name)
@@ -99,3 +100,40 @@ def test_no_label_colour_reads_as_the_pass_mark_green():
     for label, colour in COLOURS.items():
         apart = abs(hue(colour) - passed) % 360
         assert label == "inconclusive" or min(apart, 360 - apart) > 40, f"{label} {colour} reads as 'passed'"
+
+
+def _labels(fig: Figure) -> list[str]:
+    return [
+        t.get_text()
+        for t in fig.axes[0].texts
+        if t.get_text() not in ("quick wins", "big bets", "fill-ins", "thankless tasks")
+    ]
+
+
+def test_cost_benefit_has_one_point_per_failing_practice_each_labelled(tmp_path):
+    a = assessment({"3a", "3b", "4", "5", "all"}, datetime.now(UTC))  # rungs 1, 1+ and 2 fail: 13 steps
+    fig = cost_benefit_chart(a)
+    points = fig.axes[0].collections[0].get_offsets()
+    assert len(points) == len(a.next_steps) == 13
+    shown = "\n".join(_labels(fig)).split("\n")
+    assert sorted(shown) == sorted(f"{s.order} {s.practice}" for s in a.next_steps)
+    dev = next(s for s in a.next_steps if s.practice == "dev-setup")
+    assert [dev.effort_days, dev.benefit] in points.tolist()
+    fig.savefig(tmp_path / "cost.png")
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    frame = fig.axes[0].get_window_extent(renderer)
+    for i, box in enumerate(boxes):  # legible: no label covers another, and each stays inside the plot
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :]), fig.axes[0].texts[i].get_text()
+
+
+def test_cost_benefit_says_what_it_cannot_place():
+    a = assessment({"1+", "2", "3a", "3b", "4", "5", "all"}, datetime.now(UTC)).to_dict()
+    a["next_steps"][0]["effort_days"] = None  # a team's model that gives no estimate for it
+    fig = cost_benefit_chart(a)
+    assert len(fig.axes[0].collections[0].get_offsets()) == len(a["next_steps"]) - 1
+    assert "1 without an estimate not shown" in fig.axes[0].get_title()
+    done = assessment({"1", "1+", "2", "3a", "3b", "4", "5", "all"}, datetime.now(UTC))
+    done.next_steps = []
+    assert [t.get_text() for t in cost_benefit_chart(done).axes[0].texts] == ["nothing to fix"]

@@ -16,12 +16,13 @@ from hostile import BRANCH, ROUTE, assert_inert, plant
 from ladder import cli
 from ladder.assess import load_assessment
 from ladder.assess.inputs import notebook_path
+from ladder.assess.model import DEFAULT_MODEL
 from ladder.engine import runner
 
 pytestmark = pytest.mark.e2e
 
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}
-LABEL = {"enum": ["measured", "inferred", "self-reported", "inconclusive"]}
+LABEL = {"enum": ["measured", "inferred", "self-reported", "inconclusive", "n/a"]}
 
 
 def obj(props: dict, **extra) -> dict:
@@ -54,8 +55,27 @@ SCHEMA = obj(
                 ),
             ]
         },
+        "as_of": obj(
+            {
+                "date": {"type": "string"},
+                "option": {"type": "string"},
+                "window_days": {"type": "integer"},
+                "last_activity": {
+                    "oneOf": [{"type": "null"}, obj({"date": {"type": "string"}, "ref": {"type": "string"}})]
+                },
+            }
+        ),
         "level": {"enum": ["0", "1", "1+", "2", "3a", "3b", "3", "4", "5"]},
         "level_title": {"type": "string"},
+        "kind": obj(
+            {
+                "kind": {"enum": ["service", "library", "self-hosted"]},
+                "confidence": {"enum": ["high", "medium", "low", "set"]},
+                "evidence": {"type": "array", "items": {"type": "string"}},
+                "overridden": {"type": "boolean"},
+            }
+        ),
+        "unconfirmed": {"type": "array", "items": {"type": "string"}},
         "overall": obj({"score": SCORE, "coverage": {"type": "number", "minimum": 0, "maximum": 1}}),
         "rungs": {
             "type": "array",
@@ -69,6 +89,8 @@ SCHEMA = obj(
                     "reached": {"type": "boolean"},
                     "runbook": {"type": "string"},
                     "practices": {"type": "array", "items": {"type": "string"}},
+                    "status": {"enum": ["met", "failed", "unconfirmed", "n/a"]},
+                    "unanswered": {"type": "integer"},
                 }
             ),
         },
@@ -129,6 +151,13 @@ SCHEMA = obj(
                     "runbook": {"type": "string"},
                     "score": SCORE,
                     "reason": {"type": "string"},
+                    "effort_days": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    "effort_why": {"type": "string"},
+                    "moves": {
+                        "type": "array",
+                        "items": {"enum": ["deployment-frequency", "lead-time", "change-fail-rate", "time-to-restore"]},
+                    },
+                    "benefit": {"type": "number", "minimum": 0, "maximum": 10},
                 }
             ),
         },
@@ -238,11 +267,12 @@ def test_sandbox_assessed_twice_with_a_secret_in_the_environment(local_sandbox, 
     by_id = {p["id"]: p for p in second["practices"]}
     assert by_id["canary"]["answer"] == "yes" and by_id["canary"]["label"] == "self-reported"
     assert by_id["dev-setup"]["label"] == "measured"  # measured beats the contradicting answer
-    assert {c["practice"]: c["kept"] for c in second["contradictions"]} == {"canary": "answer", "dev-setup": "evidence"}
+    # No canary config in the repository is no evidence against one (a platform may do it): nothing to contradict.
+    assert {c["practice"]: c["kept"] for c in second["contradictions"]} == {"dev-setup": "evidence"}
     assert by_id["tests-present"]["answer"] is None
     page = printed_path(out, "report").read_text()
-    assert "not answered" in page and "2 of 27 questions answered" in page
-    assert "Canary deploys with automatic analysis: 0 -&gt; 10" in page  # what changed since the first
+    assert "not answered" in page and "2 of 29 questions answered" in page
+    assert "Canary deploys with automatic analysis: inconclusive -&gt; 10" in page  # what changed since the first
     assert "Since the last assessment" in page
     assert f"answers:    {answers} (given)" in out
 
@@ -287,6 +317,55 @@ def test_a_repository_without_a_config(tmp_path, capsys, monkeypatch):
     assert "hosts</th><td style='text-align:left'>not read: no ladder.yml given" in report.read_text()
 
 
+def test_an_old_repository_assessed_as_of_its_last_commit(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    repo = GitRepo(tmp_path / "archived")
+    for i in range(12):  # a year ago, one commit a day for twelve days, then a last one
+        repo.commit({"src/app.py": f"X = {i}\n"}, f"change {i}", days_ago=420 - i)
+    repo.commit({"src/last.py": "X = 1\n"}, "last", days_ago=400)
+    code, out, err = assess(capsys, str(repo.path), "--as-of", "last-commit")
+    assert code == 0, err
+    report = printed_path(out, "report")
+    doc = load_assessment(report.parent / "assessment.json")
+    jsonschema.validate(doc, SCHEMA)
+    last = doc["as_of"]["last_activity"]
+    assert doc["as_of"]["option"] == "last-commit" and doc["as_of"]["date"] == last["date"] and last["ref"] == "main"
+    frequency = next(c for c in doc["checks"] if c["id"] == "trunk-frequency")
+    assert frequency["evidence"]["active_days"] == 13  # the windows end at the last commit, 400 days ago
+    page = report.read_text()
+    assert f"as of</th><td style='text-align:left'>{last['date'][:10]} (--as-of last-commit)" in page
+    assert f"last activity</th><td style='text-align:left'>{last['date'][:10]} (newest commit, on main)" in page
+    assert "older than the 90-day window" not in page
+
+
+def test_kind_set_on_the_command_line_is_shown_and_decides_what_applies(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    repo = GitRepo(tmp_path / "lib")
+    repo.commit({"pyproject.toml": "[project]\nname = 'lib'\n", "src/lib/__init__.py": "X = 1\n"}, "start")
+    code, out, err = assess(capsys, str(repo.path), "--kind", "library")
+    assert code == 0, err
+    assert "project kind: library (set by --kind)" in out
+    report = printed_path(out, "report")
+    doc = load_assessment(report.parent / "assessment.json")
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["kind"]["overridden"] and doc["kind"]["evidence"][0] == "set by --kind"
+    labels = {p["id"]: p["label"] for p in doc["practices"]}
+    assert labels["one-step-deploy"] == "n/a" and labels["release-pipeline"] == "inconclusive"
+    assert "Project kind: library (set by --kind); practices that do not fit it are n/a." in report.read_text()
+
+
+def test_a_bad_kind_is_one_error_naming_the_option_and_nothing_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    repo = GitRepo(tmp_path / "app")
+    repo.commit({"app.py": "X = 1\n"})
+    code, out, err = assess(capsys, str(repo.path), "--kind", "webapp", "--out", str(tmp_path / "runs"))
+    assert code == 2 and out == ""
+    assert "--kind 'webapp': use one of service, library, self-hosted, or leave it out to detect the kind" in err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_folder_that_is_not_a_repository_is_one_error_and_nothing_runs(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "plain").mkdir()
@@ -307,6 +386,46 @@ def test_a_bad_answers_file_names_the_file_the_field_and_the_fix(local_sandbox, 
     code, _, err = assess(capsys, "--config", str(local_sandbox.config_path), "--answers", str(answers))
     assert code == 2 and "answers.canarie: unknown practice; use one of:" in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_bad_model_file_names_the_file_the_key_and_the_fix_and_nothing_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    repo = GitRepo(tmp_path / "tool")
+    repo.commit({"src/tool.py": "X = 1\n"}, "start", days_ago=3)
+    model = tmp_path / "model.yml"
+    model.write_text(DEFAULT_MODEL.read_text().replace("moves: [lead-time]", "moves: [mttr]", 1))
+    code, out, err = assess(capsys, str(repo.path), "--model", str(model), "--out", str(tmp_path / "runs"))
+    assert code == 2 and out == ""
+    assert f"{model}: rungs[1].practices[dev-setup].moves: unknown DORA metric 'mttr'; use one of" in err
+    code, _, err = assess(capsys, str(repo.path), "--model", str(tmp_path / "nope.yml"))
+    assert code == 2 and "nope.yml: file not found; pass the path of a model.yml" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_teams_own_model_sets_the_cost_of_its_next_steps(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
+    repo = GitRepo(tmp_path / "shop")
+    repo.commit({"app.py": "SECRET_KEY = 'x'\n"}, "start", days_ago=3)
+    model = tmp_path / "model.yml"
+    ours = 'days: 0.5\n          why: "our compose file only needs the database added"'
+    text = DEFAULT_MODEL.read_text()
+    line = '          days: 1\n          why: "a compose file (app, database, uWSGI) and a make target, tried once on a fresh machine"'
+    assert line in text
+    model.write_text(text.replace(line, "          " + ours))
+    answers = tmp_path / "answers.yml"
+    answers.write_text("answers:\n  dev-setup: no\n")  # no file shows there is none: the team says so
+    code, out, err = assess(capsys, str(repo.path), "--model", str(model), "--answers", str(answers))
+    assert code == 0, err
+    report = printed_path(out, "report")
+    doc = load_assessment(report.parent / "assessment.json")
+    jsonschema.validate(doc, SCHEMA)
+    step = next(s for s in doc["next_steps"] if s["practice"] == "dev-setup")
+    assert step["effort_days"] == 0.5 and step["moves"] == ["lead-time"] and step["benefit"] > 0
+    page = report.read_text()
+    assert "~0.5 person-days: our compose file only needs the database added" in page
+    section = page.split('<h2 id="Cost-and-benefit"')[1].split("<h2")[0]
+    assert "<img" in section and "data:image/svg+xml" in section  # the chart, embedded
 
 
 def test_running_without_a_config_injects_an_empty_config_and_uses_the_runs_home(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ import yaml
 from ladder.assess import load_model, score
 from ladder.assess.catalogue import CHECKS
 from ladder.assess.checks import CheckSpec, result
-from ladder.assess.model import DEFAULT_MODEL, parse_model
+from ladder.assess.model import DEFAULT_MODEL, DORA_METRICS, parse_model
 from ladder.core.errors import ConfigError, ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,28 @@ def test_a_named_step_is_a_heading_of_its_runbook():
         cells = nbformat.read(ROOT / runbook, as_version=4).cells
         headings = {c.source.splitlines()[0] for c in cells if c.cell_type == "markdown" and c.source}
         assert f"## {step}" in headings, f"{runbook} has no step headed '## {step}'"
+
+
+@pytest.mark.unit
+def test_every_practice_has_an_estimate_with_its_reason_and_the_dora_metrics_it_moves():
+    for p in load_model().practices:
+        assert p.effort is not None and 0 < p.effort.days <= 10 and len(p.effort.why) > 20, p.id
+        assert p.moves and set(p.moves) <= set(DORA_METRICS), p.id
+    model = load_model()
+    assert model.practice("dev-setup").effort.days == 1 and model.practice("ci-tests").effort.days == 2
+    assert model.practice("canary").effort.days == 5
+    assert model.practice("one-step-deploy").moves == ("deployment-frequency", "lead-time", "time-to-restore")
+
+
+@pytest.mark.unit
+def test_a_model_without_estimates_still_loads():
+    data = raw()
+    for rung in data["rungs"]:
+        for p in rung["practices"]:
+            p.pop("effort")
+            p.pop("moves")
+    model = parse_model(data)
+    assert all(p.effort is None and p.moves == () for p in model.practices)
 
 
 @pytest.mark.unit
@@ -111,6 +133,46 @@ def test_issue_checks_are_all_present():
         (lambda d: d.update(pass_mark=12), "pass_mark", "between 0 and 10"),
         (lambda d: d.update(answers={"yes": "lots"}), "answers.yes", "0-10"),
         (lambda d: d["rungs"].append(dict(d["rungs"][0])), "rungs[1]", "duplicate rung id"),
+        (
+            lambda d: d["rungs"][0]["practices"][0].update(applies_to=["service", "app"]),
+            "rungs[1].practices[env-separation].applies_to",
+            "out of service, library, self-hosted",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][1].update(applies_to=[]),
+            "rungs[1].practices[config-out-of-code].applies_to",
+            "leave it out when the practice fits every kind",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][2]["effort"].update(days=0),
+            "rungs[1].practices[dev-setup].effort.days",
+            "must be a positive number of person-days, got 0; write effort: {days: 2",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][2]["effort"].update(days="two"),
+            "rungs[1].practices[dev-setup].effort.days",
+            "positive number",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][2].update(effort=3),
+            "rungs[1].practices[dev-setup].effort",
+            "must be a mapping with days and why",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][2]["effort"].pop("why"),
+            "rungs[1].practices[dev-setup].effort.why",
+            "say in one line what the work is",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][2].update(moves=["mttr"]),
+            "rungs[1].practices[dev-setup].moves",
+            "unknown DORA metric 'mttr'; use one of deployment-frequency, lead-time, change-fail-rate, time-to-restore",
+        ),
+        (
+            lambda d: d["rungs"][0]["practices"][2].update(moves="lead-time"),
+            "rungs[1].practices[dev-setup].moves",
+            "must be a list of DORA metric ids",
+        ),
     ],
 )
 def test_bad_models_name_the_key_and_the_fix(edit, key, words, tmp_path):
@@ -132,6 +194,16 @@ def test_missing_and_broken_model_files(tmp_path):
     bad.write_text("rungs: [\n")
     with pytest.raises(ModelError, match="not valid YAML"):
         load_model(bad)
+
+
+@pytest.mark.unit
+def test_every_kind_has_practices_on_every_ladder_rung_it_can_climb():
+    model = load_model()
+    assert model.practice("config-out-of-code").applies_to == ("service", "library", "self-hosted")
+    assert model.practice("env-separation").applies_to == ("service",)
+    for kind in ("service", "library", "self-hosted"):
+        fits = {p.rung for p in model.practices if p.applies(kind)}
+        assert {"1", "2", "3a", "3b", "4"} <= fits, kind  # a counterpart keeps each kind on the ladder
 
 
 @pytest.mark.unit

@@ -31,8 +31,11 @@ TOP_KEYS = [
     "model_version",
     "pass_mark",
     "repo",
+    "as_of",
     "level",
     "level_title",
+    "kind",
+    "unconfirmed",
     "overall",
     "rungs",
     "practices",
@@ -63,7 +66,18 @@ def test_schema_keys_are_stable(model):
     assert list(doc) == TOP_KEYS
     assert doc["schema"] == SCHEMA and doc["level"] == "1" and doc["pass_mark"] == 7
     assert list(doc["overall"]) == ["score", "coverage"]
-    assert list(doc["rungs"][0]) == ["id", "title", "score", "coverage", "met", "reached", "runbook", "practices"]
+    assert list(doc["rungs"][0]) == [
+        "id",
+        "title",
+        "score",
+        "coverage",
+        "met",
+        "reached",
+        "runbook",
+        "practices",
+        "status",
+        "unanswered",
+    ]
     assert list(doc["practices"][0]) == [
         "id",
         "rung",
@@ -79,7 +93,20 @@ def test_schema_keys_are_stable(model):
         "checks",
     ]
     assert list(doc["checks"][0]) == ["id", "source", "score", "label", "reason", "evidence"]
-    assert list(doc["next_steps"][0]) == ["order", "rung", "practice", "title", "runbook", "score", "reason", "step"]
+    assert list(doc["next_steps"][0]) == [
+        "order",
+        "rung",
+        "practice",
+        "title",
+        "runbook",
+        "score",
+        "reason",
+        "step",
+        "effort_days",
+        "effort_why",
+        "moves",
+        "benefit",
+    ]
     assert list(doc["contradictions"][0]) == [
         "practice",
         "answer",
@@ -96,7 +123,7 @@ def test_schema_keys_are_stable(model):
         "recovery_time",
     ]
     labels = {p["label"] for p in doc["practices"]}
-    assert labels <= {"measured", "inferred", "self-reported", "inconclusive"}
+    assert labels <= {"measured", "inferred", "self-reported", "inconclusive", "n/a"}
     json.loads(json.dumps(doc))
 
 
@@ -128,7 +155,7 @@ def test_changes_since_the_last_assessment(model):
     assert kinds[0] == "level" and changes[0]["note"] == "level 0 -> 1"
     assert {"id": "1", "kind": "rung"}.items() <= next(c for c in changes if c["kind"] == "rung").items()
     moved = {c["id"] for c in changes if c["kind"] == "practice"}
-    assert moved == {p.id for p in model.rung("1").practices}
+    assert moved == {p.id for p in model.rung("1").practices if p.applies("service")}
     assert changes_since(after, after) == []
 
 

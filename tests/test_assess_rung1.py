@@ -44,10 +44,17 @@ def test_env_separation_finds_example_env_and_per_environment_config(repo):
     assert res.evidence["environment_config"] == ["config/production.py"]
 
 
-def test_env_separation_scores_zero_without_any_sign(repo):
+def test_env_separation_without_any_sign_is_inconclusive_not_zero(repo):
+    # Settings may come from the servers or a platform alone: no sign in the repository is no evidence of sharing.
     repo.commit({"app.py": "DEBUG = True\n"})
     res = check(repo, "env-separation")
-    assert res.score == 0 and res.label == "inferred"
+    assert res.score is None and "outside the repository" in res.reason
+
+
+def test_env_separation_one_sign_is_enough_to_pass(repo):
+    repo.commit({"app.py": "import os\nDEBUG = os.environ.get('DEBUG')\n"})
+    res = check(repo, "env-separation")
+    assert res.score == 7 and res.label == "inferred" and res.evidence["env_var_reads"] == ["app.py"]
 
 
 def test_dev_setup_from_make_target(repo):
@@ -65,7 +72,19 @@ def test_dev_setup_from_a_compose_file_in_a_subfolder(repo, path):
 
 def test_a_compose_file_among_the_tests_is_a_fixture(repo):
     repo.commit({"tests/fixtures/docker-compose.yml": "services: {}\n"})
-    assert check(repo, "dev-setup").score == 0
+    res = check(repo, "dev-setup")  # nothing else: the question settles it, never a 0 for a file not found
+    assert res.score is None and res.evidence == {}
+
+
+def test_dev_dependencies_in_the_manifest_are_a_one_command_setup(repo):
+    repo.commit(
+        {
+            "pyproject.toml": "[project]\nname = 'x'\n[project.optional-dependencies]\ndocs = ['sphinx']\ndev = ['pytest']\n",
+            "scripts/install": "pip install -e .[dev]\n",
+        }
+    )
+    res = check(repo, "dev-setup")
+    assert res.score == 10 and res.evidence["found"] == ["scripts/install", "dev dependencies: pyproject.toml"]
 
 
 def test_one_step_deploy_from_fabfile(repo):
@@ -73,7 +92,8 @@ def test_one_step_deploy_from_fabfile(repo):
     assert check(repo, "one-step-deploy").score == 8
     repo2 = GitRepo(repo.path.parent / "none")
     repo2.commit({"README.md": "ssh in, git pull\n"})
-    assert check(repo2, "one-step-deploy").score == 0
+    res = check(repo2, "one-step-deploy")  # a platform may deploy it: the question settles it, never a 0
+    assert res.score is None and "outside the repository" in res.reason
 
 
 # ---- the hosts ------------------------------------------------------------------------------

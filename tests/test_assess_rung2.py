@@ -117,6 +117,23 @@ def test_tests_with_changes_share(repo):
     assert res.evidence["share"] == pytest.approx(0.5) and res.score == 10
 
 
+def test_bot_translation_and_dependency_commits_do_not_dilute_the_test_share(repo):
+    repo.daily(20, start_days_ago=40, tests_every=2)
+    bot = "dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>"
+    for i in range(15):
+        repo.commit({"src/app.js": f"x = {i}\n"}, f"build {i}", days_ago=10 - i / 2, author=bot)
+        repo.commit({"app/locale/fr/messages.po": f'msgstr "{i}"\n'}, f"Translated {i}", days_ago=10 - i / 2)
+        repo.commit({"requirements.txt": f"flask==3.{i}\n"}, f"Bump flask to 3.{i}", days_ago=10 - i / 2)
+    res = check(repo, "tests-with-changes")
+    assert res.evidence["share"] == pytest.approx(0.5) and res.evidence["commits"] == 20
+    assert res.evidence["left_out"] == {"bot": 15, "translation": 15, "dependency": 15}
+    assert res.reason == (
+        "50% of 20 people's code changes touch tests (last 90 days); "
+        "15 bot, 15 translation-only and 15 dependency-only commit(s) left out"
+    )
+    assert check(repo, "change-size").evidence["commits"] == 20
+
+
 def test_release_lines_pages_and_bots_are_set_aside(repo):
     repo.commit({"a.py": "1\n"}, days_ago=200)
     named = ("stable-2.17", "release/1.x", "2.x", "v3-maintenance", "gh-pages", "l10n_main", "crowdin-main")

@@ -44,7 +44,12 @@ def test_smoke_test_in_the_pipeline(repo):
     assert check(repo, "smoke-test").score == 10
     none = GitRepo(repo.path.parent / "none")
     none.commit({".github/workflows/cd.yml": "on: push\njobs:\n  d:\n    steps:\n      - run: ./deploy.sh\n"})
-    assert check(none, "smoke-test").score == 0
+    res = check(none, "smoke-test")  # the deploy the repository shows checks nothing afterwards
+    assert res.score == 0 and res.evidence["deploys"] == [".github/workflows/cd.yml"]
+    platform = GitRepo(repo.path.parent / "platform")
+    platform.commit({"app.py": "X = 1\n"})  # deployed by a platform, perhaps: nothing to judge here
+    res = check(platform, "smoke-test")
+    assert res.score is None and "outside the repository" in res.reason
 
 
 def test_health_over_http(health_port, tmp_path):
@@ -67,6 +72,6 @@ def test_waiting_for_docker_is_no_smoke_test_and_a_test_environment_is_no_deploy
         "        run: docker compose -f e2e.yml up -d\n      - run: npx playwright test\n"
     )
     repo.commit({".github/workflows/e2e.yml": wf})
-    assert check(repo, "smoke-test").score == 0
-    assert check(repo, "deploy-pipeline").score == 0
+    assert check(repo, "smoke-test").score is None
+    assert check(repo, "deploy-pipeline").score is None
     assert check(repo, "ci-tests").score == 7

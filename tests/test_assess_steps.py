@@ -48,7 +48,7 @@ def run_steps(setup):
     """The notebook's cells in order, up to the score."""
     evidence = steps.repo_evidence(setup) + steps.host_evidence(setup)
     answers = steps.questionnaire(setup)
-    return steps.score(setup, evidence, steps.dora(setup), answers), answers
+    return steps.score(setup, evidence, steps.dora(setup), answers, steps.project_kind(setup)), answers
 
 
 @pytest.mark.local
@@ -228,7 +228,7 @@ def test_sandbox_at_start(local_sandbox, tmp_path):
     assert first.rung == "1" and first.runbook == "runbooks/1-separate-dev-and-prod.ipynb"
     checks = {c.id: c for c in a.checks}
     assert "answered 200" in checks["app-health"].reason  # gunicorn answers /health over HTTP ...
-    assert a.practice("smoke-test").score == 0  # ... which is not a smoke test: nothing here is green by accident
+    assert a.practice("smoke-test").score is None  # ... which is not a smoke test: nothing here is green by accident
     assert checks["prod-unmodified"].score == 0  # the edit made in place on prod
     assert checks["prod-runs-release"].score == 0
     assert checks["separate-hosts"].score == 0  # the dev host holds no copy of the app yet

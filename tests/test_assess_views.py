@@ -80,6 +80,22 @@ def test_next_steps_name_runbooks_and_say_which_are_not_written_yet(model):
     assert "Nothing to fix" in repr(views.next_steps(good))
 
 
+def test_next_steps_say_the_cost_of_each_and_the_dora_metrics_it_moves(model):
+    frame = views.next_steps(assessment(model, {"1+", "2", "3a", "3b", "4", "5", "all"})).data
+    rows = frame.set_index("practice")
+    dev = rows.loc["A dev environment is made by one command"]
+    assert (
+        dev["cost"]
+        == "~1 person-day: a compose file (app, database, uWSGI) and a make target, tried once on a fresh machine"
+    )
+    assert rows.loc["Dev and prod are separate environments", "cost"].startswith("~3 person-days: ")
+    deploy = rows.loc["Code reaches prod by one repeatable step", "moves"]
+    assert deploy == "deployment frequency, lead time, time to restore"
+    assert views.cost_text({"effort_days": 0.5, "effort_why": "x"}) == "~0.5 person-days: x"
+    assert views.cost_text({"effort_days": None}) == "not estimated (add effort: to the model)"
+    assert views.moves_text({"moves": []}) == "none"
+
+
 def test_headline_in_plain_words(model):
     lines = views.headline(assessment(model, {"1"})).lines
     assert lines[0] == "Level 1: Separate dev and prod."
@@ -117,7 +133,12 @@ def test_changes_since_the_last_assessment(model):
 
 def test_charts_are_embedded_svg(model):
     a = assessment(model, {"1"})
-    for chart in (views.radar(a), views.bars(a), views.trend([assessment(model, set(), when=NOW - 60)], a)):
+    for chart in (
+        views.radar(a),
+        views.bars(a),
+        views.cost_benefit(a),
+        views.trend([assessment(model, set(), when=NOW - 60)], a),
+    ):
         assert chart._repr_svg_().lstrip().startswith("<?xml")
 
 
@@ -156,6 +177,20 @@ def test_the_report_uses_the_header_and_keeps_the_show_code_button(model):
     assert "Hosts and steps" not in page
     failed = report.render(nb, summary_of(assessment(model, {"1"}), [], status="failed"), views.report_header)
     assert "Hosts and steps" in failed
+
+
+def test_report_header_shows_the_last_activity_and_says_when_it_is_older_than_the_window(model):
+    run = summary_of(assessment(model, set()), [])
+    data = run["result"]["assessment"]
+    last = {"date": "2024-03-01T10:00:00+00:00", "ref": "main"}
+    data["as_of"] = {"date": data["generated"], "option": "", "window_days": 90, "last_activity": last}
+    head = views.report_header(run)
+    assert "last activity</th><td style='text-align:left'>2024-03-01 (newest commit, on main)" in head
+    assert "as of</th>" not in head and "older than the 90-day window" in head and "--as-of last-commit" in head
+    data["as_of"].update(date=last["date"], option="last-commit")
+    head = views.report_header(run)
+    assert "as of</th><td style='text-align:left'>2024-03-01 (--as-of last-commit)" in head
+    assert "older than" not in head
 
 
 def test_report_header_says_how_many_objects_a_partial_clone_lacks_and_which_checks_are_partial(model):

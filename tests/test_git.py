@@ -44,30 +44,6 @@ def test_commit_times_stream_newest_first_and_honour_since(repo):
     assert list(git.commit_times(git.tip, since=int(NOW - 2 * DAY))) == times[:1]
 
 
-def test_an_unmerged_branch_is_found(repo):
-    repo.branch("stale")
-    repo.commit({"wip.py": "x = 1\n"}, "unfinished", days_ago=1)
-    repo.git("checkout", "-q", "master")
-    git = open_repo(repo.path)
-    assert [r.name for r in git.unmerged_branches(git.trunk)] == ["refs/heads/stale"]
-
-
-def test_the_work_beyond_the_trunk_counts_commits_tags_and_cherry_picks(repo):
-    repo.branch("stable-1")
-    repo.commit({"app.py": "fix\n"}, "fix a crash\n\nwhy it crashed\n(cherry picked from commit 0123abc)", days_ago=0.5)
-    repo.tag("v1.0.1", days_ago=0.5)
-    repo.commit({"app.py": "fix 2\n"}, "fix another", days_ago=0.2)
-    repo.git("tag", "v1.0.2")
-    repo.git("checkout", "-q", "master")
-    git = open_repo(repo.path)
-    stable = next(b for b in git.branches if b.short == "stable-1")
-    work = git.work_beyond(git.trunk.commit, stable.commit)
-    assert work.commits == 2 and work.cherry_picks == 1
-    assert sorted(work.tags) == ["v1.0.1", "v1.0.2"]
-    assert work.oldest == int(NOW - 0.5 * DAY)
-    assert git.work_beyond(stable.commit, git.trunk.commit).commits == 0
-
-
 def test_what_is_not_a_repository_is_refused_with_the_fix(repo, tmp_path):
     with pytest.raises(NotARepository, match="no such folder"):
         open_repo(tmp_path / "nowhere")

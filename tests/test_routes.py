@@ -122,14 +122,6 @@ def test_why_text_explains_versioning():
 
 
 @pytest.mark.unit
-def test_one_policy_for_what_may_stay_unversioned():
-    assert routes.exemption("/") == routes.HOME
-    assert routes.exemption("/health") == routes.exemption("/metrics/") == routes.PROBE
-    assert routes.exemption("/items") is None
-    assert routes.is_versioned("/v1/items") and routes.is_versioned("/api/v2") and not routes.is_versioned("/items/v1")
-
-
-@pytest.mark.unit
 def test_other_shapes_are_found():
     source = """
 DISPATCH = {"/items": list_items, "/orders": {"GET": orders, "POST": add_order}, "/not-a-route": 3}
@@ -189,15 +181,36 @@ def test_one_count_of_public_routes():
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(
-    "path, base",
-    [
-        ("/v1/items", "/items"),
-        ("/api/v2/users/<id>", "/api/users/<id>"),
-        ("/v1", "/"),
-        ("/v1.2/x", "/x"),
-        ("/items", "/items"),
-    ],
-)
-def test_base_path_drops_the_version(path, base):
-    assert routes.base_path(path) == base
+def test_a_value_read_with_get_is_no_route():
+    source = '''
+def tagged(pdf):
+    """True when the document root has /MarkInfo with /Marked true."""
+    info = pdf.Root.get("/MarkInfo")
+    return bool(info and info.get("/Marked", False))
+
+@app.get("/reports")
+def reports(): ...
+'''
+    assert {r.path for r in routes.parse_routes(source, "pdfs.py")} == {"/reports"}
+
+
+@pytest.mark.unit
+def test_examples_docs_and_tests_are_not_the_apps_routes_but_are_counted_apart():
+    texts = {
+        "app/api.py": '@app.get("/v1/items")\ndef a(): ...\n',
+        "examples/minimal/main.py": '@app.get("/hello")\ndef h(): ...\n',
+        "docs_src/tutorial/app.py": '@app.post("/items")\ndef c(): ...\n',
+        "docs/conf.py": 'html_static_path = ["/static"]\n',
+        "tests/conftest.py": '@app.get("/fixture")\ndef f(): ...\n',
+        "app/test_api.py": 'client.get("/items")\n',
+        "node_modules/x/index.js": "app.get('/vendored', f)\n",
+    }
+    assert [r.path for r in routes.found_in(texts)] == ["/v1/items"]
+    assert sorted(r.path for r in routes.aside_in(texts)) == ["/fixture", "/hello", "/items"]
+
+
+@pytest.mark.unit
+def test_a_graphql_endpoint_is_left_out_with_its_reason():
+    counted = routes.count(routes.parse_routes('urlpatterns = [path("graphql/", view), path("orders/", o)]'))
+    assert counted.unversioned == ("* /orders/",) and counted.exempt == ("/graphql/",) and counted.graphql
+    assert counted.summary().endswith("(/graphql/ not counted: operational, the home page or GraphQL)")

@@ -4,9 +4,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import require_sshd
 
 from gitrepo import git
-from ladder import load_config
+from ladder import load_config, sandbox
 from ladder.app import deploy, health
 from ladder.engine import runner
 
@@ -21,8 +22,18 @@ def prod_tree(box):
     return git(app, "rev-parse", "HEAD"), git(app, "status", "--porcelain"), (app / "app.py").read_text()
 
 
-def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
-    box = ssh_sandbox
+@pytest.fixture(params=[("uwsgi", "supervisor"), ("gunicorn", "none")], ids=lambda p: "-".join(p))
+def served_sandbox(request, tmp_path):
+    """An SSH sandbox whose prod serves with each server the story meets: uWSGI under supervisor, bare gunicorn."""
+    require_sshd()
+    server, manager = request.param
+    box = sandbox.up(tmp_path / "sandbox", ssh=True, hosts=1, server=server, manager=manager)
+    yield box, server, manager
+    sandbox.down(box.dir)
+
+
+def test_rung1_dry_run_then_apply_then_apply_again(served_sandbox, tmp_path):
+    box, server, manager = served_sandbox
     cfg = load_config(box.config_path)
     prod = cfg.host_config("prod1")
     url = f"http://127.0.0.1:{cfg.app_port(prod)}{cfg.app.health_path}"
@@ -61,6 +72,8 @@ def test_rung1_dry_run_then_apply_then_apply_again(ssh_sandbox, tmp_path):
     page = applied.report.read_text()
     assert page.index("Read this first") < page.index("Hosts and steps") and str(patch) in page
     assert page[page.index("<body") :].count("Rung 1: separate dev and prod") == 1  # the header's title only
+    # The report says what serves prod and under which manager, as found, one line per host.
+    assert f"<td>{server} " in page and ("supervisor shop" if manager == "supervisor" else "no process manager") in page
 
     # The routes were versioned by one commit on master, which the deploy shipped.
     versioned = git(box.repo, "rev-parse", "master")

@@ -48,7 +48,9 @@ def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
     try:
         procs = sandbox.processes(folder)
         assert sum(name.startswith("sshd-") for name in procs) == 4
-        assert sum(name.endswith("gunicorn.pid") for name in procs) == 3
+        # The default is the story's: each prod host serves with uWSGI under a supervisord of its own.
+        assert sum(name.endswith("/uwsgi.pid") for name in procs) == 3
+        assert sum(name.endswith("supervisord.pid") for name in procs) == 3
         cfg = load_config(folder / "ladder.yml")
         for prod in cfg.environment("prod").hosts:
             assert served(cfg.app_port(prod))["status"] == "ok"

@@ -176,3 +176,10 @@ def test_the_assessment_reads_the_same_facts_as_host_evidence(uwsgi_box):
     (prod,) = read_config_hosts(load_config(uwsgi_box.config_path)).prod
     assert prod.server is not None and prod.server.kind == "uwsgi"
     assert prod.server_evidence is not None and prod.server_evidence.endswith("under supervisor shop")
+
+
+@pytest.mark.unit
+def test_a_gunicorn_re_executed_by_usr2_is_still_gunicorn():
+    argv = ("/srv/venv/bin/python", "/srv/venv/lib/python3.11/site-packages/gunicorn/__main__.py", "app:application")
+    proc = server.Proc(9, 1, "/usr/bin/python3.11", "/srv", argv)
+    assert server.kind_of(proc) == "gunicorn" and server.gunicorn_app(proc.argv) == "app:application"

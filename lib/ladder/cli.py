@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from .commands import config as config_command
@@ -233,16 +234,22 @@ def history_table(rows: list[dict]) -> list[tuple[str, ...]]:
 def cmd_assess(args: argparse.Namespace) -> int:
     """Run notebooks/assessment.ipynb headless: executed notebook, assessment.html, assessment.json, journal."""
     _skip_iri_grammar()
+    from .assess.as_of import resolve_as_of
     from .assess.inputs import ASSESSMENT_JSON, REPORT, check_inputs, notebook_path
+    from .assess.kind import check_kind
     from .assess.result import load_assessment
-    from .assess.views import report_header, where_to
+    from .assess.views import kind_text, report_header, where_to
     from .engine.notebooks import ASSESSMENT
     from .engine.runner import execute, prepare
 
     repo = args.repo if args.repo is not None else ("" if args.config else ".")
-    # Not a clone, a bad config or a bad answers file: one error (exit 2), nothing executed or written.
-    inputs = check_inputs(repo, args.config or "", args.answers or "")
-    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or "")}
+    # A bad --kind, not a clone, a bad config, answers or model file: one error (exit 2), nothing executed or written.
+    kind = check_kind(args.kind, option="--kind")
+    inputs = check_inputs(repo, args.config or "", args.answers or "", args.model)
+    resolve_as_of(args.as_of, inputs.repo, time.time())  # a bad --as-of: exit 2 before anything runs
+    params = {"repo": str(inputs.repo.path), "answers": str(inputs.answers or ""), "as_of": args.as_of, "kind": kind}
+    if args.model:
+        params["model"] = str(args.model.expanduser().absolute())
     plan = prepare(
         notebook_path(),
         params,
@@ -267,6 +274,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
         f"{'inconclusive' if overall is None else f'{overall:.1f} / 10'}, "
         f"{doc['overall']['coverage']:.0%} of practices scored"
     )
+    if doc.get("kind"):
+        print(f"project kind: {kind_text(doc['kind'])}")
     if doc["next_steps"]:
         step = doc["next_steps"][0]
         print(f"next step: rung {step['rung']}, {step['title']}: {where_to(step)}")
@@ -315,8 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ssh", action="store_true", help="make each host a real sshd on 127.0.0.1")
     p.add_argument("--hosts", type=int, default=1, help="number of prod hosts (default 1)")
     p.add_argument("--dir", type=Path, default=None, help="where to build it (default $LADDER_HOME/sandbox)")
-    p.add_argument("--server", choices=SERVERS, default="gunicorn", help="prod's app server (default gunicorn)")
-    p.add_argument("--manager", choices=MANAGERS, default="none", help="prod's process manager (default none)")
+    # The story's team: uWSGI under supervisor. (sandbox.up's own default stays Ladder's gunicorn for tests.)
+    p.add_argument("--server", choices=SERVERS, default="uwsgi", help="prod's app server (default uwsgi)")
+    p.add_argument(
+        "--manager", choices=MANAGERS, default="supervisor", help="prod's process manager (default supervisor)"
+    )
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)
@@ -406,7 +418,26 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the answers kept for the repository in the runs home",
     )
     p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="a team's own copy of model.yml (practices, questions, effort estimates); default: Ladder's",
+    )
+    p.add_argument(
         "--out", type=Path, default=None, help="runs folder for artifacts and journal (default: the runs home)"
+    )
+    p.add_argument(
+        "--as-of",
+        default="",
+        metavar="DATE|last-commit",
+        help="end every time window (active days, branch ages, DORA) at the end of DATE (YYYY-MM-DD, UTC) "
+        "or at the newest commit, for an archived or mirrored clone (default: now)",
+    )
+    p.add_argument(
+        "--kind",
+        default=None,
+        help="the kind of project: service, library or self-hosted; it decides which practices apply "
+        "(default: detected from the repository)",
     )
     p.set_defaults(func=cmd_assess)
     p = sub.add_parser("report", help="write index.html over the runs home: every run, the level trend, DORA")

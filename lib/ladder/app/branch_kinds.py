@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .git import BranchWork
+from .branch_work import BranchWork
 
 # Branching for release is a trunk-based pattern: a maintenance line (release/1.x, release1.5, stable-2.17, 2.x,
 # v3-maintenance, gitflow's support/) takes fixes from the trunk and never merges back.

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..core import ops
 from ..core.errors import GitError, LadderError, ParameterError
 from .branch_kinds import set_aside_by_name, set_aside_by_work
+from .branch_work import Beyond
 from .git import open_repo
 from .trunk import FALLBACK_IDENTITY, git
 
@@ -161,6 +162,7 @@ def read_facts(path: Path, repo: str, now: int) -> Facts:
             "point app.repo in ladder.yml at the team's repository"
         )
     fmt = "%(refname:lstrip=2)%00%(objectname)%00%(committerdate:unix)%00%(authorname)"
+    beyond = Beyond(local, trunk.commit, ("--branches",))
     found = []
     for line in git(path, "for-each-ref", f"--format={fmt}", "refs/heads").splitlines():
         name, commit, when, author = line.split("\0")
@@ -169,7 +171,7 @@ def read_facts(path: Path, repo: str, now: int) -> Facts:
         behind, ahead = git(path, "rev-list", "--left-right", "--count", f"{trunk.commit}...{commit}").split()
         why = set_aside_by_name(name)
         if why is None and int(ahead):
-            why = set_aside_by_work(local.work_beyond(trunk.commit, commit))
+            why = set_aside_by_work(beyond.work(commit))
         found.append(Branch(name, commit, int(when), author, int(ahead), int(behind), why[0] if why else ""))
     tags = git(path, "for-each-ref", "--format=%(refname:lstrip=2)%00%(objectname)", ARCHIVE).splitlines()
     archived = dict(line.split("\0") for line in tags)

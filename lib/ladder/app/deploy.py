@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from ..core import ops
 from ..core.errors import HostError
 from ..core.hosts import Host
-from . import checkout, service
+from . import checkout, reload, service
 from .checkout import SavedPatch
 from .git import GIT
 from .layout import Layout
+from .server import get_server
 
 q = shlex.quote
 VERSION_FILE = "VERSION"
@@ -26,6 +27,8 @@ class Target:
     python: str
     port: int
     wsgi: str = "app:application"
+    reload: str = ""  # the command that reloads a server Ladder did not start (from app.reload); "": Ladder's gunicorn
+    health_path: str = "/health"
 
     @property
     def layout(self) -> Layout:
@@ -45,8 +48,16 @@ def script(target: Target) -> str:
         pid_file=lay.pid_file,
         logs=lay.logs,
     )
-    reload = service.reload_command(lay.pid_file)
+    own = f"""pid=$(cat "$PID_FILE" 2>/dev/null | tr -dc 0-9 || true)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  {service.reload_command(lay.pid_file)}
+  echo "deploy: reloaded the app server (pid $pid)"
+else
+  {start}
+  echo "deploy: started the app server"
+fi"""
     patch = checkout.patch_command(git="$GIT")
+    serve = f"{target.reload}\necho {q('deploy: reloaded the app server: ' + target.reload)}" if target.reload else own
     return f"""#!/usr/bin/env bash
 # Written by Ladder (rung 1): the one repeatable way code reaches this host.
 # Usage: deploy [REF]   fetch origin, check out REF (default: master), reload the app server.
@@ -79,14 +90,7 @@ grep -qxF {VERSION_FILE} "$exclude" 2>/dev/null || echo {VERSION_FILE} >> "$excl
 $GIT checkout --quiet --force --detach "$target"
 $GIT clean --quiet --force -d
 printf '%s\\n' "$(echo "$target" | cut -c1-{VERSION_LENGTH})" > {VERSION_FILE}
-pid=$(cat "$PID_FILE" 2>/dev/null | tr -dc 0-9 || true)
-if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-  {reload}
-  echo "deploy: reloaded the app server (pid $pid)"
-else
-  {start}
-  echo "deploy: started the app server"
-fi
+{serve}
 echo "deploy: $ref -> $(cat {VERSION_FILE}) (was $current)"
 """
 
@@ -112,7 +116,7 @@ def get_state(host: Host, target: Target) -> State:
     if status is None:
         raise HostError(f"{lay.app} is not a git checkout; clone the app there first", host=host.name)
     version = host.run(f"cat {q(lay.app + '/' + VERSION_FILE)} 2>/dev/null || true").stdout.strip()
-    return State(status, version, service.is_running(host, lay.pid_file))
+    return State(status, version, get_server(host, target.port).known)
 
 
 def install(host: Host, target: Target, *, dry_run: bool = True) -> list[ops.Change]:
@@ -166,5 +170,19 @@ def deploy(
     if not state.running:
         reasons.append("app server not running")
     cmd = f"{q(target.layout.deploy_script)} {q(ref)}"
-    action = ops.command(host, cmd, timeout)
+    action = (
+        ops.command(host, cmd, timeout)
+        if not target.reload
+        else (cmd, lambda: _run_and_verify(host, target, cmd, timeout))
+    )
     return ops.settle(host, "deploy", target.layout.app, [action], "; ".join(reasons), dry_run=dry_run)
+
+
+def _run_and_verify(host: Host, target: Target, cmd: str, timeout: float | None) -> None:
+    """Run the deploy script on a server Ladder did not start, then check its workers were replaced and are healthy."""
+    found = get_server(host, target.port)
+    way = reload.choose(host.name, found)
+    before = reload.get_workers(host, found.pid)
+    host.run(cmd, timeout=timeout)
+    python = target.python
+    reload.verify(host, found, way, before, path=target.health_path, python=python, deadline=reload.VERIFY_DEADLINE)

@@ -45,16 +45,6 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class BranchWork:
-    """What a branch holds beyond a base: its commits, the oldest one's time, tags on them, cherry-picked fixes."""
-
-    commits: int = 0
-    oldest: int | None = None
-    tags: tuple[str, ...] = ()
-    cherry_picks: int = 0
-
-
-@dataclass(frozen=True)
 class TreeFile:
     """One file in the assessed tree: path, size in bytes and git mode."""
 
@@ -401,36 +391,17 @@ class GitRepo:
             code = proc.wait()
         return hits, code
 
-    def unmerged_branches(self, trunk: Ref) -> list[Ref]:
-        """Branches with commits that are not on the trunk."""
-        out = self.text(
-            "for-each-ref", f"--no-merged={trunk.commit}", "--format=%(refname)", "refs/heads", "refs/remotes"
-        )
-        names = set(out.split())
-        return [r for r in self.branches if r.name in names]
-
-    def work_beyond(self, base: str, tip: str) -> BranchWork:
-        """The commits reachable from tip and not from base, in one streamed `git log` pass."""
-        commits, oldest, tags, picks = 0, None, [], 0
-        # One record per commit: \x1e, committer time, \x1f, ref decorations, \x1f, then the message's lines.
-        for raw in self.stream("log", "--format=%x1e%ct%x1f%D%x1f%B", f"{base}..{tip}", "--"):
-            line = raw.decode(errors="replace")
-            if line.startswith("\x1e"):
-                when, refs, line = (line[1:].split("\x1f", 2) + ["", ""])[:3]
-                commits += 1
-                oldest = int(when) if oldest is None else min(oldest, int(when))
-                tags += [r[len("tag: ") :] for r in refs.split(", ") if r.startswith("tag: ")]
-            if "(cherry picked from commit " in line:
-                picks += 1
-        return BranchWork(commits, oldest, tuple(tags), picks)
-
-    def commit_times(self, *revs: str, since: int | None = None, first_parent: bool = False) -> Iterator[int]:
-        """Committer times (unix) of the commits reachable from revs (optionally since a time), streamed."""
+    def commit_times(
+        self, *revs: str, since: int | None = None, until: int | None = None, first_parent: bool = False
+    ) -> Iterator[int]:
+        """Committer times (unix) of the commits reachable from revs (optionally between times), streamed."""
         args = ["log", "--format=%ct"]
         if first_parent:
             args.append("--first-parent")
         if since is not None:
             args.append(f"--since=@{since}")
+        if until is not None:
+            args.append(f"--until=@{until}")
         for line in self.stream(*args, *revs, "--"):
             if line.strip():
                 yield int(line)

@@ -7,8 +7,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-# Record separator, then committer time and parent hashes; numstat lines follow.
-LOG_FORMAT = "%x1e%ct %P"
+from .bots import BOT, DEPENDENCY, DEPENDENCY_PATH, TRANSLATION, TRANSLATION_PATH, is_bot
+
+# Record separator, committer time and parent hashes, then the author's name and email; numstat lines follow.
+LOG_FORMAT = "%x1e%ct %P%x1f%an%x1f%ae"
 
 TEST_PATH = re.compile(
     r"(^|/)(tests?|specs?|__tests__|testing)/"
@@ -92,9 +94,10 @@ def is_artifact(path: str) -> bool:
     return path.lower().endswith(ARTIFACT_SUFFIXES)
 
 
-def log_args(rev: str) -> list[str]:
-    """Arguments for the single log pass over rev's history."""
-    return ["log", "--no-renames", "--numstat", f"--format={LOG_FORMAT}", rev, "--"]
+def log_args(rev: str, until: int | None = None) -> list[str]:
+    """Arguments for the single log pass over rev's history (up to a time, when given)."""
+    bound = [f"--until=@{until}"] if until is not None else []
+    return ["log", "--no-renames", "--numstat", f"--format={LOG_FORMAT}", *bound, rev, "--"]
 
 
 @dataclass
@@ -116,9 +119,12 @@ class HistoryStats:
     binary_changes: int = 0
     artifact_changes: int = 0
     artifact_samples: list[str] = field(default_factory=list)
+    # Changes that are not people's code (bot, translation, dependency), by kind: not in changed or sizes.
+    left_out: Counter = field(default_factory=Counter)
+    recent_left_out: Counter = field(default_factory=Counter)
 
-    def add(self, when: int, parents: int, size: int, files: int, tests: bool) -> None:
-        """Fold one commit into the totals."""
+    def add(self, when: int, parents: int, size: int, files: int, tests: bool, kind: str | None = None) -> None:
+        """Fold one commit into the totals; kind names why a change is not a person's code change."""
         if parents > 1:
             self.merges += 1
             return
@@ -128,7 +134,11 @@ class HistoryStats:
         recent = when >= self.since
         if recent:
             self.recent_commits += 1
-        if files:
+        if files and kind is not None:
+            self.left_out[kind] += 1
+            if recent:
+                self.recent_left_out[kind] += 1
+        elif files:
             self.changed += 1
             self.sizes[size] += 1
             self.touched_tests += tests
@@ -158,24 +168,34 @@ def median(counts: Counter) -> float | None:
     return (lo + hi) / 2
 
 
+def _kind(bot: bool, translations: bool, dependencies: bool) -> str | None:
+    """Why a commit with changes is not a person's code change, or None when it is one."""
+    return BOT if bot else TRANSLATION if translations else DEPENDENCY if dependencies else None
+
+
 def parse_log(lines: Iterable[bytes], since: int) -> HistoryStats:
     """Fold the output of `git log <log_args>` into HistoryStats, one line at a time."""
     stats = HistoryStats(since=since)
     when = parents = size = files = 0
-    tests = False
+    tests = bot = translations = dependencies = False
     open_commit = False
     test_search = TEST_PATH_BYTES.search
+    translation_search, dependency_search = TRANSLATION_PATH.search, DEPENDENCY_PATH.search
     for line in lines:
         if line[:1] == b"\x1e":
             if open_commit:
-                stats.add(when, parents, size, files, tests)
-            head = line[1:].split()
+                stats.add(when, parents, size, files, tests, _kind(bot, translations, dependencies))
+            fields = line[1:].rstrip(b"\n").split(b"\x1f")
+            head = fields[0].split()
             if not head:
                 open_commit = False
                 continue
             when, parents = int(head[0]), len(head) - 1
+            author = [f.decode(errors="replace") for f in fields[1:3]] + ["", ""]
+            bot = is_bot(author[0], author[1])
             size = files = 0
             tests = False
+            translations = dependencies = True  # until a file says otherwise
             open_commit = True
             continue
         if not open_commit or line == b"\n":
@@ -187,6 +207,8 @@ def parse_log(lines: Iterable[bytes], since: int) -> HistoryStats:
         files += 1
         if not tests and test_search(path):
             tests = True
+        translations = translations and translation_search(path) is not None
+        dependencies = dependencies and dependency_search(path) is not None
         if added == b"-":
             stats.binary_changes += 1
             if path.lower().endswith(_ARTIFACT_SUFFIXES_BYTES):
@@ -203,5 +225,5 @@ def parse_log(lines: Iterable[bytes], since: int) -> HistoryStats:
         except ValueError:
             continue
     if open_commit:
-        stats.add(when, parents, size, files, tests)
+        stats.add(when, parents, size, files, tests, _kind(bot, translations, dependencies))
     return stats

@@ -96,7 +96,9 @@ def kind_of(proc: Proc) -> str:
         return "uwsgi"
     if posixpath.basename(proc.exe).startswith("uwsgi"):
         return "uwsgi"
-    if first.startswith("gunicorn:") or "gunicorn" in words or "gunicorn" in proc.argv[:3]:
+    # gunicorn's USR2 re-exec runs `python .../site-packages/gunicorn/__main__.py`.
+    main = any(a.endswith("/gunicorn/__main__.py") for a in proc.argv[:2])
+    if first.startswith("gunicorn:") or "gunicorn" in words or "gunicorn" in proc.argv[:3] or main:
         return "gunicorn"
     return "unknown"
 
@@ -113,7 +115,7 @@ def option(argv: tuple[str, ...], name: str) -> str | None:
     return found
 
 
-def _absolute(path: str, cwd: str) -> str:
+def absolute(path: str, cwd: str) -> str:
     return path if path.startswith("/") or not cwd else posixpath.normpath(posixpath.join(cwd, path))
 
 
@@ -124,16 +126,16 @@ def config_file(proc: Proc, kind: str) -> str | None:
         for opt in UWSGI_CONFIG_OPTIONS:
             value = option(argv, opt[2:])
             if value:
-                return _absolute(value.split(":", 1)[0], proc.cwd)
+                return absolute(value.split(":", 1)[0], proc.cwd)
         # `uwsgi app.ini`: a lone argument is a config file.
         lone = [a for a in argv[1:] if a.endswith((".ini", ".yaml", ".yml", ".json", ".xml"))]
-        return _absolute(lone[0], proc.cwd) if lone else None
+        return absolute(lone[0], proc.cwd) if lone else None
     value = option(argv, "config")
     start = 2 if proc.python else 1  # `python -c` is not gunicorn's -c
     for i in range(start, len(argv) - 1):
         if argv[i] == "-c":
             value = argv[i + 1]
-    return _absolute(value, proc.cwd) if value else None
+    return absolute(value, proc.cwd) if value else None
 
 
 def gunicorn_app(argv: tuple[str, ...]) -> str | None:
@@ -161,4 +163,4 @@ def supervisorctl_argv(supervisord: Proc) -> list[str]:
     for i, arg in enumerate(argv):
         if arg == "-c" and i + 1 < len(argv):
             conf = argv[i + 1]
-    return ctl + (["-c", _absolute(conf, supervisord.cwd)] if conf else [])
+    return ctl + (["-c", absolute(conf, supervisord.cwd)] if conf else [])

@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import MissingObjects
+from . import mounts
 from .git import GitRepo, open_repo
-from .history import is_test_path
+from .history import is_sample_path
+from .routepaths import GRAPHQL, base_path, exemption, is_versioned
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # Decorators and calls that register a route with its path as the first argument.
@@ -21,20 +23,25 @@ ROUTE_CALLS = frozenset(
     "add_url_rule add_route add_api_route path re_path Route Rule url".split()
 )
 DJANGO_CALLS = {"path", "re_path", "url"}
-VERSIONED = re.compile(r"^/(?:api/)?v\d+(?:[./]|$)")
-VERSION_PREFIX = re.compile(r"^(/(?:api/)?)v\d+(?:\.\d+)*(?=/|$)")
-# First path segments that may stay unversioned: what machines probe, and files, not API contracts.
-OPERATIONAL = frozenset(
-    "health healthz healthcheck ready readyz live livez ping metrics "
-    "status favicon.ico robots.txt static assets admin".split()
-)
-HOME = "the home page: a page people open, not an API contract"
-PROBE = "operational: load balancers, monitors and browsers fetch it by a fixed path; it should never move"
+# Route calls that are also everyday method names (dict.get): a route only as a decorator or a statement.
+VERB_CALLS = frozenset("route get post put patch delete head options api_route websocket".split())
+MAX_BYTES = 512 * 1024  # a bigger source file is generated code, not where an app declares its routes
+MAX_FILES = 4000  # route-declaring files read per commit; a bigger tree is read in path order up to this
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", "vendor", "site-packages"}
 # Files that may declare routes: Python (read as syntax) and the languages the line patterns below know.
 ROUTE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".php")
-# A file is read only when some line has a quoted string starting with '/' or a Django path( call.
-CANDIDATE = r"""['"]\^?/|(^|[^A-Za-z0-9_.])(re_)?path\("""
+# A file is read only when some line has a quoted string starting with '/', a route mount (include(,
+# include_router, register_blueprint, a DRF router) or names a versioning scheme (see schemes).
+CANDIDATE = (
+    r"""['"]\^?/|(^|[^A-Za-z0-9_.])(re_)?path\(|include\(|include_router|register_blueprint|Blueprint\(|add_route"""
+    r"""|\.register\(|(Default|Simple)Router|VERSIONING|vnd\.|[Aa][Pp][Ii]-[Vv]ersion"""
+)
+# What a file that declares routes has (a test full of client.get("/x") calls has none): read before parsing it.
+DECLARES = re.compile(
+    r"^\s*@[\w.]+\.(route|get|post|put|patch|delete|api_route|websocket)\(|add_url_rule\(|add_api_route\(|"
+    r"add_route\(|(^|[^\w.])(re_)?path\(\s*r?['\"]|app\.(get|post|put|patch|delete)\(\s*['\"]/",
+    re.M,
+)
 LINE_PATTERNS = (
     re.compile(
         r"\.(route|get|post|put|patch|delete|api_route|add_url_rule|add_api_route)\(\s*[rfb]?['\"](/[^'\"]*)['\"]"
@@ -129,28 +136,13 @@ class RouteCount:
     def summary(self) -> str:
         """'N of M public routes carry a version', and what was left out on purpose."""
         text = f"{len(self.versioned)} of {self.public} public routes carry a version"
-        return text + (f" ({', '.join(self.exempt)} not counted: operational or the home page)" if self.exempt else "")
+        why = "operational, the home page or GraphQL" if self.graphql else "operational or the home page"
+        return text + (f" ({', '.join(self.exempt)} not counted: {why})" if self.exempt else "")
 
-
-def exemption(path: str) -> str | None:
-    """Why a path may stay unversioned (the home page, operational endpoints, static files), or None."""
-    first = base_path(path).strip("/").split("/", 1)[0].lower()
-    if not first:
-        return HOME
-    return PROBE if first in OPERATIONAL else None
-
-
-def is_versioned(path: str) -> bool:
-    """True when a path starts with a version like /v1/ or /api/v2/."""
-    return bool(VERSIONED.match(path))
-
-
-def base_path(path: str) -> str:
-    """The path without its version prefix: /v1/items -> /items, /api/v2/users -> /api/users."""
-    m = VERSION_PREFIX.match(path)
-    if not m:
-        return path
-    return (m.group(1).rstrip("/") + path[m.end() :]) or "/"
+    @property
+    def graphql(self) -> bool:
+        """True when a GraphQL endpoint is among the routes left out."""
+        return any(exemption(p) == GRAPHQL for p in self.exempt)
 
 
 def _path(node: ast.expr | None, *, relative: bool = False) -> str | None:
@@ -202,14 +194,15 @@ def _dict_routes(node: ast.Dict, file: str) -> list[Declaration]:
     return found
 
 
-def declarations(source: str, file: str = "<source>") -> list[Declaration]:
+def declarations(source: str, file: str = "<source>", tree: ast.Module | None = None) -> list[Declaration]:
     """How each route in one Python file is declared: route tables, dispatch dicts, decorators and calls."""
-    tree = ast.parse(source, filename=file)
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    tree = tree or ast.parse(source, filename=file)
+    nodes = list(ast.walk(tree))
+    parents = {child: node for node in nodes for child in ast.iter_child_nodes(node)}
+    functions = [n for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
     decorators = {id(d) for n in functions for d in n.decorator_list}
     found: list[Declaration] = []
-    for node in ast.walk(tree):
+    for node in nodes:
         parent = parents.get(node)
         if isinstance(node, ast.Tuple) and (entry := _tuple_route(node)):
             method, literal = entry
@@ -227,11 +220,14 @@ def declarations(source: str, file: str = "<source>") -> list[Declaration]:
             name = call_name(node.func)
             django = name in DJANGO_CALLS and len(node.args) >= 2
             path = _path(node.args[0], relative=django)
-            if name not in ROUTE_CALLS or path is None:
+            if name not in ROUTE_CALLS or path is None or (django and mounts.is_include(node.args[1])):
                 continue
             methods = _methods_kw(node) or ([name.upper()] if name.upper() in METHODS else ["*"])
             owner = call_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
             kind = "decorator" if id(node) in decorators else "statement" if isinstance(parent, ast.Expr) else "other"
+            handler = len(node.args) > 1 or any(k.arg in ("view_func", "endpoint") for k in node.keywords)
+            if name in VERB_CALLS and (kind == "other" or (kind == "statement" and not handler)):
+                continue  # pdf.Root.get("/MarkInfo") reads a value, client.get("/items") calls one: neither declares
             for m in methods:
                 found.append(Declaration(Route(m, path, file, node.args[0].lineno), kind, node, node.args[0], owner))
     return sorted(found, key=lambda d: (d.route.line, d.route.method, d.route.path))
@@ -264,14 +260,56 @@ def parse_source(source: str, file: str) -> list[Route]:
     return parse_lines(source, file)
 
 
+def is_aside(path: str) -> bool:
+    """True for a file of examples, documentation or tests: its routes are not the app's public ones."""
+    return is_sample_path(path)
+
+
 def is_source(path: str) -> bool:
-    """True for a file that may declare the app's routes: not a test, not in a vendored or tool folder."""
-    return path.endswith(ROUTE_SUFFIXES) and not is_test_path(path) and not SKIP_DIRS & set(path.split("/"))
+    """True for a file that may declare the app's routes: not a test, example or doc, not vendored."""
+    return path.endswith(ROUTE_SUFFIXES) and not is_aside(path) and not SKIP_DIRS & set(path.split("/"))
+
+
+def _resolved(texts: Mapping[str, str]) -> list[Route]:
+    """Routes of Python files, each under every prefix its router, blueprint or URL include mounts it at."""
+    trees = {}
+    for path, text in texts.items():
+        try:
+            trees[path] = ast.parse(text, filename=path)
+        except (SyntaxError, ValueError):
+            continue
+    mounted = mounts.resolve(trees)
+    found = {
+        Route(d.route.method, mounts.join(prefix, d.route.path), f, d.route.line)
+        for f, tree in trees.items()
+        for d in declarations(texts[f], f, tree)
+        for prefix in mounted.of(f, d.owner)
+    }
+    found |= {
+        Route(e.method, mounts.join(p, e.path), e.file, e.line)
+        for e in mounted.extra
+        for p in mounted.of(e.file, e.owner)
+    }
+    rest = [r for f, text in texts.items() if f not in trees for r in parse_lines(text, f)]
+    return sorted(found | set(rest), key=lambda r: (r.file, r.line, r.method, r.path))
 
 
 def found_in(texts: Mapping[str, str]) -> list[Route]:
-    """Every route declared in some files' texts (by path); files that are not sources are left out."""
-    return [r for path, text in sorted(texts.items()) if is_source(path) for r in parse_source(text, path)]
+    """Every route the app declares in some files' texts (by path); tests, examples, docs and vendored code left out."""
+    mine = dict(sorted((p, t) for p, t in texts.items() if is_source(p))[:MAX_FILES])
+    python = {p: t for p, t in mine.items() if p.endswith(".py")}
+    others = [r for p, t in mine.items() if p not in python for r in parse_lines(t, p)]
+    return sorted([*_resolved(python), *others], key=lambda r: (r.file, r.line, r.method, r.path))
+
+
+def aside_in(texts: Mapping[str, str]) -> list[Route]:
+    """Routes declared in examples, docs and tests among some files' texts: excluded from the app's count."""
+    return [
+        r
+        for p, t in sorted(texts.items())
+        if p.endswith(ROUTE_SUFFIXES) and is_aside(p) and not SKIP_DIRS & set(p.split("/")) and DECLARES.search(t)
+        for r in parse_source(t, p)
+    ]
 
 
 def source_texts(repo: GitRepo, rev: str) -> dict[str, str]:
@@ -282,7 +320,8 @@ def source_texts(repo: GitRepo, rev: str) -> dict[str, str]:
     if gone:  # a partial clone lacks some sources: routes counted from the rest would be wrong
         raise MissingObjects(len(repo.missing_objects(rev)), ", ".join(sorted(gone)[:3]))
     names = [p.removeprefix(f"{rev}:") for p in out.decode(errors="replace").split("\0") if p]
-    return repo.read(rev, [p for p in names if is_source(p)])
+    kept = sorted((p for p in names if not SKIP_DIRS & set(p.split("/"))), key=is_aside)
+    return repo.read(rev, kept[:MAX_FILES], max_bytes=MAX_BYTES)
 
 
 def in_commit(repo: GitRepo, rev: str) -> list[Route]:

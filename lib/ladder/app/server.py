@@ -2,6 +2,10 @@
 
 Read-only facts: the listening socket -> its process -> the server's master -> its manager. Each
 get_x(host, ...) runs one command; each parse_x(output) is pure (pyinfra style).
+
+For rung 4's rolling deploy, measured under load on loopback (bench/reloads.py, README "Reloads"): a uWSGI
+chain reload (lazy-apps with touch-chain-reload, or FIFO `c`) and gunicorn's HUP dropped no request; uWSGI's
+graceful reload (FIFO `r`, SIGHUP), gunicorn's USR2+QUIT and any `supervisorctl restart` dropped some.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import shlex
 from dataclasses import dataclass
 
 from ..core.hosts import Host
-from .procs import Proc, config_file, gunicorn_app, kind_of, option, parse_chain, supervisorctl_argv
+from .procs import Proc, absolute, config_file, gunicorn_app, kind_of, option, parse_chain, supervisorctl_argv
 
 q = shlex.quote
 FACT_TIMEOUT = 15.0
@@ -42,6 +46,8 @@ class AppServer:
     manager: str = "none"  # systemd|supervisor|none
     manager_name: str | None = None  # the unit or the program
     vassal: bool = False  # a uWSGI vassal of an emperor
+    log_file: str | None = None  # where the server writes its log (uWSGI logto/daemonize, gunicorn --error-logfile)
+    control: tuple[str, ...] = ()  # the supervisorctl (argv, with its -c CONF) that talks to the manager
     reloads: tuple[Reload, ...] = ()
     looked_at: tuple[str, ...] = ()  # what was read, said when the kind is unknown
 
@@ -301,6 +307,11 @@ def get_server(host: Host, port: int, timeout: float = FACT_TIMEOUT) -> AppServe
             }
         )
     name = unit
+    log = (
+        settings.get("logto") or settings.get("daemonize") or option(master.argv, "logto")
+        if kind == "uwsgi"
+        else option(master.argv, "error-logfile") or option(master.argv, "log-file")
+    )
     if manager == "supervisor":
         name = parse_supervisor_status(sections.get("supervisor", ""), {p.pid for p in chain[: at or 0]})
     return AppServer(
@@ -315,6 +326,8 @@ def get_server(host: Host, port: int, timeout: float = FACT_TIMEOUT) -> AppServe
         manager=manager,
         manager_name=name,
         vassal=vassal,
+        log_file=absolute(log, master.cwd) if log and log != "-" else None,
+        control=tuple(ctl or ()),
         reloads=reloads_for(kind, master, settings, manager, name),
         looked_at=tuple(looked),
     )

@@ -13,14 +13,20 @@ from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot,
 from .result import as_dict
 
 # Labels in blue, purple and orange: green, yellow and red mean a score against the pass mark (views.SCORE_COLOURS).
-COLOURS = {"measured": "#2b83ba", "inferred": "#9e9ac8", "self-reported": "#fdae61", "inconclusive": "#d9d9d9"}
+COLOURS = {
+    "measured": "#2b83ba",
+    "inferred": "#9e9ac8",
+    "self-reported": "#fdae61",
+    "inconclusive": "#d9d9d9",
+    "n/a": "#f2f2f2",  # the practice does not fit the kind of project
+}
 
 
 def rung_radar(assessment: Any) -> Figure:
     """A radar chart of ladder rung scores (0-10), inconclusive rungs drawn at 0 and marked '?'."""
     data = as_dict(assessment)
     rungs = [r for r in data["rungs"] if r["id"] != "all"]
-    labels = [f"{r['id']}" + ("" if r["score"] is not None else " ?") for r in rungs]
+    labels = [r["id"] + ("" if r["score"] is not None else " n/a" if r.get("status") == "n/a" else " ?") for r in rungs]
     values = [r["score"] or 0.0 for r in rungs]
     angles = [2 * math.pi * i / len(rungs) for i in range(len(rungs))]
     fig = Figure(figsize=(5, 5))
@@ -59,7 +65,7 @@ def practice_bars(assessment: Any) -> Figure:
     for bar, p in zip(bars, practices[::-1]):
         y = bar.get_y() + bar.get_height() / 2
         if p["score"] is None:
-            ax.text(0.1, y, "inconclusive", va="center", fontsize=7, color="#555555")
+            ax.text(0.1, y, "n/a" if p["label"] == "n/a" else "inconclusive", va="center", fontsize=7, color="#555555")
         else:  # the number, so a score of 0 reads as 0 and not as a missing bar
             ax.text(p["score"] + 0.1, y, f"{p['score']:.1f}", va="center", fontsize=7)
     ax.set_yticks(range(len(practices)))
@@ -142,4 +148,118 @@ def level_chart(series: Mapping[str, Sequence[Any]], levels: Sequence[str]) -> F
     ax.set_title("Level at each assessment")
     ax.legend(fontsize="small", loc="upper left")
     fig.tight_layout()
+    return fig
+
+
+QUICK_DAYS = 2.0  # the quadrant lines: at most this many person-days is cheap ...
+HIGH_BENEFIT = 5.0  # ... and at least this benefit (0-10) is worth it
+QUADRANTS = (("quick wins", 0, 1), ("big bets", 1, 1), ("fill-ins", 0, 0), ("thankless tasks", 1, 0))
+# Where a label may go, in points from its point (with its alignment): beside, above, below, then further out.
+LABEL_SPOTS = [
+    (dx * r, dy * r, ha, va)
+    for r in (1, 2, 3, 4, 5, 6)
+    for dx, dy, ha, va in (
+        (7, 0, "left", "center"),
+        (-7, 0, "right", "center"),
+        (0, 7, "center", "bottom"),
+        (0, -7, "center", "top"),
+        (6, 6, "left", "bottom"),
+        (-6, 6, "right", "bottom"),
+        (6, -6, "left", "top"),
+        (-6, -6, "right", "top"),
+    )
+]
+
+
+def _overlap(a: Any, b: Any) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _place_labels(ax: Any, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str]) -> list[Any]:
+    """Label each point at the nearest spot covering no other label, point, text or the axes' edge."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    frame = ax.get_window_extent(renderer)
+    centres = [ax.transData.transform((x, y)) for x, y in zip(xs, ys)]
+    dots = [Bbox.from_bounds(cx - 5, cy - 5, 10, 10) for cx, cy in centres]
+    taken = [t.get_window_extent(renderer) for t in ax.texts]  # the quadrant names
+    placed = []
+    for i, (x, y, label) in enumerate(zip(xs, ys, labels)):
+        best: tuple[float, Any] | None = None
+        for ox, oy, ha, va in LABEL_SPOTS:
+            text = ax.annotate(
+                label,
+                (x, y),
+                xytext=(ox, oy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=8,
+                arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.6} if abs(ox) + abs(oy) > 12 else None,
+            )
+            box = text.get_window_extent(renderer).expanded(1.05, 1.2)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            cost = sum(_overlap(box, o) for o in [*taken, *dots[:i], *dots[i + 1 :]]) + (0.0 if inside else 1e6)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, text)
+            else:
+                text.remove()
+            if cost == 0:
+                break
+        assert best is not None
+        taken.append(best[1].get_window_extent(renderer))
+        placed.append(best[1])
+    return placed
+
+
+def cost_benefit_chart(assessment: Any) -> Figure:
+    """The failing practices by effort (person-days, x) and benefit (0-10, y), with the quick wins top left.
+
+    Each point is a next step, labelled with its order and practice id; steps the model gives no
+    estimate for are left out and counted in the title.
+    """
+    data = as_dict(assessment)
+    steps = [s for s in data["next_steps"] if s.get("effort_days") is not None]
+    unestimated = len(data["next_steps"]) - len(steps)
+    fig = Figure(figsize=(8, 5.5 if len(steps) <= 12 else 7.5))  # taller when crowded, so labels fit
+    ax = fig.add_subplot()
+    if not data["next_steps"]:
+        ax.text(0.5, 0.5, "nothing to fix", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    xs = [s["effort_days"] for s in steps]
+    ys = [s["benefit"] for s in steps]
+    ax.scatter(xs, ys, s=36, color="#2b83ba", zorder=3)
+    right = max([QUICK_DAYS * 2, *xs]) * 1.15
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, 10.5)
+    ax.axvline(QUICK_DAYS, color="#999999", linestyle="--", linewidth=1)
+    ax.axhline(HIGH_BENEFIT, color="#999999", linestyle="--", linewidth=1)
+    for name, col, row in QUADRANTS:
+        ax.text(
+            0.01 if col == 0 else 0.99,
+            0.98 if row else 0.02,
+            name,
+            transform=ax.transAxes,
+            ha="right" if col else "left",
+            va="top" if row else "bottom",
+            fontsize=9,
+            color="#777777",
+            style="italic",
+        )
+    ax.set_xlabel("effort (person-days, the model's estimate)")
+    ax.set_ylabel("benefit (0-10)")
+    left_out = f"; {unestimated} without an estimate not shown" if unestimated else ""
+    ax.set_title(f"Next steps by cost and benefit{left_out}")
+    fig.tight_layout()
+    spots: dict[tuple[float, float], list[str]] = {}  # steps at the same spot share one label, a line each
+    for s in steps:
+        spots.setdefault((s["effort_days"], s["benefit"]), []).append(_literal(f"{s['order']} {s['practice']}"))
+    _place_labels(ax, [x for x, _ in spots], [y for _, y in spots], ["\n".join(names) for names in spots.values()])
     return fig

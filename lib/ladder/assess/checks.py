@@ -13,10 +13,13 @@ INFERRED = "inferred"
 SELF_REPORTED = "self-reported"
 INCONCLUSIVE = "inconclusive"
 LABELS = (MEASURED, INFERRED, SELF_REPORTED, INCONCLUSIVE)
+NOT_APPLICABLE = "n/a"  # a practice's label when it does not fit the kind of project; never a check's
 
 REPO, HOST, DORA = "repo", "host", "dora"
 SOURCES = (REPO, HOST, DORA)
 SAMPLES = 20  # items of one kind a check lists in its evidence, at most
+# Why a repository check that found nothing is inconclusive rather than a 0: the practice may live elsewhere.
+ELSEWHERE = " (it may live outside the repository: on the servers or a platform; the question settles it)"
 
 
 @dataclass(frozen=True)

@@ -205,7 +205,7 @@ class DoraReport:
 
 def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, source: str = "") -> DoraReport:
     """The four metrics over the deploys inside the window, each banded and scaled, or marked too-few."""
-    all_deploys = sorted(deploys, key=lambda d: d.time)
+    all_deploys = sorted((d for d in deploys if d.time <= now), key=lambda d: d.time)  # none after the as-of
     start = now - window_days * DAY
     window = [d for d in all_deploys if start <= d.time <= now]
     metrics = []

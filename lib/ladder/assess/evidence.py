@@ -18,19 +18,22 @@ from .repo_facts import RepoFacts
 
 
 def gather_repo_evidence(
-    repo: str | Path | GitRepo,
+    repo: str | Path | GitRepo | RepoFacts,
     *,
     now: float | None = None,
     window_days: int = 90,
     checks: Iterable[str] | None = None,
     progress: Callable[[int, str], None] | None = None,
 ) -> list[CheckResult]:
-    """Run every repository check (or the named ones) on a clone; NotARepository if it is not one.
+    """Run every repository check (or the named ones) on a clone, or on facts already read; NotARepository if not one.
 
     progress, when given, is called with how many checks are done and the next one's id.
     """
-    git = repo if isinstance(repo, GitRepo) else open_repo(repo)
-    facts = RepoFacts(git, int(time.time() if now is None else now), window_days)
+    if isinstance(repo, RepoFacts):
+        facts = repo
+    else:
+        git = repo if isinstance(repo, GitRepo) else open_repo(repo)
+        facts = RepoFacts(git, int(time.time() if now is None else now), window_days)
     wanted = set(checks) if checks is not None else None
     specs = [spec for spec in of_source(REPO).values() if wanted is None or spec.id in wanted]
     results = []

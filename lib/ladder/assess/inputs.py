@@ -39,13 +39,14 @@ def check_inputs(
     repo: str | Path | None = "",
     config: str | Path | Config | None = "",
     answers: str | Path | None = "",
-    model: Model | None = None,
+    model: Model | str | Path | None = None,
 ) -> Inputs:
-    """Check repo, config and answers before anything runs; a LadderError names what is wrong and the fix.
+    """Check repo, config, answers and model before anything runs; a LadderError names what is wrong and the fix.
 
-    config is a ladder.yml's path (or "sandbox"), an already loaded Config, or "" for no hosts.
+    config is a ladder.yml's path (or "sandbox"), an already loaded Config, or "" for no hosts; model is
+    a loaded Model, a team's own model.yml's path, or None (or "") for Ladder's.
     """
-    model = model or load_model()
+    model = model if isinstance(model, Model) else load_model(model or None)
     cfg = config if isinstance(config, Config) else load_config(config) if config else None
     if repo:
         path: str | Path = repo

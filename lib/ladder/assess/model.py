@@ -10,8 +10,24 @@ import yaml
 
 from ..core.errors import ModelError
 from .catalogue import CHECKS
+from .kind import KINDS
 
 DEFAULT_MODEL = Path(__file__).with_name("model.yml")
+# The DORA metrics a practice can move (its `moves:`), and how each reads in a report.
+DORA_METRICS = {
+    "deployment-frequency": "deployment frequency",
+    "lead-time": "lead time",
+    "change-fail-rate": "change fail rate",
+    "time-to-restore": "time to restore",
+}
+
+
+@dataclass(frozen=True)
+class Effort:
+    """An estimate of the work a practice takes, in person-days for a team of one or two, and why."""
+
+    days: float
+    why: str
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,14 @@ class Practice:
     question: str
     runbook: str
     step: str = ""
+    applies_to: tuple[str, ...] = KINDS
+
+    def applies(self, kind: str) -> bool:
+        """Whether the practice fits a project of this kind (service, library, self-hosted)."""
+        return kind in self.applies_to
+
+    effort: Effort | None = None  # None: the model gives no estimate
+    moves: tuple[str, ...] = ()  # DORA_METRICS ids
 
 
 @dataclass(frozen=True)
@@ -95,6 +119,33 @@ def _need(mapping: dict, key: str, kind: type | tuple, where: str, path: Path, f
             f"is missing or not {getattr(kind, '__name__', 'valid')}; {fix}", path=path, key=f"{where}.{key}"
         )
     return value
+
+
+def _effort(p: dict, where: str, path: Path) -> Effort | None:
+    raw = p.get("effort")
+    if raw is None:
+        return None
+    fix = "write effort: {days: 2, why: <what the work is, in one line>}"
+    if not isinstance(raw, dict):
+        raise ModelError(f"must be a mapping with days and why; {fix}", path=path, key=f"{where}.effort")
+    days = raw.get("days")
+    if not isinstance(days, (int, float)) or isinstance(days, bool) or not 0 < days < 1000:
+        raise ModelError(
+            f"must be a positive number of person-days, got {days!r}; {fix}", path=path, key=f"{where}.effort.days"
+        )
+    why = _need(raw, "why", str, f"{where}.effort", path, "say in one line what the work is")
+    return Effort(float(days), why)
+
+
+def _moves(p: dict, where: str, path: Path) -> tuple[str, ...]:
+    raw = p.get("moves", [])
+    known = ", ".join(DORA_METRICS)
+    if not isinstance(raw, list):
+        raise ModelError(f"must be a list of DORA metric ids ({known})", path=path, key=f"{where}.moves")
+    for m in raw:
+        if m not in DORA_METRICS:
+            raise ModelError(f"unknown DORA metric {m!r}; use one of {known}", path=path, key=f"{where}.moves")
+    return tuple(dict.fromkeys(raw))
 
 
 def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | None = None) -> Model:
@@ -167,6 +218,19 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
                             path=path,
                             key=f"{pwhere}.checks",
                         )
+            applies_to = p.get("applies_to", list(KINDS))
+            if (
+                not isinstance(applies_to, list)
+                or not applies_to
+                or any(k not in KINDS for k in applies_to)
+                or len(set(applies_to)) != len(applies_to)
+            ):
+                raise ModelError(
+                    f"must be a non-empty list of distinct project kinds out of {', '.join(KINDS)}, "
+                    f"got {applies_to!r}; leave it out when the practice fits every kind",
+                    path=path,
+                    key=f"{pwhere}.applies_to",
+                )
             practices.append(
                 Practice(
                     id=pid,
@@ -177,6 +241,9 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
                     question=_need(p, "question", str, pwhere, path, "add a yes/no question for the questionnaire"),
                     runbook=_str_id(p.get("runbook")) or runbook,
                     step=_str_id(p.get("step")) or "",
+                    applies_to=tuple(applies_to),
+                    effort=_effort(p, pwhere, path),
+                    moves=_moves(p, pwhere, path),
                 )
             )
         rung_ids.append(rid)

@@ -20,7 +20,7 @@ PUBLISHERS: tuple[tuple[str, re.Pattern], ...] = (
     (
         "container image",
         re.compile(
-            r"\b(docker|podman|buildah) push\b|docker/build-push-action@[^\n]*\n(?:[^\n]*\n){0,12}?\s*push:\s*(true|\$\{\{)"
+            r"\b(docker|podman|buildah) push\b|docker buildx imagetools create|docker/build-push-action@[^\n]*\n(?:[^\n]*\n){0,12}?\s*push:\s*(true|\$\{\{)"
         ),
     ),
 )

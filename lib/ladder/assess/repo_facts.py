@@ -160,7 +160,7 @@ class RepoFacts:
         if not self.tip:
             return HistoryStats(since=self.since)
         try:
-            return parse_log(self.repo.stream(*log_args(self.tip)), self.since)
+            return parse_log(self.repo.stream(*log_args(self.tip, until=self.now)), self.since)
         except GitError:
             # `log --numstat` dies on the first blob a partial or damaged clone lacks.
             if self.missing_count:

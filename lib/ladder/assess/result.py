@@ -10,18 +10,26 @@ Schema ``ladder.assessment/1`` (every key is always present; unknown values are 
       "repo": {"path": "shop", "trunk": "master", "head": "<sha>", "detached_head": false,
                "shallow": false, "empty": false, "bare": false,
                "missing_objects": 0} | null,                 # objects a partial or damaged clone lacks
+      "as_of": {"date": "2025-01-31T23:59:59+00:00",   # where every time window ends (now by default)
+                "option": "" | "2025-01-31" | "last-commit", "window_days": 90,
+                "last_activity": {"date": "...", "ref": "main"} | null} | null,  # the newest commit
       "level": "0" | "1" | "1+" | "2" | "3a" | "3b" | "3" | "4" | "5",  # "3" = 3a and 3b both reached
       "level_title": "not yet on the ladder",
+      "kind": {"kind": "service" | "library" | "self-hosted", "confidence": "high" | "medium" | "low" | "set",
+               "evidence": ["deploy target: Procfile", ...], "overridden": false} | null,  # set by --kind: true
+      "unconfirmed": ["1"],                          # rungs below the level, too little evidence to confirm them
       "overall": {"score": 4.2 | null, "coverage": 0.8},  # mean of scored practices, 0-10; share scored
       "rungs": [
         {"id": "1", "title": "...", "score": 3.5 | null, "coverage": 0.67, "met": false,
          "reached": false, "runbook": "runbooks/1-separate-dev-and-prod.ipynb",
-         "practices": ["env-separation", ...]}
+         "practices": ["env-separation", ...],
+         "status": "met" | "failed" | "unconfirmed" | "n/a",   # only a failed rung blocks those above it
+         "unanswered": 2}                                      # applicable practices neither measured nor answered
       ],
       "practices": [
         {"id": "env-separation", "rung": "1", "title": "...", "why": "...",
          "score": 6.5 | null, "met": false,
-         "label": "measured" | "inferred" | "self-reported" | "inconclusive",
+         "label": "measured" | "inferred" | "self-reported" | "inconclusive" | "n/a",  # n/a: not for this kind
          "answer": "yes" | "partly" | "no" | null,          # null = not answered
          "question": "...", "reason": "one line", "runbook": "runbooks/....ipynb",
          "checks": ["env-separation", "separate-hosts"]}
@@ -38,7 +46,10 @@ Schema ``ladder.assessment/1`` (every key is always present; unknown values are 
       "next_steps": [
         {"order": 1, "rung": "1", "practice": "dev-setup", "title": "...",
          "runbook": "runbooks/1-separate-dev-and-prod.ipynb", "score": 0.0, "reason": "...",
-         "step": "Route versions" | ""}                       # the runbook's step that does it, when named
+         "step": "Route versions" | "",                       # the runbook's step that does it, when named
+         "effort_days": 1.0 | null, "effort_why": "...",     # the model's estimate in person-days, and why
+         "moves": ["lead-time", ...],                          # DORA metrics it moves (model.yml ids)
+         "benefit": 4.0}                                       # 0-10, ladder.assess.benefit
       ],
       "dora": {"source": "journal" | "tags" | "none", "window_days": 90, "deploys": 12,
                "metrics": [{"key": "deploy_frequency" | "lead_time" | "change_fail_rate" | "recovery_time",
@@ -78,8 +89,11 @@ def assessment_dict(a: Any) -> dict[str, Any]:
         "model_version": a.model.version,
         "pass_mark": a.model.pass_mark,
         "repo": a.repo,
+        "as_of": a.as_of,
         "level": a.level,
         "level_title": a.level_title,
+        "kind": a.kind.to_dict() if a.kind is not None else None,
+        "unconfirmed": [r.id for r in a.unconfirmed],
         "overall": {"score": _r(a.overall), "coverage": _r(a.coverage)},
         "rungs": [
             {
@@ -91,6 +105,8 @@ def assessment_dict(a: Any) -> dict[str, Any]:
                 "reached": r.reached,
                 "runbook": r.rung.runbook,
                 "practices": [p.id for p in r.rung.practices],
+                "status": r.status,
+                "unanswered": r.unanswered,
             }
             for r in a.rungs
         ],

@@ -8,10 +8,11 @@ from typing import Any
 from ..app import parity
 from ..app.history import is_test_path
 from ..app.layout import Layout
-from .checks import DORA, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
+from .checks import DORA, ELSEWHERE, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
 from .probes import Deployment
+from .publishing import publishing
 from .repo_facts import CODE_SPECS, RepoFacts, sample_paths
 from .secret_scan import GENERIC, KEY, find_secrets
 
@@ -33,7 +34,6 @@ def env_separation(facts: RepoFacts) -> CheckResult:
     settings = facts.matching(ENV_SETTINGS)
     compose = facts.matching(COMPOSE_OVERRIDE)
     env_reads = facts.grep([ENV_READ], CODE_SPECS, tests=False)
-    score = 4 * bool(example) + 4 * bool(settings) + 2 * bool(compose) + 3 * bool(env_reads)
     found = [
         name
         for name, hit in (
@@ -44,14 +44,17 @@ def env_separation(facts: RepoFacts) -> CheckResult:
         )
         if hit
     ]
-    reason = (
-        ("found " + ", ".join(found)) if found else "no per-environment settings, example env file or compose override"
-    )
+    if not found:
+        # Settings may come from the servers or a platform alone: the repository cannot show they are shared.
+        return inconclusive(
+            "env-separation", REPO, "no per-environment settings, example env file or compose override" + ELSEWHERE
+        )
+    # Each sign is a way to give an environment its own settings; one is enough to have the practice.
     return result(
         "env-separation",
         REPO,
-        score,
-        reason,
+        {1: 7, 2: 9}.get(len(found), 10),
+        "found " + ", ".join(found),
         label=INFERRED,
         example_env_files=sample_paths(example),
         environment_config=sample_paths(settings),
@@ -96,10 +99,18 @@ def config_out_of_code(facts: RepoFacts) -> CheckResult:
 DEV_SETUP_FILES = re.compile(
     r"^([^/]+/){0,2}(docker-)?compose(\.(dev|development|local))?\.ya?ml$"
     r"|^(\.devcontainer/devcontainer\.json|\.devcontainer\.json|Vagrantfile"
-    r"|tox\.ini|noxfile\.py|flake\.nix|shell\.nix|devbox\.json|Procfile\.dev|(bin|script|scripts)/(setup|bootstrap|dev)[^/]*)$"
+    r"|tox\.ini|noxfile\.py|flake\.nix|shell\.nix|devbox\.json|Procfile\.dev|(bin|script|scripts)/(setup|bootstrap|dev|install)[^/]*)$"
 )
 DEV_TARGETS = ("dev", "setup", "bootstrap", "install", "develop", "up", "run", "serve", "start", "demo")
 TASK_FILES = re.compile(r"^(Makefile|GNUmakefile|justfile|Justfile|Taskfile\.ya?ml)$")
+
+
+# Dev dependencies declared in the manifest: `pip install -e .[dev]`, `uv sync`, `npm install` make the environment.
+DEV_DEPENDENCIES = re.compile(
+    r"^\[dependency-groups\]|^\[project\.optional-dependencies\](\n(?!\[)[^\n]*)*?\n(dev|test|tests|develop)\s*="
+    r"|^\[tool\.poetry\.(group\.dev|dev-dependencies)|\"devDependencies\"\s*:",
+    re.M,
+)
 
 
 def _targets(text: str) -> set[str]:
@@ -112,15 +123,13 @@ def dev_setup(facts: RepoFacts) -> CheckResult:
     files = [f for f in facts.matching(DEV_SETUP_FILES) if not is_test_path(f.path)]
     task_texts = facts.read(f.path for f in facts.matching(TASK_FILES))
     targets = sorted({t for text in task_texts.values() for t in _targets(text) if t in DEV_TARGETS})
-    signals = sample_paths(files) + [f"target: {t}" for t in targets]
+    manifests = facts.read(f.path for f in facts.matching(r"^(pyproject\.toml|package\.json)$"))
+    deps = sorted(p for p, text in manifests.items() if DEV_DEPENDENCIES.search(text))
+    signals = sample_paths(files) + [f"target: {t}" for t in targets] + [f"dev dependencies: {p}" for p in deps]
     if not signals:
-        return result(
-            "dev-setup",
-            REPO,
-            0,
-            "no one-command dev setup (make target, compose file, devcontainer, setup script)",
-            label=INFERRED,
-            found=[],
+        # The steps may be written down elsewhere (a wiki, a README): whether one command does it is the question's.
+        return inconclusive(
+            "dev-setup", REPO, "no one-command dev setup (make target, compose file, devcontainer, setup script)"
         )
     score = 8 if len(signals) == 1 else 10
     return result(
@@ -142,13 +151,9 @@ def one_step_deploy(facts: RepoFacts) -> CheckResult:
     jobs = [c.path for c in facts.ci_configs if c.deploys]
     signals = files + [f"target: {t}" for t in targets] + [f"CI deploy job: {p}" for p in jobs]
     if not signals:
-        return result(
-            "one-step-deploy",
-            REPO,
-            0,
-            "no deploy script, deploy target or CI deploy job in the repository",
-            label=INFERRED,
-            found=[],
+        # Deploys may be made by a platform watching the repository, or from another one.
+        return inconclusive(
+            "one-step-deploy", REPO, "no deploy script, deploy target or CI deploy job in the repository" + ELSEWHERE
         )
     return result(
         "one-step-deploy",
@@ -157,6 +162,22 @@ def one_step_deploy(facts: RepoFacts) -> CheckResult:
         f"deploy step found: {', '.join(signals[:3])}",
         label=INFERRED,
         found=signals,
+    )
+
+
+def release_pipeline(facts: RepoFacts) -> CheckResult:
+    """A CI job publishes the releases (a package or an image): a library's or self-hosted app's one-step deploy."""
+    found = publishing(facts)
+    if not found:
+        # Releases may be published by hand or from elsewhere: the repository cannot tell, the question can.
+        return inconclusive("release-pipeline", REPO, "no CI job in the repository publishes a package or an image")
+    shown = next((p for p in found if p.on_tag), found[0])
+    return result(
+        "release-pipeline",
+        REPO,
+        10,
+        f"{shown.path} publishes a {' and a '.join(shown.publishes)}",
+        pipelines=[p.to_dict() for p in found][:SAMPLES],
     )
 
 
@@ -326,6 +347,7 @@ CHECKS = (
     CheckSpec("config-out-of-code", REPO, config_out_of_code),
     CheckSpec("dev-setup", REPO, dev_setup),
     CheckSpec("one-step-deploy", REPO, one_step_deploy),
+    CheckSpec("release-pipeline", REPO, release_pipeline),
     CheckSpec("separate-hosts", HOST, separate_hosts),
     CheckSpec("prod-unmodified", HOST, prod_unmodified),
     CheckSpec("dev-prod-parity", HOST, dev_prod_parity),

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..app.bots import BOT, DEPENDENCY, TRANSLATION
+from ..app.branch_work import Beyond
 from ..app.git import Ref
 from ..app.history import is_test_path, median
 from .branches import set_aside_by_name, set_aside_by_work
@@ -38,7 +40,8 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
             "no main or master branch to measure branches against",
             branches=[b.short for b in facts.repo.branches][:SAMPLES],
         )
-    unmerged = [b for b in _dedupe(facts.repo.unmerged_branches(trunk)) if b.short != trunk.short]
+    beyond = Beyond(facts.repo, trunk.commit)  # one walk for every branch, not one per branch
+    unmerged = [b for b in _dedupe(b for b in facts.repo.branches if beyond.holds(b.commit)) if b.short != trunk.short]
     unmerged.sort(key=lambda b: -b.time)
     set_aside: list[dict[str, str]] = []
     rows: list[dict[str, Any]] = []
@@ -47,15 +50,18 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
         why = set_aside_by_name(b.short)
         if why is None and examined < MAX_BRANCHES:
             examined += 1
-            work = facts.repo.work_beyond(trunk.commit, b.commit)
+            work = beyond.work(b.commit)
+            if min(b.time, work.oldest or b.time) > facts.now:
+                continue  # its work began after the as-of instant: it did not exist then
             why = set_aside_by_work(work)
             if why is None:
+                last = min(b.time, facts.now)  # a later commit on it counts as activity at the as-of instant
                 rows.append(
                     {
                         "branch": b.short,
                         "age_days": days(facts.now - min(b.time, work.oldest or b.time)),
-                        "last_commit_days_ago": days(facts.now - b.time),
-                        "active": facts.now - b.time <= ACTIVE_DAYS * DAY,
+                        "last_commit_days_ago": days(facts.now - last),
+                        "active": facts.now - last <= ACTIVE_DAYS * DAY,
                         "unmerged_commits": work.commits,
                     }
                 )
@@ -95,9 +101,11 @@ def trunk_frequency(facts: RepoFacts) -> CheckResult:
     trunk = facts.repo.trunk
     if trunk is None:
         return inconclusive("trunk-frequency", REPO, "no main or master branch")
-    landings = sum(1 for _ in facts.repo.commit_times(trunk.commit, since=facts.since, first_parent=True))
+    landings = sum(
+        1 for _ in facts.repo.commit_times(trunk.commit, since=facts.since, until=facts.now, first_parent=True)
+    )
     # A set of day numbers: at most window_days entries however many commits there are.
-    days = {t // DAY for t in facts.repo.commit_times("--branches", "--remotes", since=facts.since) if t <= facts.now}
+    days = {t // DAY for t in facts.repo.commit_times("--branches", "--remotes", since=facts.since, until=facts.now)}
     evidence = {
         "window_days": facts.window_days,
         "landings": landings,
@@ -130,14 +138,32 @@ def _window(facts: RepoFacts, recent: int, total: int) -> tuple[str, bool] | Non
     return None
 
 
+def _left_out(facts: RepoFacts, recent: bool) -> dict[str, int]:
+    """Changes that are not people's code in the span, by kind (bot, translation, dependency)."""
+    counts = facts.history.recent_left_out if recent else facts.history.left_out
+    return {kind: counts[kind] for kind in (BOT, TRANSLATION, DEPENDENCY) if counts[kind]}
+
+
+def _left_out_text(left_out: dict[str, int]) -> str:
+    """The reason's tail naming the commits left out (3 bot and 2 translation-only), or ""."""
+    words = {BOT: "bot", TRANSLATION: "translation-only", DEPENDENCY: "dependency-only"}
+    parts = [f"{n} {words[kind]}" for kind, n in left_out.items()]
+    if not parts:
+        return ""
+    listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return f"; {listed} commit(s) left out"
+
+
 def _too_few_changes(check_id: str, facts: RepoFacts) -> CheckResult:
     """Inconclusive: the history holds too few commits with changes to judge their size or tests."""
     h = facts.history
     return inconclusive(
         check_id,
         REPO,
-        f"only {h.changed} commit(s) with changes; need {MIN_COMMITS}",
+        f"only {h.changed} commit(s) with people's code changes; need {MIN_COMMITS}"
+        + _left_out_text(_left_out(facts, False)),
         commits=h.commits,
+        left_out=_left_out(facts, False),
         **facts.history_note(),
     )
 
@@ -161,14 +187,16 @@ def change_size(facts: RepoFacts) -> CheckResult:
     m = median(h.recent_sizes if recent else h.sizes)
     assert m is not None  # the span holds at least MIN_COMMITS changes
     n = h.recent_changed if recent else h.changed
+    left_out = _left_out(facts, recent)
     return result(
         "change-size",
         REPO,
         size_score(m),
-        f"median change is {m:g} lines over {n} commits ({label})",
+        f"median change is {m:g} lines over {n} commits ({label})" + _left_out_text(left_out),
         median_lines=m,
         commits=n,
         span=label,
+        left_out=left_out,
         **facts.history_note(),
     )
 
@@ -244,15 +272,17 @@ def tests_with_changes(facts: RepoFacts) -> CheckResult:
     label, recent = span
     touched, n = (h.recent_touched_tests, h.recent_changed) if recent else (h.touched_tests, h.changed)
     share = touched / n
+    left_out = _left_out(facts, recent)
     return result(
         "tests-with-changes",
         REPO,
         10 * share / 0.4,
-        f"{share:.0%} of {n} commits touch tests ({label})",
+        f"{share:.0%} of {n} people's code changes touch tests ({label})" + _left_out_text(left_out),
         share=round(share, 3),
         commits=n,
         touching_tests=touched,
         span=label,
+        left_out=left_out,
         **facts.history_note(),
     )
 

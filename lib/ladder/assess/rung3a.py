@@ -99,7 +99,7 @@ def packaging(facts: RepoFacts) -> CheckResult:
 
 def release_tags(facts: RepoFacts) -> CheckResult:
     """Versioned release tags, and how recent they are."""
-    tags = [t for t in facts.repo.tags if VERSION_TAG.search(t.short)]
+    tags = [t for t in facts.repo.tags if VERSION_TAG.search(t.short) and t.time <= facts.now]
     if not tags:
         others = [t.short for t in facts.repo.tags][:SAMPLES]
         return result("release-tags", REPO, 0, "no versioned release tags", other_tags=others)

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from . import ci
-from .checks import DORA, HOST, INFERRED, MEASURED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
+from .checks import (
+    DORA,
+    ELSEWHERE,
+    HOST,
+    INFERRED,
+    MEASURED,
+    REPO,
+    SAMPLES,
+    CheckResult,
+    CheckSpec,
+    inconclusive,
+    result,
+)
 from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
-from .repo_facts import RepoFacts
+from .publishing import publishing
+from .repo_facts import RepoFacts, sample_paths
+from .rung1 import DEPLOY_FILES
 
 # ---- the repository --------------------------------------------------------------------------------
 
@@ -15,7 +29,8 @@ def deploy_pipeline(facts: RepoFacts) -> CheckResult:
     """A deploy job in CI, triggered from the main branch or from tags."""
     deploying = [c for c in facts.ci_configs if c.deploys and c.provider != "ci-script"]
     if not deploying:
-        return result("deploy-pipeline", REPO, 0, "no deploy job in CI", configs=[])
+        # Deploys may be made by a platform watching the repository, or from another one.
+        return inconclusive("deploy-pipeline", REPO, "no deploy job in CI" + ELSEWHERE)
     triggered = [c for c in deploying if c.deploys_from_main_or_tags]
     if triggered:
         return result(
@@ -46,8 +61,40 @@ def smoke_test(facts: RepoFacts) -> CheckResult:
             label=INFERRED,
             files=sorted(hits)[:SAMPLES],
         )
+    deploys = [c.path for c in facts.ci_configs if c.deploys] + sample_paths(facts.matching(DEPLOY_FILES))
+    if deploys:  # the deploys the repository shows check nothing afterwards
+        return result(
+            "smoke-test",
+            REPO,
+            0,
+            f"the deploy in {deploys[0]} runs no smoke test or health check",
+            label=INFERRED,
+            files=[],
+            deploys=deploys[:SAMPLES],
+        )
+    return inconclusive("smoke-test", REPO, "no deploy and no smoke test in CI or deploy scripts" + ELSEWHERE)
+
+
+def release_on_tag(facts: RepoFacts) -> CheckResult:
+    """Tagging a version publishes it: a CI job that publishes a package or an image runs on a tag or a release."""
+    found = publishing(facts)
+    if not found:
+        return inconclusive("release-on-tag", REPO, "no CI job in the repository publishes a package or an image")
+    tagged = [p for p in found if p.on_tag]
+    if tagged:
+        return result(
+            "release-on-tag",
+            REPO,
+            10,
+            f"{tagged[0].path} publishes a {' and a '.join(tagged[0].publishes)} on a tag",
+            pipelines=[p.to_dict() for p in found][:SAMPLES],
+        )
     return result(
-        "smoke-test", REPO, 0, "no smoke test or health check in CI or deploy scripts", label=INFERRED, files=[]
+        "release-on-tag",
+        REPO,
+        5,
+        f"{found[0].path} publishes, but not when a version is tagged",
+        pipelines=[p.to_dict() for p in found][:SAMPLES],
     )
 
 
@@ -101,6 +148,7 @@ def deploy_frequency(report: DoraReport) -> CheckResult:
 CHECKS = (
     CheckSpec("deploy-pipeline", REPO, deploy_pipeline),
     CheckSpec("smoke-test", REPO, smoke_test),
+    CheckSpec("release-on-tag", REPO, release_on_tag),
     CheckSpec("app-health", HOST, app_health),
     CheckSpec("deploy-frequency", DORA, deploy_frequency),
 )

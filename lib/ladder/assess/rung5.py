@@ -6,7 +6,7 @@ import re
 
 from ..app.history import is_test_path
 from . import ci
-from .checks import HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
+from .checks import ELSEWHERE, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .host_facts import HostFacts, HostReport, per_prod
 from .probes import Logs, Migrations
 from .repo_facts import CODE_SPECS, RepoFacts, sample_paths
@@ -24,7 +24,8 @@ def canary(facts: RepoFacts) -> CheckResult:
         return result(
             "canary", REPO, 10, f"canary or rollout config in {hits[0]}", label=INFERRED, files=hits[:SAMPLES]
         )
-    return result("canary", REPO, 0, "no canary or rollout config in CI or deploy files", label=INFERRED, files=[])
+    # Rollouts are often a platform's setting: not finding one here is no sign there is none.
+    return inconclusive("canary", REPO, "no canary or rollout config in CI or deploy files" + ELSEWHERE)
 
 
 ROLLBACK = re.compile(r"rollback|roll back|rollout undo|deploy:rollback|5-canary-rollback", re.I)
@@ -43,7 +44,7 @@ def rollback_tooling(facts: RepoFacts) -> CheckResult:
         return result(
             "rollback-tooling", REPO, 10, f"rollback tooling in {found[0]}", label=INFERRED, files=found[:SAMPLES]
         )
-    return result("rollback-tooling", REPO, 0, "no rollback script, target or pipeline job", label=INFERRED, files=[])
+    return inconclusive("rollback-tooling", REPO, "no rollback script, target or pipeline job" + ELSEWHERE)
 
 
 OBSERVABILITY_LIBS = (
@@ -74,8 +75,11 @@ def observability(facts: RepoFacts) -> CheckResult:
     """Logging and monitoring: structlog, OpenTelemetry, Sentry, Prometheus libraries or collector config."""
     libs = sorted({lib for lib in OBSERVABILITY_LIBS if lib in facts.manifests})
     files = sample_paths(facts.matching(OBSERVABILITY_FILES))
-    score = 10 if libs and files else 7 if libs or files else 0
-    reason = ("monitoring: " + ", ".join((libs + files)[:4])) if score else "no logging or monitoring library or config"
+    if not libs and not files:
+        # An agent on the hosts or the platform's own logs and metrics need nothing in the repository.
+        return inconclusive("observability", REPO, "no logging or monitoring library or config" + ELSEWHERE)
+    score = 10 if libs and files else 7
+    reason = "monitoring: " + ", ".join((libs + files)[:4])
     return result("observability", REPO, score, reason, label=INFERRED, libraries=libs, config_files=files)
 
 

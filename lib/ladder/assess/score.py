@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .benefit import benefit, rungs_above
 from .catalogue import CHECKS
-from .checks import INCONCLUSIVE, INFERRED, MEASURED, SELF_REPORTED, CheckResult, inconclusive
+from .checks import INCONCLUSIVE, INFERRED, MEASURED, NOT_APPLICABLE, SELF_REPORTED, CheckResult, inconclusive
+from .kind import SERVICE, ProjectKind
 from .model import Model, Practice, Rung
 from .questionnaire import Answers
 
@@ -56,16 +58,30 @@ class PracticeScore:
         """The practice id."""
         return self.practice.id
 
+    @property
+    def applies(self) -> bool:
+        """False when the practice does not fit the kind of project (n/a)."""
+        return self.label != NOT_APPLICABLE
+
+
+MET, FAILED, UNCONFIRMED = "met", "failed", "unconfirmed"
+
 
 @dataclass(frozen=True)
 class RungScore:
-    """One rung: mean of its scored practices, how many were scored, whether it is met and reached."""
+    """One rung: mean of its scored practices, how many were scored, whether it is met and reached.
+
+    status is met, failed (scored below the pass mark with enough coverage), unconfirmed (too little
+    coverage to say) or n/a (no practice fits the kind of project). Only a failed rung blocks those above it.
+    """
 
     rung: Rung
     score: float | None
     coverage: float
     met: bool
     reached: bool
+    status: str = MET
+    unanswered: int = 0  # applicable practices neither measured nor answered
 
     @property
     def id(self) -> str:
@@ -75,7 +91,7 @@ class RungScore:
 
 @dataclass(frozen=True)
 class NextStep:
-    """A practice to fix, in the order to fix it, and the runbook that does it."""
+    """A practice to fix, in the order to fix it, the runbook that does it, its cost and its benefit."""
 
     order: int
     rung: str
@@ -85,11 +101,16 @@ class NextStep:
     score: float | None
     reason: str
     step: str = ""
+    effort_days: float | None = None  # the model's estimate; None when it gives none
+    effort_why: str = ""
+    moves: tuple[str, ...] = ()  # the DORA metrics it moves
+    benefit: float = 0.0  # 0-10, ladder.assess.benefit
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         d = dict(self.__dict__)
         d["score"] = None if self.score is None else round(self.score, 2)
+        d["moves"] = list(self.moves)
         return d
 
 
@@ -110,6 +131,14 @@ class Assessment:
     generated: float = field(default_factory=time.time)
     repo: dict[str, Any] | None = None
     dora: Any = None
+    as_of: dict[str, Any] | None = None  # where the time windows end, and the last activity (as_of.AsOf.to_dict)
+    kind: ProjectKind | None = None
+
+    @property
+    def unconfirmed(self) -> list[RungScore]:
+        """Ladder rungs below the level left unconfirmed: they did not block it, but are not shown to be met."""
+        top = next((i for i, r in reversed(list(enumerate(self.rungs))) if r.reached and r.rung.ladder), 0)
+        return [r for r in self.rungs[:top] if r.rung.ladder and r.status == UNCONFIRMED]
 
     def practice(self, practice_id: str) -> PracticeScore:
         """The score of one practice."""
@@ -136,9 +165,12 @@ def _mean(values: Iterable[float]) -> float | None:
 
 
 def score_practice(
-    practice: Practice, results: dict[str, CheckResult], answer: str | None, model: Model
+    practice: Practice, results: dict[str, CheckResult], answer: str | None, model: Model, kind: str = SERVICE
 ) -> PracticeScore:
-    """Combine a practice's checks and its answer: measured beats self-reported, which beats inferred."""
+    """Combine a practice's checks and its answer: measured beats self-reported, which beats inferred.
+
+    A practice that does not fit the kind of project is n/a: its checks are shown, but nothing is scored.
+    """
     checks = []
     for cid in practice.checks:
         if cid in results:
@@ -146,6 +178,9 @@ def score_practice(
         else:
             source = CHECKS[cid].source if cid in CHECKS else "repo"
             checks.append(inconclusive(cid, source, NOT_GATHERED.get(source, "not gathered")))
+    if not practice.applies(kind):
+        reason = f"does not apply to a {kind}; applies to a {' or a '.join(practice.applies_to)}"
+        return PracticeScore(practice, None, NOT_APPLICABLE, reason, answer, tuple(checks), False)
     scored = [c for c in checks if c.score is not None]
     measured_checks = [c for c in scored if c.label == MEASURED]
     measured = bool(measured_checks)
@@ -204,12 +239,31 @@ def levels(model: Model) -> list[str]:
 
 
 def next_steps(model: Model, practices: list[PracticeScore], rungs: list[RungScore]) -> list[NextStep]:
-    """Practices below the pass mark, lowest rung first (ladder rungs before the rest), weakest first."""
+    """Practices below the pass mark, lowest rung first (ladder rungs before the rest), then most benefit per day."""
     order = {r.id: i + (0 if r.ladder else 1000) for i, r in enumerate(model.rungs)}
     failing = [p for p in practices if p.score is not None and not p.met]
-    failing.sort(key=lambda p: (order[p.practice.rung], p.score))
+    gains = {
+        p.id: benefit(p.score or 0.0, len(p.practice.moves), rungs_above(model, p.practice.rung), len(model.ladder))
+        for p in failing
+    }
+    # A rung is met only when its practices are, so within one the quickest wins come first; unestimated last.
+    per_day = {p.id: gains[p.id] / p.practice.effort.days if p.practice.effort else -1.0 for p in failing}
+    failing.sort(key=lambda p: (order[p.practice.rung], -per_day[p.id], p.score))
     return [
-        NextStep(i + 1, p.practice.rung, p.id, p.practice.title, p.practice.runbook, p.score, p.reason, p.practice.step)
+        NextStep(
+            i + 1,
+            p.practice.rung,
+            p.id,
+            p.practice.title,
+            p.practice.runbook,
+            p.score,
+            p.reason,
+            p.practice.step,
+            p.practice.effort.days if p.practice.effort else None,
+            p.practice.effort.why if p.practice.effort else "",
+            p.practice.moves,
+            gains[p.id],
+        )
         for i, p in enumerate(failing)
     ]
 
@@ -221,31 +275,24 @@ def score(
     *,
     repo: dict[str, Any] | None = None,
     dora: Any = None,
+    kind: ProjectKind | None = None,
 ) -> Assessment:
-    """Score every practice and rung, work out the level and the ordered next steps."""
+    """Score every practice and rung for the kind of project (a service unless given), the level and the next steps."""
     answers = answers or Answers()
     checks = list(evidence)
     results = {c.id: c for c in checks}
-    practices = [score_practice(p, results, answers.get(p.id), model) for p in model.practices]
+    kind_id = kind.kind if kind is not None else SERVICE
+    practices = [score_practice(p, results, answers.get(p.id), model, kind_id) for p in model.practices]
     by_rung: dict[str, list[PracticeScore]] = {}
     for p in practices:
-        by_rung.setdefault(p.practice.rung, []).append(p)
-
-    rungs: list[RungScore] = []
-    reached: dict[str, bool] = {}
-    for rung in model.rungs:
-        ps = by_rung.get(rung.id, [])
-        scored = [p.score for p in ps if p.score is not None]
-        rung_score = _mean(scored)
-        coverage = len(scored) / len(ps) if ps else 0.0
-        met = rung_score is not None and rung_score >= model.pass_mark and coverage >= model.min_coverage
-        reached[rung.id] = met and all(reached.get(req, False) for req in rung.requires)
-        rungs.append(RungScore(rung, rung_score, coverage, met, reached[rung.id]))
-
+        if p.applies:
+            by_rung.setdefault(p.practice.rung, []).append(p)
+    rungs = score_rungs(model, by_rung)
     level, title = _level(model, rungs)
-    scored_all = [p.score for p in practices if p.score is not None]
+    applicable = [p for p in practices if p.applies]
+    scored_all = [p.score for p in applicable if p.score is not None]
     overall = _mean(scored_all)
-    coverage = len(scored_all) / len(practices) if practices else 0.0
+    coverage = len(scored_all) / len(applicable) if applicable else 0.0
     contradictions = [p.contradiction for p in practices if p.contradiction]
     return Assessment(
         model,
@@ -260,4 +307,31 @@ def score(
         next_steps(model, practices, rungs),
         repo=repo,
         dora=dora,
+        kind=kind,
     )
+
+
+def score_rungs(model: Model, by_rung: dict[str, list[PracticeScore]]) -> list[RungScore]:
+    """Each rung from its applicable practices; reached when met and no rung it requires failed on evidence."""
+    rungs: list[RungScore] = []
+    reached: dict[str, bool] = {}
+    clear: dict[str, bool] = {}  # met, unconfirmed or n/a, and so is every rung it requires
+    for rung in model.rungs:
+        ps = by_rung.get(rung.id, [])
+        scored = [p.score for p in ps if p.score is not None]
+        rung_score = _mean(scored)
+        coverage = len(scored) / len(ps) if ps else 0.0
+        met = rung_score is not None and rung_score >= model.pass_mark and coverage >= model.min_coverage
+        if not ps:
+            status = NOT_APPLICABLE
+        elif met:
+            status = MET
+        elif coverage < model.min_coverage:
+            status = UNCONFIRMED
+        else:
+            status = FAILED
+        below = all(clear.get(req, False) for req in rung.requires)
+        reached[rung.id] = met and below
+        clear[rung.id] = status != FAILED and below
+        rungs.append(RungScore(rung, rung_score, coverage, met, reached[rung.id], status, len(ps) - len(scored)))
+    return rungs

@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,19 @@ from ..engine import session
 from ..engine.journal import assessment_id, journal_path
 from ..engine.notebooks import ASSESSMENT
 from . import views
+from .as_of import AsOf, resolve_as_of
 from .catalogue import of_source
 from .checks import REPO, CheckResult
 from .dora import DoraReport, dora_metrics
 from .evidence import Evidence, dora_evidence, gather_host_evidence, gather_repo_evidence
 from .inputs import ANSWERS_YML, ASSESSMENT_JSON, REPORT, check_inputs, hosts_text, notebook_path
 from .kept_answers import identity, keep, kept_path
+from .kind import ProjectKind, check_kind
+from .kind import project_kind as detect_project_kind
 from .model import Model
 from .progress import Progress
 from .questionnaire import AnswerForm, Answers, load_answers
-from .repo_facts import describe_repo, same_repository
+from .repo_facts import RepoFacts, describe_repo, same_repository
 from .result import as_dict, journal_history, record_assessment, write_assessment
 from .score import Assessment
 from .score import score as score_model
@@ -55,8 +59,15 @@ class Setup:
     run_id: str
     journal: Path | None  # read for DORA and history (it may not exist yet)
     interactive: bool  # in JupyterLab (not run by `ladder assess`): show the questionnaire form
-    now: float
+    now: float  # when the assessment runs (its "generated" time)
     window_days: int
+    as_of: AsOf  # where every time window ends: now unless as_of was given
+    kind: str = ""  # the project kind given (--kind); "" detects it
+
+    @cached_property
+    def facts(self) -> RepoFacts:
+        """What the repository checks and the kind detection read, each piece once."""
+        return RepoFacts(self.repo, int(self.as_of.time), self.window_days)
 
     def journal_file(self) -> Path | None:
         """The journal to read, when it exists."""
@@ -70,7 +81,8 @@ class Setup:
                 "repository": f"{info['path']} (trunk {info['trunk'] or 'none'}, HEAD {head})",
                 "hosts": hosts_text(self.config),
                 "answers": self.answers_text(),
-                "history window": f"last {self.window_days} days",
+                "history window": f"last {self.window_days} days"
+                + (f" up to {self.as_of.to_dict(self.window_days)['date'][:10]}" if self.as_of.option else ""),
                 "saved to": str(self.run_dir)
                 if self.run_dir
                 else f"the answers only, to {self.kept} (no run folder: set out_dir, or run `ladder assess`)",
@@ -119,20 +131,28 @@ def setup(
     run_dir: str = "",
     run_id: str = "",
     window_days: int = 90,
+    as_of: str = "",
     *,
-    model: Model | None = None,
+    model: Model | str | Path | None = None,
     journal: str | Path | None = None,
     now: float | None = None,
     interactive: bool | None = None,
+    kind: str = "",
 ) -> Setup:
     """Check the inputs and decide where results go: run_dir (the runner's), else out_dir, else nowhere.
 
+    as_of ends every time window: "" now, YYYY-MM-DD that day's end (UTC), or last-commit.
+
     Answers are kept per repository in the runs home (run_dir's parent, else out_dir, else the config's or
-    the default runs folder) and read from there unless an answers file is given. The keyword arguments
-    are for callers without a notebook: another model, a given journal, a fixed time; interactive
-    defaults to True unless the runner set run_id.
+    the default runs folder) and read from there unless an answers file is given. model is another
+    model (loaded, or a model.yml's path; the notebook's `model` parameter). The other keyword arguments
+    are for callers without a notebook: a given journal, a fixed time; interactive defaults to True
+    unless the runner set run_id.
     """
+    kind = check_kind(kind)
     inputs = check_inputs(repo, config, answers, model)
+    now = time.time() if now is None else now
+    ends = resolve_as_of(as_of, inputs.repo, now, option="as_of")
     interactive = not run_id if interactive is None else interactive  # before run_id names an own folder
     folder: Path | None
     runs: Path | None
@@ -164,8 +184,10 @@ def setup(
         run_id,
         Path(journal) if journal is not None else find_journal(runs, inputs.config),
         interactive=interactive,
-        now=time.time() if now is None else now,
+        now=now,
         window_days=window_days,
+        as_of=ends,
+        kind=kind,
     )
 
 
@@ -175,7 +197,7 @@ def setup(
 def repo_evidence(s: Setup) -> Evidence:
     """Run every repository check on the clone, with a progress bar (the history pass is the long part)."""
     bar = Progress("repository checks", len(of_source(REPO)))
-    results = gather_repo_evidence(s.repo, now=s.now, window_days=s.window_days, progress=bar.update)
+    results = gather_repo_evidence(s.facts, progress=bar.update)
     bar.finish()
     info = describe_repo(s.repo)
     notes = [f"{info['path']} at {(info['head'] or 'no commits')[:10]} on {info['trunk'] or 'no main branch'}"]
@@ -187,6 +209,11 @@ def repo_evidence(s: Setup) -> Evidence:
     )
     notes += [flag for flag, on in flags if on]
     return Evidence(results, "Repository", "; ".join(notes) + ".")
+
+
+def project_kind(s: Setup) -> ProjectKind:
+    """The kind of project (service, library, self-hosted) with its evidence, or the one given by --kind."""
+    return detect_project_kind(s.facts, s.kind)
 
 
 def host_evidence(s: Setup) -> Evidence:
@@ -208,7 +235,7 @@ class Dora:
 
 def dora(s: Setup) -> Dora:
     """DORA metrics from the journal's deploys (when it has any), else from release tags."""
-    return Dora(dora_metrics(s.repo, s.journal_file(), now=s.now, window_days=s.window_days))
+    return Dora(dora_metrics(s.repo, s.journal_file(), now=s.as_of.time, window_days=s.window_days))
 
 
 # ---- questionnaire -------------------------------------------------------------------------------
@@ -269,16 +296,20 @@ def questionnaire(s: Setup) -> Questionnaire:
 # ---- scores, history, saving -----------------------------------------------------------------------
 
 
-def score(s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Questionnaire) -> Assessment:
-    """Score every practice and rung from the evidence, the DORA checks and the answers."""
+def score(
+    s: Setup, evidence: Sequence[CheckResult], metrics: Dora, answers: Questionnaire, kind: ProjectKind | None = None
+) -> Assessment:
+    """Score every practice and rung from the evidence, the DORA checks and the answers, for the project's kind."""
     a = score_model(
         s.model,
         [*evidence, *dora_evidence(metrics.report)],
         answers.answers(),
         repo=describe_repo(s.repo),
         dora=metrics.report,
+        kind=kind,
     )
     a.generated = s.now
+    a.as_of = s.as_of.to_dict(s.window_days)
     return a
 
 
@@ -347,7 +378,8 @@ def result(s: Setup, assessment: Assessment, before: Sequence[Any], saved: Saved
     step = d["next_steps"][0] if d["next_steps"] else None
     where = str(saved.assessment) if saved.assessment else "not saved"
     figures = {
-        "level": f"{d['level']} ({d['level_title']})",
+        "level": f"{d['level']} ({d['level_title']}){views.unconfirmed_text(d)}",
+        "project kind": views.kind_text(d["kind"]) if d["kind"] else "not detected",
         "overall score": f"{views.score_text(d['overall']['score'])} / 10 over {d['overall']['coverage']:.0%} "
         "of practices",
         "next step": f"rung {step['rung']}: {step['title']} ({views.where_to(step)})" if step else "none",
@@ -372,6 +404,8 @@ def assess(
     model: Model | None = None,
     now: float | None = None,
     window_days: int = 90,
+    as_of: str = "",
+    kind: str = "",
 ) -> Assessment:
     """The notebook's steps in order, headless and saving nothing: repository, hosts, DORA, answers, scores.
 
@@ -384,10 +418,12 @@ def assess(
         config or "",
         answers_file,
         window_days=window_days,
+        as_of=as_of,
         model=model,
         journal=journal,
         now=now,
         interactive=False,
+        kind=kind,
     )
     questions = Questionnaire(s.model, given, "given by the caller") if given is not None else questionnaire(s)
-    return score(s, repo_evidence(s) + host_evidence(s), dora(s), questions)
+    return score(s, repo_evidence(s) + host_evidence(s), dora(s), questions, project_kind(s))

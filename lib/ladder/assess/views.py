@@ -12,8 +12,10 @@ from typing import Any
 from ..core.markup import escape
 from ..core.markup import styler as escaped
 from ..engine.notebooks import runbooks_dir
-from .charts import COLOURS, practice_bars, rung_radar, trend_chart
+from .as_of import header_facts, stale_warning
+from .charts import COLOURS, cost_benefit_chart, practice_bars, rung_radar, trend_chart
 from .checks import INCONCLUSIVE
+from .model import DORA_METRICS
 from .questionnaire import NOT_ANSWERED
 from .result import as_dict, changes_since
 
@@ -69,17 +71,38 @@ def headline_lines(assessment: Any) -> list[str]:
         else f"over {coverage:.0%} of the practices (the rest could be neither measured nor answered)"
     )
     out = [
-        f"Level {d['level']}: {d['level_title']}.",
+        f"Level {d['level']}: {d['level_title']}{unconfirmed_text(d)}.",
         f"Overall score {score_text(overall['score'])} out of 10, {scored}.",
     ]
     met = [r["id"] for r in d["rungs"] if r["met"]]
     out.append(f"Rungs met: {', '.join(met)}." if met else "No rung is met yet.")
+    if d.get("kind"):
+        out.append(f"Project kind: {kind_text(d['kind'])}; practices that do not fit it are n/a.")
     if d["next_steps"]:
         step = d["next_steps"][0]
         out.append(f"Next step: rung {step['rung']}, {step['title'].lower()}: run {where_to(step)}.")
     else:
         out.append("Next step: none; every scored practice is at or above the pass mark.")
     return out
+
+
+def unconfirmed_text(d: Mapping[str, Any]) -> str:
+    """Lower rungs the level rests on without their being confirmed: "; rung 1 unconfirmed: answer 3 questions"."""
+    ids = set(d.get("unconfirmed") or [])
+    open_ = [r for r in d["rungs"] if r["id"] in ids]
+    if not open_:
+        return ""
+    n = sum(r.get("unanswered", 0) for r in open_)
+    which = ", ".join(r["id"] for r in open_)
+    return f"; rung{'s' if len(open_) > 1 else ''} {which} unconfirmed: answer {n} question{'s' if n != 1 else ''}"
+
+
+def kind_text(kind: Mapping[str, Any]) -> str:
+    """The project kind and why, in a line: "library (high confidence: package published on a tag: ...)"."""
+    if kind.get("overridden"):
+        return f"{kind['kind']} (set by --kind)"
+    seen = "; ".join(kind.get("evidence", [])[:3]) or "no sign of any kind"
+    return f"{kind['kind']} ({kind['confidence']} confidence: {seen})"
 
 
 @dataclass
@@ -128,6 +151,11 @@ def radar(assessment: Any) -> Chart:
 def bars(assessment: Any) -> Chart:
     """Bars per practice, coloured by how each score was obtained."""
     return Chart(practice_bars(assessment))
+
+
+def cost_benefit(assessment: Any) -> Chart:
+    """The failing practices by effort and benefit, quick wins top left."""
+    return Chart(cost_benefit_chart(assessment))
 
 
 def trend(history: Sequence[Any], assessment: Any) -> Chart:
@@ -305,8 +333,21 @@ def where_to(step: Mapping[str, Any], runbook: str | None = None) -> str:
     return (runbook or step["runbook"]) + (f', step "{named}"' if named else "")
 
 
+def cost_text(step: Mapping[str, Any]) -> str:
+    """A next step's cost: '~2 person-days: <why>', or that the model gives no estimate."""
+    days = step.get("effort_days")
+    if days is None:
+        return "not estimated (add effort: to the model)"
+    return f"~{days:g} person-day{'' if days == 1 else 's'}: {step.get('effort_why', '')}"
+
+
+def moves_text(step: Mapping[str, Any]) -> str:
+    """The DORA metrics a next step moves, in words."""
+    return ", ".join(DORA_METRICS.get(m, m) for m in step.get("moves", [])) or "none"
+
+
 def next_steps(assessment: Any) -> Any:
-    """The ordered next steps, each naming the runbook that climbs it; a sentence when there are none."""
+    """The ordered next steps, each with its cost, the DORA metrics it moves and its runbook; else a sentence."""
     import pandas as pd
 
     doc = as_dict(assessment)
@@ -319,13 +360,15 @@ def next_steps(assessment: Any) -> Any:
                 "rung": s["rung"],
                 "practice": s["title"],
                 "score": s["score"],
+                "cost": cost_text(s),
+                "moves": moves_text(s),
                 "runbook": where_to(s, runbook_text(s["runbook"])),
                 "why": s["reason"],
             }
             for s in doc["next_steps"]
         ]
     )
-    return styled(frame, ["score"], widths={"practice": "14em", "runbook": "16em"})
+    return styled(frame, ["score"], widths={"practice": "14em", "cost": "16em", "moves": "9em", "runbook": "16em"})
 
 
 def changes(history: Sequence[Any], assessment: Any, where: str = "") -> Any:
@@ -357,6 +400,7 @@ def summary(assessment: Any, history: Sequence[Any], *, hosts: str, answers: str
         "headline": headline_lines(d),
         "repo": d["repo"],
         "generated": d["generated"],
+        "as_of": d.get("as_of"),
         "hosts": hosts,
         "answers": answers,
         "saved": saved,
@@ -393,8 +437,10 @@ def report_header(run: Mapping[str, Any]) -> str | None:
         if missing
         else []
     )
+    stale = stale_warning(data.get("as_of"))
     facts = {
         "repository": what,
+        **header_facts(data.get("as_of"), data["generated"]),
         "hosts": data["hosts"],
         "answers": data["answers"],
         "assessed": data["generated"],
@@ -408,7 +454,7 @@ def report_header(run: Mapping[str, Any]) -> str | None:
             f"<p style='font-size:1.5em;margin:0.3em 0'><b>{e(first)}</b></p>",
             *(f"<p style='margin:0.3em 0'>{e(line)}</p>" for line in rest),
             f"<p style='margin:0.3em 0'><i>{e(since)}</i></p>",
-            *(f"<p style='margin:0.3em 0'><b>{e(line)}</b></p>" for line in damage),
+            *(f"<p style='margin:0.3em 0'><b>{e(line)}</b></p>" for line in [*damage, *([stale] if stale else [])]),
             html_table(facts),
         ]
     )

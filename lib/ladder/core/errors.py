@@ -254,3 +254,13 @@ class NotASandbox(LadderError):
         super().__init__(
             f"--dir {folder}: not a sandbox made by `ladder sandbox up` ({why}); nothing was stopped or removed"
         )
+
+
+class ReloadFailed(HostError):
+    """A reload or restart of the app server that left it unhealthy or with its old workers; the log tells why."""
+
+    def __init__(self, message: str, *, host: str, method: str, log: str) -> None:
+        self.method = method
+        self.log = log
+        tail = f"\nlast log lines:\n{log}" if log.strip() else "\n(the server's log was empty or not found)"
+        super().__init__(f"{method}: {message}{tail}", host=host)

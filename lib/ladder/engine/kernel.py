@@ -13,6 +13,8 @@ from typing import Any
 
 # Loaded into each kernel the runner starts: the run begins there with the error hook installed.
 KERNEL_EXTENSION = "ladder.engine.record"
+# The terminal (a path like /dev/pts/3) where a kernel draws progress bars; set only when the runner's stderr is one.
+PROGRESS_TTY_VAR = "LADDER_PROGRESS_TTY"
 
 
 def kernel_name() -> str:
@@ -119,6 +121,8 @@ def start(env: Mapping[str, str], cwd: str) -> Any:
     """The run's kernel, started now: it boots while the runner loads papermill and the notebook, then papermill uses it."""
     from jupyter_core.utils import run_sync
 
+    if sys.stderr is not None and sys.stderr.isatty():
+        env = {**env, PROGRESS_TTY_VAR: os.ttyname(sys.stderr.fileno())}
     km = kernel_manager_class(env)(kernel_name=kernel_name())
     run_sync(km.start_kernel)(cwd=cwd)
     return km

@@ -12,10 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..app import checkout, deploy, devenv, health, parity, routes, service, trunk, versioning
+from ..app import adopt, checkout, copied, deploy, devenv, health, parity, reload, routes, service, trunk, versioning
 from ..app.checkout import SavedPatch
 from ..app.git import open_repo
 from ..app.layout import layout_of
+from ..app.server import AppServer, get_server
 from ..core import ops
 from ..core.config import DEV, PROD, Config
 from ..core.errors import HostError
@@ -38,7 +39,10 @@ def setup(config: Config | str | Path, ref: str) -> Config:
     pausepoint.point("setup")
 
     def knows(host: Host) -> str | None:
-        commit = checkout.remote_commit(host, layout_of(host).app, ref)
+        app = layout_of(host).app
+        # A copied folder has no origin yet: ask the team's repository, which adoption makes its origin.
+        remote = cfg.app.repo if adopt.get_kind(host, app) == adopt.FILES else "origin"
+        commit = checkout.remote_commit(host, app, ref, remote)
         if commit is None and not checkout.is_commit_id(ref):
             raise HostError(
                 f"ref {ref!r} is not a branch or tag on origin; pass an existing one as ref", host=host.name
@@ -56,11 +60,53 @@ def dev_env(cfg: Config, host: Host) -> devenv.DevEnv:
 
 
 def prod_target(cfg: Config, host: Host) -> deploy.Target:
-    """What the deploy script on a prod host serves: the running interpreter, else the configured one."""
+    """What the deploy script on a prod host serves and how it reloads: the server found there, else Ladder's gunicorn.
+
+    Ladder starts its own gunicorn (tracked by its pid file) only where nothing listens on the app's port yet;
+    a server it did not start is reloaded the gentlest way it allows (app.reload), and an unknown one is refused.
+    """
     hc = cfg.host_config(host.name)
+    port = cfg.app_port(hc)
     proc = service.get_process(host, layout_of(host).pid_file)
     python = proc.python if proc is not None and proc.python else hc.python
-    return deploy.Target(host.base, python, cfg.app_port(hc), cfg.app.wsgi)
+    found = get_server(host, port)
+    if (proc is not None and found.pid == proc.pid) or (not found.known and found.pid is None):
+        return deploy.Target(host.base, python, port, cfg.app.wsgi, health_path=cfg.app.health_path)
+    way = reload.choose(host.name, found)  # an unknown server is one clear error here, before any change
+    command = reload.command(way, found)
+    return deploy.Target(host.base, hc.python, port, cfg.app.wsgi, reload=command, health_path=cfg.app.health_path)
+
+
+def prod_servers(config: Config | str | Path) -> pd.DataFrame:
+    """What serves the app on each prod host, one line per host: server, manager and the reload Ladder will use."""
+    cfg = steps.config_of(config)
+
+    def one(host: Host) -> AppServer:
+        return get_server(host, cfg.app_port(cfg.host_config(host.name)))
+
+    found = steps.on_hosts(cfg, PROD, one, CHECK_DEADLINE)
+    rows = [
+        {
+            "host": name,
+            "server": f"{s.kind} {s.version or ''}".strip(),
+            "master pid": s.pid,
+            "config": s.config_file or s.app or "; ".join(s.looked_at),
+            "manager": "no process manager" if s.manager == "none" else f"{s.manager} {s.manager_name or '(unknown)'}",
+            "reload": _way(name, s),
+        }
+        for name, s in found.items()
+    ]
+    return steps.table(rows, ["host", "server", "master pid", "config", "manager", "reload"], index="host")
+
+
+def _way(name: str, found: AppServer) -> str:
+    """The reload the deploy step will use, or why there is none."""
+    if not found.known:
+        return "none yet: Ladder starts its own gunicorn" if found.pid is None else "none: unknown server"
+    try:
+        return str(reload.choose(name, found))
+    except HostError as err:
+        return f"none: {err.detail}"
 
 
 # --- step: dev environment ----------------------------------------------------------------
@@ -114,11 +160,16 @@ def measure_parity(config: Config | str | Path) -> parity.Parity:
 # --- step: prod edited in place -----------------------------------------------------------
 @dataclass(frozen=True)
 class Edits:
-    """In-place edits found on each prod checkout, and the patches they were saved as (None when not saved)."""
+    """In-place edits found on each prod checkout, and the patches they were saved as (None when not saved).
+
+    A prod folder that is not a checkout (copied) is snapshotted instead: found and saved then hold its
+    edits against the nearest commit, and copied its snapshot, which the deploy step adopts it from.
+    """
 
     folder: Path | None
     found: dict[str, checkout.Status] = field(default_factory=dict)
     saved: dict[str, SavedPatch | None] = field(default_factory=dict)
+    copied: dict[str, copied.Snapshot] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """One row per prod host: what was edited in place and where its patch is."""
@@ -145,33 +196,44 @@ class Edits:
         return f"<p>Patches in <code>{where}</code></p>" + self.table().to_html(index=False, escape=True)
 
 
-def _find_one(host: Host, folder: Path | None) -> tuple[checkout.Status, SavedPatch | None, ops.Change]:
+def _find_one(
+    cfg: Config, host: Host, folder: Path
+) -> tuple[checkout.Status, SavedPatch | None, ops.Change, copied.Snapshot | None]:
     app = layout_of(host).app
+    if adopt.get_kind(host, app) == adopt.FILES:
+        snap = copied.take(host, app, cfg.app.repo, folder)
+        reason = f"{snap.summary()}; the deploy step adopts it (a checkout of that commit, its files untouched)"
+        return snap.status, snap.patch, ops.Change(host.name, "save edits", app, reason=reason), snap
     status = checkout.get_status(host, app)
     if status is None:
         raise HostError(f"{app} is not a git checkout; rung 1 expects prod to serve one", host=host.name)
-    patch = checkout.save_edits(host, app, folder, status) if folder is not None and not status.clean else None
+    patch = checkout.save_edits(host, app, folder, status) if not status.clean else None
     if status.clean:
         reason = "clean checkout: nothing edited in place"
     else:
         reason = f"edited in place: {', '.join(status.edited)}; " + (
             f"saved as {patch.path.name}" if patch else "would be saved before the deploy"
         )
-    return status, patch, ops.Change(host.name, "save edits", app, reason=reason)
+    return status, patch, ops.Change(host.name, "save edits", app, reason=reason), None
 
 
 def save_prod_edits(config: Config | str | Path, run_dir: str = "", run_id: str = "") -> Edits:
     """Find edits made in place on each prod checkout and save them as patches into the run's folder.
 
-    Read-only on the hosts, so a dry run saves them too: every run has its folder (see steps.run_folder).
+    A prod folder that is not a checkout (copied there, then edited) is archived into the run's folder too,
+    and its patch is against the nearest commit of the team's trunk. Read-only on the hosts, so a dry run
+    saves them too: every run has its folder (see steps.run_folder).
     """
     cfg = steps.config_of(config)
     folder = steps.run_folder(cfg, run_dir, run_id) / "prod-edits"
     pausepoint.point("prod edits")
-    found = steps.on_hosts(cfg, PROD, lambda h: _find_one(h, folder), CHECK_DEADLINE)
-    record_step("prod edits", [change for _, _, change in found.values()])
+    found = steps.on_hosts(cfg, PROD, lambda h: _find_one(cfg, h, folder), CHECK_DEADLINE)
+    record_step("prod edits", [change for _, _, change, _ in found.values()])
     return Edits(
-        folder, {h: status for h, (status, _, _) in found.items()}, {h: patch for h, (_, patch, _) in found.items()}
+        folder,
+        {h: status for h, (status, _, _, _) in found.items()},
+        {h: patch for h, (_, patch, _, _) in found.items()},
+        {h: snap for h, (_, _, _, snap) in found.items() if snap is not None},
     )
 
 
@@ -189,7 +251,17 @@ def deploy_prod(
         pausepoint.point(f"deploy step:{host.name}")
         target = prod_target(cfg, host)
         installed = deploy.install(host, target, dry_run=dry_run)
-        return installed + [deploy.deploy(host, target, ref, saved=edits.saved.get(host.name), dry_run=dry_run)]
+        snap = edits.copied.get(host.name)
+        adopted = []
+        if snap is not None:
+            pausepoint.point(f"adopt:{host.name}")
+            adopted = [adopt.adopt(host, snap.path, cfg.app.repo, snap.commit, snap.stamp, dry_run=dry_run)]
+            pausepoint.point(f"adopted:{host.name}")
+            if adopted[0].changed and dry_run:  # not a checkout yet: the deploy is planned from the snapshot
+                reason = f"after adoption: {snap.commit[:12]} -> {ref}; discard in-place edits (saved)"
+                return installed + adopted + [ops.Change(host.name, "deploy", snap.path, changed=True, reason=reason)]
+        saved = edits.saved.get(host.name)
+        return installed + adopted + [deploy.deploy(host, target, ref, saved=saved, dry_run=dry_run)]
 
     changes = steps.on_hosts(cfg, PROD, one, DEPLOY_DEADLINE)
     record_step("deploy step", changes)
@@ -334,6 +406,11 @@ def notices(edits: Edits, *, dry_run: bool = True) -> list[str]:
             else "This run deployed one ref to every prod host (see the verify step)."
         )
         out.append(f"{split} (an earlier deploy did not reach every host, e.g. it was stopped). {then}")
+    for host, snap in edits.copied.items():
+        if dry_run:
+            out.append(f"{host}: {snap.summary()}. An apply adopts it: a checkout of that commit, its files untouched.")
+        else:
+            out.append(f"{host}: {snap.summary()}, adopted: a copy of the archive is kept at {snap.kept}.")
     for host, status in edits.found.items():
         if status.clean:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,6 +67,15 @@ def kill_at(step: str, runbook: Path, config: Path, runs: Path, fifo: Path) -> b
     if listener.is_alive():  # the run ended first: unblock the listener's open
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     return reached.is_set()
+
+
+def copy_prod(box_dir: Path) -> list[Path]:
+    """Make each prod app folder a copied one, as scp then an edit leave it: its files (edit included), no .git."""
+    cfg = load_config(box_dir / "ladder.yml")
+    apps = [Path(Layout(hc.base).app) for hc in cfg.environment("prod").hosts]
+    for app in apps:
+        shutil.rmtree(app / ".git")
+    return apps
 
 
 def converge(runbook: Path, config: Path, runs: Path) -> bool:

@@ -6,8 +6,9 @@ import shlex
 import sys
 from dataclasses import dataclass
 
-from ..app import health, service
+from ..app import health, manager, service
 from ..app.layout import Layout
+from ..app.manager import Program
 from ..core.errors import LadderError
 from ..core.hosts import Host
 
@@ -99,23 +100,25 @@ def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def server_command(lay: Layout, python: str, port: int, wsgi: str, serving: Serving) -> str:
-    """The shell command that runs the server in the foreground with the env file's settings exported."""
-    env = f"set -a && . {q(lay.env_file)} && set +a && "
+def bare_command(lay: Layout, python: str, port: int, wsgi: str, serving: Serving) -> str:
+    """The server's command line, run in the foreground."""
     if serving.server == "uwsgi":
-        return env + f"exec {q(lay.venv + '/bin/uwsgi')} --ini {q(Paths(lay.base).uwsgi_ini)}"
-    return env + (
-        f"exec {q(python)} -m gunicorn --chdir {q(lay.app)} --bind {q(f'127.0.0.1:{int(port)}')} --workers 2 "
+        return f"{q(lay.venv + '/bin/uwsgi')} --ini {q(Paths(lay.base).uwsgi_ini)}"
+    return (
+        f"{q(python)} -m gunicorn --chdir {q(lay.app)} --bind {q(f'127.0.0.1:{int(port)}')} --workers 2 "
         f"--access-logfile {q(lay.logs + '/access.log')} --error-logfile {q(lay.logs + '/error.log')} {q(wsgi)}"
     )
 
 
-def supervisord_conf(lay: Layout, program: str, command: str, serving: Serving) -> str:
+def server_command(lay: Layout, python: str, port: int, wsgi: str, serving: Serving) -> str:
+    """The shell command that runs the server in the foreground with the env file's settings exported."""
+    return f"set -a && . {q(lay.env_file)} && set +a && exec {bare_command(lay, python, port, wsgi, serving)}"
+
+
+def supervisord_conf(lay: Layout, program: Program) -> str:
     """supervisord's config: a socket only this user may use, and one program that serves the app."""
     paths = Paths(lay.base)
-    # uWSGI stops gracefully on QUIT (INT kills its workers at once); gunicorn on TERM.
-    stop = "QUIT" if serving.server == "uwsgi" else "TERM"
-    return "\n".join(
+    head = "\n".join(
         [
             "[unix_http_server]",
             f"file = {paths.supervisor_socket}",
@@ -133,20 +136,9 @@ def supervisord_conf(lay: Layout, program: str, command: str, serving: Serving) 
             "[supervisorctl]",
             f"serverurl = unix://{paths.supervisor_socket}",
             "",
-            f"[program:{program}]",
-            f"command = bash -c {q(command)}",
-            f"directory = {lay.app}",
-            "autostart = true",
-            "autorestart = true",
-            "startsecs = 1",
-            f"stopsignal = {stop}",
-            "stopasgroup = true",
-            "killasgroup = true",
-            "redirect_stderr = true",
-            f"stdout_logfile = {lay.logs}/{program}.out.log",
-            "",
         ]
     )
+    return head + "\n" + manager.supervisor_program(program)
 
 
 def supervisorctl(conf: str) -> str:
@@ -162,7 +154,9 @@ def serve(host: Host, lay: Layout, *, python: str, port: int, wsgi: str, program
         host.run(f"touch {q(paths.uwsgi_reload)}")
         host.write_text(paths.uwsgi_ini, uwsgi_ini(lay, port, wsgi, daemonize=daemonize))
     if serving.manager == "supervisor":
-        _supervise(host, lay, program, server_command(lay, python, port, wsgi, serving), serving)
+        command = bare_command(lay, python, port, wsgi, serving)
+        log = f"{lay.logs}/{program}.out.log"
+        _supervise(host, lay, Program(program, serving.server, command, lay.app, lay.env_file, log))
     elif serving.server == "uwsgi":
         host.run(f"bash -c {q(server_command(lay, python, port, wsgi, serving))}", timeout=START_TIMEOUT)
     else:
@@ -179,7 +173,7 @@ def serve(host: Host, lay: Layout, *, python: str, port: int, wsgi: str, program
     health.wait(f"http://127.0.0.1:{port}/health")
 
 
-def _supervise(host: Host, lay: Layout, program: str, command: str, serving: Serving) -> None:
+def _supervise(host: Host, lay: Layout, program: Program) -> None:
     """Start a supervisord of the host's own (it daemonizes) with one program: the app server."""
     paths = Paths(lay.base)
     if len(paths.supervisor_socket.encode()) > UNIX_SOCKET_MAX:
@@ -188,5 +182,5 @@ def _supervise(host: Host, lay: Layout, program: str, command: str, serving: Ser
             "which a unix socket cannot be; build the sandbox in a shorter --dir"
         )
     host.run(f"mkdir -p {q(paths.supervisor)}")
-    host.write_text(paths.supervisord_conf, supervisord_conf(lay, program, command, serving))
+    host.write_text(paths.supervisord_conf, supervisord_conf(lay, program))
     host.run(f"{q(sys.executable)} -m supervisor.supervisord -c {q(paths.supervisord_conf)}", timeout=START_TIMEOUT)

@@ -1,0 +1,120 @@
+"""Reloading a detected app server: the method chosen, its command, and real reloads over SSH on both servers."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import require_sshd
+
+from ladder import sandbox
+from ladder.app import reload, server
+from ladder.app.server import AppServer, Reload
+from ladder.core.config import load_config
+from ladder.core.errors import HostError
+from ladder.core.hosts import connect
+
+UWSGI = AppServer(
+    8000,
+    "uwsgi",
+    pid=41,
+    manager="supervisor",
+    manager_name="shop",
+    control=("/opt/venv/bin/python", "-m", "supervisor.supervisorctl", "-c", "/srv/sup.conf"),
+    reloads=(
+        Reload("uwsgi-touch-chain-reload", "/srv/uwsgi.reload"),
+        Reload("uwsgi-fifo", "/srv/uwsgi fifo"),
+        Reload("uwsgi-reload-pidfile", "/srv/uwsgi.pid"),
+        Reload("supervisorctl-restart", "shop"),
+    ),
+)
+GUNICORN = AppServer(8000, "gunicorn", pid=22690, reloads=(Reload("hup", "22690"), Reload("usr2-quit", "22690")))
+
+
+@pytest.mark.unit
+def test_a_reload_takes_the_gentlest_method_and_a_restart_the_managers():
+    assert reload.choose("prod1", UWSGI) == Reload("uwsgi-touch-chain-reload", "/srv/uwsgi.reload")
+    assert reload.choose("prod1", UWSGI, restart=True) == Reload("supervisorctl-restart", "shop")
+    assert reload.choose("prod1", GUNICORN) == Reload("hup", "22690")
+    assert reload.choose("prod1", GUNICORN, restart=True) == Reload("usr2-quit", "22690")
+    # Without a chain-reload file or a manager, the master FIFO comes before a re-exec of the master's binary.
+    fifo_only = AppServer(8000, "uwsgi", pid=4, reloads=UWSGI.reloads[1:3])
+    assert reload.choose("prod1", fifo_only).method == "uwsgi-fifo"
+    systemd = AppServer(8000, "uwsgi", pid=4, reloads=(Reload("systemctl-reload", "shop.service"),))
+    assert reload.choose("prod1", systemd).method == "systemctl-reload"
+
+
+@pytest.mark.unit
+def test_an_unknown_server_or_no_fitting_method_is_one_error_naming_host_and_findings():
+    unknown = AppServer(8000, "unknown", looked_at=("`ss` showed: nothing listening",))
+    with pytest.raises(HostError, match=r"prod1: no uWSGI or gunicorn found on port 8000.*nothing listening"):
+        reload.choose("prod1", unknown)
+    bare = AppServer(8000, "uwsgi", pid=4)
+    with pytest.raises(HostError, match=r"prod1: uwsgi .*no reload method.*touch-chain-reload or master-fifo"):
+        reload.choose("prod1", bare)
+
+
+@pytest.mark.unit
+def test_each_method_renders_one_quoted_command():
+    fifo = Reload("uwsgi-fifo", "/srv/uwsgi fifo")
+    assert reload.command(fifo, UWSGI) == "test -p '/srv/uwsgi fifo' && printf %s r > '/srv/uwsgi fifo'"
+    assert reload.command(fifo, UWSGI, restart=True).endswith("printf %s R > '/srv/uwsgi fifo'")
+    assert reload.command(UWSGI.reloads[0], UWSGI) == "touch /srv/uwsgi.reload"
+    assert reload.command(Reload("supervisorctl-restart", "shop"), UWSGI) == (
+        "/opt/venv/bin/python -m supervisor.supervisorctl -c /srv/sup.conf restart shop"
+    )
+    assert reload.command(Reload("systemctl-restart", "a b.service"), UWSGI) == "systemctl restart 'a b.service'"
+    assert reload.command(GUNICORN.reloads[0], GUNICORN) == "kill -HUP 22690"
+    usr2 = reload.command(GUNICORN.reloads[1], GUNICORN)
+    assert usr2.startswith("kill -USR2 22690 && ") and usr2.endswith("kill -QUIT 22690")
+    assert "grep -q ' RUNNING '" in reload.preflight_command(Reload("supervisorctl-restart", "shop"), UWSGI)
+    assert reload.parse_pids("101 102\n103\n") == {101, 102, 103}
+
+
+def _prod(box: sandbox.Sandbox, name: str = "prod1"):
+    config = load_config(box.config_path)
+    entry = config.host_config(name)
+    return connect(entry, config.ssh), config.app_port(entry)
+
+
+@pytest.fixture(scope="module", params=[("uwsgi", "supervisor"), ("gunicorn", "none")], ids=lambda p: p[0])
+def served(request, tmp_path_factory):
+    """An SSH sandbox whose prod serves with the given server and manager."""
+    require_sshd()
+    kind, manager = request.param
+    box = sandbox.up(tmp_path_factory.mktemp(kind) / "sb", ssh=True, server=kind, manager=manager)
+    yield box
+    sandbox.down(box.dir)
+
+
+@pytest.mark.ssh
+def test_a_dry_run_changes_nothing_and_an_apply_replaces_the_workers(served):
+    host, port = _prod(served)
+    with host:
+        found = server.get_server(host, port)
+        workers = reload.get_workers(host, found.pid)
+        plan = reload.reload(host, found)
+        assert plan.outcome == "planned" and plan.commands == (reload.command(reload.choose("prod1", found), found),)
+        assert reload.get_workers(host, found.pid) == workers and workers
+        done = reload.reload(host, found, dry_run=False)
+        after = server.get_server(host, port)
+        assert done.outcome == "changed" and after.kind == found.kind
+        assert reload.get_workers(host, after.pid).isdisjoint(workers)
+
+
+@pytest.mark.ssh
+def test_a_restart_goes_through_the_manager_or_a_new_master(served):
+    host, port = _prod(served)
+    with host:
+        found = server.get_server(host, port)
+        done = reload.restart(host, found, dry_run=False)
+        after = server.get_server(host, port)
+    assert done.reason == ("restart by supervisorctl-restart" if found.kind == "uwsgi" else "restart by usr2-quit")
+    assert after.kind == found.kind and after.pid != found.pid
+
+
+@pytest.mark.ssh
+def test_an_unknown_server_is_refused_before_any_change(ssh_sandbox):
+    host, port = _prod(ssh_sandbox, "dev")  # dev serves nothing on its app port
+    with host:
+        found = server.get_server(host, port)
+        with pytest.raises(HostError, match=rf"dev: no uWSGI or gunicorn found on port {port}"):
+            reload.reload(host, found, dry_run=False)

@@ -344,19 +344,9 @@ def flip(config: Config | str | Path, env: str, value: str, *, dry_run: bool = T
 
 
 # --- step: deploy trunk through rung 1 ----------------------------------------------------
-def trunk_name(config: Config | str | Path) -> str:
-    """The shared repository's trunk branch, which the deploy ships."""
-    cfg = steps.config_of(config)
-    with branches.mirror(cfg.app.repo) as path:
-        trunk_ref = open_repo(path).trunk
-    if trunk_ref is None:
-        raise ParameterError(f"{cfg.app.repo}: no trunk branch; point app.repo in ladder.yml at the team's repository")
-    return trunk_ref.short
-
-
 def prod_requirements(config: Config | str | Path, *, dry_run: bool = True) -> dict[str, ops.Change]:
-    """Install on each prod host the requirements trunk pins that its environment lacks, before the deploy ships code
-    that imports them (rung 1's deploy script checks out and reloads; it does not install packages)."""
+    """Install on each prod host what trunk's requirements pin and its environment lacks, before the deploy."""
+    # Rung 1's deploy script checks out and reloads but installs nothing: new imports must be there first.
     cfg = steps.config_of(config)
     pausepoint.point("prod requirements")
     with trunk.workspace(cfg.app.repo) as ws:

@@ -22,9 +22,12 @@ demo: setup
 	@before="$$($(LADDER) assess --config sandbox)" && echo "$$before" && \
 	$(LADDER) run 1-separate-dev-and-prod --config sandbox --apply && \
 	after="$$($(LADDER) assess --config sandbox)" && echo "$$after" && \
+	$(LADDER) run 2-trunk-based-development --config sandbox --apply && \
+	after2="$$($(LADDER) assess --config sandbox)" && echo "$$after2" && \
 	echo && echo "assessment reports:" && \
 	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')" && \
+	echo "  after rung 2:  $$(echo "$$after2" | sed -n 's/^ *report: *//p')" && \
 	index="$$($(LADDER) report --config sandbox)" && \
 	echo && echo "every run and assessment, the level over time and DORA:" && \
 	echo "  $$(echo "$$index" | sed -n 's/^index: *//p')"

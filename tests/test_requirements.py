@@ -102,3 +102,46 @@ def test_a_mistyped_declaration_is_named_in_the_notebook(tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(ConfigError, match="metadata.ladder.requires: unknown key 'environment'"):
         info(path)
+
+
+RUNG2 = RUNBOOKS / "2-trunk-based-development.ipynb"
+
+
+@pytest.fixture
+def team(site: Path) -> Path:
+    """The site's app is a real repository: master plus one feature branch."""
+    from gitrepo import GitRepo
+
+    (site / "app" / ".git").rmdir()
+    repo = GitRepo(site / "app", branch="master")
+    repo.commit({"app.py": "a = 1\n"})
+    repo.branch("feature/x")
+    repo.checkout("master")
+    return site
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"keep_branches": ["nope"]}, "parameter 'keep_branches': no branch 'nope' in"),
+        ({"keep_branches": "feature/x"}, "parameter 'keep_branches' in parameters expects list"),
+        ({"max_branch_age_days": -1}, "parameter 'max_branch_age_days': '-1' is not a number of days"),
+    ],
+)
+def test_rung2s_bad_parameters_are_refused_before_anything_runs(team, params, words):
+    with pytest.raises(ParameterError, match=words):
+        runner.prepare(RUNG2, params, config=team / "ladder.yml")
+    assert runner.prepare(RUNG2, {"keep_branches": ["feature/x"]}, config=team / "ladder.yml").parameters
+
+
+def test_rung2_refuses_a_repository_without_trunk_and_the_cli_exits_2(team, monkeypatch, capsys):
+    from gitrepo import git
+
+    git(team / "app", "branch", "-m", "master", "develop")
+    git(team / "app", "checkout", "-q", "--detach")
+    with pytest.raises(ConfigError, match="has no trunk branch") as err:
+        runner.prepare(RUNG2, config=team / "ladder.yml")
+    assert err.value.key == "app.repo"
+    monkeypatch.chdir(team)
+    assert main(["run", str(RUNG2), "--config", "ladder.yml", "-p", "max_branch_age_days", "-3"]) == 2
+    assert "max_branch_age_days" in capsys.readouterr().err and not (team / "runs").exists()

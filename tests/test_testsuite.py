@@ -47,3 +47,32 @@ def test_passing_and_failing_tests_are_run_and_told_apart(tmp_path):
     repo.commit({"test_app.py": PASSING.replace("assertEqual(1, 1)", "assertEqual(1, 2)")})
     failed = testsuite.run(host, str(repo.path), sys.executable)
     assert failed.passed is False and failed.exited == 1 and "1 failed" in failed.output
+
+
+@pytest.mark.local
+def test_run_cases_reads_each_tests_outcome_and_duration(tmp_path):
+    repo = GitRepo(tmp_path / "app")
+    repo.commit(
+        {"tests/test_app.py": "def test_ok():\n    assert 1\n\n\ndef test_broken():\n    assert 0, 'boom'\n"},
+        "tests",
+    )
+    run, cases = testsuite.run_cases(LocalHost("dev", tmp_path), str(repo.path), sys.executable)
+    assert run.runner == "pytest" and run.passed is False and "1 failed, 1 passed" in run.output
+    assert [(c.test, c.outcome) for c in cases] == [
+        ("tests.test_app::test_ok", "passed"),
+        ("tests.test_app::test_broken", "failed"),
+    ]
+    assert all(c.seconds >= 0 for c in cases) and "boom" in cases[1].message
+
+
+@pytest.mark.unit
+def test_parse_junit_names_skips_and_errors():
+    xml = (
+        '<testsuites><testsuite><testcase classname="t" name="a" time="0.5"><skipped message="later"/></testcase>'
+        '<testcase classname="t" name="b" time="0.1"><error message="setup broke&#10;trace"/></testcase>'
+        "</testsuite></testsuites>"
+    )
+    assert testsuite.parse_junit(xml) == [
+        testsuite.Case("t::a", "skipped", 0.5, "later"),
+        testsuite.Case("t::b", "error", 0.1, "setup broke"),
+    ]

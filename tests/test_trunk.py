@@ -87,3 +87,15 @@ def test_a_file_name_that_leads_out_of_the_work_tree_is_refused(team, tmp_path):
     with trunk.workspace(team.path) as ws, pytest.raises(PathOutside, match="file name"):
         trunk.commit(ws, {"../outside.txt": "x\n"}, "Escape", expected=head)
     assert not (tmp_path / "outside.txt").exists() and team.git("rev-parse", "HEAD") == head
+
+
+def test_new_files_in_new_folders_are_committed_and_an_untracked_one_is_never_overwritten(team):
+    head = team.git("rev-parse", "HEAD")
+    with trunk.workspace(team.path) as ws:
+        made = trunk.commit(ws, {"tests/test_app.py": "def test_a():\n    pass\n"}, "Add a test", expected=head)
+    assert team.git("show", "--name-only", "--format=", made) == "tests/test_app.py"
+    assert team.git("status", "--porcelain") == ""
+    (team.path / "notes.txt").write_text("mine\n")
+    with trunk.workspace(team.path) as ws, pytest.raises(LadderError, match="untracked notes.txt would be overwritten"):
+        trunk.commit(ws, {"notes.txt": "theirs\n"}, "Add notes", expected=made)
+    assert (team.path / "notes.txt").read_text() == "mine\n" and team.git("rev-parse", "HEAD") == made

@@ -62,3 +62,45 @@ def run(host: Host, checkout: str, python: str, *, timeout: float = RUN_TIMEOUT)
     result = host.run(f"{cmd} 2>&1", cwd=checkout, warn=True, timeout=timeout)
     tail = "\n".join(result.stdout.rstrip().splitlines()[-OUTPUT_LINES:])
     return SuiteRun(host.name, files, name, result.exited, tail)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test's outcome and duration, from pytest's JUnit XML report."""
+
+    test: str
+    outcome: str  # passed, failed, error or skipped
+    seconds: float
+    message: str = ""
+
+
+def parse_junit(xml: str) -> list[Case]:
+    """The test cases of a JUnit XML report, in the order they ran."""
+    import xml.etree.ElementTree as ET
+
+    cases = []
+    for case in ET.fromstring(xml).iter("testcase"):
+        outcome, message = "passed", ""
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "failed"}.get(child.tag, child.tag)
+                message = (child.get("message") or "").splitlines()[0][:200] if child.get("message") else ""
+        name = f"{case.get('classname', '')}::{case.get('name', '')}".lstrip(":")
+        cases.append(Case(name, outcome, float(case.get("time") or 0), message))
+    return cases
+
+
+def run_cases(host: Host, checkout: str, python: str, *, timeout: float = RUN_TIMEOUT) -> tuple[SuiteRun, list[Case]]:
+    """Run the checkout's tests with pytest, as run() does, and read each test's outcome and duration back."""
+    files = get_files(host, checkout)
+    if not files:
+        return SuiteRun(host.name, files), []
+    report = host.run("mktemp", timeout=30).stdout.strip()
+    try:
+        _, cmd = runner_command(python, True)
+        result = host.run(f"{cmd} --junitxml={q(report)} 2>&1", cwd=checkout, warn=True, timeout=timeout)
+        xml = host.run(f"cat {q(report)}", warn=True, timeout=30).stdout
+    finally:
+        host.run(f"rm -f {q(report)}", warn=True, timeout=30)
+    tail = "\n".join(result.stdout.rstrip().splitlines()[-OUTPUT_LINES:])
+    return SuiteRun(host.name, files, "pytest", result.exited, tail), parse_junit(xml) if xml.strip() else []

@@ -100,8 +100,18 @@ def commit(ws: Workspace, texts: Mapping[str, str], message: str, *, expected: s
             f"{ws.repo}: uncommitted edits to {', '.join(dirty.splitlines())}; "
             "commit or stash them there first, then run again"
         )
+    tracked = set(git(ws.path, "ls-files", "-z", "--", *files).split("\0")) - {""}
+    strays = [name for name in files if name not in tracked and targets[name].exists()]
+    if strays:
+        raise LadderError(
+            f"{ws.repo}: untracked {', '.join(strays)} would be overwritten; move it away or commit it, then run again"
+        )
     for name in files:
+        targets[name].parent.mkdir(parents=True, exist_ok=True)  # a new file may be in a new folder (tests/)
         targets[name].write_bytes(texts[name].encode())
+    new = [name for name in files if name not in tracked]
+    if new:
+        git(ws.path, "add", "--intent-to-add", "--", *new)  # so that `commit --only` may name them
     git(ws.path, *_identity(ws.path), "commit", "--quiet", "--file=-", "--only", "--", *files, input=message.encode())
     made = git(ws.path, "rev-parse", "HEAD")
     if ws.pushes:

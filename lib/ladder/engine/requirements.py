@@ -7,7 +7,9 @@ A runbook declares it in its notebook's metadata (Edit > Notebook metadata in Ju
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +29,19 @@ def _name(value: str) -> str:
 
 
 # A parameter's kind -> its check, which raises with the fix.
-KINDS: dict[str, Callable[[str], str]] = {"git_ref": check_ref, "name": _name}
+def _days(value: str) -> str:
+    try:
+        days = float(value)
+    except ValueError:
+        days = -1.0
+    if not days >= 0:
+        raise ValueError(f"{value!r} is not a number of days of 0 or more; pass e.g. 2")
+    return value
+
+
+KINDS: dict[str, Callable[[str], str]] = {"git_ref": check_ref, "name": _name, "days": _days}
+BRANCHES = "branches"  # a list of branch names of app.repo, checked against the repository (check_branches)
+LS_REMOTE_TIMEOUT = 60
 
 
 class Requires(Strict):
@@ -37,7 +51,7 @@ class Requires(Strict):
         default_factory=list, description="environments that must be defined, each with at least one host"
     )
     repo: bool = Field(False, description="app.repo must be a git URL or a git repository on this machine")
-    parameters: dict[str, Literal["git_ref", "name"]] = Field(
+    parameters: dict[str, Literal["git_ref", "name", "days", "branches"]] = Field(
         default_factory=dict, description="parameter name -> the kind of text it must be"
     )
 
@@ -60,6 +74,17 @@ def check_parameters(requires: Requires, values: Mapping[str, Any]) -> None:
         if name not in values:
             continue
         value = values[name]
+        if kind == BRANCHES:
+            if isinstance(value, str) or not isinstance(value, list | tuple):
+                raise ParameterError(
+                    f"parameter {name!r}: {value!r} is not a list of branch names; pass e.g. ['release/1.x']"
+                )
+            for branch in value:
+                try:
+                    check_ref(str(branch))
+                except (LadderError, ValueError) as exc:
+                    raise ParameterError(f"parameter {name!r}: {exc}") from None
+            continue
         try:
             KINDS[kind](value if isinstance(value, str) else str(value))
         except (LadderError, ValueError) as exc:
@@ -110,3 +135,43 @@ def _is_git_url(repo: str) -> bool:
 def _is_repository(path: Path) -> bool:
     """A work tree (has .git) or a bare repository (has HEAD and objects/)."""
     return (path / ".git").exists() or ((path / "HEAD").is_file() and (path / "objects").is_dir())
+
+
+def check_branches(requires: Requires, values: Mapping[str, Any], cfg: Config | None) -> None:
+    """app.repo has a trunk, and every branch a 'branches' parameter names is one of its branches."""
+    named = {name: values.get(name) or [] for name, kind in requires.parameters.items() if kind == BRANCHES}
+    if cfg is None or not requires.repo or not named:
+        return
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    try:
+        done = subprocess.run(
+            ["git", "ls-remote", "--symref", "--", str(cfg.app.repo), "HEAD", "refs/heads/*"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=LS_REMOTE_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"{cfg.app.repo} did not answer within {LS_REMOTE_TIMEOUT}s", path=cfg.path, key="app.repo"
+        ) from None
+    if done.returncode != 0:
+        raise ConfigError(f"{cfg.app.repo} cannot be read: {done.stderr.strip()[:200]}", path=cfg.path, key="app.repo")
+    heads = {
+        line.split("\t")[1].removeprefix("refs/heads/") for line in done.stdout.splitlines() if "\trefs/heads/" in line
+    }
+    head = next((line.split()[1] for line in done.stdout.splitlines() if line.startswith("ref: ")), "")
+    if head.removeprefix("refs/heads/") not in heads and not heads & {"main", "master", "trunk"}:
+        raise ConfigError(
+            f"{cfg.app.repo} has no trunk branch (main, master, trunk or the one HEAD names); "
+            "point app.repo at the team's repository",
+            path=cfg.path,
+            key="app.repo",
+        )
+    for name, branches in named.items():
+        unknown = [b for b in branches if b not in heads]
+        if unknown:
+            raise ParameterError(
+                f"parameter {name!r}: no branch {unknown[0]!r} in {cfg.app.repo}; its branches are {', '.join(sorted(heads))}"
+            )

@@ -85,6 +85,7 @@ def prepare(
     requirements.check_parameters(rb.requires, {**defaults, **values})
     cfg = load_config(_config_reference(rb, config)) if config != "" else None
     requirements.check_config(rb.requires, rb.name, cfg)
+    requirements.check_branches(rb.requires, {**defaults, **values}, cfg)
     injected = {
         "config": (str(cfg.path) if cfg.path else None) if cfg is not None else "",
         "dry_run": values.get("dry_run", not apply),

@@ -1,0 +1,42 @@
+"""ladder.app.smoke: the pytest suite rung 2 adds to an app, one smoke test per declared route."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from ladder.app import routes, smoke
+from ladder.sandbox.app import app_files
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_smoke_suite_names_every_route_of_the_app():
+    files = app_files()
+    added = smoke.suite_files(files, routes.found_in(files), "app:application")
+    assert set(added) == {smoke.SMOKE, smoke.CONFTEST, smoke.PYTEST_INI, smoke.DEV_REQUIREMENTS}
+    tree = ast.parse(added[smoke.SMOKE])
+    listed = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
+    assert ast.literal_eval(listed) == [
+        ("GET", "/"),
+        ("GET", "/health"),
+        ("GET", "/items"),
+        ("GET", "/items/1"),
+        ("POST", "/items"),
+    ]
+    assert "from app import application as application" in added[smoke.SMOKE]
+    assert "from werkzeug.test import Client" in added[smoke.SMOKE]
+
+
+def test_the_dev_requirements_are_locked_on_top_of_the_apps():
+    text = smoke.suite_files({}, [], "app:application")[smoke.DEV_REQUIREMENTS]
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert lines[0] == "-r requirements.txt" and all("==" in line for line in lines[1:])
+    assert {line.split("==")[0].lower() for line in lines[1:]} >= {"pytest", "werkzeug", "markupsafe", "pluggy"}
+
+
+def test_nothing_is_added_twice():
+    assert smoke.suite_files({smoke.SMOKE: "..."}, [], "app:application") == {}
+    assert smoke.flags_test({smoke.FLAGS_TEST: "..."}) == {}
+    assert smoke.example_path("/items/<id>/parts/{part}") == "/items/1/parts/1"

@@ -268,3 +268,18 @@ def test_a_wholly_na_rung_does_not_block(model):
     # A library: rung 1+ (versioned routes) does not fit; 1 and 2 met make it level 2.
     a = score(model, evidence_for(model, {"1", "2"}), kind=library_kind())
     assert a.rung("1+").status == "n/a" and a.level == "2" and a.unconfirmed == []
+
+
+@pytest.mark.unit
+def test_a_practice_measured_below_the_pass_mark_fails_its_rung_under_min_coverage(model):
+    # A committed live cloud key (config-out-of-code measured 0) is evidence, not a gap: rung 1 fails and blocks.
+    rung1 = {ck for p in model.rung("1").practices for ck in p.checks}
+    above = [c for c in evidence_for(model, {"1+", "2", "3a", "3b", "all"}) if c.id not in rung1]
+    key = result("config-out-of-code", "repo", 0, "a live AWS key in settings.py")
+    a = score(model, [*above, key])
+    assert a.rung("1").coverage < model.min_coverage
+    assert a.rung("1").status == "failed" and a.level == "0" and a.unconfirmed == []
+    # The same gap with only an inference below the pass mark stays unconfirmed and does not block.
+    weak = result("dev-setup", "repo", 3, "no setup script seen", label=INFERRED)
+    b = score(model, [*above, weak])
+    assert b.rung("1").status == "unconfirmed" and b.level == "3" and [r.id for r in b.unconfirmed] == ["1"]

@@ -71,8 +71,10 @@ MET, FAILED, UNCONFIRMED = "met", "failed", "unconfirmed"
 class RungScore:
     """One rung: mean of its scored practices, how many were scored, whether it is met and reached.
 
-    status is met, failed (scored below the pass mark with enough coverage), unconfirmed (too little
-    coverage to say) or n/a (no practice fits the kind of project). Only a failed rung blocks those above it.
+    status is met, failed (scored below the pass mark with enough coverage, or a practice of it measured
+    below the pass mark whatever the coverage), unconfirmed (too little coverage to say, and nothing
+    measured below the pass mark) or n/a (no practice fits the kind of project). Only a failed rung blocks
+    those above it.
     """
 
     rung: Rung
@@ -326,7 +328,8 @@ def score_rungs(model: Model, by_rung: dict[str, list[PracticeScore]]) -> list[R
             status = NOT_APPLICABLE
         elif met:
             status = MET
-        elif coverage < model.min_coverage:
+        elif coverage < model.min_coverage and not any(p.label == MEASURED and not p.met for p in ps):
+            # Inferences and gaps alone must not collapse the level; a bad practice measured in place does.
             status = UNCONFIRMED
         else:
             status = FAILED

@@ -173,16 +173,16 @@ def sandbox_repo(path: Path) -> Path:
 
 
 @pytest.mark.local
-def test_sandbox_repository_alone_is_level_zero_with_rung_one_left_to_the_questions(model, tmp_path):
-    # Its repository shows no deploy or dev setup, which may live on its hosts or in a wiki:
-    # rung 1 is unconfirmed, not failed (with the hosts it fails on what they show: test_assess_steps).
+def test_sandbox_repository_alone_is_level_zero_failing_rung_one_on_its_missing_dev_setup(model, tmp_path):
+    # Its repository shows no dev setup (measured low: one lives in the repository) and no deploy
+    # (which may be made elsewhere): rung 1 fails on the missing dev setup.
     a = assess(sandbox_repo(tmp_path / "app"), model=model)
     assert a.level == "0" and a.kind.kind == "service"
-    assert a.rung("1").status == "unconfirmed"
+    assert a.rung("1").status == "failed"
     assert a.practice("env-separation").score == 7  # its settings come from the environment
-    for pid in ("dev-setup", "one-step-deploy"):
-        assert a.practice(pid).score is None and "not answered" in a.practice(pid).reason
-    assert a.rung("1+").status == "failed" and a.next_steps[0].practice == "versioned-routes"
+    assert a.practice("dev-setup").score == 2 and a.practice("dev-setup").label == "measured"
+    assert a.practice("one-step-deploy").score is None and "not answered" in a.practice("one-step-deploy").reason
+    assert a.rung("1+").status == "failed" and a.next_steps[0].practice == "dev-setup"
     assert a.practice("tests-present").score == 0 and a.practice("ci-tests").score == 0
     assert a.practice("long-lived-branches").score < 10  # the stale branch is seen
     assert a.practice("versioned-routes").score == 0
@@ -283,3 +283,11 @@ def test_a_practice_measured_below_the_pass_mark_fails_its_rung_under_min_covera
     weak = result("dev-setup", "repo", 3, "no setup script seen", label=INFERRED)
     b = score(model, [*above, weak])
     assert b.rung("1").status == "unconfirmed" and b.level == "3" and [r.id for r in b.unconfirmed] == ["1"]
+
+
+@pytest.mark.unit
+def test_a_sign_measured_absent_gives_way_to_the_practice_observed_working(model):
+    absent = result("dev-setup", "repo", 2, "no one-command dev setup", absent=True)
+    built = result("dev-environment", "host", 10, "the app is checked out with its virtualenv")
+    assert one(model, [absent, built]).score == 10
+    assert one(model, [absent]).score == 2 and one(model, [absent]).label == MEASURED

@@ -185,6 +185,11 @@ def score_practice(
         return PracticeScore(practice, None, NOT_APPLICABLE, reason, answer, tuple(checks), False)
     scored = [c for c in checks if c.score is not None]
     measured_checks = [c for c in scored if c.label == MEASURED]
+    # A sign measured absent (no setup file) gives way to the thing itself observed working (a built dev host).
+    if any(
+        c.score is not None and c.score >= model.pass_mark and not c.evidence.get("absent") for c in measured_checks
+    ):
+        measured_checks = [c for c in measured_checks if not c.evidence.get("absent")]
     measured = bool(measured_checks)
     # Measured checks outrank inferred ones: when something was observed directly, the indirect
     # signs are shown as evidence but do not move the score.

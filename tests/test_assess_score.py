@@ -291,3 +291,37 @@ def test_a_sign_measured_absent_gives_way_to_the_practice_observed_working(model
     built = result("dev-environment", "host", 10, "the app is checked out with its virtualenv")
     assert one(model, [absent, built]).score == 10
     assert one(model, [absent]).score == 2 and one(model, [absent]).label == MEASURED
+
+
+@pytest.mark.unit
+def test_a_guard_practice_only_pulls_its_rung_down(model):
+    assert model.practice("no-binaries").guard and not model.practice("packaging").guard
+    packaging = result("packaging", "repo", 5, "x")
+    tags = result("release-tags", "repo", 5, "x")
+    clean = result("no-binaries", "repo", 10, "no build outputs")
+    assert score(model, [packaging, tags, clean]).rung("3a").score == 5  # the clean tree lifts nothing
+    dirty = result("no-binaries", "repo", 0, "dist/ committed")
+    assert score(model, [packaging, tags, dirty]).rung("3a").score == pytest.approx(10 / 3)
+
+
+@pytest.mark.unit
+def test_a_gate_practice_below_the_pass_mark_caps_its_rung(model):
+    assert model.practice("tests-present").gate
+    rung2 = {ck: 10 for p in model.rung("2").practices for ck in p.checks}
+    no_tests = [result(c, CHECKS[c].source, 0 if c == "tests-present" else v, "x") for c, v in rung2.items()]
+    r2 = score(model, no_tests).rung("2")
+    assert r2.score == 3.9 and r2.status == "failed"  # the mean (8.3) would pass without a single test
+    some = [result(c, CHECKS[c].source, 6 if c == "tests-present" else v, "x") for c, v in rung2.items()]
+    assert score(model, some).rung("2").score == 6  # capped at the gate's own score when higher
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("key", ["guard", "gate"])
+def test_guard_and_gate_must_be_booleans(key):
+    from ladder.assess.model import parse_model
+    from ladder.core.errors import ModelError
+
+    practice = {"id": "p", "title": "t", "why": "w", "question": "q?", key: "yes"}
+    data = {"version": 1, "rungs": [{"id": "1", "title": "t", "runbook": "r", "practices": [practice]}]}
+    with pytest.raises(ModelError, match=rf"{key}.*true or false"):
+        parse_model(data)

@@ -65,6 +65,7 @@ class PracticeScore:
 
 
 MET, FAILED, UNCONFIRMED = "met", "failed", "unconfirmed"
+GATE_CAP = 3.9  # the most a rung scores while a gate practice of it is below the pass mark (model.yml header)
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,18 @@ def score(
     )
 
 
+def rung_mean(ps: list[PracticeScore], pass_mark: float) -> float | None:
+    """The mean of a rung's scored practices; guards count only when failing, a failing gate caps it."""
+    scored = [p for p in ps if p.score is not None]
+    kept = [p.score for p in scored if not (p.practice.guard and p.met) and p.score is not None]
+    # A rung whose practices are all met guards is met on them: nothing but the absence of harm was seen.
+    mean = _mean(kept) if kept else _mean(p.score for p in scored if p.score is not None)
+    for p in scored:
+        if p.practice.gate and not p.met and mean is not None and p.score is not None:
+            mean = min(mean, max(GATE_CAP, p.score))
+    return mean
+
+
 def score_rungs(model: Model, by_rung: dict[str, list[PracticeScore]]) -> list[RungScore]:
     """Each rung from its applicable practices; reached when met and no rung it requires failed on evidence."""
     rungs: list[RungScore] = []
@@ -326,7 +339,7 @@ def score_rungs(model: Model, by_rung: dict[str, list[PracticeScore]]) -> list[R
     for rung in model.rungs:
         ps = by_rung.get(rung.id, [])
         scored = [p.score for p in ps if p.score is not None]
-        rung_score = _mean(scored)
+        rung_score = rung_mean(ps, model.pass_mark)
         coverage = len(scored) / len(ps) if ps else 0.0
         met = rung_score is not None and rung_score >= model.pass_mark and coverage >= model.min_coverage
         if not ps:

@@ -325,3 +325,10 @@ def test_guard_and_gate_must_be_booleans(key):
     data = {"version": 1, "rungs": [{"id": "1", "title": "t", "runbook": "r", "practices": [practice]}]}
     with pytest.raises(ModelError, match=rf"{key}.*true or false"):
         parse_model(data)
+
+
+@pytest.mark.unit
+def test_feature_flags_fit_services_and_self_hosted_apps_not_libraries(model):
+    flags = [result("feature-flags", "repo", 0, "no flags")]
+    assert score(model, flags, kind=library_kind()).practice("feature-flags").label == "n/a"
+    assert score(model, flags).practice("feature-flags").score == 0  # a service

@@ -93,6 +93,11 @@ def test_dev_setup_from_lock_files_env_managers_and_task_runners(repo, files, fo
     assert res.score == 8 and res.evidence["found"] == [found]
 
 
+def test_a_project_templates_dev_setup_is_its_users_not_its_own(repo):
+    repo.commit({"cookiecutter.json": "{}\n", "{{cookiecutter.slug}}/.devcontainer/devcontainer.json": "{}\n"})
+    assert check(repo, "dev-setup").score == 2
+
+
 def test_a_lock_file_without_its_manifest_is_no_dev_setup(repo):
     repo.commit({"vendor/yarn.lock": "x\n", "uv.lock": "version = 1\n"})
     assert check(repo, "dev-setup").score == 2

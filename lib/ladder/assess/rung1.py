@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..app import parity
-from ..app.history import is_test_path
+from ..app.history import is_sample_path
 from ..app.layout import Layout
 from .checks import DORA, ELSEWHERE, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .dora import DoraReport
@@ -125,8 +125,8 @@ def _targets(text: str) -> set[str]:
 
 def dev_setup(facts: RepoFacts) -> CheckResult:
     """A dev environment made by one command: a make/just target, compose file, devcontainer, lock file or script."""
-    # A compose file may sit in a subfolder (docker/, deploy/), but one among the tests is a fixture.
-    files = [f for f in facts.matching(DEV_SETUP_FILES) if not is_test_path(f.path)]
+    # A compose file may sit in a subfolder (docker/, deploy/), but one among the tests, docs or a template is not.
+    files = [f for f in facts.matching(DEV_SETUP_FILES) if not is_sample_path(f.path)]
     task_texts = facts.read(f.path for f in facts.matching(TASK_FILES))
     targets = sorted({t for text in task_texts.values() for t in _targets(text) if t in DEV_TARGETS})
     manifests = facts.read(f.path for f in facts.matching(r"^(pyproject\.toml|package\.json)$"))

@@ -319,15 +319,15 @@ def score(
     )
 
 
-def rung_mean(ps: list[PracticeScore], pass_mark: float) -> float | None:
+def rung_mean(ps: list[PracticeScore]) -> float | None:
     """The mean of a rung's scored practices; guards count only when failing, a failing gate caps it."""
-    scored = [p for p in ps if p.score is not None]
-    kept = [p.score for p in scored if not (p.practice.guard and p.met) and p.score is not None]
-    # A rung whose practices are all met guards is met on them: nothing but the absence of harm was seen.
-    mean = _mean(kept) if kept else _mean(p.score for p in scored if p.score is not None)
-    for p in scored:
-        if p.practice.gate and not p.met and mean is not None and p.score is not None:
-            mean = min(mean, max(GATE_CAP, p.score))
+    scored = [(p, p.score) for p in ps if p.score is not None]
+    kept = [s for p, s in scored if not (p.practice.guard and p.met)]
+    # A rung whose scored practices are all met guards is met on them: nothing but the absence of harm was seen.
+    mean = _mean(kept or [s for _, s in scored])
+    for p, s in scored:
+        if p.practice.gate and not p.met and mean is not None:
+            mean = min(mean, max(GATE_CAP, s))
     return mean
 
 
@@ -339,7 +339,7 @@ def score_rungs(model: Model, by_rung: dict[str, list[PracticeScore]]) -> list[R
     for rung in model.rungs:
         ps = by_rung.get(rung.id, [])
         scored = [p.score for p in ps if p.score is not None]
-        rung_score = rung_mean(ps, model.pass_mark)
+        rung_score = rung_mean(ps)
         coverage = len(scored) / len(ps) if ps else 0.0
         met = rung_score is not None and rung_score >= model.pass_mark and coverage >= model.min_coverage
         if not ps:

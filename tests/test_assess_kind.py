@@ -166,3 +166,27 @@ def test_vendored_files_and_docs_hosts_weigh_little():
     # netlify.toml (1: often just the docs' host) loses to install docs (2); the vendored Procfile is not seen.
     assert k.kind == SELF_HOSTED and k.confidence == "low"
     assert k.evidence == ("install docs: docs/install/index.md", "but service: static site host: netlify.toml")
+
+
+@pytest.mark.local
+def test_a_cookiecutter_template_is_library_like_and_its_template_folder_is_not_its_own(tmp_path):
+    repo = GitRepo(tmp_path / "template")
+    app = "{{cookiecutter.project_slug}}"
+    repo.commit(
+        {
+            "cookiecutter.json": '{"project_slug": "shop"}\n',
+            "hooks/post_gen_project.py": "print('done')\n",
+            "tests/test_generate.py": "def test_bake(cookies): assert cookies.bake().exit_code == 0\n",
+            f"{app}/manage.py": "import django\n",
+            f"{app}/config/settings.py": "ALLOWED_HOSTS = ['shop.example.com']\n",
+            f"{app}/fly.toml": 'app = "shop"\n',
+            f"{app}/Dockerfile": "FROM python:3.12-slim\n",
+        }
+    )
+    k = kind_of(repo)
+    assert k.kind == LIBRARY and k.evidence[0] == "project template: cookiecutter.json"
+    assert not any("shop" in e or "fly.toml" in e for e in k.evidence)  # the generated app's signs are set aside
+    from ladder.app.history import is_sample_path
+
+    assert is_sample_path(f"{app}/config/settings.py") and is_sample_path("src/{{ project_name }}/app.py")
+    assert not is_sample_path("hooks/post_gen_project.py") and not is_sample_path("config/settings.py")

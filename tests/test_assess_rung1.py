@@ -72,8 +72,35 @@ def test_dev_setup_from_a_compose_file_in_a_subfolder(repo, path):
 
 def test_a_compose_file_among_the_tests_is_a_fixture(repo):
     repo.commit({"tests/fixtures/docker-compose.yml": "services: {}\n"})
-    res = check(repo, "dev-setup")  # nothing else: the question settles it, never a 0 for a file not found
-    assert res.score is None and res.evidence == {}
+    res = check(repo, "dev-setup")  # nothing else: a dev setup lives in the repository, so none is measured low
+    assert res.score == 2 and res.label == "measured" and "no one-command dev setup" in res.reason
+
+
+@pytest.mark.parametrize(
+    "files, found",
+    [
+        ({"Pipfile": "[packages]\n", "Pipfile.lock": "{}\n"}, "Pipfile.lock"),
+        ({"package.json": '{"name": "x"}\n', "package-lock.json": "{}\n"}, "lock file: package-lock.json"),
+        ({"pyproject.toml": "[project]\nname = 'x'\n", "uv.lock": "version = 1\n"}, "lock file: uv.lock"),
+        ({"pyproject.toml": "[tool.hatch.envs.default]\n"}, "dev dependencies: pyproject.toml"),
+        ({"docker/docker-compose.override.yml": "services: {}\n"}, "docker/docker-compose.override.yml"),
+        ({"justfile": "bootstrap:\n    uv sync\n"}, "target: bootstrap"),
+    ],
+)
+def test_dev_setup_from_lock_files_env_managers_and_task_runners(repo, files, found):
+    repo.commit(files)
+    res = check(repo, "dev-setup")
+    assert res.score == 8 and res.evidence["found"] == [found]
+
+
+def test_a_project_templates_dev_setup_is_its_users_not_its_own(repo):
+    repo.commit({"cookiecutter.json": "{}\n", "{{cookiecutter.slug}}/.devcontainer/devcontainer.json": "{}\n"})
+    assert check(repo, "dev-setup").score == 2
+
+
+def test_a_lock_file_without_its_manifest_is_no_dev_setup(repo):
+    repo.commit({"vendor/yarn.lock": "x\n", "uv.lock": "version = 1\n"})
+    assert check(repo, "dev-setup").score == 2
 
 
 def test_dev_dependencies_in_the_manifest_are_a_one_command_setup(repo):

@@ -173,3 +173,20 @@ def test_a_feature_branch_named_like_a_release_note_is_still_work(repo):
     res = check(repo, "long-lived-branches")
     assert [r["branch"] for r in res.evidence["long_lived"]] == ["feature/release-notes"]
     assert res.evidence["set_aside"] == []
+
+
+def test_abandoned_branches_alone_are_housekeeping_but_an_active_one_is_the_anti_pattern(repo):
+    repo.commit({"a.py": "1\n"}, days_ago=200)
+    for i in range(4):
+        repo.branch(f"feature/old-{i}")
+        repo.commit({f"b{i}.py": "1\n"}, days_ago=150 - i)
+        repo.checkout("main")
+    repo.commit({"a.py": "2\n"}, days_ago=1)
+    res = check(repo, "long-lived-branches")
+    assert res.score == 7 and "4 abandoned branch(es), none active: delete or archive them" in res.reason
+    repo.branch("feature/kept-off-trunk")
+    repo.commit({"c.py": "1\n"}, days_ago=40)
+    repo.commit({"c.py": "2\n"}, days_ago=1)
+    repo.checkout("main")
+    res = check(repo, "long-lived-branches")
+    assert res.score == 0 and "1 active and 4 stale" in res.reason

@@ -173,16 +173,16 @@ def sandbox_repo(path: Path) -> Path:
 
 
 @pytest.mark.local
-def test_sandbox_repository_alone_is_level_zero_with_rung_one_left_to_the_questions(model, tmp_path):
-    # Its repository shows no deploy or dev setup, which may live on its hosts or in a wiki:
-    # rung 1 is unconfirmed, not failed (with the hosts it fails on what they show: test_assess_steps).
+def test_sandbox_repository_alone_is_level_zero_failing_rung_one_on_its_missing_dev_setup(model, tmp_path):
+    # Its repository shows no dev setup (measured low: one lives in the repository) and no deploy
+    # (which may be made elsewhere): rung 1 fails on the missing dev setup.
     a = assess(sandbox_repo(tmp_path / "app"), model=model)
     assert a.level == "0" and a.kind.kind == "service"
-    assert a.rung("1").status == "unconfirmed"
+    assert a.rung("1").status == "failed"
     assert a.practice("env-separation").score == 7  # its settings come from the environment
-    for pid in ("dev-setup", "one-step-deploy"):
-        assert a.practice(pid).score is None and "not answered" in a.practice(pid).reason
-    assert a.rung("1+").status == "failed" and a.next_steps[0].practice == "versioned-routes"
+    assert a.practice("dev-setup").score == 2 and a.practice("dev-setup").label == "measured"
+    assert a.practice("one-step-deploy").score is None and "not answered" in a.practice("one-step-deploy").reason
+    assert a.rung("1+").status == "failed" and a.next_steps[0].practice == "dev-setup"
     assert a.practice("tests-present").score == 0 and a.practice("ci-tests").score == 0
     assert a.practice("long-lived-branches").score < 10  # the stale branch is seen
     assert a.practice("versioned-routes").score == 0
@@ -268,3 +268,67 @@ def test_a_wholly_na_rung_does_not_block(model):
     # A library: rung 1+ (versioned routes) does not fit; 1 and 2 met make it level 2.
     a = score(model, evidence_for(model, {"1", "2"}), kind=library_kind())
     assert a.rung("1+").status == "n/a" and a.level == "2" and a.unconfirmed == []
+
+
+@pytest.mark.unit
+def test_a_practice_measured_below_the_pass_mark_fails_its_rung_under_min_coverage(model):
+    # A committed live cloud key (config-out-of-code measured 0) is evidence, not a gap: rung 1 fails and blocks.
+    rung1 = {ck for p in model.rung("1").practices for ck in p.checks}
+    above = [c for c in evidence_for(model, {"1+", "2", "3a", "3b", "all"}) if c.id not in rung1]
+    key = result("config-out-of-code", "repo", 0, "a live AWS key in settings.py")
+    a = score(model, [*above, key])
+    assert a.rung("1").coverage < model.min_coverage
+    assert a.rung("1").status == "failed" and a.level == "0" and a.unconfirmed == []
+    # The same gap with only an inference below the pass mark stays unconfirmed and does not block.
+    weak = result("dev-setup", "repo", 3, "no setup script seen", label=INFERRED)
+    b = score(model, [*above, weak])
+    assert b.rung("1").status == "unconfirmed" and b.level == "3" and [r.id for r in b.unconfirmed] == ["1"]
+
+
+@pytest.mark.unit
+def test_a_sign_measured_absent_gives_way_to_the_practice_observed_working(model):
+    absent = result("dev-setup", "repo", 2, "no one-command dev setup", absent=True)
+    built = result("dev-environment", "host", 10, "the app is checked out with its virtualenv")
+    assert one(model, [absent, built]).score == 10
+    assert one(model, [absent]).score == 2 and one(model, [absent]).label == MEASURED
+
+
+@pytest.mark.unit
+def test_a_guard_practice_only_pulls_its_rung_down(model):
+    assert model.practice("no-binaries").guard and not model.practice("packaging").guard
+    packaging = result("packaging", "repo", 5, "x")
+    tags = result("release-tags", "repo", 5, "x")
+    clean = result("no-binaries", "repo", 10, "no build outputs")
+    assert score(model, [packaging, tags, clean]).rung("3a").score == 5  # the clean tree lifts nothing
+    dirty = result("no-binaries", "repo", 0, "dist/ committed")
+    assert score(model, [packaging, tags, dirty]).rung("3a").score == pytest.approx(10 / 3)
+
+
+@pytest.mark.unit
+def test_a_gate_practice_below_the_pass_mark_caps_its_rung(model):
+    assert model.practice("tests-present").gate
+    rung2 = {ck: 10 for p in model.rung("2").practices for ck in p.checks}
+    no_tests = [result(c, CHECKS[c].source, 0 if c == "tests-present" else v, "x") for c, v in rung2.items()]
+    r2 = score(model, no_tests).rung("2")
+    assert r2.score == 3.9 and r2.status == "failed"  # the mean (8.3) would pass without a single test
+    some = [result(c, CHECKS[c].source, 6 if c == "tests-present" else v, "x") for c, v in rung2.items()]
+    assert score(model, some).rung("2").score == 6  # capped at the gate's own score when higher
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("key", ["guard", "gate"])
+def test_guard_and_gate_must_be_booleans(key):
+    from ladder.assess.model import parse_model
+    from ladder.core.errors import ModelError
+
+    practice = {"id": "p", "title": "t", "why": "w", "question": "q?", key: "yes"}
+    data = {"version": 1, "rungs": [{"id": "1", "title": "t", "runbook": "r", "practices": [practice]}]}
+    with pytest.raises(ModelError, match=rf"{key}.*true or false"):
+        parse_model(data)
+
+
+@pytest.mark.unit
+def test_feature_flags_fit_services_and_self_hosted_apps_not_libraries(model):
+    flags = [result("feature-flags", "repo", 0, "no flags")]
+    assert score(model, flags, kind=library_kind()).practice("feature-flags").label == "n/a"
+    assert score(model, flags).practice("feature-flags").score == 0  # a service

@@ -20,7 +20,9 @@ TEST_PATH = re.compile(
 )
 TEST_PATH_BYTES = re.compile(TEST_PATH.pattern.encode())
 # Folders that show how to use the project rather than being it: their recipes and routes are not the project's own.
-SAMPLE_PATH = re.compile(r"(^|/)(examples?|samples?|docs?|docs_src|demos?|tutorials?)/")
+# A folder named by a template expression ({{cookiecutter.project_slug}}, copier's {{ name }}) is a template
+# for projects its users generate: its files are theirs, not the template repository's own.
+SAMPLE_PATH = re.compile(r"(^|/)((examples?|samples?|docs?|docs_src|demos?|tutorials?)|[^/]*\{\{[^/]*\}\}[^/]*)/")
 
 LOCKFILES = frozenset(
     {
@@ -86,7 +88,7 @@ def is_test_path(path: str) -> bool:
 
 
 def is_sample_path(path: str) -> bool:
-    """True for a file in tests, examples, samples, demos or docs: material about the project, not the project."""
+    """True for a file in tests, examples, samples, demos, docs or a project template's folder: not the project itself."""
     return is_test_path(path) or SAMPLE_PATH.search(path) is not None
 
 

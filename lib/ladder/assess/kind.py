@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..app.history import is_test_path
+from ..app.history import is_sample_path, is_test_path
 from ..core.errors import OptionError
 from .publishing import Publishing, publishing
 from .repo_facts import VENDORED, RepoFacts
@@ -36,6 +36,8 @@ PUBLISHED_IMAGE = re.compile(r"^\s*image:\s*['\"]?(ghcr\.io|docker\.io|quay\.io|
 PACKAGE_META = re.compile(r"(^|/)(pyproject\.toml|setup\.py|setup\.cfg|[^/]+\.gemspec|Cargo\.toml|package\.json)$")
 CLASSIFIERS = re.compile(r"classifiers\s*=|\"(main|exports|module)\"\s*:|\[lib\]|Gem::Specification", re.I)
 SRC_PACKAGE = re.compile(r"^src/[A-Za-z_][\w-]*/(__init__\.py|index\.[jt]s|lib\.rs)$")
+# A cookiecutter or copier template: its users generate projects from it, as they install a library.
+PROJECT_TEMPLATE = re.compile(r"^(cookiecutter\.json|copier\.ya?ml)$")
 SETTINGS = re.compile(r"(^|/)settings(/[^/]+|[^/]*)\.py$")
 # One real domain in ALLOWED_HOSTS is the single site its team runs; a self-hosted app reads it from the environment.
 ONE_SITE = re.compile(r"ALLOWED_HOSTS\s*=\s*\[[^\]]*['\"]\.?[a-z0-9-]+\.[a-z0-9.-]*[a-z]{2,}['\"]", re.I)
@@ -87,6 +89,13 @@ def weigh(
     def sign(kind: str, weight: int, what: str) -> None:
         points[kind] += weight
         seen[kind].append(what)
+
+    template = [p for p in paths if PROJECT_TEMPLATE.search(p)]
+    if template:
+        # The generated project's app, deploy files and settings are its users', not the template's.
+        sign(LIBRARY, 6, f"project template: {template[0]}")
+        paths = [p for p in paths if not is_sample_path(p)]
+        texts = {p: t for p, t in texts.items() if not is_sample_path(p)}
 
     apps = [p for p in paths if WEB_APP.search(p) and not is_test_path(p)]
     if apps:

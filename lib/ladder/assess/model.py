@@ -50,6 +50,8 @@ class Practice:
 
     effort: Effort | None = None  # None: the model gives no estimate
     moves: tuple[str, ...] = ()  # DORA_METRICS ids
+    guard: bool = False  # the absence of a harm: enters its rung's mean only when below the pass mark
+    gate: bool = False  # essential to its rung: below the pass mark, it caps the rung's score
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,13 @@ def _moves(p: dict, where: str, path: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(raw))
 
 
+def _flag(p: dict, key: str, where: str, path: Path) -> bool:
+    value = p.get(key, False)
+    if not isinstance(value, bool):
+        raise ModelError(f"must be true or false, got {value!r}", path=path, key=f"{where}.{key}")
+    return value
+
+
 def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | None = None) -> Model:
     """Validate model data (as read from YAML) and build a Model; known_checks limits check ids."""
     path = path or Path("model.yml")
@@ -244,6 +253,8 @@ def parse_model(data: Any, path: Path | None = None, known_checks: set[str] | No
                     applies_to=tuple(applies_to),
                     effort=_effort(p, pwhere, path),
                     moves=_moves(p, pwhere, path),
+                    guard=_flag(p, "guard", pwhere, path),
+                    gate=_flag(p, "gate", pwhere, path),
                 )
             )
         rung_ids.append(rid)

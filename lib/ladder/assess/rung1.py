@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..app import parity
-from ..app.history import is_test_path
+from ..app.history import is_sample_path
 from ..app.layout import Layout
 from .checks import DORA, ELSEWHERE, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
 from .dora import DoraReport
@@ -97,8 +97,8 @@ def config_out_of_code(facts: RepoFacts) -> CheckResult:
 
 
 DEV_SETUP_FILES = re.compile(
-    r"^([^/]+/){0,2}(docker-)?compose(\.(dev|development|local))?\.ya?ml$"
-    r"|^(\.devcontainer/devcontainer\.json|\.devcontainer\.json|Vagrantfile"
+    r"^([^/]+/){0,2}(docker-)?compose([.-][\w.-]+)?\.ya?ml$"
+    r"|^(([^/]+/)?\.devcontainer/devcontainer\.json|\.devcontainer\.json|Vagrantfile|Pipfile\.lock"
     r"|tox\.ini|noxfile\.py|flake\.nix|shell\.nix|devbox\.json|Procfile\.dev|(bin|script|scripts)/(setup|bootstrap|dev|install)[^/]*)$"
 )
 DEV_TARGETS = ("dev", "setup", "bootstrap", "install", "develop", "up", "run", "serve", "start", "demo")
@@ -108,9 +108,15 @@ TASK_FILES = re.compile(r"^(Makefile|GNUmakefile|justfile|Justfile|Taskfile\.ya?
 # Dev dependencies declared in the manifest: `pip install -e .[dev]`, `uv sync`, `npm install` make the environment.
 DEV_DEPENDENCIES = re.compile(
     r"^\[dependency-groups\]|^\[project\.optional-dependencies\](\n(?!\[)[^\n]*)*?\n(dev|test|tests|develop)\s*="
-    r"|^\[tool\.poetry\.(group\.dev|dev-dependencies)|\"devDependencies\"\s*:",
+    r"|^\[tool\.poetry\.(group\.dev|dev-dependencies)|^\[tool\.hatch\.envs\.|^\[tool\.pdm\.dev-dependencies\]"
+    r"|\"devDependencies\"\s*:",
     re.M,
 )
+# A lock file beside its manifest: `uv sync`, `poetry install`, `pdm install`, `npm ci` rebuild the environment exactly.
+LOCK_FILES = re.compile(
+    r"^(uv\.lock|poetry\.lock|pdm\.lock|package-lock\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?)$"
+)
+NO_DEV_SETUP = 2  # measured: a dev setup lives in the repository, so finding none is evidence, not a gap
 
 
 def _targets(text: str) -> set[str]:
@@ -118,18 +124,28 @@ def _targets(text: str) -> set[str]:
 
 
 def dev_setup(facts: RepoFacts) -> CheckResult:
-    """A dev environment made by one command: a make/just target, compose file, devcontainer or setup script."""
-    # A compose file may sit in a subfolder (docker/, deploy/), but one among the tests is a fixture.
-    files = [f for f in facts.matching(DEV_SETUP_FILES) if not is_test_path(f.path)]
+    """A dev environment made by one command: a make/just target, compose file, devcontainer, lock file or script."""
+    # A compose file may sit in a subfolder (docker/, deploy/), but one among the tests, docs or a template is not.
+    files = [f for f in facts.matching(DEV_SETUP_FILES) if not is_sample_path(f.path)]
     task_texts = facts.read(f.path for f in facts.matching(TASK_FILES))
     targets = sorted({t for text in task_texts.values() for t in _targets(text) if t in DEV_TARGETS})
     manifests = facts.read(f.path for f in facts.matching(r"^(pyproject\.toml|package\.json)$"))
     deps = sorted(p for p, text in manifests.items() if DEV_DEPENDENCIES.search(text))
-    signals = sample_paths(files) + [f"target: {t}" for t in targets] + [f"dev dependencies: {p}" for p in deps]
+    locks = [f.path for f in facts.matching(LOCK_FILES)] if manifests else []
+    signals = (
+        sample_paths(files)
+        + [f"target: {t}" for t in targets]
+        + [f"dev dependencies: {p}" for p in deps]
+        + [f"lock file: {p}" for p in locks]
+    )
     if not signals:
-        # The steps may be written down elsewhere (a wiki, a README): whether one command does it is the question's.
-        return inconclusive(
-            "dev-setup", REPO, "no one-command dev setup (make target, compose file, devcontainer, setup script)"
+        return result(
+            "dev-setup",
+            REPO,
+            NO_DEV_SETUP,
+            "no one-command dev setup in the repository (make target, compose file, devcontainer, setup script, "
+            "tox/nox, dev dependencies or a lock file)",
+            absent=True,
         )
     score = 8 if len(signals) == 1 else 10
     return result(

@@ -30,6 +30,9 @@ def _dedupe(branches: Iterable[Ref]) -> list[Ref]:
     return list(best.values())
 
 
+STALE_ONLY_FLOOR = 7  # the lowest score when every long-lived branch is abandoned
+
+
 def long_lived_branches(facts: RepoFacts) -> CheckResult:
     """Unmerged branches older than a week, and whether they are still active; release lines, pages and bots set aside."""
     trunk = facts.repo.trunk
@@ -73,6 +76,10 @@ def long_lived_branches(facts: RepoFacts) -> CheckResult:
     score = 10 - 4 * len(active) - 2 * len(stale)
     if not long_lived:
         reason = f"no unmerged branch older than {LONG_LIVED_DAYS} days"
+    elif not active:
+        # Abandoned branches are housekeeping, not work kept off the trunk: they never drop it below the pass mark.
+        score = max(score, STALE_ONLY_FLOOR)
+        reason = f"{len(stale)} abandoned branch(es), none active: delete or archive them"
     else:
         eldest = max(long_lived, key=lambda r: r["age_days"])
         reason = (

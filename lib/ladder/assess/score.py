@@ -65,14 +65,17 @@ class PracticeScore:
 
 
 MET, FAILED, UNCONFIRMED = "met", "failed", "unconfirmed"
+GATE_CAP = 3.9  # the most a rung scores while a gate practice of it is below the pass mark (model.yml header)
 
 
 @dataclass(frozen=True)
 class RungScore:
     """One rung: mean of its scored practices, how many were scored, whether it is met and reached.
 
-    status is met, failed (scored below the pass mark with enough coverage), unconfirmed (too little
-    coverage to say) or n/a (no practice fits the kind of project). Only a failed rung blocks those above it.
+    status is met, failed (scored below the pass mark with enough coverage, or a practice of it measured
+    below the pass mark whatever the coverage), unconfirmed (too little coverage to say, and nothing
+    measured below the pass mark) or n/a (no practice fits the kind of project). Only a failed rung blocks
+    those above it.
     """
 
     rung: Rung
@@ -183,6 +186,11 @@ def score_practice(
         return PracticeScore(practice, None, NOT_APPLICABLE, reason, answer, tuple(checks), False)
     scored = [c for c in checks if c.score is not None]
     measured_checks = [c for c in scored if c.label == MEASURED]
+    # A sign measured absent (no setup file) gives way to the thing itself observed working (a built dev host).
+    if any(
+        c.score is not None and c.score >= model.pass_mark and not c.evidence.get("absent") for c in measured_checks
+    ):
+        measured_checks = [c for c in measured_checks if not c.evidence.get("absent")]
     measured = bool(measured_checks)
     # Measured checks outrank inferred ones: when something was observed directly, the indirect
     # signs are shown as evidence but do not move the score.
@@ -311,6 +319,18 @@ def score(
     )
 
 
+def rung_mean(ps: list[PracticeScore]) -> float | None:
+    """The mean of a rung's scored practices; guards count only when failing, a failing gate caps it."""
+    scored = [(p, p.score) for p in ps if p.score is not None]
+    kept = [s for p, s in scored if not (p.practice.guard and p.met)]
+    # A rung whose scored practices are all met guards is met on them: nothing but the absence of harm was seen.
+    mean = _mean(kept or [s for _, s in scored])
+    for p, s in scored:
+        if p.practice.gate and not p.met and mean is not None:
+            mean = min(mean, max(GATE_CAP, s))
+    return mean
+
+
 def score_rungs(model: Model, by_rung: dict[str, list[PracticeScore]]) -> list[RungScore]:
     """Each rung from its applicable practices; reached when met and no rung it requires failed on evidence."""
     rungs: list[RungScore] = []
@@ -319,14 +339,15 @@ def score_rungs(model: Model, by_rung: dict[str, list[PracticeScore]]) -> list[R
     for rung in model.rungs:
         ps = by_rung.get(rung.id, [])
         scored = [p.score for p in ps if p.score is not None]
-        rung_score = _mean(scored)
+        rung_score = rung_mean(ps)
         coverage = len(scored) / len(ps) if ps else 0.0
         met = rung_score is not None and rung_score >= model.pass_mark and coverage >= model.min_coverage
         if not ps:
             status = NOT_APPLICABLE
         elif met:
             status = MET
-        elif coverage < model.min_coverage:
+        elif coverage < model.min_coverage and not any(p.label == MEASURED and not p.met for p in ps):
+            # Inferences and gaps alone must not collapse the level; a bad practice measured in place does.
             status = UNCONFIRMED
         else:
             status = FAILED

@@ -285,9 +285,17 @@ def _prod_venv(host: Host, lay: Layout, extra: list[str]) -> None:
     )
 
 
+def _signal(pid: int, sig: int) -> None:
+    """Signal a process, and its whole group when it leads one (sshd's pre-auth children hold its port)."""
+    if os.getpgid(pid) == pid:
+        os.killpg(pid, sig)
+    else:
+        os.kill(pid, sig)
+
+
 def _stop(pid: int, grace: float = 5) -> None:
     try:
-        os.kill(pid, signal.SIGTERM)
+        _signal(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
@@ -298,7 +306,10 @@ def _stop(pid: int, grace: float = 5) -> None:
             pass
         time.sleep(0.05)
     if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
+        try:
+            _signal(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def processes(folder: str | Path) -> dict[str, int]:

@@ -332,3 +332,14 @@ def test_feature_flags_fit_services_and_self_hosted_apps_not_libraries(model):
     flags = [result("feature-flags", "repo", 0, "no flags")]
     assert score(model, flags, kind=library_kind()).practice("feature-flags").label == "n/a"
     assert score(model, flags).practice("feature-flags").score == 0  # a service
+
+
+@pytest.mark.unit
+def test_a_library_s_release_cadence_is_no_delivery_measure_but_publishing_on_a_tag_is(model):
+    evidence = [
+        result("deploy-frequency", "repo", 3, "0.08 per week (low), from tags"),
+        result("release-on-tag", "repo", 10, "publish.yml publishes a python package on a tag"),
+    ]
+    library = score(model, evidence, kind=library_kind())
+    assert library.practice("deploy-frequency").label == "n/a" and library.rung("4").score == 10
+    assert score(model, evidence).practice("deploy-frequency").score == 3  # a service's deploys are

@@ -109,6 +109,9 @@ def test_reported_false_positives_are_ignored_with_their_reason(repo):
             'ROUTES = {"remove_password": "/account/remove_password/"}\n',
             "web/signup.ts": "const { confirm_password: _confirm_password, ...data } = form\n"
             "const { newPassword: confirmPassword } = form\n",
+            "web/api.ts": "async changePassword(changePassword: ChangePassword) {\n",
+            "web/edit.vue": '<v-text-field @click:append="showPassword = !showPassword" />\n',
+            "app/views.py": "def reset_password(reset_password: ResetPassword, session: Session):\n",
         },
     )
     assert res.evidence["findings"] == [], res.evidence["findings"]

@@ -88,6 +88,16 @@ def ssh_sandbox(tmp_path) -> sandbox.Sandbox:
     sandbox.down(box.dir)
 
 
+@pytest.fixture(params=[("uwsgi", "supervisor"), ("gunicorn", "none")], ids=lambda p: "-".join(p))
+def served_sandbox(request, tmp_path):
+    """An SSH sandbox whose prod serves with each server the story meets: uWSGI under supervisor, bare gunicorn."""
+    require_sshd()
+    server, manager = request.param
+    box = sandbox.up(tmp_path / "sandbox", ssh=True, hosts=1, server=server, manager=manager)
+    yield box, server, manager
+    sandbox.down(box.dir)
+
+
 @pytest.fixture
 def local_sandbox(tmp_path) -> sandbox.Sandbox:
     """A fresh sandbox whose hosts are folders on this machine."""

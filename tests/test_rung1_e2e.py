@@ -4,10 +4,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import require_sshd
 
 from gitrepo import git
-from ladder import load_config, sandbox
+from ladder import load_config
 from ladder.app import deploy, health
 from ladder.engine import runner
 
@@ -20,16 +19,6 @@ def prod_tree(box):
     """The prod checkout's files and HEAD, to tell whether a run touched it."""
     app = box.dir / "hosts" / "prod1" / "app"
     return git(app, "rev-parse", "HEAD"), git(app, "status", "--porcelain"), (app / "app.py").read_text()
-
-
-@pytest.fixture(params=[("uwsgi", "supervisor"), ("gunicorn", "none")], ids=lambda p: "-".join(p))
-def served_sandbox(request, tmp_path):
-    """An SSH sandbox whose prod serves with each server the story meets: uWSGI under supervisor, bare gunicorn."""
-    require_sshd()
-    server, manager = request.param
-    box = sandbox.up(tmp_path / "sandbox", ssh=True, hosts=1, server=server, manager=manager)
-    yield box, server, manager
-    sandbox.down(box.dir)
 
 
 def test_rung1_dry_run_then_apply_then_apply_again(served_sandbox, tmp_path):

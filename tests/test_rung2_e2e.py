@@ -40,8 +40,8 @@ def home(cfg, host: str) -> str:
         return page.read().decode()
 
 
-def test_rung2_dry_run_then_apply_then_apply_again_then_assess(ssh_sandbox, tmp_path):
-    box = ssh_sandbox
+def test_rung2_dry_run_then_apply_then_apply_again_then_assess(served_sandbox, tmp_path):
+    box, _server, _manager = served_sandbox
     runs = tmp_path / "runs"
     cfg = load_config(box.config_path)
     rung1 = runner.run(RUNG1, config=box.config_path, apply=True, out_dir=runs)

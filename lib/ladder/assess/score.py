@@ -65,7 +65,8 @@ class PracticeScore:
 
 
 MET, FAILED, UNCONFIRMED = "met", "failed", "unconfirmed"
-GATE_CAP = 3.9  # the most a rung scores while a gate practice of it is below the pass mark (model.yml header)
+GATE_CAP = 3.9  # the most a rung scores while a gate practice of it is low, as good as absent (model.yml header)
+GATE_LOW = 4.0  # below this a gate practice is low: no tests at all, no recipe, no CI running tests
 
 
 @dataclass(frozen=True)
@@ -320,14 +321,14 @@ def score(
 
 
 def rung_mean(ps: list[PracticeScore]) -> float | None:
-    """The mean of a rung's scored practices; guards count only when failing, a failing gate caps it."""
+    """The mean of a rung's scored practices; guards count only when failing, a low gate caps it."""
     scored = [(p, p.score) for p in ps if p.score is not None]
     kept = [s for p, s in scored if not (p.practice.guard and p.met)]
     # A rung whose scored practices are all met guards is met on them: nothing but the absence of harm was seen.
     mean = _mean(kept or [s for _, s in scored])
-    for p, s in scored:
-        if p.practice.gate and not p.met and mean is not None:
-            mean = min(mean, max(GATE_CAP, s))
+    # A weak but present gate (a few tests) is scored like any practice; only its absence caps the rung.
+    if mean is not None and any(p.practice.gate and s < GATE_LOW for p, s in scored):
+        mean = min(mean, GATE_CAP)
     return mean
 
 

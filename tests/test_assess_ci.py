@@ -135,6 +135,13 @@ def test_waiting_for_docker_is_no_smoke_test():
     assert health is not None and health.smoke_test
 
 
+def test_a_coverage_upload_named_smokeshow_is_no_smoke_test_and_a_smoke_step_is():
+    upload = parse_ci(".github/workflows/smokeshow.yml", workflow("run: smokeshow upload htmlcov", job="smokeshow"))
+    assert upload is not None and not upload.smoke_test
+    smoke = parse_ci(".github/workflows/cd.yml", workflow("name: Smoke-test staging", "run: ./check.sh"))
+    assert smoke is not None and smoke.smoke_test
+
+
 def test_azure_pipelines_templates_of_the_repository_are_followed():
     main = "trigger: [main]\npr: [main]\nstages:\n  - template: ci/templates/test.yml\n"
     files = {"ci/templates/test.yml": "steps:\n  - task: DotNetCoreCLI@2\n    inputs:\n      command: test\n"}

@@ -62,8 +62,9 @@ MAIN_OR_TAGS = re.compile(
     re.MULTILINE,
 )
 # Waiting for a service (`wait-for-docker`) is setup, not a smoke test; waiting for its health URL is one.
+# `smoke` as a word: smokeshow (a coverage-report upload) is not a smoke test.
 SMOKE = re.compile(
-    r"smoke|curl[^\n]*(health|status|ready)|wait-for[-\w]*\s[^\n]*(health|ready|status)|healthcheck|check_health",
+    r"\bsmoke(?:[-_ ]?tests?)?\b|curl[^\n]*(health|status|ready)|wait-for[-\w]*\s[^\n]*(health|ready|status)|healthcheck|check_health",
     re.IGNORECASE,
 )
 PRODUCTION_ENVIRONMENT = re.compile(r"environment:\s*(name:\s*)?['\"]?(production|prod)\b", re.IGNORECASE)

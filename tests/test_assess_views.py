@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from gitrepo import NOW
-from ladder.assess import Answers, load_model, score, views
+from ladder.assess import Answers, evidence_table, load_model, score, views
 from ladder.assess.catalogue import CHECKS
 from ladder.assess.checks import result
 from ladder.assess.deploys import Deploy
@@ -41,7 +41,7 @@ def assessment(model, good: set[str], answers: Answers | None = None, when: floa
 
 
 def test_evidence_text_is_one_short_line_without_empty_parts():
-    text = views.evidence_text(
+    text = evidence_table.evidence_text(
         {
             "hosts": [{"host": "prod1", "modified": ["app.py"], "errors": {}}],
             "found": [],
@@ -52,20 +52,20 @@ def test_evidence_text_is_one_short_line_without_empty_parts():
         }
     )
     assert text == "hosts: (host prod1, modified app.py); found: none; ratio: 0.25; shallow: no"
-    long = views.evidence_text({"files": [f"src/module_{i}.py" for i in range(50)]}, limit=40)
+    long = evidence_table.evidence_text({"files": [f"src/module_{i}.py" for i in range(50)]}, limit=40)
     assert len(long) == 40 and long.endswith("...")
-    assert views.evidence_text({"files": ["a", "b", "c", "d", "e"]}) == "files: a; b; c and 2 more"
+    assert evidence_table.evidence_text({"files": ["a", "b", "c", "d", "e"]}) == "files: a; b; c and 2 more"
 
 
 def test_evidence_rows_follow_the_ladder(model):
     a = assessment(model, {"1"})
-    frame = views.evidence_frame(a)
+    frame = evidence_table.evidence_frame(a)
     owners = [p.id for p in model.practices for _ in p.checks]
     assert list(frame.columns) == ["rung", "practice", "check", "source", "score", "label", "reason", "evidence"]
     assert frame["rung"].tolist()[0] == "1" and frame["rung"].tolist()[-1] == "all"
     assert frame["rung"].tolist() == sorted(frame["rung"].tolist(), key=[r.id for r in model.rungs].index)
     assert len(frame) == len({c.id for c in a.checks}) and len(owners) >= len(frame)
-    html = views.evidence_table(a).to_html()
+    html = evidence_table.evidence_table(a).to_html()
     assert "background-color: #2b83ba;\n  color: white;" in html  # measured labels readable on their colour
 
 

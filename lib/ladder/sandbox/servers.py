@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 
 from ..app import health, manager, service
@@ -184,6 +185,19 @@ def serve(host: Host, lay: Layout, *, python: str, port: int, wsgi: str, program
             logs=lay.logs,
         )
     health.wait(f"http://127.0.0.1:{port}/health")
+    if serving.manager == "supervisor":
+        _wait_running(host, Paths(lay.base).supervisord_conf, program)
+
+
+def _wait_running(host: Host, conf: str, program: str) -> None:
+    """Wait until supervisord calls the program RUNNING (after its startsecs): the app answers before that."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        out = host.run(f"{supervisorctl(conf)} status {q(program)}", warn=True, timeout=30).stdout
+        if " RUNNING " in f" {out} ":
+            return
+        time.sleep(0.2)
+    raise LadderError(f"supervisord did not report {program} RUNNING within {START_TIMEOUT}s; see its log in {conf}")
 
 
 def _supervise(host: Host, lay: Layout, program: Program) -> None:

@@ -2,6 +2,7 @@
 
 import os
 import platform
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from ladder.app.manifest import MANIFEST, WHEELHOUSE, ManifestError, parse, sha2
 from ladder.cli import main
 from ladder.core.config import load_config
 from ladder.core.errors import ParameterError
-from ladder.core.hosts import LocalHost
+from ladder.core.hosts import LocalHost, connect
 from ladder.sandbox.repo import seed_repo
 
 SHA = "a" * 40
@@ -177,6 +178,16 @@ def test_each_version_is_built_once_on_the_sandbox_dev_host_and_installs_offline
     v2 = artifact.build_from_config(cfg, dry_run=False)
     assert v2.source.version == f"1.0.1.dev1+g{git(repo, 'rev-parse', '--short', 'HEAD')}"
     assert artifact.versions(store, "shop") == ["1.0.0", v2.source.version]
+
+    # A store on another host (prod1) gets a copy checked against the manifest, and no temp folder is left behind.
+    other = artifact.Store(connect(cfg.host_config("prod1"), cfg.ssh), str(ssh_sandbox.dir / "prod1-store"))
+    with artifact.build_host(cfg) as host, other.host:
+        copied = artifact.build(host, other, v2.source, "shop", python=sys.executable, dry_run=False)
+        assert os.listdir(host.path(artifact.BUILDER)) == ["venv"]  # the scratch folder is gone
+    there = Path(other.folder("shop", v2.source.version))
+    assert copied.manifest == parse((there / MANIFEST).read_text()) and copied.manifest.git_sha == v2.manifest.git_sha
+    assert {name: sha256_file(there / name) for name in copied.manifest.files} == dict(copied.manifest.files)
+    assert os.listdir(there.parent) == [v2.source.version]
 
     # The wheelhouse is complete: a fresh venv installs the app from it alone, with no index and no pip config.
     fresh = ssh_sandbox.dir / "fresh"

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 import shlex
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -282,7 +280,8 @@ def _place(host: Host, out: str, store: Store, manifest: Manifest) -> None:
         if store.host.name == host.name:
             store.host.run(f"cp -r -- {q(f'{out}/{WHEELHOUSE}')} {q(tmp)}/")
         else:
-            with _local_dir() as here:
+            with tempfile.TemporaryDirectory(prefix="ladder-artifact-") as tmp_here:
+                here = Path(tmp_here)
                 store.host.run(f"mkdir -p {q(f'{tmp}/{WHEELHOUSE}')}")
                 for rel in manifest.files:
                     host.get(f"{out}/{rel}", here / Path(rel).name)
@@ -295,12 +294,6 @@ def _place(host: Host, out: str, store: Store, manifest: Manifest) -> None:
     except BaseException:
         store.host.run(f"rm -rf -- {q(tmp)}", warn=True)
         raise
-
-
-@contextmanager
-def _local_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="ladder-artifact-") as tmp:
-        yield Path(tmp)
 
 
 # --- from ladder.yml ----------------------------------------------------------------------

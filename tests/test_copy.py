@@ -104,6 +104,18 @@ def test_bad_input_is_refused_before_any_host_is_touched(tmp_path):
     assert (tmp_path / "d").is_dir()
 
 
+@pytest.mark.local
+def test_a_missing_folder_is_a_host_error_naming_it(tmp_path):
+    host = LocalHost("here", tmp_path / "host")
+    os.mkdir(host.base)
+    (tmp_path / "app.conf").write_text("x\n")
+    with pytest.raises(
+        HostError, match=r"here: copying app.conf to .*/host/etc/app.conf failed .* Check that .*/host/etc exists"
+    ):
+        copy(host, tmp_path / "app.conf", "etc/app.conf", dry_run=False)
+    assert os.listdir(host.base) == []
+
+
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     """Two bare sshd prod hosts from the sandbox, shared by this module's ssh tests."""

@@ -54,12 +54,25 @@ def copy(
         keep = mode if mode is not None else (info.mode if info is not None else None)
         text = f"copy {source.path.name} to {remote} ({source.size} bytes, sha256 {source.sha256[:12]}"
         text += f", mode {keep:o})" if keep is not None else ")"
-        actions.append((text, lambda: host.replace(source.path, remote, keep)))
+        actions.append((text, lambda: _replace(host, source, remote, keep)))
         reason = "missing" if info is None else "content differs"
     elif mode is not None and info.mode != mode:
         actions.append(command(host, f"chmod {mode:o} -- {shlex.quote(remote)}"))
         reason = f"mode {info.mode:o} -> {mode:o}"
     return settle(host, "copy", remote, actions, reason, dry_run=dry_run)
+
+
+def _replace(host: Host, source: Source, remote: str, mode: int | None) -> None:
+    """Host.replace, its file errors (no such folder, no space, not writable) named with the host and the path."""
+    try:
+        host.replace(source.path, remote, mode)
+    except OSError as exc:
+        folder = str(Path(remote).parent)
+        raise HostError(
+            f"copying {source.path.name} to {remote} failed ({exc}); the old file is unchanged. "
+            f"Check that {folder} exists (ops.directory makes it) and is writable, with space left",
+            host=host.name,
+        ) from exc
 
 
 def copy_all(

@@ -39,10 +39,7 @@ class Source:
 def copy(
     host: Host, local: str | Path | Source, remote: str, mode: int | None = None, *, dry_run: bool = True
 ) -> Change:
-    """Make remote hold local's bytes (and mode): one stat+sha256 command, then an atomic copy only if they differ.
-
-    A relative remote lies under the host's base folder. Without a mode, a replaced file keeps the mode it had, and a new one gets the host's default (as Ansible's copy).
-    """
+    """Make remote (relative: under the host's base) hold local's bytes and mode; copy atomically only what differs."""
     source = local if isinstance(local, Source) else Source.read(local)
     remote = host.path(remote)  # a relative path lies under the host's base folder; an absolute one stays
     info = facts.get_path(host, remote)
@@ -51,6 +48,7 @@ def copy(
     actions: list[Action] = []
     reason = ""
     if info is None or info.sha256 != source.sha256:
+        # No mode given: a replaced file keeps its own and a new one gets the host's default, as Ansible's copy does.
         keep = mode if mode is not None else (info.mode if info is not None else None)
         text = f"copy {source.path.name} to {remote} ({source.size} bytes, sha256 {source.sha256[:12]}"
         text += f", mode {keep:o})" if keep is not None else ")"

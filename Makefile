@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml setup.py constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,bench]'
 	touch $(STAMP)
 
 demo: setup
@@ -52,7 +52,7 @@ lock:
 	@scratch="$$(mktemp -d)" && trap 'rm -rf "$$scratch"' EXIT && \
 	python3 -m venv "$$scratch/venv" && \
 	"$$scratch/venv/bin/python" -m pip install -q --upgrade pip && \
-	"$$scratch/venv/bin/python" -m pip install -q -e '.[dev]' && \
+	"$$scratch/venv/bin/python" -m pip install -q -e '.[dev,bench]' && \
 	{ sed -n '/^#/p' constraints.txt; "$$scratch/venv/bin/python" -m pip freeze --exclude-editable; } > "$$scratch/constraints.txt" && \
 	mv "$$scratch/constraints.txt" constraints.txt && echo "constraints.txt refreshed; now: make setup test"
 

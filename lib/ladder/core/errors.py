@@ -100,6 +100,14 @@ class CopyRefused(LadderError, FileExistsError):
         super().__init__(message)
 
 
+class SourceMissing(LadderError, FileNotFoundError):
+    """A file to copy to hosts is not a file on this machine."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path}: no such file to copy; check the path (relative to {Path.cwd()}) or build it first")
+
+
 class SeedError(LadderError):
     """The sandbox app repo could not be created at `path`."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shlex
@@ -15,12 +16,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import paramiko
 
 from .config import Config, HostConfig, SSHConfig
-from .errors import AuthenticationFailed, CommandTimeout, HostKeyError, UnexpectedExit, UnreachableHost
+from .errors import AuthenticationFailed, CommandTimeout, HostError, HostKeyError, UnexpectedExit, UnreachableHost
 from .hostkeys import fingerprint, known_hosts_name
 
 if TYPE_CHECKING:
@@ -64,6 +65,12 @@ def shell_command(command: str, *, cwd: str | None = None, env: Mapping[str, str
         parts.append(f"cd {shlex.quote(cwd)} &&")
     parts.append(command)
     return " ".join(parts)
+
+
+def temp_beside(path: str) -> str:
+    """A hidden, unique temp name in path's folder, so that a rename over path is atomic."""
+    where = PurePosixPath(path)
+    return str(where.with_name(f".{where.name}.ladder-{uuid.uuid4().hex[:8]}"))
 
 
 def with_timeout(command: str, timeout: float) -> str:
@@ -123,9 +130,18 @@ class Host(ABC):
     def read_text(self, path: str) -> str:
         """Return a text file's content."""
 
-    @abstractmethod
     def write_text(self, path: str, text: str, mode: int | None = None) -> None:
         """Replace a text file atomically, optionally setting its mode."""
+        self._replace(io.BytesIO(text.encode()), path, mode)
+
+    def replace(self, local: str | Path, remote: str, mode: int | None = None) -> None:
+        """Copy a local file over remote atomically (unlike put, which writes in place), optionally setting its mode."""
+        with open(local, "rb") as src:
+            self._replace(src, remote, mode)
+
+    @abstractmethod
+    def _replace(self, src: BinaryIO, path: str, mode: int | None) -> None:
+        """Write src to a temp file beside path, set its mode, rename it over path; on failure remove the temp."""
 
     def close(self) -> None:
         """Release the connection, if any."""
@@ -178,12 +194,18 @@ class LocalHost(Host):
     def read_text(self, path: str) -> str:
         return Path(path).read_text()
 
-    def write_text(self, path: str, text: str, mode: int | None = None) -> None:
-        tmp = f"{path}.ladder-{uuid.uuid4().hex[:8]}"
-        Path(tmp).write_text(text)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
+    def _replace(self, src: BinaryIO, path: str, mode: int | None) -> None:
+        tmp = temp_beside(path)
+        try:
+            with open(tmp, "xb") as out:
+                shutil.copyfileobj(src, out)
+            if mode is not None:
+                os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
 
 class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
@@ -327,6 +349,7 @@ class SSHHost(Host):
         """An SFTP session on the open connection."""
         if self._sftp is None:
             self._sftp = self.connection.sftp()
+            self._sftp.get_channel().settimeout(self.timeout)  # a server that stops answering fails, not hangs
         return self._sftp
 
     def _execute(self, wrapped: str, deadline: float) -> tuple[int, str, str]:
@@ -375,20 +398,32 @@ class SSHHost(Host):
         self.sftp.getfo(path, buf)
         return buf.getvalue().decode()
 
-    def write_text(self, path: str, text: str, mode: int | None = None) -> None:
-        tmp = f"{path}.ladder-{uuid.uuid4().hex[:8]}"
-        self.sftp.putfo(io.BytesIO(text.encode()), tmp)
-        if mode is not None:
-            self.sftp.chmod(tmp, mode)
-        self.sftp.posix_rename(tmp, path)
+    def _replace(self, src: BinaryIO, path: str, mode: int | None) -> None:
+        tmp = temp_beside(path)
+        sftp = self.sftp
+        try:
+            sftp.putfo(src, tmp)  # pipelined writes, then a stat that checks the size arrived whole
+            if mode is not None:
+                sftp.chmod(tmp, mode)
+            sftp.posix_rename(tmp, path)
+        except BaseException:
+            for _ in range(2):  # the second time over a new connection, when the old one died with the copy
+                try:
+                    self.sftp.remove(tmp)
+                    break
+                except FileNotFoundError:
+                    break
+                except (HostError, OSError, paramiko.SSHException, EOFError):
+                    self.close()
+            raise
 
     def close(self) -> None:
-        if self._sftp is not None:
-            self._sftp.close()
-            self._sftp = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        sftp, conn, self._sftp, self._conn = self._sftp, self._conn, None, None
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):  # a dead session cannot say goodbye
+            if sftp is not None:
+                sftp.close()
+        if conn is not None:
+            conn.close()
 
 
 def connect(host: HostConfig, ssh: SSHConfig) -> Host:

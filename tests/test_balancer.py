@@ -101,7 +101,7 @@ def test_an_unknown_backend_is_named():
 def test_api_command_quotes_every_value():
     cmd = b.api_command(b.Balancer("app", "/tmp/my lb/admin.sock"), "set server app/prod1 state drain", 7)
     assert cmd == (
-        "printf '%s\\n' 'set server app/prod1 state drain' | socat -t 7 stdio 'UNIX-CONNECT:/tmp/my lb/admin.sock'"
+        "printf '%s\\n' 'set server app/prod1 state drain' | socat -T 7 stdio 'UNIX-CONNECT:/tmp/my lb/admin.sock'"
     )
 
 
@@ -116,6 +116,12 @@ def test_the_rendered_config_passes_haproxy_check_and_a_broken_one_is_refused(tm
     host.write_text(host.path("bad.cfg"), "frontend web\n    bind 127.0.0.1:8080\n    default_backend missing\n")
     with pytest.raises(BalancerError, match="bad.cfg is not a valid HAProxy config"):
         b.check_config(host, host.path("bad.cfg"))
+
+
+@pytest.mark.local
+def test_a_socket_nobody_listens_on_is_named_with_the_fix(tmp_path):
+    with pytest.raises(BalancerError, match=r"lb: cannot reach HAProxy's admin socket .*gone.sock \(.*\); is HAProxy"):
+        b.servers(LocalHost("lb", tmp_path), b.Balancer("app", str(tmp_path / "gone.sock")))
 
 
 @pytest.mark.local

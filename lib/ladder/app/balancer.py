@@ -15,8 +15,7 @@ from ..core.hosts import Host, connect
 from ..core.ops import Change, settle
 
 q = shlex.quote
-STATES = ("ready", "drain", "maint")
-API_TIMEOUT = 10.0  # seconds for one runtime API call, socat's own and the host command's
+API_TIMEOUT = 10.0  # seconds one runtime API call may sit idle (socat -T); the host command gets 5 more
 MAX_WEIGHT = 256
 # Debian puts haproxy in /usr/sbin, which a non-root login's PATH lacks.
 HAPROXY = 'PATH="$PATH:/usr/sbin:/sbin" haproxy'
@@ -56,7 +55,7 @@ class ServerState:
     health: str  # UP or DOWN: what the health check found (DOWN while in maint, whose checks pause)
     weight: int
     sessions: int  # in-flight requests (show stat's scur)
-    total: int = 0  # requests it has been sent since HAProxy started (stot)
+    total: int = 0  # requests (HTTP streams) it has been sent since HAProxy started (stot)
 
     @property
     def serving(self) -> bool:
@@ -178,12 +177,20 @@ def parse_servers(output: str, backend: str) -> tuple[ServerState, ...]:
 
 def api_command(lb: Balancer, request: str, timeout: float = API_TIMEOUT) -> str:
     """The shell command that sends one request (commands separated by ';') to the admin socket."""
-    return f"printf '%s\\n' {q(request)} | socat -t {timeout:g} stdio {q('UNIX-CONNECT:' + lb.socket)}"
+    return f"printf '%s\\n' {q(request)} | socat -T {timeout:g} stdio {q('UNIX-CONNECT:' + lb.socket)}"
 
 
 def call(host: Host, lb: Balancer, request: str, timeout: float = API_TIMEOUT) -> str:
     """Send one request to the runtime API on the LB host and return HAProxy's answer."""
-    return host.run(api_command(lb, request, timeout), timeout=timeout + 5).stdout
+    result = host.run(api_command(lb, request, timeout), timeout=timeout + 5, warn=True)
+    if result.failed:
+        why = (result.stderr or result.stdout).strip().splitlines()[-1:] or [f"exit {result.exited}"]
+        raise BalancerError(
+            f"cannot reach HAProxy's admin socket {lb.socket} ({why[0]}); is HAProxy running there, "
+            "is socat installed, and does balancer.socket in ladder.yml name its `stats socket`?",
+            host=host.name,
+        )
+    return result.stdout
 
 
 def servers(host: Host, lb: Balancer) -> tuple[ServerState, ...]:
@@ -200,7 +207,7 @@ def server(host: Host, lb: Balancer, name: str) -> ServerState:
     raise UnknownServer(lb.backend, name, tuple(s.name for s in found))
 
 
-def _set(host: Host, lb: Balancer, name: str, request: str) -> object:
+def _set(host: Host, lb: Balancer, request: str) -> object:
     """Send a change; HAProxy answers an accepted one with nothing, a refused one with its reason."""
     answer = call(host, lb, request).strip()
     if answer:
@@ -214,7 +221,7 @@ def _state(host: Host, lb: Balancer, name: str, wanted: str, *, dry_run: bool) -
     if current.state == wanted:
         return settle(host, wanted, target, [], dry_run=dry_run)
     request = f"set server {target} state {wanted}"
-    action = (api_command(lb, request), lambda: _set(host, lb, name, request))
+    action = (api_command(lb, request), lambda: _set(host, lb, request))
     return settle(host, wanted, target, [action], f"state {current.state} -> {wanted}", dry_run=dry_run)
 
 
@@ -242,7 +249,7 @@ def set_weight(host: Host, lb: Balancer, name: str, weight: int, *, dry_run: boo
     if current.weight == weight:
         return settle(host, "weight", target, [], dry_run=dry_run)
     request = f"set weight {target} {weight}"
-    action = (api_command(lb, request), lambda: _set(host, lb, name, request))
+    action = (api_command(lb, request), lambda: _set(host, lb, request))
     return settle(host, "weight", target, [action], f"weight {current.weight} -> {weight}", dry_run=dry_run)
 
 

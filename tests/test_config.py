@@ -189,7 +189,11 @@ def test_runs_have_one_home_whichever_folder_a_command_starts_from(tmp_path, mon
         (GOOD.replace("repo: app", "repo: --upload-pack=x"), "app.repo", "not starting with '-'"),
         (GOOD.replace("  repo: app\n", ""), "app.repo", "is required; add repo:"),
         ("app: {name: shop, repo: app}\nenvironments: {}\n", "environments", "must not be empty; define at least prod"),
-        (GOOD + BALANCER.replace("/run/lb/admin.sock", "admin.sock"), "balancer.socket", "must be an absolute path"),
+        (
+            GOOD + BALANCER.replace("/run/lb/admin.sock", "admin.sock"),
+            "balancer.socket",
+            "an absolute path without spaces",
+        ),
         (GOOD + BALANCER.replace("port: 8080", "port: 0"), "balancer.port", "out of range"),
         (GOOD + BALANCER.replace("name: lb", "name: web1"), "balancer.host", "duplicate host name 'web1'"),
     ],

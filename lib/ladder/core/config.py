@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from .build_config import ArtifactsConfig, ArtifactsSection, BuildConfig, BuildSection, resolve
 from .errors import ConfigError
-from .names import Address, Command, LocalPath, Name, Repo, UrlPath, User, Wsgi
+from .names import Address, Command, LocalPath, Name, RemotePath, Repo, UrlPath, User, Wsgi
 from .validation import Strict, explain, parse_yaml, read_yaml
 
 DEV, STAGING, PROD = "dev", "staging", "prod"
@@ -81,15 +81,7 @@ class BalancerSection(Strict):
     host: HostSection
     port: Port = Field(description="the frontend's port, where users reach the app")
     backend: Name = "app"
-    socket: LocalPath = Field(description="the admin socket's absolute path on the balancer's host")
-
-    @field_validator("socket")
-    @classmethod
-    def _absolute(cls, socket: str) -> str:
-        """socat runs in no particular folder, so a relative socket path would name nothing."""
-        if not socket.startswith("/"):
-            raise PydanticCustomError("absolute_socket", "must be an absolute path, like /run/haproxy/admin.sock")
-        return socket
+    socket: RemotePath = Field(description="the admin socket's absolute path on the balancer's host")
 
 
 class LadderFile(Strict):

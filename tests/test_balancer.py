@@ -57,6 +57,7 @@ def test_render_has_frontend_checked_backend_and_admin_socket():
         ({"backend": "app; rm"}, "not a plain HAProxy name"),
         ({"servers": [b.Upstream("prod 1", "127.0.0.1:1")]}, "'prod 1' is not a plain HAProxy name"),
         ({"health_path": "health"}, "health_path 'health' must be a URL path"),
+        ({"socket": "/run/" + "x" * 100}, "longer than HAProxy's 97 bytes"),
     ],
 )
 def test_render_refuses_what_haproxy_would_misread(kwargs, words):
@@ -114,8 +115,9 @@ def test_the_rendered_config_passes_haproxy_check_and_a_broken_one_is_refused(tm
     )
     b.check_config(host, host.path("ok.cfg"))
     host.write_text(host.path("bad.cfg"), "frontend web\n    bind 127.0.0.1:8080\n    default_backend missing\n")
-    with pytest.raises(BalancerError, match="bad.cfg is not a valid HAProxy config"):
+    with pytest.raises(BalancerError, match="bad.cfg is not a valid HAProxy config:\n.*ALERT.*missing") as err:
         b.check_config(host, host.path("bad.cfg"))
+    assert "NOTICE" not in str(err.value)
 
 
 @pytest.mark.local
@@ -285,3 +287,12 @@ def wait_for(probe, timeout: float = 30):
             return got
         time.sleep(0.1)
     pytest.fail(f"not reached within {timeout:g}s: {probe}")
+
+
+@pytest.mark.unit
+def test_the_sandbox_socket_moves_to_a_private_temp_folder_when_its_path_is_too_long_for_haproxy():
+    from ladder.sandbox import balancer as sandbox_lb
+
+    assert sandbox_lb.socket_path("/srv/box/hosts/lb") == "/srv/box/hosts/lb/haproxy.sock"
+    far = sandbox_lb.socket_path("/srv/" + "deep/" * 20 + "hosts/lb")
+    assert len(far.encode()) <= b.SOCKET_MAX and far.endswith(".sock") and "/ladder-" in far

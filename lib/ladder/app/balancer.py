@@ -17,9 +17,10 @@ from ..core.ops import Change, settle
 q = shlex.quote
 API_TIMEOUT = 10.0  # seconds one runtime API call may sit idle (socat -T); the host command gets 5 more
 MAX_WEIGHT = 256
+SOCKET_MAX = 97  # bytes: HAProxy binds PATH.<pid>.tmp, then renames it, inside sun_path's 108
 # Debian puts haproxy in /usr/sbin, which a non-root login's PATH lacks.
 HAPROXY = 'PATH="$PATH:/usr/sbin:/sbin" haproxy'
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
 # show servers state's srv_admin_state is a mask: forced, inherited, configured or DNS maintenance; forced or inherited drain.
 _MAINT_MASK = 0x01 | 0x02 | 0x04 | 0x20
 _DRAIN_MASK = 0x08 | 0x10
@@ -91,6 +92,10 @@ def render(
     for name in [backend, *(s.name for s in servers)]:
         if not _SAFE_NAME.match(name):
             raise BalancerError(f"{name!r} is not a plain HAProxy name (letters, digits, _.:-)")
+    if len(socket.encode()) > SOCKET_MAX:
+        raise BalancerError(
+            f"the admin socket path {socket} is longer than HAProxy's {SOCKET_MAX} bytes; pick a shorter one"
+        )
     if not health_path.startswith("/") or any(c.isspace() for c in health_path):
         raise BalancerError(f"health_path {health_path!r} must be a URL path starting with / and without spaces")
     lines = [
@@ -282,9 +287,12 @@ def wait_idle(
 
 def check_config(host: Host, path: str) -> None:
     """Validate a haproxy.cfg on the LB host with `haproxy -c`; BalancerError with HAProxy's words if invalid."""
-    result = host.run(f"{HAPROXY} -c -q -f {q(path)}", warn=True, timeout=30)
+    result = host.run(f"{HAPROXY} -c -f {q(path)}", warn=True, timeout=30)
     if result.failed:
-        raise BalancerError(f"{path} is not a valid HAProxy config:\n{(result.stderr or result.stdout).strip()}")
+        said = [
+            line for line in (result.stderr + result.stdout).splitlines() if line.strip() and "[NOTICE]" not in line
+        ]
+        raise BalancerError(f"{path} is not a valid HAProxy config:\n" + "\n".join(said), host=host.name)
 
 
 def start_command(config: str, pid_file: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..app import balancer
 from ..core.errors import LadderError
 from ..core.hosts import Host
-from .servers import UNIX_SOCKET_MAX, Paths
+from .servers import Paths
 
 q = shlex.quote
 STAGING, LB = "staging", "lb"
@@ -35,7 +35,7 @@ def require() -> None:
 def socket_path(base: str) -> str:
     """The admin socket: in the LB host's folder, or in this user's private temp folder when that path is too long."""
     inside = f"{base.rstrip('/')}/haproxy.sock"
-    if len(inside.encode()) <= UNIX_SOCKET_MAX:
+    if len(inside.encode()) <= balancer.SOCKET_MAX:
         return inside
     return f"{Paths(base).socket_dir}/haproxy-{hashlib.sha256(base.encode()).hexdigest()[:16]}.sock"
 

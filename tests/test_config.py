@@ -25,6 +25,14 @@ ssh:
 """
 
 
+BALANCER = """
+balancer:
+  host: {name: lb, address: 10.0.0.9, user: deploy, base: /srv/lb}
+  port: 8080
+  socket: /run/lb/admin.sock
+"""
+
+
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "ladder.yml"
     path.write_text(text)
@@ -42,6 +50,13 @@ def test_good_file_merges_defaults_and_resolves_paths(tmp_path):
     assert (web.address, web.port, web.user, web.base) == ("10.0.0.5", 2222, "deploy", "/srv/shop")
     assert cfg.ssh.known_hosts == tmp_path / "ssh/known_hosts"
     assert cfg.ssh.connect_timeout == 10
+
+
+def test_the_balancer_section_is_optional_and_names_its_own_host(tmp_path):
+    assert load_config(write(tmp_path, GOOD)).balancer is None
+    lb = load_config(write(tmp_path, GOOD + BALANCER)).balancer
+    assert lb is not None and (lb.port, lb.backend, lb.socket) == (8080, "app", "/run/lb/admin.sock")
+    assert (lb.host.name, lb.host.address, lb.host.base, lb.host.user) == ("lb", "10.0.0.9", "/srv/lb", "deploy")
 
 
 def test_env_then_overrides_win(tmp_path, monkeypatch):
@@ -174,6 +189,13 @@ def test_runs_have_one_home_whichever_folder_a_command_starts_from(tmp_path, mon
         (GOOD.replace("repo: app", "repo: --upload-pack=x"), "app.repo", "not starting with '-'"),
         (GOOD.replace("  repo: app\n", ""), "app.repo", "is required; add repo:"),
         ("app: {name: shop, repo: app}\nenvironments: {}\n", "environments", "must not be empty; define at least prod"),
+        (
+            GOOD + BALANCER.replace("/run/lb/admin.sock", "admin.sock"),
+            "balancer.socket",
+            "an absolute path without spaces",
+        ),
+        (GOOD + BALANCER.replace("port: 8080", "port: 0"), "balancer.port", "out of range"),
+        (GOOD + BALANCER.replace("name: lb", "name: web1"), "balancer.host", "duplicate host name 'web1'"),
     ],
 )
 def test_every_value_is_checked_on_load_in_words(tmp_path, text, key, words):

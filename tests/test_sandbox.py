@@ -47,13 +47,16 @@ def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
     subprocess.run(cli + ["sandbox", "up", "--ssh", "--hosts", "3", "--dir", str(folder)], check=True, timeout=120)
     try:
         procs = sandbox.processes(folder)
-        assert sum(name.startswith("sshd-") for name in procs) == 4
-        # The default is the story's: each prod host serves with uWSGI under a supervisord of its own.
-        assert sum(name.endswith("/uwsgi.pid") for name in procs) == 3
-        assert sum(name.endswith("supervisord.pid") for name in procs) == 3
+        # dev, three prod, staging and the load balancer (on by default from the CLI).
+        assert sum(name.startswith("sshd-") for name in procs) == 6
+        # The default is the story's: each prod host (and staging) serves with uWSGI under a supervisord of its own.
+        assert sum(name.endswith("/uwsgi.pid") for name in procs) == 4
+        assert sum(name.endswith("supervisord.pid") for name in procs) == 4
+        assert "hosts/lb/haproxy.pid" in procs
         cfg = load_config(folder / "ladder.yml")
         for prod in cfg.environment("prod").hosts:
             assert served(cfg.app_port(prod))["status"] == "ok"
+        assert cfg.balancer is not None and served(cfg.balancer.port)["status"] == "ok"
     finally:
         subprocess.run(cli + ["sandbox", "down", "--dir", str(folder)], check=True, timeout=60)
     leftover = subprocess.run(["pgrep", "-f", str(folder)], capture_output=True, text=True).stdout
@@ -109,3 +112,19 @@ def test_down_stops_only_processes_whose_command_line_is_the_sandboxs(local_sand
     finally:
         other.kill()
         other.wait()
+
+
+@pytest.mark.local
+def test_cli_no_balancer_leaves_out_staging_and_haproxy(tmp_path):
+    folder = tmp_path / "box"
+    cli = [sys.executable, "-m", "ladder.cli", "sandbox"]
+    fast = ["--server", "gunicorn", "--manager", "none"]
+    done = subprocess.run(cli + ["up", "--no-balancer", *fast, "--dir", str(folder)], capture_output=True, text=True)
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "staging" not in done.stdout
+        assert json.loads((folder / "state.json").read_text())["balancer"] is False
+        cfg = load_config(folder / "ladder.yml")
+        assert cfg.balancer is None and list(cfg.environments) == ["dev", "prod"]
+    finally:
+        subprocess.run(cli + ["down", "--dir", str(folder)], check=True, timeout=60)

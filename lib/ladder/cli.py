@@ -25,10 +25,13 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
     """Build the sandbox (or reuse an identical running one)."""
     from . import sandbox
 
-    box = sandbox.up(args.dir, ssh=args.ssh, hosts=args.hosts, server=args.server, manager=args.manager)
+    box = sandbox.up(
+        args.dir, ssh=args.ssh, hosts=args.hosts, server=args.server, manager=args.manager, balancer=args.balancer
+    )
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
     serving = f"{box.serving.server}, manager {box.serving.manager}"
-    print(f"sandbox up at {box.dir}: dev + {box.hosts} prod ({kind}; {serving})")
+    extra = " + staging + lb (HAProxy)" if box.balancer else ""
+    print(f"sandbox up at {box.dir}: dev + {box.hosts} prod{extra} ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
 
@@ -246,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server", choices=SERVERS, default="uwsgi", help="prod's app server (default uwsgi)")
     p.add_argument(
         "--manager", choices=MANAGERS, default="supervisor", help="prod's process manager (default supervisor)"
+    )
+    p.add_argument(
+        "--no-balancer",
+        dest="balancer",
+        action="store_false",
+        help="leave out the staging host and the HAProxy load balancer in front of prod",
     )
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")

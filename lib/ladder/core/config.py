@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from .build_config import ArtifactsConfig, ArtifactsSection, BuildConfig, BuildSection, resolve
 from .errors import ConfigError
-from .names import Address, Command, LocalPath, Name, Repo, UrlPath, User, Wsgi
+from .names import Address, Command, LocalPath, Name, RemotePath, Repo, UrlPath, User, Wsgi
 from .validation import Strict, explain, parse_yaml, read_yaml
 
 DEV, STAGING, PROD = "dev", "staging", "prod"
@@ -75,6 +75,15 @@ class EnvironmentSection(Strict):
     hosts: list[HostSection]
 
 
+class BalancerSection(Strict):
+    """balancer: the HAProxy in front of prod, on a host of its own, driven through its admin socket."""
+
+    host: HostSection
+    port: Port = Field(description="the frontend's port, where users reach the app")
+    backend: Name = "app"
+    socket: RemotePath = Field(description="the admin socket's absolute path on the balancer's host")
+
+
 class LadderFile(Strict):
     """ladder.yml: the app, its environments and their hosts, SSH settings and the runs home."""
 
@@ -84,6 +93,7 @@ class LadderFile(Strict):
     runs: LocalPath | None = Field(None, description="the runs home (default $LADDER_HOME/runs)")
     artifacts: ArtifactsSection = Field(default_factory=ArtifactsSection)
     build: BuildSection = Field(default_factory=BuildSection)
+    balancer: BalancerSection | None = None
     fixes: ClassVar[dict[str, str]] = {
         "app": "add app: with name and repo",
         "environments": "define at least prod: environments: {prod: {hosts: [...]}}",
@@ -128,6 +138,16 @@ class EnvironmentConfig:
 
 
 @dataclass(frozen=True)
+class BalancerConfig:
+    """The load balancer in front of prod: its host, frontend port, backend name and admin socket."""
+
+    host: HostConfig
+    port: int
+    backend: str
+    socket: str
+
+
+@dataclass(frozen=True)
 class SSHConfig:
     """How Ladder reaches SSH hosts."""
 
@@ -149,6 +169,7 @@ class Config:
     artifacts: ArtifactsConfig = ArtifactsConfig("", "")
     build: BuildConfig = BuildConfig("")
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    balancer: BalancerConfig | None = None
 
     def environment(self, name: str) -> EnvironmentConfig:
         """The named environment, or a ConfigError listing the ones defined."""
@@ -305,24 +326,29 @@ def _resolve(value: str, root: Path) -> Path:
     return p if p.is_absolute() else (root / p)
 
 
+def _host(h: HostSection, root: Path, seen: set[str], file: Path, key: str) -> HostConfig:
+    """A HostConfig whose name no other host has; a local host's folder resolves against ladder.yml's."""
+    if h.name in seen:
+        raise ConfigError(f"duplicate host name {h.name!r}; host names must be unique", path=file, key=key)
+    seen.add(h.name)
+    base = str(_resolve(h.base, root)) if h.address == "local" else h.base
+    return HostConfig(h.name, h.address, base, h.port, h.user, h.app_port, h.python)
+
+
 def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
     """A Config from a validated file; relative paths resolve against the file's folder."""
     root = file.parent.absolute()
     seen: set[str] = set()
     environments: dict[str, EnvironmentConfig] = {}
     for env_name, env in checked.environments.items():
-        hosts = []
-        for i, h in enumerate(env.hosts):
-            if h.name in seen:
-                raise ConfigError(
-                    f"duplicate host name {h.name!r}; host names must be unique",
-                    path=file,
-                    key=f"environments.{env_name}.hosts[{i}]",
-                )
-            seen.add(h.name)
-            base = str(_resolve(h.base, root)) if h.address == "local" else h.base
-            hosts.append(HostConfig(h.name, h.address, base, h.port, h.user, h.app_port, h.python))
+        hosts = [_host(h, root, seen, file, f"environments.{env_name}.hosts[{i}]") for i, h in enumerate(env.hosts)]
         environments[env_name] = EnvironmentConfig(env_name, tuple(hosts))
+    lb = checked.balancer
+    balancer = (
+        BalancerConfig(_host(lb.host, root, seen, file, "balancer.host"), lb.port, lb.backend, lb.socket)
+        if lb
+        else None
+    )
     app, ssh = checked.app, checked.ssh
     bases = {h.name: h.base for e in environments.values() for h in e.hosts}
     dev = environments.get(DEV)
@@ -344,6 +370,7 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         artifacts=artifacts,
         build=build_host,
         raw=raw if raw is not None else checked.model_dump(),
+        balancer=balancer,
     )
 
 

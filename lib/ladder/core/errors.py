@@ -273,3 +273,24 @@ class ReloadFailed(HostError):
         self.log = log
         tail = f"\nlast log lines:\n{log}" if log.strip() else "\n(the server's log was empty or not found)"
         super().__init__(f"{method}: {message}{tail}", host=host)
+
+
+class BalancerError(LadderError):
+    """A load balancer's config or runtime API said no; `host` is the LB host when one was asked."""
+
+    def __init__(self, message: str, *, host: str | None = None) -> None:
+        self.host = host
+        self.detail = message
+        super().__init__(f"{host}: {message}" if host else message)
+
+
+class UnknownServer(BalancerError):
+    """A server name the balancer's backend does not have; `known` lists the ones it has."""
+
+    def __init__(self, backend: str, server: str, known: Sequence[str]) -> None:
+        self.backend = backend
+        self.server = server
+        self.known = tuple(known)
+        super().__init__(
+            f"backend {backend!r} has no server {server!r}; its servers: {', '.join(self.known) or 'none'}"
+        )

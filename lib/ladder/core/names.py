@@ -13,7 +13,8 @@ from .errors import RefError
 NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
 ADDRESS = r"^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]{2,45})$"
 USER = r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$"
-REMOTE_PATH = r"^/[^\s\x00-\x1f\x7f]*$"
+# The same strings as URL_PATH's, spelled apart: WORDS is keyed by pattern.
+REMOTE_PATH = r"^/(?:[^\s\x00-\x1f\x7f])*$"
 LOCAL_PATH = r"^[^\x00-\x1f\x7f]+$"
 URL_PATH = r"^/[^\s\x00-\x1f\x7f]*$"
 WSGI = r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$"
@@ -25,7 +26,7 @@ WORDS = {
     NAME: "letters, digits, '-', '_' and '.', starting with a letter, digit or '_', like web1",
     ADDRESS: "'local' (a folder on this machine), a host name or an IP address, like web1.example.com",
     USER: "a login name (letters, digits, '_', '.', '-'), like deploy",
-    REMOTE_PATH: "an absolute folder without spaces, like /srv/shop",
+    REMOTE_PATH: "an absolute path without spaces, like /srv/shop",
     LOCAL_PATH: "a path without control characters, like hosts/dev",
     URL_PATH: "an absolute URL path starting with '/', like /health",
     WSGI: "a WSGI app as module:callable, like app:application",

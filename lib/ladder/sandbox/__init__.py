@@ -22,6 +22,7 @@ from ..core.config import sandbox_dir
 from ..core.errors import LadderError, NotASandbox
 from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
+from . import balancer as lb
 from . import sshd
 from .servers import Serving, serve
 
@@ -39,6 +40,7 @@ class Sandbox:
     ssh: bool
     hosts: int
     serving: Serving = Serving()
+    balancer: bool = False
 
     @property
     def config_path(self) -> Path:
@@ -104,29 +106,34 @@ def up(
     serve: bool = True,
     server: str = "gunicorn",
     manager: str = "none",
+    balancer: bool = False,
 ) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
 
     With serve=False the prod hosts stay empty (no checkout, no app server): bare hosts for
     tests and benchmarks that only need many reachable servers. server (gunicorn or uwsgi) and
-    manager (none or supervisor) choose how prod serves the app.
+    manager (none or supervisor) choose how prod serves the app. balancer=True adds a staging host
+    served like prod and an `lb` host running HAProxy in front of the prod hosts.
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
     serving = Serving(server, manager)
+    if balancer:
+        lb.require()
     folder = Path(folder or sandbox_dir()).absolute()
     state = _read_state(folder)
     if state is not None:
         built = (state.get("server", "gunicorn"), state.get("manager", "none"))
-        same = (state["ssh"], state["hosts"], state.get("serve", True), built) == (ssh, hosts, serve, (server, manager))
+        wanted = (ssh, hosts, serve, (server, manager), balancer)
+        same = (state["ssh"], state["hosts"], state.get("serve", True), built, state.get("balancer", False)) == wanted
         servers = all(_alive(pid) for pid in state["pids"].values())
         apps = len(processes(folder)) > len(state["pids"])
         running = servers and (apps or not serve)
         if same and running:
-            return Sandbox(folder, ssh, hosts, serving)
+            return Sandbox(folder, ssh, hosts, serving, balancer)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
-            f"server={built[0]}, manager={built[1]}, "
+            f"server={built[0]}, manager={built[1]}, balancer={state.get('balancer', False)}, "
             f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
         )
     if folder.exists() and any(folder.iterdir()):
@@ -142,22 +149,26 @@ def up(
         "serve": serve,
         "server": server,
         "manager": manager,
+        "balancer": balancer,
         "pids": pids,
     }
     (folder / MARKER).write_text(state["id"] + "\n")
     (folder / STATE).write_text(json.dumps(state))
-    names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)]
+    names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)] + (list(lb.NAMES) if balancer else [])
     try:
         seed_repo(folder / "app")
         entries = _start_hosts(folder, names, ssh, serve, pids)
         (folder / STATE).write_text(json.dumps(state))
-        _write_config(folder, entries, ssh)
+        prod, extra = entries[1 : hosts + 1], entries[hosts + 1 :]
+        _write_config(folder, entries[: hosts + 1], ssh, extra)
         if serve:
-            _serve_prod(folder, entries[1:], ssh, serving)
+            _serve_prod(folder, prod + extra[:1], ssh, serving)
+        if balancer:
+            _start_balancer(folder, extra[1], prod, ssh, serve)
     except BaseException:
         down(folder)
         raise
-    return Sandbox(folder, ssh, hosts, serving)
+    return Sandbox(folder, ssh, hosts, serving, balancer)
 
 
 def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
@@ -190,7 +201,7 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: d
     return entries
 
 
-def _write_config(folder: Path, entries: list[dict], ssh: bool) -> None:
+def _write_config(folder: Path, entries: list[dict], ssh: bool, extra: list[dict] | None = None) -> None:
     config = {
         "app": {
             "name": APP_NAME,
@@ -199,8 +210,12 @@ def _write_config(folder: Path, entries: list[dict], ssh: bool) -> None:
             "health_path": "/health",
             "port": entries[1]["app_port"],
         },
-        "environments": {"dev": {"hosts": entries[:1]}, "prod": {"hosts": entries[1:]}},
+        # extra: staging and lb, in lb.NAMES's order
+        "environments": {"dev": {"hosts": entries[:1]}, **({"staging": {"hosts": extra[:1]}} if extra else {})},
     }
+    config["environments"]["prod"] = {"hosts": entries[1:]}
+    if extra:
+        config["balancer"] = lb.section(folder, extra[1])
     if ssh:
         config["ssh"] = {"known_hosts": "ssh/known_hosts", "identity_file": "ssh/id_ed25519", "connect_timeout": 5}
     header = "# Written by `ladder sandbox up`: the team from the story, on this machine.\n"
@@ -238,8 +253,16 @@ def _serve_prod(folder: Path, entries: list[dict], ssh: bool, serving: Serving) 
             host.close()
 
 
+def _start_balancer(folder: Path, entry: dict, prod: list[dict], ssh: bool, serve: bool) -> None:
+    """HAProxy on the lb host in front of the prod hosts; with serve, wait until it calls them all UP."""
+    with _host(folder, entry, ssh) as host:
+        socket = lb.section(folder, entry)["socket"]
+        lb.start(host, entry, prod, socket=socket, health_path="/health", wait=serve)
+
+
 def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> None:
-    """Prod as the story has it: a git checkout, edited in place, served by gunicorn or uWSGI."""
+    """Prod as the story has it: a git checkout, edited in place, served by gunicorn or uWSGI (staging: unedited)."""
+    env = lb.STAGING if entry["name"] == lb.STAGING else "prod"
     lay = layout_of(host)
     host.run(f"git clone -q {q(str(origin))} {q(lay.app)} && mkdir -p {q(lay.data)} {q(lay.logs)}")
     _prod_venv(host, lay, ["pyuwsgi==" + metadata.version("pyuwsgi")] if serving.server == "uwsgi" else [])
@@ -247,7 +270,7 @@ def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> Non
         lay.env_file,
         "\n".join(
             [
-                "APP_ENV=prod",
+                f"APP_ENV={env}",
                 f"APP_DB_PATH={lay.data}/app.db",
                 f"APP_SECRET_KEY={secrets.token_hex(16)}",
                 "",
@@ -256,10 +279,11 @@ def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> Non
         mode=0o600,
     )
     # The edit made in vim on the server, never committed; and the backup vim's user left behind.
-    host.run(
-        "cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py",
-        cwd=lay.app,
-    )
+    if env == "prod":
+        host.run(
+            "cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py",
+            cwd=lay.app,
+        )
     serve(
         host,
         lay,
@@ -347,5 +371,6 @@ def down(folder: str | Path | None = None) -> list[str]:
     for name, pid in sorted(processes(folder).items(), key=order):
         _stop(pid)
         stopped.append(name)
+    lb.forget(folder)
     shutil.rmtree(folder)
     return stopped

@@ -75,6 +75,17 @@ class EnvironmentSection(Strict):
     hosts: list[HostSection]
 
 
+class CISection(Strict):
+    """ci: the team's CI server (Buildbot): its master's host, web root and worker port, and the build host."""
+
+    host: HostSection
+    url: Annotated[
+        str, Field(pattern=r"^https?://[^\s/]+/$", description="the master's web root, like http://ci:8010/")
+    ]
+    pb_port: Port = 9989
+    worker: Name | None = Field(None, description="the host that runs the worker (default: the build host)")
+
+
 class LadderFile(Strict):
     """ladder.yml: the app, its environments and their hosts, SSH settings and the runs home."""
 
@@ -84,6 +95,7 @@ class LadderFile(Strict):
     runs: LocalPath | None = Field(None, description="the runs home (default $LADDER_HOME/runs)")
     artifacts: ArtifactsSection = Field(default_factory=ArtifactsSection)
     build: BuildSection = Field(default_factory=BuildSection)
+    ci: CISection | None = None
     fixes: ClassVar[dict[str, str]] = {
         "app": "add app: with name and repo",
         "environments": "define at least prod: environments: {prod: {hosts: [...]}}",
@@ -138,6 +150,16 @@ class SSHConfig:
 
 
 @dataclass(frozen=True)
+class CIConfig:
+    """The team's CI server: the master's host, its web root, the workers' port and the build host's name."""
+
+    host: HostConfig
+    url: str
+    pb_port: int
+    worker: str
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated ladder.yml with every value merged in."""
 
@@ -149,6 +171,7 @@ class Config:
     artifacts: ArtifactsConfig = ArtifactsConfig("", "")
     build: BuildConfig = BuildConfig("")
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    ci: CIConfig | None = None
 
     def environment(self, name: str) -> EnvironmentConfig:
         """The named environment, or a ConfigError listing the ones defined."""
@@ -320,15 +343,17 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
                     key=f"environments.{env_name}.hosts[{i}]",
                 )
             seen.add(h.name)
-            base = str(_resolve(h.base, root)) if h.address == "local" else h.base
-            hosts.append(HostConfig(h.name, h.address, base, h.port, h.user, h.app_port, h.python))
+            hosts.append(_host(h, root))
         environments[env_name] = EnvironmentConfig(env_name, tuple(hosts))
-    app, ssh = checked.app, checked.ssh
+    app, ssh, ci = checked.app, checked.ssh, checked.ci
     bases = {h.name: h.base for e in environments.values() for h in e.hosts}
     dev = environments.get(DEV)
     artifacts, build_host = resolve(
         checked.artifacts, checked.build, bases, dev.hosts[0].name if dev and dev.hosts else "", file
     )
+    worker = (ci.worker or build_host.host) if ci else ""
+    if ci is not None and worker not in seen:
+        raise ConfigError(f"no host {worker!r} for the worker; name a host of environments", path=file, key="ci.worker")
     return Config(
         path=file,
         app=AppConfig(app.name, _repo(app.repo, root), app.wsgi, app.health_path, app.port),
@@ -344,7 +369,13 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         artifacts=artifacts,
         build=build_host,
         raw=raw if raw is not None else checked.model_dump(),
+        ci=CIConfig(_host(ci.host, root), ci.url, ci.pb_port, worker) if ci else None,
     )
+
+
+def _host(h: HostSection, root: Path) -> HostConfig:
+    base = str(_resolve(h.base, root)) if h.address == "local" else h.base
+    return HostConfig(h.name, h.address, base, h.port, h.user, h.app_port, h.python)
 
 
 def schema() -> dict[str, Any]:

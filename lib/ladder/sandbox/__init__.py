@@ -23,6 +23,7 @@ from ..core.errors import LadderError, NotASandbox
 from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import sshd
+from .ci import ci_entry, start_ci
 from .servers import Serving, serve
 
 q = shlex.quote
@@ -39,6 +40,7 @@ class Sandbox:
     ssh: bool
     hosts: int
     serving: Serving = Serving()
+    ci: bool = False
 
     @property
     def config_path(self) -> Path:
@@ -104,12 +106,14 @@ def up(
     serve: bool = True,
     server: str = "gunicorn",
     manager: str = "none",
+    ci: bool = False,
 ) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
 
     With serve=False the prod hosts stay empty (no checkout, no app server): bare hosts for
     tests and benchmarks that only need many reachable servers. server (gunicorn or uwsgi) and
-    manager (none or supervisor) choose how prod serves the app.
+    manager (none or supervisor) choose how prod serves the app. ci adds a `ci` host running a Buildbot
+    master, a worker on dev and the repository's push hook (off by default: it costs seconds).
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
@@ -118,12 +122,18 @@ def up(
     state = _read_state(folder)
     if state is not None:
         built = (state.get("server", "gunicorn"), state.get("manager", "none"))
-        same = (state["ssh"], state["hosts"], state.get("serve", True), built) == (ssh, hosts, serve, (server, manager))
+        same = (state["ssh"], state["hosts"], state.get("serve", True), built, state.get("ci", False)) == (
+            ssh,
+            hosts,
+            serve,
+            (server, manager),
+            ci,
+        )
         servers = all(_alive(pid) for pid in state["pids"].values())
         apps = len(processes(folder)) > len(state["pids"])
         running = servers and (apps or not serve)
         if same and running:
-            return Sandbox(folder, ssh, hosts, serving)
+            return Sandbox(folder, ssh, hosts, serving, ci)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
             f"server={built[0]}, manager={built[1]}, "
@@ -142,6 +152,7 @@ def up(
         "serve": serve,
         "server": server,
         "manager": manager,
+        "ci": ci,
         "pids": pids,
     }
     (folder / MARKER).write_text(state["id"] + "\n")
@@ -150,14 +161,17 @@ def up(
     try:
         seed_repo(folder / "app")
         entries = _start_hosts(folder, names, ssh, serve, pids)
+        section = ci_entry(folder, ssh, pids) if ci else None
         (folder / STATE).write_text(json.dumps(state))
-        _write_config(folder, entries, ssh)
+        _write_config(folder, entries, ssh, section)
         if serve:
             _serve_prod(folder, entries[1:], ssh, serving)
+        if section:
+            start_ci(folder, section, _host(folder, section["host"], ssh), _host(folder, entries[0], ssh))
     except BaseException:
         down(folder)
         raise
-    return Sandbox(folder, ssh, hosts, serving)
+    return Sandbox(folder, ssh, hosts, serving, ci)
 
 
 def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
@@ -190,7 +204,7 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: d
     return entries
 
 
-def _write_config(folder: Path, entries: list[dict], ssh: bool) -> None:
+def _write_config(folder: Path, entries: list[dict], ssh: bool, ci: dict | None = None) -> None:
     config = {
         "app": {
             "name": APP_NAME,
@@ -203,6 +217,8 @@ def _write_config(folder: Path, entries: list[dict], ssh: bool) -> None:
     }
     if ssh:
         config["ssh"] = {"known_hosts": "ssh/known_hosts", "identity_file": "ssh/id_ed25519", "connect_timeout": 5}
+    if ci:
+        config["ci"] = ci
     header = "# Written by `ladder sandbox up`: the team from the story, on this machine.\n"
     (folder / "ladder.yml").write_text(header + yaml.safe_dump(config, sort_keys=False))
 

@@ -11,6 +11,8 @@ SECRET = "worker.secret"  # the worker's password, read by master.cfg and by the
 BUILDER = "ci"  # trunk pushes: lint, tests, build
 REVIEW_BUILDER = "review"  # review/<name> pushes: the same steps on their merge into trunk, then the merge
 REVIEW_PREFIX = "review/"
+# Where a review build's outcome lands for its author: `git fetch` prints this branch as new or updated.
+STATUS_PREFIX = "ci/"  # ci/passed/review/<name> or ci/failed/review/<name>, at the commit that was tested
 # The 3a artifact build fills this step in; until then it builds a wheel when the app has a pyproject.toml.
 BUILD_STEP = "build artifact"
 CI_NAME = "Ladder CI <ci@ladder.invalid>"
@@ -68,6 +70,12 @@ def merge_command(trunk: str) -> str:
     )
 
 
+def status_command(outcome: str, other: str) -> str:
+    """Point ci/<outcome>/<branch> at the tested commit and drop ci/<other>/<branch>; never fails the build."""
+    new, old = f"refs/heads/{STATUS_PREFIX}{outcome}/$BRANCH", f"refs/heads/{STATUS_PREFIX}{other}/$BRANCH"
+    return f'git push -q -f origin "$REVISION:{new}"; git push -q origin --delete "{old}" 2>/dev/null; exit 0'
+
+
 def master_cfg(s: CISetup) -> str:
     """The master's configuration: one worker, a builder for trunk and one for review branches, REST and the hook."""
     steps = (
@@ -81,6 +89,7 @@ def master_cfg(s: CISetup) -> str:
 import os
 
 from buildbot.plugins import schedulers, steps, util, worker
+from buildbot.process.results import SUCCESS
 
 BASEDIR = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(BASEDIR, {SECRET!r})) as secret:
@@ -102,12 +111,20 @@ checkout = steps.Git(repourl={s.repo!r}, mode='full', method='fresh', haltOnFail
 checks = [
 {steps}]
 trunk = util.BuildFactory([checkout, *checks])
+status_env = {{'BRANCH': util.Property('branch'), 'REVISION': util.Property('revision')}}
 review = util.BuildFactory([
     checkout,
     steps.ShellCommand(name='merge trunk', command=['sh', '-c', {merge_command(s.trunk)!r}], haltOnFailure=True),
     *checks,
     # A merge queue: trunk only moves to a merge that passed; a trunk that moved meanwhile refuses the push.
     steps.ShellCommand(name='push to trunk', command=['sh', '-c', {push!r}], haltOnFailure=True),
+    # The author's status line: a ci/passed/... or ci/failed/... branch that their next `git fetch` prints.
+    steps.ShellCommand(
+        name='report passed', command=['sh', '-c', {status_command("passed", "failed")!r}], env=status_env,
+        alwaysRun=True, doStepIf=lambda step: step.build.results == SUCCESS),
+    steps.ShellCommand(
+        name='report failed', command=['sh', '-c', {status_command("failed", "passed")!r}], env=status_env,
+        alwaysRun=True, doStepIf=lambda step: step.build.results != SUCCESS),
 ])
 c['builders'] = [
     util.BuilderConfig(name={BUILDER!r}, workernames=[{s.worker!r}], factory=trunk),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,11 +14,10 @@ from gitrepo import git
 from ladder import cli, sandbox
 from ladder.app import ci_render, ci_server
 from ladder.core.config import load_config
-from ladder.core.errors import HostError
+from ladder.core.errors import ConfigError, HostError
 from ladder.core.hosts import LocalHost, connect
 from ladder.engine import journal
 from ladder.rungs import ci_builds
-from ladder.sandbox.ci import setup_of
 
 RECORDED = Path(__file__).parent / "ci"
 
@@ -99,12 +97,8 @@ def test_red_and_green_pushes_through_a_real_buildbot_on_sshd_hosts(tmp_path, ca
         hook = Path(ci_server.hook_path(LocalHost("app", box.dir), str(box.repo)))
         assert ci_render.MARK in hook.read_text() and hook.stat().st_mode & 0o111
         # A second apply, as a runbook would make it: nothing left to change.
-        section = {"worker": config.ci.worker, "url": config.ci.url, "pb_port": config.ci.pb_port}
-        again = ci_server.apply(
-            master, worker, setup_of(box.dir, section), master_python=sys.executable, worker_python=sys.executable
-        )
-        assert [c.outcome for c in again] == ["ok"] * len(again)
-        assert ci_server.install_hook(LocalHost("app", box.dir), str(box.repo), config.ci.url).outcome == "ok"
+        again = ci_server.install(config, dry_run=False)
+        assert [c.outcome for c in again] == ["ok"] * len(again) and len(again) == 11
 
         clone = tmp_path / "clone"
         git(tmp_path, "clone", "-q", str(box.repo), str(clone))
@@ -138,6 +132,15 @@ def test_red_and_green_pushes_through_a_real_buildbot_on_sshd_hosts(tmp_path, ca
 def test_folder_sandbox_starts_ci_only_when_asked_and_down_stops_it(tmp_path):
     plain = sandbox.up(tmp_path / "plain", serve=False)
     assert "ci" not in plain.config_path.read_text() and not sandbox.processes(plain.dir)
+    with pytest.raises(ConfigError, match="no ci: section"):
+        ci_server.install(load_config(plain.config_path))
+    # A dry run on a ci: section plans every step and changes nothing.
+    ci = {"host": {"name": "ci", "address": "local", "base": "hosts/ci"}, "url": "http://127.0.0.1:8010/"}
+    (plain.dir / "hosts" / "ci").mkdir()
+    plan = ci_server.install(load_config(plain.config_path, {"ci": ci}))
+    assert {c.outcome for c in plan} == {"planned"} and len(plan) == 11
+    assert not list((plain.dir / "hosts" / "ci").iterdir()) and not sandbox.processes(plain.dir)
+    assert not Path(ci_server.hook_path(LocalHost("app", plain.dir), str(plain.repo))).exists()
     sandbox.down(plain.dir)
     box = sandbox.up(tmp_path / "sandbox", serve=False, ci=True)
     try:

@@ -8,12 +8,16 @@ import secrets
 import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..core import facts, ops
-from ..core.errors import HostError
-from ..core.hosts import Host
+from ..core.config import CIConfig, Config
+from ..core.errors import ConfigError, HostError
+from ..core.hosts import Host, LocalHost, connect
 from . import ci_render
 from .ci_render import SECRET, CISetup
+from .git import open_repo
 
 q = shlex.quote
 MASTER_DIR = "buildbot-master"
@@ -49,6 +53,36 @@ class Build:
         if self.complete is None or self.pushed is None:
             return None
         return (self.complete - self.pushed).total_seconds()
+
+
+def ci_of(config: Config) -> CIConfig:
+    """The ci: section of a config, or a ConfigError saying how to add one."""
+    if config.ci is None:
+        raise ConfigError(
+            "has no ci: section; add one (host, url) or run: ladder sandbox up", path=config.path, key="ci"
+        )
+    return config.ci
+
+
+def setup_for(config: Config) -> CISetup:
+    """The Buildbot a ladder.yml asks for: its app's repository and trunk, built on the ci: worker's host."""
+    ci = ci_of(config)
+    if "://" in config.app.repo or ":" in config.app.repo.split("/")[0]:
+        raise ConfigError(
+            "is a URL: the CI server's hook goes into the shared repository, so point app.repo at its folder",
+            path=config.path,
+            key="app.repo",
+        )
+    trunk = open_repo(config.app.repo).trunk
+    return CISetup(
+        app=config.app.name,
+        repo=config.app.repo,
+        trunk=trunk.short if trunk else "master",
+        worker=ci.worker,
+        python=config.host_config(ci.worker).python,
+        www_port=urlsplit(ci.url).port or 80,
+        pb_port=ci.pb_port,
+    )
 
 
 def _twistd(python: str, folder: str) -> str:
@@ -137,9 +171,9 @@ def apply(
     start = [ops.command(worker, _twistd(worker_python, wdir)), ops.command(master, connected, START_TIMEOUT + 5)]
     if not _running(worker, wdir):
         changes.append(ops.settle(worker, "ci worker", wdir, start, "not running", dry_run=dry_run))
-    elif tac.changed or secret.changed:
+    else:
         stop = f'{_signal(wdir, "TERM")} && while kill -0 "$(cat {q(wdir + "/twistd.pid")})" 2>/dev/null; do sleep 0.1; done'
-        restart = [ops.command(worker, stop), *start]
+        restart = [ops.command(worker, stop), *start] if tac.changed or secret.changed else []
         changes.append(ops.settle(worker, "ci worker", wdir, restart, "its settings changed", dry_run=dry_run))
     return changes
 
@@ -161,6 +195,23 @@ def install_hook(host: Host, repo: str, url: str, *, dry_run: bool = True) -> op
             host=host.name,
         )
     return ops.file(host, path, ci_render.post_receive(url, repo), 0o755, dry_run=dry_run)
+
+
+def install(config: Config, *, dry_run: bool = True) -> list[ops.Change]:
+    """Everything ladder.yml's ci: asks for: master and worker set up and running, the push hook in place."""
+    setup, ci = setup_for(config), ci_of(config)
+    worker_host = config.host_config(setup.worker)
+    with connect(ci.host, config.ssh) as master, connect(worker_host, config.ssh) as worker:
+        changes = apply(
+            master,
+            worker,
+            setup,
+            master_python=ci.host.python,
+            worker_python=worker_host.python,
+            dry_run=dry_run,
+        )
+    repository = LocalHost("repository", Path(config.app.repo))
+    return [*changes, install_hook(repository, config.app.repo, ci.url, dry_run=dry_run)]
 
 
 def stop(master: Host, worker: Host) -> list[str]:

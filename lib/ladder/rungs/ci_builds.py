@@ -8,7 +8,6 @@ from pathlib import Path
 from ..app import ci_server
 from ..app.ci_server import Build
 from ..core.config import Config
-from ..core.errors import ConfigError
 from ..core.hosts import connect
 from ..engine import journal
 
@@ -52,10 +51,7 @@ def record(path: str | Path, builds: Sequence[Build]) -> int:
 
 def sync(config: Config, *, limit: int = 50) -> tuple[list[Build], int]:
     """Read the latest builds from the CI server that ladder.yml names and journal the finished ones."""
-    if config.ci is None:
-        raise ConfigError(
-            "has no ci: section; add one (host, url) or run: ladder sandbox up", path=config.path, key="ci"
-        )
-    with connect(config.ci.host, config.ssh) as host:
-        builds = ci_server.get_builds(host, config.ci.url, limit)
+    ci = ci_server.ci_of(config)
+    with connect(ci.host, config.ssh) as host:
+        builds = ci_server.get_builds(host, ci.url, limit)
     return builds, record(journal.journal_path(config.runs_dir), builds)

@@ -167,7 +167,7 @@ def up(
         if serve:
             _serve_prod(folder, entries[1:], ssh, serving)
         if section:
-            start_ci(folder, section, _host(folder, section["host"], ssh), _host(folder, entries[0], ssh))
+            start_ci(folder)
     except BaseException:
         down(folder)
         raise

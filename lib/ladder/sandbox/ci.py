@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 
 from ..app import ci_server
-from ..app.ci_render import CISetup
-from ..app.git import open_repo
-from ..core.hosts import Host, LocalHost
+from ..core.config import load_config
 from . import sshd
 
 NAME = "ci"
@@ -30,25 +28,6 @@ def ci_entry(folder: Path, ssh: bool, pids: dict[str, int]) -> dict:
     return {"host": host, "url": f"http://127.0.0.1:{sshd.free_port()}/", "pb_port": sshd.free_port(), "worker": "dev"}
 
 
-def setup_of(folder: Path, section: dict) -> CISetup:
-    """What the sandbox's Buildbot builds: the app repository's trunk, on the dev host's worker."""
-    trunk = open_repo(folder / "app").trunk
-    return CISetup(
-        app="shop",
-        repo=str(folder / "app"),
-        trunk=trunk.short if trunk else "master",
-        worker=section["worker"],
-        python=sys.executable,
-        www_port=int(section["url"].rsplit(":", 1)[1].strip("/")),
-        pb_port=section["pb_port"],
-    )
-
-
-def start_ci(folder: Path, section: dict, master: Host, worker: Host) -> None:
-    """Start the master on ci and the worker on dev, and install the post-receive hook on the app repository."""
-    setup = setup_of(folder, section)
-    with master, worker:
-        ci_server.apply(
-            master, worker, setup, master_python=sys.executable, worker_python=sys.executable, dry_run=False
-        )
-    ci_server.install_hook(LocalHost("app", folder), setup.repo, setup.url, dry_run=False)
+def start_ci(folder: Path) -> None:
+    """Start the master on ci and the worker on dev, and install the post-receive hook, as ladder.yml's ci: says."""
+    ci_server.install(load_config(folder / "ladder.yml"), dry_run=False)

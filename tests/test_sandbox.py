@@ -47,7 +47,12 @@ def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
     subprocess.run(cli + ["sandbox", "up", "--ssh", "--hosts", "3", "--dir", str(folder)], check=True, timeout=120)
     try:
         procs = sandbox.processes(folder)
-        assert sum(name.startswith("sshd-") for name in procs) == 4
+        assert sum(name.startswith("sshd-") for name in procs) == 5  # dev, 3 prod and ci
+        # The CLI's sandbox has its CI: a Buildbot master on ci, its worker on dev.
+        assert {name for name in procs if name.endswith("twistd.pid")} == {
+            "hosts/ci/buildbot-master/twistd.pid",
+            "hosts/dev/buildbot-worker/twistd.pid",
+        }
         # The default is the story's: each prod host serves with uWSGI under a supervisord of its own.
         assert sum(name.endswith("/uwsgi.pid") for name in procs) == 3
         assert sum(name.endswith("supervisord.pid") for name in procs) == 3

@@ -136,7 +136,7 @@ def up(
             return Sandbox(folder, ssh, hosts, serving, ci)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
-            f"server={built[0]}, manager={built[1]}, "
+            f"server={built[0]}, manager={built[1]}, ci={state.get('ci', False)}, "
             f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
         )
     if folder.exists() and any(folder.iterdir()):

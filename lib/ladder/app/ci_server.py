@@ -214,16 +214,6 @@ def install(config: Config, *, dry_run: bool = True) -> list[ops.Change]:
     return [*changes, install_hook(repository, config.app.repo, ci.url, dry_run=dry_run)]
 
 
-def stop(master: Host, worker: Host) -> list[str]:
-    """Stop the worker, then the master (SIGTERM, as `buildbot stop` does); the folders that were running."""
-    stopped = []
-    for host, folder in ((worker, worker.path(WORKER_DIR)), (master, master.path(MASTER_DIR))):
-        if _running(host, folder):
-            host.run(_signal(folder, "TERM"), timeout=READ_TIMEOUT)
-            stopped.append(folder)
-    return stopped
-
-
 # --- results over REST ----------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .commands import artifact as artifact_command
 from .commands import assess as assess_command
+from .commands import ci as ci_command
 from .commands import config as config_command
 from .commands import flags as flags_command
 from .commands import init as init_command
@@ -26,11 +27,17 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
     from . import sandbox
 
     box = sandbox.up(
-        args.dir, ssh=args.ssh, hosts=args.hosts, server=args.server, manager=args.manager, balancer=args.balancer
+        args.dir,
+        ssh=args.ssh,
+        hosts=args.hosts,
+        server=args.server,
+        manager=args.manager,
+        balancer=args.balancer,
+        ci=args.ci,
     )
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
     serving = f"{box.serving.server}, manager {box.serving.manager}"
-    extra = " + staging + lb (HAProxy)" if box.balancer else ""
+    extra = (" + staging + lb (HAProxy)" if box.balancer else "") + (" + ci (Buildbot)" if box.ci else "")
     print(f"sandbox up at {box.dir}: dev + {box.hosts} prod{extra} ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
@@ -256,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="leave out the staging host and the HAProxy load balancer in front of prod",
     )
+    p.add_argument("--no-ci", dest="ci", action="store_false", help="no ci host (Buildbot master, worker on dev)")
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)
@@ -329,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite files already there")
     p.set_defaults(func=cmd_notebooks_copy)
     assess_command.add_parser(sub)
+    ci_command.add_parser(sub)
     return parser
 
 

@@ -84,6 +84,17 @@ class BalancerSection(Strict):
     socket: RemotePath = Field(description="the admin socket's absolute path on the balancer's host")
 
 
+class CISection(Strict):
+    """ci: the team's CI server (Buildbot): its master's host, web root and worker port, and the build host."""
+
+    host: HostSection
+    url: Annotated[
+        str, Field(pattern=r"^https?://[^\s/]+/$", description="the master's web root, like http://ci:8010/")
+    ]
+    pb_port: Port = 9989
+    worker: Name | None = Field(None, description="the host that runs the worker (default: the build host)")
+
+
 class LadderFile(Strict):
     """ladder.yml: the app, its environments and their hosts, SSH settings and the runs home."""
 
@@ -94,6 +105,7 @@ class LadderFile(Strict):
     artifacts: ArtifactsSection = Field(default_factory=ArtifactsSection)
     build: BuildSection = Field(default_factory=BuildSection)
     balancer: BalancerSection | None = None
+    ci: CISection | None = None
     fixes: ClassVar[dict[str, str]] = {
         "app": "add app: with name and repo",
         "environments": "define at least prod: environments: {prod: {hosts: [...]}}",
@@ -158,6 +170,16 @@ class SSHConfig:
 
 
 @dataclass(frozen=True)
+class CIConfig:
+    """The team's CI server: the master's host, its web root, the workers' port and the build host's name."""
+
+    host: HostConfig
+    url: str
+    pb_port: int
+    worker: str
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated ladder.yml with every value merged in."""
 
@@ -170,6 +192,7 @@ class Config:
     build: BuildConfig = BuildConfig("")
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     balancer: BalancerConfig | None = None
+    ci: CIConfig | None = None
 
     def environment(self, name: str) -> EnvironmentConfig:
         """The named environment, or a ConfigError listing the ones defined."""
@@ -343,18 +366,15 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
     for env_name, env in checked.environments.items():
         hosts = [_host(h, root, seen, file, f"environments.{env_name}.hosts[{i}]") for i, h in enumerate(env.hosts)]
         environments[env_name] = EnvironmentConfig(env_name, tuple(hosts))
-    lb = checked.balancer
-    balancer = (
-        BalancerConfig(_host(lb.host, root, seen, file, "balancer.host"), lb.port, lb.backend, lb.socket)
-        if lb
-        else None
-    )
-    app, ssh = checked.app, checked.ssh
+    app, ssh, ci, lb = checked.app, checked.ssh, checked.ci, checked.balancer
     bases = {h.name: h.base for e in environments.values() for h in e.hosts}
     dev = environments.get(DEV)
     artifacts, build_host = resolve(
         checked.artifacts, checked.build, bases, dev.hosts[0].name if dev and dev.hosts else "", file
     )
+    worker = (ci.worker or build_host.host) if ci else ""
+    if ci is not None and worker not in bases:
+        raise ConfigError(f"no host {worker!r} for the worker; name a host of environments", path=file, key="ci.worker")
     return Config(
         path=file,
         app=AppConfig(app.name, _repo(app.repo, root), app.wsgi, app.health_path, app.port),
@@ -370,7 +390,10 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         artifacts=artifacts,
         build=build_host,
         raw=raw if raw is not None else checked.model_dump(),
-        balancer=balancer,
+        balancer=BalancerConfig(_host(lb.host, root, seen, file, "balancer.host"), lb.port, lb.backend, lb.socket)
+        if lb
+        else None,
+        ci=CIConfig(_host(ci.host, root, seen, file, "ci.host"), ci.url, ci.pb_port, worker) if ci else None,
     )
 
 

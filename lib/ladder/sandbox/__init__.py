@@ -24,6 +24,7 @@ from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import balancer as lb
 from . import sshd
+from .ci import ci_entry, start_ci
 from .servers import Serving, serve
 
 q = shlex.quote
@@ -41,6 +42,7 @@ class Sandbox:
     hosts: int
     serving: Serving = Serving()
     balancer: bool = False
+    ci: bool = False
 
     @property
     def config_path(self) -> Path:
@@ -107,13 +109,15 @@ def up(
     server: str = "gunicorn",
     manager: str = "none",
     balancer: bool = False,
+    ci: bool = False,
 ) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
 
     With serve=False the prod hosts stay empty (no checkout, no app server): bare hosts for
     tests and benchmarks that only need many reachable servers. server (gunicorn or uwsgi) and
     manager (none or supervisor) choose how prod serves the app. balancer=True adds a staging host
-    served like prod and an `lb` host running HAProxy in front of the prod hosts.
+    served like prod and an `lb` host running HAProxy in front of the prod hosts. ci adds a `ci` host
+    running a Buildbot master, a worker on dev and the repository's push hook (off by default: seconds).
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
@@ -124,16 +128,17 @@ def up(
     state = _read_state(folder)
     if state is not None:
         built = (state.get("server", "gunicorn"), state.get("manager", "none"))
-        wanted = (ssh, hosts, serve, (server, manager), balancer)
-        same = (state["ssh"], state["hosts"], state.get("serve", True), built, state.get("balancer", False)) == wanted
+        wanted = (ssh, hosts, serve, (server, manager), balancer, ci)
+        parts = (state.get("balancer", False), state.get("ci", False))
+        same = (state["ssh"], state["hosts"], state.get("serve", True), built, *parts) == wanted
         servers = all(_alive(pid) for pid in state["pids"].values())
         apps = len(processes(folder)) > len(state["pids"])
         running = servers and (apps or not serve)
         if same and running:
-            return Sandbox(folder, ssh, hosts, serving, balancer)
+            return Sandbox(folder, ssh, hosts, serving, balancer, ci)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
-            f"server={built[0]}, manager={built[1]}, balancer={state.get('balancer', False)}, "
+            f"server={built[0]}, manager={built[1]}, balancer={parts[0]}, ci={parts[1]}, "
             f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
         )
     if folder.exists() and any(folder.iterdir()):
@@ -150,6 +155,7 @@ def up(
         "server": server,
         "manager": manager,
         "balancer": balancer,
+        "ci": ci,
         "pids": pids,
     }
     (folder / MARKER).write_text(state["id"] + "\n")
@@ -158,17 +164,20 @@ def up(
     try:
         seed_repo(folder / "app")
         entries = _start_hosts(folder, names, ssh, serve, pids)
+        section = ci_entry(folder, ssh, pids) if ci else None
         (folder / STATE).write_text(json.dumps(state))
         prod, extra = entries[1 : hosts + 1], entries[hosts + 1 :]
-        _write_config(folder, entries[: hosts + 1], ssh, extra)
+        _write_config(folder, entries[: hosts + 1], ssh, extra, section)
         if serve:
             _serve_prod(folder, prod + extra[:1], ssh, serving)
         if balancer:
             _start_balancer(folder, extra[1], prod, ssh, serve)
+        if section:
+            start_ci(folder)
     except BaseException:
         down(folder)
         raise
-    return Sandbox(folder, ssh, hosts, serving, balancer)
+    return Sandbox(folder, ssh, hosts, serving, balancer, ci)
 
 
 def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
@@ -201,7 +210,9 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: d
     return entries
 
 
-def _write_config(folder: Path, entries: list[dict], ssh: bool, extra: list[dict] | None = None) -> None:
+def _write_config(
+    folder: Path, entries: list[dict], ssh: bool, extra: list[dict] | None = None, ci: dict | None = None
+) -> None:
     config = {
         "app": {
             "name": APP_NAME,
@@ -218,6 +229,8 @@ def _write_config(folder: Path, entries: list[dict], ssh: bool, extra: list[dict
         config["balancer"] = lb.section(folder, extra[1])
     if ssh:
         config["ssh"] = {"known_hosts": "ssh/known_hosts", "identity_file": "ssh/id_ed25519", "connect_timeout": 5}
+    if ci:
+        config["ci"] = ci
     header = "# Written by `ladder sandbox up`: the team from the story, on this machine.\n"
     (folder / "ladder.yml").write_text(header + yaml.safe_dump(config, sort_keys=False))
 

@@ -78,16 +78,15 @@ def release_ini(text: str, lay: Layout) -> str:
 
 
 # --- operations ------------------------------------------------------------------
-def _move_server(host: Host, lay: Layout, server: AppServer, target: Target) -> str:
+def _move_server(host: Host, lay: Layout, server: AppServer, target: Target, pause: Pause) -> str:
     """Rewrite a rung-1 server's config to serve current, and start it again that way; the method used."""
     if server.kind == "uwsgi" and server.config_file:
         host.write_text(server.config_file, release_ini(host.read_text(server.config_file), lay))
+        pause(f"move:{host.name}")
         reload.restart(host, server, path=target.health_path, python=target.python, dry_run=False)
         return "restart"
     if server.kind == "gunicorn" and server.manager == "none":
-        service.stop(host, lay.pid_file)
-        service.start(
-            host,
+        start = service.start_command(
             chdir=lay.shared,
             python=target.python,
             port=target.port,
@@ -97,6 +96,11 @@ def _move_server(host: Host, lay: Layout, server: AppServer, target: Target) -> 
             logs=lay.logs,
             pythonpath=f"{lay.current}/{SITE}",
         )
+        stop = f'p=$(cat {q(lay.pid_file)}) && kill -TERM "$p" && while kill -0 "$p" 2>/dev/null; do sleep 0.05; done'
+        # In a session of its own: a deploy killed (or a connection lost) between stop and start leaves no host down.
+        both = f"({stop}); {start}"
+        pause(f"move:{host.name}")
+        host.run(f"setsid bash -c {q(both)} </dev/null >>{q(lay.logs + '/ladder-move.log')} 2>&1 & wait $!", timeout=60)
         return "stop+start"
     raise HostError(
         f"{server.summary()}: Ladder moves to releases only uWSGI with an ini or gunicorn it started; "
@@ -105,7 +109,7 @@ def _move_server(host: Host, lay: Layout, server: AppServer, target: Target) -> 
     )
 
 
-def _serve(host: Host, lay: Layout, target: Target, version: str) -> str:
+def _serve(host: Host, lay: Layout, target: Target, version: str, pause: Pause = no_pause) -> str:
     """Make the server serve `current` (reload, or move it over once), then wait for health to report version."""
     server = get_server(host, target.port)
     if not server.known:
@@ -114,7 +118,7 @@ def _serve(host: Host, lay: Layout, target: Target, version: str) -> str:
         change = reload.reload(host, server, path=target.health_path, python=target.python, dry_run=False)
         method = change.reason.removeprefix("reload by ")
     else:
-        method = _move_server(host, lay, server, target)
+        method = _move_server(host, lay, server, target, pause)
     result = health.check_on(
         host, target.port, target.health_path, python=target.python, timeout=VERSION_DEADLINE, version=version
     )
@@ -133,11 +137,18 @@ def served_version(host: Host, target: Target) -> str | None:
     return result.version if result.ok else None
 
 
+def no_op() -> None:
+    """What a planned-only action does."""
+
+
 def switch(
     host: Host, lay: Layout, version: str, target: Target, *, dry_run: bool = True, pause: Pause = no_pause
 ) -> Switched:
     """Point `current` at a complete release, reload, verify the version over HTTP; switch back if that fails."""
     found = get_releases(host, lay)
+    if not found.is_complete(version) and dry_run:  # planned before the release is sent and installed
+        cmd = f"after install: current -> releases/{version}; reload; health"
+        return Switched(ops.settle(host, "switch", lay.current, [(cmd, no_op)], "not installed yet"), found.current)
     if not found.is_complete(version):
         raise HostError(
             f"release {version} is not complete on this host (complete: {', '.join(found.complete) or 'none'}); "
@@ -156,7 +167,7 @@ def switch(
         ops.symlink(host, link, f"releases/{version}", dry_run=False)
         pause(f"switch:{host.name}")
         try:
-            timing["method"] = _serve(host, lay, target, version)
+            timing["method"] = _serve(host, lay, target, version, pause)
         except Exception as exc:
             if previous is None or previous == version:
                 raise

@@ -74,6 +74,31 @@ def test_bad_files_name_file_key_and_fix(tmp_path, text, key, words):
     assert words in str(err.value)
 
 
+def test_artifacts_and_build_default_to_the_first_dev_host(tmp_path):
+    cfg = load_config(write(tmp_path, GOOD))
+    assert (cfg.artifacts.host, cfg.build.host) == ("dev", "dev")
+    assert cfg.artifacts.path == str(tmp_path / "hosts/dev/artifacts")  # relative to the host's base
+
+
+def test_artifacts_on_a_named_host_and_an_absolute_folder(tmp_path):
+    text = GOOD + "artifacts: {host: web1, path: /var/lib/artifacts}\nbuild: {host: web1}\n"
+    cfg = load_config(write(tmp_path, text))
+    assert (cfg.artifacts.host, cfg.artifacts.path, cfg.build.host) == ("web1", "/var/lib/artifacts", "web1")
+    cfg = load_config(write(tmp_path, GOOD + "artifacts: {host: web1, path: store}\n"))
+    assert cfg.artifacts.path == "/srv/shop/store"
+
+
+@pytest.mark.parametrize(
+    "text, key", [("artifacts: {host: ci}\n", "artifacts.host"), ("build: {host: ci}\n", "build.host")]
+)
+def test_an_unknown_artifacts_or_build_host_names_the_key_and_the_fix(tmp_path, text, key):
+    path = write(tmp_path, GOOD + text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.key == key
+    assert "no host 'ci' in environments; name one of dev, web1" in str(err.value)
+
+
 def test_missing_file_says_how_to_make_one(tmp_path):
     with pytest.raises(ConfigError, match="ladder sandbox up"):
         load_config(tmp_path / "nope.yml")

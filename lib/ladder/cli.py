@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from .commands import artifact as artifact_command
 from .commands import assess as assess_command
 from .commands import config as config_command
 from .commands import flags as flags_command
@@ -234,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     schedule_command.add_parser(sub)
     config_command.add_parser(sub)
     flags_command.add_parser(sub)
+    artifact_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from .build_config import ArtifactsConfig, ArtifactsSection, BuildConfig, BuildSection, resolve
 from .errors import ConfigError
 from .names import Address, Command, LocalPath, Name, Repo, UrlPath, User, Wsgi
 from .validation import Strict, explain, parse_yaml, read_yaml
@@ -81,6 +82,8 @@ class LadderFile(Strict):
     environments: dict[Literal["dev", "staging", "prod"], EnvironmentSection] = Field(min_length=1)
     ssh: SSHSection = Field(default_factory=SSHSection)
     runs: LocalPath | None = Field(None, description="the runs home (default $LADDER_HOME/runs)")
+    artifacts: ArtifactsSection = Field(default_factory=ArtifactsSection)
+    build: BuildSection = Field(default_factory=BuildSection)
     fixes: ClassVar[dict[str, str]] = {
         "app": "add app: with name and repo",
         "environments": "define at least prod: environments: {prod: {hosts: [...]}}",
@@ -143,6 +146,8 @@ class Config:
     environments: dict[str, EnvironmentConfig]
     ssh: SSHConfig
     runs_dir: Path
+    artifacts: ArtifactsConfig = ArtifactsConfig("", "")
+    build: BuildConfig = BuildConfig("")
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     def environment(self, name: str) -> EnvironmentConfig:
@@ -319,6 +324,11 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
             hosts.append(HostConfig(h.name, h.address, base, h.port, h.user, h.app_port, h.python))
         environments[env_name] = EnvironmentConfig(env_name, tuple(hosts))
     app, ssh = checked.app, checked.ssh
+    bases = {h.name: h.base for e in environments.values() for h in e.hosts}
+    dev = environments.get(DEV)
+    artifacts, build_host = resolve(
+        checked.artifacts, checked.build, bases, dev.hosts[0].name if dev and dev.hosts else "", file
+    )
     return Config(
         path=file,
         app=AppConfig(app.name, _repo(app.repo, root), app.wsgi, app.health_path, app.port),
@@ -331,6 +341,8 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         ),
         # One runs home, whichever folder a command starts from: the file's runs:, else $LADDER_HOME/runs.
         runs_dir=_resolve(checked.runs, root) if checked.runs else default_runs_dir(),
+        artifacts=artifacts,
+        build=build_host,
         raw=raw if raw is not None else checked.model_dump(),
     )
 

@@ -62,6 +62,13 @@ def test_keep_releases_below_one_is_refused_before_anything(keep) -> None:
         rung3a.setup("no-such-config.yml", "no-such-store", "1.0.0", keep_releases=keep)
 
 
+@pytest.mark.unit
+@pytest.mark.parametrize("version", ["", "../1.0", "latest", "1.0 ; rm"])
+def test_a_version_no_build_makes_is_refused_before_anything(version) -> None:
+    with pytest.raises(ParameterError, match="version must be a PEP 440 version"):
+        rung3a.setup("no-such-config.yml", "no-such-store", version)
+
+
 # --- ssh: one sandbox per server, shared by the deploy tests in order ----------------------------
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
@@ -137,7 +144,7 @@ def test_prune_keeps_the_current_release(served, store) -> None:
 
 @pytest.mark.ssh
 def test_unknown_version_is_refused(served, store) -> None:
-    with pytest.raises(LadderError, match=r"version '9\.9\.9' of shop is not in the artifact store.*1\.0\.0, 2\.0\.0"):
+    with pytest.raises(LadderError, match=r"no version '9\.9\.9' of shop in the store .*built: 1\.0\.0, 2\.0\.0"):
         rung3a.setup(served.config_path, str(store), "9.9.9")
 
 

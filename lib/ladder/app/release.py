@@ -18,6 +18,7 @@ from ..core import ops
 from ..core.errors import HostError, LadderError, ParameterError
 from ..core.hosts import Host
 from . import manifest as mf
+from .artifact import Store
 from .layout import Layout
 
 q = shlex.quote
@@ -137,24 +138,18 @@ def check_keep(keep_releases: int) -> None:
         raise ParameterError(f"keep_releases must be an integer of at least 1, not {keep_releases!r}")
 
 
-def read_manifest(store_host: Host, store: str, name: str, version: str) -> mf.Manifest:
-    """The artifact's manifest from the store; a LadderError naming the versions there when it is unknown."""
-    if not mf.VERSION.match(version):
-        raise ParameterError(f"version {version!r} is not a PEP 440 version such as 1.2.0")
-    folder = mf.folder(store, name, version)
-    path = f"{folder}/{mf.MANIFEST}"
-    if not store_host.exists(path):
-        known = store_host.run(f"ls -1 {q(mf.folder(store, name, ''))} 2>/dev/null || true", timeout=30).stdout.split()
-        raise LadderError(
-            f"version {version!r} of {name} is not in the artifact store {store_host.name}:{store} "
-            f"(found: {', '.join(known) or 'none'}); build it first or pass one of those"
-        )
-    found = mf.parse(store_host.read_text(path), path)
-    if (found.name, found.version) != (name, version):
-        raise LadderError(f"{path} describes {found.name} {found.version}, not {name} {version}; rebuild the artifact")
-    if not any(f.startswith(mf.WHEELHOUSE + "/") for f in found.files):
-        raise LadderError(f"{path} lists no {mf.WHEELHOUSE}/ files; rebuild the artifact")
-    return found
+def check_version(version: str) -> None:
+    """Refuse a version that no build makes (and that could name a path outside the store)."""
+    if not isinstance(version, str) or not mf.VERSION.match(version):
+        raise ParameterError(f"version must be a PEP 440 version such as 1.2.0, not {version!r}")
+
+
+def check_artifact(artifact: mf.Manifest, name: str, version: str) -> None:
+    """Refuse an artifact that is not the asked version of the app, or that has no wheelhouse to install from."""
+    if (artifact.name, artifact.version) != (name, version):
+        raise LadderError(f"the store's {name} {version} describes {artifact.name} {artifact.version}; rebuild it")
+    if not any(f.startswith(mf.WHEELHOUSE + "/") for f in artifact.files):
+        raise LadderError(f"{name} {version} lists no {mf.WHEELHOUSE}/ files; rebuild the artifact")
 
 
 def copy_file(store_host: Host, source: str, host: Host, target: str, cache: Path) -> None:
@@ -175,8 +170,7 @@ def copy_file(store_host: Host, source: str, host: Host, target: str, cache: Pat
 def send(
     host: Host,
     lay: Layout,
-    store_host: Host,
-    store: str,
+    store: Store,
     artifact: mf.Manifest,
     *,
     dry_run: bool = True,
@@ -188,12 +182,12 @@ def send(
         return ops.settle(host, "send", folder, [], dry_run=dry_run)
     files = dict(artifact.files)
     missing = get_mismatches(host, folder, files) if host.exists(folder) else sorted(files)
-    source = mf.folder(store, artifact.name, artifact.version)
+    source = store.folder(artifact.name, artifact.version)
 
     def copy_all() -> None:
         with tempfile.TemporaryDirectory(prefix="ladder-artifact-") as tmp:
             for i, name in enumerate(missing):
-                copy_file(store_host, f"{source}/{name}", host, f"{folder}/{name}", Path(tmp))
+                copy_file(store.host, f"{source}/{name}", host, f"{folder}/{name}", Path(tmp))
                 if i == 0:
                     pause(f"send:{host.name}")
         host.write_text(f"{folder}/{mf.MANIFEST}", artifact.to_json())
@@ -203,7 +197,7 @@ def send(
 
     actions: list[ops.Action] = []
     if missing:
-        text = f"copy {len(missing)} file(s) from {store_host.name}:{source} to {folder}, then sha256 -c every file"
+        text = f"copy {len(missing)} file(s) from {store.host.name}:{source} to {folder}, then sha256 -c every file"
         actions.append((text, copy_all))
     reason = f"{len(missing)} of {len(files)} file(s) missing or different"
     return ops.settle(host, "send", folder, actions, reason, dry_run=dry_run)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..app import checkout, release, switch
+from ..app import artifact, checkout, release, switch
+from ..app.artifact import Store
 from ..app.layout import layout_of
 from ..app.manifest import Manifest
 from ..app.switch import Switched
@@ -27,8 +28,7 @@ class Plan:
     """What a 3a deploy works from, checked before any host changes: config, store, artifact, releases to keep."""
 
     cfg: Config
-    store_host: Host
-    store: str
+    store: Store
     artifact: Manifest
     keep_releases: int = 5
     python: str = "python3"  # the prod hosts' interpreter with pip: it makes each release's venv
@@ -45,11 +45,13 @@ def setup(
 ) -> Plan:
     """Check the parameters and read the artifact's manifest from the store (a folder here unless store_host)."""
     release.check_keep(keep_releases)
+    release.check_version(version)
     cfg = steps.config_of(config)
-    host = store_host or LocalHost("store", store)
-    artifact = release.read_manifest(host, store, cfg.app.name, version)
+    where = Store(store_host or LocalHost("store", store), store)
+    found = artifact.read_manifest(where, cfg.app.name, version)
+    release.check_artifact(found, cfg.app.name, version)
     pausepoint.point("setup")
-    return Plan(cfg, host, store, artifact, keep_releases, python)
+    return Plan(cfg, where, found, keep_releases, python)
 
 
 def _target(plan: Plan, host: Host) -> switch.Target:
@@ -77,9 +79,7 @@ def send(plan: Plan, *, dry_run: bool = True) -> dict[str, ops.Change]:
     return steps.on_hosts(
         plan.cfg,
         PROD,
-        lambda h: release.send(
-            h, layout_of(h), plan.store_host, plan.store, plan.artifact, dry_run=dry_run, pause=pausepoint.point
-        ),
+        lambda h: release.send(h, layout_of(h), plan.store, plan.artifact, dry_run=dry_run, pause=pausepoint.point),
         STEP_DEADLINE,
     )
 

@@ -14,9 +14,11 @@ from tests.artifacts import build
 
 from ladder import sandbox
 from ladder.app import health, release
+from ladder.app.artifact import Store
 from ladder.app.layout import Layout
 from ladder.core.config import load_config
 from ladder.core.errors import LadderError, ParameterError
+from ladder.core.hosts import LocalHost, environment_hosts
 from ladder.rungs import rung3a
 from ladder.sandbox import faults
 
@@ -59,14 +61,14 @@ def test_to_prune_keeps_current_and_newest() -> None:
 @pytest.mark.parametrize("keep", [0, -1, True, "5"])
 def test_keep_releases_below_one_is_refused_before_anything(keep) -> None:
     with pytest.raises(ParameterError, match="keep_releases"):
-        rung3a.setup("no-such-config.yml", "no-such-store", "1.0.0", keep_releases=keep)
+        rung3a.setup("no-such-config.yml", "1.0.0", keep_releases=keep)
 
 
 @pytest.mark.unit
 @pytest.mark.parametrize("version", ["", "../1.0", "latest", "1.0 ; rm"])
 def test_a_version_no_build_makes_is_refused_before_anything(version) -> None:
     with pytest.raises(ParameterError, match="version must be a PEP 440 version"):
-        rung3a.setup("no-such-config.yml", "no-such-store", version)
+        rung3a.setup("no-such-config.yml", version)
 
 
 # --- ssh: one sandbox per server, shared by the deploy tests in order ----------------------------
@@ -95,15 +97,19 @@ def _prod(box: sandbox.Sandbox) -> tuple[Layout, str]:
     return Layout(hc.base), f"http://127.0.0.1:{cfg.app_port(hc)}{cfg.app.health_path}"
 
 
+def _store(folder: Path) -> Store:
+    return Store(LocalHost("store", folder), str(folder))
+
+
 def _deploy(box: sandbox.Sandbox, store: Path, version: str, keep: int = 5) -> dict:
-    plan = rung3a.setup(box.config_path, str(store), version, keep_releases=keep)
+    plan = rung3a.setup(box.config_path, version, keep_releases=keep, store=_store(store))
     return rung3a.deploy(plan, box.dir / "edits", dry_run=False)
 
 
 @pytest.mark.ssh
 def test_deploy_v1_from_the_checkout_then_v2(served, store) -> None:
     lay, url = _prod(served)
-    plan = rung3a.setup(served.config_path, str(store), "1.0.0")
+    plan = rung3a.setup(served.config_path, store=_store(store), version="1.0.0")
     planned = rung3a.deploy(plan, served.dir / "edits", dry_run=True)
     assert planned["send"]["prod1"].outcome == "planned"
     assert not Path(lay.releases).exists()  # a dry run changes nothing
@@ -135,7 +141,7 @@ def test_second_apply_changes_nothing(served, store) -> None:
 @pytest.mark.ssh
 def test_prune_keeps_the_current_release(served, store) -> None:
     lay, url = _prod(served)
-    plan = rung3a.setup(served.config_path, str(store), "2.0.0", keep_releases=1)
+    plan = rung3a.setup(served.config_path, store=_store(store), version="2.0.0", keep_releases=1)
     pruned = rung3a.prune(plan, dry_run=False)["prod1"]
     assert pruned.changed and "1.0.0" in pruned.commands[0]
     assert sorted(p.name for p in Path(lay.releases).iterdir()) == ["2.0.0"]
@@ -145,7 +151,7 @@ def test_prune_keeps_the_current_release(served, store) -> None:
 @pytest.mark.ssh
 def test_unknown_version_is_refused(served, store) -> None:
     with pytest.raises(LadderError, match=r"no version '9\.9\.9' of shop in the store .*built: 1\.0\.0, 2\.0\.0"):
-        rung3a.setup(served.config_path, str(store), "9.9.9")
+        rung3a.setup(served.config_path, store=_store(store), version="9.9.9")
 
 
 @pytest.mark.ssh
@@ -154,7 +160,7 @@ def test_checksum_mismatch_stops_the_host(served, store, tmp_path) -> None:
     serving = health.check(url).version
     bad_store = tmp_path / "store"
     shutil.copytree(store, bad_store)
-    plan = rung3a.setup(served.config_path, str(bad_store), "1.0.0")
+    plan = rung3a.setup(served.config_path, store=_store(bad_store), version="1.0.0")
     wheel = bad_store / "shop" / "1.0.0" / plan.artifact.wheel
     data = bytearray(wheel.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one byte
@@ -163,7 +169,7 @@ def test_checksum_mismatch_stops_the_host(served, store, tmp_path) -> None:
         rung3a.send(plan, dry_run=False)
     assert not release.get_releases(_host(served), lay).is_complete("1.0.0")
     # A copy corrupted on the host after it was sent is refused by install too, before pip runs.
-    good = rung3a.setup(served.config_path, str(store), "1.0.0")
+    good = rung3a.setup(served.config_path, store=_store(store), version="1.0.0")
     rung3a.send(good, dry_run=False)
     on_host = Path(lay.release("1.0.0")) / good.artifact.wheel
     raw = bytearray(on_host.read_bytes())
@@ -176,8 +182,6 @@ def test_checksum_mismatch_stops_the_host(served, store, tmp_path) -> None:
 
 
 def _host(box: sandbox.Sandbox):
-    from ladder.core.hosts import environment_hosts
-
     return environment_hosts(load_config(box.config_path), "prod")[0]
 
 
@@ -190,7 +194,9 @@ STEPS_AFTER = ("prune:prod1",)
 def _deploy_command(box: sandbox.Sandbox, store: Path, version: str) -> list[str]:
     code = (
         "import sys; from ladder.rungs import rung3a; "
-        "plan = rung3a.setup(sys.argv[1], sys.argv[2], sys.argv[3], keep_releases=1); "
+        "from ladder.app.artifact import Store; from ladder.core.hosts import LocalHost; "
+        "store = Store(LocalHost('store', sys.argv[2]), sys.argv[2]); "
+        "plan = rung3a.setup(sys.argv[1], sys.argv[3], keep_releases=1, store=store); "
         "rung3a.deploy(plan, sys.argv[4], dry_run=False)"
     )
     return [sys.executable, "-c", code, str(box.config_path), str(store), version, str(box.dir / "edits")]

@@ -196,7 +196,7 @@ def send(
             raise ChecksumMismatch(host.name, folder, bad)
 
     actions: list[ops.Action] = []
-    if missing:
+    if missing or not host.exists(f"{folder}/{mf.MANIFEST}"):
         text = f"copy {len(missing)} file(s) from {store.host.name}:{source} to {folder}, then sha256 -c every file"
         actions.append((text, copy_all))
     reason = f"{len(missing)} of {len(files)} file(s) missing or different"

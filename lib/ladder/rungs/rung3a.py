@@ -16,7 +16,7 @@ from ..app.manifest import Manifest
 from ..app.switch import Switched
 from ..core import ops
 from ..core.config import PROD, Config
-from ..core.hosts import Host, LocalHost
+from ..core.hosts import Host
 from ..engine import pausepoint
 from . import steps
 
@@ -36,18 +36,17 @@ class Plan:
 
 def setup(
     config: Config | str | Path,
-    store: str,
     version: str,
     *,
     keep_releases: int = 5,
-    store_host: Host | None = None,
+    store: Store | None = None,
     python: str = "python3",
 ) -> Plan:
-    """Check the parameters and read the artifact's manifest from the store (a folder here unless store_host)."""
+    """Check the parameters and read the artifact's manifest from the store (ladder.yml's artifacts: unless given)."""
     release.check_keep(keep_releases)
     release.check_version(version)
     cfg = steps.config_of(config)
-    where = Store(store_host or LocalHost("store", store), store)
+    where = store or artifact.open_store(cfg)
     found = artifact.read_manifest(where, cfg.app.name, version)
     release.check_artifact(found, cfg.app.name, version)
     pausepoint.point("setup")

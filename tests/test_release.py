@@ -13,7 +13,7 @@ from conftest import require_sshd
 from tests.artifacts import build
 
 from ladder import sandbox
-from ladder.app import health, release
+from ladder.app import health, release, switch
 from ladder.app.artifact import Store
 from ladder.app.layout import Layout
 from ladder.core.config import load_config
@@ -179,6 +179,25 @@ def test_checksum_mismatch_stops_the_host(served, store, tmp_path) -> None:
         rung3a.install(good, dry_run=False)
     assert not (Path(lay.release("1.0.0")) / "venv").exists()
     assert health.check(url).version == serving
+
+
+@pytest.mark.ssh
+def test_a_release_that_does_not_report_its_version_is_switched_back(served, store) -> None:
+    _deploy(served, store, "2.0.0")
+    lay, url = _prod(served)
+    host = _host(served)
+    host.run(f"rm -rf {lay.release('1.0.0')}")
+    plan = rung3a.setup(served.config_path, store=_store(store), version="1.0.0")
+    rung3a.send(plan, dry_run=False)
+    rung3a.install(plan, dry_run=False)
+    Path(lay.release("1.0.0"), "site", "VERSION").write_text("0.0.1\n")  # serves, but not as 1.0.0
+    cfg = load_config(served.config_path)
+    hc = cfg.environment("prod").hosts[0]
+    target = switch.Target(cfg.app_port(hc), cfg.app.wsgi, hc.python, cfg.app.health_path, version_deadline=3)
+    with pytest.raises(LadderError, match=r"does not report version 1\.0\.0.*switched back to 2\.0\.0"):
+        switch.switch(host, lay, "1.0.0", target, dry_run=False)
+    assert release.get_releases(host, lay).current == "2.0.0"
+    assert health.check(url).version == "2.0.0"
 
 
 def _host(box: sandbox.Sandbox):

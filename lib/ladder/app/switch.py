@@ -33,6 +33,7 @@ class Target:
     wsgi: str = "app:application"
     python: str = "python3"  # the app server's interpreter (a venv with uWSGI or gunicorn), also runs the probe
     health_path: str = "/health"
+    version_deadline: float = VERSION_DEADLINE  # how long health may take to report the new version
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _serve(host: Host, lay: Layout, target: Target, version: str, pause: Pause =
     else:
         method = _move_server(host, lay, server, target, pause)
     result = health.check_on(
-        host, target.port, target.health_path, python=target.python, timeout=VERSION_DEADLINE, version=version
+        host, target.port, target.health_path, python=target.python, timeout=target.version_deadline, version=version
     )
     if not result.ok:
         raise HostError(

@@ -294,3 +294,12 @@ class UnknownServer(BalancerError):
         super().__init__(
             f"backend {backend!r} has no server {server!r}; its servers: {', '.join(self.known) or 'none'}"
         )
+
+
+class RolloutFailed(LadderError):
+    """A rolling deploy or rollback that stopped at a host: `result` holds every host's outcome (Fabric's group style)."""
+
+    def __init__(self, message: str, *, host: str, result: Any) -> None:
+        self.host = host
+        self.result = result
+        super().__init__(message)

@@ -1,8 +1,8 @@
 """A rolling deploy or rollback over an environment's hosts, one host at a time, through the load balancer.
 
-For each host in turn: drain it in HAProxy (prod, when ladder.yml has a balancer), wait for its in-flight
-requests, send and install the release (release.py), switch `current`, reload and check the version
-(switch.py), ready it again and wait until HAProxy calls it UP. The first failure stops the rollout: that
+For each host in turn: send and install the release (release.py) while it still serves, drain it in HAProxy
+(prod, when ladder.yml has a balancer), wait for its in-flight requests, switch `current`, reload and check
+the version (switch.py), ready it again and wait until HAProxy calls it UP. The first failure stops the rollout: that
 host is back on its previous release (switch.py switches back) and is readied only if it answers health;
 the hosts after it keep theirs. A rollback is the same walk to a release the hosts keep (Capistrano's).
 A host a killed rollout left drained is readied in its turn; one in maintenance is refused up front.
@@ -261,11 +261,11 @@ def _plan_host(plan: Plan, host: Host, target: switch.Target) -> HostRollout:
         return HostRollout(host.name, before, "planned" if drained else "ok", left, before)
     lay = layout_of(host)
     steps = [f"{host.name} was left drained (by a killed rollout?): readied in its turn"] if drained else []
-    if plan.balancer is not None:
-        steps += [f"drain {plan.balancer.backend}/{host.name}", f"wait up to {IDLE_TIMEOUT:g}s for in-flight requests"]
     if plan.artifact is not None and plan.store is not None:
         steps += [c for c in release.send(host, lay, plan.store, plan.artifact, dry_run=True).commands]
         steps += [c for c in release.install(host, lay, plan.artifact, dry_run=True).commands]
+    if plan.balancer is not None:
+        steps += [f"drain {plan.balancer.backend}/{host.name}", f"wait up to {IDLE_TIMEOUT:g}s for in-flight requests"]
     steps.append(f"current -> releases/{plan.version}; reload; health must report {plan.version}")
     if plan.balancer is not None:
         steps.append(f"ready {plan.balancer.backend}/{host.name}; wait until HAProxy calls it UP")
@@ -287,7 +287,7 @@ def _recover(plan: Plan, host: Host, target: switch.Target, lb_host: Host | None
 
 
 def _apply_host(plan: Plan, host: Host, target: switch.Target, lb_host: Host | None, pause: Pause) -> HostRollout:
-    """Drain, wait, send, install, switch, ready on one host; a failed HostRollout instead of an exception."""
+    """Send, install, drain, wait, switch, ready on one host; a failed HostRollout instead of an exception."""
     name, lay, lb = host.name, layout_of(host), plan.balancer
     before = plan.releases[name].current
     steps: list[str] = []
@@ -297,6 +297,12 @@ def _apply_host(plan: Plan, host: Host, target: switch.Target, lb_host: Host | N
         on_version = _on_version(host, plan, target)
         if on_version and name not in plan.drained:
             return HostRollout(name, before, "ok", (), before, ready=None if lb is None else True)
+        if not on_version and plan.artifact is not None and plan.store is not None:
+            # Sent and installed while the host still serves: only the switch happens out of rotation.
+            release.shared(host, lay, dry_run=False)
+            release.send(host, lay, plan.store, plan.artifact, dry_run=False, pause=pause)
+            release.install(host, lay, plan.artifact, python=plan.python, dry_run=False, pause=pause)
+            steps.append(f"installed {plan.version}")
         if lb is not None and lb_host is not None:
             drained_at = time.monotonic()
             balancer.drain(lb_host, lb, name, dry_run=False)
@@ -305,11 +311,6 @@ def _apply_host(plan: Plan, host: Host, target: switch.Target, lb_host: Host | N
             balancer.wait_idle(lb_host, lb, name, IDLE_TIMEOUT, dry_run=False)
             steps.append("idle")
         if not on_version:
-            if plan.artifact is not None and plan.store is not None:
-                release.shared(host, lay, dry_run=False)
-                release.send(host, lay, plan.store, plan.artifact, dry_run=False, pause=pause)
-                release.install(host, lay, plan.artifact, python=plan.python, dry_run=False, pause=pause)
-                steps.append(f"installed {plan.version}")
             switched = switch.switch(host, lay, plan.version, target, dry_run=False, pause=pause)
             steps.append(f"switched {switched.previous} -> {plan.version} ({switched.method or 'as it was'})")
         if lb is not None and lb_host is not None:

@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from ..core import ops
+from ..core.copy import copy
 from ..core.errors import HostError, LadderError, ParameterError
 from ..core.hosts import Host
 from . import manifest as mf
@@ -152,19 +153,14 @@ def check_artifact(artifact: mf.Manifest, name: str, version: str) -> None:
         raise LadderError(f"{name} {version} lists no {mf.WHEELHOUSE}/ files; rebuild the artifact")
 
 
-def copy_file(store_host: Host, source: str, host: Host, target: str, cache: Path) -> None:
-    """Copy one file from the store to a host: fetched once into cache, put beside target, renamed over it.
-
-    The one place files travel, so that the atomic, checksum-skipping ops.copy can take over here.
-    """
+def copy_file(store_host: Host, source: str, host: Host, target: str, cache: Path) -> ops.Change:
+    """Copy one file from the store to a host: fetched once into cache, then core.copy's atomic, sha256-skipping op."""
     local = cache / source.lstrip("/")
     if not local.exists():
         local.parent.mkdir(parents=True, exist_ok=True)
         store_host.get(source, local)
     host.run(f"mkdir -p {q(str(Path(target).parent))}", timeout=30)
-    part = f"{target}.part"
-    host.put(local, part)
-    host.run(f"mv -f -- {q(part)} {q(target)}", timeout=30)
+    return copy(host, local, target, 0o644, dry_run=False)
 
 
 def send(

@@ -9,6 +9,8 @@ With a balancer: in ladder.yml, hosts switch one at a time, and a host whose ser
 
 from __future__ import annotations
 
+import html
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,8 +127,6 @@ class ContainerRecipe:
         return self.summary() + ("\n\n" + self.text if self.text else "")
 
     def _repr_html_(self) -> str:
-        import html
-
         code = f"<pre>{html.escape(self.text)}</pre>" if self.text else ""
         return f"<p>{html.escape(self.summary())}</p>{code}"
 
@@ -202,11 +202,15 @@ def _each(plan: Plan, step: str, fn: Callable[[Host, Manifest], ops.Change]) -> 
 
 def send(plan: Plan, *, dry_run: bool = True) -> dict[str, ops.Change]:
     """Copy the artifact to releases/<version>/ on each prod host and verify every file's sha256 there."""
-    return _each(
-        plan,
-        "send",
-        lambda h, a: release.send(h, layout_of(h), plan.store, a, dry_run=dry_run, pause=pausepoint.point),
-    )
+    with tempfile.TemporaryDirectory(prefix="ladder-artifact-") as tmp:
+        fetched = release.Fetched(Path(tmp))  # each file leaves the store once, whatever the number of hosts
+        return _each(
+            plan,
+            "send",
+            lambda h, a: release.send(
+                h, layout_of(h), plan.store, a, dry_run=dry_run, pause=pausepoint.point, fetched=fetched
+            ),
+        )
 
 
 def install(plan: Plan, *, dry_run: bool = True) -> dict[str, ops.Change]:

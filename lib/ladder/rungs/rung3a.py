@@ -178,8 +178,16 @@ def prepare(plan: Plan, folder: str | Path, *, dry_run: bool = True) -> dict[str
         return changes
 
     done = steps.on_hosts(plan.cfg, PROD, one, STEP_DEADLINE)
-    record_step("prepare", [c for cs in done.values() for c in cs])
+    record_step("prepare", [_as_change(c) for cs in done.values() for c in cs])
     return done
+
+
+def _as_change(item: ops.Change | checkout.SavedPatch) -> ops.Change:
+    """A prepare result as a row of the run's record: a saved patch is kept on this machine, the host unchanged."""
+    if isinstance(item, ops.Change):
+        return item
+    edited = ", ".join((*item.modified, *item.untracked)) or "files"
+    return ops.Change(item.host, "save edits", str(item.path), reason=f"in-place edits of {edited} saved as a patch")
 
 
 def _after_build(host: Host, step: str) -> ops.Change:

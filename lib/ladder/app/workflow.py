@@ -183,7 +183,7 @@ def checked(text: str) -> str:
 
 
 def files_to_land(files: Mapping[str, str], path: Path, fallback_python: str = "") -> dict[str, str]:
-    """{PATH: workflow} for a landing on trunk (rung 2's `_land`), or {} when trunk already has exactly it."""
+    """{PATH: workflow} for a landing on trunk (`rungs.landing.land`), or {} when trunk already has exactly it."""
     trunk = open_repo(path).trunk
     if trunk is None:
         raise LadderError(f"{path}: no trunk branch (main, master or trunk); point app.repo at the team's repository")

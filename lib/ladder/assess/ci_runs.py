@@ -1,0 +1,66 @@
+"""Rung 3b's measured evidence: the CI server's builds, read over REST with a short timeout, against trunk's commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..app import ci_server
+from ..app.ci_server import Build
+from ..app.git import open_repo
+from ..core.config import Config
+from ..core.errors import LadderError
+from ..core.hosts import connect
+
+TIMEOUT = 10.0  # the assessment waits this long for the CI server's REST API, then calls it inconclusive
+RECENT = 20  # trunk's latest commits looked at, at most
+MARGIN = 60  # seconds: a commit made just before the first build's push still counts as pushed to CI
+
+
+@dataclass(frozen=True)
+class ServerBuilds:
+    """What the CI server that ladder.yml names said: its builds, and trunk's latest commits (newest first)."""
+
+    url: str
+    builds: tuple[Build, ...] = ()
+    trunk: tuple[tuple[str, int], ...] = ()  # (commit, committer time)
+    error: str | None = None
+
+    def expected(self) -> list[str]:
+        """The trunk commits CI should have built: those made since its first push (trunk's head at least)."""
+        if not self.trunk:
+            return []
+        pushes = [b.pushed or b.started for b in self.builds]
+        since = min(p.timestamp() for p in pushes) - MARGIN if pushes else float("inf")
+        return [self.trunk[0][0]] + [c for c, t in self.trunk[1:] if t >= since]
+
+    def results(self) -> dict[str, str]:
+        """Each built commit's latest finished result (a running build has none yet)."""
+        return {b.revision: b.result for b in self.builds if b.complete is not None}
+
+
+def parse_log(output: str) -> tuple[tuple[str, int], ...]:
+    """(commit, committer time) pairs from `git log --format='%H %ct'` output."""
+    return tuple((c, int(t)) for c, t in (line.split() for line in output.splitlines() if line.strip()))
+
+
+def trunk_commits(repo: str, limit: int = RECENT) -> tuple[tuple[str, int], ...]:
+    """Trunk's latest first-parent commits in the shared repository, newest first."""
+    git = open_repo(repo)
+    if git.trunk is None:
+        return ()
+    lines = git.stream("log", "--first-parent", "--format=%H %ct", f"-n{limit}", git.trunk.short, "--")
+    return parse_log(b"".join(lines).decode())
+
+
+def read(config: Config, timeout: float = TIMEOUT) -> ServerBuilds | None:
+    """The builds of ladder.yml's CI server (None without a ci: section); an unreachable one is an error, not a 0."""
+    if config.ci is None:
+        return None
+    ci = config.ci
+    try:
+        commits = trunk_commits(config.app.repo)
+        with connect(ci.host, config.ssh) as host:
+            builds = ci_server.get_builds(host, ci.url, timeout=timeout)
+    except LadderError as exc:
+        return ServerBuilds(ci.url, error=str(exc))
+    return ServerBuilds(ci.url, tuple(builds), commits)

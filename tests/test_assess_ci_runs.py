@@ -10,7 +10,7 @@ import pytest
 
 from gitrepo import GitRepo
 from ladder.app import ci_server
-from ladder.assess.ci_runs import MARGIN, ServerBuilds, parse_log, read
+from ladder.assess.ci_runs import ServerBuilds, parse_log, read
 from ladder.assess.host_facts import HostFacts
 from ladder.assess.rung3b import ci_server as ci_server_check
 from ladder.core.config import load_config
@@ -31,9 +31,8 @@ def _check(sb: ServerBuilds | None):
 @pytest.mark.unit
 def test_every_trunk_commit_since_ci_started_has_a_result_scores_10():
     green, red = _builds()
-    pushed = int(green.pushed.timestamp())
-    old = ("0" * 40, pushed - MARGIN - 3600)  # made long before CI existed: not expected to be built
-    sb = ServerBuilds(URL, (green, red), ((red.revision, pushed + 6), (green.revision, pushed), old))
+    old = ("0" * 40, 1)  # made before CI's first build: not expected to be built
+    sb = ServerBuilds(URL, (green, red), ((red.revision, 3), (green.revision, 2), old))
     assert sb.expected() == [red.revision, green.revision]
     res = _check(sb)
     assert res.score == 10 and res.label == "measured"
@@ -44,10 +43,17 @@ def test_every_trunk_commit_since_ci_started_has_a_result_scores_10():
 @pytest.mark.unit
 def test_a_trunk_commit_ci_never_heard_of_lowers_the_score():
     green, red = _builds()
-    unbuilt = ("f" * 40, int(red.pushed.timestamp()) + 60)
-    res = _check(ServerBuilds(URL, (green, red), (unbuilt, (red.revision, 1), (green.revision, 1))))
-    # The two built commits are older than CI's first push by the commit times given: only the head is expected.
-    assert res.evidence["expected"] == 1 and res.score == 0 and "not built" in res.reason
+    unbuilt = ("f" * 40, 4)  # committed in the shared repository itself, say: no push, so no hook
+    res = _check(ServerBuilds(URL, (green, red), (unbuilt, (red.revision, 3), (green.revision, 2))))
+    assert res.evidence["expected"] == 3 and res.evidence["built"] == 2
+    assert round(res.score, 2) == 6.67 and "not built" in res.reason
+
+
+@pytest.mark.unit
+def test_trunk_never_built_expects_its_head_only():
+    green, red = _builds()
+    sb = ServerBuilds(URL, (green, red), (("e" * 40, 9), ("d" * 40, 8)))
+    assert sb.expected() == ["e" * 40] and _check(sb).score == 0
 
 
 @pytest.mark.unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,8 +102,12 @@ def test_forge_auto_reads_the_repository_url_and_remote(tmp_path):
 @pytest.mark.unit
 def test_build_report_table_chart_and_figures_from_recorded_builds():
     answers = json.loads((RECORDED / "rest.json").read_text())
-    green, red = ci_server.parse_builds(answers["builders"], answers["builds"], answers["changes"])
-    report = rung3b.BuildReport((green, red), {green.revision: "green push", red.revision: "red push"})
+    builds = ci_server.parse_builds(answers["builders"], answers["builds"], answers["changes"])
+    green, red = (replace(b, builder=ci_render.REVIEW_BUILDER) for b in builds)
+    pushes = {green.revision: "green push", red.revision: "red push"}
+    earlier = rung3b.BuildReport((green, red), pushes, after=red.number)  # both built before this run's pushes
+    assert earlier.outcome("red push") is None and set(earlier.table()["this run"]) == {""}
+    report = rung3b.BuildReport((green, red), pushes, after=0)
     table = report.table()
     assert list(table["result"]) == ["success", "failure"] and list(table["this run"]) == ["green push", "red push"]
     html = report._repr_html_()

@@ -13,7 +13,6 @@ from ..core.hosts import connect
 
 TIMEOUT = 10.0  # the assessment waits this long for the CI server's REST API, then calls it inconclusive
 RECENT = 20  # trunk's latest commits looked at, at most
-MARGIN = 60  # seconds: a commit made just before the first build's push still counts as pushed to CI
 
 
 @dataclass(frozen=True)
@@ -26,12 +25,11 @@ class ServerBuilds:
     error: str | None = None
 
     def expected(self) -> list[str]:
-        """The trunk commits CI should have built: those made since its first push (trunk's head at least)."""
-        if not self.trunk:
-            return []
-        pushes = [b.pushed or b.started for b in self.builds]
-        since = min(p.timestamp() for p in pushes) - MARGIN if pushes else float("inf")
-        return [self.trunk[0][0]] + [c for c, t in self.trunk[1:] if t >= since]
+        """The trunk commits CI should have built: trunk's head down to the oldest one it built (the head at least)."""
+        built = {b.revision for b in self.builds}
+        commits = [c for c, _ in self.trunk]
+        oldest = max((i for i, c in enumerate(commits) if c in built), default=0)
+        return commits[: oldest + 1]
 
     def results(self) -> dict[str, str]:
         """Each built commit's latest finished result (a running build has none yet)."""

@@ -136,6 +136,12 @@ class BuildReport:
     builds: tuple[Build, ...]
     pushed: dict[str, str]  # revision -> "green push" / "red push"
     note: str = ""
+    after: int = 0  # review builds up to this number came before the run's pushes
+
+    def role(self, build: Build) -> str:
+        """ "green push" or "red push" for a build of this run's pushes, else ""."""
+        ours = build.builder == ci_render.REVIEW_BUILDER and build.number > self.after
+        return self.pushed.get(build.revision, "") if ours else ""
 
     def table(self) -> pd.DataFrame:
         """One row per build, oldest first."""
@@ -147,7 +153,7 @@ class BuildReport:
                 "result": b.result,
                 "pushed (UTC)": b.pushed.strftime("%Y-%m-%d %H:%M:%S") if b.pushed else "",
                 "push to result (s)": None if b.push_to_result is None else round(b.push_to_result, 1),
-                "this run": self.pushed.get(b.revision, ""),
+                "this run": self.role(b),
             }
             for b in self.builds
         ]
@@ -156,7 +162,7 @@ class BuildReport:
 
     def outcome(self, role: str) -> Build | None:
         """The finished build of the run's green or red push."""
-        done = [b for b in self.builds if self.pushed.get(b.revision) == role and b.complete is not None]
+        done = [b for b in self.builds if self.role(b) == role and b.complete is not None]
         return done[-1] if done else None
 
     def summary(self) -> str:
@@ -188,7 +194,7 @@ class BuildReport:
         shown = sorted({b.result for b in timed})
         ax.legend(
             handles=[Patch(color=RESULT_COLOURS.get(r, OTHER_COLOUR), label=r) for r in shown],
-            loc="lower right",
+            loc="best",
             fontsize="small",
         )
         fig.tight_layout()
@@ -198,7 +204,8 @@ class BuildReport:
         """The table with each result cell coloured."""
         colour = lambda v: f"background-color: {RESULT_COLOURS.get(v, OTHER_COLOUR)}; color: white"  # noqa: E731
         styles = [{"selector": "th, td", "props": "text-align: left; vertical-align: top"}]
-        return styler(self.table()).hide(axis="index").map(colour, subset=["result"]).set_table_styles(styles)
+        styled = styler(self.table()).hide(axis="index").map(colour, subset=["result"]).set_table_styles(styles)
+        return styled.format("{:.1f}", subset=["push to result (s)"], na_rep="")
 
     def __repr__(self) -> str:
         return self.summary() + "\n" + self.table().to_string(index=False)
@@ -242,15 +249,24 @@ def _push(repo: str, head: str, branches: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _results(host: Host, url: str, pushed: dict[str, str]) -> list[Build]:
-    """Read REST until every pushed revision's review build has finished (bounded); the latest builds."""
+def _last_review(host: Host, url: str) -> int:
+    """The number of the CI server's latest review build (0 before the first): later ones answer this run's pushes."""
+    return max((b.number for b in ci_server.get_builds(host, url) if b.builder == ci_render.REVIEW_BUILDER), default=0)
+
+
+def _results(host: Host, url: str, pushed: dict[str, str], after: int) -> list[Build]:
+    """Read REST until a review build after number `after` has finished for every pushed revision (bounded)."""
     deadline = time.monotonic() + RESULT_DEADLINE
     while True:
         try:
             builds = ci_server.get_builds(host, url)
         except HostError:  # a master busy under load: ask again, within the deadline
             builds = []
-        done = {b.revision for b in builds if b.builder == ci_render.REVIEW_BUILDER and b.complete is not None}
+        done = {
+            b.revision
+            for b in builds
+            if b.builder == ci_render.REVIEW_BUILDER and b.number > after and b.complete is not None
+        }
         if set(pushed) <= done:
             return builds
         if time.monotonic() > deadline:
@@ -277,11 +293,12 @@ def demonstrate(config: Config | str | Path, forge: str, *, dry_run: bool = True
     needed = _needed(repo, head)
     commands = tuple(f"git push origin HEAD:refs/heads/{shlex.quote(b)}" for b in needed.values())
     pushed: dict[str, str] = {}
-    note = ""
+    note, after = "", 0
     with connect(ci.host, cfg.ssh) as master:
         if needed and not dry_run:
+            after = _last_review(master, ci.url)  # the same commit may have been built before: wait for new builds
             pushed = _push(repo, head, needed)
-            builds = _results(master, ci.url, pushed)
+            builds = _results(master, ci.url, pushed, after)
             for branch in needed.values():  # the status refs stay: they are the author's line on `git fetch`
                 trunk.git(Path(repo), "branch", "-q", "-D", branch, ok_codes=(0, 1))
             if _ref(repo, f"refs/heads/{ci_server.setup_for(cfg).trunk}") != head:
@@ -294,7 +311,7 @@ def demonstrate(config: Config | str | Path, forge: str, *, dry_run: bool = True
                     raise
                 builds, note = [], f"the CI server does not answer yet ({e}); the apply installs it"
     added = 0 if dry_run else ci_builds.record(journal.journal_path(cfg.runs_dir), builds)
-    report = BuildReport(tuple(builds), pushed, note)
+    report = BuildReport(tuple(builds), pushed, note, after)
     reason = ", ".join(f"{role}: {b.result}" for role in pushed.values() if (b := report.outcome(role)))
     change = ops.Change(
         REPO,

@@ -21,33 +21,27 @@ class ServerBuilds:
 
     url: str
     builds: tuple[Build, ...] = ()
-    trunk: tuple[tuple[str, int], ...] = ()  # (commit, committer time)
+    trunk: tuple[str, ...] = ()  # trunk's latest first-parent commits
     error: str | None = None
 
     def expected(self) -> list[str]:
         """The trunk commits CI should have built: trunk's head down to the oldest one it built (the head at least)."""
         built = {b.revision for b in self.builds}
-        commits = [c for c, _ in self.trunk]
-        oldest = max((i for i, c in enumerate(commits) if c in built), default=0)
-        return commits[: oldest + 1]
+        oldest = max((i for i, c in enumerate(self.trunk) if c in built), default=0)
+        return list(self.trunk[: oldest + 1])
 
     def results(self) -> dict[str, str]:
         """Each built commit's latest finished result (a running build has none yet)."""
         return {b.revision: b.result for b in self.builds if b.complete is not None}
 
 
-def parse_log(output: str) -> tuple[tuple[str, int], ...]:
-    """(commit, committer time) pairs from `git log --format='%H %ct'` output."""
-    return tuple((c, int(t)) for c, t in (line.split() for line in output.splitlines() if line.strip()))
-
-
-def trunk_commits(repo: str, limit: int = RECENT) -> tuple[tuple[str, int], ...]:
+def trunk_commits(repo: str, limit: int = RECENT) -> tuple[str, ...]:
     """Trunk's latest first-parent commits in the shared repository, newest first."""
     git = open_repo(repo)
     if git.trunk is None:
         return ()
-    lines = git.stream("log", "--first-parent", "--format=%H %ct", f"-n{limit}", git.trunk.short, "--")
-    return parse_log(b"".join(lines).decode())
+    lines = git.stream("log", "--first-parent", "--format=%H", f"-n{limit}", git.trunk.short, "--")
+    return tuple(line.decode().strip() for line in lines if line.strip())
 
 
 def read(config: Config, timeout: float = TIMEOUT) -> ServerBuilds | None:

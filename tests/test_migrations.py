@@ -136,17 +136,6 @@ def test_parse_state_backups_env_and_pruning():
             migrations.check_keep(bad)  # type: ignore[arg-type]
 
 
-@pytest.mark.unit
-def test_landing_adds_alembic_files_and_pins_once():
-    files = {"app.py": "", "requirements.txt": "gunicorn==27.0.1\n"}
-    changed = rung5c.with_migrations(files)
-    assert {"alembic.ini", "migrations/env.py", "migrations/versions/0001_baseline.py"} <= set(changed)
-    assert "render_as_batch=True" in changed["migrations/env.py"]
-    assert "expand" in changed["migrations/versions/0002_items_updated_at.py"]
-    assert changed["requirements.txt"].startswith("gunicorn==27.0.1\nalembic==")
-    assert rung5c.with_migrations({**files, **changed}) == {}
-
-
 # --- local: a folder host -------------------------------------------------------------
 @pytest.mark.local
 def test_good_migration_upgrades_keeping_every_row_checksum(tmp_path):

@@ -308,10 +308,12 @@ def migrate(
     if before.at_head and not before.pending:
         changes.append(ops.settle(host, "db upgrade", site.db, [], dry_run=dry_run))
         return Migration(host.name, before, before, None, tuple(compare(before, before)), tuple(changes))
+    if not before.heads and not dry_run:
+        raise HostError(f"{site.code}/alembic.ini is missing: no migrations to run; ship them first", host=host.name)
     made_change, made = backup(host, site, before.revision, dry_run=dry_run)
     changes.append(made_change)
     upgrade_cmd = _tool(site, "upgrade", code=site.code, backup=made.id if made else "")
-    text = f"alembic upgrade head in {site.code} ({before.revision or 'no revision'} -> {', '.join(before.heads)})"
+    text = f"alembic upgrade head in {site.code or 'the shipped migrations'} ({before.revision or 'no revision'} -> {', '.join(before.heads) or 'head'})"
     if dry_run or made is None:
         changes.append(ops.settle(host, "db upgrade", site.db, [(text, lambda: None)], "not at head", dry_run=True))
         return Migration(host.name, before, None, None, (), tuple(changes))

@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -211,6 +212,7 @@ def test_kill_9_mid_upgrade_then_rerun_ends_at_head_with_no_row_lost(tmp_path):
 
 RUN_MIGRATE = """
 import sys
+import threading
 from ladder.app import migrations
 from ladder.core.hosts import LocalHost
 host = LocalHost("prod1", sys.argv[1])
@@ -236,3 +238,31 @@ def test_restore_cli_refuses_an_unknown_backup_naming_the_kept_ones(tmp_path, ca
     assert main(["db", "restore", "--backup", kept.id, "--config", str(cfg)]) == 0 and sha(db) == upgraded
     assert main(["db", "restore", "--backup", kept.id, "--config", str(cfg), "--apply"]) == 0
     assert sha(db) == kept.file_sha256
+
+
+@pytest.mark.local
+def test_an_upgrade_killed_under_a_living_run_is_restored_at_once(tmp_path):
+    host, site, db = make_site(tmp_path)
+    before_sha = sha(db)
+    versions = Path(site.code) / "migrations/versions"
+    (versions / "0003_slow.py").write_text(SLOW)
+    (versions / "pause").touch()
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            migrations.migrate(host, site, dry_run=False)
+        except MigrationFailed as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    for _ in range(600):  # wait for the event (the revision's pid file), not for a time
+        if (versions / "pid").exists() or not worker.is_alive():
+            break
+        time.sleep(0.1)
+    os.kill(int((versions / "pid").read_text()), signal.SIGKILL)
+    worker.join()
+    (failed,) = outcome
+    assert isinstance(failed, MigrationFailed) and failed.restored and "killed" in str(failed)
+    assert sha(db) == before_sha and migrations.get_state(host, site).pending is None

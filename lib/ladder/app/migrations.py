@@ -321,7 +321,7 @@ def migrate(
     changes.append(
         ops.Change(host.name, "db upgrade", site.db, (text,), True, True, result.failed, result.stderr[-300:])
     )
-    error = _error_of(result.stderr) if result.failed else ""
+    error = _error_of(result.exited, result.stderr) if result.failed else ""
     after = get_state(host, site, {t: s.columns for t, s in before.tables.items()}) if not error else None
     checks = compare(before, after) if after else []
     seen = "not checked"
@@ -339,10 +339,12 @@ def migrate(
     return Migration(host.name, before, after, made.id, tuple(checks), tuple(changes), seen)
 
 
-def _error_of(stderr: str) -> str:
-    """The migration's own error: the last line of the traceback."""
+def _error_of(exited: int, stderr: str) -> str:
+    """The migration's own error: the last line of its traceback, or the signal that killed it."""
+    if exited > 128:
+        return f"the upgrade process was killed (exit {exited}, signal {exited - 128})"
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "the upgrade process ended with no message (killed?)"
+    return lines[-1] if lines else f"the upgrade process exited {exited} with no message"
 
 
 def _verify(after: DbState, checks: Sequence[TableCheck]) -> str:

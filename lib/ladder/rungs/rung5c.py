@@ -17,6 +17,7 @@ from ..core import ops
 from ..core.config import PROD, Config
 from ..core.errors import SeedError
 from ..core.hosts import Host
+from ..core.markup import styler
 from ..engine import pausepoint
 from ..engine.record import record_step
 from . import rung1, rung2, steps
@@ -25,6 +26,7 @@ RUNBOOK = "5c-schema-migrations"  # runbooks/<RUNBOOK>.ipynb, whose steps these 
 TEMPLATE = Path(__file__).with_name("template") / "migrations"
 PINNED = ("alembic", "SQLAlchemy")  # pinned into the app's requirements at the versions installed next to Ladder
 SCHEMA_DIR = "schema"  # shared/schema/<commit>/: the migrations of the code about to ship, sent before the switch
+GOOD, BAD = "#c8e6c9", "#ffcdd2"  # a table whose rows and checksums held, and one whose did not
 MIGRATE_DEADLINE = migrations.BACKUP_TIMEOUT + migrations.UPGRADE_TIMEOUT + 120
 
 
@@ -155,10 +157,9 @@ class MigrationReport:
         return "; ".join(parts) or "no prod host"
 
     def _repr_html_(self) -> str:
-        frame = self.table()
-        styled = frame.style.hide(axis="index").map(
-            lambda ok: f"background-color: {'#c8e6c9' if ok else '#ffcdd2'}", subset=["checksum matched"]
-        )
+        align = [{"selector": "th, td", "props": "text-align: left; vertical-align: top; padding: 2px 8px"}]
+        styled = styler(self.table()).hide(axis="index").set_table_styles(align)
+        styled = styled.map(lambda ok: f"background-color: {GOOD if ok else BAD}", subset=["checksum matched"])
         return f"<p>{html.escape(self.summary())}</p>" + styled.to_html()
 
     def __repr__(self) -> str:

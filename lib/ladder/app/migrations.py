@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import ops
-from ..core.errors import HostError, MigrationFailed, ParameterError, UnknownBackup
+from ..core.errors import CommandTimeout, HostError, MigrationFailed, ParameterError, UnknownBackup
 from ..core.hosts import Host
 from . import health
 from .layout import layout_of
@@ -194,10 +194,6 @@ class TableCheck:
         """True when the rows' values in the columns the table had before are unchanged."""
         return self.expected_change != 0 or self.sha256_before == self.sha256_after
 
-    def to_dict(self) -> dict:
-        """A row of the figures table."""
-        return {**vars(self), "rows ok": self.rows_ok, "checksum matched": self.checksum_ok}
-
 
 def compare(before: DbState, after: DbState) -> list[TableCheck]:
     """Every table of before (and new ones of after) checked against after, with before's declared row changes."""
@@ -280,10 +276,6 @@ class Migration:
     changes: tuple[ops.Change, ...]
     health: str = "not checked"
 
-    def rows(self) -> list[dict]:
-        """The figures table's rows: per table, rows before and after, and whether the checksums matched."""
-        return [{"host": self.host, **c.to_dict()} for c in self.checks]
-
 
 def migrate(
     host: Host,
@@ -317,7 +309,10 @@ def migrate(
     if dry_run or made is None:
         changes.append(ops.settle(host, "db upgrade", site.db, [(text, lambda: None)], "not at head", dry_run=True))
         return Migration(host.name, before, None, None, (), tuple(changes))
-    result = host.run(upgrade_cmd, timeout=UPGRADE_TIMEOUT, warn=True)
+    try:
+        result = host.run(upgrade_cmd, timeout=UPGRADE_TIMEOUT, warn=True)
+    except CommandTimeout as exc:  # the timeout killed the upgrade: restore now rather than on the next run
+        result = exc.result
     changes.append(
         ops.Change(host.name, "db upgrade", site.db, (text,), True, True, result.failed, result.stderr[-300:])
     )
@@ -341,6 +336,8 @@ def migrate(
 
 def _error_of(exited: int, stderr: str) -> str:
     """The migration's own error: the last line of its traceback, or the signal that killed it."""
+    if exited == 124 or exited < 0:  # coreutils timeout's status, or the client's own kill
+        return f"the upgrade ran past its {UPGRADE_TIMEOUT:g}s timeout and was stopped"
     if exited > 128:
         return f"the upgrade process was killed (exit {exited}, signal {exited - 128})"
     lines = [line for line in stderr.strip().splitlines() if line.strip()]

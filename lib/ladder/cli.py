@@ -12,6 +12,7 @@ from .commands import artifact as artifact_command
 from .commands import assess as assess_command
 from .commands import ci as ci_command
 from .commands import config as config_command
+from .commands import db as db_command
 from .commands import flags as flags_command
 from .commands import init as init_command
 from .commands import schedule as schedule_command
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_command.add_parser(sub)
     flags_command.add_parser(sub)
     artifact_command.add_parser(sub)
+    db_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")

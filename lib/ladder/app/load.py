@@ -150,7 +150,7 @@ class PhaseStats:
             return "-" if v is None else f"{v * 1000:.1f} ms"
 
         return (
-            f"{self.name:<8} sent {self.sent:>6}  failed {self.failed:>4}  dropped {self.dropped:>4}  "
+            f"{self.name:<20} sent {self.sent:>6}  failed {self.failed:>4}  dropped {self.dropped:>4}  "
             f"p50 {ms(self.p50):>9}  p99 {ms(self.p99):>9}"
         )
 

@@ -1,15 +1,18 @@
 """Deploy under load: failed requests and latency through HAProxy while every prod host restarts, naive vs drained.
 
 Brings up an --ssh sandbox (3 prod hosts, uWSGI under supervisord as the story's team serves it, HAProxy in
-front), sends steady open-loop load (ladder.app.load) to HAProxy's frontend for a fixed number of seconds, and
-meanwhile, host after host:
-  naive (the baseline): the app server restarted by its manager (`supervisorctl restart`), no drain: what
-    teams do, and what the rung-1 deploy script's reload comes down to under a process manager;
+front), sends steady open-loop load (ladder.app.load) at a fixed rate to HAProxy's frontend, and meanwhile,
+host after host:
+  naive (the baseline): the app server restarted by its manager (`supervisorctl restart`) with no drain, as
+    teams do by hand;
   rolling: the host drained in HAProxy, its in-flight requests waited for, the same restart, its health
-    checked, then made ready again and waited for until HAProxy routes to it (rolling_deploy below).
-Both deploys do the same restart, so the difference is the drain. Prints failed requests, p50/p99 per phase,
-each host's time out of rotation and restart time, and ratios rolling/naive, all measured in one run.
-Run: .venv/bin/python bench/deploy_load.py [--rate 100] [--seconds 70]
+    checked, then made ready again and waited for until HAProxy routes to it (rolling_deploy below);
+  rolling-reload: the same drained roll around the gentlest reload app.reload knows (uWSGI: chain reload).
+naive and rolling do the same restart, so their difference is the drain. Prints failed requests, p50/p99 per
+phase, each host's time out of rotation, switch time and failures while it deployed, and ratios to the naive
+baseline, all measured in one run. --seconds caps the load; the run stops it SETTLE seconds after the last
+deploy, since deploy times vary with how busy the machine is (the phases are compared, not the totals).
+Run: .venv/bin/python bench/deploy_load.py [--rate 100] [--seconds 300]
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class HostTiming:
     end: float
     out_of_rotation: float | None
     switch: float
+    back_in: float | None = None  # seconds from `ready` until HAProxy routed to it (its health checks' rise)
 
     def failed(self, summary: load.Summary) -> int:
         """Requests due within this host's deploy that failed."""
@@ -101,17 +105,18 @@ def rolling_deploy(
     """
     timings = []
     for p in prods:
+        server = get_server(p.host, p.port)  # a fact, read before the host leaves rotation
         out = run.now()
         balancer.drain(lb_host, lb, p.name, dry_run=False)
         balancer.wait_idle(lb_host, lb, p.name, timeout=30, dry_run=False)
-        server = get_server(p.host, p.port)
         started = run.now()
         switch(p, server)
         switched = run.now() - started
         balancer.ready(lb_host, lb, p.name, dry_run=False)
+        enabled = run.now()
         wait_serving(lb_host, lb, [p.name])
         back = run.now()
-        timings.append(HostTiming(p.name, out, back, back - out, switched))
+        timings.append(HostTiming(p.name, out, back, back - out, switched, back - enabled))
     return timings
 
 
@@ -141,7 +146,7 @@ def bench(folder: Path, rate: float, seconds: float) -> None:
         prods = [Prod(n, connect(cfg.host_config(n), cfg.ssh), cfg.app_port(cfg.host_config(n))) for n in names]
         url = f"http://127.0.0.1:{cfg.balancer.port}/"
         print(
-            f"load: {rate:g} req/s for {seconds:g} s to HAProxy {url} over {', '.join(PATHS)}; prod: {', '.join(names)}"
+            f"load: {rate:g} req/s for at most {seconds:g} s to HAProxy {url} over {', '.join(PATHS)}; prod: {', '.join(names)}"
         )
         deploys: list[tuple[str, Callable[[load.Run], list[HostTiming]]]] = [
             ("naive", lambda run: naive_deploy(run, prods)),
@@ -158,6 +163,7 @@ def bench(folder: Path, rate: float, seconds: float) -> None:
                 wait_serving(lb_host, lb, names)
                 until(run, run.now() + SETTLE)
             late = run.now() > seconds
+            run.stop()
         summary = run.result()
         for p in prods:
             p.host.close()
@@ -170,7 +176,7 @@ def bench(folder: Path, rate: float, seconds: float) -> None:
         for t in hosts:
             print(
                 f"{label:<14} {t.name:<6} out of rotation {ms(t.out_of_rotation):>10}  switch {ms(t.switch):>10}  "
-                f"failed while it switched {t.failed(summary)}"
+                f"ready->routed {ms(t.back_in):>9}  failed while it deployed {t.failed(summary)}"
             )
     phases = summary.phases
     base = phases["naive"]
@@ -188,7 +194,7 @@ def bench(folder: Path, rate: float, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second (open loop)")
-    parser.add_argument("--seconds", type=float, default=100.0, help="how long the load runs")
+    parser.add_argument("--seconds", type=float, default=300.0, help="the most seconds the load runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ladder-deploy-load-") as tmp:
         bench(Path(tmp) / "sb", args.rate, args.seconds)

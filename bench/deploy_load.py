@@ -101,7 +101,8 @@ def rolling_deploy(
 ) -> list[HostTiming]:
     """Drain -> wait idle -> switch (reload, health) -> ready -> routed again, one host at a time.
 
-    The lead plugs rung 4's rolling deploy in here when it lands (a `switch` that renames `current` and reloads).
+    Rung 4's rolling deploy plugs in here: a `switch` calling app.switch.switch (rename `current`, reload, check
+    the version over HTTP) once the hosts hold installed releases; until then the switch is a restart or reload.
     """
     timings = []
     for p in prods:

@@ -196,7 +196,7 @@ def test_a_server_killed_mid_run_shows_as_failures_in_its_phase(server):
     with load.steady(url + "/health", rate=50, duration=3, timeout=2) as run:
         while run.now() < 1:
             time.sleep(0.05)
-        run.mark("during")
+        killed_at = run.mark("during")
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         while run.now() < 2:
@@ -206,7 +206,10 @@ def test_a_server_killed_mid_run_shows_as_failures_in_its_phase(server):
     phases = s.phases
     assert list(phases) == ["before", "during", "after"]
     assert sum(p.sent + p.dropped for p in phases.values()) == s.due == 150
-    assert phases["before"].failed == 0 and phases["before"].sent > 0
+    assert phases["before"].ok > 0
+    # A request due before the kill fails only if it was still in flight then (a busy machine makes some slow).
+    failed_before = [x for x in s.samples if x.phase == "before" and not x.ok]
+    assert all(x.offset + x.latency >= killed_at for x in failed_before)
     assert phases["after"].ok == 0 and phases["after"].failed == phases["after"].sent > 0
     assert s.kinds.get("refused", 0) > 0
 

@@ -23,7 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -235,25 +235,14 @@ class Summary:
         ]
 
     def frame(self) -> pandas.DataFrame:
-        """One row per request (offset, phase, path, status, error, kind, ok, latency_ms, served_by, version)."""
+        """One row per request: Sample's fields (latency as latency_ms), its kind and ok."""
         import pandas as pd  # only callers that chart need pandas
 
         rows = [
-            {
-                "offset": s.offset,
-                "phase": s.phase,
-                "path": s.path,
-                "status": s.status,
-                "error": s.error,
-                "kind": s.kind,
-                "ok": s.ok,
-                "latency_ms": None if s.latency is None else s.latency * 1000,
-                "served_by": s.served_by,
-                "version": s.version,
-            }
+            {**asdict(s), "latency_ms": None if s.latency is None else s.latency * 1000, "kind": s.kind, "ok": s.ok}
             for s in self.samples
         ]
-        return pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
+        return pd.DataFrame(rows).drop(columns="latency") if rows else pd.DataFrame()
 
 
 def phase_at(marks: Sequence[tuple[float, str]], offset: float) -> str:
@@ -338,11 +327,6 @@ class Run:
     def stop(self) -> None:
         """Send no more requests; the ones in flight finish (within the timeout)."""
         self._stop.set()
-
-    @property
-    def running(self) -> bool:
-        """True while requests are still due or in flight."""
-        return self._thread.is_alive()
 
     def result(self, timeout: float | None = None) -> Summary:
         """Wait for the run to end and summarize it; TimeoutError if it has not ended within timeout."""

@@ -321,3 +321,13 @@ class MigrationFailed(HostError):
             else f"the restore of backup {backup} did not match: run `ladder db restore --backup {backup} --apply`"
         )
         super().__init__(f"the migration failed: {error}\n{then}; fix the revision and run again", host=host)
+
+
+class LoadRefused(LadderError, ValueError):
+    """A load run asked for something the load generator will not do: a target off loopback, or a bad setting."""
+
+    def __init__(self, field: str, value: object, fix: str) -> None:
+        self.field = field
+        self.value = value
+        self.fix = fix
+        super().__init__(f"load {field} {value!r} refused: {fix}")

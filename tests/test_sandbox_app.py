@@ -25,7 +25,9 @@ from ladder.sandbox.sshd import free_port
 
 @pytest.mark.unit
 def test_requirements_pin_the_installed_gunicorn() -> None:
-    assert app_files()["requirements.txt"] == f"gunicorn=={metadata.version('gunicorn')}\n"
+    assert app_files()["requirements.txt"] == (
+        f"gunicorn=={metadata.version('gunicorn')}\npython-json-logger=={metadata.version('python-json-logger')}\n"
+    )
 
 
 @pytest.mark.unit

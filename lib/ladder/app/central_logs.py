@@ -147,11 +147,13 @@ def render_logrotate(patterns: Sequence[str], *, keep_days: int = KEEP_DAYS, pos
     return head + " ".join(q(p) for p in patterns) + " {\n" + "".join(f"    {line}\n" for line in body) + "}\n"
 
 
-def _checked(host: Host, command: str, what: str) -> None:
+def _checked(host: Host, command: str, what: str, *, errors: str = "") -> None:
+    """Run a checker; fail on its exit code, or on lines starting with `errors` (logrotate -d exits 0 on them)."""
     result = host.run(command, warn=True, timeout=CHECK_TIMEOUT)
-    if result.failed:
-        said = "\n".join(line for line in (result.stderr + result.stdout).splitlines() if line.strip())
-        raise LogsError(f"{what} is not valid:\n{said}")
+    lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+    flagged = [line for line in lines if errors and line.startswith(errors)]
+    if result.failed or flagged:
+        raise LogsError(f"{what} is not valid:\n" + "\n".join(flagged or lines))
 
 
 def check_rsyslog(host: Host, conf: str) -> None:
@@ -161,7 +163,7 @@ def check_rsyslog(host: Host, conf: str) -> None:
 
 def check_logrotate(host: Host, conf: str, state: str) -> None:
     """Validate a logrotate config on the host (logrotate -d: a dry run that rotates nothing)."""
-    _checked(host, f"{LOGROTATE} -d -s {q(state)} {q(conf)}", f"{conf} on {host.name} (logrotate -d)")
+    _checked(host, f"{LOGROTATE} -d -s {q(state)} {q(conf)}", f"{conf} on {host.name} (logrotate -d)", errors="error:")
 
 
 def running(host: Host, daemon: Daemon) -> bool:

@@ -6,7 +6,7 @@ import json
 import re
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -187,17 +187,31 @@ class Found:
     visible_after_ms: float
 
 
-def find_request(host: Host, central_dir: str, request_id: str, *, sent_at: float, timeout: float = 30) -> Found:
-    """Poll the log host's files until the request with this id is there; LadderError naming it after timeout."""
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", request_id):
-        raise LadderError(f"request_id {request_id!r} is not a request id (letters, digits, '.', '_', '-')")
-    cmd = f"grep -rhF -- {q(request_id)} {q(central_dir)} 2>/dev/null || true"
+def find_requests(host: Host, central_dir: str, sent: Mapping[str, float], *, timeout: float = 30) -> dict[str, Found]:
+    """Poll the log host's files until every request id is there (sent: id -> when it was sent, epoch seconds).
+
+    All ids are looked for in each poll, so each one's delay counts from its own send. LadderError names
+    the ids still missing after timeout.
+    """
+    bad = [rid for rid in sent if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", rid)]
+    if bad or not sent:
+        raise LadderError(f"request ids {bad} are not request ids (letters, digits, '.', '_', '-'), or none given")
+    found: dict[str, Found] = {}
     deadline = time.monotonic() + timeout
     while True:
-        for line in host.run(cmd, timeout=READ_TIMEOUT).stdout.splitlines():
+        missing = [rid for rid in sent if rid not in found]
+        patterns = " ".join(f"-e {q(rid)}" for rid in missing)
+        out = host.run(f"grep -rhF {patterns} -- {q(central_dir)} 2>/dev/null || true", timeout=READ_TIMEOUT).stdout
+        now = time.time()
+        for line in out.splitlines():
             record = parse_line(line)
-            if record is not None and record["request_id"] == request_id:
-                return Found(record, (time.time() - sent_at) * 1000)
+            if record is not None and record["request_id"] in missing and record["request_id"] not in found:
+                found[record["request_id"]] = Found(record, (now - sent[record["request_id"]]) * 1000)
+        if len(found) == len(sent):
+            return found
         if time.monotonic() > deadline:
-            raise LadderError(f"request {request_id} did not reach {host.name}:{central_dir} within {timeout}s")
+            still = sorted(set(sent) - set(found))
+            raise LadderError(
+                f"request(s) {', '.join(still)} did not reach {host.name}:{central_dir} within {timeout}s"
+            )
         time.sleep(0.05)

@@ -89,30 +89,33 @@ def prove(config: Config | str | Path, *, dry_run: bool = True, timeout: float =
     ids = {h.name: f"proof-{token}-{h.name}" for h in cfg.environment(PROD).hosts}
     columns = ["host", "request_id", "status", "found on", "release", "visible after (ms)", "shipped in (ms)"]
     if dry_run:
-        rows = [{"host": name, "request_id": rid, "status": "would send GET /health"} for name, rid in ids.items()]
-        return steps.table(rows, columns)
+        plan = [{"host": name, "request_id": rid, "status": "would send GET /health"} for name, rid in ids.items()]
+        return steps.table(plan, columns)
 
     def one(host: Host) -> traffic.Sent:
         hc = cfg.host_config(host.name)
         return traffic.send(host, cfg.app_port(hc), [("/health", ids[host.name])], python=hc.python)[0]
 
     sent = steps.on_hosts(cfg, PROD, one, DEADLINE)
-    rows: list[dict[str, object]] = []
     with _log_host(cfg) as log_host:
-        for name, s in sent.items():
-            found = central_reading.find_request(log_host, logs.dir, s.request_id, sent_at=s.sent_at, timeout=timeout)
-            shipped = central_reading.frame([found.record])["delay_ms"].iloc[0]
-            rows.append(
-                {
-                    "host": name,
-                    "request_id": s.request_id,
-                    "status": s.status,
-                    "found on": found.record["host"],
-                    "release": found.record["version"],
-                    "visible after (ms)": round(found.visible_after_ms, 1),
-                    "shipped in (ms)": round(float(shipped), 1),
-                }
-            )
+        found = central_reading.find_requests(
+            log_host, logs.dir, {s.request_id: s.sent_at for s in sent.values()}, timeout=timeout
+        )
+    rows: list[dict[str, object]] = []
+    for name, s in sent.items():
+        hit = found[s.request_id]
+        shipped = central_reading.frame([hit.record])["delay_ms"].iloc[0]
+        rows.append(
+            {
+                "host": name,
+                "request_id": s.request_id,
+                "status": s.status,
+                "found on": hit.record["host"],
+                "release": hit.record["version"],
+                "visible after (ms)": round(hit.visible_after_ms, 1),
+                "shipped in (ms)": round(float(shipped), 1),
+            }
+        )
     return steps.table(rows, columns)
 
 
@@ -176,3 +179,14 @@ class LogSummary:
 def summarize(logs: pd.DataFrame) -> LogSummary:
     """Sum the central logs up per host and per release."""
     return LogSummary(logs)
+
+
+def figures(proof: pd.DataFrame, summary: LogSummary) -> dict[str, object]:
+    """The run's key figures for ladder.record: requests read, hosts proven, the slowest shipping delay."""
+    found = proof["found on"].notna().sum() if len(proof) else 0
+    shipped = pd.to_numeric(proof["shipped in (ms)"], errors="coerce").max() if len(proof) else float("nan")
+    return {
+        "requests read": len(summary.logs),
+        "hosts proven": int(found),
+        "log delay max (ms)": None if pd.isna(shipped) else round(float(shipped), 1),
+    }

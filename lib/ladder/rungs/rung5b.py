@@ -6,11 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..app import central_logs, central_reading, traffic
+from ..app.parity import Chart
 from ..core import ops
 from ..core.config import PROD, STAGING, Config, LogsConfig
 from ..core.errors import ConfigError, ParameterError
@@ -18,9 +18,6 @@ from ..core.hosts import Host, connect
 from ..engine import pausepoint
 from ..engine.record import record_step
 from . import steps
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 RUNBOOK = "5b-logs-and-monitoring"  # runbooks/<RUNBOOK>.ipynb, whose steps these are
 DEADLINE = 120
@@ -148,13 +145,15 @@ class LogSummary:
         """The most frequent errors per host and release."""
         return central_reading.top_errors(self.logs, n)
 
-    def chart(self) -> Figure:
+    def chart(self) -> Chart:
         """Error rate (5xx and 4xx shares) and latency percentiles per host and release, side by side."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         table = self.table()
         labels = [f"{h}\n{v}" for h, v in zip(table["host"], table["version"], strict=True)]
         fig = Figure(figsize=(10, 3.8), layout="constrained")
+        FigureCanvasAgg(fig)
         rates, latency = fig.subplots(1, 2)
         xs = range(len(labels))
         share = table["requests"].where(table["requests"] > 0, 1)
@@ -166,7 +165,7 @@ class LogSummary:
             latency.bar([x + (i - 1) * 0.27 for x in xs], table[p], width=0.27, color=colour, label=p[:3])
         latency.set(title="latency percentiles", ylabel="ms", xticks=list(xs), xticklabels=labels)
         latency.legend()
-        return fig
+        return Chart(fig)
 
     def summary(self) -> str:
         """One line: how many requests from how many hosts and releases."""

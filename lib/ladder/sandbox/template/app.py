@@ -134,7 +134,9 @@ def request_logger():
             handler = logging.handlers.WatchedFileHandler(config.LOG_FILE)
         else:
             handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter(timestamp=True))
+        handler.setFormatter(
+            JsonFormatter("%(levelname)s %(message)s", rename_fields={"levelname": "level"}, timestamp=True)
+        )
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False

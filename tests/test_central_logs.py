@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -121,8 +120,16 @@ def test_the_logrotate_config_passes_logrotate_debug(tmp_path):
 
 
 def _rsyslogds(folder: Path) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if "rsyslogd" in line and str(folder) in line]
+    """Command lines of live rsyslogd processes that name the folder (read from /proc: ps may cut long lines)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if Path(argv[0]).name == "rsyslogd" and str(folder) in " ".join(argv):
+            found.append(" ".join(argv))
+    return found
 
 
 @pytest.mark.local

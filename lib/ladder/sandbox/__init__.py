@@ -302,7 +302,6 @@ def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> Non
                 f"APP_ENV={env}",
                 f"APP_DB_PATH={lay.data}/app.db",
                 f"APP_LOG_FILE={lay.logs}/app.log",
-                f"APP_HOST={entry['name']}",
                 f"APP_SECRET_KEY={secrets.token_hex(16)}",
                 "",
             ]

@@ -40,13 +40,13 @@ class Daemon:
     base: str
     role: str  # "central" on the log host, "forward" on an app host
 
-    def _path(self, name: str) -> str:
-        return f"{self.base.rstrip('/')}/rsyslog/{name}"
-
     @property
     def folder(self) -> str:
         """rsyslogd's folder."""
-        return self._path("")[:-1]
+        return f"{self.base.rstrip('/')}/rsyslog"
+
+    def _path(self, name: str) -> str:
+        return f"{self.folder}/{name}"
 
     @property
     def conf(self) -> str:

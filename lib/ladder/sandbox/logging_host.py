@@ -46,6 +46,7 @@ def logs_entry(folder: Path, ssh: bool, pids: dict[str, int]) -> dict:
 def start_logs(folder: Path) -> None:
     """Start the log host's rsyslogd as ladder.yml's logs: says (the app hosts' forwarding is rung 5b's step)."""
     cfg = load_config(folder / "ladder.yml")
-    assert cfg.logs is not None
+    if cfg.logs is None:
+        raise LadderError(f"{folder / 'ladder.yml'} has no logs: section; `up` writes it before starting the log host")
     with connect(cfg.logs.host, cfg.ssh) as host:
         central_logs.install_receiver(host, port=cfg.logs.port, central_dir=cfg.logs.dir, dry_run=False)

@@ -35,10 +35,12 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
         manager=args.manager,
         balancer=args.balancer,
         ci=args.ci,
+        logs=args.logs,
     )
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
     serving = f"{box.serving.server}, manager {box.serving.manager}"
     extra = (" + staging + lb (HAProxy)" if box.balancer else "") + (" + ci (Buildbot)" if box.ci else "")
+    extra += " + logs (rsyslog)" if box.logs else ""
     print(f"sandbox up at {box.dir}: dev + {box.hosts} prod{extra} ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
@@ -266,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out the staging host and the HAProxy load balancer in front of prod",
     )
     p.add_argument("--no-ci", dest="ci", action="store_false", help="no ci host (Buildbot master, worker on dev)")
+    p.add_argument("--no-logs", dest="logs", action="store_false", help="no logs host (rsyslog receiving the app logs)")
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)

@@ -20,7 +20,7 @@ from ..core.hosts import Host
 from ..core.markup import styler
 from ..engine import pausepoint
 from ..engine.record import record_step
-from . import rung1, rung2, steps
+from . import landing, rung1, rung2, steps
 
 RUNBOOK = "5c-schema-migrations"  # runbooks/<RUNBOOK>.ipynb, whose steps these are
 TEMPLATE = Path(__file__).with_name("template") / "migrations"
@@ -68,11 +68,11 @@ def setup(config: Config | str | Path, keep_backups: int = 5) -> Config:
     return cfg
 
 
-def land_migrations(config: Config | str | Path, *, dry_run: bool = True) -> rung2.Landing:
+def land_migrations(config: Config | str | Path, *, dry_run: bool = True) -> landing.Landing:
     """Land Alembic on trunk: alembic.ini, migrations/ (baseline + the expand revision) and the pinned requirements."""
     cfg = steps.config_of(config)
     pausepoint.point("migrations code")
-    return rung2._land(
+    return landing.land(
         cfg,
         "migrations code",
         "Add Alembic migrations: a baseline of today's schema and items.updated_at (expand, backfilled)",

@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml setup.py constraints.txt
 
 demo: setup
 	$(LADDER) sandbox down
-	$(LADDER) sandbox up
+	$(LADDER) sandbox up --hosts 2
 	@before="$$($(LADDER) assess --config sandbox)" && echo "$$before" && \
 	$(LADDER) run 1-separate-dev-and-prod --config sandbox --apply && \
 	after="$$($(LADDER) assess --config sandbox)" && echo "$$after" && \

@@ -40,3 +40,14 @@ def test_post_receive_hook_is_valid_shell_and_quotes_the_repository(tmp_path):
     hook.write_text(ci_render.post_receive("http://127.0.0.1:8010/", "/srv/it's here"))
     subprocess.run(["sh", "-n", str(hook)], check=True, timeout=30)
     assert "'repository=/srv/it'\"'\"'s here'" in hook.read_text()
+
+
+@pytest.mark.local
+def test_the_test_step_runs_pytest_in_a_venv_with_the_apps_requirements(tmp_path):
+    command = ci_render.test_command("/srv/ci/venv/bin/python")
+    subprocess.run(["sh", "-n", "-c", command], check=True, timeout=30)
+    for needle in ("-m venv ../venv", "-r $r", "requirements-dev.txt", "../venv/bin/python -m pytest -q"):
+        assert needle in command
+    # No tests/ folder: nothing is installed, the step says why and passes.
+    done = subprocess.run(["sh", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "rung 2 adds tests" in done.stdout and not (tmp_path.parent / "venv").exists()

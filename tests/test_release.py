@@ -10,17 +10,18 @@ from pathlib import Path
 
 import pytest
 from conftest import require_sshd
-from tests.artifacts import build
 
+from gitrepo import git
 from ladder import sandbox
-from ladder.app import health, release, switch
+from ladder.app import artifact, health, recipe, release, switch
 from ladder.app.artifact import Store
 from ladder.app.layout import Layout
 from ladder.core.config import load_config
 from ladder.core.errors import LadderError, ParameterError
 from ladder.core.hosts import LocalHost, environment_hosts
 from ladder.rungs import rung3a
-from ladder.sandbox import faults
+from ladder.sandbox import APP_NAME, faults
+from ladder.sandbox.repo import seed_repo
 
 SERVERS = [("uwsgi", "supervisor"), ("gunicorn", "none")]
 EDIT_MARK = faults.EDIT_MARK
@@ -74,10 +75,23 @@ def test_a_version_no_build_makes_is_refused_before_anything(version) -> None:
 # --- ssh: one sandbox per server, shared by the deploy tests in order ----------------------------
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    """An artifact store with versions 1.0.0 and 2.0.0 of the sandbox app."""
-    folder = tmp_path_factory.mktemp("store")
+    """An artifact store with versions 1.0.0 and 2.0.0 of the sandbox app, made by the real 3a build (tags v1, v2)."""
+    top = tmp_path_factory.mktemp("built")
+    repo = seed_repo(top / "app")
+    recipe.land(str(repo), APP_NAME, dry_run=False)
+    git(repo, "tag", "v1.0.0")
+    (repo / "NOTES.md").write_text("the second release\n")
+    git(repo, "add", "NOTES.md")
+    git(repo, "commit", "-qm", "notes")
+    git(repo, "tag", "v2.0.0")
+    (top / "build").mkdir()
+    folder = top / "store"
     for version in ("1.0.0", "2.0.0"):
-        build(folder, version)
+        source = artifact.get_source(str(repo), f"v{version}")
+        built = artifact.build(
+            LocalHost("build", top / "build"), _store(folder), source, APP_NAME, python=sys.executable, dry_run=False
+        )
+        assert built.manifest is not None and built.manifest.version == version
     return folder
 
 

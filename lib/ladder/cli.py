@@ -12,6 +12,7 @@ from .commands import artifact as artifact_command
 from .commands import assess as assess_command
 from .commands import ci as ci_command
 from .commands import config as config_command
+from .commands import db as db_command
 from .commands import deploy as deploy_command
 from .commands import flags as flags_command
 from .commands import init as init_command
@@ -35,10 +36,12 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
         manager=args.manager,
         balancer=args.balancer,
         ci=args.ci,
+        logs=args.logs,
     )
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
     serving = f"{box.serving.server}, manager {box.serving.manager}"
     extra = (" + staging + lb (HAProxy)" if box.balancer else "") + (" + ci (Buildbot)" if box.ci else "")
+    extra += " + logs (rsyslog)" if box.logs else ""
     print(f"sandbox up at {box.dir}: dev + {box.hosts} prod{extra} ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
@@ -247,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_command.add_parser(sub)
     flags_command.add_parser(sub)
     artifact_command.add_parser(sub)
+    db_command.add_parser(sub)
     deploy_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
@@ -266,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out the staging host and the HAProxy load balancer in front of prod",
     )
     p.add_argument("--no-ci", dest="ci", action="store_false", help="no ci host (Buildbot master, worker on dev)")
+    p.add_argument("--no-logs", dest="logs", action="store_false", help="no logs host (rsyslog receiving the app logs)")
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from . import smoke
+
 q = shlex.quote
+PYTEST = next(p for p in smoke.LOCKED if p.startswith("pytest=="))  # the version rung 2 locks
 MARK = "# Written by Ladder (rung 3b)"
 SECRET = "worker.secret"  # the worker's password, read by master.cfg and by the worker's buildbot.tac
 BUILDER = "ci"  # trunk pushes: lint, tests, build
@@ -46,9 +49,20 @@ def lint_command(python: str) -> str:
 
 
 def test_command(python: str) -> str:
-    """Rung 2's tests with pytest when a tests/ folder exists; else a logged reason and success."""
+    """Rung 2's tests with pytest when a tests/ folder exists, in a venv with the app's locked requirements; else a
+    logged reason and success.
+
+    The venv sits beside the builder's checkout and is kept between builds (pip only adds what is missing), as a
+    developer's is; the workflow's fresh runner is the clean-room check.
+    """
+    venv = "../venv/bin/python"
+    pip = f"{venv} -m pip install -q --disable-pip-version-check"
     return (
-        f"if [ -d tests ]; then {q(python)} -m pytest -q -p no:cacheprovider; "
+        "if [ -d tests ]; then set -e; "
+        f"[ -x {venv} ] || {q(python)} -m venv ../venv; "
+        f"for r in requirements.txt {smoke.DEV_REQUIREMENTS}; do if [ -f $r ]; then {pip} -r $r; fi; done; "
+        f"{venv} -m pytest --version >/dev/null 2>&1 || {pip} {q(PYTEST)}; "
+        f"{venv} -m pytest -q -p no:cacheprovider; "
         "else echo 'no tests/ folder: nothing to run (rung 2 adds tests)'; fi"
     )
 

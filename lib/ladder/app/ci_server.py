@@ -258,10 +258,11 @@ def split_answers(output: str) -> list[dict]:
     return [json.loads(part) for part in output.split(_SEP) if part.strip()]
 
 
-def get_builds(host: Host, url: str, limit: int = 50) -> list[Build]:
-    """The latest builds, read on the master's host from its REST API (it listens on loopback only)."""
+def get_builds(host: Host, url: str, limit: int = 50, timeout: float = READ_TIMEOUT) -> list[Build]:
+    """The latest builds, read on the master's host from its REST API (it listens on loopback only), within timeout."""
     api = url.rstrip("/") + "/api/v2/"
     props = "&".join(f"property={p}" for p in ("revision", "branch", "got_revision"))
     paths = ["builders", f"builds?order=-buildid&limit={limit}&{props}", f"changes?order=-changeid&limit={4 * limit}"]
-    cmd = f"; echo {_SEP}; ".join(f"curl -fsS --max-time 20 {q(api + p)}" for p in paths)
-    return parse_builds(*split_answers(host.run(f"set -e; {cmd}", timeout=READ_TIMEOUT).stdout))
+    each = max(1.0, timeout / (len(paths) + 1))  # the three requests and the connection share the timeout
+    cmd = f"; echo {_SEP}; ".join(f"curl -fsS --max-time {each:g} {q(api + p)}" for p in paths)
+    return parse_builds(*split_answers(host.run(f"set -e; {cmd}", timeout=timeout).stdout))

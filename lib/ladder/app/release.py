@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import shlex
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from ..core import ops
+from ..core.copy import copy
 from ..core.errors import HostError, LadderError, ParameterError
 from ..core.hosts import Host
 from . import manifest as mf
@@ -152,19 +154,31 @@ def check_artifact(artifact: mf.Manifest, name: str, version: str) -> None:
         raise LadderError(f"{name} {version} lists no {mf.WHEELHOUSE}/ files; rebuild the artifact")
 
 
-def copy_file(store_host: Host, source: str, host: Host, target: str, cache: Path) -> None:
-    """Copy one file from the store to a host: fetched once into cache, put beside target, renamed over it.
+class Fetched:
+    """Store files fetched once to this machine for any number of hosts; one thread at a time uses the store's
+    connection (an SFTP session shared by threads can hang)."""
 
-    The one place files travel, so that the atomic, checksum-skipping ops.copy can take over here.
-    """
-    local = cache / source.lstrip("/")
-    if not local.exists():
-        local.parent.mkdir(parents=True, exist_ok=True)
-        store_host.get(source, local)
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+
+    def get(self, store_host: Host, source: str) -> Path:
+        """The local copy of source, fetched on first use (to a .part file, then renamed)."""
+        local = self.folder / source.lstrip("/")
+        with self._lock:
+            if not local.exists():
+                local.parent.mkdir(parents=True, exist_ok=True)
+                part = local.with_name(local.name + ".part")
+                store_host.get(source, part)
+                part.rename(local)
+        return local
+
+
+def copy_file(store_host: Host, source: str, host: Host, target: str, fetched: Fetched) -> ops.Change:
+    """Copy one file from the store to a host: fetched once, then core.copy's atomic, sha256-skipping op."""
+    local = fetched.get(store_host, source)
     host.run(f"mkdir -p {q(str(Path(target).parent))}", timeout=30)
-    part = f"{target}.part"
-    host.put(local, part)
-    host.run(f"mv -f -- {q(part)} {q(target)}", timeout=30)
+    return copy(host, local, target, 0o644, dry_run=False)
 
 
 def send(
@@ -175,8 +189,12 @@ def send(
     *,
     dry_run: bool = True,
     pause: Pause = no_pause,
+    fetched: Fetched | None = None,
 ) -> ops.Change:
-    """Copy the artifact's files the host lacks into releases/<version>/, then verify them all on the host."""
+    """Copy the artifact's files the host lacks into releases/<version>/, then verify them all on the host.
+
+    Hosts sent to in parallel share one Fetched, so each file leaves the store once.
+    """
     folder = lay.release(artifact.version)
     if get_releases(host, lay).is_complete(artifact.version):
         return ops.settle(host, "send", folder, [], dry_run=dry_run)
@@ -187,7 +205,7 @@ def send(
     def copy_all() -> None:
         with tempfile.TemporaryDirectory(prefix="ladder-artifact-") as tmp:
             for i, name in enumerate(missing):
-                copy_file(store.host, f"{source}/{name}", host, f"{folder}/{name}", Path(tmp))
+                copy_file(store.host, f"{source}/{name}", host, f"{folder}/{name}", fetched or Fetched(Path(tmp)))
                 if i == 0:
                     pause(f"send:{host.name}")
         host.write_text(f"{folder}/{mf.MANIFEST}", artifact.to_json())

@@ -95,6 +95,14 @@ class CISection(Strict):
     worker: Name | None = Field(None, description="the host that runs the worker (default: the build host)")
 
 
+class LogsSection(Strict):
+    """logs: the central log host (rsyslog) that every app host forwards its app log to over TCP."""
+
+    host: HostSection
+    port: Port = Field(description="the TCP port rsyslog receives on (imtcp)")
+    dir: RemotePath | None = Field(None, description="where it keeps files per host per day (default <base>/central)")
+
+
 class LadderFile(Strict):
     """ladder.yml: the app, its environments and their hosts, SSH settings and the runs home."""
 
@@ -106,6 +114,7 @@ class LadderFile(Strict):
     build: BuildSection = Field(default_factory=BuildSection)
     balancer: BalancerSection | None = None
     ci: CISection | None = None
+    logs: LogsSection | None = None
     fixes: ClassVar[dict[str, str]] = {
         "app": "add app: with name and repo",
         "environments": "define at least prod: environments: {prod: {hosts: [...]}}",
@@ -180,6 +189,15 @@ class CIConfig:
 
 
 @dataclass(frozen=True)
+class LogsConfig:
+    """The central log host: its host, the TCP port it receives on and the folder of files per host per day."""
+
+    host: HostConfig
+    port: int
+    dir: str
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated ladder.yml with every value merged in."""
 
@@ -193,6 +211,7 @@ class Config:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     balancer: BalancerConfig | None = None
     ci: CIConfig | None = None
+    logs: LogsConfig | None = None
 
     def environment(self, name: str) -> EnvironmentConfig:
         """The named environment, or a ConfigError listing the ones defined."""
@@ -394,7 +413,14 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         if lb
         else None,
         ci=CIConfig(_host(ci.host, root, seen, file, "ci.host"), ci.url, ci.pb_port, worker) if ci else None,
+        logs=_logs(checked.logs, root, seen, file) if checked.logs else None,
     )
+
+
+def _logs(logs: LogsSection, root: Path, seen: set[str], file: Path) -> LogsConfig:
+    """logs: resolved: the log host, and its folder of central files (default: central/ under its base)."""
+    host = _host(logs.host, root, seen, file, "logs.host")
+    return LogsConfig(host, logs.port, logs.dir or f"{host.base.rstrip('/')}/central")
 
 
 def schema() -> dict[str, Any]:

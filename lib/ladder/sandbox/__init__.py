@@ -23,7 +23,7 @@ from ..core.errors import LadderError, NotASandbox
 from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import balancer as lb
-from . import sshd
+from . import logging_host, sshd
 from .ci import ci_entry, start_ci
 from .servers import Serving, serve
 
@@ -43,6 +43,7 @@ class Sandbox:
     serving: Serving = Serving()
     balancer: bool = False
     ci: bool = False
+    logs: bool = False
 
     @property
     def config_path(self) -> Path:
@@ -110,6 +111,7 @@ def up(
     manager: str = "none",
     balancer: bool = False,
     ci: bool = False,
+    logs: bool = False,
 ) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
 
@@ -118,27 +120,30 @@ def up(
     manager (none or supervisor) choose how prod serves the app. balancer=True adds a staging host
     served like prod and an `lb` host running HAProxy in front of the prod hosts. ci adds a `ci` host
     running a Buildbot master, a worker on dev and the repository's push hook (off by default: seconds).
+    logs adds a `logs` host running rsyslog, which receives the app hosts' logs over TCP (rung 5b forwards them).
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
     serving = Serving(server, manager)
     if balancer:
         lb.require()
+    if logs:
+        logging_host.require()
     folder = Path(folder or sandbox_dir()).absolute()
     state = _read_state(folder)
     if state is not None:
         built = (state.get("server", "gunicorn"), state.get("manager", "none"))
-        wanted = (ssh, hosts, serve, (server, manager), balancer, ci)
-        parts = (state.get("balancer", False), state.get("ci", False))
+        wanted = (ssh, hosts, serve, (server, manager), balancer, ci, logs)
+        parts = (state.get("balancer", False), state.get("ci", False), state.get("logs", False))
         same = (state["ssh"], state["hosts"], state.get("serve", True), built, *parts) == wanted
         servers = all(_alive(pid) for pid in state["pids"].values())
         apps = len(processes(folder)) > len(state["pids"])
         running = servers and (apps or not serve)
         if same and running:
-            return Sandbox(folder, ssh, hosts, serving, balancer, ci)
+            return Sandbox(folder, ssh, hosts, serving, balancer, ci, logs)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
-            f"server={built[0]}, manager={built[1]}, balancer={parts[0]}, ci={parts[1]}, "
+            f"server={built[0]}, manager={built[1]}, balancer={parts[0]}, ci={parts[1]}, logs={parts[2]}, "
             f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
         )
     if folder.exists() and any(folder.iterdir()):
@@ -156,6 +161,7 @@ def up(
         "manager": manager,
         "balancer": balancer,
         "ci": ci,
+        "logs": logs,
         "pids": pids,
     }
     (folder / MARKER).write_text(state["id"] + "\n")
@@ -165,19 +171,22 @@ def up(
         seed_repo(folder / "app")
         entries = _start_hosts(folder, names, ssh, serve, pids)
         section = ci_entry(folder, ssh, pids) if ci else None
+        log_section = logging_host.logs_entry(folder, ssh, pids) if logs else None
         (folder / STATE).write_text(json.dumps(state))
         prod, extra = entries[1 : hosts + 1], entries[hosts + 1 :]
-        _write_config(folder, entries[: hosts + 1], ssh, extra, section)
+        _write_config(folder, entries[: hosts + 1], ssh, extra, section, log_section)
         if serve:
             _serve_prod(folder, prod + extra[:1], ssh, serving)
         if balancer:
             _start_balancer(folder, extra[1], prod, ssh, serve)
         if section:
             start_ci(folder)
+        if log_section:
+            logging_host.start_logs(folder)
     except BaseException:
         down(folder)
         raise
-    return Sandbox(folder, ssh, hosts, serving, balancer, ci)
+    return Sandbox(folder, ssh, hosts, serving, balancer, ci, logs)
 
 
 def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
@@ -211,7 +220,12 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: d
 
 
 def _write_config(
-    folder: Path, entries: list[dict], ssh: bool, extra: list[dict] | None = None, ci: dict | None = None
+    folder: Path,
+    entries: list[dict],
+    ssh: bool,
+    extra: list[dict] | None = None,
+    ci: dict | None = None,
+    logs: dict | None = None,
 ) -> None:
     config = {
         "app": {
@@ -231,6 +245,8 @@ def _write_config(
         config["ssh"] = {"known_hosts": "ssh/known_hosts", "identity_file": "ssh/id_ed25519", "connect_timeout": 5}
     if ci:
         config["ci"] = ci
+    if logs:
+        config["logs"] = logs
     header = "# Written by `ladder sandbox up`: the team from the story, on this machine.\n"
     (folder / "ladder.yml").write_text(header + yaml.safe_dump(config, sort_keys=False))
 
@@ -285,6 +301,7 @@ def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> Non
             [
                 f"APP_ENV={env}",
                 f"APP_DB_PATH={lay.data}/app.db",
+                f"APP_LOG_FILE={lay.logs}/app.log",
                 f"APP_SECRET_KEY={secrets.token_hex(16)}",
                 "",
             ]

@@ -8,22 +8,23 @@ from pathlib import Path
 from ..core.errors import SeedError
 
 TEMPLATE = Path(__file__).with_name("template")
+PINNED = ("gunicorn", "python-json-logger")  # the app's requirements: its server and its JSON logs
 
 
 def app_files() -> dict[str, str]:
-    """The app's final tree: relative path -> content (requirements pin the installed gunicorn)."""
+    """The app's final tree: relative path -> content (requirements pin the installed gunicorn and python-json-logger)."""
     files = {
         p.relative_to(TEMPLATE).as_posix(): p.read_text()
         for p in sorted(TEMPLATE.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
     }
-    files["requirements.txt"] = f"gunicorn=={_gunicorn_version()}\n"
+    files["requirements.txt"] = "".join(f"{name}=={_version(name)}\n" for name in PINNED)
     return files
 
 
-def _gunicorn_version() -> str:
-    """The gunicorn version installed next to Ladder, which the app's requirements pin."""
+def _version(name: str) -> str:
+    """The version of a package installed next to Ladder, which the app's requirements pin."""
     try:
-        return metadata.version("gunicorn")
+        return metadata.version(name)
     except metadata.PackageNotFoundError:
-        raise SeedError("gunicorn is not installed; run `pip install gunicorn`", path=TEMPLATE) from None
+        raise SeedError(f"{name} is not installed; run `pip install {name}`", path=TEMPLATE) from None

@@ -35,6 +35,18 @@ PLAN: list[tuple[str, dict[str, list[str] | str], list[str]]] = [
     ("ignore venv", {".gitignore": [".venv/"]}, []),
     ("APP_ENV setting", {"config.py": ["ENV"]}, ["readme-env"]),
     ("how to deploy", {"README.md": ["## Deploy"]}, []),
+    (
+        "structured request logs",
+        {
+            "app.py": [
+                *("logging", "logging.handlers", "sys", "time", "uuid", "parse_qsl", "JsonFormatter"),
+                *("SECRET_WORDS", "REQUEST_ID", "request_logger", "redact", "route_of", "with_request_id"),
+                *("guarded", "log_request"),
+            ],
+            "config.py": ["socket", "LOG_FILE", "HOST"],
+        },
+        ["request-log"],
+    ),
 ]
 
 # Earlier versions of final lines: (file, final line stripped, earlier line stripped or None when absent).
@@ -99,6 +111,12 @@ EARLY: dict[str, list[tuple[str, str, str | None]]] = {
             'return "400 Bad Request", {"error": \'send JSON like {"name": "milk"}\'}',
             'return "400 Bad Request", {"error": "bad request"}',
         )
+    ],
+    "request-log": [
+        ("app.py", "started = time.perf_counter()", None),
+        ("app.py", "status, payload = guarded(handler, environ, args)", "status, payload = handler(environ, *args)"),
+        ("app.py", "start_response = with_request_id(environ, start_response)", None),
+        ("app.py", "log_request(environ, status, payload, started)", None),
     ],
     "readme-secret": [("README.md", "- `APP_SECRET_KEY`: the secret key, set it in production", None)],
     "readme-env": [("README.md", "- `APP_ENV`: `development` or `production`", None)],

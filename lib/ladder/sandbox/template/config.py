@@ -1,6 +1,7 @@
 """Settings for the items app, read from the environment at startup."""
 
 import os
+import socket
 
 DB_PATH = os.environ.get("APP_DB_PATH", "app.db")
 
@@ -10,3 +11,9 @@ SECRET_KEY = os.environ.get("APP_SECRET_KEY", "")
 ENV = os.environ.get("APP_ENV", "development")
 
 VERSION = os.environ.get("APP_VERSION", "")
+
+# One JSON line per request goes here (stderr when unset); its folder must exist.
+LOG_FILE = os.environ.get("APP_LOG_FILE", "")
+
+# The host's name in the logs (the machine's own name unless set).
+HOST = os.environ.get("APP_HOST") or socket.gethostname()

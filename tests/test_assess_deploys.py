@@ -73,3 +73,33 @@ def test_reads_the_journal_ladder_writes(tmp_path):
     assert [r.is_deploy for r in runs] == [True, True, True, False]
     report = dora_metrics(None, path)
     assert report.source == "journal" and report.journal_deploys == 3
+
+
+def _rollout(path, run_id: str, kind: str, env: str, ended: str, status: str = "ok", **extra) -> None:
+    from ladder.engine import journal
+
+    params = {"action": kind, "environment": env, "version": "1.0.0", "dry_run": False, **extra}
+    journal.add(path, run_id=run_id, kind=kind, runbook=kind, rung="4", params=params,
+                started=ended, ended=ended, status=status, changes=3)  # fmt: skip
+
+
+def test_rollout_rows_give_lead_time_failures_and_time_to_restore(tmp_path):
+    from ladder.engine import journal
+
+    path = journal.journal_path(tmp_path / "runs")
+    commit = "2026-01-10T10:00:00+00:00"
+    _rollout(path, "d1", "deploy", "staging", "2026-01-10T10:30:00+00:00", commit_time=commit)  # not prod
+    _rollout(path, "d2", "deploy", "prod", "2026-01-10T11:00:00+00:00", commit_time=commit)
+    _rollout(path, "d3", "deploy", "prod", "2026-01-11T10:00:00+00:00", "failed", commit_time=commit)
+    _rollout(path, "d4", "deploy", "prod", "2026-01-11T10:20:00+00:00", commit_time=commit)  # a fix forward
+    _rollout(path, "d5", "deploy", "prod", "2026-01-12T10:00:00+00:00", commit_time=commit)
+    _rollout(path, "r1", "rollback", "prod", "2026-01-12T10:05:00+00:00")
+    _rollout(path, "r2", "rollback", "staging", "2026-01-12T12:00:00+00:00")
+    runs = read_journal(path)
+    assert [r.id for r in runs if r.is_deploy] == ["d2", "d4", "d5"]
+    assert [r.id for r in runs if r.is_failed_deploy] == ["d3"] and [r.id for r in runs if r.is_rollback] == ["r1"]
+    from ladder.assess.deploys import deploys_from_journal
+
+    found = deploys_from_journal(runs)
+    assert [d.lead_times for d in found] == [(3600.0,), (86400.0,), (87600.0,), (172800.0,)]
+    assert [(d.failed, d.recovery) for d in found] == [(False, None), (True, 1200.0), (False, None), (True, 300.0)]

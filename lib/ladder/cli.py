@@ -13,6 +13,7 @@ from .commands import assess as assess_command
 from .commands import ci as ci_command
 from .commands import config as config_command
 from .commands import db as db_command
+from .commands import deploy as deploy_command
 from .commands import flags as flags_command
 from .commands import init as init_command
 from .commands import schedule as schedule_command
@@ -250,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     flags_command.add_parser(sub)
     artifact_command.add_parser(sub)
     db_command.add_parser(sub)
+    deploy_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")

@@ -18,6 +18,8 @@ FAILURE_SUBJECT = re.compile(r"^\s*revert\b|\bhot-?fix\b|\brollback\b|\broll bac
 VERSION_TAG = re.compile(r"^(v|release[-/]|rel-)?\d+(\.\d+){1,3}([-+.][0-9A-Za-z.-]+)?$|^v?\d{4}[.-]\d{2}([.-]\d{2})?")
 MAX_TAGS = 100
 REF_KEYS = ("commit", "ref", "revision", "sha", "version")
+JOURNAL_KINDS = ("runbook", "deploy", "rollback")  # rows that can deploy: runbook runs and Ladder's rollouts
+PROD = "prod"
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,31 @@ class JournalRun:
     ended: float | None
     status: str
     changes: int
+    kind: str = "runbook"
+
+    @property
+    def in_prod(self) -> bool:
+        """True unless the run names another environment (a rollout to staging is no deploy to prod)."""
+        return str(self.params.get("environment") or PROD) == PROD
 
     @property
     def is_rollback(self) -> bool:
         """True for a run that rolled prod back."""
         action = str(self.params.get("action", "")) + str(self.params.get("mode", ""))
-        return "rollback" in self.runbook.lower() or "rollback" in action.lower() or self.params.get("rollback") is True
+        named = (
+            "rollback" in self.runbook.lower() or "rollback" in action.lower() or self.params.get("rollback") is True
+        )
+        return named and self.in_prod
+
+    @property
+    def is_failed_deploy(self) -> bool:
+        """True for a rollout to prod that failed after changing a host: prod ran the change, so it counts."""
+        return self.kind == "deploy" and self.status == "failed" and self.changes > 0 and self.in_prod
+
+    @property
+    def commit_time(self) -> float | None:
+        """When the deployed commit was made, when the run recorded it (Ladder's rollouts do)."""
+        return _iso(self.params.get("commit_time"))
 
     @property
     def is_dry_run(self) -> bool:
@@ -65,6 +86,7 @@ class JournalRun:
             and self.rung in DEPLOY_RUNGS
             and not self.is_rollback
             and not self.is_dry_run
+            and self.in_prod
         )
 
     @property
@@ -103,17 +125,18 @@ def read_journal(path: str | Path | None) -> list[JournalRun] | None:
         cols = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
         if not {"runbook", "status", "started"} <= cols:
             return None
-        wanted = ["id", "runbook", "rung", "params", "started", "ended", "status", "changes"]
+        wanted = ["id", "runbook", "rung", "params", "started", "ended", "status", "changes", "kind"]
         select = ", ".join(c if c in cols else "NULL" for c in wanted)
-        # Only runbook runs can deploy; assessments share the table under another kind.
-        where = " WHERE kind IS NULL OR kind = 'runbook'" if "kind" in cols else ""
-        rows = db.execute(f"SELECT {select} FROM runs{where}").fetchall()
+        # Runbook runs and rollouts can deploy; assessments and builds share the table under other kinds.
+        marks = ", ".join("?" for _ in JOURNAL_KINDS)
+        where = f" WHERE kind IS NULL OR kind IN ({marks})" if "kind" in cols else ""
+        rows = db.execute(f"SELECT {select} FROM runs{where}", JOURNAL_KINDS if where else ()).fetchall()
     except sqlite3.Error:
         return None
     finally:
         db.close()
     runs = []
-    for rid, runbook, rung, params, started, ended, status, changes in rows:
+    for rid, runbook, rung, params, started, ended, status, changes, kind in rows:
         try:
             p = json.loads(params) if params else {}
         except (TypeError, ValueError):
@@ -132,6 +155,7 @@ def read_journal(path: str | Path | None) -> list[JournalRun] | None:
                 _iso(ended),
                 str(status or ""),
                 n_changes,
+                str(kind or "runbook"),
             )
         )
     runs.sort(key=lambda r: r.ended or r.started or 0)
@@ -183,11 +207,12 @@ def deploys_from_tags(repo: GitRepo) -> list[Deploy]:
 
 
 def deploys_from_journal(runs: list[JournalRun], repo: GitRepo | None = None) -> list[Deploy]:
-    """Deploys recorded in the journal; a later rollback run marks the deploy before it failed."""
+    """Deploys to prod recorded in the journal, failed when a rollback follows, a revert or hotfix ships next,
+    or the rollout itself failed; recovery runs to the rollback's end or the next good deploy (a fix forward)."""
     items: list[tuple[float, str, str, list[tuple[int, str]]]] = []
     prev_commit = None
     rollbacks = [r for r in runs if r.is_rollback and r.status == "ok"]
-    deploy_runs = [r for r in runs if r.is_deploy and (r.ended or r.started)]
+    deploy_runs = [r for r in runs if (r.is_deploy or r.is_failed_deploy) and (r.ended or r.started)]
     for run in deploy_runs:
         commits: list[tuple[int, str]] = []
         commit = _resolve(repo, run.ref) if repo is not None and run.ref else None
@@ -196,9 +221,15 @@ def deploys_from_journal(runs: list[JournalRun], repo: GitRepo | None = None) ->
             prev_commit = commit
         items.append((float(run.ended or run.started or 0), "journal", run.runbook, commits))
     deploys = _with_failures(items)
-    for i, d in enumerate(deploys):
+    for i, (d, run) in enumerate(zip(deploys, deploy_runs)):
         nxt = deploys[i + 1].time if i + 1 < len(deploys) else math.inf
+        leads = d.lead_times or ((max(0.0, d.time - run.commit_time),) if run.commit_time is not None else ())
+        failed, recovery = d.failed, d.recovery
         rb = next((r for r in rollbacks if d.time <= (r.ended or r.started or 0) < nxt), None)
         if rb is not None:
-            deploys[i] = Deploy(d.time, d.source, d.name, d.lead_times, True, (rb.ended or rb.started or 0) - d.time)
+            failed, recovery = True, (rb.ended or rb.started or 0) - d.time
+        elif run.status == "failed":
+            good = next((e for e, r in zip(deploys[i + 1 :], deploy_runs[i + 1 :]) if r.status == "ok"), None)
+            failed, recovery = True, (good.time - d.time if good is not None else None)
+        deploys[i] = Deploy(d.time, d.source, d.name, leads, failed, recovery)
     return deploys

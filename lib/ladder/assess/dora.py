@@ -293,7 +293,7 @@ def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, sou
                 band_change_fail_rate(rate),
                 scale_change_fail_rate(rate),
                 len(window),
-                f"{len(failed)} of {len(window)} deploys followed by a revert, hotfix or rollback",
+                f"{len(failed)} of {len(window)} deploys failed, or followed by a revert, hotfix or rollback",
             )
         )
 

@@ -331,3 +331,12 @@ class LoadRefused(LadderError, ValueError):
         self.value = value
         self.fix = fix
         super().__init__(f"load {field} {value!r} refused: {fix}")
+
+
+class RolloutFailed(LadderError):
+    """A rolling deploy or rollback that stopped at a host: `result` holds every host's outcome (Fabric's group style)."""
+
+    def __init__(self, message: str, *, host: str, result: Any) -> None:
+        self.host = host
+        self.result = result
+        super().__init__(message)

@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +16,7 @@ from ..core.config import CIConfig, Config
 from ..core.errors import ConfigError, HostError
 from ..core.hosts import Host, LocalHost, connect
 from . import ci_render
-from .ci_render import SECRET, CISetup
+from .ci_render import SECRET, CISetup, Pipeline
 from .git import open_repo
 
 q = shlex.quote
@@ -197,9 +197,12 @@ def install_hook(host: Host, repo: str, url: str, *, dry_run: bool = True) -> op
     return ops.file(host, path, ci_render.post_receive(url, repo), 0o755, dry_run=dry_run)
 
 
-def install(config: Config, *, dry_run: bool = True) -> list[ops.Change]:
-    """Everything ladder.yml's ci: asks for: master and worker set up and running, the push hook in place."""
-    setup, ci = setup_for(config), ci_of(config)
+def install(config: Config, *, pipeline: Pipeline | None = None, dry_run: bool = True) -> list[ops.Change]:
+    """Everything ladder.yml's ci: asks for: master and worker set up and running, the push hook in place.
+
+    With a pipeline (rung 4), a green trunk build goes on to deliver: staging, smoke over HTTP, prod.
+    """
+    setup, ci = replace(setup_for(config), pipeline=pipeline), ci_of(config)
     worker_host = config.host_config(setup.worker)
     with connect(ci.host, config.ssh) as master, connect(worker_host, config.ssh) as worker:
         changes = apply(

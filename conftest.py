@@ -69,7 +69,7 @@ def pytest_collection_modifyitems(config, items) -> None:
 def pytest_runtest_setup(item) -> None:
     """Notebooks run with their defaults, which point at the sandbox: make sure one is up."""
     if item.nodeid.split("::")[0].endswith(".ipynb"):
-        sandbox.up(Path(os.environ["LADDER_HOME"]) / "sandbox", logs=True, ci=True)  # as `ladder sandbox up` makes it
+        sandbox.up(Path(os.environ["LADDER_HOME"]) / "sandbox", balancer=True, logs=True, ci=True)  # as `ladder sandbox up`
 
 
 @pytest.fixture(autouse=True)

@@ -36,14 +36,14 @@ def smoke(config: Config | str | Path | None, environment: str, version: str) ->
     hosts = cfg.environment(environment).hosts
     found = routes.in_commit(open_repo(Path(cfg.app.repo)), version_sha(cfg, version))
     reports = [
-        http_smoke.run(f"http://{_address(h.address)}:{cfg.app_port(h)}", found, cfg.app.health_path, version)
+        http_smoke.run(f"http://{http_address(h.address)}:{cfg.app_port(h)}", found, cfg.app.health_path, version)
         for h in hosts
     ]
     bad = [r for r in reports if not r.ok]
     return bad[0] if bad else reports[0]
 
 
-def _address(address: str) -> str:
+def http_address(address: str) -> str:
     """A host's HTTP address: a local folder host serves on loopback."""
     return "127.0.0.1" if address == "local" else address
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..app import ci_server, ci_stages, health, trunk
+from ..app import artifact, ci_server, ci_stages, health, trunk
 from ..app.ci_render import SHIPS, Pipeline
 from ..app.ci_stages import Run
 from ..app.parity import Chart
@@ -292,6 +292,40 @@ def stop_at_staging(config: Config | str | Path, ship: str, *, dry_run: bool = T
 def approve(config: Config | str | Path, version: str, approver: str | None = None) -> dict:
     """Release the gate for version to prod (what `ladder approve` and the notebook's button do)."""
     return pipeline.approve(config, "prod", version, approver)
+
+
+def waiting(config: Config | str | Path) -> str | None:
+    """The version a trunk build holds at the ship gate (its 'wait for approval' stage runs), if one does."""
+    cfg = steps.config_of(config)
+    ci = ci_server.ci_of(cfg)
+    with connect(ci.host, cfg.ssh) as master:
+        held = [
+            r
+            for r in ci_stages.get_runs(master, ci.url)
+            if (s := r.stage("wait for approval")) and s.result == "running"
+        ]
+    return artifact.get_source(str(cfg.app.repo), held[-1].revision).version if held else None
+
+
+def gate(config: Config | str | Path, ship: str) -> Any:
+    """With ship=gate, a button that approves the held version for prod (as `ladder approve` does); else a note."""
+    import ipywidgets as widgets
+
+    cfg = steps.config_of(config)
+    version = waiting(cfg) if ship == "gate" else None
+    if version is None:
+        why = "ship is auto: a green staging goes on to prod" if ship != "gate" else "no build waits at the gate"
+        return widgets.HTML(f"<p>{html.escape(why)}.</p>")
+    note = widgets.HTML(f"<p>{html.escape(version)} passed staging and waits for the decision to ship to prod.</p>")
+    btn = widgets.Button(description=f"Ship {version} to prod", button_style="warning", icon="check")
+
+    def on_click(_: object) -> None:
+        row = approve(cfg, version)
+        btn.disabled = True
+        note.value = f"<p>Approved by {html.escape(row['approver'])} (journaled); the pipeline deploys it to prod.</p>"
+
+    btn.on_click(on_click)
+    return widgets.VBox([note, btn])
 
 
 def deploys(config: Config | str | Path) -> pd.DataFrame:

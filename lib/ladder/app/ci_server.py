@@ -104,6 +104,15 @@ def _signal(folder: str, sig: str) -> str:
     return f'kill -{sig} "$(cat {q(folder + "/twistd.pid")})"'
 
 
+def _reconfig(folder: str) -> str:
+    """SIGHUP the master, then wait until its log says the new master.cfg is in force (a push may follow at once)."""
+    log, done = q(folder + "/twistd.log"), "'configuration update complete'"
+    return (
+        f"n=$(grep -c {done} {log}); {_signal(folder, 'HUP')} && "
+        f'while [ "$(grep -c {done} {log})" -le "$n" ]; do sleep 0.1; done'
+    )
+
+
 def _wait(python: str, url: str, worker: str | None, timeout: float) -> str:
     """A command that waits until the master answers REST (and, given a worker's name, until it is connected)."""
     script = (
@@ -160,7 +169,7 @@ def apply(
         changes.append(ops.settle(master, "ci master", mdir, start, "not running", dry_run=dry_run))
     else:
         # SIGHUP is `buildbot reconfig`: the running master reads master.cfg again, builds in flight go on.
-        reload = [ops.command(master, _signal(mdir, "HUP"))] if config.changed else []
+        reload = [ops.command(master, _reconfig(mdir), START_TIMEOUT)] if config.changed else []
         changes.append(ops.settle(master, "ci master", mdir, reload, "master.cfg changed", dry_run=dry_run))
     secret = _secret(worker, f"{wdir}/{SECRET}", password, dry_run=dry_run)
     tac = ops.file(

@@ -133,3 +133,17 @@ def test_break_route_breaks_a_get_handler_and_refuses_an_app_without_one():
 def test_a_bad_ship_is_refused_before_any_host():
     with pytest.raises(Exception, match="parameter 'ship'"):
         rung4.setup("/nonexistent/ladder.yml", "sometimes")
+
+
+@pytest.mark.unit
+def test_a_run_that_does_not_end_as_its_commit_should_is_an_error():
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    smoke_failed = Run(2, "b" * 40, "failure", t0, t0, (_stage("smoke staging", t0, 1, "failure"),))
+    shipped = Run(3, "c" * 40, "success", t0, t0, (_stage("smoke staging", t0, 1), _stage("deploy prod", t0, 1)))
+    prod = {"before": {"p1": "1"}, BROKEN: {"p1": "1"}}
+    rung4._expect(BROKEN, smoke_failed, prod, "auto")  # stopped at staging, prod as it was: as it should
+    rung4._expect(GOOD, shipped, {"before": {"p1": "1"}, GOOD: {"p1": "2"}}, "auto")
+    with pytest.raises(Exception, match="passed every stage"):
+        rung4._expect(BROKEN, shipped, {"before": {"p1": "1"}, BROKEN: {"p1": "3"}}, "auto")
+    with pytest.raises(Exception, match="stopped at 'smoke staging'"):
+        rung4._expect(GOOD, smoke_failed, prod, "auto")

@@ -268,11 +268,31 @@ def _ship(cfg: Config, roles: tuple[str, ...], ship: str, dry_run: bool) -> Pipe
         pushed[revision] = (role, at)
         runs = _follow(cfg, revision, ship == "gate")
         prod[role] = prod_versions(cfg)
+        _expect(role, next(r for r in runs if r.revision == revision), prod, ship)
     report = PipelineReport(tuple(runs), pushed, prod)
     change = ops.Change(REPO, "pipeline demo", branch, tuple(f"git push ({r})" for r in roles), True, True,
                         reason=report.summary())  # fmt: skip
     record_step("pipeline demo", [change])
     return report
+
+
+def _expect(role: str, run: Run, prod: dict[str, dict[str, str | None]], ship: str) -> None:
+    """A good commit reaches prod (or the gate); a broken one fails its smoke test with prod as it was."""
+    failed = next((s.name for s in run.stages if s.result not in ("success", "running", "not run")), "")
+    where = f"trunk build #{run.number} of {run.revision[:12]}"
+    if role == BROKEN:
+        keys = list(prod)  # "before", then each role in the order pushed
+        before = prod[keys[keys.index(BROKEN) - 1]]
+        if failed != "smoke staging" or prod[BROKEN] != before:
+            raise LadderError(
+                f"{where}: the broken commit should have failed 'smoke staging' with prod untouched; it "
+                + (f"failed at {failed!r}" if failed else "passed every stage")
+                + "; see the build's log on the CI server's web page"
+            )
+    elif failed or (ship == "auto" and run.reached != "deploy prod"):
+        raise LadderError(
+            f"{where}: the {role} stopped at {failed or run.reached!r}; see the build's log on the CI server's web page"
+        )
 
 
 def deliver(config: Config | str | Path, ship: str, *, dry_run: bool = True) -> PipelineReport:

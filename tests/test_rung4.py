@@ -16,6 +16,7 @@ from conftest import require_sshd
 from ladder import load_config, sandbox
 from ladder.app import ci_stages, recipe
 from ladder.app.ci_stages import Run, Stage
+from ladder.core.errors import LadderError, ParameterError
 from ladder.core.hosts import connect
 from ladder.engine import journal, runner
 from ladder.rungs import rung4
@@ -125,13 +126,13 @@ def test_break_route_breaks_a_get_handler_and_refuses_an_app_without_one():
     broken = rung4.break_route(app)
     assert broken.index(rung4.BROKEN_LINE) == broken.index("def items(environ):\n") + len("def items(environ):\n")
     compile(broken, "app.py", "exec")
-    with pytest.raises(Exception, match="no handler"):
+    with pytest.raises(LadderError, match="no handler"):
         rung4.break_route("def health(environ):\n    return 1\n")
 
 
 @pytest.mark.unit
 def test_a_bad_ship_is_refused_before_any_host():
-    with pytest.raises(Exception, match="parameter 'ship'"):
+    with pytest.raises(ParameterError, match="parameter 'ship'"):
         rung4.setup("/nonexistent/ladder.yml", "sometimes")
 
 
@@ -143,7 +144,7 @@ def test_a_run_that_does_not_end_as_its_commit_should_is_an_error():
     prod = {"before": {"p1": "1"}, BROKEN: {"p1": "1"}}
     rung4._expect(BROKEN, smoke_failed, prod, "auto")  # stopped at staging, prod as it was: as it should
     rung4._expect(GOOD, shipped, {"before": {"p1": "1"}, GOOD: {"p1": "2"}}, "auto")
-    with pytest.raises(Exception, match="passed every stage"):
+    with pytest.raises(LadderError, match="passed every stage"):
         rung4._expect(BROKEN, shipped, {"before": {"p1": "1"}, BROKEN: {"p1": "3"}}, "auto")
-    with pytest.raises(Exception, match="stopped at 'smoke staging'"):
+    with pytest.raises(LadderError, match="stopped at 'smoke staging'"):
         rung4._expect(GOOD, smoke_failed, prod, "auto")

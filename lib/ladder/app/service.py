@@ -72,7 +72,8 @@ def start_command(
         f'sleep 0.1; done; echo "gunicorn did not start; see {logs}/error.log" >&2; exit 1'
     )
     return (
-        f"(set -a && . {q(env_file)} && set +a && "
+        # Started in the app's folder, where gunicorn reads the app's own gunicorn.conf.py (if it has one).
+        f"(set -a && . {q(env_file)} && set +a && cd {q(chdir)} && "
         f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {pid} "
         f"--bind {q(f'{bind}:{port}')} --workers {int(workers)} "
         f"--access-logfile {q(logs + '/access.log')} --error-logfile {q(logs + '/error.log')} {q(wsgi)}) && "

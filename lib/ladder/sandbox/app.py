@@ -11,19 +11,21 @@ TEMPLATE = Path(__file__).with_name("template")
 
 
 def app_files() -> dict[str, str]:
-    """The app's final tree: relative path -> content (requirements pin the installed gunicorn)."""
+    """The app's final tree: relative path -> content (requirements pin the installed gunicorn and prometheus-client)."""
     files = {
         p.relative_to(TEMPLATE).as_posix(): p.read_text()
         for p in sorted(TEMPLATE.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
     }
-    files["requirements.txt"] = f"gunicorn=={_gunicorn_version()}\n"
+    files["requirements.txt"] = (
+        f"gunicorn=={_version('gunicorn')}\nprometheus-client=={_version('prometheus-client')}\n"
+    )
     return files
 
 
-def _gunicorn_version() -> str:
-    """The gunicorn version installed next to Ladder, which the app's requirements pin."""
+def _version(package: str) -> str:
+    """The version of a package installed next to Ladder, which the app's requirements pin."""
     try:
-        return metadata.version("gunicorn")
+        return metadata.version(package)
     except metadata.PackageNotFoundError:
-        raise SeedError("gunicorn is not installed; run `pip install gunicorn`", path=TEMPLATE) from None
+        raise SeedError(f"{package} is not installed; run `pip install {package}`", path=TEMPLATE) from None

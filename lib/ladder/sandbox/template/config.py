@@ -10,3 +10,9 @@ SECRET_KEY = os.environ.get("APP_SECRET_KEY", "")
 ENV = os.environ.get("APP_ENV", "development")
 
 VERSION = os.environ.get("APP_VERSION", "")
+
+# Where the worker processes of gunicorn or uWSGI share their Prometheus metrics (set by the start-up script).
+METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+# How long the "slow" fault of the FAULT file holds each request, in seconds.
+SLOW_SECONDS = float(os.environ.get("APP_SLOW_SECONDS", "0.5"))

@@ -13,7 +13,16 @@ def test_schema_is_json_schema_of_every_section(capsys):
     assert main(["config", "schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "LadderFile" and schema["additionalProperties"] is False
-    assert set(schema["properties"]) == {"app", "environments", "ssh", "runs", "artifacts", "build", "balancer"}
+    assert set(schema["properties"]) == {
+        "app",
+        "environments",
+        "ssh",
+        "runs",
+        "artifacts",
+        "build",
+        "balancer",
+        "monitoring",
+    }
     host = schema["$defs"]["HostSection"]["properties"]
     assert host["port"]["maximum"] == 65535 and "pattern" in host["name"]
 

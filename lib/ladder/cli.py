@@ -26,11 +26,17 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
     from . import sandbox
 
     box = sandbox.up(
-        args.dir, ssh=args.ssh, hosts=args.hosts, server=args.server, manager=args.manager, balancer=args.balancer
+        args.dir,
+        ssh=args.ssh,
+        hosts=args.hosts,
+        server=args.server,
+        manager=args.manager,
+        balancer=args.balancer,
+        monitoring=args.monitoring,
     )
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
     serving = f"{box.serving.server}, manager {box.serving.manager}"
-    extra = " + staging + lb (HAProxy)" if box.balancer else ""
+    extra = (" + staging + lb (HAProxy)" if box.balancer else "") + (" + mon (Prometheus)" if box.monitoring else "")
     print(f"sandbox up at {box.dir}: dev + {box.hosts} prod{extra} ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
@@ -255,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="balancer",
         action="store_false",
         help="leave out the staging host and the HAProxy load balancer in front of prod",
+    )
+    p.add_argument(
+        "--no-monitoring",
+        dest="monitoring",
+        action="store_false",
+        help="leave out the mon host running Prometheus, which scrapes the app hosts and the load balancer",
     )
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")

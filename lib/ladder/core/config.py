@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from .build_config import ArtifactsConfig, ArtifactsSection, BuildConfig, BuildSection, resolve
 from .errors import ConfigError
-from .names import Address, Command, LocalPath, Name, RemotePath, Repo, UrlPath, User, Wsgi
+from .names import Address, Command, HttpUrl, LocalPath, Name, RemotePath, Repo, UrlPath, User, Wsgi
 from .validation import Strict, explain, parse_yaml, read_yaml
 
 DEV, STAGING, PROD = "dev", "staging", "prod"
@@ -84,6 +84,13 @@ class BalancerSection(Strict):
     socket: RemotePath = Field(description="the admin socket's absolute path on the balancer's host")
 
 
+class MonitoringSection(Strict):
+    """monitoring: the Prometheus that scrapes the app's hosts and the balancer, on a host of its own."""
+
+    host: HostSection
+    url: HttpUrl = Field(description="where Ladder reaches Prometheus' HTTP API, like http://127.0.0.1:9090")
+
+
 class LadderFile(Strict):
     """ladder.yml: the app, its environments and their hosts, SSH settings and the runs home."""
 
@@ -94,6 +101,7 @@ class LadderFile(Strict):
     artifacts: ArtifactsSection = Field(default_factory=ArtifactsSection)
     build: BuildSection = Field(default_factory=BuildSection)
     balancer: BalancerSection | None = None
+    monitoring: MonitoringSection | None = None
     fixes: ClassVar[dict[str, str]] = {
         "app": "add app: with name and repo",
         "environments": "define at least prod: environments: {prod: {hosts: [...]}}",
@@ -148,6 +156,14 @@ class BalancerConfig:
 
 
 @dataclass(frozen=True)
+class MonitoringConfig:
+    """The Prometheus that watches the app: its host and the URL of its HTTP API."""
+
+    host: HostConfig
+    url: str
+
+
+@dataclass(frozen=True)
 class SSHConfig:
     """How Ladder reaches SSH hosts."""
 
@@ -170,6 +186,7 @@ class Config:
     build: BuildConfig = BuildConfig("")
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     balancer: BalancerConfig | None = None
+    monitoring: MonitoringConfig | None = None
 
     def environment(self, name: str) -> EnvironmentConfig:
         """The named environment, or a ConfigError listing the ones defined."""
@@ -349,6 +366,10 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         if lb
         else None
     )
+    mon = checked.monitoring
+    monitoring = (
+        MonitoringConfig(_host(mon.host, root, seen, file, "monitoring.host"), mon.url.rstrip("/")) if mon else None
+    )
     app, ssh = checked.app, checked.ssh
     bases = {h.name: h.base for e in environments.values() for h in e.hosts}
     dev = environments.get(DEV)
@@ -371,6 +392,7 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         build=build_host,
         raw=raw if raw is not None else checked.model_dump(),
         balancer=balancer,
+        monitoring=monitoring,
     )
 
 

@@ -23,6 +23,7 @@ from ..core.errors import LadderError, NotASandbox
 from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import balancer as lb
+from . import monitoring as mon
 from . import sshd
 from .servers import Serving, metrics_dir, serve
 
@@ -41,6 +42,7 @@ class Sandbox:
     hosts: int
     serving: Serving = Serving()
     balancer: bool = False
+    monitoring: bool = False
 
     @property
     def config_path(self) -> Path:
@@ -107,33 +109,45 @@ def up(
     server: str = "gunicorn",
     manager: str = "none",
     balancer: bool = False,
+    monitoring: bool = False,
 ) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
 
     With serve=False the prod hosts stay empty (no checkout, no app server): bare hosts for
     tests and benchmarks that only need many reachable servers. server (gunicorn or uwsgi) and
     manager (none or supervisor) choose how prod serves the app. balancer=True adds a staging host
-    served like prod and an `lb` host running HAProxy in front of the prod hosts.
+    served like prod and an `lb` host running HAProxy in front of the prod hosts. monitoring=True adds a
+    `mon` host running Prometheus, which scrapes every app host and the balancer's exporter.
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
     serving = Serving(server, manager)
     if balancer:
         lb.require()
+    if monitoring:
+        mon.require()
     folder = Path(folder or sandbox_dir()).absolute()
     state = _read_state(folder)
     if state is not None:
         built = (state.get("server", "gunicorn"), state.get("manager", "none"))
-        wanted = (ssh, hosts, serve, (server, manager), balancer)
-        same = (state["ssh"], state["hosts"], state.get("serve", True), built, state.get("balancer", False)) == wanted
+        wanted = (ssh, hosts, serve, (server, manager), balancer, monitoring)
+        same = (
+            state["ssh"],
+            state["hosts"],
+            state.get("serve", True),
+            built,
+            state.get("balancer", False),
+            state.get("monitoring", False),
+        ) == wanted
         servers = all(_alive(pid) for pid in state["pids"].values())
         apps = len(processes(folder)) > len(state["pids"])
         running = servers and (apps or not serve)
         if same and running:
-            return Sandbox(folder, ssh, hosts, serving, balancer)
+            return Sandbox(folder, ssh, hosts, serving, balancer, monitoring)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
             f"server={built[0]}, manager={built[1]}, balancer={state.get('balancer', False)}, "
+            f"monitoring={state.get('monitoring', False)}, "
             f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
         )
     if folder.exists() and any(folder.iterdir()):
@@ -150,25 +164,33 @@ def up(
         "server": server,
         "manager": manager,
         "balancer": balancer,
+        "monitoring": monitoring,
         "pids": pids,
     }
     (folder / MARKER).write_text(state["id"] + "\n")
     (folder / STATE).write_text(json.dumps(state))
     names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)] + (list(lb.NAMES) if balancer else [])
+    names += [mon.MON] if monitoring else []
     try:
         seed_repo(folder / "app")
         entries = _start_hosts(folder, names, ssh, serve, pids)
         (folder / STATE).write_text(json.dumps(state))
+        mon_entry = entries.pop() if monitoring else None
         prod, extra = entries[1 : hosts + 1], entries[hosts + 1 :]
-        _write_config(folder, entries[: hosts + 1], ssh, extra)
+        lb_metrics = sshd.free_port() if balancer and monitoring else None
+        _write_config(folder, entries[: hosts + 1], ssh, extra, mon.section(mon_entry) if mon_entry else None)
         if serve:
             _serve_prod(folder, prod + extra[:1], ssh, serving)
         if balancer:
-            _start_balancer(folder, extra[1], prod, ssh, serve)
+            _start_balancer(folder, extra[1], prod, ssh, serve, lb_metrics)
+        if mon_entry:
+            watched = {"prod": prod, **({lb.STAGING: extra[:1]} if extra else {})}
+            jobs = mon.jobs(watched, extra[1] if extra else None, lb_metrics)
+            _start_monitoring(folder, mon_entry, jobs, ssh, serve)
     except BaseException:
         down(folder)
         raise
-    return Sandbox(folder, ssh, hosts, serving, balancer)
+    return Sandbox(folder, ssh, hosts, serving, balancer, monitoring)
 
 
 def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
@@ -201,7 +223,9 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: d
     return entries
 
 
-def _write_config(folder: Path, entries: list[dict], ssh: bool, extra: list[dict] | None = None) -> None:
+def _write_config(
+    folder: Path, entries: list[dict], ssh: bool, extra: list[dict] | None = None, monitoring: dict | None = None
+) -> None:
     config = {
         "app": {
             "name": APP_NAME,
@@ -216,6 +240,8 @@ def _write_config(folder: Path, entries: list[dict], ssh: bool, extra: list[dict
     config["environments"]["prod"] = {"hosts": entries[1:]}
     if extra:
         config["balancer"] = lb.section(folder, extra[1])
+    if monitoring:
+        config["monitoring"] = monitoring
     if ssh:
         config["ssh"] = {"known_hosts": "ssh/known_hosts", "identity_file": "ssh/id_ed25519", "connect_timeout": 5}
     header = "# Written by `ladder sandbox up`: the team from the story, on this machine.\n"
@@ -253,11 +279,21 @@ def _serve_prod(folder: Path, entries: list[dict], ssh: bool, serving: Serving) 
             host.close()
 
 
-def _start_balancer(folder: Path, entry: dict, prod: list[dict], ssh: bool, serve: bool) -> None:
+def _start_balancer(
+    folder: Path, entry: dict, prod: list[dict], ssh: bool, serve: bool, metrics_port: int | None = None
+) -> None:
     """HAProxy on the lb host in front of the prod hosts; with serve, wait until it calls them all UP."""
     with _host(folder, entry, ssh) as host:
         socket = lb.section(folder, entry)["socket"]
-        lb.start(host, entry, prod, socket=socket, health_path="/health", wait=serve)
+        lb.start(host, entry, prod, socket=socket, health_path="/health", wait=serve, metrics_port=metrics_port)
+
+
+def _start_monitoring(folder: Path, entry: dict, jobs: list, ssh: bool, serve: bool) -> None:
+    """Prometheus on the mon host; with serve, wait until it has scraped every target UP."""
+    with _host(folder, entry, ssh) as host:
+        prom = mon.start(host, entry, jobs)
+    if serve:
+        mon.wait_up(prom, sum(len(job.targets) for job in jobs))
 
 
 def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> None:

@@ -26,7 +26,12 @@ def test_parse_requirements_and_unmet():
 def test_env_file_text_has_the_dev_settings():
     env = devenv.DevEnv("/srv/shop", "/repo")
     text = devenv.env_file_text(env, "k" * 8)
-    assert text.splitlines() == ["APP_ENV=dev", "APP_DB_PATH=/srv/shop/data/app.db", "APP_SECRET_KEY=kkkkkkkk"]
+    assert text.splitlines() == [
+        "APP_ENV=dev",
+        "APP_DB_PATH=/srv/shop/data/app.db",
+        "PROMETHEUS_MULTIPROC_DIR=/srv/shop/data/metrics",
+        "APP_SECRET_KEY=kkkkkkkk",
+    ]
 
 
 @pytest.fixture(scope="module")

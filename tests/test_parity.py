@@ -285,7 +285,10 @@ def test_the_runbook_and_the_assessment_report_one_parity(ssh_sandbox, tmp_path)
     assert not practice.met and check.score == runbook.score == shares(check.evidence["kinds"]) < 7
     assert check.evidence == runbook.evidence(SAMPLES) and check.reason == practice.reason == runbook.reason()
     assert check.evidence["environments"] == {"dev": None, "prod1": f"{prod_base}/venv/bin/python"}
-    assert runbook.facts["prod1"].packages == {"gunicorn": metadata.version("gunicorn")}, "prod has its own venv"
+    assert runbook.facts["prod1"].packages == {
+        "gunicorn": metadata.version("gunicorn"),
+        "prometheus-client": metadata.version("prometheus-client"),
+    }, "prod has its own venv, with only the app's requirements"
     assert "pandas" not in runbook.facts["dev"].packages, "Ladder's interpreter is no host's environment"
 
     rung1.build_dev(cfg, dry_run=False)

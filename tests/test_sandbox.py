@@ -47,12 +47,12 @@ def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
     subprocess.run(cli + ["sandbox", "up", "--ssh", "--hosts", "3", "--dir", str(folder)], check=True, timeout=120)
     try:
         procs = sandbox.processes(folder)
-        # dev, three prod, staging and the load balancer (on by default from the CLI).
-        assert sum(name.startswith("sshd-") for name in procs) == 6
+        # dev, three prod, staging, the load balancer and the monitoring host (on by default from the CLI).
+        assert sum(name.startswith("sshd-") for name in procs) == 7
         # The default is the story's: each prod host (and staging) serves with uWSGI under a supervisord of its own.
         assert sum(name.endswith("/uwsgi.pid") for name in procs) == 4
         assert sum(name.endswith("supervisord.pid") for name in procs) == 4
-        assert "hosts/lb/haproxy.pid" in procs
+        assert "hosts/lb/haproxy.pid" in procs and "hosts/mon/prometheus.pid" in procs
         cfg = load_config(folder / "ladder.yml")
         for prod in cfg.environment("prod").hosts:
             assert served(cfg.app_port(prod))["status"] == "ok"

@@ -268,12 +268,12 @@ def test_gunicorn_serves_health_and_items_over_http(served) -> None:
 def two_workers(request, tmp_path: Path):
     """The seeded repo served by two worker processes of gunicorn or uWSGI; yields (url, metrics folder)."""
     from ladder.app.layout import Layout
-    from ladder.sandbox.servers import metrics_dir, uwsgi_ini
+    from ladder.sandbox.servers import uwsgi_ini
 
     lay = Layout(str(tmp_path))
     seed_repo(Path(lay.app))
     Path(lay.logs).mkdir()
-    metrics = Path(metrics_dir(lay))
+    metrics = Path(lay.metrics)
     metrics.mkdir(parents=True)
     (metrics / "counter_999999.db").write_bytes(b"left by a previous run")
     port = free_port()

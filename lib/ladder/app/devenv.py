@@ -47,7 +47,11 @@ class DevEnv:
 
     def settings(self) -> dict[str, str]:
         """The dev settings that are not secret (APP_SECRET_KEY is generated on the host's first build)."""
-        return {"APP_ENV": DEV, "APP_DB_PATH": f"{self.layout.data}/app.db"}
+        return {
+            "APP_ENV": DEV,
+            "APP_DB_PATH": f"{self.layout.data}/app.db",
+            "PROMETHEUS_MULTIPROC_DIR": self.layout.metrics,
+        }
 
 
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")

@@ -25,7 +25,7 @@ from ..core.hosts import Host, LocalHost, SSHHost
 from . import balancer as lb
 from . import monitoring as mon
 from . import sshd
-from .servers import Serving, metrics_dir, serve
+from .servers import Serving, serve
 
 q = shlex.quote
 STATE = "state.json"
@@ -309,7 +309,7 @@ def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> Non
                 f"APP_ENV={env}",
                 f"APP_DB_PATH={lay.data}/app.db",
                 f"APP_SECRET_KEY={secrets.token_hex(16)}",
-                f"PROMETHEUS_MULTIPROC_DIR={metrics_dir(lay)}",
+                f"PROMETHEUS_MULTIPROC_DIR={lay.metrics}",
                 "",
             ]
         ),

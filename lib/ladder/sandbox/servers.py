@@ -92,18 +92,13 @@ class Paths:
         return f"{tempfile.gettempdir()}/ladder-{os.getuid()}"
 
 
-def metrics_dir(lay: Layout) -> str:
-    """The folder where the app's worker processes share their Prometheus metrics (PROMETHEUS_MULTIPROC_DIR)."""
-    return f"{lay.data}/metrics"
-
-
 def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool) -> str:
     """uWSGI's ini: HTTP on the app's port, lazy apps and a chain-reload file (pyuwsgi's re-exec loses the venv).
 
     The master empties the workers' metrics folder as it starts, as gunicorn.conf.py's on_starting does.
     """
     paths = Paths(lay.base)
-    metrics = q(metrics_dir(lay))
+    metrics = q(lay.metrics)
     lines = [
         "[uwsgi]",
         f"chdir = {lay.app}",

@@ -18,16 +18,22 @@ $(STAMP): pyproject.toml setup.py constraints.txt
 
 demo: setup
 	$(LADDER) sandbox down
-	$(LADDER) sandbox up
+	$(LADDER) sandbox up --hosts 2
 	@before="$$($(LADDER) assess --config sandbox)" && echo "$$before" && \
 	$(LADDER) run 1-separate-dev-and-prod --config sandbox --apply && \
 	after="$$($(LADDER) assess --config sandbox)" && echo "$$after" && \
 	$(LADDER) run 2-trunk-based-development --config sandbox --apply && \
 	after2="$$($(LADDER) assess --config sandbox)" && echo "$$after2" && \
+	$(LADDER) run 3a-packaged-artifacts --config sandbox --apply && \
+	after3a="$$($(LADDER) assess --config sandbox)" && echo "$$after3a" && \
+	$(LADDER) run 3b-continuous-integration --config sandbox --apply && \
+	after3b="$$($(LADDER) assess --config sandbox)" && echo "$$after3b" && \
 	echo && echo "assessment reports:" && \
 	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 2:  $$(echo "$$after2" | sed -n 's/^ *report: *//p')" && \
+	echo "  after rung 3a: $$(echo "$$after3a" | sed -n 's/^ *report: *//p')" && \
+	echo "  after rung 3b: $$(echo "$$after3b" | sed -n 's/^ *report: *//p')" && \
 	index="$$($(LADDER) report --config sandbox)" && \
 	echo && echo "every run and assessment, the level over time and DORA:" && \
 	echo "  $$(echo "$$index" | sed -n 's/^index: *//p')"

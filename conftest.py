@@ -69,7 +69,7 @@ def pytest_collection_modifyitems(config, items) -> None:
 def pytest_runtest_setup(item) -> None:
     """Notebooks run with their defaults, which point at the sandbox: make sure one is up."""
     if item.nodeid.split("::")[0].endswith(".ipynb"):
-        sandbox.up(Path(os.environ["LADDER_HOME"]) / "sandbox")
+        sandbox.up(Path(os.environ["LADDER_HOME"]) / "sandbox", logs=True, ci=True)  # as `ladder sandbox up` makes it
 
 
 @pytest.fixture(autouse=True)

@@ -45,3 +45,9 @@ def test_pages_and_work():
     assert set_aside_by_work(BranchWork(3, 1, ("v1.2.1", "v1.2.2"), 0))[1] == "2 tag(s) on it (v1.2.1, v1.2.2)"
     assert set_aside_by_work(BranchWork(3, 1, (), 2))[1] == "receives fixes: 2 cherry-picked commit(s)"
     assert set_aside_by_work(BranchWork(3, 1, (), 0)) is None
+
+
+def test_the_ci_merge_queue_status_branches_are_not_work() -> None:
+    assert set_aside_by_name("ci/passed/review/login")[0] == "ci status"
+    assert set_aside_by_name("ci/failed/review/login")[0] == "ci status"
+    assert set_aside_by_name("ci-fixes") is None

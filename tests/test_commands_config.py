@@ -21,6 +21,8 @@ def test_schema_is_json_schema_of_every_section(capsys):
         "artifacts",
         "build",
         "balancer",
+        "ci",
+        "logs",
         "monitoring",
     }
     host = schema["$defs"]["HostSection"]["properties"]

@@ -128,6 +128,37 @@ def test_an_unknown_artifacts_or_build_host_names_the_key_and_the_fix(tmp_path, 
     assert "no host 'ci' in environments; name one of dev, web1" in str(err.value)
 
 
+CI = "ci:\n  host: {name: ci, address: 10.0.0.9, user: ci, base: /srv/ci}\n  url: http://127.0.0.1:8010/\n"
+
+
+def test_ci_section_names_the_master_host_and_its_worker_defaults_to_the_build_host(tmp_path):
+    assert load_config(write(tmp_path, GOOD)).ci is None
+    cfg = load_config(write(tmp_path, GOOD + "build: {host: web1}\n" + CI))
+    assert cfg.ci is not None
+    assert (cfg.ci.host.name, cfg.ci.host.address, cfg.ci.host.base) == ("ci", "10.0.0.9", "/srv/ci")
+    assert (cfg.ci.url, cfg.ci.pb_port, cfg.ci.worker) == ("http://127.0.0.1:8010/", 9989, "web1")
+
+
+@pytest.mark.parametrize(
+    "extra, key, words",
+    [
+        ("  worker: ci\n", "ci.worker", "no host 'ci' for the worker"),
+        ("  pb_port: 0\n", "ci.pb_port", "out of range; use a value at least 1"),
+    ],
+)
+def test_a_bad_ci_section_names_its_key(tmp_path, extra, key, words):
+    path = write(tmp_path, GOOD + CI + extra)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.key == key and words in str(err.value)
+
+
+def test_a_ci_url_without_its_trailing_slash_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD + CI.replace("8010/", "8010")))
+    assert err.value.key == "ci.url"
+
+
 def test_missing_file_says_how_to_make_one(tmp_path):
     with pytest.raises(ConfigError, match="ladder sandbox up"):
         load_config(tmp_path / "nope.yml")

@@ -310,3 +310,13 @@ def test_the_runbook_and_the_assessment_report_one_parity(ssh_sandbox, tmp_path)
     }
     assert runbook.facts["prod1"].packages == REQUIREMENTS
     assert set(runbook.facts["dev"].packages) >= {"gunicorn", "pip"}  # dev's venv keeps pip; parity leaves it out
+
+
+@pytest.mark.local
+def test_after_rung_3a_the_app_environment_is_the_current_release_venv(tmp_path):
+    release = tmp_path / "releases" / "0.1.0"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(release / "venv")], check=True, timeout=120)
+    (tmp_path / "current").symlink_to("releases/0.1.0")
+    found = parity.get_facts(LocalHost("prod1", tmp_path), sys.executable)
+    assert found.environment == f"{tmp_path}/current/venv/bin/python"
+    assert found.python == ".".join(map(str, sys.version_info[:3]))

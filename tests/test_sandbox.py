@@ -47,8 +47,15 @@ def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
     subprocess.run(cli + ["sandbox", "up", "--ssh", "--hosts", "3", "--dir", str(folder)], check=True, timeout=120)
     try:
         procs = sandbox.processes(folder)
-        # dev, three prod, staging, the load balancer and the monitoring host (on by default from the CLI).
-        assert sum(name.startswith("sshd-") for name in procs) == 7
+        # dev, three prod, staging, the load balancer, ci, logs and mon (all on by default from the CLI).
+        assert sum(name.startswith("sshd-") for name in procs) == 9
+        # The CLI's sandbox has its log host: rsyslog receiving (rung 5b installs the forwarders).
+        assert "hosts/logs/rsyslog/rsyslogd.pid" in procs
+        # The CLI's sandbox has its CI: a Buildbot master on ci, its worker on dev.
+        assert {name for name in procs if name.endswith("twistd.pid")} == {
+            "hosts/ci/buildbot-master/twistd.pid",
+            "hosts/dev/buildbot-worker/twistd.pid",
+        }
         # The default is the story's: each prod host (and staging) serves with uWSGI under a supervisord of its own.
         assert sum(name.endswith("/uwsgi.pid") for name in procs) == 4
         assert sum(name.endswith("supervisord.pid") for name in procs) == 4

@@ -6,6 +6,7 @@ import ast
 import importlib.util
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -26,9 +27,9 @@ from ladder.sandbox.sshd import free_port
 
 
 @pytest.mark.unit
-def test_requirements_pin_the_installed_gunicorn_and_prometheus_client() -> None:
-    assert app_files()["requirements.txt"] == (
-        f"gunicorn=={metadata.version('gunicorn')}\nprometheus-client=={metadata.version('prometheus-client')}\n"
+def test_requirements_pin_the_installed_server_metrics_and_json_logger() -> None:
+    assert app_files()["requirements.txt"] == "".join(
+        f"{name}=={metadata.version(name)}\n" for name in ("gunicorn", "prometheus-client", "python-json-logger")
     )
 
 
@@ -131,6 +132,53 @@ def test_bad_requests_get_clear_statuses(load_app) -> None:
     assert call(app, "DELETE", "/items")[0] == "405 Method Not Allowed"
     assert call(app, "POST", "/items", b"not json")[0] == "400 Bad Request"
     assert call(app, "POST", "/items", {"name": ""})[0] == "400 Bad Request"
+
+
+def wsgi(app, path: str, query: str = "", **headers: str) -> tuple[str, dict]:
+    """Call the app with a query string and HTTP_* headers; its status and response headers."""
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    environ.update(REQUEST_METHOD="GET", PATH_INFO=path, QUERY_STRING=query, **headers)
+    seen: dict = {}
+
+    def start_response(status, response_headers, *exc_info):
+        seen.update(status=status, headers=dict(response_headers))
+
+    b"".join(app.application(environ, start_response))
+    return seen["status"], seen["headers"]
+
+
+@pytest.mark.local
+def test_each_request_is_one_json_log_line_with_no_secret(load_app, tmp_path) -> None:
+    log = tmp_path / "app.log"
+    logging.getLogger("app.requests").handlers.clear()  # the logger outlives each fresh import of the app
+    app = load_app(APP_LOG_FILE=str(log), APP_HOST="prod9", APP_VERSION="1.2.3", APP_SECRET_KEY="k-3f9a")
+    secret = {"HTTP_AUTHORIZATION": "Bearer tok-8c1d", "HTTP_COOKIE": "session=ck-77e2"}
+    status, headers = wsgi(
+        app, "/items/5", "password=pw-19ab&api_token=tk-4e0c&page=2", HTTP_X_REQUEST_ID="req-1", **secret
+    )
+    assert status.startswith("404") and headers["X-Request-Id"] == "req-1"
+    status, headers = wsgi(app, "/items/" + "9" * 30, HTTP_X_REQUEST_ID="not a valid id")
+    assert status.startswith("500") and len(headers["X-Request-Id"]) == 32  # replaced by a fresh one
+    logging.getLogger("app.requests").handlers[0].flush()
+    text = log.read_text()
+    first, second = (json.loads(line) for line in text.splitlines())
+    assert {k: first[k] for k in ("request_id", "method", "route", "status", "version", "host", "error")} == {
+        "request_id": "req-1",
+        "method": "GET",
+        "route": "/items/<id>",
+        "status": 404,
+        "version": "1.2.3",
+        "host": "prod9",
+        "error": "no item 5",
+    }
+    assert first["query"] == {"password": "[redacted]", "api_token": "[redacted]", "page": "2"}
+    assert first["latency_ms"] >= 0 and first["timestamp"]
+    assert (first["level"], second["level"], second["status"]) == ("INFO", "ERROR", 500)
+    assert second["error"] == "internal error (OverflowError)"
+    for value in ("pw-19ab", "tk-4e0c", "tok-8c1d", "ck-77e2", "k-3f9a"):
+        assert value not in text
+    logging.getLogger("app.requests").handlers.clear()
 
 
 @pytest.mark.local

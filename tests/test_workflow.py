@@ -13,7 +13,7 @@ from ladder.app import smoke, workflow
 from ladder.assess.ci import ci_score, parse_ci
 from ladder.core.config import load_config
 from ladder.core.errors import LadderError
-from ladder.rungs import rung2
+from ladder.rungs import landing
 from ladder.sandbox.app import app_files
 
 HOST_PYTHON = platform.python_version()
@@ -164,9 +164,9 @@ def test_the_workflow_lands_on_trunk_once_planned_first(tmp_path: Path):
     )
     cfg = load_config(tmp_path / "ladder.yml")
 
-    def land(dry_run: bool) -> rung2.Landing:
+    def land(dry_run: bool) -> landing.Landing:
         make = lambda got, path: workflow.files_to_land(got, path, HOST_PYTHON)  # noqa: E731
-        return rung2._land(cfg, "ci workflow", "Run the tests on every push and pull request", make, dry_run=dry_run)
+        return landing.land(cfg, "ci workflow", "Run the tests on every push and pull request", make, dry_run=dry_run)
 
     planned = land(True)
     assert planned.files == (workflow.PATH,) and planned.commit == ""

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from .commands import artifact as artifact_command
 from .commands import assess as assess_command
+from .commands import ci as ci_command
 from .commands import config as config_command
+from .commands import db as db_command
 from .commands import flags as flags_command
 from .commands import init as init_command
 from .commands import schedule as schedule_command
@@ -32,11 +34,15 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
         server=args.server,
         manager=args.manager,
         balancer=args.balancer,
+        ci=args.ci,
+        logs=args.logs,
         monitoring=args.monitoring,
     )
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
     serving = f"{box.serving.server}, manager {box.serving.manager}"
-    extra = (" + staging + lb (HAProxy)" if box.balancer else "") + (" + mon (Prometheus)" if box.monitoring else "")
+    extra = (" + staging + lb (HAProxy)" if box.balancer else "") + (" + ci (Buildbot)" if box.ci else "")
+    extra += " + logs (rsyslog)" if box.logs else ""
+    extra += " + mon (Prometheus)" if box.monitoring else ""
     print(f"sandbox up at {box.dir}: dev + {box.hosts} prod{extra} ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
@@ -245,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_command.add_parser(sub)
     flags_command.add_parser(sub)
     artifact_command.add_parser(sub)
+    db_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")
@@ -268,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="leave out the mon host running Prometheus, which scrapes the app hosts and the load balancer",
     )
+    p.add_argument("--no-ci", dest="ci", action="store_false", help="no ci host (Buildbot master, worker on dev)")
+    p.add_argument("--no-logs", dest="logs", action="store_false", help="no logs host (rsyslog receiving the app logs)")
     p.set_defaults(func=cmd_sandbox_up)
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)
@@ -341,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite files already there")
     p.set_defaults(func=cmd_notebooks_copy)
     assess_command.add_parser(sub)
+    ci_command.add_parser(sub)
     return parser
 
 

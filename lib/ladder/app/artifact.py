@@ -78,9 +78,9 @@ class Source:
     version: str
 
 
-def get_source(repo: str, ref: str = "HEAD") -> Source:
+def get_source(repo: str, ref: str = "HEAD", *, packaged: bool = True) -> Source:
     """Resolve ref in the shared repository and give its version; ParameterError for an unknown ref, or a commit
-    without requirements.txt or the packaging recipe."""
+    without requirements.txt or (unless packaged is False: a plan made before the recipe lands) the recipe."""
     if ref.startswith("-"):
         raise ParameterError(f"parameter 'ref': {ref!r} is not a branch, tag or commit of {repo}")
     with mirror(repo) as path:
@@ -88,7 +88,8 @@ def get_source(repo: str, ref: str = "HEAD") -> Source:
         sha = local.text("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", ok_codes=(0, 1)).strip()
         if not sha:
             raise ParameterError(f"parameter 'ref': {ref!r} is not a branch, tag or commit of {repo}")
-        for needed, fix in ((REQUIREMENTS, "commit the locked requirements"), (PYPROJECT, "land recipe.land first")):
+        needs = [(REQUIREMENTS, "commit the locked requirements"), (PYPROJECT, "land recipe.land first")]
+        for needed, fix in needs[: 2 if packaged else 1]:
             if not local.text("ls-tree", "--name-only", sha, "--", needed).strip():
                 raise ParameterError(f"{repo} at {ref} ({sha[:12]}) has no {needed}; {fix}, then build again")
         describe = local.text(

@@ -297,6 +297,22 @@ def wait_idle(
     return settle(host, "wait idle", target, [(text, wait)], f"{current.sessions} in flight", dry_run=dry_run)
 
 
+def wait_serving(host: Host, lb: Balancer, name: str, timeout: float = 30, *, poll: float = 0.1) -> ServerState:
+    """Wait until a server takes requests again (ready, UP by its health check); BalancerError naming it after timeout."""
+    deadline = time.monotonic() + timeout
+    found = server(host, lb, name)
+    while not found.serving and time.monotonic() < deadline:
+        time.sleep(poll)
+        found = server(host, lb, name)
+    if not found.serving:
+        raise BalancerError(
+            f"{lb.backend}/{name} is {found.state} and {found.health} after {timeout:g}s, not serving; "
+            "check its app server and health path, then `ready` it",
+            host=host.name,
+        )
+    return found
+
+
 def check_config(host: Host, path: str) -> None:
     """Validate a haproxy.cfg on the LB host with `haproxy -c`; BalancerError with HAProxy's words if invalid."""
     result = host.run(f"{HAPROXY} -c -f {q(path)}", warn=True, timeout=30)

@@ -15,6 +15,8 @@ RELEASE_NAME = re.compile(
     re.IGNORECASE,
 )
 PAGES_NAME = re.compile(r"^(gh-pages|pages)$")
+# The merge queue's report to a review branch's author (rung 3b): ci/passed/<branch> or ci/failed/<branch>.
+CI_STATUS_NAME = re.compile(r"^ci/(passed|failed)/")
 BOT_NAME = re.compile(
     r"^(dependabot|renovate|snyk-|pre-commit-ci|imgbot|greenkeeper|whitesource)"
     r"|^(l10n|i18n)([/_-]|$)|^(crowdin|weblate|transifex|lokalise|translations?)([/_-]|$)",
@@ -26,6 +28,8 @@ def set_aside_by_name(name: str) -> tuple[str, str] | None:
     """(kind, why) when a branch's name says it is not unfinished work; None otherwise."""
     if PAGES_NAME.search(name):
         return "published pages", "a branch that holds the built site, never merged"
+    if CI_STATUS_NAME.search(name):
+        return "ci status", "the CI merge queue's report on a review branch, not work"
     if BOT_NAME.search(name):
         return "bot", "a dependency or translation bot's branch"
     if RELEASE_NAME.search(name):

@@ -62,7 +62,7 @@ def supervisor_program(p: Program) -> str:
     text = Template((UNITS / "supervisor.conf").read_text()).substitute(
         name=p.name,
         kind=p.kind,
-        quoted=q(command),
+        quoted=q(command).replace("%", "%%"),  # supervisor expands %(name)s; gunicorn's log format has some
         chdir=p.chdir,
         user=p.user or "",
         stop_signal=p.stop_signal,

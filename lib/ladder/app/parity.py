@@ -109,15 +109,17 @@ def os_name(release: dict[str, str]) -> str:
 def facts_command(layout: Layout, python: str = "python3", server: str | None = None) -> str:
     """Shell that prints a host's parity facts as tab-separated lines: environment, pkg, python, venv, os, config.
 
-    The app's environment is the interpreter of its running server, else the first virtualenv found
-    where teams keep one; with neither, the host has none and `python` (what one would be made from)
-    only gives the Python version. Setting names are read from the env files teams keep.
+    The app's environment is the current release's venv (rung 3a: the server imports its packages through
+    `current/site`), else the interpreter of its running server, else the first virtualenv found where teams
+    keep one; with none, the host has none and `python` (what one would be made from) only gives the Python
+    version. Setting names are read from the env files teams keep.
     """
     venvs = f'"${{c}}.venv" "${{c}}venv" {q(layout.venv)} "$b/.venv" "$s/venv" "$s/.venv"'
     envs = '"$s/.env" "$s/app.env" "$e" "${c}.env" "$b/.env"'
     return (
         f"b={q(layout.base.rstrip('/'))}; s={q(layout.shared)}; e={q(layout.env_file)}; "
-        f"d={q(python)}; py={q(server or '')}; "
+        f"d={q(python)}; py={q(server or '')}; r={q(layout.current + '/venv/bin/python')}; "
+        'if [ -x "$r" ]; then py="$r"; fi; '
         f"{code_shell(layout)}"
         f'if [ -z "$py" ]; then for v in {venvs}; do '
         'if [ -x "$v/bin/python" ]; then py="$v/bin/python"; break; fi; done; fi; '

@@ -9,7 +9,14 @@ from ..core.errors import HostError
 from ..core.hosts import Host
 
 q = shlex.quote
+CONF = "gunicorn.conf.py"  # gunicorn's own default config file, kept in the app's code
 START_WAIT_TICKS = 200  # tenths of a second
+# gunicorn's access log as one JSON object a line: the path without its query (which may hold secrets), no header
+# but the request id the app echoes back. Every atom is a number or has no quote to escape (gunicorn escapes none).
+ACCESS_LOG_FORMAT = (
+    '{"time": "%(t)s", "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
+    '"bytes": "%(b)s", "ms": %(M)s, "request_id": "%({x-request-id}o)s"}'
+)
 
 
 @dataclass(frozen=True)
@@ -63,20 +70,31 @@ def start_command(
     logs: str,
     bind: str = "127.0.0.1",
     workers: int = 2,
+    pythonpath: str = "",
 ) -> str:
-    """The shell command that starts gunicorn as a daemon (env file's settings exported) and waits for its pid file."""
+    """The shell command that starts gunicorn as a daemon (env file's settings exported) and waits for its pid file.
+
+    pythonpath goes first on sys.path as a string, resolved by each worker as it imports: through a symlink
+    such as releases' `current`, a HUP then serves whatever the link points at. The code's gunicorn.conf.py
+    (in pythonpath, else in chdir) is passed with -c when it exists.
+    """
     pid = q(pid_file)
     # --daemon returns before the daemon writes its pid file; wait for it, bounded, so callers see it.
     wait = (
         f'for i in $(seq 1 {START_WAIT_TICKS}); do [ -s {pid} ] && kill -0 "$(cat {pid})" 2>/dev/null && exit 0; '
         f'sleep 0.1; done; echo "gunicorn did not start; see {logs}/error.log" >&2; exit 1'
     )
+    path = f"--pythonpath {q(pythonpath)} " if pythonpath else ""
+    # gunicorn reads ./gunicorn.conf.py before it moves to --chdir: name the code's own explicitly, since under
+    # the release layout the working folder (shared/) is not where the code is.
+    found = " ".join(q(f"{d}/{CONF}") for d in dict.fromkeys(filter(None, (pythonpath, chdir))))
+    conf = f'set -- && for c in {found}; do if [ -f "$c" ]; then set -- -c "$c"; break; fi; done && '
     return (
-        # Started in the app's folder, where gunicorn reads the app's own gunicorn.conf.py (if it has one).
-        f"(set -a && . {q(env_file)} && set +a && cd {q(chdir)} && "
-        f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {pid} "
+        f"(set -a && . {q(env_file)} && set +a && {conf}"
+        f'{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {pid} {path}"$@" '
         f"--bind {q(f'{bind}:{port}')} --workers {int(workers)} "
-        f"--access-logfile {q(logs + '/access.log')} --error-logfile {q(logs + '/error.log')} {q(wsgi)}) && "
+        f"--access-logfile {q(logs + '/access.log')} --access-logformat {q(ACCESS_LOG_FORMAT)} "
+        f"--error-logfile {q(logs + '/error.log')} {q(wsgi)}) && "
         f"({wait})"
     )
 
@@ -92,10 +110,18 @@ def start(
     pid_file: str,
     logs: str,
     timeout: float | None = None,
+    pythonpath: str = "",
 ) -> None:
     """Start gunicorn as a daemon serving chdir; the env file is sourced so its secrets never pass through Ladder."""
     cmd = start_command(
-        chdir=chdir, python=python, port=port, wsgi=wsgi, env_file=env_file, pid_file=pid_file, logs=logs
+        chdir=chdir,
+        python=python,
+        port=port,
+        wsgi=wsgi,
+        env_file=env_file,
+        pid_file=pid_file,
+        logs=logs,
+        pythonpath=pythonpath,
     )
     host.run(cmd, timeout=timeout)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import LadderError
-from . import linters, smoke
+from . import ci_render, linters, smoke
 from .git import open_repo
 from .history import is_test_path
 
@@ -28,7 +28,7 @@ SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97 # 
 UPLOAD_ARTIFACT = "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0"
 RUFF = "ruff==0.17.6"  # Ladder's own lint pin (constraints.txt)
 BUILD = "build==1.6.1"
-PYTEST = next(p for p in smoke.LOCKED if p.startswith("pytest=="))  # the version rung 2 locks
+PYTEST = ci_render.PYTEST
 MINUTES = {"lint": 10, "test": 20, "build": 20}
 _PYTHON = re.compile(r"^\d+\.\d+(\.\d+)?$")
 _REQUIRES = re.compile(r"(?:>=|~=|==)\s*(\d+\.\d+)")
@@ -183,7 +183,7 @@ def checked(text: str) -> str:
 
 
 def files_to_land(files: Mapping[str, str], path: Path, fallback_python: str = "") -> dict[str, str]:
-    """{PATH: workflow} for a landing on trunk (rung 2's `_land`), or {} when trunk already has exactly it."""
+    """{PATH: workflow} for a landing on trunk (`rungs.landing.land`), or {} when trunk already has exactly it."""
     trunk = open_repo(path).trunk
     if trunk is None:
         raise LadderError(f"{path}: no trunk branch (main, master or trunk); point app.repo at the team's repository")

@@ -13,6 +13,8 @@ from ..core.errors import LadderError
 from ..core.fleet import run_all
 from ..core.hosts import Host, environment_hosts
 from .checks import HOST, INFERRED, MEASURED, CheckResult, inconclusive, result
+from .ci_runs import ServerBuilds
+from .ci_runs import read as read_ci
 from .probes import PROBE_TIMEOUT, Deployment, Logs, Migrations, get_deployment, get_logs, get_migrations
 
 HEALTH_TIMEOUT = 5.0
@@ -50,6 +52,7 @@ class HostFacts:
     """Host reports grouped by environment: what every host check reads."""
 
     environments: dict[str, list[HostReport]] = field(default_factory=dict)
+    ci: ServerBuilds | None = None  # the CI server's builds, when ladder.yml has a ci: section
 
     @property
     def prod(self) -> list[HostReport]:
@@ -149,7 +152,9 @@ def read_config_hosts(config: Config) -> HostFacts:
                 health_urls[hc.name] = f"http://{address}:{config.app_port(hc)}{config.app.health_path}"
                 app_ports[hc.name] = config.app_port(hc)
     try:
-        return read_hosts(environments, python=python, health_urls=health_urls, app_ports=app_ports)
+        facts = read_hosts(environments, python=python, health_urls=health_urls, app_ports=app_ports)
+        facts.ci = read_ci(config)
+        return facts
     finally:
         for hosts in environments.values():
             for h in hosts:

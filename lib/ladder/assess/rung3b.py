@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from . import ci
-from .checks import INFERRED, MEASURED, REPO, SAMPLES, CheckResult, CheckSpec, result
+from .checks import HOST, INFERRED, MEASURED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
+from .host_facts import HostFacts
 from .repo_facts import RepoFacts
 
 
@@ -11,7 +12,9 @@ def ci_tests(facts: RepoFacts) -> CheckResult:
     """CI config that runs the tests on every push and pull request."""
     configs = facts.ci_configs
     if not configs:
-        return result("ci-tests", REPO, 0, "no CI configuration (GitHub Actions, GitLab CI, Jenkins, ...)", configs=[])
+        # absent: a CI server seen building (ci-server) outranks the missing file.
+        reason = "no CI configuration (GitHub Actions, GitLab CI, Jenkins, ...)"
+        return result("ci-tests", REPO, 0, reason, configs=[], absent=True)
     # The file that best shows the practice; a sure reading beats a guess of the same score.
     best = max(configs, key=lambda c: (ci.ci_score(c), c.certain))
     score = ci.ci_score(best)
@@ -28,4 +31,36 @@ def ci_tests(facts: RepoFacts) -> CheckResult:
     )
 
 
-CHECKS = (CheckSpec("ci-tests", REPO, ci_tests),)
+def ci_server(facts: HostFacts) -> CheckResult:
+    """The CI server's builds: how many of trunk's commits since it started were built, with a result back."""
+    sb = facts.ci
+    if sb is None:
+        return inconclusive("ci-server", HOST, "no ci: section in ladder.yml, so no CI server was read")
+    if sb.error is not None:
+        return inconclusive(
+            "ci-server", HOST, f"the CI server at {sb.url} did not answer ({sb.error}); the question settles it"
+        )
+    if not sb.builds:
+        return result("ci-server", HOST, 2, f"the CI server at {sb.url} answers but has built nothing yet", url=sb.url)
+    expected, results = sb.expected(), sb.results()
+    built = [c for c in expected if c in results]
+    green = [c for c in built if results[c] == "success"]
+    score = 10 * len(built) / len(expected) if expected else 0
+    head = expected[0][:12] if expected else "none"
+    return result(
+        "ci-server",
+        HOST,
+        score,
+        f"{sb.url}: {len(built)} of trunk's {len(expected)} commit(s) since CI started have a result "
+        f"({len(green)} green; trunk's head {head}: {results.get(expected[0], 'not built') if expected else '-'}); "
+        f"{len(sb.builds)} recent build(s)",
+        url=sb.url,
+        expected=len(expected),
+        built=len(built),
+        green=len(green),
+        builds=len(sb.builds),
+        results={c[:12]: results.get(c, "not built") for c in expected[:SAMPLES]},
+    )
+
+
+CHECKS = (CheckSpec("ci-tests", REPO, ci_tests), CheckSpec("ci-server", HOST, ci_server))

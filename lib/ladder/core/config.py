@@ -84,6 +84,25 @@ class BalancerSection(Strict):
     socket: RemotePath = Field(description="the admin socket's absolute path on the balancer's host")
 
 
+class CISection(Strict):
+    """ci: the team's CI server (Buildbot): its master's host, web root and worker port, and the build host."""
+
+    host: HostSection
+    url: Annotated[
+        str, Field(pattern=r"^https?://[^\s/]+/$", description="the master's web root, like http://ci:8010/")
+    ]
+    pb_port: Port = 9989
+    worker: Name | None = Field(None, description="the host that runs the worker (default: the build host)")
+
+
+class LogsSection(Strict):
+    """logs: the central log host (rsyslog) that every app host forwards its app log to over TCP."""
+
+    host: HostSection
+    port: Port = Field(description="the TCP port rsyslog receives on (imtcp)")
+    dir: RemotePath | None = Field(None, description="where it keeps files per host per day (default <base>/central)")
+
+
 class MonitoringSection(Strict):
     """monitoring: the Prometheus that scrapes the app's hosts and the balancer, on a host of its own."""
 
@@ -101,6 +120,8 @@ class LadderFile(Strict):
     artifacts: ArtifactsSection = Field(default_factory=ArtifactsSection)
     build: BuildSection = Field(default_factory=BuildSection)
     balancer: BalancerSection | None = None
+    ci: CISection | None = None
+    logs: LogsSection | None = None
     monitoring: MonitoringSection | None = None
     fixes: ClassVar[dict[str, str]] = {
         "app": "add app: with name and repo",
@@ -174,6 +195,25 @@ class SSHConfig:
 
 
 @dataclass(frozen=True)
+class CIConfig:
+    """The team's CI server: the master's host, its web root, the workers' port and the build host's name."""
+
+    host: HostConfig
+    url: str
+    pb_port: int
+    worker: str
+
+
+@dataclass(frozen=True)
+class LogsConfig:
+    """The central log host: its host, the TCP port it receives on and the folder of files per host per day."""
+
+    host: HostConfig
+    port: int
+    dir: str
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated ladder.yml with every value merged in."""
 
@@ -186,6 +226,8 @@ class Config:
     build: BuildConfig = BuildConfig("")
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     balancer: BalancerConfig | None = None
+    ci: CIConfig | None = None
+    logs: LogsConfig | None = None
     monitoring: MonitoringConfig | None = None
 
     def environment(self, name: str) -> EnvironmentConfig:
@@ -360,22 +402,15 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
     for env_name, env in checked.environments.items():
         hosts = [_host(h, root, seen, file, f"environments.{env_name}.hosts[{i}]") for i, h in enumerate(env.hosts)]
         environments[env_name] = EnvironmentConfig(env_name, tuple(hosts))
-    lb = checked.balancer
-    balancer = (
-        BalancerConfig(_host(lb.host, root, seen, file, "balancer.host"), lb.port, lb.backend, lb.socket)
-        if lb
-        else None
-    )
-    mon = checked.monitoring
-    monitoring = (
-        MonitoringConfig(_host(mon.host, root, seen, file, "monitoring.host"), mon.url.rstrip("/")) if mon else None
-    )
-    app, ssh = checked.app, checked.ssh
+    app, ssh, ci, lb, mon = checked.app, checked.ssh, checked.ci, checked.balancer, checked.monitoring
     bases = {h.name: h.base for e in environments.values() for h in e.hosts}
     dev = environments.get(DEV)
     artifacts, build_host = resolve(
         checked.artifacts, checked.build, bases, dev.hosts[0].name if dev and dev.hosts else "", file
     )
+    worker = (ci.worker or build_host.host) if ci else ""
+    if ci is not None and worker not in bases:
+        raise ConfigError(f"no host {worker!r} for the worker; name a host of environments", path=file, key="ci.worker")
     return Config(
         path=file,
         app=AppConfig(app.name, _repo(app.repo, root), app.wsgi, app.health_path, app.port),
@@ -391,9 +426,21 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         artifacts=artifacts,
         build=build_host,
         raw=raw if raw is not None else checked.model_dump(),
-        balancer=balancer,
-        monitoring=monitoring,
+        balancer=BalancerConfig(_host(lb.host, root, seen, file, "balancer.host"), lb.port, lb.backend, lb.socket)
+        if lb
+        else None,
+        ci=CIConfig(_host(ci.host, root, seen, file, "ci.host"), ci.url, ci.pb_port, worker) if ci else None,
+        logs=_logs(checked.logs, root, seen, file) if checked.logs else None,
+        monitoring=MonitoringConfig(_host(mon.host, root, seen, file, "monitoring.host"), mon.url.rstrip("/"))
+        if mon
+        else None,
     )
+
+
+def _logs(logs: LogsSection, root: Path, seen: set[str], file: Path) -> LogsConfig:
+    """logs: resolved: the log host, and its folder of central files (default: central/ under its base)."""
+    host = _host(logs.host, root, seen, file, "logs.host")
+    return LogsConfig(host, logs.port, logs.dir or f"{host.base.rstrip('/')}/central")
 
 
 def schema() -> dict[str, Any]:

@@ -309,3 +309,40 @@ class PrometheusError(LadderError):
         where = f"Prometheus at {url}" if url else "Prometheus"
         what = f" (query {query!r})" if query else ""
         super().__init__(f"{where}{what}: {message}")
+
+
+class UnknownBackup(HostError):
+    """A database backup id that a host does not hold; names the ones it does."""
+
+    def __init__(self, backup: str, known: Sequence[str], *, host: str, folder: str) -> None:
+        self.backup = backup
+        self.known = list(known)
+        have = ", ".join(self.known) if self.known else "none yet (a migration makes one before it upgrades)"
+        super().__init__(
+            f"no backup {backup!r} in {folder}; backups there: {have}. Pass one of those to --backup", host=host
+        )
+
+
+class MigrationFailed(HostError):
+    """A schema migration that failed: its error, the backup put back (if any), and whether the restore held."""
+
+    def __init__(self, error: str, *, host: str, backup: str, restored: bool) -> None:
+        self.error = error
+        self.backup = backup
+        self.restored = restored
+        then = (
+            f"backup {backup} was restored; the database is as it was before the run"
+            if restored
+            else f"the restore of backup {backup} did not match: run `ladder db restore --backup {backup} --apply`"
+        )
+        super().__init__(f"the migration failed: {error}\n{then}; fix the revision and run again", host=host)
+
+
+class LoadRefused(LadderError, ValueError):
+    """A load run asked for something the load generator will not do: a target off loopback, or a bad setting."""
+
+    def __init__(self, field: str, value: object, fix: str) -> None:
+        self.field = field
+        self.value = value
+        self.fix = fix
+        super().__init__(f"load {field} {value!r} refused: {fix}")

@@ -20,6 +20,7 @@ BUSY_TIMEOUT_MS = 30_000
 STATUSES = ("running", "ok", "failed", "abandoned")  # abandoned: its process died before it wrote its end
 ASSESSMENT = "assessment"  # the kind of an assessment's own row
 ASSESSMENT_PREFIX = ASSESSMENT + "-"
+BUILD = "build"  # the kind of a CI server's build, imported from its REST API (rung 3b)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -198,15 +199,20 @@ def add(
     hosts: Mapping[str, Any] | None = None,
     error: str | None = None,
     summary: Any = None,
-) -> None:
-    """Insert one finished row in a single write, e.g. an assessment with its JSON summary."""
+    if_new: bool = False,
+) -> bool:
+    """Insert one finished row in a single write, e.g. an assessment with its JSON summary; True when written.
+
+    if_new keeps a row already there under this id (an import read twice writes each row once).
+    """
     if status not in STATUSES[1:3]:
         raise ValueError(f"status must be 'ok' or 'failed', got {status!r}")
     stamp = now()
     conn = connect(path)
     try:
-        conn.execute(
-            "INSERT INTO runs (id, kind, runbook, rung, params, started, ended, status, changes, hosts, error, summary)"
+        cur = conn.execute(
+            ("INSERT OR IGNORE" if if_new else "INSERT")
+            + " INTO runs (id, kind, runbook, rung, params, started, ended, status, changes, hosts, error, summary)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
@@ -225,6 +231,7 @@ def add(
         )
     finally:
         conn.close()
+    return cur.rowcount == 1
 
 
 def alive(pid: int) -> bool:

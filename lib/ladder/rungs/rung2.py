@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from ..core.errors import LadderError, ParameterError
 from ..core.hosts import Host
 from ..engine import pausepoint
 from ..engine.record import record_step
-from . import feature_flags, flagged_app, rung1, steps
+from . import feature_flags, flagged_app, landing, rung1, steps
 
 RUNBOOK = "2-trunk-based-development"  # runbooks/<RUNBOOK>.ipynb, whose steps these are
 REPO = rung1.REPO  # the team's repository's row in the run's host x step matrix
@@ -128,57 +128,11 @@ def tidy_branches(
     return BranchReport(facts, tuple(planned), tuple(changes), max_branch_age_days)
 
 
-# --- small commits on trunk ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Landing:
-    """One small commit on trunk: the files it adds or changes, and its id once made (empty on a dry run)."""
-
-    step: str
-    message: str
-    files: tuple[str, ...]
-    where: str
-    commit: str = ""
-
-    def summary(self) -> str:
-        """One line: what landed (or would), where."""
-        if not self.files:
-            return f"{self.step}: already on trunk, nothing to commit"
-        done = f"committed {self.commit[:12]}" if self.commit else "would commit"
-        return f"{self.step}: {done} on {self.where}: {self.message} ({', '.join(self.files)})"
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-
-def _land(
-    cfg: Config, step: str, message: str, make: Callable[[Mapping[str, str], Path], dict[str, str]], *, dry_run: bool
-) -> Landing:
-    """Commit make(files at trunk's head, work tree) as one commit on trunk, pushed (never forced); record it."""
-    with trunk.workspace(cfg.app.repo) as ws:
-        head = trunk.git(ws.path, "rev-parse", "HEAD")
-        repo = open_repo(ws.path)
-        files = repo.read(head, [f.path for f in repo.files(head)])
-        texts = make(files, ws.path)
-        made = trunk.commit(ws, texts, message, expected=head) if texts and not dry_run else ""
-    names = tuple(sorted(texts))
-    change = ops.Change(
-        REPO,
-        step,
-        ws.where,
-        (f"git commit -m {message!r}",) if names else (),
-        bool(names),
-        bool(made),
-        reason=", ".join(names) if names else "already on trunk",
-    )
-    record_step(step, [change])
-    return Landing(step, message, names, ws.where, made)
-
-
-def add_tests(config: Config | str | Path, *, dry_run: bool = True) -> Landing:
+def add_tests(config: Config | str | Path, *, dry_run: bool = True) -> landing.Landing:
     """Land a pytest suite on trunk: a smoke test of every route through the WSGI app, and the locked dev requirements."""
     cfg = steps.config_of(config)
     pausepoint.point("tests")
-    return _land(
+    return landing.land(
         cfg,
         "tests",
         "Add smoke tests of every route and lock the dev requirements",
@@ -187,7 +141,7 @@ def add_tests(config: Config | str | Path, *, dry_run: bool = True) -> Landing:
     )
 
 
-def add_flags(config: Config | str | Path, *, dry_run: bool = True) -> Landing:
+def add_flags(config: Config | str | Path, *, dry_run: bool = True) -> landing.Landing:
     """Land OpenFeature, the file provider and the redesign behind its flag on trunk, with the provider's unit test."""
     cfg = steps.config_of(config)
     pausepoint.point("flags code")
@@ -196,7 +150,7 @@ def add_flags(config: Config | str | Path, *, dry_run: bool = True) -> Landing:
         changed = flagged_app.with_flags(files)
         return {**changed, **smoke.flags_test(files)} if changed else {}
 
-    return _land(
+    return landing.land(
         cfg, "flags code", "Put the unfinished redesign behind a feature flag (OpenFeature)", make, dry_run=dry_run
     )
 

@@ -23,8 +23,9 @@ from ..core.errors import LadderError, NotASandbox
 from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import balancer as lb
+from . import logging_host, sshd
 from . import monitoring as mon
-from . import sshd
+from .ci import ci_entry, start_ci
 from .servers import Serving, serve
 
 q = shlex.quote
@@ -42,6 +43,8 @@ class Sandbox:
     hosts: int
     serving: Serving = Serving()
     balancer: bool = False
+    ci: bool = False
+    logs: bool = False
     monitoring: bool = False
 
     @property
@@ -109,6 +112,8 @@ def up(
     server: str = "gunicorn",
     manager: str = "none",
     balancer: bool = False,
+    ci: bool = False,
+    logs: bool = False,
     monitoring: bool = False,
 ) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
@@ -116,38 +121,36 @@ def up(
     With serve=False the prod hosts stay empty (no checkout, no app server): bare hosts for
     tests and benchmarks that only need many reachable servers. server (gunicorn or uwsgi) and
     manager (none or supervisor) choose how prod serves the app. balancer=True adds a staging host
-    served like prod and an `lb` host running HAProxy in front of the prod hosts. monitoring=True adds a
-    `mon` host running Prometheus, which scrapes every app host and the balancer's exporter.
+    served like prod and an `lb` host running HAProxy in front of the prod hosts. ci adds a `ci` host
+    running a Buildbot master, a worker on dev and the repository's push hook (off by default: seconds).
+    logs adds a `logs` host running rsyslog, which receives the app hosts' logs over TCP (rung 5b forwards them).
+    monitoring adds a `mon` host running Prometheus, which scrapes every app host and the balancer's exporter.
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
     serving = Serving(server, manager)
     if balancer:
         lb.require()
+    if logs:
+        logging_host.require()
     if monitoring:
         mon.require()
     folder = Path(folder or sandbox_dir()).absolute()
     state = _read_state(folder)
     if state is not None:
         built = (state.get("server", "gunicorn"), state.get("manager", "none"))
-        wanted = (ssh, hosts, serve, (server, manager), balancer, monitoring)
-        same = (
-            state["ssh"],
-            state["hosts"],
-            state.get("serve", True),
-            built,
-            state.get("balancer", False),
-            state.get("monitoring", False),
-        ) == wanted
+        wanted = (ssh, hosts, serve, (server, manager), balancer, ci, logs, monitoring)
+        parts = tuple(state.get(part, False) for part in ("balancer", "ci", "logs", "monitoring"))
+        same = (state["ssh"], state["hosts"], state.get("serve", True), built, *parts) == wanted
         servers = all(_alive(pid) for pid in state["pids"].values())
         apps = len(processes(folder)) > len(state["pids"])
         running = servers and (apps or not serve)
         if same and running:
-            return Sandbox(folder, ssh, hosts, serving, balancer, monitoring)
+            return Sandbox(folder, ssh, hosts, serving, balancer, ci, logs, monitoring)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
-            f"server={built[0]}, manager={built[1]}, balancer={state.get('balancer', False)}, "
-            f"monitoring={state.get('monitoring', False)}, "
+            f"server={built[0]}, manager={built[1]}, balancer={parts[0]}, ci={parts[1]}, logs={parts[2]}, "
+            f"monitoring={parts[3]}, "
             f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
         )
     if folder.exists() and any(folder.iterdir()):
@@ -164,6 +167,8 @@ def up(
         "server": server,
         "manager": manager,
         "balancer": balancer,
+        "ci": ci,
+        "logs": logs,
         "monitoring": monitoring,
         "pids": pids,
     }
@@ -174,15 +179,29 @@ def up(
     try:
         seed_repo(folder / "app")
         entries = _start_hosts(folder, names, ssh, serve, pids)
+        section = ci_entry(folder, ssh, pids) if ci else None
+        log_section = logging_host.logs_entry(folder, ssh, pids) if logs else None
         (folder / STATE).write_text(json.dumps(state))
         mon_entry = entries.pop() if monitoring else None
         prod, extra = entries[1 : hosts + 1], entries[hosts + 1 :]
         lb_metrics = sshd.free_port() if balancer and monitoring else None
-        _write_config(folder, entries[: hosts + 1], ssh, extra, mon.section(mon_entry) if mon_entry else None)
+        _write_config(
+            folder,
+            entries[: hosts + 1],
+            ssh,
+            extra,
+            section,
+            log_section,
+            mon.section(mon_entry) if mon_entry else None,
+        )
         if serve:
             _serve_prod(folder, prod + extra[:1], ssh, serving)
         if balancer:
             _start_balancer(folder, extra[1], prod, ssh, serve, lb_metrics)
+        if section:
+            start_ci(folder)
+        if log_section:
+            logging_host.start_logs(folder)
         if mon_entry:
             watched = {"prod": prod, **({lb.STAGING: extra[:1]} if extra else {})}
             jobs = mon.jobs(watched, extra[1] if extra else None, lb_metrics)
@@ -190,7 +209,7 @@ def up(
     except BaseException:
         down(folder)
         raise
-    return Sandbox(folder, ssh, hosts, serving, balancer, monitoring)
+    return Sandbox(folder, ssh, hosts, serving, balancer, ci, logs, monitoring)
 
 
 def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
@@ -224,7 +243,13 @@ def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: d
 
 
 def _write_config(
-    folder: Path, entries: list[dict], ssh: bool, extra: list[dict] | None = None, monitoring: dict | None = None
+    folder: Path,
+    entries: list[dict],
+    ssh: bool,
+    extra: list[dict] | None = None,
+    ci: dict | None = None,
+    logs: dict | None = None,
+    monitoring: dict | None = None,
 ) -> None:
     config = {
         "app": {
@@ -244,6 +269,10 @@ def _write_config(
         config["monitoring"] = monitoring
     if ssh:
         config["ssh"] = {"known_hosts": "ssh/known_hosts", "identity_file": "ssh/id_ed25519", "connect_timeout": 5}
+    if ci:
+        config["ci"] = ci
+    if logs:
+        config["logs"] = logs
     header = "# Written by `ladder sandbox up`: the team from the story, on this machine.\n"
     (folder / "ladder.yml").write_text(header + yaml.safe_dump(config, sort_keys=False))
 
@@ -308,6 +337,7 @@ def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> Non
             [
                 f"APP_ENV={env}",
                 f"APP_DB_PATH={lay.data}/app.db",
+                f"APP_LOG_FILE={lay.logs}/app.log",
                 f"APP_SECRET_KEY={secrets.token_hex(16)}",
                 f"PROMETHEUS_MULTIPROC_DIR={lay.metrics}",
                 "",

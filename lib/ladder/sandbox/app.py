@@ -8,24 +8,23 @@ from pathlib import Path
 from ..core.errors import SeedError
 
 TEMPLATE = Path(__file__).with_name("template")
+PINNED = ("gunicorn", "prometheus-client", "python-json-logger")  # the app's requirements: server, metrics, JSON logs
 
 
 def app_files() -> dict[str, str]:
-    """The app's final tree: relative path -> content (requirements pin the installed gunicorn and prometheus-client)."""
+    """The app's final tree: relative path -> content (requirements pin the installed PINNED packages)."""
     files = {
         p.relative_to(TEMPLATE).as_posix(): p.read_text()
         for p in sorted(TEMPLATE.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
     }
-    files["requirements.txt"] = (
-        f"gunicorn=={_version('gunicorn')}\nprometheus-client=={_version('prometheus-client')}\n"
-    )
+    files["requirements.txt"] = "".join(f"{name}=={_version(name)}\n" for name in PINNED)
     return files
 
 
-def _version(package: str) -> str:
+def _version(name: str) -> str:
     """The version of a package installed next to Ladder, which the app's requirements pin."""
     try:
-        return metadata.version(package)
+        return metadata.version(name)
     except metadata.PackageNotFoundError:
-        raise SeedError(f"{package} is not installed; run `pip install {package}`", path=TEMPLATE) from None
+        raise SeedError(f"{name} is not installed; run `pip install {name}`", path=TEMPLATE) from None

@@ -43,11 +43,16 @@ def apply_command(runbook: Path, config: Path, runs: Path) -> list[str]:
 
 def kill_at(step: str, runbook: Path, config: Path, runs: Path, fifo: Path) -> bool:
     """Start an apply, SIGKILL it (runner and kernel) when it reaches step; False when it ended before."""
+    return kill_command_at(step, apply_command(runbook, config, runs), fifo)
+
+
+def kill_command_at(step: str, command: list[str], fifo: Path) -> bool:
+    """Start command, SIGKILL its process group when it reaches the pause point step; False when it ended before."""
     if not fifo.exists():
         os.mkfifo(fifo)
     env = {**os.environ, pausepoint.AT: step, pausepoint.FIFO: str(fifo)}
     proc = subprocess.Popen(
-        apply_command(runbook, config, runs), env=env, start_new_session=True,
+        command, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     reached = threading.Event()

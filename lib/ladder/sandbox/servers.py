@@ -114,6 +114,8 @@ def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool) -> str:
         "die-on-term = true",
         "vacuum = true",
         f"exec-asap = rm -rf {metrics} && mkdir -p {metrics}",
+        # The app logs each request as JSON itself (APP_LOG_FILE); uWSGI's own request lines would repeat it.
+        "disable-logging = true",
     ]
     lines.append(f"daemonize = {lay.logs}/uwsgi.log" if daemonize else f"logto = {lay.logs}/uwsgi.log")
     return "\n".join(lines) + "\n"
@@ -125,7 +127,8 @@ def bare_command(lay: Layout, python: str, port: int, wsgi: str, serving: Servin
         return f"{q(lay.venv + '/bin/uwsgi')} --ini {q(Paths(lay.base).uwsgi_ini)}"
     return (
         f"{q(python)} -m gunicorn --chdir {q(lay.app)} --bind {q(f'127.0.0.1:{int(port)}')} --workers 2 "
-        f"--access-logfile {q(lay.logs + '/access.log')} --error-logfile {q(lay.logs + '/error.log')} {q(wsgi)}"
+        f"--access-logfile {q(lay.logs + '/access.log')} --access-logformat {q(service.ACCESS_LOG_FORMAT)} "
+        f"--error-logfile {q(lay.logs + '/error.log')} {q(wsgi)}"
     )
 
 

@@ -36,10 +36,21 @@ PLAN: list[tuple[str, dict[str, list[str] | str], list[str]]] = [
     ("APP_ENV setting", {"config.py": ["ENV"]}, ["readme-env"]),
     ("how to deploy", {"README.md": ["## Deploy"]}, []),
     (
+        "structured request logs",
+        {
+            "app.py": [
+                *("logging", "logging.handlers", "sys", "time", "uuid", "parse_qsl", "JsonFormatter"),
+                *("SECRET_WORDS", "REQUEST_ID", "request_logger", "redact", "route_of", "with_request_id"),
+                *("guarded", "log_request"),
+            ],
+            "config.py": ["socket", "LOG_FILE", "HOST"],
+        },
+        ["request-log"],
+    ),
+    (
         "prometheus metrics",
         {
             "app.py": [
-                "time",
                 "CONTENT_TYPE_LATEST",
                 "multiprocess",
                 "REQUESTS",
@@ -119,12 +130,17 @@ EARLY: dict[str, list[tuple[str, str, str | None]]] = {
             'return "400 Bad Request", {"error": "bad request"}',
         )
     ],
+    "request-log": [
+        ("app.py", "started = time.perf_counter()", None),
+        ("app.py", "status, payload = guarded(handler, environ, args)", "status, payload = handler(environ, *args)"),
+        ("app.py", "start_response = with_request_id(environ, start_response)", None),
+        ("app.py", "log_request(environ, status, payload, started)", None),
+    ],
     "readme-secret": [("README.md", "- `APP_SECRET_KEY`: the secret key, set it in production", None)],
     "readme-env": [("README.md", "- `APP_ENV`: `development` or `production`", None)],
 }
 
 EARLY["metrics"] = [
-    ("app.py", "started = time.perf_counter()", None),
     ("app.py", "if isinstance(payload, bytes):", None),
     ("app.py", "body, content_type = payload, CONTENT_TYPE_LATEST", None),
     ("app.py", "elif isinstance(payload, str):", "if isinstance(payload, str):"),

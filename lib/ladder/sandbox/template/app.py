@@ -1,11 +1,18 @@
 """Items: a small web app that keeps a list of items."""
 
 import json
+import logging
+import logging.handlers
 import re
 import sqlite3
+import sys
 import time
+import uuid
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import parse_qsl
+
+from pythonjsonlogger.json import JsonFormatter
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
@@ -146,6 +153,81 @@ def route(method, path):
     return None, (), "405 Method Not Allowed" if path_matched else "404 Not Found"
 
 
+SECRET_WORDS = ("password", "passwd", "token", "secret", "key", "auth", "cookie", "session", "credential")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_logger():
+    """One JSON line per request, to APP_LOG_FILE (reopened after logrotate moves it) or stderr."""
+    logger = logging.getLogger("app.requests")
+    if not logger.handlers:
+        if config.LOG_FILE:
+            handler = logging.handlers.WatchedFileHandler(config.LOG_FILE)
+        else:
+            handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            JsonFormatter("%(levelname)s %(message)s", rename_fields={"levelname": "level"}, timestamp=True)
+        )
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+def redact(values):
+    """Values of secret-looking keys replaced, so nothing secret reaches the logs."""
+    return {
+        k: "[redacted]" if any(word in k.lower() for word in SECRET_WORDS) else v
+        for k, v in values.items()
+    }
+
+
+def route_of(path):
+    """The route pattern a path matches (/items/<id>), so logs group by route, not by URL."""
+    for _, pattern, _ in ROUTES:
+        if re.fullmatch(re.sub(r"<\w+>", r"(\\d+)", pattern), path):
+            return pattern
+    return "unmatched"
+
+
+def with_request_id(environ, start_response):
+    """Take the caller's X-Request-Id (or make one), keep it for the log and echo it back."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    environ["app.request_id"] = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+    def start(status, headers, *exc_info):
+        return start_response(status, headers + [("X-Request-Id", environ["app.request_id"])], *exc_info)
+
+    return start
+
+
+def guarded(handler, environ, args):
+    """Run a handler; an unexpected error is a 500 naming its kind, never a traceback to the client."""
+    try:
+        return handler(environ, *args)
+    except Exception as exc:  # the request fails, the worker lives on, and the log says what broke
+        return "500 Internal Server Error", {"error": f"internal error ({type(exc).__name__})"}
+
+
+def log_request(environ, status, payload, started):
+    """Log the request as one JSON line: no header, no body, and secret-looking query values redacted."""
+    code = int(status.split()[0])
+    fields = {
+        "request_id": environ.get("app.request_id"),
+        "method": environ.get("REQUEST_METHOD", "GET"),
+        "route": route_of(environ.get("PATH_INFO") or "/"),
+        "status": code,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        "version": app_version(),
+        "host": config.HOST,
+        "env": config.ENV,
+        "query": redact(dict(parse_qsl(environ.get("QUERY_STRING", "")))),
+    }
+    if code >= 400 and isinstance(payload, dict):
+        fields["error"] = str(payload.get("error", status))
+    request_logger().log(logging.ERROR if code >= 500 else logging.INFO, "request", extra=fields)
+
+
 def application(environ, start_response):
     """WSGI entry point."""
     started = time.perf_counter()
@@ -160,15 +242,17 @@ def application(environ, start_response):
     elif injected == "error":
         status, payload = "500 Internal Server Error", {"error": "fault injected by the FAULT file"}
     else:
-        status, payload = handler(environ, *args)
+        status, payload = guarded(handler, environ, args)
     if isinstance(payload, bytes):
         body, content_type = payload, CONTENT_TYPE_LATEST
     elif isinstance(payload, str):
         body, content_type = payload.encode(), "text/html; charset=utf-8"
     else:
         body, content_type = json.dumps(payload).encode(), "application/json"
+    start_response = with_request_id(environ, start_response)
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     name = handler.__name__ if handler else "none"
     REQUESTS.labels(method, name, status.split()[0]).inc()
     LATENCY.labels(method, name).observe(time.perf_counter() - started)
+    log_request(environ, status, payload, started)
     return [body]

@@ -1,0 +1,53 @@
+"""The text of the team's Buildbot: master.cfg (checked by Buildbot itself) and the post-receive hook."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ladder.app import ci_render
+from ladder.app.ci_render import CISetup
+
+SETUP = CISetup("shop", "/srv/git/shop", "master", "dev", "/srv/ci/venv/bin/python", 8010, 9989)
+
+
+@pytest.mark.unit
+def test_master_cfg_names_the_steps_the_workflow_runs():
+    text = ci_render.master_cfg(SETUP)
+    compile(text, "master.cfg", "exec")
+    for needle in ("'lint'", "'test'", repr(ci_render.BUILD_STEP), "'merge trunk'", "'push to trunk'"):
+        assert needle in text
+    assert "tcp:8010:interface=127.0.0.1" in text and "tcp:9989:interface=127.0.0.1" in text
+    assert "change_hook_dialects" in text and "PASSWORD" in text and "secret" not in SETUP.url
+
+
+@pytest.mark.local
+def test_rendered_master_cfg_passes_buildbot_checkconfig(tmp_path):
+    (tmp_path / "master.cfg").write_text(ci_render.master_cfg(SETUP))
+    (tmp_path / ci_render.SECRET).write_text("not-a-real-password\n")
+    buildbot = Path(sys.executable).with_name("buildbot")
+    done = subprocess.run([str(buildbot), "checkconfig", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Config file is good" in done.stdout
+
+
+@pytest.mark.local
+def test_post_receive_hook_is_valid_shell_and_quotes_the_repository(tmp_path):
+    hook = tmp_path / "post-receive"
+    hook.write_text(ci_render.post_receive("http://127.0.0.1:8010/", "/srv/it's here"))
+    subprocess.run(["sh", "-n", str(hook)], check=True, timeout=30)
+    assert "'repository=/srv/it'\"'\"'s here'" in hook.read_text()
+
+
+@pytest.mark.local
+def test_the_test_step_runs_pytest_in_a_venv_with_the_apps_requirements(tmp_path):
+    command = ci_render.test_command("/srv/ci/venv/bin/python")
+    subprocess.run(["sh", "-n", "-c", command], check=True, timeout=30)
+    for needle in ("-m venv ../venv", "-r $r", "requirements-dev.txt", "../venv/bin/python -m pytest -q"):
+        assert needle in command
+    # No tests/ folder: nothing is installed, the step says why and passes.
+    done = subprocess.run(["sh", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "rung 2 adds tests" in done.stdout and not (tmp_path.parent / "venv").exists()

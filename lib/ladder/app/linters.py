@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -46,3 +47,18 @@ def run(argv: list[str], text: str) -> str:
     if done.returncode not in (0, 1) or (done.returncode and not done.stdout.strip()):
         raise LadderError(f"{Path(argv[0]).name} failed (exit {done.returncode}): {done.stderr.strip()[:500]}")
     return done.stdout
+
+
+def findings(output: str, path: str, rule_key: str) -> list[Finding]:
+    """A linter's findings from its JSON list output (one object per finding; rule_key names the rule's field)."""
+    data = json.loads(output) if output.strip() else []
+    return [Finding(path, int(e.get("line", 0)), e.get(rule_key, ""), e.get("message", "")) for e in data]
+
+
+def clean(text: str, found: list[Finding], what: str, linter: str) -> str:
+    """The text, when its linter found nothing; otherwise a render bug, raised with every finding."""
+    if found:
+        raise LadderError(
+            f"the rendered {what} fails {linter} (a bug in Ladder; report it): " + "; ".join(map(str, found))
+        )
+    return text

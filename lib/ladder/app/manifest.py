@@ -7,7 +7,6 @@ lists is relative to that folder, so the same manifest checks a copy on any host
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -91,15 +90,6 @@ def check(manifest: Manifest, path: str = MANIFEST) -> None:
             raise bad("files", f"{name}: {digest!r} is not a sha256 hex digest")
     if manifest.wheel not in manifest.files:
         raise bad("wheel", f"{manifest.wheel!r} is not one of the listed files")
-
-
-def sha256_file(path: str | Path) -> str:
-    """The sha256 hex digest of a local file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def folder(store: str, name: str, version: str) -> str:

@@ -16,7 +16,6 @@ from pathlib import PurePosixPath
 
 from ..core import ops
 from . import trunk
-from .git import open_repo
 
 PYPROJECT = "pyproject.toml"
 REQUIREMENTS = "requirements.txt"
@@ -65,15 +64,11 @@ def files(tree: Mapping[str, str], name: str) -> dict[str, str]:
 
 def land(repo: str, name: str, *, dry_run: bool = True) -> ops.Change:
     """Commit the recipe on the team's trunk (pushed, never forced), as rung 2 lands its files; planned by default."""
-    with trunk.workspace(repo) as ws:
-        head = trunk.git(ws.path, "rev-parse", "HEAD")
-        local = open_repo(ws.path)
-        texts = files(local.read(head, [f.path for f in local.files(head)]), name)
-        made = trunk.commit(ws, texts, MESSAGE, expected=head) if texts and not dry_run else ""
+    where, texts, made = trunk.commit_made(repo, lambda tree, _: files(tree, name), MESSAGE, dry_run=dry_run)
     return ops.Change(
         REPO,
         "packaging recipe",
-        ws.where,
+        where,
         (f"git commit -m {MESSAGE!r}",) if texts else (),
         bool(texts),
         bool(made),

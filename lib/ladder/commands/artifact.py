@@ -6,7 +6,7 @@ import argparse
 
 from ..app import artifact
 from ..core.config import load_config
-from .flags import CONFIG_HELP, _table
+from .console import CONFIG_HELP, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     """Plan or build one version; print each change and one line on the version."""
     built = artifact.build_from_config(load_config(args.config), args.ref, dry_run=not args.apply)
-    _table(
+    table(
         [("host", "operation", "outcome", "reason")]
         + [(c.host, c.operation, c.outcome, c.reason) for c in built.changes]
     )
@@ -57,5 +57,5 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"no artifact of {cfg.app.name} in {store.host.name}:{store.path} yet (ladder artifact build --apply)")
         return 0
     rows = [(m.version, m.git_sha[:12], m.built_at, m.python, str(len(m.files))) for m in found]
-    _table([("version", "git sha", "built at", "python", "files")] + rows)
+    table([("version", "git sha", "built at", "python", "files")] + rows)
     return 0

@@ -7,8 +7,7 @@ import argparse
 from ..core.config import load_config
 from ..core.errors import LadderError
 from ..rungs import ci_builds
-
-CONFIG_HELP = "ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
+from .console import CONFIG_HELP
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+
+CONFIG_HELP = "ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
 
 
 def shown(path: Path) -> str:
@@ -23,3 +26,10 @@ def skip_iri_grammar() -> None:
     """
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def table(rows: Sequence[Sequence[str]]) -> None:
+    """Print rows as left-aligned columns, the first row as the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())

@@ -9,8 +9,7 @@ from ..core import ops
 from ..core.config import PROD, load_config
 from ..core.hosts import Host
 from ..rungs import rung1, steps
-
-CONFIG_HELP = "ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
+from .console import CONFIG_HELP
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -9,7 +9,7 @@ from ..app.rollout import Rollout
 from ..core.config import ENVIRONMENTS
 from ..core.errors import RolloutFailed
 from ..rungs import delivery
-from .flags import CONFIG_HELP, _table
+from .console import CONFIG_HELP, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +64,7 @@ def _print(done: Rollout) -> None:
         ready = "" if h.ready is None else "yes" if h.ready else "NO"
         rows.append((h.host, h.outcome, str(h.previous), str(h.current), f"{h.out_of_rotation:.2f} s",
                      f"{h.switch_seconds:.2f} s", ready))  # fmt: skip
-    _table(rows)
+    table(rows)
     for h in done.hosts:
         for step in h.steps if done.dry_run else ():
             print(f"  {h.host}: {step}")

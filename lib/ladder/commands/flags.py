@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 
 from ..app.flags import shown
 from ..core.config import load_config
 from ..rungs import feature_flags
-
-CONFIG_HELP = "ladder.yml, or 'sandbox' (default: $LADDER_CONFIG, ./ladder.yml, the sandbox)"
+from .console import CONFIG_HELP, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,12 +28,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_set)
 
 
-def _table(rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the flags table."""
     config = load_config(args.config)
@@ -43,7 +35,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not found:
         print("no flags on these hosts yet (rung 2 installs them)")
         return 0
-    _table([("flag", "env", "host", "value")] + [(v.flag, v.env, v.host, shown(v.value)) for v in found])
+    table([("flag", "env", "host", "value")] + [(v.flag, v.env, v.host, shown(v.value)) for v in found])
     return 0
 
 
@@ -51,7 +43,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     """Plan or make one flag's change on every host of an environment; exit 1 when a host failed."""
     config = load_config(args.config)
     done = feature_flags.flip(config, args.name, args.value, env=args.env, dry_run=not args.apply)
-    _table(
+    table(
         [("host", "flag", "old", "new", "outcome")]
         + [(f.host, f.flag, shown(f.old), shown(f.new), f.change.outcome) for f in done]
     )

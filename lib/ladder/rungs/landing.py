@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..app import trunk
-from ..app.git import open_repo
 from ..core import ops
 from ..core.config import Config
 from ..engine.record import record_step
@@ -39,21 +38,16 @@ class Landing:
 
 def land(cfg: Config, step: str, message: str, make: Make, *, dry_run: bool = True) -> Landing:
     """Commit make(files at trunk's head, work tree) as one commit on trunk, pushed (never forced); record it."""
-    with trunk.workspace(cfg.app.repo) as ws:
-        head = trunk.git(ws.path, "rev-parse", "HEAD")
-        repo = open_repo(ws.path)
-        files = repo.read(head, [f.path for f in repo.files(head)])
-        texts = make(files, ws.path)
-        made = trunk.commit(ws, texts, message, expected=head) if texts and not dry_run else ""
+    where, texts, made = trunk.commit_made(cfg.app.repo, make, message, dry_run=dry_run)
     names = tuple(sorted(texts))
     change = ops.Change(
         REPO,
         step,
-        ws.where,
+        where,
         (f"git commit -m {message!r}",) if names else (),
         bool(names),
         bool(made),
         reason=", ".join(names) if names else "already on trunk",
     )
     record_step(step, [change])
-    return Landing(step, message, names, ws.where, made)
+    return Landing(step, message, names, where, made)

@@ -41,6 +41,7 @@ RED_TEXT = (
 )
 RESULT_DEADLINE = 600  # a cold worker installs nothing, but a loaded machine runs pytest slowly
 READ_DEADLINE = 60
+EXPECTED = {"green push": "success", "red push": "failure"}  # what each demo push must end as
 RESULT_COLOURS = {"success": "#4caf50", "failure": "#e57373", "running": "#9e9e9e"}
 OTHER_COLOUR = "#ffb74d"  # warnings, exception, cancelled, ...
 
@@ -313,6 +314,11 @@ def demonstrate(config: Config | str | Path, forge: str, *, dry_run: bool = True
     added = 0 if dry_run else ci_builds.record(journal.journal_path(cfg.runs_dir), builds)
     report = BuildReport(tuple(builds), pushed, note, after)
     reason = ", ".join(f"{role}: {b.result}" for role in pushed.values() if (b := report.outcome(role)))
+    wrong = [
+        f"the {role} ended {b.result if b else 'with no result'}, not {want}"
+        for role, want in EXPECTED.items()
+        if role in pushed.values() and ((b := report.outcome(role)) is None or b.result != want)
+    ]
     change = ops.Change(
         REPO,
         "ci demo",
@@ -320,10 +326,13 @@ def demonstrate(config: Config | str | Path, forge: str, *, dry_run: bool = True
         commands,
         bool(needed),
         bool(pushed),
+        failed=bool(wrong),
         reason=(reason or f"would push {', '.join(needed.values())}" if needed else "trunk's head has both results")
         + f"; {added} new build(s) journaled",
     )
     record_step("ci demo", [change])
+    if wrong:
+        raise LadderError(f"{ci.url}: {'; '.join(wrong)}; read the build's steps on the CI server's web page")
     return report
 
 

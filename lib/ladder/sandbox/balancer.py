@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shlex
-import shutil
 import time
 from pathlib import Path
 
 from ..app import balancer
 from ..core.errors import LadderError
 from ..core.hosts import Host
+from .parts import require_tools
 from .servers import Paths
 
 q = shlex.quote
@@ -23,13 +22,7 @@ START_TIMEOUT = 30
 
 def require() -> None:
     """Refuse, before anything is built, when HAProxy or socat is missing on this machine (the LB host's)."""
-    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
-    missing = [tool for tool in ("haproxy", "socat") if shutil.which(tool, path=path) is None]
-    if missing:
-        raise LadderError(
-            f"the sandbox's load balancer needs {' and '.join(missing)}; install with: "
-            "apt-get install haproxy socat (or pass --no-balancer)"
-        )
+    require_tools(("haproxy", "socat"), "load balancer", "haproxy socat", "--no-balancer")
 
 
 def socket_path(base: str) -> str:

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import getpass
-import sys
 from pathlib import Path
 
 from ..app import ci_server
 from ..core.config import load_config
 from . import sshd
+from .parts import own_host
 
 NAME = "ci"
 
 
 def ci_entry(folder: Path, ssh: bool, pids: dict[str, int]) -> dict:
     """Make the ci host (a folder; with ssh, its own sshd, recorded in pids) and return its ladder.yml ci: section."""
-    base = folder / "hosts" / NAME
-    base.mkdir(parents=True)
-    host: dict = {"name": NAME, "address": "local", "base": f"hosts/{NAME}", "python": sys.executable}
-    if ssh:
-        ssh_dir = folder / "ssh"
-        server = sshd.start(NAME, ssh_dir / "hosts" / NAME, ssh_dir / "authorized_keys")
-        pids[f"sshd-{NAME}"] = server.pid
-        with open(ssh_dir / "known_hosts", "a") as known:
-            known.write(sshd.known_hosts_line(server) + "\n")
-        host.update(address="127.0.0.1", port=server.port, user=getpass.getuser(), base=str(base))
+    host = own_host(folder, NAME, ssh, pids)
     return {"host": host, "url": f"http://127.0.0.1:{sshd.free_port()}/", "pb_port": sshd.free_port(), "worker": "dev"}
 
 

@@ -28,12 +28,15 @@ demo: setup
 	after3a="$$($(LADDER) assess --config sandbox)" && echo "$$after3a" && \
 	$(LADDER) run 3b-continuous-integration --config sandbox --apply && \
 	after3b="$$($(LADDER) assess --config sandbox)" && echo "$$after3b" && \
+	$(LADDER) run 4-continuous-delivery --config sandbox --apply && \
+	after4="$$($(LADDER) assess --config sandbox)" && echo "$$after4" && \
 	echo && echo "assessment reports:" && \
 	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 2:  $$(echo "$$after2" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 3a: $$(echo "$$after3a" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 3b: $$(echo "$$after3b" | sed -n 's/^ *report: *//p')" && \
+	echo "  after rung 4:  $$(echo "$$after4" | sed -n 's/^ *report: *//p')" && \
 	index="$$($(LADDER) report --config sandbox)" && \
 	echo && echo "every run and assessment, the level over time and DORA:" && \
 	echo "  $$(echo "$$index" | sed -n 's/^index: *//p')"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,31 @@ def test_the_test_step_runs_pytest_in_a_venv_with_the_apps_requirements(tmp_path
     # No tests/ folder: nothing is installed, the step says why and passes.
     done = subprocess.run(["sh", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and "rung 2 adds tests" in done.stdout and not (tmp_path.parent / "venv").exists()
+
+
+PIPELINE = ci_render.Pipeline(("/opt/ladder/bin/ladder",), (("LADDER_CONFIG", "/etc/ladder/ladder.yml"),), "auto")
+
+
+@pytest.mark.unit
+def test_the_pipeline_chains_build_staging_smoke_and_prod_on_trunk_only():
+    auto = ci_render.master_cfg(replace(SETUP, pipeline=PIPELINE))
+    compile(auto, "master.cfg", "exec")
+    trunk, review = auto.split("review = util.BuildFactory")
+    order = ["'build artifact'", "'version'", "'deploy staging'", "'smoke staging'", "'ship: auto'", "'deploy prod'"]
+    assert [trunk.index(n) for n in order] == sorted(trunk.index(n) for n in order)
+    assert "'deploy prod'" not in review and "'smoke staging'" not in review  # reviews never deploy
+    assert "'LADDER_CONFIG': '/etc/ladder/ladder.yml'" in trunk and "%(prop:version)s" in trunk
+    gate = ci_render.master_cfg(replace(SETUP, pipeline=replace(PIPELINE, ship="gate")))
+    assert "'wait for approval'" in gate and "'ship: auto'" not in gate and "'--wait', '3600'" in gate
+    with pytest.raises(ValueError, match="ship"):
+        ci_render.pipeline_steps(replace(PIPELINE, ship="sometimes"))
+
+
+@pytest.mark.local
+def test_the_gated_pipeline_passes_buildbot_checkconfig(tmp_path):
+    gated = replace(PIPELINE, ship="gate")
+    (tmp_path / "master.cfg").write_text(ci_render.master_cfg(replace(SETUP, pipeline=gated)))
+    (tmp_path / ci_render.SECRET).write_text("not-a-real-password\n")
+    buildbot = Path(sys.executable).with_name("buildbot")
+    done = subprocess.run([str(buildbot), "checkconfig", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

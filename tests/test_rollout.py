@@ -23,10 +23,10 @@ from ladder.app import artifact, balancer, health, recipe, release, rollout
 from ladder.app.layout import Layout
 from ladder.cli import main
 from ladder.core.config import load_config
-from ladder.core.errors import ConfigError, FleetError, ParameterError, RolloutFailed
+from ladder.core.errors import ConfigError, FleetError, LadderError, ParameterError, RolloutFailed
 from ladder.core.hosts import connect
 from ladder.engine import journal
-from ladder.rungs import delivery
+from ladder.rungs import delivery, pipeline
 from ladder.sandbox import faults
 
 VERSIONS = ("1.0.0", "2.0.0", "3.0.0")
@@ -333,3 +333,30 @@ def test_the_assessment_shows_measured_dora_after_deploys_and_a_rollback(box) ->
         assert metrics[key]["value"] is not None, metrics[key]
         print(f"{key}: {metrics[key]['display']} ({metrics[key]['note']})")
     assert "too few" not in json.dumps(doc["dora"])
+
+
+@pytest.mark.ssh
+def test_the_ship_gate_waits_for_ladder_approve_and_names_who_approved(box, capsys) -> None:
+    # The pipeline's gate step is `ladder approve --wait`; a person's `ladder approve` releases it.
+    waited: list[int] = []
+    gate = threading.Thread(
+        target=lambda: waited.append(
+            main(["approve", "--env", "prod", "--version", "3.0.0", "--wait", "60", "--config", str(box.config_path)])
+        )
+    )
+    gate.start()
+    gate.join(timeout=2)
+    assert gate.is_alive(), "the gate waits while nobody approved"
+    argv = ["approve", "--env", "prod", "--version", "3.0.0", "--approver", "release-manager"]
+    assert main([*argv, "--config", str(box.config_path)]) == 0
+    gate.join(timeout=30)
+    assert waited == [0] and capsys.readouterr().out.splitlines()[-1] == "release-manager"
+    row = _rows(box, pipeline.APPROVAL)[-1]["params"]
+    assert row == {"environment": "prod", "version": "3.0.0", "approver": "release-manager"}
+
+
+@pytest.mark.ssh
+def test_the_gate_refuses_a_version_the_store_lacks_and_gives_up_after_its_timeout(box) -> None:
+    assert main(["approve", "--env", "prod", "--version", "9.9.9", "--config", str(box.config_path)]) == 2
+    with pytest.raises(LadderError, match="nobody approved 2.0.0 for staging within 0.2s; run: ladder approve"):
+        pipeline.wait_for_approval(box.config_path, "staging", "2.0.0", 0.2)

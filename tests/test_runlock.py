@@ -259,3 +259,39 @@ def test_ladder_run_apply_exits_2_while_another_apply_runs_or_waits_with_wait(tm
     assert {r["status"] for r in rows} == {"ok"}
     applies = [r for r in rows if r["params"]["dry_run"] is False]
     assert applies[1]["started"] >= applies[0]["ended"]  # the waiting apply began once the first had ended
+
+
+@pytest.mark.local
+def test_an_apply_leaves_the_environments_its_runbook_delegates_unlocked(tmp_path):
+    import nbformat
+
+    from ladder.engine import runner
+
+    site(tmp_path)
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('config = "ladder.yml"\ndry_run = True', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(
+                "from ladder import load_config\n"
+                "from ladder.core.errors import EnvironmentLocked\n"
+                "from ladder.engine.runlock import environments\n"
+                "cfg = load_config(config)\n"
+                "with environments(cfg, cfg.runs_dir, ['prod']) as held:\n"  # what the CI server's deploy takes
+                "    assert held == ['prod']\n"
+                "try:\n"
+                "    with environments(cfg, cfg.runs_dir, ['dev']):\n"
+                "        raise AssertionError('dev was not held by the apply')\n"
+                "except EnvironmentLocked:\n"
+                "    pass\n"
+            ),
+            nbformat.v4.new_code_cell('import ladder\nladder.record("ok")'),
+        ],
+        metadata={
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "ladder": {"requires": {"delegates": ["prod"]}},
+        },
+    )
+    book = tmp_path / "9-delegate.ipynb"
+    nbformat.write(nb, book)
+    done = runner.run(book, config=tmp_path / "ladder.yml", apply=True, out_dir=tmp_path / "runs")
+    assert done.ok, done.error and done.error.describe()

@@ -178,3 +178,18 @@ def test_the_workflow_lands_on_trunk_once_planned_first(tmp_path: Path):
     again = land(False)
     assert again.files == () and again.commit == ""  # the second apply makes 0 changes
     assert git(bare, "rev-parse", "master") == made.commit
+
+
+@pytest.mark.local
+def test_the_deploy_jobs_go_to_staging_then_production_and_pass_actionlint():
+    shape = workflow.Shape("main", "3.12", True, True, True, True)
+    text = workflow.checked(workflow.render(shape, deploy=True))
+    jobs = yaml.safe_load(text)["jobs"]
+    assert jobs["staging"]["environment"] == "staging" and jobs["staging"]["needs"] == ["build"]
+    assert jobs["production"]["environment"] == "production" and jobs["production"]["needs"] == ["staging"]
+    runs = [s.get("run", "") for s in jobs["staging"]["steps"]]
+    assert any("ladder smoke --env staging" in r for r in runs) and any("artifact build" in r for r in runs)
+    assert "refs/heads/main" in jobs["production"]["if"]
+    assert "staging" not in workflow.render(shape)  # rung 3b's workflow stays as it was
+    with pytest.raises(LadderError, match="packaging recipe"):
+        workflow.render(workflow.Shape("main", "3.12", True, True, True, False), deploy=True)

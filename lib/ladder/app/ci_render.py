@@ -21,6 +21,20 @@ BUILD_STEP = "build artifact"
 CI_NAME = "Ladder CI <ci@ladder.invalid>"
 
 
+SHIPS = ("auto", "gate")  # auto: a green staging promotes to prod; gate: a person's `ladder approve` does
+GATE_TIMEOUT = 3600  # how long a gated build waits for the approval before it gives up (prod untouched)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Rung 4's delivery steps after a green trunk build: how the worker runs `ladder`, its environment, the ship rule."""
+
+    ladder: tuple[str, ...]  # the command line of Ladder's CLI on the build host
+    env: tuple[tuple[str, str], ...]  # e.g. LADDER_CONFIG: the build host's ladder.yml
+    ship: str = "auto"
+    gate_timeout: int = GATE_TIMEOUT
+
+
 @dataclass(frozen=True)
 class CISetup:
     """What a team's Buildbot is made of: the repository, its trunk, the worker and the master's ports."""
@@ -32,6 +46,7 @@ class CISetup:
     python: str  # the interpreter the steps run on the worker
     www_port: int
     pb_port: int
+    pipeline: Pipeline | None = None  # rung 4: trunk builds deliver through staging to prod
 
     @property
     def url(self) -> str:
@@ -96,14 +111,48 @@ def status_command(outcome: str, other: str) -> str:
     return f'git push -q -f origin "$REVISION:{new}"; git push -q origin --delete "{old}" 2>/dev/null; exit 0'
 
 
+def _argv(*parts: str) -> str:
+    """A Python list literal of a command; a part in {braces} is a build property, rendered %(prop:...)s."""
+    out = [f"util.Interpolate('%(prop:{p[1:-1]})s')" if p.startswith("{") else repr(p) for p in parts]
+    return "[" + ", ".join(out) + "]"
+
+
+def pipeline_steps(p: Pipeline) -> str:
+    """The trunk builder's delivery steps: build once, staging, smoke over HTTP, the ship decision, prod."""
+    if p.ship not in SHIPS:
+        raise ValueError(f"ship must be one of {', '.join(SHIPS)}, got {p.ship!r}")
+    ladder, env = p.ladder, f"env={dict(p.env)!r}, haltOnFailure=True"
+    version = ("--version", "{version}")
+    decide = (
+        f"    steps.SetPropertyFromCommand(name='wait for approval', property='approver', timeout={p.gate_timeout + 60}, "
+        f"command={_argv(*ladder, 'approve', '--env', 'prod', *version, '--wait', str(p.gate_timeout))}, {env}),\n"
+        if p.ship == "gate"
+        else "    steps.SetProperty(name='ship: auto', property='approver', value='pipeline (ship=auto)'),\n"
+    )
+    return (
+        f"    steps.ShellCommand(name={BUILD_STEP!r}, "
+        f"command={_argv(*ladder, 'artifact', 'build', '--ref', '{got_revision}', '--apply')}, {env}),\n"
+        "    steps.SetPropertyFromCommand(name='version', property='version', "
+        f"command={_argv(*ladder, 'artifact', 'version', '--ref', '{got_revision}')}, {env}),\n"
+        "    steps.ShellCommand(name='deploy staging', "
+        f"command={_argv(*ladder, 'deploy', '--env', 'staging', *version, '--apply', '--approver', 'pipeline')}, {env}),\n"
+        f"    steps.ShellCommand(name='smoke staging', command={_argv(*ladder, 'smoke', '--env', 'staging', *version)}, "
+        f"{env}),\n" + decide + "    steps.ShellCommand(name='deploy prod', "
+        f"command={_argv(*ladder, 'deploy', '--env', 'prod', *version, '--apply', '--approver', '{approver}')}, {env}),\n"
+    )
+
+
 def master_cfg(s: CISetup) -> str:
     """The master's configuration: one worker, a builder for trunk and one for review branches, REST and the hook."""
     steps = (
         f"    steps.ShellCommand(name='lint', command=['sh', '-c', {lint_command(s.python)!r}], haltOnFailure=True),\n"
         f"    steps.ShellCommand(name='test', command=['sh', '-c', {test_command(s.python)!r}], haltOnFailure=True),\n"
+    )
+    build = (
         f"    steps.ShellCommand(name={BUILD_STEP!r}, command=['sh', '-c', {build_command(s.python)!r}], "
         "haltOnFailure=True),\n"
     )
+    delivery = pipeline_steps(s.pipeline) if s.pipeline else build
     push = f"git push -q origin HEAD:refs/heads/{s.trunk}"
     return f"""{MARK}: edit ladder.yml and apply again rather than this file.
 import os
@@ -130,12 +179,14 @@ c['www'] = {{'port': 'tcp:{s.www_port}:interface=127.0.0.1', 'plugins': {{}}, 'c
 checkout = steps.Git(repourl={s.repo!r}, mode='full', method='fresh', haltOnFailure=True)
 checks = [
 {steps}]
-trunk = util.BuildFactory([checkout, *checks])
+trunk = util.BuildFactory([checkout, *checks,
+{delivery}])
 status_env = {{'BRANCH': util.Property('branch'), 'REVISION': util.Property('revision')}}
 review = util.BuildFactory([
     checkout,
     steps.ShellCommand(name='merge trunk', command=['sh', '-c', {merge_command(s.trunk)!r}], haltOnFailure=True),
     *checks,
+{build.rstrip()}
     # A merge queue: trunk only moves to a merge that passed; a trunk that moved meanwhile refuses the push.
     steps.ShellCommand(name='push to trunk', command=['sh', '-c', {push!r}], haltOnFailure=True),
     # The author's status line: a ci/passed/... or ci/failed/... branch that their next `git fetch` prints.

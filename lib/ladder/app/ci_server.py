@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +16,7 @@ from ..core.config import CIConfig, Config
 from ..core.errors import ConfigError, HostError
 from ..core.hosts import Host, LocalHost, connect
 from . import ci_render
-from .ci_render import SECRET, CISetup
+from .ci_render import SECRET, CISetup, Pipeline
 from .git import open_repo
 
 q = shlex.quote
@@ -104,6 +104,15 @@ def _signal(folder: str, sig: str) -> str:
     return f'kill -{sig} "$(cat {q(folder + "/twistd.pid")})"'
 
 
+def _reconfig(folder: str) -> str:
+    """SIGHUP the master, then wait until its log says the new master.cfg is in force (a push may follow at once)."""
+    log, done = q(folder + "/twistd.log"), "'configuration update complete'"
+    return (
+        f"n=$(grep -c {done} {log}); {_signal(folder, 'HUP')} && "
+        f'while [ "$(grep -c {done} {log})" -le "$n" ]; do sleep 0.1; done'
+    )
+
+
 def _wait(python: str, url: str, worker: str | None, timeout: float) -> str:
     """A command that waits until the master answers REST (and, given a worker's name, until it is connected)."""
     script = (
@@ -160,7 +169,7 @@ def apply(
         changes.append(ops.settle(master, "ci master", mdir, start, "not running", dry_run=dry_run))
     else:
         # SIGHUP is `buildbot reconfig`: the running master reads master.cfg again, builds in flight go on.
-        reload = [ops.command(master, _signal(mdir, "HUP"))] if config.changed else []
+        reload = [ops.command(master, _reconfig(mdir), START_TIMEOUT)] if config.changed else []
         changes.append(ops.settle(master, "ci master", mdir, reload, "master.cfg changed", dry_run=dry_run))
     secret = _secret(worker, f"{wdir}/{SECRET}", password, dry_run=dry_run)
     tac = ops.file(
@@ -197,9 +206,12 @@ def install_hook(host: Host, repo: str, url: str, *, dry_run: bool = True) -> op
     return ops.file(host, path, ci_render.post_receive(url, repo), 0o755, dry_run=dry_run)
 
 
-def install(config: Config, *, dry_run: bool = True) -> list[ops.Change]:
-    """Everything ladder.yml's ci: asks for: master and worker set up and running, the push hook in place."""
-    setup, ci = setup_for(config), ci_of(config)
+def install(config: Config, *, pipeline: Pipeline | None = None, dry_run: bool = True) -> list[ops.Change]:
+    """Everything ladder.yml's ci: asks for: master and worker set up and running, the push hook in place.
+
+    With a pipeline (rung 4), a green trunk build goes on to deliver: staging, smoke over HTTP, prod.
+    """
+    setup, ci = replace(setup_for(config), pipeline=pipeline), ci_of(config)
     worker_host = config.host_config(setup.worker)
     with connect(ci.host, config.ssh) as master, connect(worker_host, config.ssh) as worker:
         changes = apply(

@@ -29,7 +29,10 @@ UPLOAD_ARTIFACT = "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f0
 RUFF = "ruff==0.17.6"  # Ladder's own lint pin (constraints.txt)
 BUILD = "build==1.6.1"
 PYTEST = ci_render.PYTEST
-MINUTES = {"lint": 10, "test": 20, "build": 20}
+MINUTES = {"lint": 10, "test": 20, "build": 20, "staging": 30, "production": 30}
+# The deploy jobs' Ladder: the CLI that deploys from the store, and its ladder.yml in the repository.
+LADDER_PACKAGE = "ladder"
+LADDER_CONFIG = "ladder.yml"
 _PYTHON = re.compile(r"^\d+\.\d+(\.\d+)?$")
 _REQUIRES = re.compile(r"(?:>=|~=|==)\s*(\d+\.\d+)")
 
@@ -99,11 +102,57 @@ def _setup(shape: Shape, *, history: bool = False) -> list[str]:
     ]
 
 
-def _job(name: str, title: str, steps: list[str], needs: tuple[str, ...] = ()) -> list[str]:
+def _job(
+    name: str, title: str, steps: list[str], needs: tuple[str, ...] = (), extra: tuple[str, ...] = ()
+) -> list[str]:
     head = ["", f"  {name}:", f"    name: {title}", f"    runs-on: {RUNNER}", f"    timeout-minutes: {MINUTES[name]}"]
     if needs:
         head.append(f"    needs: [{', '.join(needs)}]")
-    return head + ["    steps:"] + steps
+    return head + list(extra) + ["    steps:"] + steps
+
+
+def _ladder_setup(shape: Shape) -> list[str]:
+    """Checkout, Python, Ladder, and the deploy key from the environment's secret (never echoed)."""
+    return (
+        _setup(shape, history=True)
+        + _run(
+            "Install Ladder and the deploy key",
+            f"python -m pip install {LADDER_PACKAGE}",
+            "install -m 700 -d ~/.ssh",
+            "printf '%s\\n' \"$LADDER_SSH_KEY\" > ~/.ssh/id_ed25519",
+            "chmod 600 ~/.ssh/id_ed25519",
+        )
+        + ["        env:", "          LADDER_SSH_KEY: ${{ secrets.LADDER_SSH_KEY }}"]
+    )
+
+
+def deploy_jobs(shape: Shape) -> list[str]:
+    """Rung 4 on a forge: staging (build once, deploy, smoke over HTTP), then production behind its environment.
+
+    The ship decision is GitHub's: required reviewers on the `production` environment make it a gate, none make
+    it automatic. Only pushes to trunk deploy; pull requests stop after the build.
+    """
+    when = f"    if: github.event_name == 'push' && github.ref == 'refs/heads/{shape.trunk}'"
+    env = ("    env:", f"      LADDER_CONFIG: {LADDER_CONFIG}")
+    staging = _ladder_setup(shape)
+    staging += _run("Build the artifact once into the store", 'ladder artifact build --ref "$GITHUB_SHA" --apply')
+    staging += [
+        "      - name: Name the version",
+        "        id: version",
+        '        run: echo "version=$(ladder artifact version --ref "$GITHUB_SHA")" >> "$GITHUB_OUTPUT"',
+    ]
+    version = "${{ steps.version.outputs.version }}"
+    staging += _run("Deploy to staging", f'ladder deploy --env staging --version "{version}" --apply --approver ci')
+    staging += _run("Smoke-test staging over HTTP", f'ladder smoke --env staging --version "{version}"')
+    outputs = ("    outputs:", f"      version: {version}")
+    out = _job("staging", "deploy to staging", staging, ("build",), (when, "    environment: staging", *env, *outputs))
+    shipped = "${{ needs.staging.outputs.version }}"
+    prod = _ladder_setup(shape) + _run(
+        "Deploy to production", f'ladder deploy --env prod --version "{shipped}" --apply --approver "$GITHUB_ACTOR"'
+    )
+    return out + _job(
+        "production", "deploy to production", prod, ("staging",), (when, "    environment: production", *env)
+    )
 
 
 def _run(name: str, *commands: str) -> list[str]:
@@ -112,8 +161,8 @@ def _run(name: str, *commands: str) -> list[str]:
     return [f"      - name: {name}", "        run: |"] + [f"          {c}" for c in commands]
 
 
-def render(shape: Shape) -> str:
-    """The workflow's text for a repository of this shape; the same shape gives the same bytes."""
+def render(shape: Shape, deploy: bool = False) -> str:
+    """The workflow's text for a repository of this shape (with deploy, rung 4's jobs); the same shape gives the same bytes."""
     out = [
         "# Rendered by Ladder (rung 3b) from the repository's files; running the step again replaces hand edits.",
         "name: CI",
@@ -156,6 +205,10 @@ def render(shape: Shape) -> str:
             "          if-no-files-found: error",
         ]
         out += _job("build", "build", steps, needs=tuple(j for j in shape.jobs if j != "build"))
+    if deploy:
+        if not shape.buildable:
+            raise LadderError("the repository has no packaging recipe: rung 3a's artifact comes before deploy jobs")
+        out += deploy_jobs(shape)
     return "\n".join(out) + "\n"
 
 

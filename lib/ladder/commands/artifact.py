@@ -19,6 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--apply", action="store_true", help="build it (default: only show the plan)")
     p.add_argument("--config", default=None, help=CONFIG_HELP)
     p.set_defaults(func=cmd_build)
+    p = actions.add_parser("version", help="print the version a ref of app.repo builds as (what the pipeline ships)")
+    p.add_argument("--ref", default="HEAD", help="branch, tag or commit of app.repo (default: its HEAD)")
+    p.add_argument("--config", default=None, help=CONFIG_HELP)
+    p.set_defaults(func=cmd_version)
     p = actions.add_parser("list", help="the versions in the store: version, git sha, built at, Python, files")
     p.add_argument("--config", default=None, help=CONFIG_HELP)
     p.set_defaults(func=cmd_list)
@@ -34,6 +38,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(built.summary())
     if not args.apply and not built.reused:
         print("dry run: nothing was built; run again with --apply to build it")
+    return 0
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    """Print only the version of ref, for a script or a CI step to read."""
+    print(artifact.get_source(load_config(args.config).app.repo, args.ref).version)
     return 0
 
 

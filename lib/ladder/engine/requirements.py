@@ -51,6 +51,11 @@ class Requires(Strict):
         default_factory=list, description="environments that must be defined, each with at least one host"
     )
     repo: bool = Field(False, description="app.repo must be a git URL or a git repository on this machine")
+    delegates: list[Literal["dev", "staging", "prod"]] = Field(
+        default_factory=list,
+        description="environments the runbook changes only through another actor that takes their locks itself "
+        "(rung 4's CI server deploys): an apply does not hold their locks, so that actor can",
+    )
     parameters: dict[str, Literal["git_ref", "name", "days", "branches"]] = Field(
         default_factory=dict, description="parameter name -> the kind of text it must be"
     )

@@ -231,13 +231,16 @@ def run(
     as such, and raises RunLocked (no run folder, no journal row) while the previous one of its runbook runs.
     An apply (dry_run False) holds the lock of every environment of its config, here and on their hosts
     (see runlock.environments): another apply waits for it (wait) or raises EnvironmentLocked. Dry runs never lock.
+    Environments the runbook declares as delegates (metadata.ladder.requires.delegates) are left to the actor it
+    drives, which locks them itself.
     """
     plan = prepare(runbook, params, text_params=text_params, config=config, apply=apply, out_dir=out_dir, root=root)
     with contextlib.ExitStack() as locks:
         if scheduled:
             locks.enter_context(runlock.held(runs_home(plan), plan.runbook.name))
         if plan.config is not None and plan.parameters.get("dry_run") is False:
-            locks.enter_context(runlock.environments(plan.config, runs_home(plan), wait=wait))
+            held = set(plan.config.environments) - set(plan.runbook.requires.delegates)
+            locks.enter_context(runlock.environments(plan.config, runs_home(plan), held, wait=wait))
         return execute(plan, timeout=timeout, trigger=journal.SCHEDULE if scheduled else None)
 
 

@@ -228,9 +228,12 @@ def install_script(lay: Layout, artifact: mf.Manifest, python: str) -> str:
     venv = f"{folder}/venv"
     purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
     links = "; ".join(f"ln -sfn -- {q(lay.shared + '/' + name)} {q(folder + '/' + name)}" for name in SHARED)
+    # The interpreter itself, not a version manager's shim: pyenv's shim rehashes after `pip install` and fails
+    # the install when another one holds its lock.
+    real = f"py=$({q(python)} -c 'import sys; print(sys.executable)')"
     return (
-        f"set -e; rm -rf -- {q(venv)}; {q(python)} -m venv --without-pip {q(venv)}; "
-        f"{q(python)} -m pip --python {q(venv + '/bin/python')} install --quiet --disable-pip-version-check "
+        f'set -e; rm -rf -- {q(venv)}; {real}; "$py" -m venv --without-pip {q(venv)}; '
+        f'"$py" -m pip --python {q(venv + "/bin/python")} install --quiet --disable-pip-version-check '
         f"--no-index --find-links {q(folder + '/' + mf.WHEELHOUSE)} {q(f'{artifact.name}=={artifact.version}')}; "
         f'site=$({q(venv + "/bin/python")} -c {q(purelib)}); ln -sfn -- "$site" {q(folder + "/" + SITE)}; '
         # The app reports the VERSION file beside its module (the sandbox's does); a release's version is the artifact's.

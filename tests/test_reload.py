@@ -101,6 +101,27 @@ def test_a_dry_run_changes_nothing_and_an_apply_replaces_the_workers(served):
 
 
 @pytest.mark.ssh
+def test_a_reload_waited_for_on_the_host_returns_once_every_worker_is_new(served):
+    host, port = _prod(served)
+    with host:
+        found = server.get_server(host, port)
+        workers = reload.get_workers(host, found.pid)
+        cmd = reload.replace_workers_command(reload.choose("prod1", found), found, deadline=60)
+        assert cmd is not None, "HUP and uWSGI's chain reload keep the master: the wait can run on the host"
+        assert host.run(cmd, timeout=90).ok
+        assert reload.get_workers(host, found.pid).isdisjoint(workers) and reload.get_workers(host, found.pid)
+
+
+@pytest.mark.unit
+def test_only_a_reload_that_keeps_the_master_is_waited_for_on_the_host():
+    hup = reload.replace_workers_command(Reload("hup", "22690"), GUNICORN, deadline=5)
+    assert hup is not None and "kill -HUP 22690" in hup and "/proc/22690/task/*/children" in hup
+    assert "within 5s" in hup and "exit 4" in hup  # a reload that never replaces the workers ends in an error
+    assert reload.replace_workers_command(Reload("usr2-quit", "22690"), GUNICORN) is None  # a new master
+    assert reload.replace_workers_command(Reload("supervisorctl-restart", "shop"), UWSGI) is None
+
+
+@pytest.mark.ssh
 def test_a_restart_goes_through_the_manager_or_a_new_master(served):
     host, port = _prod(served)
     with host:

@@ -120,6 +120,16 @@ def parse_probe(output: str, url: str, host: str = "") -> HealthResult:
     )
 
 
+def probe_command(
+    port: int, path: str = "/health", *, python: str = "python3", timeout: float = 20, version: str | None = None
+) -> tuple[str, str]:
+    """The shell that polls the app's health on the host until 200 (and version) or timeout, and the URL it asks."""
+    if not path.startswith("/"):
+        raise ValueError(f"health path must start with '/', got {path!r}")
+    url = f"http://127.0.0.1:{int(port)}{path}"
+    return f"{q(python)} -c {q(_PROBE)} {q(url)} {timeout:g} {q(version or '')}", url
+
+
 def check_on(
     host: Host,
     port: int,
@@ -130,10 +140,7 @@ def check_on(
     version: str | None = None,
 ) -> HealthResult:
     """Check the app over HTTP from the host itself, polling until 200 (and `version`, if given) or timeout."""
-    if not path.startswith("/"):
-        raise ValueError(f"health path must start with '/', got {path!r}")
-    url = f"http://127.0.0.1:{int(port)}{path}"
-    cmd = f"{q(python)} -c {q(_PROBE)} {q(url)} {timeout:g} {q(version or '')}"
+    cmd, url = probe_command(port, path, python=python, timeout=timeout, version=version)
     result = host.run(cmd, timeout=timeout + 15, warn=True)
     if result.failed:
         raise HostError(f"health probe could not run with {python}: {result.stderr.strip()[-300:]}", host=host.name)

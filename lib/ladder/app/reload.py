@@ -32,6 +32,7 @@ RELOAD_ORDER = (
     "uwsgi-touch-reload",
     "uwsgi-reload-pidfile",
 )
+KEEPS_MASTER = frozenset({"uwsgi-touch-chain-reload", "hup"})  # the master's pid stays, only its workers are new
 RESTART_ORDER = ("systemctl-restart", "supervisorctl-restart", "usr2-quit", "uwsgi-fifo", "uwsgi-reload-pidfile")
 
 
@@ -101,6 +102,35 @@ def preflight_command(r: Reload, server: AppServer) -> str:
     return f"test -d \"$(dirname {t})\" || {{ echo 'no folder for {r.target}'; exit 1; }}"
 
 
+def preflight(host: Host, r: Reload, server: AppServer) -> None:
+    """Raise HostError, changing nothing, when the method's target is missing or its manager does not answer."""
+    check = host.run(preflight_command(r, server), timeout=CONTROL_TIMEOUT, warn=True)
+    if check.failed:
+        raise HostError(
+            f"{r.method} {r.target} cannot be used on {server.summary()}, so nothing was changed: "
+            f"{(check.stdout + check.stderr).strip()[-300:]}",
+            host=host.name,
+        )
+
+
+def replace_workers_command(r: Reload, server: AppServer, deadline: float = VERIFY_DEADLINE) -> str | None:
+    """Shell that reloads, then waits on the host until every worker of the master is a new one.
+
+    None when the method replaces the master itself (a manager's restart, USR2): those are verified from here.
+    Waiting on the host spares a round trip per poll, which under load is most of a switch's time.
+    """
+    if r.method not in KEEPS_MASTER or server.pid is None:
+        return None
+    kids = f"cat /proc/{int(server.pid)}/task/*/children 2>/dev/null"
+    return (
+        f'before=" $({kids}) "; {command(r, server)} || exit 3; end=$(( $(date +%s) + {int(deadline)} )); '
+        f'while :; do now=$({kids}); old=; for w in $now; do case "$before" in *" $w "*) old=1;; esac; done; '
+        '[ -n "$now" ] && [ -z "$old" ] && break; '
+        f'if [ "$(date +%s)" -ge "$end" ]; then echo "workers not replaced within {int(deadline)}s: '
+        'before$before now $now"; exit 4; fi; sleep 0.05; done'
+    )
+
+
 def parse_pids(output: str) -> frozenset[int]:
     """The pids in whitespace-separated text."""
     return frozenset(int(w) for w in output.split() if w.isdigit())
@@ -164,13 +194,7 @@ def _drive(
     host: Host, server: AppServer, restart: bool, path: str, python: str, dry_run: bool, deadline: float
 ) -> ops.Change:
     r = choose(host.name, server, restart=restart)
-    check = host.run(preflight_command(r, server), timeout=CONTROL_TIMEOUT, warn=True)
-    if check.failed:
-        raise HostError(
-            f"{r.method} {r.target} cannot be used on {server.summary()}, so nothing was changed: "
-            f"{(check.stdout + check.stderr).strip()[-300:]}",
-            host=host.name,
-        )
+    preflight(host, r, server)
     cmd = command(r, server, restart=restart)
 
     def go() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core import ops
@@ -132,6 +133,38 @@ def _serve(host: Host, lay: Layout, target: Target, version: str, pause: Pause =
     return method
 
 
+def _at_once(host: Host, lay: Layout, server: AppServer, target: Target, version: str) -> Callable[[], str] | None:
+    """The switch as one command on the host: swap current, reload, wait for new workers, probe health.
+
+    Only for a server already serving current whose reload keeps its master (HUP, uWSGI's chain reload); checked
+    (preflight) before anything changes. One round trip instead of a dozen keeps the switch near the server's own time.
+    """
+    if not serves_from_current(host, lay, server):
+        return None
+    r = reload.choose(host.name, server)
+    replace = reload.replace_workers_command(r, server, target.version_deadline)
+    if replace is None:
+        return None
+    reload.preflight(host, r, server)
+    probe, url = health.probe_command(
+        target.port, target.health_path, python=target.python, timeout=target.version_deadline, version=version
+    )
+    cmd = f"{ops.symlink_command(lay.current, f'releases/{version}')} && {{ {replace}; }} && {probe}"
+
+    def go() -> str:
+        done = host.run(cmd, timeout=2 * target.version_deadline + 30, warn=True)
+        result = health.parse_probe(done.stdout, url, host.name)
+        if done.failed or not result.ok:
+            why = (result.error or result.status) if done.stdout.strip() else done.stderr.strip()[-300:]
+            raise HostError(
+                f"after {r.method}, {url} does not report version {version}: {why} (it reports {result.version})",
+                host=host.name,
+            )
+        return r.method
+
+    return go
+
+
 def served_version(host: Host, target: Target) -> str | None:
     """The version the app reports over HTTP on the host, None when it does not answer."""
     result = health.check_on(host, target.port, target.health_path, python=target.python, timeout=5)
@@ -162,13 +195,15 @@ def switch(
     if previous == version and serves_from_current(host, lay, server) and served_version(host, target) == version:
         return Switched(ops.settle(host, "switch", link, [], dry_run=dry_run), previous)
     timing: dict[str, float | str] = {}
+    at_once = _at_once(host, lay, server, target, version) if server.known and not dry_run else None
 
     def go() -> None:
         started = time.monotonic()
-        ops.symlink(host, link, f"releases/{version}", dry_run=False)
+        if at_once is None:
+            ops.symlink(host, link, f"releases/{version}", dry_run=False)
         pause(f"switch:{host.name}")
         try:
-            timing["method"] = _serve(host, lay, target, version, pause)
+            timing["method"] = _serve(host, lay, target, version, pause) if at_once is None else at_once()
         except Exception as exc:
             if previous is None or previous == version:
                 raise

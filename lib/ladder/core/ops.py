@@ -133,10 +133,14 @@ def symlink(host: Host, path: str, target: str, *, dry_run: bool = True) -> Chan
         raise HostError(f"{path} exists and is a {info.kind}, not a symlink; move it away first", host=host.name)
     if info is not None and info.target == target:
         return settle(host, "symlink", path, [], dry_run=dry_run)
-    tmp = f"{path}.ladder-new"
-    cmd = f"ln -sfn -- {q(target)} {q(tmp)} && mv -T -- {q(tmp)} {q(path)}"
     reason = "missing" if info is None else f"points at {info.target}"
-    return settle(host, "symlink", path, [command(host, cmd)], reason, dry_run=dry_run)
+    return settle(host, "symlink", path, [command(host, symlink_command(path, target))], reason, dry_run=dry_run)
+
+
+def symlink_command(path: str, target: str) -> str:
+    """Shell that points path at target atomically: a new link renamed over the old one."""
+    tmp = f"{path}.ladder-new"
+    return f"ln -sfn -- {q(target)} {q(tmp)} && mv -T -- {q(tmp)} {q(path)}"
 
 
 def line(host: Host, path: str, text: str, *, dry_run: bool = True) -> Change:

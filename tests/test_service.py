@@ -108,3 +108,27 @@ def test_start_command_quotes_every_value():
         logs="/srv/logs",
     )
     assert "'/srv/my app'" in cmd and "'/srv/a b.env'" in cmd and "--bind 127.0.0.1:8000" in cmd
+
+
+@pytest.mark.local
+def test_start_reads_the_code_s_gunicorn_conf_when_the_working_folder_is_elsewhere(server):
+    host, lay, port = server
+    # The release layout: code on --pythonpath, working folder (shared/) without it; the checkout's code is gone.
+    site, shared = f"{host.base}/site", f"{host.base}/shared"
+    for d in (site, shared):
+        host.run(f"mkdir -p {d}")
+    host.run(f"mv {lay.app}/app.py {site}/app.py")
+    host.write_text(f"{site}/gunicorn.conf.py", 'raw_env = ["GREETING=from-conf"]\n')
+    service.start(
+        host,
+        chdir=shared,
+        python=sys.executable,
+        port=port,
+        wsgi="app:application",
+        env_file=lay.env_file,
+        pid_file=lay.pid_file,
+        logs=lay.logs,
+        pythonpath=site,
+    )
+    assert health.wait(f"http://127.0.0.1:{port}/", timeout=20).ok
+    assert fetch(port) == "from-conf v1"  # gunicorn.conf.py beside the code was loaded, though cwd is shared/

@@ -23,6 +23,7 @@ def test_the_smoke_suite_names_every_route_of_the_app():
         ("GET", "/health"),
         ("GET", "/items"),
         ("GET", "/items/1"),
+        ("GET", "/metrics"),
         ("POST", "/items"),
     ]
     assert "from app import application as application" in added[smoke.SMOKE]

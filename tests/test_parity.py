@@ -271,9 +271,6 @@ def parity_practice(config):
     return check, practice
 
 
-# The sandbox app's requirements, pinned to what is installed next to Ladder.
-
-
 def shares(kinds: dict) -> float:
     return 10 * sum(k["same"] / (k["same"] + k["different"]) for k in kinds.values()) / len(kinds)
 

@@ -28,8 +28,10 @@ class Process:
 
     @property
     def python(self) -> str | None:
-        """The interpreter serving the app when started as `python -m gunicorn`, else None."""
+        """The interpreter serving the app when started as `python -m gunicorn` or `python .../bin/gunicorn`, else None."""
         if len(self.argv) >= 3 and self.argv[1:3] == ("-m", "gunicorn"):
+            return self.argv[0]
+        if len(self.argv) >= 2 and self.argv[1].rsplit("/", 1)[-1] == "gunicorn":
             return self.argv[0]
         return None
 
@@ -77,6 +79,11 @@ def start_command(
     pythonpath goes first on sys.path as a string, resolved by each worker as it imports: through a symlink
     such as releases' `current`, a HUP then serves whatever the link points at. The code's gunicorn.conf.py
     (in pythonpath, else in chdir) is passed with -c when it exists.
+
+    gunicorn runs from its console script next to the interpreter (as `python .../bin/gunicorn`), and by
+    `python -m gunicorn` only where there is none: USR2 re-executes sys.argv, which under -m names gunicorn's
+    __main__.py, and its folder then comes first on sys.path, where gunicorn/http.py hides the standard
+    library's http (benoitc/gunicorn#3281): the new master or its workers fail to import the app.
     """
     pid = q(pid_file)
     # --daemon returns before the daemon writes its pid file; wait for it, bounded, so callers see it.
@@ -89,9 +96,11 @@ def start_command(
     # the release layout the working folder (shared/) is not where the code is.
     found = " ".join(q(f"{d}/{CONF}") for d in dict.fromkeys(filter(None, (pythonpath, chdir))))
     conf = f'set -- && for c in {found}; do if [ -f "$c" ]; then set -- -c "$c"; break; fi; done && '
+    script = f'g="$(dirname "$(command -v {q(python)})")/gunicorn"'
+    launch = f'{script} && if [ -x "$g" ]; then set -- "$g" "$@"; else set -- -m gunicorn "$@"; fi && '
     return (
-        f"(set -a && . {q(env_file)} && set +a && {conf}"
-        f'{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {pid} {path}"$@" '
+        f"(set -a && . {q(env_file)} && set +a && {conf}{launch}"
+        f'{q(python)} "$@" --daemon --chdir {q(chdir)} --pid {pid} {path}'
         f"--bind {q(f'{bind}:{port}')} --workers {int(workers)} "
         f"--access-logfile {q(logs + '/access.log')} --access-logformat {q(ACCESS_LOG_FORMAT)} "
         f"--error-logfile {q(logs + '/error.log')} {q(wsgi)}) && "

@@ -375,3 +375,46 @@ def test_metrics_sum_every_worker_under_gunicorn_and_uwsgi(two_workers) -> None:
             text = response.read().decode()
         assert sample(text, "app_requests_total", method="GET", handler="list_items", status="200") == 20
         assert sample(text, "app_request_duration_seconds_count", method="GET", handler="list_items") == 20
+
+
+@pytest.mark.local
+def test_a_usr2_upgrade_keeps_the_counts_of_the_old_workers(tmp_path: Path) -> None:
+    from ladder.app import service
+    from ladder.app.layout import Layout
+    from ladder.core.hosts import LocalHost
+
+    host, lay = LocalHost("web", str(tmp_path)), Layout(str(tmp_path))
+    seed_repo(Path(lay.app))
+    Path(lay.logs).mkdir()
+    Path(lay.env_file).write_text(f"APP_DB_PATH={tmp_path}/items.db\nPROMETHEUS_MULTIPROC_DIR={lay.metrics}\n")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        service.start(
+            host,
+            chdir=lay.app,
+            python=sys.executable,
+            port=port,
+            wsgi="app:application",
+            env_file=lay.env_file,
+            pid_file=lay.pid_file,
+            logs=lay.logs,
+        )
+        for _ in range(3):
+            assert http("GET", url + "/items")[0] == 200
+        old = service.get_process(host, lay.pid_file)
+        assert old is not None
+        host.run(f"kill -USR2 {old.pid}")  # the new master runs gunicorn.conf.py's on_starting again
+        deadline = time.monotonic() + 30
+        while not service.is_running(host, lay.pid_file + ".2"):
+            assert time.monotonic() < deadline, Path(lay.logs, "error.log").read_text()
+            time.sleep(0.1)
+        host.run(f"kill -QUIT {old.pid}")
+        while (new := service.get_process(host, lay.pid_file)) is None or new.pid == old.pid:
+            assert time.monotonic() < deadline, Path(lay.logs, "error.log").read_text()
+            time.sleep(0.1)
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+            text = response.read().decode()
+        assert sample(text, "app_requests_total", method="GET", handler="list_items", status="200") == 3
+    finally:
+        service.stop(host, lay.pid_file)

@@ -7,9 +7,12 @@ from prometheus_client import multiprocess
 
 
 def on_starting(server):
-    """Empty the workers' shared metrics folder before the first worker starts."""
+    """Empty the workers' shared metrics folder before the first worker starts.
+
+    A master started by USR2 (master_pid names the old one) leaves it: the old workers still count there.
+    """
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if folder:
+    if folder and not server.master_pid:
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder, exist_ok=True)
 

@@ -7,11 +7,9 @@ from prometheus_client import multiprocess
 
 
 def on_starting(server):
-    """Empty the workers' shared metrics folder before the first worker starts.
-
-    A master started by USR2 (master_pid names the old one) leaves it: the old workers still count there.
-    """
+    """Empty the workers' shared metrics folder before the first worker starts."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    # A master started by USR2 (master_pid names the old one) leaves it: the old workers still count there.
     if folder and not server.master_pid:
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder, exist_ok=True)

@@ -47,6 +47,18 @@ def test_render_has_frontend_checked_backend_and_admin_socket():
     ):
         assert wanted in lines, wanted
     assert any(line.startswith("timeout server ") for line in lines)
+    assert "prometheus-exporter" not in cfg
+
+
+@pytest.mark.unit
+def test_render_with_metrics_port_adds_a_frontend_serving_the_prometheus_exporter():
+    cfg = b.render(port=8080, backend="app", socket="/run/lb/admin.sock", servers=UPSTREAMS, metrics_port=8404)
+    tail = [line.strip() for line in cfg.split("frontend metrics\n", 1)[1].splitlines()]
+    assert tail == [
+        "bind 127.0.0.1:8404",
+        "no log",
+        "http-request use-service prometheus-exporter if { path /metrics }",
+    ]
 
 
 @pytest.mark.unit
@@ -111,7 +123,8 @@ def test_api_command_quotes_every_value():
 def test_the_rendered_config_passes_haproxy_check_and_a_broken_one_is_refused(tmp_path):
     host = LocalHost("lb", tmp_path)
     host.write_text(
-        host.path("ok.cfg"), b.render(port=8080, backend="app", socket=host.path("a.sock"), servers=UPSTREAMS)
+        host.path("ok.cfg"),
+        b.render(port=8080, backend="app", socket=host.path("a.sock"), servers=UPSTREAMS, metrics_port=8404),
     )
     b.check_config(host, host.path("ok.cfg"))
     host.write_text(host.path("bad.cfg"), "frontend web\n    bind 127.0.0.1:8080\n    default_backend missing\n")

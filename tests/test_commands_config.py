@@ -23,6 +23,7 @@ def test_schema_is_json_schema_of_every_section(capsys):
         "balancer",
         "ci",
         "logs",
+        "monitoring",
     }
     host = schema["$defs"]["HostSection"]["properties"]
     assert host["port"]["maximum"] == 65535 and "pattern" in host["name"]

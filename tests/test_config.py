@@ -33,6 +33,13 @@ balancer:
 """
 
 
+MONITORING = """
+monitoring:
+  host: {name: mon, address: 10.0.0.10, user: deploy, base: /srv/mon}
+  url: http://10.0.0.10:9090/
+"""
+
+
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "ladder.yml"
     path.write_text(text)
@@ -57,6 +64,13 @@ def test_the_balancer_section_is_optional_and_names_its_own_host(tmp_path):
     lb = load_config(write(tmp_path, GOOD + BALANCER)).balancer
     assert lb is not None and (lb.port, lb.backend, lb.socket) == (8080, "app", "/run/lb/admin.sock")
     assert (lb.host.name, lb.host.address, lb.host.base, lb.host.user) == ("lb", "10.0.0.9", "/srv/lb", "deploy")
+
+
+def test_the_monitoring_section_is_optional_and_names_prometheus_url(tmp_path):
+    assert load_config(write(tmp_path, GOOD)).monitoring is None
+    mon = load_config(write(tmp_path, GOOD + MONITORING)).monitoring
+    assert mon is not None and mon.url == "http://10.0.0.10:9090"
+    assert (mon.host.name, mon.host.address, mon.host.base) == ("mon", "10.0.0.10", "/srv/mon")
 
 
 def test_env_then_overrides_win(tmp_path, monkeypatch):
@@ -227,6 +241,8 @@ def test_runs_have_one_home_whichever_folder_a_command_starts_from(tmp_path, mon
         ),
         (GOOD + BALANCER.replace("port: 8080", "port: 0"), "balancer.port", "out of range"),
         (GOOD + BALANCER.replace("name: lb", "name: web1"), "balancer.host", "duplicate host name 'web1'"),
+        (GOOD + MONITORING.replace("http://", "ftp://"), "monitoring.url", "an http:// or https:// URL"),
+        (GOOD + MONITORING.replace("name: mon", "name: web1"), "monitoring.host", "duplicate host name 'web1'"),
     ],
 )
 def test_every_value_is_checked_on_load_in_words(tmp_path, text, key, words):

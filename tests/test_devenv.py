@@ -30,6 +30,7 @@ def test_env_file_text_has_the_dev_settings():
         "APP_ENV=dev",
         "APP_DB_PATH=/srv/shop/data/app.db",
         "APP_LOG_FILE=/srv/shop/logs/app.log",
+        "PROMETHEUS_MULTIPROC_DIR=/srv/shop/data/metrics",
         "APP_SECRET_KEY=kkkkkkkk",
     ]
 

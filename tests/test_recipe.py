@@ -12,7 +12,7 @@ from ladder.sandbox.repo import seed_repo
 @pytest.mark.unit
 def test_modules_are_the_root_python_files_but_setup_and_tests():
     tree = ["app.py", "config.py", "flags.py", "setup.py", "conftest.py", "test_app.py", "tests/test_routes.py"]
-    tree += ["README.md", "requirements.txt", "pkg/mod.py"]
+    tree += ["README.md", "requirements.txt", "pkg/mod.py", "gunicorn.conf.py"]
     assert recipe.modules(tree) == ["app", "config", "flags"]
 
 

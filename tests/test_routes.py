@@ -75,6 +75,7 @@ def test_scan_of_the_team_app(tmp_path):
     assert {(r.method, r.path) for r in found} == {
         ("GET", "/"),
         ("GET", "/health"),
+        ("GET", "/metrics"),
         ("GET", "/items"),
         ("POST", "/items"),
         ("GET", "/items/<id>"),
@@ -82,7 +83,7 @@ def test_scan_of_the_team_app(tmp_path):
     assert {r.path for r in routes.unversioned(found)} == {"/items", "/items/<id>"}
     frame = routes.table(found)
     assert list(frame.columns) == ["method", "path", "status", "note", "declared at"]
-    assert frame["status"].tolist() == ["unversioned"] * 3 + ["exempt"] * 2
+    assert frame["status"].tolist() == ["unversioned"] * 3 + ["exempt"] * 3
     assert frame.loc[frame["path"] == "/health", "note"].iloc[0].startswith("operational")
     assert all(at.startswith("app.py:") for at in frame["declared at"])
 

@@ -69,7 +69,8 @@ def test_rung2_dry_run_then_apply_then_apply_again_then_assess(served_sandbox, t
     # Two small commits on trunk (tests, then flags), and prod serves trunk's head.
     master = git(box.repo, "rev-parse", "master")
     assert git(box.repo, "rev-list", "--count", f"{tips_before['refs/heads/master']}..master") == "2"
-    assert "tests/test_routes.py" in git(box.repo, "show", "--name-only", "--format=", "master^")
+    landed = git(box.repo, "show", "--name-only", "--format=", "master^").split()
+    assert "tests/test_routes.py" in landed and "tests/test_metrics.py" in landed  # the app exports metrics
     assert "flags.py" in git(box.repo, "show", "--name-only", "--format=", "master")
     with urllib.request.urlopen(f"http://127.0.0.1:{cfg.app_port(cfg.host_config('prod1'))}/health", timeout=10) as h:
         assert deploy.version_of(master) in h.read().decode()

@@ -47,8 +47,8 @@ def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
     subprocess.run(cli + ["sandbox", "up", "--ssh", "--hosts", "3", "--dir", str(folder)], check=True, timeout=120)
     try:
         procs = sandbox.processes(folder)
-        # dev, three prod, staging, the load balancer, ci and logs (all on by default from the CLI).
-        assert sum(name.startswith("sshd-") for name in procs) == 8
+        # dev, three prod, staging, the load balancer, ci, logs and mon (all on by default from the CLI).
+        assert sum(name.startswith("sshd-") for name in procs) == 9
         # The CLI's sandbox has its log host: rsyslog receiving (rung 5b installs the forwarders).
         assert "hosts/logs/rsyslog/rsyslogd.pid" in procs
         # The CLI's sandbox has its CI: a Buildbot master on ci, its worker on dev.
@@ -59,7 +59,7 @@ def test_cli_ssh_three_hosts_up_and_down_leaves_no_process(tmp_path):
         # The default is the story's: each prod host (and staging) serves with uWSGI under a supervisord of its own.
         assert sum(name.endswith("/uwsgi.pid") for name in procs) == 4
         assert sum(name.endswith("supervisord.pid") for name in procs) == 4
-        assert "hosts/lb/haproxy.pid" in procs
+        assert "hosts/lb/haproxy.pid" in procs and "hosts/mon/prometheus.pid" in procs
         cfg = load_config(folder / "ladder.yml")
         for prod in cfg.environment("prod").hosts:
             assert served(cfg.app_port(prod))["status"] == "ok"

@@ -13,11 +13,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from prometheus_client import REGISTRY
 
 from ladder.sandbox.app import app_files
 from ladder.sandbox.repo import seed_repo
@@ -25,9 +27,9 @@ from ladder.sandbox.sshd import free_port
 
 
 @pytest.mark.unit
-def test_requirements_pin_the_installed_gunicorn() -> None:
-    assert app_files()["requirements.txt"] == (
-        f"gunicorn=={metadata.version('gunicorn')}\npython-json-logger=={metadata.version('python-json-logger')}\n"
+def test_requirements_pin_the_installed_server_metrics_and_json_logger() -> None:
+    assert app_files()["requirements.txt"] == "".join(
+        f"{name}=={metadata.version(name)}\n" for name in ("gunicorn", "prometheus-client", "python-json-logger")
     )
 
 
@@ -36,7 +38,14 @@ def test_routes_are_a_static_table_of_unversioned_literals() -> None:
     tree = ast.parse(app_files()["app.py"])
     table = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
     routes = {(e.elts[0].value, e.elts[1].value) for e in table.elts}
-    assert routes == {("GET", "/"), ("GET", "/health"), ("GET", "/items"), ("POST", "/items"), ("GET", "/items/<id>")}
+    assert routes == {
+        ("GET", "/"),
+        ("GET", "/health"),
+        ("GET", "/metrics"),
+        ("GET", "/items"),
+        ("POST", "/items"),
+        ("GET", "/items/<id>"),
+    }
 
 
 # --- the app itself, called as WSGI without a server ---
@@ -50,9 +59,18 @@ def load_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for path, text in app_files().items():
         (src / path).write_text(text)
     monkeypatch.syspath_prepend(str(src))
+    loaded: list = []
+
+    def forget_metrics() -> None:
+        """Each load registers the app's metrics again in prometheus_client's one default registry."""
+        while loaded:
+            module = loaded.pop()
+            for metric in (module.REQUESTS, module.LATENCY):
+                REGISTRY.unregister(metric)
 
     def load(**env: str):
-        for name in ("APP_DB_PATH", "APP_VERSION", "APP_SECRET_KEY", "APP_ENV"):
+        forget_metrics()
+        for name in ("APP_DB_PATH", "APP_VERSION", "APP_SECRET_KEY", "APP_ENV", "PROMETHEUS_MULTIPROC_DIR"):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("APP_DB_PATH", str(tmp_path / "items.db"))
         for name, value in env.items():
@@ -61,10 +79,12 @@ def load_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         spec = importlib.util.spec_from_file_location("sandbox_items_app", src / "app.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        loaded.append(module)
         return module
 
     load.src = src
     yield load
+    forget_metrics()
     sys.modules.pop("config", None)
 
 
@@ -168,6 +188,49 @@ def test_home_page_is_html(load_app) -> None:
     assert b'href="/items"' in body
 
 
+def sample(text: str, name: str, **labels: str) -> float:
+    """One sample's value from Prometheus' text format, 0 when absent."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return s.value
+    return 0.0
+
+
+@pytest.mark.local
+def test_metrics_count_requests_by_handler_and_status_with_latency(load_app) -> None:
+    app = load_app()
+    call(app, "GET", "/items")
+    call(app, "GET", "/items/9")
+    status, headers, body = call(app, "GET", "/metrics")
+    assert status == "200 OK" and headers["Content-Type"].startswith("text/plain")
+    text = body.decode()
+    assert sample(text, "app_requests_total", method="GET", handler="list_items", status="200") == 1
+    assert sample(text, "app_requests_total", method="GET", handler="get_item", status="404") == 1
+    assert sample(text, "app_request_duration_seconds_count", method="GET", handler="list_items") == 1
+
+
+@pytest.mark.local
+def test_fault_file_fails_or_slows_the_named_route_but_never_health(load_app) -> None:
+    app = load_app(APP_SLOW_SECONDS="0.2")
+    (load_app.src / "FAULT").write_text("error /items\n")
+    assert call(app, "GET", "/items")[0] == "500 Internal Server Error"
+    assert call(app, "GET", "/")[0] == "200 OK"
+    assert call(app, "GET", "/health")[0] == "200 OK"
+    (load_app.src / "FAULT").write_text("slow\n")
+    started = time.perf_counter()
+    assert call(app, "GET", "/")[0] == "200 OK"
+    slow = time.perf_counter() - started
+    (load_app.src / "FAULT").unlink()
+    started = time.perf_counter()
+    call(app, "GET", "/")
+    assert slow > time.perf_counter() - started  # read per request: no restart needed
+    text = call(app, "GET", "/metrics")[2].decode()
+    assert sample(text, "app_requests_total", handler="list_items", status="500") == 1
+
+
 # --- the seeded repo served by a real gunicorn over real HTTP ---
 
 
@@ -244,3 +307,114 @@ def test_gunicorn_serves_health_and_items_over_http(served) -> None:
     env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
     porcelain = subprocess.run(["git", "status", "--porcelain"], cwd=repo, env=env, capture_output=True, text=True)
     assert porcelain.returncode == 0 and porcelain.stdout == ""  # bytecode and db stay out of git's way
+
+
+# --- metrics shared by the worker processes of gunicorn and uWSGI (prometheus_client's multiprocess mode) ---
+
+
+@pytest.fixture(params=["gunicorn", "uwsgi"])
+def two_workers(request, tmp_path: Path):
+    """The seeded repo served by two worker processes of gunicorn or uWSGI; yields (url, metrics folder)."""
+    from ladder.app.layout import Layout
+    from ladder.sandbox.servers import uwsgi_ini
+
+    lay = Layout(str(tmp_path))
+    seed_repo(Path(lay.app))
+    Path(lay.logs).mkdir()
+    metrics = Path(lay.metrics)
+    metrics.mkdir(parents=True)
+    (metrics / "counter_999999.db").write_bytes(b"left by a previous run")
+    port = free_port()
+    env = {**os.environ, "APP_DB_PATH": str(tmp_path / "items.db"), "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+    env["APP_SLOW_SECONDS"] = "0.2"  # so that concurrent requests keep both workers busy
+    (Path(lay.app) / "FAULT").write_text("slow /items\n")
+    if request.param == "uwsgi":
+        ini = tmp_path / "uwsgi.ini"
+        ini.write_text(uwsgi_ini(lay, port, "app:application", daemonize=False))
+        argv = [str(Path(sys.executable).with_name("uwsgi")), "--ini", str(ini)]
+    else:
+        argv = [sys.executable, "-m", "gunicorn", "--chdir", lay.app, "app:application", "-b", f"127.0.0.1:{port}"]
+        argv += ["--workers", "2"]
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        # gunicorn reads gunicorn.conf.py from its working directory, as the sandbox starts it.
+        proc = subprocess.Popen(
+            argv, cwd=lay.app, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"{request.param} exited early:\n{log.read_text()}"
+            try:
+                http("GET", url + "/health")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, f"{request.param} did not answer:\n{log.read_text()}"
+                time.sleep(0.1)
+        yield url, metrics
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=10)
+
+
+@pytest.mark.local
+def test_metrics_sum_every_worker_under_gunicorn_and_uwsgi(two_workers) -> None:
+    url, metrics = two_workers
+    assert not (metrics / "counter_999999.db").exists()  # emptied as the server started
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: http("GET", url + "/items"), range(20)))
+    pids = {f.stem.rsplit("_", 1)[1] for f in metrics.glob("counter_*.db")}
+    assert len(pids) == 2, f"expected both workers to have served requests, got files for {pids}"
+    for _ in range(4):  # whichever worker answers the scrape reports the sum of both
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+            text = response.read().decode()
+        assert sample(text, "app_requests_total", method="GET", handler="list_items", status="200") == 20
+        assert sample(text, "app_request_duration_seconds_count", method="GET", handler="list_items") == 20
+
+
+@pytest.mark.local
+def test_a_usr2_upgrade_keeps_the_counts_of_the_old_workers(tmp_path: Path) -> None:
+    from ladder.app import service
+    from ladder.app.layout import Layout
+    from ladder.core.hosts import LocalHost
+
+    host, lay = LocalHost("web", str(tmp_path)), Layout(str(tmp_path))
+    seed_repo(Path(lay.app))
+    Path(lay.logs).mkdir()
+    Path(lay.env_file).write_text(f"APP_DB_PATH={tmp_path}/items.db\nPROMETHEUS_MULTIPROC_DIR={lay.metrics}\n")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        service.start(
+            host,
+            chdir=lay.app,
+            python=sys.executable,
+            port=port,
+            wsgi="app:application",
+            env_file=lay.env_file,
+            pid_file=lay.pid_file,
+            logs=lay.logs,
+        )
+        for _ in range(3):
+            assert http("GET", url + "/items")[0] == 200
+        old = service.get_process(host, lay.pid_file)
+        assert old is not None
+        host.run(f"kill -USR2 {old.pid}")  # the new master runs gunicorn.conf.py's on_starting again
+        deadline = time.monotonic() + 30
+        while not service.is_running(host, lay.pid_file + ".2"):
+            assert time.monotonic() < deadline, Path(lay.logs, "error.log").read_text()
+            time.sleep(0.1)
+        host.run(f"kill -QUIT {old.pid}")
+        while (new := service.get_process(host, lay.pid_file)) is None or new.pid == old.pid:
+            assert time.monotonic() < deadline, Path(lay.logs, "error.log").read_text()
+            time.sleep(0.1)
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+            text = response.read().decode()
+        assert sample(text, "app_requests_total", method="GET", handler="list_items", status="200") == 3
+    finally:
+        service.stop(host, lay.pid_file)

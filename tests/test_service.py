@@ -55,6 +55,8 @@ def test_parse_process_of_recorded_output():
     assert proc == service.Process(4242, ("/srv/venv/bin/python", "-m", "gunicorn", "--daemon", "app:application"))
     assert proc.python == "/srv/venv/bin/python"
     assert service.Process(1, ("/usr/bin/gunicorn", "app:application")).python is None
+    by_script = service.Process(1, ("/srv/venv/bin/python", "/srv/venv/bin/gunicorn", "app:application"))
+    assert by_script.python == "/srv/venv/bin/python"
     assert service.parse_process("stopped\n") is None
 
 
@@ -108,3 +110,53 @@ def test_start_command_quotes_every_value():
         logs="/srv/logs",
     )
     assert "'/srv/my app'" in cmd and "'/srv/a b.env'" in cmd and "--bind 127.0.0.1:8000" in cmd
+
+
+@pytest.mark.local
+def test_start_reads_the_code_s_gunicorn_conf_when_the_working_folder_is_elsewhere(server):
+    host, lay, port = server
+    # The release layout: code on --pythonpath, working folder (shared/) without it; the checkout's code is gone.
+    site, shared = f"{host.base}/site", f"{host.base}/shared"
+    for d in (site, shared):
+        host.run(f"mkdir -p {d}")
+    host.run(f"mv {lay.app}/app.py {site}/app.py")
+    host.write_text(f"{site}/gunicorn.conf.py", 'raw_env = ["GREETING=from-conf"]\n')
+    service.start(
+        host,
+        chdir=shared,
+        python=sys.executable,
+        port=port,
+        wsgi="app:application",
+        env_file=lay.env_file,
+        pid_file=lay.pid_file,
+        logs=lay.logs,
+        pythonpath=site,
+    )
+    assert health.wait(f"http://127.0.0.1:{port}/", timeout=20).ok
+    assert fetch(port) == "from-conf v1"  # gunicorn.conf.py beside the code was loaded, though cwd is shared/
+
+
+@pytest.mark.local
+def test_a_usr2_upgrade_brings_up_a_new_master_whose_app_imports_the_standard_http(server):
+    host, lay, port = server
+    # prometheus_client, werkzeug and others import http.server: a re-exec that put gunicorn's own folder
+    # first on sys.path (as `python -m gunicorn` does) found gunicorn/http instead, and the new master died.
+    host.write_text(lay.app + "/app.py", "import http.server\n" + APP.format(tag="v1"))
+    service.start(
+        host,
+        chdir=lay.app,
+        python=sys.executable,
+        port=port,
+        wsgi="app:application",
+        env_file=lay.env_file,
+        pid_file=lay.pid_file,
+        logs=lay.logs,
+    )
+    assert health.wait(f"http://127.0.0.1:{port}/", timeout=20).ok
+    old = service.get_process(host, lay.pid_file)
+    assert old is not None and old.python == sys.executable  # run as `python .../bin/gunicorn`
+    host.run(f"kill -USR2 {old.pid}")
+    assert eventually(lambda: service.is_running(host, lay.pid_file + ".2")), host.read_text(lay.logs + "/error.log")
+    host.run(f"kill -QUIT {old.pid}")
+    assert eventually(lambda: (p := service.get_process(host, lay.pid_file)) is not None and p.pid != old.pid)
+    assert fetch(port) == "hello v1"

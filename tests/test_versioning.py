@@ -260,7 +260,7 @@ def test_route_versions_on_a_real_sandbox(ssh_sandbox, tmp_path):
     before = rung1.route_report(cfg)
     assert (
         before.summary()
-        == "0 of 3 public routes carry a version (/, /health not counted: operational or the home page)."
+        == "0 of 3 public routes carry a version (/, /health, /metrics not counted: operational or the home page)."
     )
     assert assessed().reason + "." == before.summary()
 
@@ -286,6 +286,10 @@ def test_route_versions_on_a_real_sandbox(ssh_sandbox, tmp_path):
     assert headers["Deprecation"] == applied.new["app.py"].split('"/items": "', 1)[1].split('"', 1)[0]
     assert headers["Deprecation"].startswith("@") and headers["Link"] == '</v1/items>; rel="successor-version"'
     assert "Deprecation" not in get(base + "/health")[1]
+    status, headers, _ = get(base + "/metrics")  # operational like /health: unversioned, no successor
+    assert status == 200 and "Deprecation" not in headers
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        get(base + "/v1/metrics")
 
     after = rung1.route_report(cfg)
     assert after.summary().startswith("3 of 3 public routes carry a version")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 
 
-def snapshot(root, skip: tuple[str, ...] = ("logs",)) -> dict:
-    """Every path under root with its mode and content (bytes, or a link's target); skipped folders left out."""
+def snapshot(root, skip: tuple[str, ...] = ("logs", "metrics")) -> dict:
+    """Every path under root with its mode and content (bytes, or a link's target); skipped folders left out.
+
+    By default, what a serving app writes as it answers requests: its logs and its Prometheus metrics' files.
+    """
     out = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in skip]

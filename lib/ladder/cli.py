@@ -38,11 +38,13 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
         balancer=args.balancer,
         ci=args.ci,
         logs=args.logs,
+        monitoring=args.monitoring,
     )
     kind = "SSH hosts on 127.0.0.1" if box.ssh else "folder hosts"
     serving = f"{box.serving.server}, manager {box.serving.manager}"
     extra = (" + staging + lb (HAProxy)" if box.balancer else "") + (" + ci (Buildbot)" if box.ci else "")
     extra += " + logs (rsyslog)" if box.logs else ""
+    extra += " + mon (Prometheus)" if box.monitoring else ""
     print(f"sandbox up at {box.dir}: dev + {box.hosts} prod{extra} ({kind}; {serving})")
     print(f"config: {box.config_path}")
     return 0
@@ -270,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="balancer",
         action="store_false",
         help="leave out the staging host and the HAProxy load balancer in front of prod",
+    )
+    p.add_argument(
+        "--no-monitoring",
+        dest="monitoring",
+        action="store_false",
+        help="leave out the mon host running Prometheus, which scrapes the app hosts and the load balancer",
     )
     p.add_argument("--no-ci", dest="ci", action="store_false", help="no ci host (Buildbot master, worker on dev)")
     p.add_argument("--no-logs", dest="logs", action="store_false", help="no logs host (rsyslog receiving the app logs)")

@@ -85,8 +85,12 @@ def render(
     health_path: str = "/health",
     bind: str = "127.0.0.1",
     check_interval_ms: int = 1000,
+    metrics_port: int | None = None,
 ) -> str:
-    """haproxy.cfg: a frontend on port, a health-checked round-robin backend, an admin socket for Ladder."""
+    """haproxy.cfg: a frontend on port, a health-checked round-robin backend, an admin socket for Ladder.
+
+    With metrics_port, a frontend of its own serves HAProxy's built-in Prometheus exporter at /metrics.
+    """
     if not servers:
         raise BalancerError("the backend needs at least one server; list the prod hosts with their app ports")
     for name in [backend, *(s.name for s in servers)]:
@@ -131,6 +135,14 @@ def render(
         f"    default-server check inter {int(check_interval_ms)}ms fall 2 rise 2",
     ]
     lines += [f"    server {s.name} {s.address}" for s in servers]
+    if metrics_port is not None:
+        lines += [
+            "",
+            "frontend metrics",
+            f"    bind {bind}:{int(metrics_port)}",
+            "    no log",
+            "    http-request use-service prometheus-exporter if { path /metrics }",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -51,6 +51,7 @@ class DevEnv:
             "APP_ENV": DEV,
             "APP_DB_PATH": f"{self.layout.data}/app.db",
             "APP_LOG_FILE": f"{self.layout.logs}/app.log",
+            "PROMETHEUS_MULTIPROC_DIR": self.layout.metrics,
         }
 
 

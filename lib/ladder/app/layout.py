@@ -49,6 +49,11 @@ class Layout:
         return self._path("data")
 
     @property
+    def metrics(self) -> str:
+        """The folder where the app server's worker processes share their Prometheus metrics (PROMETHEUS_MULTIPROC_DIR)."""
+        return f"{self.data}/metrics"
+
+    @property
     def bin(self) -> str:
         """Scripts Ladder installs on the host, such as bin/deploy."""
         return self._path("bin")

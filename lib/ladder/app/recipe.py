@@ -27,9 +27,17 @@ REPO = "repository"  # the Change's host column for the team's shared repository
 
 
 def modules(paths: list[str] | Mapping[str, str]) -> list[str]:
-    """The app's top-level modules: every *.py at the repository's root but setup and test files."""
+    """The app's top-level modules: every importable *.py at the repository's root but setup and test files.
+
+    A root file whose stem is no Python name (gunicorn.conf.py) is a tool's config, not a module: setuptools
+    would read it as a package.
+    """
     names = (PurePosixPath(p) for p in paths)
-    return sorted(p.stem for p in names if len(p.parts) == 1 and p.suffix == ".py" and not NOT_APP.match(p.stem))
+    return sorted(
+        p.stem
+        for p in names
+        if len(p.parts) == 1 and p.suffix == ".py" and p.stem.isidentifier() and not NOT_APP.match(p.stem)
+    )
 
 
 def pyproject(name: str, mods: list[str]) -> str:

@@ -9,6 +9,7 @@ from ..core.errors import HostError
 from ..core.hosts import Host
 
 q = shlex.quote
+CONF = "gunicorn.conf.py"  # gunicorn's own default config file, kept in the app's code
 START_WAIT_TICKS = 200  # tenths of a second
 # gunicorn's access log as one JSON object a line: the path without its query (which may hold secrets), no header
 # but the request id the app echoes back. Every atom is a number or has no quote to escape (gunicorn escapes none).
@@ -27,8 +28,10 @@ class Process:
 
     @property
     def python(self) -> str | None:
-        """The interpreter serving the app when started as `python -m gunicorn`, else None."""
+        """The interpreter serving the app when started as `python -m gunicorn` or `python .../bin/gunicorn`, else None."""
         if len(self.argv) >= 3 and self.argv[1:3] == ("-m", "gunicorn"):
+            return self.argv[0]
+        if len(self.argv) >= 2 and self.argv[1].rsplit("/", 1)[-1] == "gunicorn":
             return self.argv[0]
         return None
 
@@ -74,7 +77,13 @@ def start_command(
     """The shell command that starts gunicorn as a daemon (env file's settings exported) and waits for its pid file.
 
     pythonpath goes first on sys.path as a string, resolved by each worker as it imports: through a symlink
-    such as releases' `current`, a HUP then serves whatever the link points at.
+    such as releases' `current`, a HUP then serves whatever the link points at. The code's gunicorn.conf.py
+    (in pythonpath, else in chdir) is passed with -c when it exists.
+
+    gunicorn runs from its console script next to the interpreter (as `python .../bin/gunicorn`), and by
+    `python -m gunicorn` only where there is none: USR2 re-executes sys.argv, which under -m names gunicorn's
+    __main__.py, and its folder then comes first on sys.path, where gunicorn/http.py hides the standard
+    library's http (benoitc/gunicorn#3281): the new master or its workers fail to import the app.
     """
     pid = q(pid_file)
     # --daemon returns before the daemon writes its pid file; wait for it, bounded, so callers see it.
@@ -83,9 +92,15 @@ def start_command(
         f'sleep 0.1; done; echo "gunicorn did not start; see {logs}/error.log" >&2; exit 1'
     )
     path = f"--pythonpath {q(pythonpath)} " if pythonpath else ""
+    # gunicorn reads ./gunicorn.conf.py before it moves to --chdir: name the code's own explicitly, since under
+    # the release layout the working folder (shared/) is not where the code is.
+    found = " ".join(q(f"{d}/{CONF}") for d in dict.fromkeys(filter(None, (pythonpath, chdir))))
+    conf = f'set -- && for c in {found}; do if [ -f "$c" ]; then set -- -c "$c"; break; fi; done && '
+    script = f'g="$(dirname "$(command -v {q(python)})")/gunicorn"'
+    launch = f'{script} && if [ -x "$g" ]; then set -- "$g" "$@"; else set -- -m gunicorn "$@"; fi && '
     return (
-        f"(set -a && . {q(env_file)} && set +a && "
-        f"{q(python)} -m gunicorn --daemon --chdir {q(chdir)} --pid {pid} {path}"
+        f"(set -a && . {q(env_file)} && set +a && {conf}{launch}"
+        f'{q(python)} "$@" --daemon --chdir {q(chdir)} --pid {pid} {path}'
         f"--bind {q(f'{bind}:{port}')} --workers {int(workers)} "
         f"--access-logfile {q(logs + '/access.log')} --access-logformat {q(ACCESS_LOG_FORMAT)} "
         f"--error-logfile {q(logs + '/error.log')} {q(wsgi)}) && "

@@ -9,19 +9,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError
 
 from .build_config import ArtifactsConfig, ArtifactsSection, BuildConfig, BuildSection, resolve
 from .errors import ConfigError
-from .names import Address, Command, LocalPath, Name, RemotePath, Repo, UrlPath, User, Wsgi
+from .host_config import HostConfig, HostSection, Port, host_config, resolve_path_at
+from .names import LocalPath, Name, Repo, UrlPath, Wsgi
+from .support_config import (
+    BalancerConfig,
+    BalancerSection,
+    CIConfig,
+    CISection,
+    LogsConfig,
+    LogsSection,
+    MonitoringConfig,
+    MonitoringSection,
+    balancer_config,
+    ci_config,
+    logs_config,
+    monitoring_config,
+)
 from .validation import Strict, explain, parse_yaml, read_yaml
 
 DEV, STAGING, PROD = "dev", "staging", "prod"
 ENVIRONMENTS = (DEV, STAGING, PROD)
 SANDBOX = "sandbox"
 
-Port = Annotated[int, Field(ge=1, le=65535, description="a TCP port, 1-65535")]
 Seconds = Annotated[float, Field(gt=0, description="a finite number of seconds above 0")]
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
 
@@ -45,62 +58,10 @@ class SSHSection(Strict):
     command_timeout: Seconds = 300
 
 
-class HostSection(Strict):
-    """One host: 'local' (a folder here) or an SSH address."""
-
-    name: Name
-    address: Address
-    base: LocalPath = Field(description="the app's folder: absolute on an SSH host, relative to ladder.yml if local")
-    port: Port = 22
-    user: User | None = None
-    app_port: Port | None = None
-    python: Command = "python3"
-
-    @field_validator("base")
-    @classmethod
-    def _absolute_when_remote(cls, base: str, info: ValidationInfo) -> str:
-        """An SSH host's folder is an absolute path there: a relative one would depend on the login's home."""
-        if info.data.get("address", "local") != "local" and (
-            not base.startswith("/") or any(c.isspace() for c in base)
-        ):
-            raise PydanticCustomError(
-                "remote_base", "must be an absolute path on the remote host, without spaces, like /srv/shop"
-            )
-        return base
-
-
 class EnvironmentSection(Strict):
     """An environment: its hosts."""
 
     hosts: list[HostSection]
-
-
-class BalancerSection(Strict):
-    """balancer: the HAProxy in front of prod, on a host of its own, driven through its admin socket."""
-
-    host: HostSection
-    port: Port = Field(description="the frontend's port, where users reach the app")
-    backend: Name = "app"
-    socket: RemotePath = Field(description="the admin socket's absolute path on the balancer's host")
-
-
-class CISection(Strict):
-    """ci: the team's CI server (Buildbot): its master's host, web root and worker port, and the build host."""
-
-    host: HostSection
-    url: Annotated[
-        str, Field(pattern=r"^https?://[^\s/]+/$", description="the master's web root, like http://ci:8010/")
-    ]
-    pb_port: Port = 9989
-    worker: Name | None = Field(None, description="the host that runs the worker (default: the build host)")
-
-
-class LogsSection(Strict):
-    """logs: the central log host (rsyslog) that every app host forwards its app log to over TCP."""
-
-    host: HostSection
-    port: Port = Field(description="the TCP port rsyslog receives on (imtcp)")
-    dir: RemotePath | None = Field(None, description="where it keeps files per host per day (default <base>/central)")
 
 
 class LadderFile(Strict):
@@ -115,6 +76,7 @@ class LadderFile(Strict):
     balancer: BalancerSection | None = None
     ci: CISection | None = None
     logs: LogsSection | None = None
+    monitoring: MonitoringSection | None = None
     fixes: ClassVar[dict[str, str]] = {
         "app": "add app: with name and repo",
         "environments": "define at least prod: environments: {prod: {hosts: [...]}}",
@@ -133,39 +95,11 @@ class AppConfig:
 
 
 @dataclass(frozen=True)
-class HostConfig:
-    """One host of an environment: 'local' (a folder here) or an SSH address."""
-
-    name: str
-    address: str
-    base: str
-    port: int = 22
-    user: str | None = None
-    app_port: int | None = None
-    python: str = "python3"
-
-    @property
-    def is_local(self) -> bool:
-        """True for a folder on this machine rather than an SSH server."""
-        return self.address == "local"
-
-
-@dataclass(frozen=True)
 class EnvironmentConfig:
     """A named environment (dev, staging, prod) and its hosts."""
 
     name: str
     hosts: tuple[HostConfig, ...]
-
-
-@dataclass(frozen=True)
-class BalancerConfig:
-    """The load balancer in front of prod: its host, frontend port, backend name and admin socket."""
-
-    host: HostConfig
-    port: int
-    backend: str
-    socket: str
 
 
 @dataclass(frozen=True)
@@ -176,25 +110,6 @@ class SSHConfig:
     identity_file: Path | None
     connect_timeout: float
     command_timeout: float
-
-
-@dataclass(frozen=True)
-class CIConfig:
-    """The team's CI server: the master's host, its web root, the workers' port and the build host's name."""
-
-    host: HostConfig
-    url: str
-    pb_port: int
-    worker: str
-
-
-@dataclass(frozen=True)
-class LogsConfig:
-    """The central log host: its host, the TCP port it receives on and the folder of files per host per day."""
-
-    host: HostConfig
-    port: int
-    dir: str
 
 
 @dataclass(frozen=True)
@@ -212,6 +127,7 @@ class Config:
     balancer: BalancerConfig | None = None
     ci: CIConfig | None = None
     logs: LogsConfig | None = None
+    monitoring: MonitoringConfig | None = None
 
     def environment(self, name: str) -> EnvironmentConfig:
         """The named environment, or a ConfigError listing the ones defined."""
@@ -360,21 +276,7 @@ def _repo(value: str, root: Path) -> str:
     """Keep a git URL (scheme:// or scp-like user@host:path) as is; make a path absolute."""
     if "://" in value or _SCP_LIKE.match(value):
         return value
-    return str(_resolve(value, root))
-
-
-def _resolve(value: str, root: Path) -> Path:
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else (root / p)
-
-
-def _host(h: HostSection, root: Path, seen: set[str], file: Path, key: str) -> HostConfig:
-    """A HostConfig whose name no other host has; a local host's folder resolves against ladder.yml's."""
-    if h.name in seen:
-        raise ConfigError(f"duplicate host name {h.name!r}; host names must be unique", path=file, key=key)
-    seen.add(h.name)
-    base = str(_resolve(h.base, root)) if h.address == "local" else h.base
-    return HostConfig(h.name, h.address, base, h.port, h.user, h.app_port, h.python)
+    return str(resolve_path_at(value, root))
 
 
 def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
@@ -383,9 +285,11 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
     seen: set[str] = set()
     environments: dict[str, EnvironmentConfig] = {}
     for env_name, env in checked.environments.items():
-        hosts = [_host(h, root, seen, file, f"environments.{env_name}.hosts[{i}]") for i, h in enumerate(env.hosts)]
+        hosts = [
+            host_config(h, root, seen, file, f"environments.{env_name}.hosts[{i}]") for i, h in enumerate(env.hosts)
+        ]
         environments[env_name] = EnvironmentConfig(env_name, tuple(hosts))
-    app, ssh, ci, lb = checked.app, checked.ssh, checked.ci, checked.balancer
+    app, ssh, ci, lb, mon = checked.app, checked.ssh, checked.ci, checked.balancer, checked.monitoring
     bases = {h.name: h.base for e in environments.values() for h in e.hosts}
     dev = environments.get(DEV)
     artifacts, build_host = resolve(
@@ -399,28 +303,21 @@ def build(checked: LadderFile, file: Path, raw: dict | None = None) -> Config:
         app=AppConfig(app.name, _repo(app.repo, root), app.wsgi, app.health_path, app.port),
         environments=environments,
         ssh=SSHConfig(
-            known_hosts=_resolve(ssh.known_hosts, root),
-            identity_file=_resolve(ssh.identity_file, root) if ssh.identity_file else None,
+            known_hosts=resolve_path_at(ssh.known_hosts, root),
+            identity_file=resolve_path_at(ssh.identity_file, root) if ssh.identity_file else None,
             connect_timeout=float(ssh.connect_timeout),
             command_timeout=float(ssh.command_timeout),
         ),
         # One runs home, whichever folder a command starts from: the file's runs:, else $LADDER_HOME/runs.
-        runs_dir=_resolve(checked.runs, root) if checked.runs else default_runs_dir(),
+        runs_dir=resolve_path_at(checked.runs, root) if checked.runs else default_runs_dir(),
         artifacts=artifacts,
         build=build_host,
         raw=raw if raw is not None else checked.model_dump(),
-        balancer=BalancerConfig(_host(lb.host, root, seen, file, "balancer.host"), lb.port, lb.backend, lb.socket)
-        if lb
-        else None,
-        ci=CIConfig(_host(ci.host, root, seen, file, "ci.host"), ci.url, ci.pb_port, worker) if ci else None,
-        logs=_logs(checked.logs, root, seen, file) if checked.logs else None,
+        balancer=balancer_config(lb, root, seen, file) if lb else None,
+        ci=ci_config(ci, worker, root, seen, file) if ci else None,
+        logs=logs_config(checked.logs, root, seen, file) if checked.logs else None,
+        monitoring=monitoring_config(mon, root, seen, file) if mon else None,
     )
-
-
-def _logs(logs: LogsSection, root: Path, seen: set[str], file: Path) -> LogsConfig:
-    """logs: resolved: the log host, and its folder of central files (default: central/ under its base)."""
-    host = _host(logs.host, root, seen, file, "logs.host")
-    return LogsConfig(host, logs.port, logs.dir or f"{host.base.rstrip('/')}/central")
 
 
 def schema() -> dict[str, Any]:

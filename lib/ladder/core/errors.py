@@ -296,6 +296,21 @@ class UnknownServer(BalancerError):
         )
 
 
+class PrometheusError(LadderError):
+    """Prometheus refused a config or a query, or did not answer; carries its URL, the query and its error type."""
+
+    def __init__(
+        self, message: str, *, url: str | None = None, query: str | None = None, error_type: str | None = None
+    ) -> None:
+        self.url = url
+        self.query = query
+        self.error_type = error_type
+        self.detail = message
+        where = f"Prometheus at {url}" if url else "Prometheus"
+        what = f" (query {query!r})" if query else ""
+        super().__init__(f"{where}{what}: {message}")
+
+
 class UnknownBackup(HostError):
     """A database backup id that a host does not hold; names the ones it does."""
 

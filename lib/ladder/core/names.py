@@ -20,6 +20,7 @@ URL_PATH = r"^/[^\s\x00-\x1f\x7f]*$"
 WSGI = r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$"
 REPO = r"^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$"
 COMMAND = r"^[A-Za-z0-9_./+-]+$"
+HTTP_URL = r"^https?://[A-Za-z0-9.:\[\]-]+(?::[0-9]{1,5})?(?:/[^\s\x00-\x1f\x7f]*)?$"
 
 # pattern -> what it asks for, in words: validation messages say these, never the pattern.
 WORDS = {
@@ -32,6 +33,7 @@ WORDS = {
     WSGI: "a WSGI app as module:callable, like app:application",
     REPO: "a git URL or the path of a clone, without spaces and not starting with '-', like git@example.com:team/shop.git",
     COMMAND: "a program name or path, like python3.12",
+    HTTP_URL: "an http:// or https:// URL without spaces, like http://127.0.0.1:9090",
 }
 
 Name = Annotated[str, Field(pattern=NAME, description=WORDS[NAME])]
@@ -43,6 +45,7 @@ UrlPath = Annotated[str, Field(pattern=URL_PATH, description=WORDS[URL_PATH])]
 Wsgi = Annotated[str, Field(pattern=WSGI, description=WORDS[WSGI])]
 Repo = Annotated[str, Field(pattern=REPO, description=WORDS[REPO])]
 Command = Annotated[str, Field(pattern=COMMAND, description=WORDS[COMMAND])]
+HttpUrl = Annotated[str, Field(pattern=HTTP_URL, description=WORDS[HTTP_URL])]
 
 _REF = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
 

@@ -129,7 +129,7 @@ def tidy_branches(
 
 
 def add_tests(config: Config | str | Path, *, dry_run: bool = True) -> landing.Landing:
-    """Land a pytest suite on trunk: a smoke test of every route through the WSGI app, and the locked dev requirements."""
+    """Land a pytest suite on trunk: a smoke test of every route through the WSGI app, a metrics test, the dev lock."""
     cfg = steps.config_of(config)
     pausepoint.point("tests")
     return landing.land(

@@ -24,6 +24,7 @@ from ..core.fleet import run_all
 from ..core.hosts import Host, LocalHost, SSHHost
 from . import balancer as lb
 from . import logging_host, sshd
+from . import monitoring as mon
 from .ci import ci_entry, start_ci
 from .servers import Serving, serve
 
@@ -44,6 +45,7 @@ class Sandbox:
     balancer: bool = False
     ci: bool = False
     logs: bool = False
+    monitoring: bool = False
 
     @property
     def config_path(self) -> Path:
@@ -112,6 +114,7 @@ def up(
     balancer: bool = False,
     ci: bool = False,
     logs: bool = False,
+    monitoring: bool = False,
 ) -> Sandbox:
     """Build the sandbox, or reuse an identical running one; refuse to clobber a different one.
 
@@ -121,6 +124,7 @@ def up(
     served like prod and an `lb` host running HAProxy in front of the prod hosts. ci adds a `ci` host
     running a Buildbot master, a worker on dev and the repository's push hook (off by default: seconds).
     logs adds a `logs` host running rsyslog, which receives the app hosts' logs over TCP (rung 5b forwards them).
+    monitoring adds a `mon` host running Prometheus, which scrapes every app host and the balancer's exporter.
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
@@ -129,21 +133,24 @@ def up(
         lb.require()
     if logs:
         logging_host.require()
+    if monitoring:
+        mon.require()
     folder = Path(folder or sandbox_dir()).absolute()
     state = _read_state(folder)
     if state is not None:
         built = (state.get("server", "gunicorn"), state.get("manager", "none"))
-        wanted = (ssh, hosts, serve, (server, manager), balancer, ci, logs)
-        parts = (state.get("balancer", False), state.get("ci", False), state.get("logs", False))
+        wanted = (ssh, hosts, serve, (server, manager), balancer, ci, logs, monitoring)
+        parts = tuple(state.get(part, False) for part in ("balancer", "ci", "logs", "monitoring"))
         same = (state["ssh"], state["hosts"], state.get("serve", True), built, *parts) == wanted
         servers = all(_alive(pid) for pid in state["pids"].values())
         apps = len(processes(folder)) > len(state["pids"])
         running = servers and (apps or not serve)
         if same and running:
-            return Sandbox(folder, ssh, hosts, serving, balancer, ci, logs)
+            return Sandbox(folder, ssh, hosts, serving, balancer, ci, logs, monitoring)
         raise LadderError(
             f"a sandbox already exists at {folder} (ssh={state['ssh']}, hosts={state['hosts']}, "
             f"server={built[0]}, manager={built[1]}, balancer={parts[0]}, ci={parts[1]}, logs={parts[2]}, "
+            f"monitoring={parts[3]}, "
             f"{'running' if running else 'stopped'}); remove it first with: ladder sandbox down --dir {folder}"
         )
     if folder.exists() and any(folder.iterdir()):
@@ -162,31 +169,47 @@ def up(
         "balancer": balancer,
         "ci": ci,
         "logs": logs,
+        "monitoring": monitoring,
         "pids": pids,
     }
     (folder / MARKER).write_text(state["id"] + "\n")
     (folder / STATE).write_text(json.dumps(state))
     names = ["dev"] + [f"prod{i}" for i in range(1, hosts + 1)] + (list(lb.NAMES) if balancer else [])
+    names += [mon.MON] if monitoring else []
     try:
         seed_repo(folder / "app")
         entries = _start_hosts(folder, names, ssh, serve, pids)
         section = ci_entry(folder, ssh, pids) if ci else None
         log_section = logging_host.logs_entry(folder, ssh, pids) if logs else None
         (folder / STATE).write_text(json.dumps(state))
+        mon_entry = entries.pop() if monitoring else None
         prod, extra = entries[1 : hosts + 1], entries[hosts + 1 :]
-        _write_config(folder, entries[: hosts + 1], ssh, extra, section, log_section)
+        lb_metrics = sshd.free_port() if balancer and monitoring else None
+        _write_config(
+            folder,
+            entries[: hosts + 1],
+            ssh,
+            extra,
+            section,
+            log_section,
+            mon.section(mon_entry) if mon_entry else None,
+        )
         if serve:
             _serve_prod(folder, prod + extra[:1], ssh, serving)
         if balancer:
-            _start_balancer(folder, extra[1], prod, ssh, serve)
+            _start_balancer(folder, extra[1], prod, ssh, serve, lb_metrics)
         if section:
             start_ci(folder)
         if log_section:
             logging_host.start_logs(folder)
+        if mon_entry:
+            watched = {"prod": prod, **({lb.STAGING: extra[:1]} if extra else {})}
+            jobs = mon.jobs(watched, extra[1] if extra else None, lb_metrics)
+            _start_monitoring(folder, mon_entry, jobs, ssh, serve)
     except BaseException:
         down(folder)
         raise
-    return Sandbox(folder, ssh, hosts, serving, balancer, ci, logs)
+    return Sandbox(folder, ssh, hosts, serving, balancer, ci, logs, monitoring)
 
 
 def _start_hosts(folder: Path, names: list[str], ssh: bool, serve: bool, pids: dict[str, int]) -> list[dict]:
@@ -226,6 +249,7 @@ def _write_config(
     extra: list[dict] | None = None,
     ci: dict | None = None,
     logs: dict | None = None,
+    monitoring: dict | None = None,
 ) -> None:
     config = {
         "app": {
@@ -241,6 +265,8 @@ def _write_config(
     config["environments"]["prod"] = {"hosts": entries[1:]}
     if extra:
         config["balancer"] = lb.section(folder, extra[1])
+    if monitoring:
+        config["monitoring"] = monitoring
     if ssh:
         config["ssh"] = {"known_hosts": "ssh/known_hosts", "identity_file": "ssh/id_ed25519", "connect_timeout": 5}
     if ci:
@@ -282,11 +308,21 @@ def _serve_prod(folder: Path, entries: list[dict], ssh: bool, serving: Serving) 
             host.close()
 
 
-def _start_balancer(folder: Path, entry: dict, prod: list[dict], ssh: bool, serve: bool) -> None:
+def _start_balancer(
+    folder: Path, entry: dict, prod: list[dict], ssh: bool, serve: bool, metrics_port: int | None = None
+) -> None:
     """HAProxy on the lb host in front of the prod hosts; with serve, wait until it calls them all UP."""
     with _host(folder, entry, ssh) as host:
         socket = lb.section(folder, entry)["socket"]
-        lb.start(host, entry, prod, socket=socket, health_path="/health", wait=serve)
+        lb.start(host, entry, prod, socket=socket, health_path="/health", wait=serve, metrics_port=metrics_port)
+
+
+def _start_monitoring(folder: Path, entry: dict, jobs: list, ssh: bool, serve: bool) -> None:
+    """Prometheus on the mon host; with serve, wait until it has scraped every target UP."""
+    with _host(folder, entry, ssh) as host:
+        prom = mon.start(host, entry, jobs)
+    if serve:
+        mon.wait_up(prom, sum(len(job.targets) for job in jobs))
 
 
 def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> None:
@@ -303,6 +339,7 @@ def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> Non
                 f"APP_DB_PATH={lay.data}/app.db",
                 f"APP_LOG_FILE={lay.logs}/app.log",
                 f"APP_SECRET_KEY={secrets.token_hex(16)}",
+                f"PROMETHEUS_MULTIPROC_DIR={lay.metrics}",
                 "",
             ]
         ),

@@ -8,11 +8,11 @@ from pathlib import Path
 from ..core.errors import SeedError
 
 TEMPLATE = Path(__file__).with_name("template")
-PINNED = ("gunicorn", "python-json-logger")  # the app's requirements: its server and its JSON logs
+PINNED = ("gunicorn", "prometheus-client", "python-json-logger")  # the app's requirements: server, metrics, JSON logs
 
 
 def app_files() -> dict[str, str]:
-    """The app's final tree: relative path -> content (requirements pin the installed gunicorn and python-json-logger)."""
+    """The app's final tree: relative path -> content (requirements pin the installed PINNED packages)."""
     files = {
         p.relative_to(TEMPLATE).as_posix(): p.read_text()
         for p in sorted(TEMPLATE.rglob("*"))

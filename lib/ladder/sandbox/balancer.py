@@ -51,7 +51,16 @@ def section(folder: Path, lb: dict) -> dict:
     return {"host": host_entry(lb), "port": lb["app_port"], "backend": BACKEND, "socket": socket_path(base)}
 
 
-def start(host: Host, lb: dict, prod: list[dict], *, socket: str, health_path: str, wait: bool) -> None:
+def start(
+    host: Host,
+    lb: dict,
+    prod: list[dict],
+    *,
+    socket: str,
+    health_path: str,
+    wait: bool,
+    metrics_port: int | None = None,
+) -> None:
     """Write haproxy.cfg in the LB host's folder, validate it, start HAProxy as a daemon, wait for it.
 
     The config's path names the sandbox folder on HAProxy's command line, so `down` finds it by its pid file.
@@ -63,7 +72,12 @@ def start(host: Host, lb: dict, prod: list[dict], *, socket: str, health_path: s
     host.write_text(
         config,
         balancer.render(
-            port=lb["app_port"], backend=BACKEND, socket=socket, servers=upstreams, health_path=health_path
+            port=lb["app_port"],
+            backend=BACKEND,
+            socket=socket,
+            servers=upstreams,
+            health_path=health_path,
+            metrics_port=metrics_port,
         ),
     )
     balancer.check_config(host, config)

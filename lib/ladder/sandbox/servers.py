@@ -93,8 +93,12 @@ class Paths:
 
 
 def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool) -> str:
-    """uWSGI's ini: HTTP on the app's port, lazy apps and a chain-reload file (pyuwsgi's re-exec loses the venv)."""
+    """uWSGI's ini: HTTP on the app's port, lazy apps and a chain-reload file (pyuwsgi's re-exec loses the venv).
+
+    The master empties the workers' metrics folder as it starts, as gunicorn.conf.py's on_starting does.
+    """
     paths = Paths(lay.base)
+    metrics = q(lay.metrics)
     lines = [
         "[uwsgi]",
         f"chdir = {lay.app}",
@@ -109,6 +113,7 @@ def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool) -> str:
         "need-app = true",
         "die-on-term = true",
         "vacuum = true",
+        f"exec-asap = rm -rf {metrics} && mkdir -p {metrics}",
         # The app logs each request as JSON itself (APP_LOG_FILE); uWSGI's own request lines would repeat it.
         "disable-logging = true",
     ]

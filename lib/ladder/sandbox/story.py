@@ -47,6 +47,24 @@ PLAN: list[tuple[str, dict[str, list[str] | str], list[str]]] = [
         },
         ["request-log"],
     ),
+    (
+        "prometheus metrics",
+        {
+            "app.py": [
+                "CONTENT_TYPE_LATEST",
+                "multiprocess",
+                "REQUESTS",
+                "LATENCY",
+                "metrics",
+                "ROUTES:metrics",
+            ],
+            "config.py": ["METRICS_DIR"],
+            "gunicorn.conf.py": ALL,
+            "README.md": ["## Metrics"],
+        },
+        ["metrics"],
+    ),
+    ("FAULT file to rehearse a bad release", {"app.py": ["fault"], "config.py": ["SLOW_SECONDS"]}, ["fault"]),
 ]
 
 # Earlier versions of final lines: (file, final line stripped, earlier line stripped or None when absent).
@@ -121,6 +139,28 @@ EARLY: dict[str, list[tuple[str, str, str | None]]] = {
     "readme-secret": [("README.md", "- `APP_SECRET_KEY`: the secret key, set it in production", None)],
     "readme-env": [("README.md", "- `APP_ENV`: `development` or `production`", None)],
 }
+
+EARLY["metrics"] = [
+    ("app.py", "if isinstance(payload, bytes):", None),
+    ("app.py", "body, content_type = payload, CONTENT_TYPE_LATEST", None),
+    ("app.py", "elif isinstance(payload, str):", "if isinstance(payload, str):"),
+    ("app.py", 'name = handler.__name__ if handler else "none"', None),
+    ("app.py", "REQUESTS.labels(method, name, status.split()[0]).inc()", None),
+    ("app.py", "LATENCY.labels(method, name).observe(time.perf_counter() - started)", None),
+]
+EARLY["fault"] = [
+    ("app.py", 'path = environ.get("PATH_INFO") or "/"', None),
+    (
+        "app.py",
+        "handler, args, error = route(method, path)",
+        'handler, args, error = route(method, environ.get("PATH_INFO") or "/")',
+    ),
+    ("app.py", "injected = fault(path)", None),
+    ("app.py", 'if injected == "slow":', None),
+    ("app.py", "time.sleep(config.SLOW_SECONDS)", None),
+    ("app.py", 'elif injected == "error":', None),
+    ("app.py", 'status, payload = "500 Internal Server Error", {"error": "fault injected by the FAULT file"}', None),
+]
 
 # Quick fixes made on prod and reverted later: (file, final line stripped, hotfixed line stripped).
 HOTFIXES = [

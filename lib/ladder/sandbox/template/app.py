@@ -14,6 +14,9 @@ from urllib.parse import parse_qsl
 
 from pythonjsonlogger.json import JsonFormatter
 
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+
 import config
 
 SCHEMA = """
@@ -23,6 +26,9 @@ CREATE TABLE IF NOT EXISTS items (
     created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 )
 """
+
+REQUESTS = Counter("app_requests", "HTTP requests served.", ["method", "handler", "status"])
+LATENCY = Histogram("app_request_duration_seconds", "Time spent serving a request.", ["method", "handler"])
 
 INDEX_HTML = """<!doctype html>
 <html>
@@ -53,6 +59,21 @@ def app_version():
     return "unknown"
 
 
+def fault(path):
+    """The fault switched on for this path by the FAULT file next to the app: "error", "slow" or None.
+
+    The file holds a kind and an optional path, like "error /items": a release carrying it is a bad release.
+    """
+    fault_file = Path(__file__).with_name("FAULT")
+    try:
+        kind, _, only = fault_file.read_text().strip().partition(" ")
+    except OSError:
+        return None
+    if kind in ("error", "slow") and only.strip() in ("", path) and path not in ("/health", "/metrics"):
+        return kind
+    return None
+
+
 def read_json(environ):
     """The request body parsed as JSON, or None when it is not JSON."""
     try:
@@ -70,6 +91,15 @@ def index(environ):
 def health(environ):
     """Liveness check for the load balancer."""
     return "200 OK", {"status": "ok", "version": app_version()}
+
+
+def metrics(environ):
+    """Prometheus metrics, summed over every worker process when they share config.METRICS_DIR."""
+    if not config.METRICS_DIR:
+        return "200 OK", generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return "200 OK", generate_latest(registry)
 
 
 def list_items(environ):
@@ -104,6 +134,7 @@ def get_item(environ, item_id):
 ROUTES = [
     ("GET", "/", index),
     ("GET", "/health", health),
+    ("GET", "/metrics", metrics),
     ("GET", "/items", list_items),
     ("POST", "/items", create_item),
     ("GET", "/items/<id>", get_item),
@@ -201,16 +232,27 @@ def application(environ, start_response):
     """WSGI entry point."""
     started = time.perf_counter()
     method = environ.get("REQUEST_METHOD", "GET")
-    handler, args, error = route(method, environ.get("PATH_INFO") or "/")
+    path = environ.get("PATH_INFO") or "/"
+    handler, args, error = route(method, path)
+    injected = fault(path)
+    if injected == "slow":
+        time.sleep(config.SLOW_SECONDS)
     if handler is None:
         status, payload = error, {"error": error}
+    elif injected == "error":
+        status, payload = "500 Internal Server Error", {"error": "fault injected by the FAULT file"}
     else:
         status, payload = guarded(handler, environ, args)
-    if isinstance(payload, str):
+    if isinstance(payload, bytes):
+        body, content_type = payload, CONTENT_TYPE_LATEST
+    elif isinstance(payload, str):
         body, content_type = payload.encode(), "text/html; charset=utf-8"
     else:
         body, content_type = json.dumps(payload).encode(), "application/json"
     start_response = with_request_id(environ, start_response)
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    name = handler.__name__ if handler else "none"
+    REQUESTS.labels(method, name, status.split()[0]).inc()
+    LATENCY.labels(method, name).observe(time.perf_counter() - started)
     log_request(environ, status, payload, started)
     return [body]

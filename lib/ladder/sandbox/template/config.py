@@ -12,6 +12,11 @@ ENV = os.environ.get("APP_ENV", "development")
 
 VERSION = os.environ.get("APP_VERSION", "")
 
+# Where the worker processes of gunicorn or uWSGI share their Prometheus metrics (set by the start-up script).
+METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+# How long the "slow" fault of the FAULT file holds each request, in seconds.
+SLOW_SECONDS = float(os.environ.get("APP_SLOW_SECONDS", "0.5"))
 # One JSON line per request goes here (stderr when unset); its folder must exist.
 LOG_FILE = os.environ.get("APP_LOG_FILE", "")
 

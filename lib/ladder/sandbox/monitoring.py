@@ -1,0 +1,105 @@
+"""The sandbox's monitoring host: a real Prometheus on a `mon` host, scraping the app hosts and the load balancer."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import time
+
+from ..app import prometheus
+from ..core.errors import LadderError
+from ..core.hosts import Host
+
+q = shlex.quote
+MON = "mon"
+SCRAPE_INTERVAL = "1s"  # short, so that a test or a canary step sees new requests within seconds
+START_TIMEOUT = 60
+RETENTION = "2d"
+
+
+def require() -> None:
+    """Refuse, before anything is built, when Prometheus or promtool is missing on this machine."""
+    missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
+    if missing:
+        raise LadderError(
+            f"the sandbox's monitoring needs {' and '.join(missing)}; install with: "
+            "apt-get install prometheus (or pass --no-monitoring)"
+        )
+
+
+def url(mon: dict) -> str:
+    """The URL of Prometheus' HTTP API on the monitoring host entry (it listens on the entry's free port)."""
+    return f"http://127.0.0.1:{mon['app_port']}"
+
+
+def section(mon: dict) -> dict:
+    """ladder.yml's monitoring: section for the monitoring host entry."""
+    return {"host": {k: v for k, v in mon.items() if k not in ("app_port", "python")}, "url": url(mon)}
+
+
+def jobs(apps: dict[str, list[dict]], lb: dict | None = None, lb_metrics_port: int | None = None) -> list:
+    """Scrape jobs: `app` for every app host (labelled host and env), `haproxy` for the balancer's exporter."""
+    found = [
+        prometheus.ScrapeJob(
+            "app",
+            tuple(
+                prometheus.Target(f"127.0.0.1:{e['app_port']}", {"host": e["name"], "env": env})
+                for env, entries in apps.items()
+                for e in entries
+            ),
+        )
+    ]
+    if lb is not None and lb_metrics_port is not None:
+        target = prometheus.Target(f"127.0.0.1:{lb_metrics_port}", {"host": lb["name"]})
+        found.append(prometheus.ScrapeJob("haproxy", (target,)))
+    return found
+
+
+def start_command(config: str, data: str, log: str, pid_file: str, port: int) -> str:
+    """Prometheus in the background, detached from the session, writing its pid file (no systemd needed).
+
+    The config's path names the sandbox folder on the command line, so `down` finds it by its pid file.
+    """
+    argv = [
+        "prometheus",
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data}",
+        f"--storage.tsdb.retention.time={RETENTION}",
+        f"--web.listen-address=127.0.0.1:{int(port)}",
+        "--web.enable-lifecycle",
+    ]
+    return f"setsid {' '.join(q(a) for a in argv)} </dev/null >>{q(log)} 2>&1 & echo $! > {q(pid_file)}"
+
+
+def start(host: Host, mon: dict, scrape: list) -> prometheus.Prometheus:
+    """Write prometheus.yml on the monitoring host, check it with promtool, start Prometheus and wait until ready."""
+    config = host.path("prometheus.yml")
+    host.write_text(config, prometheus.render(scrape, scrape_interval=SCRAPE_INTERVAL))
+    prometheus.check_config(host, config)
+    host.run(
+        start_command(
+            config, host.path("data"), host.path("prometheus.log"), host.path("prometheus.pid"), mon["app_port"]
+        ),
+        timeout=30,
+    )
+    prom = prometheus.Prometheus(url(mon))
+    deadline = time.monotonic() + START_TIMEOUT
+    while not prometheus.ready(prom):
+        if time.monotonic() > deadline:
+            raise LadderError(
+                f"Prometheus on {host.name} was not ready within {START_TIMEOUT}s; see {config} and its log"
+            )
+        time.sleep(0.2)
+    return prom
+
+
+def wait_up(prom: prometheus.Prometheus, targets: int, timeout: float = START_TIMEOUT) -> None:
+    """Wait until Prometheus has scraped `targets` targets successfully (their `up` is 1)."""
+    deadline = time.monotonic() + timeout
+    up = 0
+    while time.monotonic() < deadline:
+        up = sum(s.value == 1 for s in prometheus.query(prom, "up"))
+        if up >= targets:
+            return
+        time.sleep(0.2)
+    raise LadderError(f"Prometheus at {prom.url} scraped {up} of {targets} targets UP within {timeout:g}s")

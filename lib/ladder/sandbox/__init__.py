@@ -206,7 +206,8 @@ def up(
         if mon_entry:
             watched = {"prod": prod, **({lb.STAGING: extra[:1]} if extra else {})}
             jobs = mon.jobs(watched, extra[1] if extra else None, lb_metrics)
-            jobs.append(mon.node_job(_start_node_exporters(folder, [*entries, mon_entry], ssh)))
+            every = [*entries, mon_entry, *(part["host"] for part in (section, log_section) if part)]
+            jobs.append(mon.node_job(_start_node_exporters(folder, every, ssh)))
             _start_monitoring(folder, mon_entry, jobs, ssh, serve)
     except BaseException:
         down(folder)

@@ -19,7 +19,7 @@ NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name for node_exporter
 
 
 def require() -> None:
-    """Refuse, before anything is built, when Prometheus or promtool is missing on this machine."""
+    """Refuse, before anything is built, when Prometheus, promtool or the node exporter is missing on this machine."""
     missing = [tool for tool in ("prometheus", "promtool", NODE_EXPORTER) if shutil.which(tool) is None]
     if missing:
         raise LadderError(

@@ -67,7 +67,9 @@ def test_with_rule_file_adds_it_once_and_keeps_the_scrape_config():
     added = alerts.with_rule_file(config, alerts.RULES_FILE)
     assert yaml.safe_load(added)["rule_files"] == ["rules/ladder-alerts.yml"]
     assert yaml.safe_load(added)["scrape_configs"] == yaml.safe_load(config)["scrape_configs"]
-    assert alerts.with_rule_file(added, alerts.RULES_FILE) == added
+    assert added.startswith(config) and alerts.with_rule_file(added, alerts.RULES_FILE) == added
+    theirs = yaml.safe_load(alerts.with_rule_file("rule_files: [team.yml]\n", alerts.RULES_FILE))
+    assert theirs == {"rule_files": ["team.yml", "rules/ladder-alerts.yml"]}
     with pytest.raises(PrometheusError, match="does not hold a mapping"):
         alerts.with_rule_file("- a list\n", alerts.RULES_FILE)
 

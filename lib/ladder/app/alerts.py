@@ -135,15 +135,21 @@ def check_rules(host: Host, path: str) -> None:
 
 
 def with_rule_file(config_text: str, rule_file: str) -> str:
-    """prometheus.yml's text with rule_file listed in rule_files (unchanged when it already is)."""
+    """prometheus.yml's text with rule_file listed in rule_files (unchanged when it already is).
+
+    Without a rule_files key, one is appended and the team's text (comments included) is kept as it was;
+    a list that lacks the file is rewritten with it, which YAML cannot do without dropping comments.
+    """
     config = yaml.safe_load(config_text) or {}
     if not isinstance(config, dict):
         raise PrometheusError("prometheus.yml does not hold a mapping at its top; is it a Prometheus config?")
     listed = config.get("rule_files") or []
     if rule_file in listed:
         return config_text
+    if "rule_files" not in config:
+        return config_text.rstrip("\n") + "\n" + yaml.safe_dump({"rule_files": [rule_file]}, sort_keys=False)
     config["rule_files"] = [*listed, rule_file]
-    return "# Written by Ladder: what Prometheus scrapes.\n" + yaml.safe_dump(config, sort_keys=False)
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 def install(

@@ -82,6 +82,8 @@ def watched(tmp_path_factory):
         yield box, load_config(box.config_path)
     finally:
         sandbox.down(box.dir)
+    leftover = subprocess.run(["pgrep", "-af", str(box.dir)], capture_output=True, text=True).stdout
+    assert leftover == "", f"sandbox down left these running: {leftover}"
 
 
 def fired(prom: prometheus.Prometheus, name: str, subject: str, timeout: float = 120) -> float:

@@ -193,6 +193,7 @@ def test_prometheus_scrapes_every_app_host_and_haproxy_up(watched):
         ("app", "prod2", "prod"): 1.0,
         ("app", "staging", "staging"): 1.0,
         ("haproxy", "lb", None): 1.0,
+        **{("node", name, None): 1.0 for name in ("dev", "prod1", "prod2", "staging", "lb", "mon")},
     }
     assert p.query(prom, 'haproxy_backend_active_servers{proxy="app"}')[0].value == 2
 

@@ -71,6 +71,11 @@ class Prometheus:
     timeout: float = TIMEOUT
 
 
+def is_duration(value: str) -> bool:
+    """True for a Prometheus duration such as 30s, 5m or 1h."""
+    return bool(_DURATION.match(value))
+
+
 def render(
     jobs: Sequence[ScrapeJob],
     *,
@@ -125,12 +130,20 @@ def check_config(host: Host, path: str) -> None:
 # --- the HTTP API ---------------------------------------------------------------------------------------------
 
 
-def _call(prom: Prometheus, path: str, params: Mapping[str, str] | None = None, *, query: str | None = None) -> dict:
-    """POST form parameters to an API path; the envelope's data, or PrometheusError with its errorType and error."""
+def call(
+    prom: Prometheus, path: str, params: Mapping[str, str] | None = None, *, query: str | None = None, get: bool = False
+) -> dict:
+    """Call an API path with form parameters (POST, or GET for read-only endpoints such as /api/v1/alerts).
+
+    The envelope's data, or PrometheusError with its errorType and error.
+    """
     url = prom.url.rstrip("/") + path
-    body = urllib.parse.urlencode(params or {}).encode()
-    request = urllib.request.Request(url, data=body, method="POST")
-    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    encoded = urllib.parse.urlencode(params or {})
+    if get:
+        request = urllib.request.Request(url + (f"?{encoded}" if encoded else ""), method="GET")
+    else:
+        request = urllib.request.Request(url, data=encoded.encode(), method="POST")
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:
         with urllib.request.urlopen(request, timeout=prom.timeout) as response:
             text = response.read()
@@ -195,7 +208,7 @@ def query(prom: Prometheus, promql: str, *, at: float | None = None) -> tuple[Sa
     params = {"query": promql, "timeout": f"{prom.timeout:g}s"}
     if at is not None:
         params["time"] = f"{at:.3f}"
-    return parse_vector(_call(prom, "/api/v1/query", params, query=promql), promql)
+    return parse_vector(call(prom, "/api/v1/query", params, query=promql), promql)
 
 
 def query_range(prom: Prometheus, promql: str, *, start: float, end: float, step: float) -> tuple[Series, ...]:
@@ -203,7 +216,7 @@ def query_range(prom: Prometheus, promql: str, *, start: float, end: float, step
     if step <= 0 or end < start:
         raise PrometheusError(f"a range needs start <= end and a step above 0 (got {start}, {end}, {step})")
     params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
-    return parse_matrix(_call(prom, "/api/v1/query_range", params, query=promql), promql)
+    return parse_matrix(call(prom, "/api/v1/query_range", params, query=promql), promql)
 
 
 def ready(prom: Prometheus) -> bool:

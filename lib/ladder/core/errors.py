@@ -355,3 +355,20 @@ class RolloutFailed(LadderError):
         self.host = host
         self.result = result
         super().__init__(message)
+
+
+class AlertsFiring(LadderError):
+    """Alerts that fire on the team's Prometheus: the run fails naming them, so a scheduler running it can page."""
+
+    def __init__(self, firing: Sequence[tuple[str, str, str]], *, url: str) -> None:
+        self.firing = list(firing)  # (alert name, what it is about, its summary)
+        self.url = url
+        self.names = sorted({name for name, _, _ in self.firing})
+        said = "; ".join(
+            f"{name} ({subject}): {summary}" if summary else f"{name} ({subject})"
+            for name, subject, summary in self.firing
+        )
+        super().__init__(
+            f"{len(self.firing)} alert(s) firing on Prometheus at {url}: {said}. "
+            "Fix the cause (the runbook's Monitoring section charts each alert's series); the next run passes when none fires"
+        )

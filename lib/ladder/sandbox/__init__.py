@@ -124,7 +124,8 @@ def up(
     served like prod and an `lb` host running HAProxy in front of the prod hosts. ci adds a `ci` host
     running a Buildbot master, a worker on dev and the repository's push hook (off by default: seconds).
     logs adds a `logs` host running rsyslog, which receives the app hosts' logs over TCP (rung 5b forwards them).
-    monitoring adds a `mon` host running Prometheus, which scrapes every app host and the balancer's exporter.
+    monitoring adds a `mon` host running Prometheus, which scrapes every app host, the balancer's exporter
+    and a node exporter started on every host.
     """
     if hosts < 1:
         raise LadderError("--hosts must be at least 1")
@@ -205,6 +206,8 @@ def up(
         if mon_entry:
             watched = {"prod": prod, **({lb.STAGING: extra[:1]} if extra else {})}
             jobs = mon.jobs(watched, extra[1] if extra else None, lb_metrics)
+            every = [*entries, mon_entry, *(part["host"] for part in (section, log_section) if part)]
+            jobs.append(mon.node_job(_start_node_exporters(folder, every, ssh)))
             _start_monitoring(folder, mon_entry, jobs, ssh, serve)
     except BaseException:
         down(folder)
@@ -323,6 +326,15 @@ def _start_monitoring(folder: Path, entry: dict, jobs: list, ssh: bool, serve: b
         prom = mon.start(host, entry, jobs)
     if serve:
         mon.wait_up(prom, sum(len(job.targets) for job in jobs))
+
+
+def _start_node_exporters(folder: Path, entries: list[dict], ssh: bool) -> list:
+    """A node exporter on every host, each on a free loopback port of its own; their scrape targets."""
+    targets = []
+    for entry in entries:
+        with _host(folder, entry, ssh) as host:
+            targets.append(mon.start_node_exporter(host, sshd.free_port()))
+    return targets
 
 
 def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> None:

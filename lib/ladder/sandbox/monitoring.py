@@ -1,4 +1,4 @@
-"""The sandbox's monitoring host: a real Prometheus on a `mon` host, scraping the app hosts and the load balancer."""
+"""The sandbox's monitoring host: a real Prometheus on `mon`, scraping the app hosts, the balancer and node exporters."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ MON = "mon"
 SCRAPE_INTERVAL = "1s"  # short, so that a test or a canary step sees new requests within seconds
 START_TIMEOUT = 60
 RETENTION = "2d"
+NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name for node_exporter
 
 
 def require() -> None:
-    """Refuse, before anything is built, when Prometheus or promtool is missing on this machine."""
-    missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
+    """Refuse, before anything is built, when Prometheus, promtool or the node exporter is missing on this machine."""
+    missing = [tool for tool in ("prometheus", "promtool", NODE_EXPORTER) if shutil.which(tool) is None]
     if missing:
         raise LadderError(
             f"the sandbox's monitoring needs {' and '.join(missing)}; install with: "
-            "apt-get install prometheus (or pass --no-monitoring)"
+            "apt-get install prometheus prometheus-node-exporter (or pass --no-monitoring)"
         )
 
 
@@ -69,6 +70,36 @@ def start_command(config: str, data: str, log: str, pid_file: str, port: int) ->
         "--web.enable-lifecycle",
     ]
     return f"setsid {' '.join(q(a) for a in argv)} </dev/null >>{q(log)} 2>&1 & echo $! > {q(pid_file)}"
+
+
+def node_exporter_command(host: Host, port: int) -> str:
+    """prometheus-node-exporter on loopback, detached, writing its pid file in the host's folder for `down`.
+
+    Only the filesystem collector (what the disk alert reads) and the textfile one run: a light process per host.
+    Its textfile folder names the sandbox folder on the command line, so `down` finds it by its pid file.
+    """
+    argv = [
+        NODE_EXPORTER,
+        f"--web.listen-address=127.0.0.1:{int(port)}",
+        "--collector.disable-defaults",
+        "--collector.filesystem",
+        "--collector.textfile",
+        f"--collector.textfile.directory={host.path('node-exporter')}",
+    ]
+    log, pid_file = host.path("node-exporter.log"), host.path("node-exporter.pid")
+    return f"setsid {' '.join(q(a) for a in argv)} </dev/null >>{q(log)} 2>&1 & echo $! > {q(pid_file)}"
+
+
+def start_node_exporter(host: Host, port: int) -> prometheus.Target:
+    """Start the host's node exporter on port; the scrape target for it, labelled with the host's name."""
+    host.run(f"mkdir -p {q(host.path('node-exporter'))}", timeout=10)
+    host.run(node_exporter_command(host, port), timeout=30)
+    return prometheus.Target(f"127.0.0.1:{int(port)}", {"host": host.name})
+
+
+def node_job(targets: list[prometheus.Target]) -> prometheus.ScrapeJob:
+    """The `node` scrape job: every host's node exporter (disk space for the alerts)."""
+    return prometheus.ScrapeJob("node", tuple(targets))
 
 
 def start(host: Host, mon: dict, scrape: list) -> prometheus.Prometheus:

@@ -167,6 +167,20 @@ def parse_servers_state(output: str, backend: str) -> dict[str, tuple[str, str, 
     return found
 
 
+def parse_initial_weights(output: str, backend: str) -> dict[str, int]:
+    """show servers state (format 1) -> {server: its weight in the config (srv_iweight)} for one backend."""
+    header: list[str] = []
+    found = {}
+    for line in output.splitlines():
+        if line.startswith("# be_id"):
+            header = line[2:].split()
+        elif header and not line.startswith("#") and len(line.split()) >= len(header):
+            row = dict(zip(header, line.split()))
+            if row["be_name"] == backend:
+                found[row["srv_name"]] = int(row["srv_iweight"])
+    return found
+
+
 def parse_stat(output: str, backend: str) -> dict[str, tuple[int, int]]:
     """show stat (CSV) -> {server: (current sessions, total sessions)} (scur, stot) for one backend's servers."""
     lines = output.splitlines()
@@ -222,6 +236,11 @@ def server(host: Host, lb: Balancer, name: str) -> ServerState:
         if s.name == name:
             return s
     raise UnknownServer(lb.backend, name, tuple(s.name for s in found))
+
+
+def initial_weights(host: Host, lb: Balancer) -> dict[str, int]:
+    """Each server's weight as the config sets it, whatever the runtime API has set since."""
+    return parse_initial_weights(call(host, lb, f"show servers state {lb.backend}"), lb.backend)
 
 
 def _set(host: Host, lb: Balancer, request: str) -> object:

@@ -42,6 +42,7 @@ def setup(
     """Check the parameters (before any host is reached), then the config, Prometheus, the hosts and the version."""
     settings = canary_analysis.settings(steps_percent, interval, min_success, max_p99_ms, max_failed_checks)
     cfg = steps.config_of(config)
+    steps.declare(RUNBOOK, cfg)
     pausepoint.point("setup")
     return canary.prepare(cfg, version, settings, store=store)
 
@@ -63,7 +64,8 @@ def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = 
            "environment": PROD, "approver": who, "state": prepared.state, **prepared.settings.to_dict()}  # fmt: skip
 
     def roll(p: Any) -> Rollout:
-        return delivery.journaled(p, approver=who, rung=RUNG)
+        # The promotion is rung 4's rolling deploy, which DORA counts; the canary's own rollouts are rung 5a's.
+        return delivery.journaled(p, approver=who, rung=RUNG if p.only else delivery.RUNG)
 
     with runlock.environments(cfg, cfg.runs_dir, [PROD]):
         journal.start(path, run_id=run_id, runbook=RUNBOOK, rung=RUNG, params=row, kind=KIND)
@@ -73,7 +75,8 @@ def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = 
             journal.finish(path, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
             raise
         # A rolled-back canary did its job: the row says so in its summary; failed is for a canary that broke.
-        journal.finish(path, run_id, status="ok", changes=len(done.rollouts), summary=done.to_dict())
+        row |= {"outcome": done.outcome, "max_share": round(done.max_share, 2), "seconds": round(done.seconds, 3)}
+        journal.finish(path, run_id, status="ok", changes=len(done.rollouts), summary=done.to_dict(), params=row)
     return done
 
 

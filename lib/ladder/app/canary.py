@@ -227,7 +227,6 @@ def run(
     dry_run: bool = True,
     pause: Pause = no_pause,
     roll: Roll | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> CanaryRun:
     """Run the canary (a plan unless dry_run is False); RolloutFailed when a rollout fails (the canary is back)."""
     started = rollout.now()
@@ -263,7 +262,7 @@ def run(
                 now, top = w, max(top, w.share)
                 while True:
                     pause(f"canary:step:{step:g}")
-                    sleep(p.settings.interval)
+                    time.sleep(p.settings.interval)
                     check = measure(p, step, w, time.monotonic() - t0)
                     checks.append(check)
                     if check.passed:

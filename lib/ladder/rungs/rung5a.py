@@ -47,9 +47,10 @@ def setup(
     return canary.prepare(cfg, version, settings, store=store)
 
 
-def plan(prepared: Prepared) -> pd.DataFrame:
-    """What the canary will do, one line per action."""
-    return pd.DataFrame({"action": list(canary.planned(prepared))})
+def plan(prepared: Prepared) -> Any:
+    """What the canary will do, one line per action, shown whole (a pandas Styler: no cut cells)."""
+    frame = pd.DataFrame({"action": list(canary.planned(prepared))})
+    return frame.style.hide(axis="index").set_properties(**{"text-align": "left"})
 
 
 def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = None) -> CanaryRun:

@@ -20,6 +20,7 @@ from ..app.canary import CanaryRun, Prepared
 from ..app.parity import Chart
 from ..app.rollout import Rollout
 from ..core.config import PROD, Config
+from ..core.errors import ParameterError
 from ..engine import journal, pausepoint, runlock
 from . import delivery, steps
 
@@ -79,6 +80,15 @@ def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = 
         row |= {"outcome": done.outcome, "max_share": round(done.max_share, 2), "seconds": round(done.seconds, 3)}
         journal.finish(path, run_id, status="ok", changes=len(done.rollouts), summary=done.to_dict(), params=row)
     return done
+
+
+def rollback_plan(prepared: Prepared) -> pd.DataFrame:
+    """The one-command rollback of prod as it stands now (`ladder rollback --env prod --apply`), planned per host."""
+    try:
+        planned = delivery.rollback(prepared.cfg, PROD)
+    except ParameterError as exc:  # e.g. prod's first release: there is nothing before it yet
+        return pd.DataFrame({"rollback": [f"nothing to roll back to: {exc}"]})
+    return pd.DataFrame(planned.rows())
 
 
 def checks(done: CanaryRun) -> pd.DataFrame:

@@ -170,3 +170,33 @@ def test_no_migrations_is_inconclusive(tmp_path):
     prod = make_release_host(tmp_path / "prod")
     got = by_id(assess_hosts({"prod": [prod]}, python={"prod1": sys.executable}))
     assert got["migrations-current"].inconclusive
+
+
+# ---- measured: kept releases and the journal's canaries ---------------------------------------------
+
+
+def test_rollback_ready_when_each_prod_host_keeps_a_release_besides_current(tmp_path):
+    got = by_id(assess_hosts({"prod": [make_release_host(tmp_path / "kept")]}))
+    assert got["rollback-ready"].score == 10 and got["rollback-ready"].label == "measured"
+    assert "keeps 2 other release(s)" in got["rollback-ready"].reason
+    got = by_id(assess_hosts({"prod": [make_release_host(tmp_path / "one", versions=("v1",))]}))
+    assert got["rollback-ready"].score == 4
+
+
+def test_canary_runs_are_read_from_the_journal(tmp_path):
+    from ladder.assess import rung5
+    from ladder.assess.dora import dora_metrics
+    from ladder.engine import journal
+
+    path = journal.journal_path(tmp_path)
+    assert rung5.canary_runs(dora_metrics(None, path)).inconclusive
+    for version, outcome in (("2.0.0", "promoted"), ("2.1.0", "rolled back")):
+        run_id = journal.new_run_id()
+        journal.start(path, run_id=run_id, runbook="5a-canary-release", rung="5a", kind="canary",
+                      params={"version": version})  # fmt: skip
+        journal.finish(path, run_id, status="ok", params={"version": version, "outcome": outcome})
+    report = dora_metrics(None, path)
+    got = rung5.canary_runs(report)
+    assert got.score == 10 and got.label == "measured" and got.evidence["versions"] == ["2.0.0", "2.1.0"]
+    assert "1 promoted, 1 rolled back automatically" in got.reason
+    assert report.journal_deploys == 0, "a canary row is not a deploy: its rollouts are"

@@ -91,6 +91,13 @@ def test_parse_recorded_drain_weight_zero_and_an_in_flight_request():
 
 
 @pytest.mark.unit
+def test_parse_initial_weights_reads_the_configured_weight_not_the_runtime_one():
+    text = recorded("show-stat-inflight.txt")
+    assert b.parse_initial_weights(text, "app") == {"prod1": 1, "prod2": 1}, "prod2's runtime weight is 0"
+    assert b.parse_initial_weights(text, "other") == {}
+
+
+@pytest.mark.unit
 def test_parse_recorded_maint_and_a_stopped_app():
     prod1, prod2 = b.parse_servers(recorded("show-stat-down.txt"), "app")
     assert (prod1.state, prod1.health) == ("maint", "DOWN")

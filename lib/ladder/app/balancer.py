@@ -6,7 +6,7 @@ import csv
 import re
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..core.config import Config
@@ -146,25 +146,34 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def parse_servers_state(output: str, backend: str) -> dict[str, tuple[str, str, str, int]]:
-    """show servers state (format 1) -> {server: (address:port, state, health, user weight)} for one backend."""
+def _state_rows(output: str, backend: str) -> Iterator[dict[str, str]]:
+    """show servers state (format 1): one {column: value} per server of the backend."""
     header: list[str] = []
-    found = {}
     for line in output.splitlines():
         if line.startswith("# be_id"):
             header = line[2:].split()
             continue
         fields = line.split()
-        if not header or len(fields) < len(header) or line.startswith("#"):
-            continue
-        row = dict(zip(header, fields))
-        if row["be_name"] != backend:
-            continue
+        if header and len(fields) >= len(header) and not line.startswith("#"):
+            row = dict(zip(header, fields))
+            if row["be_name"] == backend:
+                yield row
+
+
+def parse_servers_state(output: str, backend: str) -> dict[str, tuple[str, str, str, int]]:
+    """show servers state (format 1) -> {server: (address:port, state, health, user weight)} for one backend."""
+    found = {}
+    for row in _state_rows(output, backend):
         admin = int(row["srv_admin_state"])
         state = "maint" if admin & _MAINT_MASK else "drain" if admin & _DRAIN_MASK else "ready"
         health = "DOWN" if row["srv_op_state"] == "0" else "UP"
         found[row["srv_name"]] = (f"{row['srv_addr']}:{row['srv_port']}", state, health, int(row["srv_uweight"]))
     return found
+
+
+def parse_initial_weights(output: str, backend: str) -> dict[str, int]:
+    """show servers state (format 1) -> {server: its weight in the config (srv_iweight)} for one backend."""
+    return {row["srv_name"]: int(row["srv_iweight"]) for row in _state_rows(output, backend)}
 
 
 def parse_stat(output: str, backend: str) -> dict[str, tuple[int, int]]:
@@ -222,6 +231,11 @@ def server(host: Host, lb: Balancer, name: str) -> ServerState:
         if s.name == name:
             return s
     raise UnknownServer(lb.backend, name, tuple(s.name for s in found))
+
+
+def initial_weights(host: Host, lb: Balancer) -> dict[str, int]:
+    """Each server's weight as the config sets it, whatever the runtime API has set since."""
+    return parse_initial_weights(call(host, lb, f"show servers state {lb.backend}"), lb.backend)
 
 
 def _set(host: Host, lb: Balancer, request: str) -> object:

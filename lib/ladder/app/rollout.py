@@ -118,6 +118,7 @@ class Plan:
     drained: tuple[str, ...] = ()  # hosts HAProxy has drained already (e.g. by a killed rollout)
     python: str = "python3"  # the hosts' interpreter with pip: it makes each release's venv
     version_deadline: float = switch.VERSION_DEADLINE
+    only: tuple[str, ...] = ()  # the hosts to roll, in the environment's order (a canary); () for every host
 
 
 def now() -> str:
@@ -332,7 +333,7 @@ def _apply_host(plan: Plan, host: Host, target: switch.Target, lb_host: Host | N
 def run(plan: Plan, *, dry_run: bool = True, pause: Pause = no_pause) -> Rollout:
     """Walk the hosts in order; stop at the first failure and raise RolloutFailed with every host's result."""
     started = now()
-    hosts = environment_hosts(plan.cfg, plan.environment)
+    hosts = [h for h in environment_hosts(plan.cfg, plan.environment) if not plan.only or h.name in plan.only]
     lb_host = balancer.from_config(plan.cfg)[0] if plan.balancer is not None else None
     done: list[HostRollout] = []
     try:

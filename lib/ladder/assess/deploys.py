@@ -18,7 +18,7 @@ FAILURE_SUBJECT = re.compile(r"^\s*revert\b|\bhot-?fix\b|\brollback\b|\broll bac
 VERSION_TAG = re.compile(r"^(v|release[-/]|rel-)?\d+(\.\d+){1,3}([-+.][0-9A-Za-z.-]+)?$|^v?\d{4}[.-]\d{2}([.-]\d{2})?")
 MAX_TAGS = 100
 REF_KEYS = ("commit", "ref", "revision", "sha", "version")
-JOURNAL_KINDS = ("runbook", "deploy", "rollback")  # rows that can deploy: runbook runs and Ladder's rollouts
+JOURNAL_KINDS = ("runbook", "deploy", "rollback", "canary")  # runbook runs, Ladder's rollouts and canaries
 PROD = "prod"
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..app.git import GitRepo, open_repo
 from ..core.markup import styler
-from .deploys import Deploy, deploys_from_journal, deploys_from_tags, read_journal
+from .deploys import Deploy, JournalRun, deploys_from_journal, deploys_from_tags, read_journal
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -159,6 +159,7 @@ class DoraReport:
     deploys: list[Deploy] = field(default_factory=list)
     journal_found: bool = False
     journal_deploys: int = 0
+    canaries: list[JournalRun] = field(default_factory=list)  # the journal's canary rows in the window, oldest first
 
     def metric(self, key: str) -> Metric:
         """The metric with this key (deploy_frequency, lead_time, change_fail_rate, recovery_time)."""
@@ -340,6 +341,7 @@ def dora_metrics(
             lead = dataclasses.replace(lead, note=lead.note + " (from release tags)")
             report.metrics = [lead if m.key == "lead_time" and lead.value is not None else m for m in report.metrics]
             report.journal_found, report.journal_deploys = True, len(journal)
+            report.canaries = canaries_in(runs or [], now, window_days)
             return report
     elif git is not None and git.head is not None:
         deploys, source = deploys_from_tags(git), "tags"
@@ -347,4 +349,11 @@ def dora_metrics(
         deploys, source = [], "none"
     report = compute(deploys, now=now, window_days=window_days, source=source)
     report.journal_found, report.journal_deploys = runs is not None, len(journal)
+    report.canaries = canaries_in(runs or [], now, window_days)
     return report
+
+
+def canaries_in(runs: list[JournalRun], now: float, window_days: int) -> list[JournalRun]:
+    """The canary rows that ended within the window (a canary's row is journaled by rung 5a)."""
+    start = now - window_days * DAY
+    return [r for r in runs if r.kind == "canary" and start <= (r.ended or r.started or 0) <= now]

@@ -6,7 +6,20 @@ import re
 
 from ..app.history import is_sample_path
 from . import ci
-from .checks import ELSEWHERE, HOST, INFERRED, REPO, SAMPLES, CheckResult, CheckSpec, inconclusive, result
+from .checks import (
+    DORA,
+    ELSEWHERE,
+    HOST,
+    INFERRED,
+    MEASURED,
+    REPO,
+    SAMPLES,
+    CheckResult,
+    CheckSpec,
+    inconclusive,
+    result,
+)
+from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
 from .probes import Logs, Migrations
 from .repo_facts import CODE_SPECS, MANIFEST, RepoFacts, sample_paths
@@ -60,6 +73,49 @@ def rollback_tooling(facts: RepoFacts) -> CheckResult:
         )
     why = "no rollback script, target or pipeline job (a migration or database rollback is not one)"
     return inconclusive("rollback-tooling", REPO, why + ELSEWHERE)
+
+
+def canary_runs(report: DoraReport) -> CheckResult:
+    """Canaries the journal shows judged by metrics: promoted or rolled back automatically (rung 5a's rows)."""
+    done = [r for r in report.canaries if r.status == "ok" and r.params.get("outcome") in ("promoted", "rolled back")]
+    if not done:
+        return inconclusive("canary-runs", DORA, "no canary release in the journal's window (rung 5a journals them)")
+    promoted = sum(r.params.get("outcome") == "promoted" for r in done)
+    versions = [str(r.params.get("version")) for r in done]
+    return result(
+        "canary-runs",
+        DORA,
+        10,
+        f"{len(done)} canary release(s) judged by their metrics in the journal: {promoted} promoted, "
+        f"{len(done) - promoted} rolled back automatically",
+        label=MEASURED,
+        canaries=len(done),
+        versions=versions[-SAMPLES:],
+    )
+
+
+def rollback_ready(facts: HostFacts) -> CheckResult:
+    """Each prod host serves a release and keeps the one before it: rolling back is one switch, no rebuild."""
+
+    def judge(r: HostReport) -> CheckResult | None:
+        d = r.deployment
+        if d is None or not d.found:
+            return None
+        if not d.runs_release:
+            return result("rollback-ready", HOST, 0, "no kept releases: a rollback means redeploying", host=r.name)
+        current = d.current.rsplit("/", 1)[-1] if d.current else ""
+        others = [v for v in d.releases if v != current]
+        if not others:
+            return result(
+                "rollback-ready", HOST, 4, f"serves {current}, keeps no release before it", host=r.name,
+                releases=list(d.releases),
+            )  # fmt: skip
+        return result(
+            "rollback-ready", HOST, 10, f"serves {current}, keeps {len(others)} other release(s) to switch back to ({others[-1]}, ...)", host=r.name,
+            label=MEASURED, releases=list(d.releases[-SAMPLES:]),
+        )  # fmt: skip
+
+    return per_prod(facts, "rollback-ready", judge)
 
 
 OBSERVABILITY_LIBS = (
@@ -218,7 +274,9 @@ def migrations_current(facts: HostFacts) -> CheckResult:
 
 CHECKS = (
     CheckSpec("canary", REPO, canary),
+    CheckSpec("canary-runs", DORA, canary_runs),
     CheckSpec("rollback-tooling", REPO, rollback_tooling),
+    CheckSpec("rollback-ready", HOST, rollback_ready),
     CheckSpec("observability", REPO, observability),
     CheckSpec("migrations", REPO, migrations),
     CheckSpec("logs-collected", HOST, logs_collected),

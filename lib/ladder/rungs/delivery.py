@@ -66,37 +66,41 @@ def params(plan: Plan, approver: str) -> dict[str, Any]:
 
 def apply(plan: Plan, *, approver: str | None = None) -> Rollout:
     """Run a checked plan under the environment's lock, journaled as one row of kind plan.action."""
-    cfg = plan.cfg
-    path = journal.journal_path(cfg.runs_dir)
+    with runlock.environments(plan.cfg, plan.cfg.runs_dir, [plan.environment]):
+        return journaled(plan, approver=approver)
+
+
+def journaled(plan: Plan, *, approver: str | None = None, rung: str = RUNG) -> Rollout:
+    """Run a checked plan journaled as one row of kind plan.action (the caller holds the environment's lock)."""
+    path = journal.journal_path(plan.cfg.runs_dir)
     run_id = journal.new_run_id()
     row = params(plan, approver or getpass.getuser())
-    with runlock.environments(cfg, cfg.runs_dir, [plan.environment]):
-        journal.start(path, run_id=run_id, runbook=plan.action, rung=RUNG, params=row, kind=plan.action)
-        try:
-            done = rollout.run(plan, dry_run=False, pause=pausepoint.point)
-        except RolloutFailed as exc:
-            result: Rollout = exc.result
-            journal.finish(
-                path,
-                run_id,
-                status="failed",
-                changes=result.changed,  # hosts left on the new release: 0 when the first host switched back
-                hosts={h.host: h.to_dict() for h in result.hosts},
-                error=str(exc),
-                summary=result.to_dict(),
-            )
-            raise
-        except BaseException as exc:
-            journal.finish(path, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
-            raise
+    journal.start(path, run_id=run_id, runbook=plan.action, rung=rung, params=row, kind=plan.action)
+    try:
+        done = rollout.run(plan, dry_run=False, pause=pausepoint.point)
+    except RolloutFailed as exc:
+        result: Rollout = exc.result
         journal.finish(
             path,
             run_id,
-            status="ok",
-            changes=done.changed,
-            hosts={h.host: h.to_dict() for h in done.hosts},
-            summary=done.to_dict(),
+            status="failed",
+            changes=result.changed,  # hosts left on the new release: 0 when the first host switched back
+            hosts={h.host: h.to_dict() for h in result.hosts},
+            error=str(exc),
+            summary=result.to_dict(),
         )
+        raise
+    except BaseException as exc:
+        journal.finish(path, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    journal.finish(
+        path,
+        run_id,
+        status="ok",
+        changes=done.changed,
+        hosts={h.host: h.to_dict() for h in done.hosts},
+        summary=done.to_dict(),
+    )
     return done
 
 

@@ -8,7 +8,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..core.errors import SeedError
+from ..core.errors import ParameterError, SeedError
 from .app import app_files
 from .history import SEED, master_history
 from .story import REDESIGN
@@ -102,3 +102,30 @@ def _git(path: Path, *args: str, input: bytes | None = None) -> str:
     if done.returncode != 0:
         raise SeedError(f"git {args[0]} failed: {done.stderr.decode(errors='replace').strip()}", path=path)
     return done.stdout.decode()
+
+
+FAULT_LINE = 'kind, _, only = fault_file.read_text().strip().partition(" ")'
+FAULTS = ("error", "slow")
+
+
+def commit_fault(path: Path, kind: str, route: str = "", *, tag: str | None = None) -> str:
+    """Commit a bad release on the sandbox's app: its fault switch left on in app.py (500s or slow on route).
+
+    A real commit, built like any other: the regression a canary must catch. Returns the commit's sha.
+    """
+    if kind not in FAULTS:
+        raise ParameterError(f"parameter 'kind' must be one of {', '.join(FAULTS)}, not {kind!r}")
+    if route and not route.startswith("/"):
+        raise ParameterError(f"parameter 'route' must be a path starting with /, not {route!r}")
+    app = path / "app.py"
+    text = app.read_text()
+    if FAULT_LINE not in text:
+        raise ParameterError(f"{app} has no fault switch ({FAULT_LINE!r}); is it the sandbox's app?")
+    forced = f"kind, _, only = {f'{kind} {route}'.strip()!r}.partition(' ')  # forced on while debugging"
+    app.write_text(text.replace(FAULT_LINE, forced))
+    _git(path, "add", "app.py")
+    who = ("-c", "user.name=Sandbox team", "-c", "user.email=team@sandbox.invalid")
+    _git(path, *who, "commit", "-qm", f"debug: force the {kind} fault{' on ' + route if route else ''}")
+    if tag:
+        _git(path, "tag", tag)
+    return _git(path, "rev-parse", "HEAD").strip()

@@ -1,0 +1,136 @@
+"""Rung 5a, canary releases with automatic analysis: the calls runbooks/5a-canary-release.ipynb makes, one per step.
+
+A canary applies under prod's lock and is journaled as one row of kind `canary` (its settings, each check, its
+outcome, the largest share it reached); the rollouts it makes (the canary's deploy, its rollback, the promotion)
+are journaled as rung 4's rows of kind deploy and rollback, which DORA reads.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..app import canary, canary_analysis
+from ..app.artifact import Store
+from ..app.canary import CanaryRun, Prepared
+from ..app.parity import Chart
+from ..app.rollout import Rollout
+from ..core.config import PROD, Config
+from ..core.errors import ParameterError
+from ..engine import journal, pausepoint, runlock
+from . import delivery, steps
+
+RUNBOOK = "5a-canary-release"
+RUNG = "5a"
+KIND = "canary"
+
+
+def setup(
+    config: Config | str | Path | None,
+    version: str,
+    steps_percent: Sequence[float] = canary_analysis.DEFAULT_STEPS,
+    interval: float = canary_analysis.DEFAULT_INTERVAL,
+    min_success: float = canary_analysis.DEFAULT_MIN_SUCCESS,
+    max_p99_ms: float | None = None,
+    max_failed_checks: int = 1,
+    *,
+    store: Store | None = None,
+) -> Prepared:
+    """Check the parameters (before any host is reached), then the config, Prometheus, the hosts and the version."""
+    settings = canary_analysis.settings(steps_percent, interval, min_success, max_p99_ms, max_failed_checks)
+    cfg = steps.config_of(config)
+    steps.declare(RUNBOOK, cfg)
+    pausepoint.point("setup")
+    return canary.prepare(cfg, version, settings, store=store)
+
+
+def plan(prepared: Prepared) -> Any:
+    """What the canary will do, one line per action, shown whole (a pandas Styler: no cut cells)."""
+    frame = pd.DataFrame({"action": list(canary.planned(prepared))})
+    return frame.style.hide(axis="index").set_properties(**{"text-align": "left"})
+
+
+def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = None) -> CanaryRun:
+    """Run the canary under prod's lock, journaled as a `canary` row; a plan unless dry_run is False."""
+    if dry_run:
+        return canary.run(prepared, dry_run=True)
+    cfg = prepared.cfg
+    who = approver or getpass.getuser()
+    path = journal.journal_path(cfg.runs_dir)
+    run_id = journal.new_run_id()
+    row = {"version": prepared.version, "canary": prepared.canary, "stable_version": prepared.stable_version,
+           "environment": PROD, "approver": who, "state": prepared.state, **prepared.settings.to_dict()}  # fmt: skip
+
+    def roll(p: Any) -> Rollout:
+        # The promotion is rung 4's rolling deploy, which DORA counts; the canary's own rollouts are rung 5a's.
+        return delivery.journaled(p, approver=who, rung=RUNG if p.only else delivery.RUNG)
+
+    with runlock.environments(cfg, cfg.runs_dir, [PROD]):
+        journal.start(path, run_id=run_id, runbook=RUNBOOK, rung=RUNG, params=row, kind=KIND)
+        try:
+            done = canary.run(prepared, dry_run=False, pause=pausepoint.point, roll=roll)
+        except BaseException as exc:
+            journal.finish(path, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        # A rolled-back canary did its job: the row says so in its summary; failed is for a canary that broke.
+        row |= {"outcome": done.outcome, "max_share": round(done.max_share, 2), "seconds": round(done.seconds, 3)}
+        journal.finish(path, run_id, status="ok", changes=len(done.rollouts), summary=done.to_dict(), params=row)
+    return done
+
+
+def rollback_plan(prepared: Prepared) -> pd.DataFrame:
+    """The one-command rollback of prod as it stands now (`ladder rollback --env prod --apply`), planned per host."""
+    try:
+        planned = delivery.rollback(prepared.cfg, PROD)
+    except ParameterError as exc:  # e.g. prod's first release: there is nothing before it yet
+        return pd.DataFrame({"rollback": [f"nothing to roll back to: {exc}"]})
+    return pd.DataFrame(planned.rows())
+
+
+def checks(done: CanaryRun) -> pd.DataFrame:
+    """One row per check: the step, the canary's share, success and p99 against the stable hosts and the limits."""
+    columns = ["step", "share", "success", "stable_success", "p99_ms", "stable_p99_ms", "p99_limit_ms", "verdict",
+               "reasons", "at_s"]  # fmt: skip
+    return pd.DataFrame(done.rows(), columns=columns)
+
+
+def chart(done: CanaryRun) -> Chart:
+    """Per check: success rate and p99, canary against stable, with the thresholds."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = checks(done)
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    rate, p99 = fig.subplots(1, 2)
+    labels = [f"{s:g}%\n{v}" for s, v in zip(rows["step"], rows["verdict"], strict=True)]
+    xs = list(range(len(rows)))
+    rate.plot(xs, rows["success"].astype(float) * 100, "o-", color="#e57373", label=f"canary {done.version}")
+    rate.plot(
+        xs, rows["stable_success"].astype(float) * 100, "s--", color="#64b5f6", label=f"stable {done.stable_version}"
+    )
+    rate.axhline(done.settings.min_success * 100, color="grey", linestyle=":", label="min_success")
+    rate.set(title="success rate per check", ylabel="% of user requests not 5xx", xticks=xs, xticklabels=labels)
+    rate.legend()
+    p99.plot(xs, rows["p99_ms"].astype(float), "o-", color="#e57373", label="canary")
+    p99.plot(xs, rows["stable_p99_ms"].astype(float), "s--", color="#64b5f6", label="stable")
+    p99.plot(xs, rows["p99_limit_ms"].astype(float), ":", color="grey", label="limit")
+    p99.set(title="p99 latency per check", ylabel="ms", xticks=xs, xticklabels=labels)
+    p99.legend()
+    fig.suptitle(f"canary {done.version} on {done.canary}: {done.outcome}")
+    return Chart(fig)
+
+
+def figures(done: CanaryRun) -> dict[str, object]:
+    """The run's key figures for ladder.record: outcome, checks, largest share, time to the outcome."""
+    return {
+        "outcome": done.outcome,
+        "checks": len(done.checks),
+        "failed checks": sum(not c.passed for c in done.checks),
+        "largest canary share (%)": round(done.max_share, 1),
+        "deploy to outcome (s)": round(done.seconds, 1),
+    }

@@ -1,0 +1,54 @@
+"""ladder.rungs.rung5a: the canary runbook's steps; its table and chart from a canary's checks (on real hosts: test_canary)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from ladder.app import canary_analysis as ca
+from ladder.app.canary import CanaryRun
+from ladder.core.errors import ParameterError
+from ladder.rungs import rung5a
+
+
+def _run() -> CanaryRun:
+    s = ca.settings(max_p99_ms=250)
+    checks = (
+        ca.judge(s, ca.weights(10, 1), 10, 1.0, 8.0, 1.0, 7.0, at=20),
+        ca.judge(s, ca.weights(25, 1), 25, 0.62, 9.0, 1.0, 7.5, at=25),
+    )
+    return CanaryRun("2.1.0", "prod1", "2.0.0", False, "rolled back", "new", s, checks, max_share=25.0, seconds=31)
+
+
+@pytest.mark.unit
+def test_checks_table_has_one_row_per_check_with_canary_against_stable() -> None:
+    rows = rung5a.checks(_run())
+    assert list(rows["verdict"]) == ["pass", "fail"] and list(rows["step"]) == [10, 25]
+    assert rows.loc[1, "success"] == 0.62 and rows.loc[1, "stable_success"] == 1.0
+    assert "success 62.00% < 99.00%" in rows.loc[1, "reasons"]
+
+
+@pytest.mark.unit
+def test_chart_draws_success_and_p99_per_check_as_a_png() -> None:
+    png = rung5a.chart(_run()).png()
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size[0] >= 800
+
+
+@pytest.mark.unit
+def test_figures_name_the_outcome_the_largest_share_and_the_time() -> None:
+    assert rung5a.figures(_run()) == {
+        "outcome": "rolled back",
+        "checks": 2,
+        "failed checks": 1,
+        "largest canary share (%)": 25.0,
+        "deploy to outcome (s)": 31.0,
+    }
+
+
+@pytest.mark.unit
+def test_setup_refuses_bad_parameters_before_reading_any_config(tmp_path) -> None:
+    with pytest.raises(ParameterError, match="'interval'"):
+        rung5a.setup(tmp_path / "missing.yml", "2.0.0", interval=0)

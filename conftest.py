@@ -78,8 +78,8 @@ def pytest_collection_modifyitems(config, items) -> None:
 def pytest_runtest_setup(item) -> None:
     """Notebooks run with their defaults, which point at the sandbox: make sure one is up."""
     if item.nodeid.split("::")[0].endswith(".ipynb"):
-        # As `ladder sandbox up` makes it: staging and HAProxy (rung 4), Buildbot (3b) and a log host (5b).
-        sandbox.up(Path(os.environ["LADDER_HOME"]) / "sandbox", balancer=True, logs=True, ci=True)
+        # As `ladder sandbox up` makes it: staging and HAProxy (rung 4), Buildbot (3b), a log host and Prometheus (5).
+        sandbox.up(Path(os.environ["LADDER_HOME"]) / "sandbox", balancer=True, logs=True, ci=True, monitoring=True)
 
 
 @pytest.fixture(autouse=True)

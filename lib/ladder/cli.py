@@ -59,6 +59,14 @@ def cmd_sandbox_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox_release(args: argparse.Namespace) -> int:
+    """Commit, tag and build the sandbox team's next release; print its version."""
+    from .sandbox.release import release
+
+    print(release(args.dir, args.fault))
+    return 0
+
+
 # --- hosts -------------------------------------------------------------------
 def cmd_hosts_trust(args: argparse.Namespace) -> int:
     """Show a host's key and record it in known_hosts."""
@@ -285,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)
     p.set_defaults(func=cmd_sandbox_down)
+    p = sb.add_parser("release", help="commit, tag and build the sandbox team's next release; print its version")
+    p.add_argument("--fault", choices=("error", "slow"), default=None,
+                   help="a bad release: the app's fault switch left on (500s or slow answers), for a canary to catch")  # fmt: skip
+    p.add_argument("--dir", type=Path, default=None)
+    p.set_defaults(func=cmd_sandbox_release)
 
     hs = sub.add_parser("hosts", help="host keys and reachability").add_subparsers(dest="action", required=True)
     p = hs.add_parser("trust", help="show a host's key and record it in known_hosts")

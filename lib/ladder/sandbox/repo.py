@@ -106,6 +106,8 @@ def _git(path: Path, *args: str, input: bytes | None = None) -> str:
 
 FAULT_LINE = 'kind, _, only = fault_file.read_text().strip().partition(" ")'
 FAULTS = ("error", "slow")
+NOTES = "NOTES.md"
+TEAM = ("-c", "user.name=Sandbox team", "-c", "user.email=team@sandbox.invalid")  # who commits the team's changes
 
 
 def commit_fault(path: Path, kind: str, route: str = "", *, tag: str | None = None) -> str:
@@ -124,8 +126,16 @@ def commit_fault(path: Path, kind: str, route: str = "", *, tag: str | None = No
     forced = f"kind, _, only = {f'{kind} {route}'.strip()!r}.partition(' ')  # forced on while debugging"
     app.write_text(text.replace(FAULT_LINE, forced))
     _git(path, "add", "app.py")
-    who = ("-c", "user.name=Sandbox team", "-c", "user.email=team@sandbox.invalid")
-    _git(path, *who, "commit", "-qm", f"debug: force the {kind} fault{' on ' + route if route else ''}")
+    _git(path, *TEAM, "commit", "-qm", f"debug: force the {kind} fault{' on ' + route if route else ''}")
     if tag:
         _git(path, "tag", tag)
+    return _git(path, "rev-parse", "HEAD").strip()
+
+
+def commit_notes(path: Path, line: str) -> str:
+    """Commit a harmless change on the sandbox's app: a line of release notes in NOTES.md. Returns the commit's sha."""
+    with (path / NOTES).open("a") as f:
+        f.write(f"- {line}\n")
+    _git(path, "add", NOTES)
+    _git(path, *TEAM, "commit", "-qm", f"notes: {line}")
     return _git(path, "rev-parse", "HEAD").strip()

@@ -105,3 +105,12 @@ def test_without_max_p99_the_limit_is_one_and_a_half_times_stable() -> None:
     slow = ca.judge(s, w, 25, 1.0, 16.0, 1.0, 10.0)
     assert not slow.passed and slow.p99_limit_ms == 15.0
     assert ca.judge(s, w, 25, 1.0, 16.0).passed, "no stable p99 to compare: only success decides"
+
+
+@pytest.mark.unit
+def test_the_load_tester_rate_is_checked_and_recorded():
+    assert ca.settings(load_rps=20).to_dict()["load_rps"] == 20.0
+    assert ca.settings().load_rps == 0.0  # real users only, by default
+    for bad in (-1, "fast", 10_000):
+        with pytest.raises(ParameterError, match="parameter 'load_rps'"):
+            ca.settings(load_rps=bad)

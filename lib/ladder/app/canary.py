@@ -14,16 +14,17 @@ ever switches a drained host); a re-run reads where the hosts are and resumes or
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core.config import PROD, Config
 from ..core.errors import ConfigError, ParameterError, PrometheusError, RolloutFailed
 from ..core.hosts import Host
-from . import balancer, prometheus, rollout
+from . import balancer, load, prometheus, rollout
 from .artifact import Store
 from .balancer import Balancer
 from .canary_analysis import Check, Settings, Weights, judge, shift_order, weights
@@ -175,10 +176,29 @@ def planned(p: Prepared) -> tuple[str, ...]:
             "configured weights"
         )
     lines.append(f"promote: rolling deploy of {p.version} to {', '.join(p.stable)}, then the configured weights")
+    if s.load_rps:
+        lines.insert(0, f"load tester: {s.load_rps:g} GET / per second through HAProxy while the canary runs")
     return tuple(lines)
 
 
 # --- driving -----------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _load_tester(p: Prepared) -> Iterator[None]:
+    """Flagger's load tester: steady GETs of / through the balancer while the canary runs, so each check has traffic."""
+    rps = p.settings.load_rps
+    if not rps or p.cfg.balancer is None:
+        yield
+        return
+    lb = p.cfg.balancer.host
+    url = f"http://{'127.0.0.1' if lb.is_local else lb.address}:{p.cfg.balancer.port}/"
+    run = load.steady(url, rate=rps, duration=min(load.MAX_DURATION, load.MAX_REQUESTS / rps))
+    try:
+        yield
+    finally:
+        run.stop()
+        run.result(timeout=load.DEFAULT_TIMEOUT + 5)
+
+
 def _weigh(lb_host: Host, p: Prepared, wanted: dict[str, int]) -> None:
     for name, weight in wanted.items():
         balancer.set_weight(lb_host, p.lb, name, weight, dry_run=False)
@@ -240,7 +260,7 @@ def run(
     rollouts: list[Rollout] = []
     checks: list[Check] = []
     t0 = time.monotonic()
-    with lb_host:
+    with lb_host, _load_tester(p):
         if p.state == "leftover":
             rollouts.append(_back(p, lb_host, apply))
         if p.state == "done":

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..core.errors import ParameterError
 from .balancer import MAX_WEIGHT
+from .load import MAX_RATE
 
 DEFAULT_STEPS = (10, 25, 50)  # percent of the traffic the canary gets, step after step (Flagger's stepWeights)
 DEFAULT_INTERVAL = 60.0  # seconds at each step before its check (Flagger's interval)
@@ -30,6 +31,7 @@ class Settings:
     min_success: float = DEFAULT_MIN_SUCCESS
     max_p99_ms: float | None = None  # None: at most P99_FACTOR times the stable hosts' p99
     max_failed_checks: int = 1
+    load_rps: float = 0.0  # Flagger's load tester: requests/s sent through the balancer during the canary (0: none)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict for the journal and the report."""
@@ -39,6 +41,7 @@ class Settings:
             "min_success": self.min_success,
             "max_p99_ms": self.max_p99_ms,
             "max_failed_checks": self.max_failed_checks,
+            "load_rps": self.load_rps,
         }
 
 
@@ -54,6 +57,7 @@ def settings(
     min_success: float = DEFAULT_MIN_SUCCESS,
     max_p99_ms: float | None = None,
     max_failed_checks: int = 1,
+    load_rps: float = 0.0,
 ) -> Settings:
     """Checked settings; ParameterError naming the parameter and what it must be."""
     if isinstance(steps, str | bytes) or not isinstance(steps, Sequence) or not steps:
@@ -71,8 +75,12 @@ def settings(
         raise ParameterError(f"parameter 'max_p99_ms' must be above 0 (or None: 1.5x stable), not {max_p99_ms!r}")
     if isinstance(max_failed_checks, bool) or not isinstance(max_failed_checks, int) or max_failed_checks < 1:
         raise ParameterError(f"parameter 'max_failed_checks' must be a whole number >= 1, not {max_failed_checks!r}")
+    if not 0 <= _number(load_rps, "load_rps") <= MAX_RATE:
+        raise ParameterError(
+            f"parameter 'load_rps' is requests per second from 0 (no load tester) to {MAX_RATE:g}, not {load_rps!r}"
+        )
     p99 = None if max_p99_ms is None else float(max_p99_ms)
-    return Settings(shares, float(interval), float(min_success), p99, max_failed_checks)
+    return Settings(shares, float(interval), float(min_success), p99, max_failed_checks, float(load_rps))
 
 
 # --- weights ---------------------------------------------------------------------------------------------------

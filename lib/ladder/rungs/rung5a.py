@@ -37,11 +37,12 @@ def setup(
     min_success: float = canary_analysis.DEFAULT_MIN_SUCCESS,
     max_p99_ms: float | None = None,
     max_failed_checks: int = 1,
+    load_rps: float = 0.0,
     *,
     store: Store | None = None,
 ) -> Prepared:
     """Check the parameters (before any host is reached), then the config, Prometheus, the hosts and the version."""
-    settings = canary_analysis.settings(steps_percent, interval, min_success, max_p99_ms, max_failed_checks)
+    settings = canary_analysis.settings(steps_percent, interval, min_success, max_p99_ms, max_failed_checks, load_rps)
     cfg = steps.config_of(config)
     steps.declare(RUNBOOK, cfg)
     pausepoint.point("setup")

@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml setup.py constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev,bench]'
 	touch $(STAMP)
 
+# The sandbox's short timings: alerts judged over seconds, a canary's steps of 10 s with Flagger's load tester.
+SANDBOX_ALERTS = -p alert_window 20s -p alert_for 3s -p alert_interval 1s
+SANDBOX_CANARY = -p interval 10 -p load_rps 20 -p max_p99_ms 1000
+
 demo: setup
 	$(LADDER) sandbox down
 	$(LADDER) sandbox up --hosts 2
@@ -30,6 +34,13 @@ demo: setup
 	after3b="$$($(LADDER) assess --config sandbox)" && echo "$$after3b" && \
 	$(LADDER) run 4-continuous-delivery --config sandbox --apply && \
 	after4="$$($(LADDER) assess --config sandbox)" && echo "$$after4" && \
+	$(LADDER) run 5b-logs-and-monitoring --config sandbox --apply $(SANDBOX_ALERTS) && \
+	$(LADDER) run 5c-schema-migrations --config sandbox --apply && \
+	good="$$($(LADDER) sandbox release)" && echo "a good release: $$good" && \
+	$(LADDER) run 5a-canary-release --config sandbox --apply -p version "$$good" $(SANDBOX_CANARY) && \
+	bad="$$($(LADDER) sandbox release --fault error)" && echo "a bad release (500s): $$bad" && \
+	$(LADDER) run 5a-canary-release --config sandbox --apply -p version "$$bad" $(SANDBOX_CANARY) && \
+	after5="$$($(LADDER) assess --config sandbox)" && echo "$$after5" && \
 	echo && echo "assessment reports:" && \
 	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 1:  $$(echo "$$after" | sed -n 's/^ *report: *//p')" && \
@@ -37,6 +48,7 @@ demo: setup
 	echo "  after rung 3a: $$(echo "$$after3a" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 3b: $$(echo "$$after3b" | sed -n 's/^ *report: *//p')" && \
 	echo "  after rung 4:  $$(echo "$$after4" | sed -n 's/^ *report: *//p')" && \
+	echo "  after rung 5:  $$(echo "$$after5" | sed -n 's/^ *report: *//p')" && \
 	index="$$($(LADDER) report --config sandbox)" && \
 	echo && echo "every run and assessment, the level over time and DORA:" && \
 	echo "  $$(echo "$$index" | sed -n 's/^index: *//p')"

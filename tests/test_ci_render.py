@@ -62,8 +62,8 @@ def test_the_pipeline_chains_build_staging_smoke_and_prod_on_trunk_only():
     auto = ci_render.master_cfg(replace(SETUP, pipeline=PIPELINE))
     compile(auto, "master.cfg", "exec")
     trunk, review = auto.split("review = util.BuildFactory")
-    order = ["'build artifact'", "'version'", "'coverage gate'", "'deploy staging'", "'smoke staging'",
-             "'load staging'", "'ship: auto'", "'deploy prod'"]  # fmt: skip
+    order = ["'build artifact'", "'version'", "'coverage gate'", "'migrate staging'", "'deploy staging'",
+             "'smoke staging'", "'load staging'", "'ship: auto'", "'migrate prod'", "'deploy prod'"]  # fmt: skip
     assert [trunk.index(n) for n in order] == sorted(trunk.index(n) for n in order)
     assert "'deploy prod'" not in review and "'smoke staging'" not in review  # reviews never deploy
     # Trunk's tests run under coverage.py for the ratchet; a review's run plain pytest.

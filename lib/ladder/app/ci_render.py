@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from . import artifact, coverage_gate, load_gate, smoke
+from . import artifact, coverage_gate, load_gate, migrations, smoke
 
 q = shlex.quote
 PYTEST = next(p for p in smoke.LOCKED if p.startswith("pytest=="))  # the version rung 2 locks
@@ -128,6 +128,9 @@ def pipeline_steps(p: Pipeline) -> str:
     version = ("--version", "{version}")
     load = ("gate", "load", "--env", "staging", *version, "--users", str(p.load_users),
             "--duration", str(p.load_duration))  # fmt: skip
+    # Rung 5c's backup, upgrade, verify and restore on failure, before each switch; silent until it is done.
+    migrate = ("db", "migrate", *version, "--apply", "--env")
+    migrate_timeout = int(migrations.BACKUP_TIMEOUT + migrations.UPGRADE_TIMEOUT + 120)
     load_timeout = p.load_duration + 1200  # Buildbot's silence timeout: locust prints only its summary
     decide = (
         f"    steps.SetPropertyFromCommand(name='wait for approval', property='approver', timeout={p.gate_timeout + 60}, "
@@ -142,13 +145,16 @@ def pipeline_steps(p: Pipeline) -> str:
         f"command={_argv(*ladder, 'artifact', 'version', '--ref', '{got_revision}')}, {env}),\n"
         f"    steps.ShellCommand(name={COVERAGE_STEP!r}, "
         f"command={_argv(*ladder, 'gate', 'coverage', *version, '--sha', '{got_revision}')}, {env}),\n"
+        f"    steps.ShellCommand(name='migrate staging', command={_argv(*ladder, *migrate, 'staging')}, "
+        f"timeout={migrate_timeout}, {env}),\n"
         "    steps.ShellCommand(name='deploy staging', "
         f"command={_argv(*ladder, 'deploy', '--env', 'staging', *version, '--apply', '--approver', 'pipeline')}, {env}),\n"
         f"    steps.ShellCommand(name='smoke staging', command={_argv(*ladder, 'smoke', '--env', 'staging', *version)}, "
         f"{env}),\n"
         f"    steps.ShellCommand(name={LOAD_STEP!r}, command={_argv(*ladder, *load)}, timeout={load_timeout}, {env}),\n"
         + decide
-        + "    steps.ShellCommand(name='deploy prod', "
+        + f"    steps.ShellCommand(name='migrate prod', command={_argv(*ladder, *migrate, 'prod')}, "
+        f"timeout={migrate_timeout}, {env}),\n" + "    steps.ShellCommand(name='deploy prod', "
         f"command={_argv(*ladder, 'deploy', '--env', 'prod', *version, '--apply', '--approver', '{approver}')}, {env}),\n"
     )
 

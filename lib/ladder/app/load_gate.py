@@ -18,7 +18,6 @@ from ..core.errors import LoadRefused
 from .verdict import Verdict
 
 GATE = "load"
-PIN = "locust>=2.40,<3"  # what `pip install 'ladder[gates]'` brings to the build host
 MAX_USERS = 200
 MAX_DURATION = 600  # seconds
 DEFAULT_USERS, DEFAULT_DURATION = 5, 10

@@ -36,12 +36,12 @@ def _record(cfg: Config, verdict: Verdict, version: str, sha: str, **extra: Any)
                 status="ok" if verdict.ok else "failed", error=None if verdict.ok else verdict.reason)  # fmt: skip
 
 
-def last_passed(cfg: Config, gate: str, where: dict[str, str] | None = None) -> dict[str, Any] | None:
-    """The params of the newest journal row of gate that passed (and matches where), if any."""
+def last_passed(cfg: Config, gate: str, figure: str) -> dict[str, Any] | None:
+    """The params of the newest journal row of gate that passed with figure measured, if any."""
     rows = journal.history(journal.journal_path(cfg.runs_dir), kind=gate)
     for row in reversed(rows):
         params = row.get("params") or {}
-        if row["status"] == "ok" and all(params.get(k) == v for k, v in (where or {}).items()):
+        if row["status"] == "ok" and params.get(figure) is not None:
             return dict(params)
     return None
 
@@ -60,9 +60,11 @@ def coverage(config: Config | str | Path | None, report: str | Path, version: st
     """The coverage ratchet for a trunk build: its coverage.json against the last passing trunk build's figure."""
     cfg = steps.config_of(config)
     current = coverage_gate.read_report(report)
-    base = last_passed(cfg, coverage_gate.GATE)
-    base_figures = {"percent": base["percent"]} if base and base.get("percent") is not None else None
-    verdict = coverage_gate.judge(current, base_figures, base["version"] if base_figures and base else None)
+    base = last_passed(cfg, coverage_gate.GATE, "percent")  # a build with no tests yet passed with no figure
+    if base is None:
+        verdict = coverage_gate.judge(current, None, None)
+    else:
+        verdict = coverage_gate.judge(current, {"percent": base["percent"]}, str(base["version"]))
     _record(cfg, verdict, version, sha)
     return verdict
 

@@ -17,7 +17,9 @@ def test_bad_bounds_exit_2_before_any_host(capsys):
 
 
 @pytest.mark.local
-def test_a_coverage_drop_exits_1_naming_trunks_figure(local_sandbox, tmp_path, capsys):
+def test_a_coverage_drop_exits_1_naming_trunks_figure(local_sandbox, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))  # a journal of this test's builds only
+
     def gate(percent: float, version: str) -> int:
         report = tmp_path / f"{version}.json"
         report.write_text(json.dumps({"totals": {"percent_covered": percent, "covered_lines": 1, "num_statements": 2}}))

@@ -19,7 +19,10 @@ def _report(path, percent: float) -> str:
 
 
 @pytest.mark.local
-def test_the_ratchet_holds_each_build_to_the_last_passing_one_and_journals_every_figure(local_sandbox, tmp_path):
+def test_the_ratchet_holds_each_build_to_the_last_passing_one_and_journals_every_figure(
+    local_sandbox, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))  # a journal of this test's builds only
     cfg = load_config(local_sandbox.config_path)
     first = gates.coverage(cfg, _report(tmp_path / "a.json", 74.04), "v0.1.3", "a" * 40)
     assert first.ok and "first figure" in first.reason

@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml setup.py constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev,bench]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,bench,gates]'
 	touch $(STAMP)
 
 # The sandbox's short timings: alerts judged over seconds, a canary's steps of 10 s with Flagger's load tester.
@@ -73,7 +73,7 @@ lock:
 	@scratch="$$(mktemp -d)" && trap 'rm -rf "$$scratch"' EXIT && \
 	python3 -m venv "$$scratch/venv" && \
 	"$$scratch/venv/bin/python" -m pip install -q --upgrade pip && \
-	"$$scratch/venv/bin/python" -m pip install -q -e '.[dev,bench]' && \
+	"$$scratch/venv/bin/python" -m pip install -q -e '.[dev,bench,gates]' && \
 	{ sed -n '/^#/p' constraints.txt; "$$scratch/venv/bin/python" -m pip freeze --exclude-editable; } > "$$scratch/constraints.txt" && \
 	mv "$$scratch/constraints.txt" constraints.txt && echo "constraints.txt refreshed; now: make setup test"
 

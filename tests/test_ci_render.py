@@ -62,9 +62,13 @@ def test_the_pipeline_chains_build_staging_smoke_and_prod_on_trunk_only():
     auto = ci_render.master_cfg(replace(SETUP, pipeline=PIPELINE))
     compile(auto, "master.cfg", "exec")
     trunk, review = auto.split("review = util.BuildFactory")
-    order = ["'build artifact'", "'version'", "'deploy staging'", "'smoke staging'", "'ship: auto'", "'deploy prod'"]
+    order = ["'build artifact'", "'version'", "'coverage gate'", "'migrate staging'", "'deploy staging'",
+             "'smoke staging'", "'load staging'", "'ship: auto'", "'migrate prod'", "'deploy prod'"]  # fmt: skip
     assert [trunk.index(n) for n in order] == sorted(trunk.index(n) for n in order)
     assert "'deploy prod'" not in review and "'smoke staging'" not in review  # reviews never deploy
+    # Trunk's tests run under coverage.py for the ratchet; a review's run plain pytest.
+    assert "coverage run" in trunk and "coverage json" in trunk and "coverage run" not in review
+    assert "'gate', 'load', '--env', 'staging'" in trunk and "'--duration', '10'" in trunk
     assert "'LADDER_CONFIG': '/etc/ladder/ladder.yml'" in trunk and "%(prop:version)s" in trunk
     gate = ci_render.master_cfg(replace(SETUP, pipeline=replace(PIPELINE, ship="gate")))
     assert "'wait for approval'" in gate and "'ship: auto'" not in gate and "'--wait', '3600'" in gate

@@ -32,7 +32,7 @@ def pins() -> dict[str, Version]:
 
 
 def requirements() -> list[Requirement]:
-    """Ladder's own requirements, its extras (dev, bench) included."""
+    """Ladder's own requirements, its extras (dev, bench, gates) included."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = [r for group in project["optional-dependencies"].values() for r in group]
     return [Requirement(r) for r in project["dependencies"] + extras]
@@ -63,7 +63,7 @@ def test_the_installed_versions_are_the_locked_ones():
         for name, pinned in pins().items()
         if (installed := Version(metadata.version(name))) != pinned
     }
-    assert wrong == {}, "run `make setup` (pip install -c constraints.txt -e '.[dev,bench]')"
+    assert wrong == {}, "run `make setup` (pip install -c constraints.txt -e '.[dev,bench,gates]')"
 
 
 def test_the_pre_commit_hooks_use_the_locked_versions():

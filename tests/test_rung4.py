@@ -55,8 +55,9 @@ def test_good_commit_reaches_prod_through_staging_and_a_broken_one_stops_there(b
     assert done.ok, done.error and done.error.describe()
 
     good, broken, fix = _runs(cfg)  # one trunk build per pushed commit, in order
-    stages = ["git", "lint", "test", "build artifact", "version", "deploy staging", "smoke staging"]
-    assert [s.name for s in good.stages] == [*stages, "ship: auto", "deploy prod"]
+    stages = ["git", "lint", "test", "build artifact", "version", "coverage gate", "migrate staging", "deploy staging"]
+    assert [s.name for s in good.stages] == [*stages, "smoke staging", "load staging", "ship: auto", "migrate prod",
+                                             "deploy prod"]  # fmt: skip
     assert good.result == "success" and all(s.result == "success" for s in good.stages)
     assert broken.result == "failure" and broken.stage("test").result == "success"  # CI's tests pass it
     assert broken.stage("deploy staging").result == "success" and broken.stage("smoke staging").result == "failure"

@@ -7,6 +7,7 @@ import shlex
 import pytest
 
 from ladder.app import migrations
+from ladder.app.git import open_repo
 from ladder.core.config import PROD, load_config
 from ladder.core.hosts import environment_hosts
 from ladder.rungs import rung1, rung5c
@@ -60,3 +61,21 @@ def test_the_steps_migrate_prod_over_ssh_keeping_every_row_and_checksum(ssh_sand
     assert list(kept["backup"]) == [done.backup] and list(kept["revision"]) == ["none"]
     again = rung5c.migrate(cfg, 2, dry_run=False)
     assert [c.outcome for c in next(iter(again.runs.values())).changes] == ["ok"]
+
+
+@pytest.mark.local
+def test_the_pipelines_stage_migrates_a_versions_commit_and_is_a_no_op_before_alembic(local_sandbox):
+    cfg = load_config(local_sandbox.config_path)
+    repo = open_repo(local_sandbox.repo)
+    before = repo.text("rev-parse", "HEAD").strip()
+    assert rung5c.migrations_in(repo, before) == {}
+    assert rung5c.migrate_version(cfg, PROD, before, dry_run=False) is None  # no Alembic yet: nothing touched
+    rung5c.land_migrations(cfg, dry_run=False)
+    landed = repo.text("rev-parse", "HEAD").strip()
+    assert {"alembic.ini", "migrations/env.py"} <= set(rung5c.migrations_in(repo, landed))
+    rung5c.prod_requirements(cfg, dry_run=False)
+    report = rung5c.migrate_version(cfg, PROD, landed, 2, dry_run=False)
+    assert report is not None
+    (done,) = report.runs.values()
+    assert done.after is not None and done.after.revision == "0002" and done.health == "ok" and done.backup
+    assert any(c.target.endswith(f"/schema/{landed[:12]}/alembic.ini") for c in done.changes)

@@ -189,6 +189,11 @@ def test_the_deploy_jobs_go_to_staging_then_production_and_pass_actionlint():
     assert jobs["production"]["environment"] == "production" and jobs["production"]["needs"] == ["staging"]
     runs = [s.get("run", "") for s in jobs["staging"]["steps"]]
     assert any("ladder smoke --env staging" in r for r in runs) and any("artifact build" in r for r in runs)
+    # Rung 5c's migration runs before each switch, as in the Buildbot pipeline.
+    prod_runs = [s.get("run", "") for s in jobs["production"]["steps"]]
+    for env, steps in (("staging", runs), ("prod", prod_runs)):
+        migrate = next(i for i, r in enumerate(steps) if r.startswith(f"ladder db migrate --env {env} "))
+        assert steps[migrate + 1].startswith(f"ladder deploy --env {env} ")
     assert "refs/heads/main" in jobs["production"]["if"]
     assert "staging" not in workflow.render(shape)  # rung 3b's workflow stays as it was
     with pytest.raises(LadderError, match="packaging recipe"):

@@ -15,6 +15,7 @@ from .commands import config as config_command
 from .commands import db as db_command
 from .commands import deploy as deploy_command
 from .commands import flags as flags_command
+from .commands import gate as gate_command
 from .commands import init as init_command
 from .commands import pipeline as pipeline_command
 from .commands import schedule as schedule_command
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_command.add_parser(sub)
     deploy_command.add_parser(sub)
     pipeline_command.add_parser(sub)
+    gate_command.add_parser(sub)
 
     sb = sub.add_parser("sandbox", help="build or remove the sandbox team").add_subparsers(dest="action", required=True)
     p = sb.add_parser("up", help="build the app, a dev host and prod hosts on this machine")

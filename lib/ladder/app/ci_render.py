@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from . import artifact, smoke
+from . import artifact, coverage_gate, load_gate, migrations, smoke
 
 q = shlex.quote
 PYTEST = next(p for p in smoke.LOCKED if p.startswith("pytest=="))  # the version rung 2 locks
@@ -22,6 +22,7 @@ CI_NAME = "Ladder CI <ci@ladder.invalid>"
 
 
 SHIPS = ("auto", "gate")  # auto: a green staging promotes to prod; gate: a person's `ladder approve` does
+COVERAGE_STEP, LOAD_STEP = "coverage gate", "load staging"  # the gates before prod (rung 5's "more testing")
 GATE_TIMEOUT = 3600  # how long a gated build waits for the approval before it gives up (prod untouched)
 
 
@@ -33,6 +34,8 @@ class Pipeline:
     env: tuple[tuple[str, str], ...]  # e.g. LADDER_CONFIG: the build host's ladder.yml
     ship: str = "auto"
     gate_timeout: int = GATE_TIMEOUT
+    load_users: int = load_gate.DEFAULT_USERS  # the load-test gate's bounds against staging
+    load_duration: int = load_gate.DEFAULT_DURATION  # seconds
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,9 @@ def lint_command(python: str) -> str:
     )
 
 
-def test_command(python: str) -> str:
+def test_command(python: str, *, coverage: bool = False) -> str:
     """Rung 2's tests with pytest when a tests/ folder exists, in a venv with the app's locked requirements; else a
-    logged reason and success.
+    logged reason and success. With coverage (the pipeline's trunk build), under coverage.py, writing coverage.json.
 
     The venv sits beside the builder's checkout and is kept between builds (pip only adds what is missing), as a
     developer's is; the workflow's fresh runner is the clean-room check.
@@ -77,8 +80,8 @@ def test_command(python: str) -> str:
         f"[ -x {venv} ] || {q(python)} -m venv ../venv; "
         f"for r in requirements.txt {smoke.DEV_REQUIREMENTS}; do if [ -f $r ]; then {pip} -r $r; fi; done; "
         f"{venv} -m pytest --version >/dev/null 2>&1 || {pip} {q(PYTEST)}; "
-        f"{venv} -m pytest -q -p no:cacheprovider; "
-        "else echo 'no tests/ folder: nothing to run (rung 2 adds tests)'; fi"
+        + (coverage_gate.measure_command(venv) if coverage else f"{venv} -m pytest -q -p no:cacheprovider")
+        + "; else echo 'no tests/ folder: nothing to run (rung 2 adds tests)'; fi"
     )
 
 
@@ -123,6 +126,12 @@ def pipeline_steps(p: Pipeline) -> str:
         raise ValueError(f"ship must be one of {', '.join(SHIPS)}, got {p.ship!r}")
     ladder, env = p.ladder, f"env={dict(p.env)!r}, haltOnFailure=True"
     version = ("--version", "{version}")
+    load = ("gate", "load", "--env", "staging", *version, "--users", str(p.load_users),
+            "--duration", str(p.load_duration))  # fmt: skip
+    # Rung 5c's backup, upgrade, verify and restore on failure, before each switch; silent until it is done.
+    migrate = ("db", "migrate", *version, "--apply", "--env")
+    migrate_timeout = int(migrations.BACKUP_TIMEOUT + migrations.UPGRADE_TIMEOUT + 120)
+    load_timeout = p.load_duration + 1200  # Buildbot's silence timeout: locust prints only its summary
     decide = (
         f"    steps.SetPropertyFromCommand(name='wait for approval', property='approver', timeout={p.gate_timeout + 60}, "
         f"command={_argv(*ladder, 'approve', '--env', 'prod', *version, '--wait', str(p.gate_timeout))}, {env}),\n"
@@ -134,20 +143,33 @@ def pipeline_steps(p: Pipeline) -> str:
         f"command={_argv(*ladder, 'artifact', 'build', '--ref', '{got_revision}', '--apply')}, {env}),\n"
         "    steps.SetPropertyFromCommand(name='version', property='version', "
         f"command={_argv(*ladder, 'artifact', 'version', '--ref', '{got_revision}')}, {env}),\n"
+        f"    steps.ShellCommand(name={COVERAGE_STEP!r}, "
+        f"command={_argv(*ladder, 'gate', 'coverage', *version, '--sha', '{got_revision}')}, {env}),\n"
+        f"    steps.ShellCommand(name='migrate staging', command={_argv(*ladder, *migrate, 'staging')}, "
+        f"timeout={migrate_timeout}, {env}),\n"
         "    steps.ShellCommand(name='deploy staging', "
         f"command={_argv(*ladder, 'deploy', '--env', 'staging', *version, '--apply', '--approver', 'pipeline')}, {env}),\n"
         f"    steps.ShellCommand(name='smoke staging', command={_argv(*ladder, 'smoke', '--env', 'staging', *version)}, "
-        f"{env}),\n" + decide + "    steps.ShellCommand(name='deploy prod', "
+        f"{env}),\n"
+        f"    steps.ShellCommand(name={LOAD_STEP!r}, command={_argv(*ladder, *load)}, timeout={load_timeout}, {env}),\n"
+        + decide
+        + f"    steps.ShellCommand(name='migrate prod', command={_argv(*ladder, *migrate, 'prod')}, "
+        f"timeout={migrate_timeout}, {env}),\n" + "    steps.ShellCommand(name='deploy prod', "
         f"command={_argv(*ladder, 'deploy', '--env', 'prod', *version, '--apply', '--approver', '{approver}')}, {env}),\n"
     )
 
 
 def master_cfg(s: CISetup) -> str:
     """The master's configuration: one worker, a builder for trunk and one for review branches, REST and the hook."""
-    steps = (
+    lint = (
         f"    steps.ShellCommand(name='lint', command=['sh', '-c', {lint_command(s.python)!r}], haltOnFailure=True),\n"
+    )
+    tests = (
         f"    steps.ShellCommand(name='test', command=['sh', '-c', {test_command(s.python)!r}], haltOnFailure=True),\n"
     )
+    # The pipeline's trunk build runs the tests under coverage.py: its figure feeds the coverage gate.
+    trunk_tests = test_command(s.python, coverage=s.pipeline is not None)
+    trunk_tests = f"    steps.ShellCommand(name='test', command=['sh', '-c', {trunk_tests!r}], haltOnFailure=True),\n"
     build = (
         f"    steps.ShellCommand(name={BUILD_STEP!r}, command=['sh', '-c', {build_command(s.python)!r}], "
         "haltOnFailure=True),\n"
@@ -178,9 +200,9 @@ c['www'] = {{'port': 'tcp:{s.www_port}:interface=127.0.0.1', 'plugins': {{}}, 'c
 
 checkout = steps.Git(repourl={s.repo!r}, mode='full', method='fresh', haltOnFailure=True)
 checks = [
-{steps}]
-trunk = util.BuildFactory([checkout, *checks,
-{delivery}])
+{lint}{tests}]
+trunk = util.BuildFactory([checkout,
+{lint}{trunk_tests}{delivery}])
 status_env = {{'BRANCH': util.Property('branch'), 'REVISION': util.Property('revision')}}
 review = util.BuildFactory([
     checkout,

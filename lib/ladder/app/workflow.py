@@ -130,7 +130,9 @@ def deploy_jobs(shape: Shape) -> list[str]:
     """Rung 4 on a forge: staging (build once, deploy, smoke over HTTP), then production behind its environment.
 
     The ship decision is GitHub's: required reviewers on the `production` environment make it a gate, none make
-    it automatic. Only pushes to trunk deploy; pull requests stop after the build.
+    it automatic. Only pushes to trunk deploy; pull requests stop after the build. Before each deploy, rung 5c's
+    migration (`ladder db migrate`; a no-op until the app has Alembic). The coverage and load gates stay on the
+    build host's pipeline: a fresh runner keeps no journal to ratchet against, and locust only loads loopback.
     """
     when = f"    if: github.event_name == 'push' && github.ref == 'refs/heads/{shape.trunk}'"
     env = ("    env:", f"      LADDER_CONFIG: {LADDER_CONFIG}")
@@ -142,12 +144,16 @@ def deploy_jobs(shape: Shape) -> list[str]:
         '        run: echo "version=$(ladder artifact version --ref "$GITHUB_SHA")" >> "$GITHUB_OUTPUT"',
     ]
     version = "${{ steps.version.outputs.version }}"
+    staging += _run("Migrate staging's database", f'ladder db migrate --env staging --version "{version}" --apply')
     staging += _run("Deploy to staging", f'ladder deploy --env staging --version "{version}" --apply --approver ci')
     staging += _run("Smoke-test staging over HTTP", f'ladder smoke --env staging --version "{version}"')
     outputs = ("    outputs:", f"      version: {version}")
     out = _job("staging", "deploy to staging", staging, ("build",), (when, "    environment: staging", *env, *outputs))
     shipped = "${{ needs.staging.outputs.version }}"
     prod = _ladder_setup(shape) + _run(
+        "Migrate production's database", f'ladder db migrate --env prod --version "{shipped}" --apply'
+    )
+    prod += _run(
         "Deploy to production", f'ladder deploy --env prod --version "{shipped}" --apply --approver "$GITHUB_ACTOR"'
     )
     return out + _job(

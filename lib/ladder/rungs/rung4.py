@@ -36,11 +36,10 @@ BROKEN_FILE = "app.py"
 # first one other than health and index answer 500.
 _GET_ROUTE = re.compile(r'\(\s*"GET",\s*"[^"]+",\s*(?!health\b|index\b)(\w+)\s*\)')
 # It fails only outside the test suite (rung 2's conftest sets APP_ENV=test), as a bug that depends on the deployed
-# environment does: CI's tests pass, the smoke suite against staging does not.
-BROKEN_LINE = (
-    '    if __import__("os").environ.get("APP_ENV") != "test":  # broken on purpose (Ladder rung 4 demo)\n'
-    '        return "500 Internal Server Error", {"error": "broken on purpose"}\n'
-)
+# environment does: CI's tests pass, the smoke suite against staging does not (the app answers 500 on the error).
+# One statement the tests execute, so the coverage gate before staging does not stop it first.
+BROKEN_LINE = '    assert __import__("os").environ.get("APP_ENV") == "test", "broken on purpose (Ladder rung 4 demo)"\n'
+
 RUN_DEADLINE = 900  # a build, two deploys and a smoke suite on a loaded machine
 STAGE_COLOURS = {"success": "#4caf50", "failure": "#e57373", "running": "#9e9e9e", "not run": "#e0e0e0"}
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 from ..app import devenv, migrations, parity, trunk
-from ..app.git import open_repo
+from ..app.git import GitRepo, open_repo
 from ..app.layout import layout_of
 from ..core import ops
 from ..core.config import PROD, Config
@@ -90,13 +90,25 @@ def _schema_folder(host: Host, commit: str) -> str:
     return f"{layout_of(host).shared}/{SCHEMA_DIR}/{commit[:12]}"
 
 
+def migrations_in(repo: GitRepo, rev: str) -> dict[str, str]:
+    """A commit's alembic.ini and migrations/ files by path; {} when it has no alembic.ini."""
+    paths = [f.path for f in repo.files(rev) if f.path == "alembic.ini" or f.path.startswith("migrations/")]
+    return repo.read(rev, paths) if "alembic.ini" in paths else {}
+
+
 def _trunk_migrations(cfg: Config) -> tuple[str, dict[str, str]]:
     """Trunk's head commit and its alembic.ini and migrations/ files."""
     with trunk.workspace(cfg.app.repo) as ws:
         head = trunk.git(ws.path, "rev-parse", "HEAD")
-        repo = open_repo(ws.path)
-        paths = [f.path for f in repo.files(head) if f.path == "alembic.ini" or f.path.startswith("migrations/")]
-        return head, repo.read(head, paths)
+        return head, migrations_in(open_repo(ws.path), head)
+
+
+def _send(host: Host, commit: str, files: Mapping[str, str], *, dry_run: bool) -> list[ops.Change]:
+    """The migrations of commit into shared/schema/<commit>/ on host."""
+    folder = _schema_folder(host, commit)
+    dirs = sorted({str(Path(folder, p).parent) for p in files})
+    made = [ops.directory(host, d, dry_run=dry_run) for d in dirs]
+    return made + [ops.file(host, f"{folder}/{p}", t, dry_run=dry_run) for p, t in sorted(files.items())]
 
 
 def ship(config: Config | str | Path, *, dry_run: bool = True) -> dict[str, list[ops.Change]]:
@@ -104,14 +116,7 @@ def ship(config: Config | str | Path, *, dry_run: bool = True) -> dict[str, list
     cfg = steps.config_of(config)
     pausepoint.point("ship migrations")
     head, files = _trunk_migrations(cfg)
-
-    def one(host: Host) -> list[ops.Change]:
-        folder = _schema_folder(host, head)
-        dirs = sorted({str(Path(folder, p).parent) for p in files})
-        made = [ops.directory(host, d, dry_run=dry_run) for d in dirs]
-        return made + [ops.file(host, f"{folder}/{p}", t, dry_run=dry_run) for p, t in sorted(files.items())]
-
-    changes = steps.on_hosts(cfg, PROD, one, rung1.CHECK_DEADLINE)
+    changes = steps.on_hosts(cfg, PROD, lambda host: _send(host, head, files, dry_run=dry_run), rung1.CHECK_DEADLINE)
     record_step("ship migrations", [c for cs in changes.values() for c in cs])
     return changes
 
@@ -189,6 +194,29 @@ def migrate(config: Config | str | Path, keep_backups: int = 5, *, dry_run: bool
     done = steps.on_hosts(cfg, PROD, one, MIGRATE_DEADLINE)
     record_step("migrate", [c for m in done.values() for c in m.changes])
     return MigrationReport(done)
+
+
+def migrate_version(
+    config: Config | str | Path, environment: str, commit: str, keep_backups: int = 5, *, dry_run: bool = True
+) -> MigrationReport | None:
+    """The pipeline's stage before a deploy: ship commit's migrations to each host of environment, then back up,
+    upgrade, verify and restore on failure there (the old release keeps serving); None when commit has no Alembic."""
+    cfg = steps.config_of(config)
+    migrations.check_keep(keep_backups)
+    files = migrations_in(open_repo(Path(cfg.app.repo)), commit)
+    if not files:
+        return None
+
+    def one(host: Host) -> migrations.Migration:
+        sent = _send(host, commit, files, dry_run=dry_run)
+        target = rung1.prod_target(cfg, host)
+        folder = _schema_folder(host, commit)
+        site = migrations.site_of(host, python=target.python, code=folder if host.exists(folder) else "")
+        done = migrations.migrate(host, site, keep_backups=keep_backups, health_port=target.port,
+                                  health_path=target.health_path, dry_run=dry_run)  # fmt: skip
+        return replace(done, changes=(*sent, *done.changes))
+
+    return MigrationReport(steps.on_hosts(cfg, environment, one, MIGRATE_DEADLINE))
 
 
 def backups(config: Config | str | Path) -> pd.DataFrame:

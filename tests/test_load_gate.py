@@ -23,6 +23,7 @@ def test_the_locustfile_asks_each_route_and_sends_a_body_where_the_smoke_suite_d
     compile(text, "locustfile.py", "exec")
     assert "self.ask('GET', '/items')" in text and "self.ask('POST', '/items', json={'name': 'load test'})" in text
     assert "if 0 < r.status_code < 500:" in text  # a 4xx is an answer, as the smoke suite counts it
+    assert "self.client.close()" in text  # a connection per request: uWSGI's http-socket closes after each answer
     with pytest.raises(LoadRefused, match="no route"):
         load_gate.locustfile([])
 

@@ -89,7 +89,10 @@ def locustfile(requests: Sequence[tuple[str, str]]) -> str:
         "        # An error is what the smoke suite calls one: no answer or a 5xx; a 404 for an example id is not.\n"
         "        with self.client.request(method, path, name=f'{method} {path}', catch_response=True, **body) as r:\n"
         "            if 0 < r.status_code < 500:\n"
-        "                r.success()\n" + tasks
+        "                r.success()\n"
+        "        # One request per connection, as the smoke suite asks: a server that closes after each answer without\n"
+        "        # saying so (uWSGI's http-socket) resets the next request sent on a pooled connection.\n"
+        "        self.client.close()\n" + tasks
     )
 
 

@@ -58,7 +58,7 @@ def read_report(path: str | Path) -> Coverage | None:
 
 
 def judge(current: Coverage | None, baseline: Mapping[str, Any] | None, baseline_version: str | None) -> Verdict:
-    """The ratchet: fail when coverage is below the last passing trunk build's; the first build records and passes."""
+    """The ratchet: fail when coverage is below the last release's; the first build records and passes."""
     figures = current.as_dict() if current else {}
     base = dict(baseline or {})
     if current is None:

@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     actions = sub.add_parser("gate", help="the pipeline's gates: coverage ratchet, load test").add_subparsers(
         dest="action", required=True
     )
-    p = actions.add_parser("coverage", help="fail when the build's coverage is below the last passing trunk build's")
+    p = actions.add_parser("coverage", help="fail when the build's coverage is below the last release's")
     p.add_argument("--report", default=REPORT, help=f"the build's `coverage json` report (default: {REPORT})")
     p.add_argument("--version", required=True, help="the build's version, kept with its figure")
     p.add_argument("--sha", required=True, help="the build's commit, kept with its figure")

@@ -1,8 +1,8 @@
 """The delivery pipeline's gates before prod, as `ladder gate coverage|load` runs them on the build host.
 
 Each gate's figures are kept in the build host's journal (one row per build, kind coverage or load, with the
-version and commit): the journal already holds the pipeline's approvals and deploys, so "the last passing trunk
-build" and "the last release" are queries over rows that sit side by side, and a figure survives the artifact
+version and commit): the journal already holds the pipeline's approvals and deploys, so "the last release" (the
+newest version that passed a gate and then reached prod) is a query over rows that sit side by side, and a figure survives the artifact
 store's pruning of old versions.
 """
 
@@ -36,16 +36,6 @@ def _record(cfg: Config, verdict: Verdict, version: str, sha: str, **extra: Any)
                 status="ok" if verdict.ok else "failed", error=None if verdict.ok else verdict.reason)  # fmt: skip
 
 
-def last_passed(cfg: Config, gate: str, figure: str) -> dict[str, Any] | None:
-    """The params of the newest journal row of gate that passed with figure measured, if any."""
-    rows = journal.history(journal.journal_path(cfg.runs_dir), kind=gate)
-    for row in reversed(rows):
-        params = row.get("params") or {}
-        if row["status"] == "ok" and params.get(figure) is not None:
-            return dict(params)
-    return None
-
-
 def released(cfg: Config) -> list[str]:
     """The versions deployed to prod, oldest first, from the journal's successful deploy rows."""
     rows = journal.history(journal.journal_path(cfg.runs_dir), kind="deploy")
@@ -57,10 +47,10 @@ def released(cfg: Config) -> list[str]:
 
 
 def coverage(config: Config | str | Path | None, report: str | Path, version: str, sha: str) -> Verdict:
-    """The coverage ratchet for a trunk build: its coverage.json against the last passing trunk build's figure."""
+    """The coverage ratchet for a trunk build: its coverage.json against the last release's figure."""
     cfg = steps.config_of(config)
     current = coverage_gate.read_report(report)
-    base = last_passed(cfg, coverage_gate.GATE, "percent")  # a build with no tests yet passed with no figure
+    base = last_release(cfg, coverage_gate.GATE, "percent")
     if base is None:
         verdict = coverage_gate.judge(current, None, None)
     else:
@@ -69,13 +59,15 @@ def coverage(config: Config | str | Path | None, report: str | Path, version: st
     return verdict
 
 
-def last_release_load(cfg: Config) -> dict[str, Any] | None:
-    """The load figures of the newest version that passed the gate and then reached prod."""
+def last_release(cfg: Config, gate: str, figure: str) -> dict[str, Any] | None:
+    """The params of gate's newest passing row with figure measured, for a version that then reached prod.
+
+    A build that passed a gate and failed a later stage (the smoke suite, say) never shipped: it is no baseline.
+    """
     shipped = set(released(cfg))
-    rows = journal.history(journal.journal_path(cfg.runs_dir), kind=load_gate.GATE)
-    for row in reversed(rows):
+    for row in reversed(journal.history(journal.journal_path(cfg.runs_dir), kind=gate)):
         params = row.get("params") or {}
-        if row["status"] == "ok" and params.get("version") in shipped:
+        if row["status"] == "ok" and params.get(figure) is not None and params.get("version") in shipped:
             return dict(params)
     return None
 
@@ -119,7 +111,7 @@ def load_test(config: Config | str | Path | None, environment: str, version: str
     sha = pipeline.version_sha(cfg, version)
     requests = http_smoke.requests_for(routes.in_commit(open_repo(Path(cfg.app.repo)), sha))
     figures, failures = run_locust(url, requests, limits)
-    base = last_release_load(cfg)
+    base = last_release(cfg, load_gate.GATE, "p99_ms")
     base_figures = {k: base.get(k) for k in ("p99_ms", "error_rate")} if base else None
     verdict = load_gate.judge(figures, limits, base_figures, base["version"] if base else None)
     if failures and not verdict.ok:

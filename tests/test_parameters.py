@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 from pathlib import Path
 
 import nbformat
@@ -222,3 +224,17 @@ def test_coerce_reports_where_the_value_came_from(notebook):
     param = declared(notebook)["attempts"]
     with pytest.raises(ParameterError, match="in params.yml"):
         coerce(param, "many", "params.yml")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("notebook", sorted(Path(__file__).parents[1].glob("runbooks/*.ipynb")), ids=lambda p: p.stem)
+def test_every_assignment_of_a_runbooks_parameters_cell_is_a_parameter(notebook):
+    # papermill's inspection skips a line it cannot read (an annotation like `float | None`): `-p` would refuse it.
+    cell = next(c for c in json.loads(notebook.read_text())["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assigned = {
+        t.id
+        for node in ast.parse("".join(cell["source"])).body
+        for t in (node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)])
+        if isinstance(t, ast.Name)
+    }
+    assert assigned == set(declared(notebook))

@@ -21,7 +21,7 @@ from ..app.parity import Chart
 from ..app.rollout import Rollout
 from ..core.config import PROD, Config
 from ..core.errors import ParameterError
-from ..engine import journal, pausepoint, runlock
+from ..engine import journal, pausepoint
 from . import delivery, steps
 
 RUNBOOK = "5a-canary-release"
@@ -56,7 +56,7 @@ def plan(prepared: Prepared) -> Any:
 
 
 def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = None) -> CanaryRun:
-    """Run the canary under prod's lock, journaled as a `canary` row; a plan unless dry_run is False."""
+    """Run the canary, journaled as a `canary` row; a plan unless dry_run is False."""
     if dry_run:
         return canary.run(prepared, dry_run=True)
     cfg = prepared.cfg
@@ -70,16 +70,16 @@ def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = 
         # The promotion is rung 4's rolling deploy, which DORA counts; the canary's own rollouts are rung 5a's.
         return delivery.journaled(p, approver=who, rung=RUNG if p.only else delivery.RUNG)
 
-    with runlock.environments(cfg, cfg.runs_dir, [PROD]):
-        journal.start(path, run_id=run_id, runbook=RUNBOOK, rung=RUNG, params=row, kind=KIND)
-        try:
-            done = canary.run(prepared, dry_run=False, pause=pausepoint.point, roll=roll)
-        except BaseException as exc:
-            journal.finish(path, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
-            raise
-        # A rolled-back canary did its job: the row says so in its summary; failed is for a canary that broke.
-        row |= {"outcome": done.outcome, "max_share": round(done.max_share, 2), "seconds": round(done.seconds, 3)}
-        journal.finish(path, run_id, status="ok", changes=len(done.rollouts), summary=done.to_dict(), params=row)
+    # Prod's apply lock is the runner's (an apply holds every environment's), as for every rung.
+    journal.start(path, run_id=run_id, runbook=RUNBOOK, rung=RUNG, params=row, kind=KIND)
+    try:
+        done = canary.run(prepared, dry_run=False, pause=pausepoint.point, roll=roll)
+    except BaseException as exc:
+        journal.finish(path, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    # A rolled-back canary did its job: the row says so in its summary; failed is for a canary that broke.
+    row |= {"outcome": done.outcome, "max_share": round(done.max_share, 2), "seconds": round(done.seconds, 3)}
+    journal.finish(path, run_id, status="ok", changes=len(done.rollouts), summary=done.to_dict(), params=row)
     return done
 
 

@@ -14,6 +14,7 @@ q = shlex.quote
 MON = "mon"
 SCRAPE_INTERVAL = "1s"  # short, so that a test or a canary step sees new requests within seconds
 START_TIMEOUT = 60
+UP_TIMEOUT = 180  # every target's first good scrape: slow when the machine is loaded (CI's two workers)
 RETENTION = "2d"
 NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name for node_exporter
 
@@ -124,13 +125,18 @@ def start(host: Host, mon: dict, scrape: list) -> prometheus.Prometheus:
     return prom
 
 
-def wait_up(prom: prometheus.Prometheus, targets: int, timeout: float = START_TIMEOUT) -> None:
-    """Wait until Prometheus has scraped `targets` targets successfully (their `up` is 1)."""
+def wait_up(prom: prometheus.Prometheus, targets: int, timeout: float = UP_TIMEOUT) -> None:
+    """Wait until Prometheus has scraped `targets` targets successfully (their `up` is 1); name the others if not."""
     deadline = time.monotonic() + timeout
-    up = 0
+    samples: tuple[prometheus.Sample, ...] = ()
     while time.monotonic() < deadline:
-        up = sum(s.value == 1 for s in prometheus.query(prom, "up"))
-        if up >= targets:
+        samples = prometheus.query(prom, "up")
+        if sum(s.value == 1 for s in samples) >= targets:
             return
         time.sleep(0.2)
-    raise LadderError(f"Prometheus at {prom.url} scraped {up} of {targets} targets UP within {timeout:g}s")
+    up = sum(s.value == 1 for s in samples)
+    down = ", ".join(f"{s.labels.get('job')} {s.labels.get('instance')}" for s in samples if s.value != 1)
+    raise LadderError(
+        f"Prometheus at {prom.url} scraped {up} of {targets} targets UP within {timeout:g}s; "
+        f"down: {down or 'none seen yet'} (see /targets for each one's last error)"
+    )

@@ -29,13 +29,16 @@ RUNG4 = Path(__file__).resolve().parent.parent / "runbooks" / "4-continuous-deli
 def box(tmp_path_factory):
     """An SSH sandbox as `ladder sandbox up --ssh --hosts 2` makes it, with rung 3a's packaging recipe on trunk."""
     require_sshd()
-    made = sandbox.up(tmp_path_factory.mktemp("rung4") / "sandbox", ssh=True, hosts=2, balancer=True, ci=True)
-    try:
-        cfg = load_config(made.config_path)
-        recipe.land(str(cfg.app.repo), cfg.app.name, dry_run=False)
-        yield made
-    finally:
-        sandbox.down(made.dir)
+    with pytest.MonkeyPatch.context() as env:
+        # A journal of this module's runs only: the pipeline's deploys and gates, no other test's prod deploys.
+        env.setenv("LADDER_HOME", str(tmp_path_factory.mktemp("home")))
+        made = sandbox.up(tmp_path_factory.mktemp("rung4") / "sandbox", ssh=True, hosts=2, balancer=True, ci=True)
+        try:
+            cfg = load_config(made.config_path)
+            recipe.land(str(cfg.app.repo), cfg.app.name, dry_run=False)
+            yield made
+        finally:
+            sandbox.down(made.dir)
 
 
 def _runs(cfg) -> list[Run]:

@@ -52,3 +52,14 @@ def test_figures_name_the_outcome_the_largest_share_and_the_time() -> None:
 def test_setup_refuses_bad_parameters_before_reading_any_config(tmp_path) -> None:
     with pytest.raises(ParameterError, match="'interval'"):
         rung5a.setup(tmp_path / "missing.yml", "2.0.0", interval=0)
+
+
+@pytest.mark.local
+def test_with_nothing_built_yet_every_step_says_what_to_do_and_changes_nothing(local_sandbox) -> None:
+    prepared = rung5a.setup(local_sandbox.config_path, "")  # no version named: the newest built, and none is
+    assert isinstance(prepared, rung5a.Unready) and prepared.reason == rung5a.NOTHING_BUILT
+    assert "nothing to canary: no version named" in rung5a.plan(prepared).to_html()
+    done = rung5a.release(prepared, dry_run=False)
+    assert (done.outcome, done.rollouts, done.checks) == ("nothing to do", (), ())
+    assert rung5a.checks(done).empty and rung5a.figures(done)["outcome"] == "nothing to do"
+    assert Image.open(io.BytesIO(rung5a.chart(done).png())).size[0] > 0

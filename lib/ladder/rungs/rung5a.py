@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from packaging.version import Version
 
-from ..app import canary, canary_analysis
+from ..app import artifact, canary, canary_analysis
 from ..app.artifact import Store
 from ..app.canary import CanaryRun, Prepared
 from ..app.parity import Chart
@@ -24,6 +26,10 @@ from ..core.errors import ParameterError
 from ..engine import journal, pausepoint
 from . import delivery, steps
 
+NOTHING_BUILT = (
+    "no version named and the artifact store has none yet; build one (ladder artifact build --ref REF --apply, "
+    "or rungs 3a and 4), then run again, naming it with -p version V or taking the newest"
+)
 RUNBOOK = "5a-canary-release"
 RUNG = "5a"
 KIND = "canary"
@@ -40,23 +46,45 @@ def setup(
     load_rps: float = 0.0,
     *,
     store: Store | None = None,
-) -> Prepared:
-    """Check the parameters (before any host is reached), then the config, Prometheus, the hosts and the version."""
+) -> Prepared | Unready:
+    """Check the parameters (before any host is reached), then the config, Prometheus, the hosts and the version.
+
+    No version named: the newest in the artifact store; with none there yet, an Unready that says what to do.
+    """
     settings = canary_analysis.settings(steps_percent, interval, min_success, max_p99_ms, max_failed_checks, load_rps)
     cfg = steps.config_of(config)
     steps.declare(RUNBOOK, cfg)
     pausepoint.point("setup")
+    if not version:
+        store = store or artifact.open_store(cfg)
+        with store.host:
+            built = artifact.versions(store, cfg.app.name)
+        if not built:
+            return Unready(cfg, settings, NOTHING_BUILT)
+        version = max(built, key=Version)
     return canary.prepare(cfg, version, settings, store=store)
 
 
-def plan(prepared: Prepared) -> Any:
+@dataclass(frozen=True)
+class Unready:
+    """A canary with nothing to release yet, and what to do about it."""
+
+    cfg: Config
+    settings: canary_analysis.Settings
+    reason: str
+
+
+def plan(prepared: Prepared | Unready) -> Any:
     """What the canary will do, one line per action, shown whole (a pandas Styler: no cut cells)."""
-    frame = pd.DataFrame({"action": list(canary.planned(prepared))})
+    actions = [f"nothing to canary: {prepared.reason}"] if isinstance(prepared, Unready) else canary.planned(prepared)
+    frame = pd.DataFrame({"action": list(actions)})
     return frame.style.hide(axis="index").set_properties(**{"text-align": "left"})
 
 
-def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = None) -> CanaryRun:
+def release(prepared: Prepared | Unready, *, dry_run: bool = True, approver: str | None = None) -> CanaryRun:
     """Run the canary, journaled as a `canary` row; a plan unless dry_run is False."""
+    if isinstance(prepared, Unready):
+        return CanaryRun("", "", "", dry_run, "nothing to do", "unready", prepared.settings, plan=(prepared.reason,))
     if dry_run:
         return canary.run(prepared, dry_run=True)
     cfg = prepared.cfg
@@ -83,7 +111,7 @@ def release(prepared: Prepared, *, dry_run: bool = True, approver: str | None = 
     return done
 
 
-def rollback_plan(prepared: Prepared) -> pd.DataFrame:
+def rollback_plan(prepared: Prepared | Unready) -> pd.DataFrame:
     """The one-command rollback of prod as it stands now (`ladder rollback --env prod --apply`), planned per host."""
     try:
         planned = delivery.rollback(prepared.cfg, PROD)

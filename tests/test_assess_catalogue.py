@@ -21,7 +21,7 @@ def test_every_rung_modules_checks_are_listed_once_in_rung_order():
 def test_checks_by_source():
     assert {spec.source for spec in CHECKS.values()} == set(SOURCES)
     assert list(of_source()) == list(CHECKS)
-    assert list(of_source(DORA)) == ["deploys-recorded", "deploy-frequency", "canary-runs"]
+    assert list(of_source(DORA)) == ["deploys-recorded", "deploy-frequency", "staged-deploys", "canary-runs"]
     assert all(spec.source == HOST for spec in of_source(HOST).values())
 
 
@@ -33,11 +33,12 @@ def test_an_id_listed_twice_is_refused():
 
 def test_run_checks_runs_a_sources_checks_or_the_named_ones():
     class Report:
-        journal_found, journal_deploys, canaries = True, 2, []
+        journal_found, journal_deploys, canaries, rollouts = True, 2, [], []
 
     (recorded,) = run_checks(DORA, Report(), only=["deploys-recorded"])
     assert recorded.id == "deploys-recorded" and recorded.score == 10
     both = run_checks(DORA, Report())
-    assert [r.id for r in both] == ["deploys-recorded", "deploy-frequency", "canary-runs"]
+    assert [r.id for r in both] == ["deploys-recorded", "deploy-frequency", "staged-deploys", "canary-runs"]
     assert both[1].inconclusive and both[1].reason.startswith("check error")  # Report has no metrics
-    assert both[2].inconclusive and "no canary release" in both[2].reason
+    assert both[2].inconclusive and "no deploy to prod" in both[2].reason
+    assert both[3].inconclusive and "no canary release" in both[3].reason

@@ -6,6 +6,9 @@ import pytest
 
 from assessing import WORKFLOW, by_id, check, closed_port, health_server
 from gitrepo import GitRepo
+from ladder.assess import rung4
+from ladder.assess.deploys import JournalRun
+from ladder.assess.dora import DoraReport
 from ladder.assess.evidence import assess_hosts
 from ladder.core.hosts import LocalHost
 
@@ -75,3 +78,23 @@ def test_waiting_for_docker_is_no_smoke_test_and_a_test_environment_is_no_deploy
     assert check(repo, "smoke-test").score is None
     assert check(repo, "deploy-pipeline").score is None
     assert check(repo, "ci-tests").score == 7
+
+
+def _rollout(env: str, version: str, at: float, status: str = "ok", changes: int = 1) -> JournalRun:
+    params = {"environment": env, "version": version}
+    return JournalRun(f"r{at}", "", "4", params, at, at + 1, status, changes, kind="deploy")
+
+
+def test_staged_deploys_count_the_prod_deploys_that_went_to_staging_first():
+    report = DoraReport([], "journal", 90)
+    assert rung4.staged_deploys(report).inconclusive  # no deploy to prod: the question settles it
+    report.rollouts = [
+        _rollout("staging", "1.0", 1), _rollout("prod", "1.0", 2),  # through staging
+        _rollout("staging", "1.1", 3),  # stopped at staging (its smoke test failed): not a prod deploy
+        _rollout("prod", "1.2", 4),  # straight to prod
+        _rollout("staging", "1.3", 5, status="failed"), _rollout("prod", "1.3", 6),  # staging failed: not staged
+        _rollout("prod", "1.0", 7, changes=0),  # nothing changed: no deploy
+    ]  # fmt: skip
+    found = rung4.staged_deploys(report)
+    assert round(found.score, 2) == 3.33 and found.evidence["versions"] == ["1.0", "1.2", "1.3"]
+    assert found.reason == "1 of 3 deploy(s) to prod in the journal went to staging first"

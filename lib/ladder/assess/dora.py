@@ -160,6 +160,7 @@ class DoraReport:
     journal_found: bool = False
     journal_deploys: int = 0
     canaries: list[JournalRun] = field(default_factory=list)  # the journal's canary rows in the window, oldest first
+    rollouts: list[JournalRun] = field(default_factory=list)  # its deploy rows in the window (every environment)
 
     def metric(self, key: str) -> Metric:
         """The metric with this key (deploy_frequency, lead_time, change_fail_rate, recovery_time)."""
@@ -341,7 +342,8 @@ def dora_metrics(
             lead = dataclasses.replace(lead, note=lead.note + " (from release tags)")
             report.metrics = [lead if m.key == "lead_time" and lead.value is not None else m for m in report.metrics]
             report.journal_found, report.journal_deploys = True, len(journal)
-            report.canaries = canaries_in(runs or [], now, window_days)
+            report.canaries = of_kind(runs or [], "canary", now, window_days)
+            report.rollouts = of_kind(runs or [], "deploy", now, window_days)
             return report
     elif git is not None and git.head is not None:
         deploys, source = deploys_from_tags(git), "tags"
@@ -349,11 +351,12 @@ def dora_metrics(
         deploys, source = [], "none"
     report = compute(deploys, now=now, window_days=window_days, source=source)
     report.journal_found, report.journal_deploys = runs is not None, len(journal)
-    report.canaries = canaries_in(runs or [], now, window_days)
+    report.canaries = of_kind(runs or [], "canary", now, window_days)
+    report.rollouts = of_kind(runs or [], "deploy", now, window_days)
     return report
 
 
-def canaries_in(runs: list[JournalRun], now: float, window_days: int) -> list[JournalRun]:
-    """The canary rows that ended within the window (a canary's row is journaled by rung 5a)."""
+def of_kind(runs: list[JournalRun], kind: str, now: float, window_days: int) -> list[JournalRun]:
+    """The journal's rows of a kind (canary: rung 5a's; deploy: every rollout's) that ended within the window."""
     start = now - window_days * DAY
-    return [r for r in runs if r.kind == "canary" and start <= (r.ended or r.started or 0) <= now]
+    return [r for r in runs if r.kind == kind and start <= (r.ended or r.started or 0) <= now]

@@ -145,10 +145,39 @@ def deploy_frequency(report: DoraReport) -> CheckResult:
     )
 
 
+def staged_deploys(report: DoraReport) -> CheckResult:
+    """Prod deploys the journal shows reaching prod through staging: the same version deployed to staging first."""
+    done = [r for r in report.rollouts if r.status == "ok" and r.changes > 0]
+    staged: set[str] = set()
+    prod: list[tuple[str, bool]] = []
+    for r in sorted(done, key=lambda r: r.ended or r.started or 0):
+        env, version = r.params.get("environment"), str(r.params.get("version"))
+        if env == "staging":
+            staged.add(version)
+        elif env == "prod":
+            prod.append((version, version in staged))
+    if not prod:
+        return inconclusive(
+            "staged-deploys", DORA, "no deploy to prod in the journal's window (ladder deploy journals them)"
+        )
+    through = [v for v, ok in prod if ok]
+    return result(
+        "staged-deploys",
+        DORA,
+        10 * len(through) / len(prod),
+        f"{len(through)} of {len(prod)} deploy(s) to prod in the journal went to staging first",
+        label=MEASURED,
+        deploys=len(prod),
+        staged=len(through),
+        versions=[v for v, _ in prod][-SAMPLES:],
+    )
+
+
 CHECKS = (
     CheckSpec("deploy-pipeline", REPO, deploy_pipeline),
     CheckSpec("smoke-test", REPO, smoke_test),
     CheckSpec("release-on-tag", REPO, release_on_tag),
     CheckSpec("app-health", HOST, app_health),
     CheckSpec("deploy-frequency", DORA, deploy_frequency),
+    CheckSpec("staged-deploys", DORA, staged_deploys),
 )

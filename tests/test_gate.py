@@ -7,6 +7,8 @@ import json
 import pytest
 
 from ladder import cli
+from ladder.core.config import load_config
+from ladder.engine import journal
 
 
 @pytest.mark.unit
@@ -28,5 +30,8 @@ def test_a_coverage_drop_exits_1_naming_trunks_figure(local_sandbox, tmp_path, c
 
     assert gate(74.0, "v0.1.3") == 0
     assert "coverage gate: passed: coverage 74.0%: the first figure, recorded" in capsys.readouterr().out
+    cfg = load_config(local_sandbox.config_path)  # v0.1.3 reaches prod: the release later builds are held to
+    journal.add(journal.journal_path(cfg.runs_dir), run_id=journal.new_run_id(), kind="deploy", status="ok",
+                params={"environment": "prod", "version": "v0.1.3"})  # fmt: skip
     assert gate(71.2, "v0.1.4") == 1
     assert capsys.readouterr().err.strip() == "coverage gate: FAILED: coverage 71.2% < trunk's 74.0% (v0.1.3)"

@@ -11,13 +11,12 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import yaml
 
 from ..app.devenv import PIP_TIMEOUT, VENV_TIMEOUT
-from ..app.layout import Layout, layout_of
+from ..app.layout import Layout
 from ..core.config import sandbox_dir
 from ..core.errors import LadderError, NotASandbox
 from ..core.fleet import run_all
@@ -26,7 +25,8 @@ from . import balancer as lb
 from . import logging_host, sshd
 from . import monitoring as mon
 from .ci import ci_entry, start_ci
-from .servers import Serving, serve
+from .prod import legacy_prod
+from .servers import Serving
 
 q = shlex.quote
 STATE = "state.json"
@@ -302,7 +302,7 @@ def _serve_prod(folder: Path, entries: list[dict], ssh: bool, serving: Serving) 
     try:
         run_all(
             hosts,
-            lambda h: _legacy_prod(h, folder / "app", by_name[h.name], serving),
+            lambda h: legacy_prod(h, folder / "app", by_name[h.name], serving, APP_NAME),
             workers=os.cpu_count() or 1,
             deadline=VENV_TIMEOUT + PIP_TIMEOUT + 60,
         )
@@ -335,57 +335,6 @@ def _start_node_exporters(folder: Path, entries: list[dict], ssh: bool) -> list:
         with _host(folder, entry, ssh) as host:
             targets.append(mon.start_node_exporter(host, sshd.free_port()))
     return targets
-
-
-def _legacy_prod(host: Host, origin: Path, entry: dict, serving: Serving) -> None:
-    """Prod as the story has it: a git checkout, edited in place, served by gunicorn or uWSGI (staging: unedited)."""
-    env = lb.STAGING if entry["name"] == lb.STAGING else "prod"
-    lay = layout_of(host)
-    host.run(f"git clone -q {q(str(origin))} {q(lay.app)} && mkdir -p {q(lay.data)} {q(lay.logs)}")
-    _prod_venv(host, lay, ["pyuwsgi==" + metadata.version("pyuwsgi")] if serving.server == "uwsgi" else [])
-    host.write_text(
-        lay.env_file,
-        "\n".join(
-            [
-                f"APP_ENV={env}",
-                f"APP_DB_PATH={lay.data}/app.db",
-                f"APP_LOG_FILE={lay.logs}/app.log",
-                f"APP_SECRET_KEY={secrets.token_hex(16)}",
-                f"PROMETHEUS_MULTIPROC_DIR={lay.metrics}",
-                "",
-            ]
-        ),
-        mode=0o600,
-    )
-    # The edit made in vim on the server, never committed; and the backup vim's user left behind.
-    if env == "prod":
-        host.run(
-            "cp app.py app.py.bak && printf '\\n# HOTFIX (edited on prod): allow bigger pages\\nMAX_PAGE = 500\\n' >> app.py",
-            cwd=lay.app,
-        )
-    serve(
-        host,
-        lay,
-        python=entry["python"],
-        port=entry["app_port"],
-        wsgi="app:application",
-        program=APP_NAME,
-        serving=serving,
-    )
-
-
-def _prod_venv(host: Host, lay: Layout, extra: list[str]) -> None:
-    """Prod's own environment: a plain venv with only the app's requirements (and the app server, when extra).
-
-    Made without pip and filled by Ladder's pip (`pip --python`) from the local index and cache:
-    ensurepip would add pip and setuptools, about ten times the cost, to a venv that only serves.
-    """
-    host.run(f"{q(sys.executable)} -m venv --without-pip {q(lay.venv)}", timeout=VENV_TIMEOUT)
-    host.run(
-        f"{q(sys.executable)} -m pip --python {q(lay.venv_python)} install --quiet --disable-pip-version-check "
-        f"-r {q(lay.app + '/requirements.txt')} {' '.join(q(e) for e in extra)}",
-        timeout=PIP_TIMEOUT,
-    )
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -112,6 +112,27 @@ def test_a_reload_waited_for_on_the_host_returns_once_every_worker_is_new(served
         assert reload.get_workers(host, found.pid).isdisjoint(workers) and reload.get_workers(host, found.pid)
 
 
+@pytest.mark.ssh
+def test_a_reload_right_after_another_still_replaces_every_worker(served):
+    host, port = _prod(served)
+    with host:
+        for _ in range(3):  # uWSGI ignores a touch while its last chain is finishing: the touch is repeated
+            found = server.get_server(host, port)
+            workers = reload.get_workers(host, found.pid)
+            cmd = reload.replace_workers_command(reload.choose("prod1", found), found, deadline=60)
+            assert cmd is not None and host.run(cmd, timeout=90).ok
+            assert reload.get_workers(host, found.pid).isdisjoint(workers)
+            reload.reload(host, server.get_server(host, port), dry_run=False, deadline=60)
+
+
+@pytest.mark.unit
+def test_only_uwsgis_touch_is_repeated_while_no_worker_is_replaced():
+    touch = reload.replace_workers_command(Reload("uwsgi-touch-chain-reload", "/srv/shop/uwsgi.reload"), UWSGI)
+    hup = reload.replace_workers_command(Reload("hup", "22690"), GUNICORN)
+    assert touch is not None and touch.count("touch /srv/shop/uwsgi.reload") == 2
+    assert hup is not None and hup.count("kill -HUP 22690") == 1  # a second HUP would replace the workers twice
+
+
 @pytest.mark.unit
 def test_only_a_reload_that_keeps_the_master_is_waited_for_on_the_host():
     hup = reload.replace_workers_command(Reload("hup", "22690"), GUNICORN, deadline=5)

@@ -33,6 +33,10 @@ RELOAD_ORDER = (
     "uwsgi-reload-pidfile",
 )
 KEEPS_MASTER = frozenset({"uwsgi-touch-chain-reload", "hup"})  # the master's pid stays, only its workers are new
+# uWSGI ignores a touch while a chain reload is still running ("chain reload is already running"), and a chain
+# finishes a moment after its last new worker is up; a touch is safe to repeat, a HUP would replace workers twice.
+RETOUCH = frozenset({"uwsgi-touch-chain-reload"})
+RETOUCH_AFTER = 2  # seconds with no worker replaced before the touch is repeated
 RESTART_ORDER = ("systemctl-restart", "supervisorctl-restart", "usr2-quit", "uwsgi-fifo", "uwsgi-reload-pidfile")
 
 
@@ -122,10 +126,18 @@ def replace_workers_command(r: Reload, server: AppServer, deadline: float = VERI
     if r.method not in KEEPS_MASTER or server.pid is None:
         return None
     kids = f"cat /proc/{int(server.pid)}/task/*/children 2>/dev/null"
+    cmd = command(r, server)
+    retouch = (
+        f'[ -z "$new" ] && [ "$(date +%s)" -ge "$again" ] && {{ {cmd}; again=$(( $(date +%s) + {RETOUCH_AFTER} )); }}; '
+        if r.method in RETOUCH
+        else ""
+    )
     return (
-        f'before=" $({kids}) "; {command(r, server)} || exit 3; end=$(( $(date +%s) + {int(deadline)} )); '
-        f'while :; do now=$({kids}); old=; for w in $now; do case "$before" in *" $w "*) old=1;; esac; done; '
-        '[ -n "$now" ] && [ -z "$old" ] && break; '
+        f'before=" $({kids}) "; {cmd} || exit 3; end=$(( $(date +%s) + {int(deadline)} )); '
+        f"again=$(( $(date +%s) + {RETOUCH_AFTER} )); "
+        f'while :; do now=$({kids}); old=; new=; for w in $now; do case "$before" in *" $w "*) old=1;; *) new=1;; '
+        'esac; done; [ -n "$now" ] && [ -z "$old" ] && break; '
+        f"{retouch}"
         f'if [ "$(date +%s)" -ge "$end" ]; then echo "workers not replaced within {int(deadline)}s: '
         'before$before now $now"; exit 4; fi; sleep 0.05; done'
     )
@@ -162,6 +174,7 @@ def verify(
 ) -> AppServer:
     """Wait until the server on the port has none of the old workers, then check its health; ReloadFailed if not."""
     end = time.monotonic() + deadline
+    again = time.monotonic() + RETOUCH_AFTER
     now: AppServer | None = None
     workers: frozenset[int] = frozenset()
     while time.monotonic() < end:
@@ -169,6 +182,9 @@ def verify(
         workers = get_workers(host, now.pid) if now.known else frozenset()
         if workers and not workers & before:
             break
+        if r.method in RETOUCH and not workers - before and time.monotonic() >= again:
+            host.run(command(r, server), timeout=CONTROL_TIMEOUT, warn=True)
+            again = time.monotonic() + RETOUCH_AFTER
         time.sleep(0.3)
     else:
         what = now.summary() if now else "nothing"

@@ -29,7 +29,10 @@ def require_sshd() -> None:
 
 
 def pytest_configure(config) -> None:
-    """Every test, and every notebook kernel it starts, gets its own LADDER_HOME, never the user's."""
+    """Each test process, and every notebook kernel it starts, gets its own LADDER_HOME, never the user's.
+
+    Tests in one process share it (and its runs journal): a test that reads the journal sets its own.
+    """
     _saved_home.append(os.environ.get("LADDER_HOME"))
     os.environ["LADDER_HOME"] = tempfile.mkdtemp(prefix="ladder-home-")
 

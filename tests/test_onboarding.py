@@ -199,7 +199,9 @@ def test_the_first_hour_on_a_dev_host_over_ssh(ssh_sandbox, tmp_path):
 
 
 @pytest.mark.e2e
-def test_the_notebook_headless_through_the_runner(local_sandbox, tmp_path):
+def test_the_notebook_headless_through_the_runner(local_sandbox, tmp_path, monkeypatch):
+    # Its own runs home: the level it reports reads the journal, which other tests in this process write to.
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))
     box = local_sandbox
     team, prod = shared(box), snapshot(box.dir / "hosts" / "prod1")
     out = runner.run(NOTEBOOK, config=box.config_path, out_dir=tmp_path / "runs")

@@ -156,6 +156,19 @@ def test_compute_all_four_metrics():
 
 
 @pytest.mark.unit
+def test_a_record_younger_than_the_window_counts_its_deploys_over_the_days_it_covers():
+    deploys = [Deploy(NOW - i * DAY / 4, "journal", f"d{i}") for i in range(7)]  # 7 deploys in 2 days
+    whole = compute(deploys, now=NOW, window_days=90).metric("deploy_frequency")
+    young = compute(deploys, now=NOW, window_days=90, since=NOW - 2 * DAY).metric("deploy_frequency")
+    month = compute(deploys, now=NOW, window_days=90, since=NOW - 30 * DAY).metric("deploy_frequency")
+    old = compute(deploys, now=NOW, window_days=90, since=NOW - 400 * DAY).metric("deploy_frequency")
+    assert whole.value == pytest.approx(7 / 90) and old.value == whole.value and "last 90 days" in old.note
+    assert young.value == pytest.approx(1.0) and young.band == "elite"  # read as a week, never as 2 days
+    assert "counted over 7 days" in young.note
+    assert month.value == pytest.approx(7 / 30) and month.band == "high"
+
+
+@pytest.mark.unit
 def test_table_and_dict():
     report = compute([Deploy(NOW - i * DAY, "tag", f"v{i}") for i in range(3)], now=NOW)
     table = report.table()

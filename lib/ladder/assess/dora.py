@@ -24,6 +24,7 @@ HALF_YEAR = 182 * DAY
 # The DORA 2024 clusters, as given in the issue: a typical change fail rate per cluster.
 CFR_CLUSTERS = (("elite", 0.05), ("medium", 0.10), ("high", 0.20), ("low", 0.40))
 MIN_DEPLOYS = 2
+MIN_OBSERVED_DAYS = 7  # a record younger than a week is read as a week: a day's deploys are no daily habit yet
 MIN_LEAD_DEPLOYS = 2
 MIN_CFR_DEPLOYS = 5
 
@@ -205,8 +206,20 @@ class DoraReport:
         }
 
 
-def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, source: str = "") -> DoraReport:
-    """The four metrics over the deploys inside the window, each banded and scaled, or marked too-few."""
+def observed_days(window_days: int, now: float, since: float | None) -> float:
+    """The days a frequency is counted over: the window, or less when the record began inside it (a week at least)."""
+    if since is None:
+        return float(window_days)
+    return max(float(MIN_OBSERVED_DAYS), min(float(window_days), (now - since) / DAY))
+
+
+def compute(
+    deploys: Iterable[Deploy], *, now: float, window_days: int = 90, source: str = "", since: float | None = None
+) -> DoraReport:
+    """The four metrics over the deploys inside the window, each banded and scaled, or marked too-few.
+
+    since: when the record began (the journal's first run); the frequency is counted over the days it covers.
+    """
     all_deploys = sorted((d for d in deploys if d.time <= now), key=lambda d: d.time)  # none after the as-of
     start = now - window_days * DAY
     window = [d for d in all_deploys if start <= d.time <= now]
@@ -226,7 +239,8 @@ def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, sou
             )
         )
     else:
-        per_day = len(window) / window_days
+        days = observed_days(window_days, now, since)
+        per_day = len(window) / days
         metrics.append(
             Metric(
                 "deploy_frequency",
@@ -236,7 +250,9 @@ def compute(deploys: Iterable[Deploy], *, now: float, window_days: int = 90, sou
                 band_deploy_frequency(per_day),
                 scale_deploy_frequency(per_day),
                 len(window),
-                f"{len(window)} deploys in the last {window_days} days",
+                f"{len(window)} deploys in the last {window_days} days"
+                if days >= window_days
+                else f"{len(window)} deploys since the {source or 'record'} began, counted over {days:.0f} days",
             )
         )
 
@@ -332,12 +348,13 @@ def dora_metrics(
     git = repo if isinstance(repo, GitRepo) or repo is None else open_repo(repo)
     runs = read_journal(journal_path)
     journal = deploys_from_journal(runs, git) if runs else []
+    began = min((r.started for r in runs or [] if r.started is not None), default=None)
     if journal:
         deploys, source = journal, "journal"
         if git is not None and sum(bool(d.lead_times) for d in journal) < MIN_LEAD_DEPLOYS:
             tag_leads = [d for d in deploys_from_tags(git) if d.lead_times]
             # Lead times can come from tags when journal runs do not name commits.
-            report = compute(deploys, now=now, window_days=window_days, source=source)
+            report = compute(deploys, now=now, window_days=window_days, source=source, since=began)
             lead = compute(tag_leads, now=now, window_days=window_days).metric("lead_time")
             lead = dataclasses.replace(lead, note=lead.note + " (from release tags)")
             report.metrics = [lead if m.key == "lead_time" and lead.value is not None else m for m in report.metrics]
@@ -349,7 +366,7 @@ def dora_metrics(
         deploys, source = deploys_from_tags(git), "tags"
     else:
         deploys, source = [], "none"
-    report = compute(deploys, now=now, window_days=window_days, source=source)
+    report = compute(deploys, now=now, window_days=window_days, source=source, since=began if journal else None)
     report.journal_found, report.journal_deploys = runs is not None, len(journal)
     report.canaries = of_kind(runs or [], "canary", now, window_days)
     report.rollouts = of_kind(runs or [], "deploy", now, window_days)

@@ -36,10 +36,10 @@ demo: setup
 	after4="$$($(LADDER) assess --config sandbox)" && echo "$$after4" && \
 	$(LADDER) run 5b-logs-and-monitoring --config sandbox --apply $(SANDBOX_ALERTS) && \
 	$(LADDER) run 5c-schema-migrations --config sandbox --apply && \
-	good="$$($(LADDER) sandbox release)" && echo "a good release: $$good" && \
-	$(LADDER) run 5a-canary-release --config sandbox --apply -p version "$$good" $(SANDBOX_CANARY) && \
-	bad="$$($(LADDER) sandbox release --fault error)" && echo "a bad release (500s): $$bad" && \
-	$(LADDER) run 5a-canary-release --config sandbox --apply -p version "$$bad" $(SANDBOX_CANARY) && \
+	$(LADDER) run 5a-canary-release --config sandbox --apply -p pipeline_stage true $(SANDBOX_CANARY) && \
+	good="$$($(LADDER) sandbox release --push)" && echo "a good release, through the pipeline and its canary: $$good" && \
+	bad="$$($(LADDER) sandbox release --push --fault error)" && echo "a bad release (500s), stopped by its canary: $$bad" && \
+	fix="$$($(LADDER) sandbox release --push)" && echo "its fix, shipped through the canary: $$fix" && \
 	after5="$$($(LADDER) assess --config sandbox)" && echo "$$after5" && \
 	echo && echo "assessment reports:" && \
 	echo "  before rung 1: $$(echo "$$before" | sed -n 's/^ *report: *//p')" && \

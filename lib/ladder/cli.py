@@ -61,10 +61,17 @@ def cmd_sandbox_down(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_release(args: argparse.Namespace) -> int:
-    """Commit, tag and build the sandbox team's next release; print its version."""
+    """Commit and tag the sandbox team's next release, built here or pushed through the pipeline; print its version."""
     from .sandbox.release import release
 
-    print(release(args.dir, args.fault))
+    done = release(args.dir, args.fault, push=args.push)
+    print(done.version)
+    if done.run is not None:
+        print(done.summary(), file=sys.stderr)
+    if not done.as_expected:
+        what = "a good release was stopped" if done.fault is None else "a bad release went through every stage"
+        print(f"ladder: {what}; see the build on the CI server's web page", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -295,9 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sb.add_parser("down", help="stop every sandbox process and remove the sandbox")
     p.add_argument("--dir", type=Path, default=None)
     p.set_defaults(func=cmd_sandbox_down)
-    p = sb.add_parser("release", help="commit, tag and build the sandbox team's next release; print its version")
+    p = sb.add_parser(
+        "release", help="commit and tag the sandbox team's next release, built or pushed; print its version"
+    )
     p.add_argument("--fault", choices=("error", "slow"), default=None,
                    help="a bad release: the app's fault switch left on (500s or slow answers), for a canary to catch")  # fmt: skip
+    p.add_argument("--push", action="store_true",
+                   help="push to trunk and follow the trunk build through the pipeline (rungs 4, 5a), not build here")  # fmt: skip
     p.add_argument("--dir", type=Path, default=None)
     p.set_defaults(func=cmd_sandbox_release)
 

@@ -24,6 +24,8 @@ CI_NAME = "Ladder CI <ci@ladder.invalid>"
 SHIPS = ("auto", "gate")  # auto: a green staging promotes to prod; gate: a person's `ladder approve` does
 COVERAGE_STEP, LOAD_STEP = "coverage gate", "load staging"  # the gates before prod (rung 5's "more testing")
 GATE_TIMEOUT = 3600  # how long a gated build waits for the approval before it gives up (prod untouched)
+CANARY_RUNBOOK, CANARY_STEP = "5a-canary-release", "canary prod"
+CANARY_TIMEOUT = 3600  # Buildbot's silence timeout: `ladder run` prints only when the canary is done
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Pipeline:
     gate_timeout: int = GATE_TIMEOUT
     load_users: int = load_gate.DEFAULT_USERS  # the load-test gate's bounds against staging
     load_duration: int = load_gate.DEFAULT_DURATION  # seconds
+    # Rung 5a: prod's stage is a canary, `ladder run 5a-canary-release` with these runbook parameters (name, value).
+    canary: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,13 @@ def _argv(*parts: str) -> str:
     return "[" + ", ".join(out) + "]"
 
 
+def ship_of(master_cfg_text: str) -> str | None:
+    """The ship rule a master.cfg Ladder wrote delivers by (auto or gate); None when it has no pipeline."""
+    if f"name={BUILD_STEP!r}, command=[" not in master_cfg_text or "'deploy staging'" not in master_cfg_text:
+        return None
+    return "gate" if "name='wait for approval'" in master_cfg_text else "auto"
+
+
 def pipeline_steps(p: Pipeline) -> str:
     """The trunk builder's delivery steps: build once, staging, smoke over HTTP, the ship decision, prod."""
     if p.ship not in SHIPS:
@@ -154,9 +165,19 @@ def pipeline_steps(p: Pipeline) -> str:
         f"    steps.ShellCommand(name={LOAD_STEP!r}, command={_argv(*ladder, *load)}, timeout={load_timeout}, {env}),\n"
         + decide
         + f"    steps.ShellCommand(name='migrate prod', command={_argv(*ladder, *migrate, 'prod')}, "
-        f"timeout={migrate_timeout}, {env}),\n" + "    steps.ShellCommand(name='deploy prod', "
-        f"command={_argv(*ladder, 'deploy', '--env', 'prod', *version, '--apply', '--approver', '{approver}')}, {env}),\n"
+        f"timeout={migrate_timeout}, {env}),\n" + prod_step(p)
     )
+
+
+def prod_step(p: Pipeline) -> str:
+    """The pipeline's last step: a rolling deploy to prod, or (rung 5a) a canary that fails the build when rolled back."""
+    env = f"env={dict(p.env)!r}, haltOnFailure=True"
+    if p.canary is None:
+        deploy = (*p.ladder, "deploy", "--env", "prod", "--version", "{version}", "--apply", "--approver", "{approver}")
+        return f"    steps.ShellCommand(name='deploy prod', command={_argv(*deploy)}, {env}),\n"
+    params = [("version", "{version}"), ("approver", "{approver}"), ("fail_on_rollback", "true"), *p.canary]
+    run = (*p.ladder, "run", CANARY_RUNBOOK, "--apply", *(a for name, value in params for a in ("-p", name, value)))
+    return f"    steps.ShellCommand(name={CANARY_STEP!r}, command={_argv(*run)}, timeout={CANARY_TIMEOUT}, {env}),\n"
 
 
 def master_cfg(s: CISetup) -> str:

@@ -226,6 +226,15 @@ def install(config: Config, *, pipeline: Pipeline | None = None, dry_run: bool =
     return [*changes, install_hook(repository, config.app.repo, ci.url, dry_run=dry_run)]
 
 
+def installed_ship(config: Config) -> str | None:
+    """The ship rule of the pipeline now in the master's master.cfg (auto or gate); None when it has no pipeline."""
+    ci = ci_of(config)
+    with connect(ci.host, config.ssh) as master:
+        path = f"{master.path(MASTER_DIR)}/master.cfg"
+        text = master.read_text(path) if master.exists(path) else ""
+    return ci_render.ship_of(text)
+
+
 # --- results over REST ----------------------------------------------------------------------------------------
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shlex
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..core.errors import HostError, LadderError
 from ..core.hosts import Host
 from .ci_render import BUILDER
 from .ci_server import READ_TIMEOUT, RESULTS, split_answers
@@ -115,3 +117,23 @@ def get_runs(host: Host, url: str, limit: int = 20, timeout: float = READ_TIMEOU
         return []
     answers = _get(host, api, [f"builds/{b['buildid']}/steps" for b in found], timeout * 2)
     return sorted((parse_run(b, s) for b, s in zip(found, answers, strict=True)), key=lambda r: r.number)
+
+
+def follow_run(host: Host, url: str, revision: str, deadline: float, *, gated: bool = False) -> list[Run]:
+    """Read the trunk builds until revision's is done (or, gated, waits for approval); LadderError past deadline."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            runs = get_runs(host, url)
+        except HostError:  # a busy master: ask again within the deadline
+            runs = []
+        mine = [r for r in runs if r.revision == revision]
+        waiting = gated and mine and (s := mine[-1].stage("wait for approval")) and s.result == "running"
+        if mine and (mine[-1].complete is not None or waiting):
+            return runs
+        if time.monotonic() > end:
+            raise LadderError(
+                f"{url}: the trunk build of {revision[:12]} did not finish in {deadline:g}s; "
+                "see the CI server's web page and the worker's twistd.log on the build host"
+            )
+        time.sleep(1)

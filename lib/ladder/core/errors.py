@@ -372,3 +372,16 @@ class AlertsFiring(LadderError):
             f"{len(self.firing)} alert(s) firing on Prometheus at {url}: {said}. "
             "Fix the cause (the runbook's Monitoring section charts each alert's series); the next run passes when none fires"
         )
+
+
+class CanaryRolledBack(LadderError):
+    """A canary the analysis rolled back, in a run asked to fail on it (the pipeline's prod stage): the build is red."""
+
+    def __init__(self, version: str, stable_version: str, why: str) -> None:
+        self.version = version
+        self.stable_version = stable_version
+        self.why = why
+        super().__init__(
+            f"the canary of {version} was rolled back ({why}); prod serves {stable_version} as before. "
+            "Fix the release and push again; the runbook's Checks section shows each check"
+        )

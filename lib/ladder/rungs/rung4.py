@@ -6,7 +6,6 @@ import html
 import re
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from ..core.errors import HostError, LadderError, ParameterError
 from ..core.hosts import connect
 from ..core.markup import styler
 from ..engine import journal, pausepoint
+from ..engine.notebooks import runbooks_dir
 from ..engine.record import record_step
 from . import pipeline, rung1, steps
 
@@ -64,7 +64,8 @@ def pipeline_for(cfg: Config, ship: str) -> Pipeline:
     (`pip install ladder` in a venv) and points LADDER_CONFIG at the build host's ladder.yml.
     """
     lib = str(Path(__file__).resolve().parents[2])  # the folder holding the ladder package
-    env = {"LADDER_CONFIG": str(cfg.path), "LADDER_HOME": str(ladder_home()), "PYTHONPATH": lib}
+    env = {"LADDER_CONFIG": str(cfg.path), "LADDER_HOME": str(ladder_home()), "PYTHONPATH": lib,
+           "LADDER_RUNBOOKS": str(runbooks_dir().resolve())}  # fmt: skip
     return Pipeline((sys.executable, "-m", "ladder.cli"), tuple(env.items()), ship)
 
 
@@ -226,23 +227,8 @@ def _push(repo: str, branch: str, role: str) -> tuple[str, datetime]:
 def _follow(cfg: Config, revision: str, gated: bool) -> list[Run]:
     """Read the trunk builds until revision's is done (or, gated, waits for approval); bounded by RUN_DEADLINE."""
     ci = ci_server.ci_of(cfg)
-    deadline = time.monotonic() + RUN_DEADLINE
     with connect(ci.host, cfg.ssh) as master:
-        while True:
-            try:
-                runs = ci_stages.get_runs(master, ci.url)
-            except HostError:  # a busy master: ask again within the deadline
-                runs = []
-            mine = [r for r in runs if r.revision == revision]
-            waiting = gated and mine and (s := mine[-1].stage("wait for approval")) and s.result == "running"
-            if mine and (mine[-1].complete is not None or waiting):
-                return runs
-            if time.monotonic() > deadline:
-                raise LadderError(
-                    f"{ci.url}: the trunk build of {revision[:12]} did not finish in {RUN_DEADLINE}s; "
-                    "see the CI server's web page and the worker's twistd.log on the build host"
-                )
-            time.sleep(1)
+        return ci_stages.follow_run(master, ci.url, revision, RUN_DEADLINE, gated=gated)
 
 
 def _ship(cfg: Config, roles: tuple[str, ...], ship: str, dry_run: bool) -> PipelineReport:

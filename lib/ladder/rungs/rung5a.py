@@ -8,23 +8,26 @@ are journaled as rung 4's rows of kind deploy and rollback, which DORA reads.
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from packaging.version import Version
 
-from ..app import artifact, canary, canary_analysis
+from ..app import artifact, canary, canary_analysis, ci_server
 from ..app.artifact import Store
 from ..app.canary import CanaryRun, Prepared
 from ..app.parity import Chart
 from ..app.rollout import Rollout
+from ..core import ops
 from ..core.config import PROD, Config
-from ..core.errors import ParameterError
+from ..core.errors import CanaryRolledBack, ConfigError, ParameterError
 from ..engine import journal, pausepoint
-from . import delivery, steps
+from ..engine.record import record_step
+from . import delivery, rung4, steps
 
 NOTHING_BUILT = (
     "no version named and the artifact store has none yet; build one (ladder artifact build --ref REF --apply, "
@@ -109,6 +112,42 @@ def release(prepared: Prepared | Unready, *, dry_run: bool = True, approver: str
     row |= {"outcome": done.outcome, "max_share": round(done.max_share, 2), "seconds": round(done.seconds, 3)}
     journal.finish(path, run_id, status="ok", changes=len(done.rollouts), summary=done.to_dict(), params=row)
     return done
+
+
+def check_shipped(done: CanaryRun, fail_on_rollback: bool) -> str:
+    """The outcome; CanaryRolledBack when the analysis rolled the release back and the run must fail on it."""
+    if fail_on_rollback and done.outcome == "rolled back":
+        failed = [c for c in done.checks if not c.passed]
+        why = (
+            f"{len(failed)} failed check(s), the last at {failed[-1].step:g}%: {'; '.join(failed[-1].reasons)}"
+            if failed
+            else ""
+        )
+        raise CanaryRolledBack(done.version, done.stable_version, why or "its analysis failed")
+    return done.outcome
+
+
+def pipeline_params(settings: canary_analysis.Settings) -> tuple[tuple[str, str], ...]:
+    """The runbook parameters (name, text) that give a pipeline's canary these settings."""
+    given = {k: v for k, v in settings.to_dict().items() if v is not None}
+    return tuple((k, json.dumps(v)) for k, v in given.items())
+
+
+def pipeline_stage(prepared: Prepared | Unready, *, dry_run: bool = True) -> list[ops.Change]:
+    """Make this canary, with its settings, the prod stage of rung 4's pipeline: every green trunk build ends in one."""
+    cfg = prepared.cfg
+    pausepoint.point("pipeline stage")
+    ship = ci_server.installed_ship(cfg)
+    if ship is None:
+        raise ConfigError(
+            "the CI server has no delivery pipeline yet; apply rung 4 first (runbooks/4-continuous-delivery)",
+            path=cfg.path,
+            key="ci",
+        )
+    pipeline = replace(rung4.pipeline_for(cfg, ship), canary=pipeline_params(prepared.settings))
+    changes = ci_server.install(cfg, pipeline=pipeline, dry_run=dry_run)
+    record_step("pipeline stage", changes)
+    return changes
 
 
 def rollback_plan(prepared: Prepared | Unready) -> pd.DataFrame:

@@ -132,6 +132,20 @@ def commit_fault(path: Path, kind: str, route: str = "", *, tag: str | None = No
     return _git(path, "rev-parse", "HEAD").strip()
 
 
+def commit_fix(path: Path) -> str | None:
+    """Commit the fault switch back as it was, when a bad release left it forced on; its sha, None when nothing was."""
+    app = path / "app.py"
+    text = app.read_text()
+    forced = [line for line in text.splitlines() if line.strip().endswith("# forced on while debugging")]
+    if not forced:
+        return None
+    indent = forced[0][: len(forced[0]) - len(forced[0].lstrip())]
+    app.write_text(text.replace(forced[0], indent + FAULT_LINE))
+    _git(path, "add", "app.py")
+    _git(path, *TEAM, "commit", "-qm", "fix: the fault switch reads its file again (revert the debug force)")
+    return _git(path, "rev-parse", "HEAD").strip()
+
+
 def commit_notes(path: Path, line: str) -> str:
     """Commit a harmless change on the sandbox's app: a line of release notes in NOTES.md. Returns the commit's sha."""
     with (path / NOTES).open("a") as f:

@@ -298,19 +298,23 @@ def flip(config: Config | str | Path, env: str, value: str, *, dry_run: bool = T
 
 
 # --- step: deploy trunk through rung 1 ----------------------------------------------------
-def prod_requirements(config: Config | str | Path, *, dry_run: bool = True) -> dict[str, ops.Change]:
-    """Install on each prod host what trunk's requirements pin and its environment lacks, before the deploy."""
+def prod_requirements(
+    config: Config | str | Path, *, dry_run: bool = True, environments: tuple[str, ...] = (PROD,)
+) -> dict[str, ops.Change]:
+    """Install on each host of environments (prod) what trunk's requirements pin and its Python lacks, before the deploy."""
     # Rung 1's deploy script checks out and reloads but installs nothing: new imports must be there first.
     cfg = steps.config_of(config)
     pausepoint.point("prod requirements")
     with trunk.workspace(cfg.app.repo) as ws:
         wanted = open_repo(ws.path).read("HEAD", ["requirements.txt"]).get("requirements.txt", "")
-    changes = steps.on_hosts(
-        cfg,
-        PROD,
-        lambda h: packages.ensure(h, rung1.prod_target(cfg, h).python, wanted, dry_run=dry_run),
-        rung1.BUILD_DEADLINE,
-    )
+    changes: dict[str, ops.Change] = {}
+    for environment in environments:
+        changes |= steps.on_hosts(
+            cfg,
+            environment,
+            lambda h: packages.ensure(h, rung1.prod_target(cfg, h).python, wanted, dry_run=dry_run),
+            rung1.BUILD_DEADLINE,
+        )
     record_step("prod requirements", changes)
     return changes
 

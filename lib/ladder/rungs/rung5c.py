@@ -14,7 +14,7 @@ from ..app import devenv, migrations, parity, trunk
 from ..app.git import GitRepo, open_repo
 from ..app.layout import layout_of
 from ..core import ops
-from ..core.config import PROD, Config
+from ..core.config import PROD, STAGING, Config
 from ..core.errors import SeedError
 from ..core.hosts import Host
 from ..core.markup import styler
@@ -82,8 +82,10 @@ def land_migrations(config: Config | str | Path, *, dry_run: bool = True) -> lan
 
 
 def prod_requirements(config: Config | str | Path, *, dry_run: bool = True) -> dict[str, ops.Change]:
-    """Install trunk's requirements (now with Alembic) into each prod host's Python."""
-    return rung2.prod_requirements(config, dry_run=dry_run)
+    """Install trunk's requirements (now with Alembic) into the Python of every host migrated: staging's and prod's."""
+    cfg = steps.config_of(config)
+    migrated = tuple(e for e in (STAGING, PROD) if e in cfg.environments)
+    return rung2.prod_requirements(cfg, dry_run=dry_run, environments=migrated)
 
 
 def _schema_folder(host: Host, commit: str) -> str:

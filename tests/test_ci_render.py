@@ -84,3 +84,35 @@ def test_the_gated_pipeline_passes_buildbot_checkconfig(tmp_path):
     buildbot = Path(sys.executable).with_name("buildbot")
     done = subprocess.run([str(buildbot), "checkconfig", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+CANARY = replace(PIPELINE, canary=(("interval", "10"), ("steps", "[10, 50]")))
+
+
+@pytest.mark.unit
+def test_with_a_canary_prods_stage_is_the_canary_runbook_failing_the_build_on_a_rollback():
+    trunk = ci_render.master_cfg(replace(SETUP, pipeline=CANARY)).split("review = util.BuildFactory")[0]
+    assert "'deploy prod'" not in trunk and trunk.index("'migrate prod'") < trunk.index("'canary prod'")
+    run = "'run', '5a-canary-release', '--apply', '-p', 'version', util.Interpolate('%(prop:version)s')"
+    assert run in trunk and "'-p', 'fail_on_rollback', 'true'" in trunk
+    assert (
+        "'-p', 'interval', '10', '-p', 'steps', '[10, 50]'" in trunk
+        and "util.Interpolate('%(prop:approver)s')" in trunk
+    )
+
+
+@pytest.mark.unit
+def test_the_ship_rule_is_read_back_from_the_master_cfg_ladder_wrote():
+    assert ci_render.ship_of(ci_render.master_cfg(replace(SETUP, pipeline=PIPELINE))) == "auto"
+    assert ci_render.ship_of(ci_render.master_cfg(replace(SETUP, pipeline=replace(CANARY, ship="gate")))) == "gate"
+    assert ci_render.ship_of(ci_render.master_cfg(SETUP)) is None  # rung 3b's CI: no pipeline yet
+    assert ci_render.ship_of("") is None
+
+
+@pytest.mark.local
+def test_the_pipeline_with_a_canary_passes_buildbot_checkconfig(tmp_path):
+    (tmp_path / "master.cfg").write_text(ci_render.master_cfg(replace(SETUP, pipeline=CANARY)))
+    (tmp_path / ci_render.SECRET).write_text("not-a-real-password\n")
+    buildbot = Path(sys.executable).with_name("buildbot")
+    done = subprocess.run([str(buildbot), "checkconfig", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -9,7 +9,7 @@ from PIL import Image
 
 from ladder.app import canary_analysis as ca
 from ladder.app.canary import CanaryRun
-from ladder.core.errors import ParameterError
+from ladder.core.errors import CanaryRolledBack, ConfigError, ParameterError
 from ladder.rungs import rung5a
 
 
@@ -63,3 +63,31 @@ def test_with_nothing_built_yet_every_step_says_what_to_do_and_changes_nothing(l
     assert (done.outcome, done.rollouts, done.checks) == ("nothing to do", (), ())
     assert rung5a.checks(done).empty and rung5a.figures(done)["outcome"] == "nothing to do"
     assert Image.open(io.BytesIO(rung5a.chart(done).png())).size[0] > 0
+
+
+@pytest.mark.unit
+def test_a_rolled_back_canary_fails_the_run_only_when_asked_naming_its_failed_check() -> None:
+    done = _run()
+    assert rung5a.check_shipped(done, False) == "rolled back"
+    with pytest.raises(CanaryRolledBack, match=r"canary of 2\.1\.0 was rolled back \(1 failed check\(s\), the last "
+                       r"at 25%: success 62\.00% < 99\.00%.*prod serves 2\.0\.0"):  # fmt: skip
+        rung5a.check_shipped(done, True)
+    promoted = CanaryRun("2.1.0", "prod1", "2.0.0", False, "promoted", "new", done.settings, done.checks[:1])
+    assert rung5a.check_shipped(promoted, True) == "promoted"
+
+
+@pytest.mark.unit
+def test_the_pipelines_canary_gets_the_runbooks_settings_as_parameters_it_parses_back() -> None:
+    import yaml
+
+    params = dict(rung5a.pipeline_params(ca.settings([5, 50], 10, 0.95, None, 2, 20)))
+    assert set(params) == {"steps", "interval", "min_success", "max_failed_checks", "load_rps"}  # None: the default
+    parsed = {name: yaml.safe_load(text) for name, text in params.items()}
+    assert parsed == {"steps": [5, 50], "interval": 10, "min_success": 0.95, "max_failed_checks": 2, "load_rps": 20}
+
+
+@pytest.mark.local
+def test_the_pipeline_stage_is_refused_without_a_ci_server_naming_the_section(local_sandbox) -> None:
+    prepared = rung5a.setup(local_sandbox.config_path, "")
+    with pytest.raises(ConfigError, match="ci: has no ci: section"):  # no CI server: no pipeline to change
+        rung5a.pipeline_stage(prepared, dry_run=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -10,7 +11,10 @@ from PIL import Image
 from ladder.app import canary_analysis as ca
 from ladder.app.canary import CanaryRun
 from ladder.core.errors import CanaryRolledBack, ConfigError, ParameterError
+from ladder.engine import parameters
 from ladder.rungs import rung5a
+
+RUNBOOK = Path(__file__).resolve().parent.parent / "runbooks" / "5a-canary-release.ipynb"
 
 
 def _run() -> CanaryRun:
@@ -82,8 +86,13 @@ def test_the_pipelines_canary_gets_the_runbooks_settings_as_parameters_it_parses
 
     params = dict(rung5a.pipeline_params(ca.settings([5, 50], 10, 0.95, None, 2, 20)))
     assert set(params) == {"steps", "interval", "min_success", "max_failed_checks", "load_rps"}  # None: the default
+    assert params["interval"] == "10" and params["steps"] == "[5, 50]"  # whole numbers as the runbook's ints take them
     parsed = {name: yaml.safe_load(text) for name, text in params.items()}
     assert parsed == {"steps": [5, 50], "interval": 10, "min_success": 0.95, "max_failed_checks": 2, "load_rps": 20}
+    assert dict(rung5a.pipeline_params(ca.settings(interval=2.5)))["interval"] == "2.5"
+    declared = parameters.declared(RUNBOOK)  # what `ladder run -p NAME TEXT` takes, as the pipeline passes it
+    for name, text in rung5a.pipeline_params(ca.settings([10, 25, 50], 10, 0.99, 1000, 1, 20)):
+        assert parameters.coerce(declared[name], text) == yaml.safe_load(text), name
 
 
 @pytest.mark.local

@@ -129,8 +129,14 @@ def check_shipped(done: CanaryRun, fail_on_rollback: bool) -> str:
 
 def pipeline_params(settings: canary_analysis.Settings) -> tuple[tuple[str, str], ...]:
     """The runbook parameters (name, text) that give a pipeline's canary these settings."""
+
+    def whole(v: Any) -> Any:  # the runbook's int parameters (interval = 60) refuse "10.0"
+        if isinstance(v, list):
+            return [whole(x) for x in v]
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+
     given = {k: v for k, v in settings.to_dict().items() if v is not None}
-    return tuple((k, json.dumps(v)) for k, v in given.items())
+    return tuple((k, json.dumps(whole(v))) for k, v in given.items())
 
 
 def pipeline_stage(prepared: Prepared | Unready, *, dry_run: bool = True) -> list[ops.Change]:

@@ -106,14 +106,16 @@ def _git(path: Path, *args: str, input: bytes | None = None) -> str:
 
 FAULT_LINE = 'kind, _, only = fault_file.read_text().strip().partition(" ")'
 FAULTS = ("error", "slow")
+FORCED = "forced on in prod while debugging"  # the comment that marks a fault left on
 NOTES = "NOTES.md"
 TEAM = ("-c", "user.name=Sandbox team", "-c", "user.email=team@sandbox.invalid")  # who commits the team's changes
 
 
 def commit_fault(path: Path, kind: str, route: str = "", *, tag: str | None = None) -> str:
-    """Commit a bad release on the sandbox's app: its fault switch left on in app.py (500s or slow on route).
+    """Commit a bad release on the sandbox's app: its fault switch left on in app.py (500s or slow on route) in prod.
 
-    A real commit, built like any other: the regression a canary must catch. Returns the commit's sha.
+    A real commit, built like any other: tests (APP_ENV test) and staging pass it, as they pass a bug that depends
+    on prod's settings or data; the regression a canary must catch. Returns the commit's sha.
     """
     if kind not in FAULTS:
         raise ParameterError(f"parameter 'kind' must be one of {', '.join(FAULTS)}, not {kind!r}")
@@ -123,10 +125,11 @@ def commit_fault(path: Path, kind: str, route: str = "", *, tag: str | None = No
     text = app.read_text()
     if FAULT_LINE not in text:
         raise ParameterError(f"{app} has no fault switch ({FAULT_LINE!r}); is it the sandbox's app?")
-    forced = f"kind, _, only = {f'{kind} {route}'.strip()!r}.partition(' ')  # forced on while debugging"
+    spec = f"{kind} {route}".strip()
+    forced = f"kind, _, only = ({spec!r} if config.ENV == 'prod' else '').partition(' ')  # {FORCED}"
     app.write_text(text.replace(FAULT_LINE, forced))
     _git(path, "add", "app.py")
-    _git(path, *TEAM, "commit", "-qm", f"debug: force the {kind} fault{' on ' + route if route else ''}")
+    _git(path, *TEAM, "commit", "-qm", f"debug: force the {kind} fault in prod{' on ' + route if route else ''}")
     if tag:
         _git(path, "tag", tag)
     return _git(path, "rev-parse", "HEAD").strip()
@@ -136,7 +139,7 @@ def commit_fix(path: Path) -> str | None:
     """Commit the fault switch back as it was, when a bad release left it forced on; its sha, None when nothing was."""
     app = path / "app.py"
     text = app.read_text()
-    forced = [line for line in text.splitlines() if line.strip().endswith("# forced on while debugging")]
+    forced = [line for line in text.splitlines() if line.strip().endswith(f"# {FORCED}")]
     if not forced:
         return None
     indent = forced[0][: len(forced[0]) - len(forced[0].lstrip())]

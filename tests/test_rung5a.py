@@ -100,3 +100,21 @@ def test_the_pipeline_stage_is_refused_without_a_ci_server_naming_the_section(lo
     prepared = rung5a.setup(local_sandbox.config_path, "")
     with pytest.raises(ConfigError, match="ci: has no ci: section"):  # no CI server: no pipeline to change
         rung5a.pipeline_stage(prepared, dry_run=True)
+
+
+@pytest.mark.unit
+def test_the_canarys_rollouts_are_the_runs_changes_host_by_host() -> None:
+    from dataclasses import replace
+
+    from ladder.app.rollout import HostRollout, Rollout
+
+    deploy = Rollout("deploy", "prod", "2.1.0", False, (HostRollout("prod1", "2.0.0", "changed", current="2.1.0"),
+                     HostRollout("prod2", "2.0.0", "skipped")), "t0", "t1")  # fmt: skip
+    back = Rollout(
+        "rollback", "prod", "2.0.0", False, (HostRollout("prod1", "2.1.0", "changed", current="2.0.0"),), "t1", "t2"
+    )
+    changes = rung5a.rollout_changes(replace(_run(), rollouts=(deploy, back)))
+    assert [(c.host, c.operation, c.outcome, c.reason) for c in changes] == [
+        ("prod1", "deploy 2.1.0", "changed", "2.0.0 -> 2.1.0"),
+        ("prod1", "rollback 2.0.0", "changed", "2.1.0 -> 2.0.0"),
+    ]  # prod2, never reached, changed nothing

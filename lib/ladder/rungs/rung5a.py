@@ -108,10 +108,30 @@ def release(prepared: Prepared | Unready, *, dry_run: bool = True, approver: str
     except BaseException as exc:
         journal.finish(path, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    record_step("canary", rollout_changes(done))
     # A rolled-back canary did its job: the row says so in its summary; failed is for a canary that broke.
     row |= {"outcome": done.outcome, "max_share": round(done.max_share, 2), "seconds": round(done.seconds, 3)}
     journal.finish(path, run_id, status="ok", changes=len(done.rollouts), summary=done.to_dict(), params=row)
     return done
+
+
+def rollout_changes(done: CanaryRun) -> list[ops.Change]:
+    """Each host's part in the canary's rollouts (its deploy, a rollback, the promotion), as a run counts changes."""
+    return [
+        ops.Change(
+            h.host,
+            f"{r.action} {r.version}",
+            "current",
+            h.steps,
+            h.outcome in ("changed", "failed"),
+            not r.dry_run,
+            h.outcome == "failed",
+            f"{h.previous or 'no release'} -> {h.current or 'none'}",
+        )  # fmt: skip
+        for r in done.rollouts
+        for h in r.hosts
+        if h.outcome != "skipped"
+    ]
 
 
 def check_shipped(done: CanaryRun, fail_on_rollback: bool) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,10 +18,10 @@ from ladder.app.layout import layout_of
 from ladder.core.config import load_config
 from ladder.core.errors import AlertsFiring, ParameterError
 from ladder.core.hosts import connect
+from ladder.engine import crontab, schedule
 from ladder.rungs import rung5b
 
 RECORDED = Path(__file__).parent / "prometheus"
-ROOT = Path(__file__).resolve().parent.parent
 FAST = alerts.SANDBOX  # the sandbox's Prometheus scrapes and evaluates every second
 FAST_PARAMS = {
     "alert_window": FAST.window,
@@ -138,15 +137,16 @@ def test_the_scheduled_run_with_a_firing_alert_exits_non_zero_and_names_it(watch
     box, cfg = watched
     prom = prometheus.Prometheus(cfg.monitoring.url)
     fired(prom, "InstanceDown", "prod2")  # prod2 stays stopped from the test before
-    params = [arg for name, value in FAST_PARAMS.items() for arg in ("-p", name, value)]
+    # What `ladder schedule 5b-logs-and-monitoring --every 15m` installs, run as cron runs it: its crontab line's
+    # command through `sh -c`, in cron's bare environment.
+    planned = schedule.plan("5b-logs-and-monitoring", "15m", params=FAST_PARAMS.items(), config=box.config_path)
+    entry = crontab.line(planned)
+    assert entry.startswith("*/15 * * * * ") and "--scheduled" in entry
+    bare = {"HOME": str(tmp_path), "LOGNAME": "cron", "SHELL": "/bin/sh", "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [sys.executable, "-m", "ladder.cli", "run", str(ROOT / "runbooks" / "5b-logs-and-monitoring.ipynb")]
-        + ["--config", str(box.config_path), "--out", str(tmp_path / "runs"), *params],
-        capture_output=True,
-        text=True,
-        timeout=600,
+        ["sh", "-c", crontab.command_of(entry)], env=bare, capture_output=True, text=True, timeout=600
     )
-    said = done.stdout + done.stderr
+    said = planned.log.read_text()
     assert done.returncode != 0, said
     assert "AlertsFiring" in said and "InstanceDown (prod2)" in said, said
 

@@ -102,11 +102,11 @@ def test_with_a_canary_prods_stage_is_the_canary_runbook_failing_the_build_on_a_
 
 
 @pytest.mark.unit
-def test_the_ship_rule_is_read_back_from_the_master_cfg_ladder_wrote():
-    assert ci_render.ship_of(ci_render.master_cfg(replace(SETUP, pipeline=PIPELINE))) == "auto"
-    assert ci_render.ship_of(ci_render.master_cfg(replace(SETUP, pipeline=replace(CANARY, ship="gate")))) == "gate"
-    assert ci_render.ship_of(ci_render.master_cfg(SETUP)) is None  # rung 3b's CI: no pipeline yet
-    assert ci_render.ship_of("") is None
+def test_the_pipeline_is_read_back_whole_from_the_master_cfg_ladder_wrote():
+    for pipeline in (PIPELINE, CANARY, replace(CANARY, ship="gate", load_users=7)):
+        assert ci_render.pipeline_of(ci_render.master_cfg(replace(SETUP, pipeline=pipeline))) == pipeline
+    assert ci_render.pipeline_of(ci_render.master_cfg(SETUP)) is None  # rung 3b's CI: no pipeline yet
+    assert ci_render.pipeline_of("") is None
 
 
 @pytest.mark.local

@@ -7,7 +7,7 @@ from conftest import require_sshd
 
 from gitrepo import git
 from ladder import sandbox
-from ladder.app import artifact, recipe
+from ladder.app import artifact, ci_server, recipe
 from ladder.cli import main
 from ladder.core.config import load_config
 from ladder.core.errors import ParameterError
@@ -63,6 +63,9 @@ def test_pushed_releases_go_through_the_pipeline_and_end_in_its_canary(tmp_path,
         assert any(c.outcome == "planned" for c in planned)
         rung5a.pipeline_stage(prepared, dry_run=False)
         assert all(c.outcome == "ok" for c in rung5a.pipeline_stage(prepared, dry_run=True))  # a second apply: none
+        # Rungs 4 and 3b applied again keep the canary as the prod stage (master.cfg unchanged).
+        assert all(c.outcome == "ok" for c in rung4.configure(cfg, "auto", dry_run=True))
+        assert all(c.outcome == "ok" for c in ci_server.install(cfg, dry_run=True))
 
         good = release(box.dir, push=True)
         assert good.as_expected and good.run is not None and good.run.reached == "canary prod", good.summary()

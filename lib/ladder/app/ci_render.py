@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from . import artifact, coverage_gate, load_gate, migrations, smoke
 
 q = shlex.quote
 PYTEST = next(p for p in smoke.LOCKED if p.startswith("pytest=="))  # the version rung 2 locks
 MARK = "# Written by Ladder (rung 3b)"
+PIPELINE_MARK = "# Ladder pipeline:"  # rung 4's settings (and 5a's canary), as JSON on one line
 SECRET = "worker.secret"  # the worker's password, read by master.cfg and by the worker's buildbot.tac
 BUILDER = "ci"  # trunk pushes: lint, tests, build
 REVIEW_BUILDER = "review"  # review/<name> pushes: the same steps on their merge into trunk, then the merge
@@ -124,11 +126,24 @@ def _argv(*parts: str) -> str:
     return "[" + ", ".join(out) + "]"
 
 
-def ship_of(master_cfg_text: str) -> str | None:
-    """The ship rule a master.cfg Ladder wrote delivers by (auto or gate); None when it has no pipeline."""
-    if f"name={BUILD_STEP!r}, command=[" not in master_cfg_text or "'deploy staging'" not in master_cfg_text:
-        return None
-    return "gate" if "name='wait for approval'" in master_cfg_text else "auto"
+def pipeline_line(p: Pipeline | None) -> str:
+    """The comment in master.cfg that keeps its pipeline, read back when a rung applies again ('' without one)."""
+    return f"{PIPELINE_MARK} {json.dumps(asdict(p), sort_keys=True)}\n" if p is not None else ""
+
+
+def pipeline_of(master_cfg_text: str) -> Pipeline | None:
+    """The pipeline a master.cfg Ladder wrote delivers by; None when it has none (rung 3b's CI only)."""
+    for line in master_cfg_text.splitlines():
+        if line.startswith(PIPELINE_MARK + " "):
+            d = json.loads(line[len(PIPELINE_MARK) + 1 :])
+            canary = d.pop("canary")
+            return Pipeline(
+                ladder=tuple(d.pop("ladder")),
+                env=tuple((k, v) for k, v in d.pop("env")),
+                canary=tuple((k, v) for k, v in canary) if canary is not None else None,
+                **d,
+            )
+    return None
 
 
 def pipeline_steps(p: Pipeline) -> str:
@@ -198,7 +213,7 @@ def master_cfg(s: CISetup) -> str:
     delivery = pipeline_steps(s.pipeline) if s.pipeline else build
     push = f"git push -q origin HEAD:refs/heads/{s.trunk}"
     return f"""{MARK}: edit ladder.yml and apply again rather than this file.
-import os
+{pipeline_line(s.pipeline)}import os
 
 from buildbot.plugins import schedulers, steps, util, worker
 from buildbot.process.results import SUCCESS

@@ -209,9 +209,11 @@ def install_hook(host: Host, repo: str, url: str, *, dry_run: bool = True) -> op
 def install(config: Config, *, pipeline: Pipeline | None = None, dry_run: bool = True) -> list[ops.Change]:
     """Everything ladder.yml's ci: asks for: master and worker set up and running, the push hook in place.
 
-    With a pipeline (rung 4), a green trunk build goes on to deliver: staging, smoke over HTTP, prod.
+    With a pipeline (rung 4), a green trunk build goes on to deliver: staging, smoke over HTTP, prod. Without one,
+    the pipeline in place is kept: rung 3b applied again does not undo rung 4.
     """
-    setup, ci = replace(setup_for(config), pipeline=pipeline), ci_of(config)
+    ci = ci_of(config)
+    setup = replace(setup_for(config), pipeline=pipeline or installed_pipeline(config))
     worker_host = config.host_config(setup.worker)
     with connect(ci.host, config.ssh) as master, connect(worker_host, config.ssh) as worker:
         changes = apply(
@@ -226,13 +228,13 @@ def install(config: Config, *, pipeline: Pipeline | None = None, dry_run: bool =
     return [*changes, install_hook(repository, config.app.repo, ci.url, dry_run=dry_run)]
 
 
-def installed_ship(config: Config) -> str | None:
-    """The ship rule of the pipeline now in the master's master.cfg (auto or gate); None when it has no pipeline."""
+def installed_pipeline(config: Config) -> Pipeline | None:
+    """The pipeline of the master.cfg in place on the master; None when it has none (rung 3b's CI only, or none yet)."""
     ci = ci_of(config)
     with connect(ci.host, config.ssh) as master:
         path = f"{master.path(MASTER_DIR)}/master.cfg"
         text = master.read_text(path) if master.exists(path) else ""
-    return ci_render.ship_of(text)
+    return ci_render.pipeline_of(text)
 
 
 # --- results over REST ----------------------------------------------------------------------------------------

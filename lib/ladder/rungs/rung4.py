@@ -6,7 +6,7 @@ import html
 import re
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,9 @@ def configure(config: Config | str | Path, ship: str, *, dry_run: bool = True) -
     """The trunk builder gains the delivery stages: build once, staging, smoke over HTTP, the ship decision, prod."""
     cfg = steps.config_of(config)
     pausepoint.point("pipeline")
-    changes = ci_server.install(cfg, pipeline=pipeline_for(cfg, ship), dry_run=dry_run)
+    installed = ci_server.installed_pipeline(cfg)  # rung 5a's canary, when it is the prod stage, stays
+    pipeline = replace(pipeline_for(cfg, ship), canary=installed.canary if installed else None)
+    changes = ci_server.install(cfg, pipeline=pipeline, dry_run=dry_run)
     record_step("pipeline", changes)
     return changes
 

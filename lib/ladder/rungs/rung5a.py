@@ -27,7 +27,7 @@ from ..core.config import PROD, Config
 from ..core.errors import CanaryRolledBack, ConfigError, ParameterError
 from ..engine import journal, pausepoint
 from ..engine.record import record_step
-from . import delivery, rung4, steps
+from . import delivery, steps
 
 NOTHING_BUILT = (
     "no version named and the artifact store has none yet; build one (ladder artifact build --ref REF --apply, "
@@ -163,14 +163,14 @@ def pipeline_stage(prepared: Prepared | Unready, *, dry_run: bool = True) -> lis
     """Make this canary, with its settings, the prod stage of rung 4's pipeline: every green trunk build ends in one."""
     cfg = prepared.cfg
     pausepoint.point("pipeline stage")
-    ship = ci_server.installed_ship(cfg)
-    if ship is None:
+    installed = ci_server.installed_pipeline(cfg)
+    if installed is None:
         raise ConfigError(
             "the CI server has no delivery pipeline yet; apply rung 4 first (runbooks/4-continuous-delivery)",
             path=cfg.path,
             key="ci",
         )
-    pipeline = replace(rung4.pipeline_for(cfg, ship), canary=pipeline_params(prepared.settings))
+    pipeline = replace(installed, canary=pipeline_params(prepared.settings))
     changes = ci_server.install(cfg, pipeline=pipeline, dry_run=dry_run)
     record_step("pipeline stage", changes)
     return changes

@@ -93,7 +93,8 @@ CANARY = replace(PIPELINE, canary=(("interval", "10"), ("steps", "[10, 50]")))
 def test_with_a_canary_prods_stage_is_the_canary_runbook_failing_the_build_on_a_rollback():
     trunk = ci_render.master_cfg(replace(SETUP, pipeline=CANARY)).split("review = util.BuildFactory")[0]
     assert "'deploy prod'" not in trunk and trunk.index("'migrate prod'") < trunk.index("'canary prod'")
-    run = "'run', '5a-canary-release', '--apply', '-p', 'version', util.Interpolate('%(prop:version)s')"
+    run = "'run', '5a-canary-release', '--apply', '--config', '/etc/ladder/ladder.yml', '-p', 'version', "
+    run += "util.Interpolate('%(prop:version)s')"
     assert run in trunk and "'-p', 'fail_on_rollback', 'true'" in trunk
     assert (
         "'-p', 'interval', '10', '-p', 'steps', '[10, 50]'" in trunk

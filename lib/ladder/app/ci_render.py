@@ -191,7 +191,10 @@ def prod_step(p: Pipeline) -> str:
         deploy = (*p.ladder, "deploy", "--env", "prod", "--version", "{version}", "--apply", "--approver", "{approver}")
         return f"    steps.ShellCommand(name='deploy prod', command={_argv(*deploy)}, {env}),\n"
     params = [("version", "{version}"), ("approver", "{approver}"), ("fail_on_rollback", "true"), *p.canary]
-    run = (*p.ladder, "run", CANARY_RUNBOOK, "--apply", *(a for name, value in params for a in ("-p", name, value)))
+    # `ladder run` takes the runbook's own default config ("sandbox") over LADDER_CONFIG: name the build host's.
+    config = dict(p.env).get("LADDER_CONFIG")
+    run = (*p.ladder, "run", CANARY_RUNBOOK, "--apply", *(["--config", config] if config else []),
+           *(a for name, value in params for a in ("-p", name, value)))  # fmt: skip
     return f"    steps.ShellCommand(name={CANARY_STEP!r}, command={_argv(*run)}, timeout={CANARY_TIMEOUT}, {env}),\n"
 
 

@@ -24,6 +24,10 @@ MASTER_DIR = "buildbot-master"
 WORKER_DIR = "buildbot-worker"
 START_TIMEOUT = 120  # a cold master creates its database and imports Twisted and SQLAlchemy
 READ_TIMEOUT = 30
+# Twisted's epoll reactor stops accepting HTTP connections for good once a client hangs up before its answer
+# (ENOENT from epoll_ctl, twisted/twisted#11625): Buildbot's web API went dead under a loaded pipeline. poll has no
+# kernel-side registration to fall out of step with.
+REACTOR = "poll"
 # Buildbot's result codes (buildbot.process.results), in their order.
 RESULTS = ("success", "warnings", "failure", "skipped", "exception", "retry", "cancelled")
 _SEP = "--ladder-ci--"
@@ -89,6 +93,7 @@ def _twistd(python: str, folder: str) -> str:
     """Start a twistd application in the background; its absolute paths name the folder in the command line."""
     return (
         f"cd {q(folder)} && {q(python)} -c 'from twisted.scripts.twistd import run; run()' --no_save "
+        f"--reactor={REACTOR} "
         f"--logfile={q(folder + '/twistd.log')} --pidfile={q(folder + '/twistd.pid')} "
         f"--python={q(folder + '/buildbot.tac')}"
     )

@@ -16,6 +16,7 @@ q = shlex.quote
 _SEP = "--ladder-ci--"  # ci_server's separator between JSON answers
 # Buildbot's own steps before the team's: not stages of the pipeline.
 HIDDEN = ("worker_preparation",)
+FOLLOW_LIMIT = 5  # the latest builds read while following one: a pushed revision's build is among them
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def follow_run(host: Host, url: str, revision: str, deadline: float, *, gated: b
     end = time.monotonic() + deadline
     while True:
         try:
-            runs = get_runs(host, url)
+            runs = get_runs(host, url, limit=FOLLOW_LIMIT)
         except HostError:  # a busy master: ask again within the deadline
             runs = []
         mine = [r for r in runs if r.revision == revision]

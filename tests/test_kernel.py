@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
@@ -41,3 +42,14 @@ def test_a_failed_run_still_removes_its_handler():
         raise RuntimeError("the kernel died")
     assert memory.store == {}
     assert not isinstance(papermill_io.get_handler(f"{memory.scheme}runbook.ipynb"), kernel.MemoryIO)
+
+
+def test_a_socket_path_too_long_for_unix_goes_to_a_private_temp_folder(tmp_path):
+    short = kernel.socket_path(str(tmp_path / "rt"), "ab12")
+    assert short == str(tmp_path / "rt" / "ladder-ab12-ipc") and (tmp_path / "rt").is_dir()
+    deep = tmp_path / ("x" * 120)
+    moved = kernel.socket_path(str(deep), "ab12")
+    assert len(moved.encode()) <= kernel.MAX_SOCKET_PATH and not deep.exists()
+    folder = Path(moved).parent
+    assert folder.stat().st_mode & 0o777 == 0o700  # mkdtemp's: only this user reaches the sockets
+    folder.rmdir()

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 KERNEL_EXTENSION = "ladder.engine.record"
 # The terminal (a path like /dev/pts/3) where a kernel draws progress bars; set only when the runner's stderr is one.
 PROGRESS_TTY_VAR = "LADDER_PROGRESS_TTY"
+MAX_SOCKET_PATH = 100  # sun_path holds 107 bytes; zmq appends "-N" per channel
 
 
 def kernel_name() -> str:
@@ -87,6 +89,18 @@ def in_memory(run_id: str) -> Iterator[MemoryIO]:
             papermill_io._handlers.remove((io.scheme, io))
 
 
+def socket_path(runtime: str, name: str) -> str:
+    """The kernel's Unix socket path prefix: in Jupyter's runtime folder, or a private temp folder when that is too deep.
+
+    A socket path holds 107 bytes and zmq appends "-N": a deep $HOME (a CI job's, a test's) overflowed it.
+    """
+    path = os.path.join(runtime, f"ladder-{name}-ipc")
+    if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
+        os.makedirs(runtime, exist_ok=True)
+        return path
+    return os.path.join(tempfile.mkdtemp(prefix="ladder-kernel-"), "ipc")
+
+
 def kernel_manager_class(env: Mapping[str, str]) -> type:
     """A kernel manager for one run: Unix sockets, the run's environment, and the run begun in the kernel."""
     from jupyter_client.manager import AsyncKernelManager
@@ -100,9 +114,7 @@ def kernel_manager_class(env: Mapping[str, str]) -> type:
             self.transport = "ipc"
             # Left to default, the socket files are ./kernel-ipc-N: two runs started from one folder would
             # pick the same files and talk to each other's kernel. A name of its own keeps each run apart.
-            runtime = jupyter_runtime_dir()
-            os.makedirs(runtime, exist_ok=True)
-            self.ip = os.path.join(runtime, f"ladder-{uuid.uuid4().hex}-ipc")
+            self.ip = socket_path(jupyter_runtime_dir(), uuid.uuid4().hex)
 
         # jupyter_client types AsyncKernelManager.start_kernel as KernelManager's synchronous one.
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]

@@ -59,7 +59,10 @@ def file_bytes(host: Host) -> str:
     return host.run(f"cat {flags.flags_path(layout_of(host))}").stdout
 
 
-def test_flag_is_on_in_dev_off_in_prod_then_set_flips_prod_without_a_restart(ssh_sandbox, capsys):
+def test_flag_is_on_in_dev_off_in_prod_then_set_flips_prod_without_a_restart(
+    ssh_sandbox, capsys, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("LADDER_HOME", str(tmp_path / "home"))  # a journal of this test's flips only
     config = load_config(ssh_sandbox.config_path)
     (dev,), (prod,) = environment_hosts(config, "dev"), environment_hosts(config, "prod")
     cfg = str(ssh_sandbox.config_path)

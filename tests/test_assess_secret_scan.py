@@ -45,6 +45,11 @@ def test_rules_file_is_loaded_and_validated(tmp_path):
     bad.write_text("rules:\n  - {id: x, kind: key, regex: '(unclosed'}\n")
     with pytest.raises(ConfigError, match=r"rules\[0\].*not a valid regex"):
         load_rules(bad)
+    bad.write_text(
+        "rules:\n  - {id: x, kind: key, regex: a}\nallowlist:\n  paths:\n    - {reason: r, regex: b, applies_to: [y]}\n"
+    )
+    with pytest.raises(ConfigError, match=r"allowlist\.paths\[0\].*rule ids of this file"):
+        load_rules(bad)
 
 
 @pytest.mark.local
@@ -148,3 +153,20 @@ def test_key_files_count_and_a_one_line_key_literal_does_not(repo):
     assert rules == ["key-store-file", "private-key"]
     assert all(f["path"] == "deploy/id_rsa" for f in res.evidence["findings"])
     assert res.score == 0
+
+
+@pytest.mark.local
+def test_a_local_dev_setups_keys_are_set_aside_but_a_cloud_key_there_still_scores_zero(repo):
+    header = "-----BEGIN " + "PRIVATE KEY-----"
+    dev_only = {
+        "dev/tuf/keys/root/root1": f"{header}\nMC4CAQAwBQYDK2VwBCIEI\n",
+        "dev/environment": f"DATABASE_PASSWORD={RANDOM40}\n",
+        ".devcontainer/certs/dev.key": f"{header}\nMC4CAQAwBQYDK2VwBCIEI\n",
+    }
+    res = scan(repo, dev_only)
+    assert res.evidence["findings"] == [] and res.score == 10
+    assert res.evidence["ignored"]["a local development setup's own keys and passwords (dev/, .devcontainer/)"] == 3
+    res = scan(repo, {"dev/settings.py": f'AWS_ACCESS_KEY_ID = "{AWS_ID}"\n'})
+    assert [f["rule"] for f in res.evidence["findings"]] == ["aws-access-key-id"] and res.score == 0
+    res = scan(repo, {"deploy/keys/prod.key": f"{header}\nMC4CAQAwBQYDK2VwBCIEI\n"})  # outside dev/: a 0
+    assert ("deploy/keys/prod.key", "private-key") in {(f["path"], f["rule"]) for f in res.evidence["findings"]}

@@ -38,11 +38,15 @@ class Rule:
 
 @dataclass(frozen=True)
 class Allow:
-    """An allowlist entry: a path or value regex, why it is not a finding, and the kinds it covers."""
+    """An allowlist entry: a path or value regex, why it is not a finding, and the kinds or rule ids it covers."""
 
     reason: str
     regex: re.Pattern
-    kinds: frozenset[str] = frozenset(KINDS)
+    covers: frozenset[str] = frozenset(KINDS)
+
+    def applies(self, rule: Rule) -> bool:
+        """True when the entry covers this rule, by its kind or by its id."""
+        return rule.kind in self.covers or rule.id in self.covers
 
 
 @dataclass(frozen=True)
@@ -98,11 +102,15 @@ def _rule(data: dict, where: str, file: Path) -> Rule:
     )
 
 
-def _allow(data: dict, where: str, file: Path) -> Allow:
-    kinds = frozenset(data.get("applies_to", KINDS))
-    if "reason" not in data or "regex" not in data or not kinds <= set(KINDS):
-        raise ConfigError(f"needs reason and regex; applies_to names {' or '.join(KINDS)}", path=file, key=where)
-    return Allow(str(data["reason"]), _compile(data["regex"], where, file), kinds)
+def _allow(data: dict, where: str, file: Path, ids: set[str]) -> Allow:
+    covers = frozenset(data.get("applies_to", KINDS))
+    if "reason" not in data or "regex" not in data or not covers <= set(KINDS) | ids:
+        raise ConfigError(
+            f"needs reason and regex; applies_to names kinds ({' or '.join(KINDS)}) or rule ids of this file",
+            path=file,
+            key=where,
+        )
+    return Allow(str(data["reason"]), _compile(data["regex"], where, file), covers)
 
 
 @cache
@@ -110,18 +118,21 @@ def load_rules(file: Path = RULES_FILE) -> Rules:
     """The rules and allowlists of a secret_rules.yml (Ladder's own by default), validated."""
     data = yaml.safe_load(file.read_text()) or {}
     allow = data.get("allowlist") or {}
+    rules = tuple(_rule(r, f"rules[{i}]", file) for i, r in enumerate(data.get("rules") or []))
+    files = tuple(_rule(r, f"files[{i}]", file) for i, r in enumerate(data.get("files") or []))
+    ids = {r.id for r in rules + files}
     return Rules(
-        rules=tuple(_rule(r, f"rules[{i}]", file) for i, r in enumerate(data.get("rules") or [])),
-        files=tuple(_rule(r, f"files[{i}]", file) for i, r in enumerate(data.get("files") or [])),
-        paths=tuple(_allow(a, f"allowlist.paths[{i}]", file) for i, a in enumerate(allow.get("paths") or [])),
-        values=tuple(_allow(a, f"allowlist.values[{i}]", file) for i, a in enumerate(allow.get("values") or [])),
+        rules=rules,
+        files=files,
+        paths=tuple(_allow(a, f"allowlist.paths[{i}]", file, ids) for i, a in enumerate(allow.get("paths") or [])),
+        values=tuple(_allow(a, f"allowlist.values[{i}]", file, ids) for i, a in enumerate(allow.get("values") or [])),
     )
 
 
-def _path_reason(rules: Rules, path: str, kind: str) -> str | None:
+def _path_reason(rules: Rules, path: str, rule: Rule) -> str | None:
     if is_test_path(path):
         return TESTS_REASON
-    return next((a.reason for a in rules.paths if kind in a.kinds and a.regex.search(path)), None)
+    return next((a.reason for a in rules.paths if a.applies(rule) and a.regex.search(path)), None)
 
 
 def _judge(rules: Rules, path: str, text: str) -> tuple[Rule | None, str | None]:
@@ -132,8 +143,8 @@ def _judge(rules: Rules, path: str, text: str) -> tuple[Rule | None, str | None]
         if not m:
             continue
         value = m.groupdict().get("secret") or m.group(0)
-        why = _path_reason(rules, path, rule.kind)
-        why = why or next((a.reason for a in rules.values if rule.kind in a.kinds and a.regex.search(value)), None)
+        why = _path_reason(rules, path, rule)
+        why = why or next((a.reason for a in rules.values if a.applies(rule) and a.regex.search(value)), None)
         if why is None and (len(value) < rule.min_length or entropy(value) < rule.entropy):
             why = "low entropy (not random enough to be a key)"
         if why is None:
@@ -170,7 +181,7 @@ def find_secrets(facts: RepoFacts, rules: Rules | None = None) -> SecretScan:
         rule = next((r for r in rules.files if r.regex.search(f.path)), None)
         if rule is None:
             continue
-        why = _path_reason(rules, f.path, rule.kind)
+        why = _path_reason(rules, f.path, rule)
         if why:
             scan.ignored[why] += 1
         else:

@@ -16,6 +16,7 @@ from ladder import sandbox
 from ladder.app import artifact, health, recipe, release, switch
 from ladder.app.artifact import Store
 from ladder.app.layout import Layout
+from ladder.app.server import get_server
 from ladder.core.config import load_config
 from ladder.core.errors import LadderError, ParameterError
 from ladder.core.hosts import LocalHost, environment_hosts
@@ -212,6 +213,31 @@ def test_a_release_that_does_not_report_its_version_is_switched_back(served, sto
         switch.switch(host, lay, "1.0.0", target, dry_run=False)
     assert release.get_releases(host, lay).current == "2.0.0"
     assert health.check(url).version == "2.0.0"
+
+
+@pytest.mark.ssh
+def test_a_release_that_does_not_load_is_refused_and_the_old_one_keeps_serving(served, store) -> None:
+    _deploy(served, store, "2.0.0")
+    lay, url = _prod(served)
+    host = _host(served)
+    host.run(f"rm -rf {lay.release('1.0.0')}")
+    plan = rung3a.setup(served.config_path, store=_store(store), version="1.0.0")
+    rung3a.send(plan, dry_run=False)
+    rung3a.install(plan, dry_run=False)
+    cfg = load_config(served.config_path)
+    hc = cfg.environment("prod").hosts[0]
+    module = cfg.app.wsgi.partition(":")[0]
+    with Path(lay.release("1.0.0"), "site", f"{module}.py").open("a") as f:
+        f.write("\nraise RuntimeError('the database URL is missing')\n")  # a worker importing this fails to boot
+    target = switch.Target(cfg.app_port(hc), cfg.app.wsgi, hc.python, cfg.app.health_path, version_deadline=5)
+    master = get_server(host, target.port).pid
+    with pytest.raises(
+        LadderError, match=r"(?s)1\.0\.0 was not switched to, 2\.0\.0 still serves.*database URL is missing"
+    ):
+        switch.switch(host, lay, "1.0.0", target, dry_run=False)
+    assert release.get_releases(host, lay).current == "2.0.0"
+    assert health.check(url).version == "2.0.0"
+    assert get_server(host, target.port).pid == master  # not restarted: the same master serves the old code
 
 
 def _host(box: sandbox.Sandbox):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..core import ops
 from ..core.errors import HostError
 from ..core.hosts import Host
-from . import health, reload, service
+from . import health, importcheck, reload, service
 from .layout import Layout
 from .release import SITE, Pause, get_releases, no_pause
 from .server import AppServer, get_server
@@ -178,10 +178,10 @@ def no_op() -> None:
 def switch(
     host: Host, lay: Layout, version: str, target: Target, *, dry_run: bool = True, pause: Pause = no_pause
 ) -> Switched:
-    """Point `current` at a complete release, reload, verify the version over HTTP; switch back if that fails."""
+    """Check the release loads, point `current` at it, reload, verify the version over HTTP; switch back if that fails."""
     found = get_releases(host, lay)
     if not found.is_complete(version) and dry_run:  # planned before the release is sent and installed
-        cmd = f"after install: current -> releases/{version}; reload; health"
+        cmd = f"after install: import {target.wsgi}; current -> releases/{version}; reload; health"
         return Switched(ops.settle(host, "switch", lay.current, [(cmd, no_op)], "not installed yet"), found.current)
     if not found.is_complete(version):
         raise HostError(
@@ -198,6 +198,12 @@ def switch(
     at_once = _at_once(host, lay, server, target, version) if server.known and not dry_run else None
 
     def go() -> None:
+        site = f"{lay.release(version)}/{SITE}"
+        try:
+            importcheck.check(host, target.python, site, target.wsgi, server.pid)
+        except HostError as exc:
+            still = f"{previous} still serves" if previous else "nothing was serving"
+            raise HostError(f"release {version} was not switched to, {still}: {exc.detail}", host=host.name) from exc
         started = time.monotonic()
         if at_once is None:
             ops.symlink(host, link, f"releases/{version}", dry_run=False)
@@ -212,7 +218,10 @@ def switch(
             raise HostError(f"{exc}; switched back to {previous}, which serves again", host=host.name) from exc
         timing["seconds"] = time.monotonic() - started
 
-    cmd = f"ln -sfn releases/{version} {link}.ladder-new && mv -T {link}.ladder-new {link}; reload; health"
+    cmd = (
+        f"import {target.wsgi} from the release; "
+        f"ln -sfn releases/{version} {link}.ladder-new && mv -T {link}.ladder-new {link}; reload; health"
+    )
     reason = f"{previous or 'no release'} -> {version}"
     change = ops.settle(host, "switch", link, [(cmd, go)], reason, dry_run=dry_run)
     return Switched(change, previous, float(timing.get("seconds", 0.0)), str(timing.get("method", "")))

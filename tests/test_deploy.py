@@ -161,6 +161,27 @@ def test_the_script_fails_safe(prod, tmp_path):
     assert serving(host, target, version).ok
 
 
+def test_a_commit_that_does_not_load_is_checked_out_back_and_the_old_code_keeps_serving(prod, tmp_path):
+    host, target, box = prod
+    saved = checkout.save_edits(host, target.layout.app, tmp_path)
+    deploy.install(host, target, dry_run=False)
+    deploy.deploy(host, target, "master", saved=saved, dry_run=False)
+    good = checkout.get_status(host, target.layout.app).head
+    pid = service.get_process(host, target.layout.pid_file).pid
+    module = target.wsgi.partition(":")[0]
+    with (box.repo / f"{module}.py").open("a") as f:
+        f.write("\nraise ImportError('no module named shop_settings')\n")
+    git(box.repo, "commit", "-qam", "a broken commit")
+    with pytest.raises(HostError, match="(?s)exited 5.*no module named shop_settings.*nothing was reloaded"):
+        deploy.deploy(host, target, "master", dry_run=False)
+    bad = host.run(f"{target.layout.deploy_script} master", warn=True)
+    assert bad.exited == 5 and "no module named shop_settings" in bad.stderr and "does not load" in bad.stderr
+    assert checkout.get_status(host, target.layout.app).head == good
+    assert checkout.get_status(host, target.layout.app).clean
+    assert serving(host, target, deploy.version_of(good)).ok
+    assert service.get_process(host, target.layout.pid_file).pid == pid  # never reloaded, so never down
+
+
 def test_a_stopped_app_server_is_started_by_the_deploy(prod, tmp_path):
     host, target, _ = prod
     saved = checkout.save_edits(host, target.layout.app, tmp_path)

@@ -8,7 +8,11 @@ import pytest
 from gitrepo import git
 from ladder import load_config
 from ladder.app import deploy, health
+from ladder.app.server import get_server
+from ladder.core.errors import LadderError
+from ladder.core.hosts import environment_hosts
 from ladder.engine import runner
+from ladder.rungs import rung1
 
 RUNBOOK = Path(__file__).resolve().parent.parent / "runbooks" / "1-separate-dev-and-prod.ipynb"
 
@@ -88,3 +92,25 @@ def test_rung1_dry_run_then_apply_then_apply_again(served_sandbox, tmp_path):
     assert set(again.summary["hosts"].values()) == {"ok"}
     assert not (again.run_dir / "prod-edits").exists()
     assert again.summary["notices"] == [] and "Read this first" not in again.report.read_text()
+
+    # A commit whose app does not import: the run stops at dev, which it breaks first ...
+    found = get_server_of(cfg, "prod1")
+    module = cfg.app.wsgi.partition(":")[0]
+    with (box.repo / f"{module}.py").open("a") as f:
+        f.write("\nraise RuntimeError('SHOP_DB is not set')\n")
+    git(box.repo, "commit", "-qam", "a commit that does not import")
+    broken = runner.run(RUNBOOK, config=box.config_path, apply=True, out_dir=tmp_path / "runs")
+    assert not broken.ok and broken.error.step == "Dev answers"
+    # ... and prod's own deploy step refuses it before any reload: the server keeps its master and old code.
+    with pytest.raises(LadderError, match="(?s)SHOP_DB is not set.*nothing was reloaded"):
+        rung1.deploy_prod(cfg, "master", rung1.save_prod_edits(cfg, str(tmp_path / "edits")), dry_run=False)
+    assert health.check(url).version == deploy.version_of(versioned)
+    assert prod_tree(box)[0] == versioned
+    assert get_server_of(cfg, "prod1").pid == found.pid
+
+
+def get_server_of(cfg, name: str):
+    """What serves the app on a host, read over SSH."""
+    [host] = [h for h in environment_hosts(cfg, "prod") if h.name == name]
+    with host:
+        return get_server(host, cfg.app_port(cfg.host_config(name)))

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from ..core import ops
 from ..core.errors import HostError
 from ..core.hosts import Host
-from . import checkout, reload, service
+from . import checkout, importcheck, reload, service
 from .checkout import SavedPatch
 from .git import GIT
 from .layout import Layout
-from .server import get_server
+from .server import get_server, master_pid_command
 
 q = shlex.quote
 VERSION_FILE = "VERSION"
@@ -57,11 +57,13 @@ else
   echo "deploy: started the app server"
 fi"""
     patch = checkout.patch_command(git="$GIT")
+    loads = importcheck.command(target.python, lay.app, target.wsgi, pid_from=master_pid_command(target.port))
     serve = f"{target.reload}\necho {q('deploy: reloaded the app server: ' + target.reload)}" if target.reload else own
     return f"""#!/usr/bin/env bash
 # Written by Ladder (rung 1): the one repeatable way code reaches this host.
 # Usage: deploy [REF]   fetch origin, check out REF (default: master), reload the app server.
 # Fail-safe: nothing in the checkout changes until the fetch worked and REF names a commit,
+# and a commit whose app does not import is checked out back before any reload,
 # so a failed deploy leaves the old code serving. Edits made in place are saved under
 # EDITS before they are discarded. /health reports the deployed commit (the VERSION file).
 set -euo pipefail
@@ -72,7 +74,8 @@ GIT={q(GIT)}
 ref="${{1:-master}}"
 case "$ref" in ""|-*|*..*|*[!A-Za-z0-9._/-]*) echo "deploy: '$ref' is not a branch, tag or commit name" >&2; exit 2;; esac
 cd "$APP"
-current=$($GIT rev-parse HEAD | cut -c1-{VERSION_LENGTH})
+was=$($GIT rev-parse HEAD)
+current=$(echo "$was" | cut -c1-{VERSION_LENGTH})
 $GIT fetch --quiet --prune --tags origin || {{ echo "deploy: git fetch failed; still serving $current" >&2; exit 3; }}
 target=$($GIT rev-parse --verify --quiet "refs/remotes/origin/$ref^{{commit}}" \\
   || $GIT rev-parse --verify --quiet "refs/tags/$ref^{{commit}}" \\
@@ -89,6 +92,11 @@ mkdir -p "$(dirname "$exclude")"
 grep -qxF {VERSION_FILE} "$exclude" 2>/dev/null || echo {VERSION_FILE} >> "$exclude"
 $GIT checkout --quiet --force --detach "$target"
 $GIT clean --quiet --force -d
+if ! (set -a; [ ! -f {q(lay.env_file)} ] || . {q(lay.env_file)}; set +a; {loads}) >&2; then
+  $GIT checkout --quiet --force --detach "$was"
+  echo "deploy: $ref does not load (above), so nothing was reloaded; $current is checked out again and serves" >&2
+  exit 5
+fi
 printf '%s\\n' "$(echo "$target" | cut -c1-{VERSION_LENGTH})" > {VERSION_FILE}
 {serve}
 echo "deploy: $ref -> $(cat {VERSION_FILE}) (was $current)"

@@ -53,10 +53,14 @@ def split_wsgi(wsgi: str) -> tuple[str, str]:
     return module, attr or "application"
 
 
-def command(python: str, site: str, wsgi: str, pid: int | None = None) -> str:
-    """Shell that imports `wsgi` from `site` with the master's environment; prints the error's last lines if not."""
+def command(python: str, site: str, wsgi: str, pid: int | None = None, *, pid_from: str | None = None) -> str:
+    """Shell that imports `wsgi` from `site` with the master's environment; prints the error's last lines if not.
+
+    The master is `pid`, or what the shell `pid_from` prints when the command runs (nothing: this shell's own).
+    """
     module, attr = split_wsgi(wsgi)
-    args = " ".join(q(a) for a in (str(int(pid)) if pid else "", site, module, attr))
+    master = f'"$( {pid_from} 2>/dev/null )"' if pid_from else q(str(int(pid)) if pid else "")
+    args = " ".join([master, *(q(a) for a in (site, module, attr))])
     return (
         f"out=$({q(python)} -c {q(CHECK_CODE)} {args} 2>&1) || "
         f'{{ printf "%s\\n" "$out" | tail -n {OUTPUT_LINES}; exit 1; }}; printf "%s\\n" "$out" | tail -n 1'

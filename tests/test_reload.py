@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from conftest import require_sshd
 
 from ladder import sandbox
-from ladder.app import reload, server
-from ladder.app.server import AppServer, Reload
+from ladder.app import health, reload, server
+from ladder.app.server import AppServer, Reload, get_server
 from ladder.core.config import load_config
 from ladder.core.errors import HostError
-from ladder.core.hosts import connect
+from ladder.core.hosts import LocalHost, connect
+from ladder.sandbox.sshd import free_port
 
 UWSGI = AppServer(
     8000,
@@ -160,3 +166,53 @@ def test_an_unknown_server_is_refused_before_any_change(ssh_sandbox):
         found = server.get_server(host, port)
         with pytest.raises(HostError, match=rf"dev: no uWSGI or gunicorn found on port {port}"):
             reload.reload(host, found, dry_run=False)
+
+
+def _gunicorn(folder, port: int) -> subprocess.Popen:
+    """A gunicorn Ladder did not start: two workers, no pid file, no manager."""
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}", "app:application"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        if health.check(f"http://127.0.0.1:{port}/", timeout=1).ok:
+            return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("gunicorn did not answer")
+
+
+@pytest.mark.local
+def test_a_kept_scripts_hup_reaches_the_master_running_then_not_the_one_seen_when_written(tmp_path):
+    (tmp_path / "app.py").write_text(
+        "def application(environ, start):\n    start('200 OK', [('Content-Type', 'text/plain')])\n    return [b'ok']\n"
+    )
+    port = free_port()
+    host = LocalHost("prod1", tmp_path)
+    first = _gunicorn(tmp_path, port)
+    try:
+        written = get_server(host, port)
+        cmd = reload.script_command(reload.choose("prod1", written), written)
+        assert str(written.pid) not in cmd  # found when the script runs, not when it was written
+    finally:
+        first.terminate()
+        first.wait()
+    second = _gunicorn(tmp_path, port)  # restarted (by hand, by a reboot): a new master pid
+    try:
+        assert second.pid != written.pid
+        before = reload.get_workers(host, second.pid)
+        assert host.run(cmd, timeout=30, warn=True).ok
+        for _ in range(100):
+            now = reload.get_workers(host, second.pid)
+            if now and not now & before:
+                break
+            time.sleep(0.1)
+        assert now and not now & before, (before, now)
+        assert second.poll() is None  # the new master itself lives on
+    finally:
+        second.terminate()
+        second.wait()
+    result = host.run(cmd, timeout=30, warn=True)
+    assert result.failed and f"no process listens on port {port}" in result.stderr

@@ -121,8 +121,9 @@ def test_uwsgi_under_supervisor_is_detected_with_its_ini_and_program(uwsgi_box):
     with host:
         found = server.get_server(host, port)
         master = int(host.read_text(Paths(host.base).uwsgi_pid).strip())
+        kept_script_finds = host.run(server.master_pid_command(port), timeout=30).stdout.strip()
     assert (found.kind, found.manager, found.manager_name) == ("uwsgi", "supervisor", "shop")
-    assert found.pid == master
+    assert found.pid == master == int(kept_script_finds)
     assert found.config_file == Paths(host.base).uwsgi_ini
     assert found.version and found.version.startswith("2.0")
     assert server.Reload("uwsgi-touch-chain-reload", Paths(host.base).uwsgi_reload) in found.reloads
@@ -135,7 +136,9 @@ def test_gunicorn_with_no_manager_is_detected(ssh_sandbox):
     with host:
         found = server.get_server(host, port)
         master = int(host.read_text(host.path("gunicorn.pid")).strip())
+        kept_script_finds = host.run(server.master_pid_command(port), timeout=30).stdout.strip()
     assert (found.kind, found.pid, found.manager, found.app) == ("gunicorn", master, "none", "app:application")
+    assert int(kept_script_finds) == master
     assert found.reloads == (server.Reload("hup", str(master)), server.Reload("usr2-quit", str(master)))
 
 

@@ -14,7 +14,7 @@ from ..core import ops
 from ..core.errors import HostError, ReloadFailed
 from ..core.hosts import Host
 from . import health
-from .server import AppServer, Reload, get_server
+from .server import AppServer, Reload, get_server, master_pid_command
 
 q = shlex.quote
 CONTROL_TIMEOUT = 30.0  # a manager or a signal answers within this, or the host is in trouble
@@ -89,6 +89,13 @@ def command(r: Reload, server: AppServer, *, restart: bool = False) -> str:
         )
         return f"kill -USR2 {pid} && {wait_new} && kill -QUIT {pid}"
     return commands[r.method]
+
+
+def script_command(r: Reload, server: AppServer) -> str:
+    """The reload for a script kept on the host: HUP goes to the master found on the port when the script runs."""
+    if r.method != "hup":
+        return command(r, server)
+    return f'master=$( {master_pid_command(server.port)} ) && kill -HUP "$master"'
 
 
 def preflight_command(r: Reload, server: AppServer) -> str:

@@ -146,6 +146,21 @@ def get_listeners(host: Host, port: int, timeout: float = FACT_TIMEOUT) -> tuple
     return pids, looked
 
 
+def master_pid_command(port: int) -> str:
+    """Shell printing the pid of the master listening on a port (the listener whose parent is not one); exit 1 if none.
+
+    For a script kept on the host: a pid read when the script was written goes stale once the server restarts.
+    """
+    port = int(port)
+    listeners = f"ss -Hltnp {q(f'sport = :{port}')} 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u"
+    return (
+        f"(pids=\" $({listeners} | tr '\\n' ' ')\"; for p in $pids; do "
+        'pp=$(sed "s/.*) //" /proc/$p/stat 2>/dev/null | cut -d" " -f2); '
+        'case "$pids" in *" $pp "*) ;; *) echo "$p"; exit 0;; esac; done; '
+        f'echo "no process listens on port {port} (ss -Hltnp)" >&2; exit 1)'
+    )
+
+
 # --- the processes -------------------------------------------------------------
 def chain_command(pid: int) -> str:
     """Shell printing a process and its ancestors: stat, exe, cwd and base64 cmdline and cgroup."""

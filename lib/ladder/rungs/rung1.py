@@ -73,7 +73,7 @@ def prod_target(cfg: Config, host: Host) -> deploy.Target:
     if (proc is not None and found.pid == proc.pid) or (not found.known and found.pid is None):
         return deploy.Target(host.base, python, port, cfg.app.wsgi, health_path=cfg.app.health_path)
     way = reload.choose(host.name, found)  # an unknown server is one clear error here, before any change
-    command = reload.command(way, found)
+    command = reload.script_command(way, found)
     return deploy.Target(host.base, hc.python, port, cfg.app.wsgi, reload=command, health_path=cfg.app.health_path)
 
 

@@ -22,10 +22,20 @@ _saved_home: list[str | None] = []
 def require_sshd() -> None:
     """Skip with a reason when sshd is missing; fail instead when LADDER_REQUIRE_SSHD=1."""
     if find_sshd() is None:
-        reason = "no sshd binary on this machine (install openssh-server)"
-        if os.environ.get("LADDER_REQUIRE_SSHD") == "1":
-            pytest.fail(f"LADDER_REQUIRE_SSHD=1 but {reason}")
-        pytest.skip(reason)
+        _missing("no sshd binary on this machine (install openssh-server)")
+
+
+def require_program(path: str, package: str) -> str:
+    """The path of a program .ci/run installs; skip when it is missing, fail instead when LADDER_REQUIRE_SSHD=1."""
+    if not os.access(path, os.X_OK):
+        _missing(f"no {path} on this machine (install {package})")
+    return path
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("LADDER_REQUIRE_SSHD") == "1":
+        pytest.fail(f"LADDER_REQUIRE_SSHD=1 but {reason}")
+    pytest.skip(reason)
 
 
 def pytest_configure(config) -> None:

@@ -1,7 +1,7 @@
 """Which reload drops no requests: each method under a short load of HTTP GETs sent to loopback only.
 
-For each server the sandbox runs (uWSGI under supervisor, gunicorn alone, gunicorn under supervisor), every
-reload method is carried out while a small thread pool sends GETs to the app's port; the method is done when
+For each server the sandbox runs (uWSGI under supervisor, gunicorn alone, gunicorn under supervisor), and for
+Debian's own uWSGI binary (python3 plugin, `virtualenv =`; run alone on a folder host), every reload method is carried out while a small thread pool sends GETs to the app's port; the method is done when
 app.reload.verify sees all workers replaced and /health answers. Prints failed/total requests per method.
 Run: .venv/bin/python bench/reloads.py [--threads 4]
 """
@@ -9,6 +9,11 @@ Run: .venv/bin/python bench/reloads.py [--threads 4]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -16,10 +21,13 @@ import urllib.request
 from pathlib import Path
 
 from ladder import sandbox
-from ladder.app import reload, server
+from ladder.app import health, reload, server
+from ladder.app.layout import Layout
 from ladder.app.server import Reload
 from ladder.core.config import load_config
-from ladder.core.hosts import connect
+from ladder.core.hosts import LocalHost, connect
+from ladder.sandbox.servers import Paths, uwsgi_ini
+from ladder.sandbox.sshd import free_port
 
 # (server, manager) -> the methods tried, the ones that may take the server down last.
 TRIALS = {
@@ -33,7 +41,10 @@ TRIALS = {
     ("gunicorn", "none"): ("hup", "usr2-quit"),
     ("gunicorn", "supervisor"): ("hup", "supervisorctl-restart"),
 }
+DEBIAN = ("uwsgi-touch-chain-reload", "uwsgi-fifo c", "uwsgi-fifo r", "uwsgi-reload-pidfile")
+DEBIAN_UWSGI = "/usr/bin/uwsgi-core"
 SETTLE = 0.5  # seconds of load before and after each reload
+APP = "def application(environ, start):\n    start('200 OK', [('Content-Type', 'text/plain')])\n    return [b'ok']\n"
 
 
 class Load:
@@ -95,6 +106,32 @@ def trial(host, port: int, method: str, threads: int) -> str:
     return f"{load.failed}/{load.total} failed  {outcome}"
 
 
+@contextlib.contextmanager
+def debian_uwsgi(folder: Path):
+    """Debian's uWSGI (python3 plugin, this venv as `virtualenv =`) serving a small app on a free port."""
+    lay = Layout(str(folder))
+    os.makedirs(lay.app)
+    os.makedirs(lay.logs)
+    Path(lay.app, "app.py").write_text(APP)
+    port, paths = free_port(), Paths(lay.base)
+    Path(paths.uwsgi_ini).write_text(uwsgi_ini(lay, port, "app:application", daemonize=False, virtualenv=sys.prefix))
+    Path(paths.uwsgi_reload).touch()
+    proc = subprocess.Popen([DEBIAN_UWSGI, "--ini", paths.uwsgi_ini], start_new_session=True)
+    try:
+        for _ in range(100):
+            if health.check(f"http://127.0.0.1:{port}/", timeout=1).ok:
+                break
+            time.sleep(0.1)
+        yield LocalHost("prod1", lay.base), port
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=4)
@@ -113,6 +150,12 @@ def main() -> None:
                         )
             finally:
                 sandbox.down(box.dir)
+    if not os.access(DEBIAN_UWSGI, os.X_OK):
+        print(f"uwsgi    debian     skipped: no {DEBIAN_UWSGI} (apt install uwsgi-core uwsgi-plugin-python3)")
+        return
+    with tempfile.TemporaryDirectory(prefix="ladder-reloads-") as tmp, debian_uwsgi(Path(tmp)) as (host, port):
+        for method in DEBIAN:
+            print(f"{'uwsgi':8} {'debian':10} {method:26} {trial(host, port, method, args.threads)}", flush=True)
 
 
 if __name__ == "__main__":

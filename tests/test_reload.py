@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import require_sshd
+from conftest import require_program, require_sshd
 
 from ladder import sandbox
 from ladder.app import health, reload, server
+from ladder.app.layout import Layout
 from ladder.app.server import AppServer, Reload, get_server
 from ladder.core.config import load_config
 from ladder.core.errors import HostError
 from ladder.core.hosts import LocalHost, connect
+from ladder.sandbox.servers import Paths, uwsgi_ini
 from ladder.sandbox.sshd import free_port
 
 UWSGI = AppServer(
@@ -216,3 +221,69 @@ def test_a_kept_scripts_hup_reaches_the_master_running_then_not_the_one_seen_whe
         second.wait()
     result = host.run(cmd, timeout=30, warn=True)
     assert result.failed and f"no process listens on port {port}" in result.stderr
+
+
+DEBIAN_UWSGI = "/usr/bin/uwsgi-core"  # what /usr/bin/uwsgi points at on Debian and Ubuntu
+
+
+@pytest.fixture(scope="module")
+def debian_uwsgi(tmp_path_factory):
+    """Debian's uWSGI binary with its python3 plugin and `virtualenv =`, as real hosts run it: no pyuwsgi involved."""
+    binary = require_program(DEBIAN_UWSGI, "uwsgi-core and uwsgi-plugin-python3")
+    lay = Layout(str(tmp_path_factory.mktemp("debian-uwsgi")))
+    for folder in (lay.app, lay.logs):
+        os.makedirs(folder)
+    Path(lay.app, "app.py").write_text(
+        "import werkzeug.wrappers  # from the virtualenv, not from Debian\n\n"
+        "def application(environ, start):\n    start('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'ok']\n"
+    )
+    port = free_port()
+    paths = Paths(lay.base)
+    Path(paths.uwsgi_ini).write_text(uwsgi_ini(lay, port, "app:application", daemonize=False, virtualenv=sys.prefix))
+    Path(paths.uwsgi_reload).touch()
+    proc = subprocess.Popen(
+        [binary, "--ini", paths.uwsgi_ini], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    log = Path(lay.logs, "uwsgi.log")
+    for _ in range(100):
+        if health.check(f"http://127.0.0.1:{port}/", timeout=1).ok:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(log.read_text())
+    yield LocalHost("prod1", lay.base), port, paths, log
+    proc.send_signal(signal.SIGINT)  # stops the master and its workers
+    try:
+        proc.wait(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.local
+def test_debians_uwsgi_is_found_with_its_ini_and_its_gentlest_reload(debian_uwsgi):
+    host, port, paths, _ = debian_uwsgi
+    found = get_server(host, port)
+    assert (found.kind, found.manager, found.config_file, found.app) == (
+        "uwsgi",
+        "none",
+        paths.uwsgi_ini,
+        "app:application",
+    )
+    assert found.version and found.version.endswith("-debian")
+    assert reload.choose("prod1", found) == Reload("uwsgi-touch-chain-reload", paths.uwsgi_reload)
+    assert Reload("uwsgi-fifo", paths.uwsgi_fifo) in found.reloads
+
+
+@pytest.mark.local
+def test_debians_uwsgi_is_chain_reloaded_keeping_its_master_and_the_virtualenv(debian_uwsgi):
+    host, port, _, log = debian_uwsgi
+    found = get_server(host, port)
+    before = reload.get_workers(host, found.pid)
+    done = reload.reload(host, found, path="/", python=sys.executable, dry_run=False)
+    after = get_server(host, port)
+    assert done.outcome == "changed" and after.pid == found.pid  # the master was not re-executed
+    assert reload.get_workers(host, after.pid).isdisjoint(before)
+    assert "No module named" not in log.read_text()  # new workers found the virtualenv

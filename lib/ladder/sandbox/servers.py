@@ -92,15 +92,17 @@ class Paths:
         return f"{tempfile.gettempdir()}/ladder-{os.getuid()}"
 
 
-def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool) -> str:
+def uwsgi_ini(lay: Layout, port: int, wsgi: str, *, daemonize: bool, virtualenv: str | None = None) -> str:
     """uWSGI's ini: HTTP on the app's port, lazy apps and a chain-reload file (pyuwsgi's re-exec loses the venv).
 
     The master empties the workers' metrics folder as it starts, as gunicorn.conf.py's on_starting does.
+    With a virtualenv, the ini is for a distribution's uwsgi binary: its python3 plugin, the app's venv.
     """
     paths = Paths(lay.base)
     metrics = q(lay.metrics)
     lines = [
         "[uwsgi]",
+        *(["plugins = python3", f"virtualenv = {virtualenv}"] if virtualenv else []),
         f"chdir = {lay.app}",
         f"module = {wsgi}",
         f"http-socket = 127.0.0.1:{int(port)}",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -54,3 +57,20 @@ def test_a_metrics_test_only_for_an_app_serving_prometheus_client_s_metrics():
     assert smoke.metrics_text(without_client, found, "app:application") is None
     no_route = [r for r in found if r.path != smoke.METRICS_PATH]
     assert smoke.metrics_text(files, no_route, "app:application") is None
+
+
+@pytest.mark.local
+def test_the_suite_passes_on_the_sandbox_app_and_leaves_no_temporary_folder(tmp_path):
+    files = app_files()
+    repo, scratch = tmp_path / "app", tmp_path / "tmp"
+    scratch.mkdir()
+    for path, text in {**files, **smoke.suite_files(files, routes.found_in(files), "app:application")}.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    env.pop("PYTHONPATH", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert list(scratch.iterdir()) == []  # the run's database and flags file went with it

@@ -34,16 +34,20 @@ LOCKED = (
 
 CONFTEST_TEXT = '''"""Test settings: the app's database in a temporary folder, the app importable from the repository root."""
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["APP_DB_PATH"] = os.path.join(tempfile.mkdtemp(prefix="app-tests-"), "app.db")
+SCRATCH = tempfile.mkdtemp(prefix="app-tests-")
+atexit.register(shutil.rmtree, SCRATCH, True)  # the run's database and flags go with it
+os.environ["APP_DB_PATH"] = os.path.join(SCRATCH, "app.db")
 os.environ.setdefault("APP_ENV", "test")
-os.environ.setdefault("APP_FLAGS_FILE", os.path.join(tempfile.mkdtemp(prefix="app-flags-"), "flags.json"))
+os.environ.setdefault("APP_FLAGS_FILE", os.path.join(SCRATCH, "flags.json"))
 '''
 
 SMOKE_HEAD = '''"""Smoke tests: every route answers through the WSGI app, without a server error."""

@@ -57,6 +57,11 @@ class Run:
         passed = [s.name for s in self.stages if s.result == "success"]
         return passed[-1] if passed else ""
 
+    @property
+    def failed_at(self) -> str:
+        """The first stage that failed ('' when none did; a stage still running or not run has not)."""
+        return next((s.name for s in self.stages if s.result not in ("success", "running", "not run")), "")
+
 
 def _time(stamp: float | None) -> datetime | None:
     return None if stamp is None else datetime.fromtimestamp(stamp, UTC)

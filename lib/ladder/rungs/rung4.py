@@ -265,7 +265,7 @@ def _ship(cfg: Config, roles: tuple[str, ...], ship: str, dry_run: bool) -> Pipe
 
 def _expect(role: str, run: Run, prod: dict[str, dict[str, str | None]], ship: str) -> None:
     """A good commit reaches prod (or the gate); a broken one fails its smoke test with prod as it was."""
-    failed = next((s.name for s in run.stages if s.result not in ("success", "running", "not run")), "")
+    failed = run.failed_at
     where = f"trunk build #{run.number} of {run.revision[:12]}"
     if role == BROKEN:
         keys = list(prod)  # "before", then each role in the order pushed

@@ -30,9 +30,7 @@ class Released:
     @property
     def stopped_at(self) -> str:
         """The pipeline stage that failed ('' when none did, or when it was built here)."""
-        if self.run is None:
-            return ""
-        return next((s.name for s in self.run.stages if s.result not in ("success", "not run")), "")
+        return self.run.failed_at if self.run is not None else ""
 
     @property
     def as_expected(self) -> bool:

@@ -116,7 +116,12 @@ def debian_uwsgi(folder: Path):
     port, paths = free_port(), Paths(lay.base)
     Path(paths.uwsgi_ini).write_text(uwsgi_ini(lay, port, "app:application", daemonize=False, virtualenv=sys.prefix))
     Path(paths.uwsgi_reload).touch()
-    proc = subprocess.Popen([DEBIAN_UWSGI, "--ini", paths.uwsgi_ini], start_new_session=True)
+    proc = subprocess.Popen(
+        [DEBIAN_UWSGI, "--ini", paths.uwsgi_ini],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         for _ in range(100):
             if health.check(f"http://127.0.0.1:{port}/", timeout=1).ok:

@@ -117,6 +117,11 @@ def test_reported_false_positives_are_ignored_with_their_reason(repo):
             "web/api.ts": "async changePassword(changePassword: ChangePassword) {\n",
             "web/edit.vue": '<v-text-field @click:append="showPassword = !showPassword" />\n',
             "app/views.py": "def reset_password(reset_password: ResetPassword, session: Session):\n",
+            "shop/configuration_testing.py": f"SECRET_KEY = '{RANDOM40}'\n",
+            "shop/settings/test.py": f"SECRET_KEY = '{RANDOM40}'\n",
+            "shop/local.py": "SECRET_KEY = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'\n",
+            "shop/config.py": 'REDIS_URL = "redis://localhost:6379"  # with a password: "redis://:password@localhost:6379"\n',
+            "docker-compose.yml": "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: shopdbuser\n",
         },
     )
     assert res.evidence["findings"] == [], res.evidence["findings"]
@@ -124,6 +129,9 @@ def test_reported_false_positives_are_ignored_with_their_reason(repo):
     ignored = res.evidence["ignored"]
     for why in ("documentation", "example or template settings", "tests and fixtures", "translations"):
         assert ignored.get(why), (why, ignored)
+    assert ignored["test settings (a configuration only the test suite loads)"] == 2
+    assert ignored["a run of the alphabet, digits or keyboard (a placeholder, however random it measures)"] == 1
+    assert ignored["a URL whose credentials are placeholders (user:password@, :pass@)"] == 1
     assert "ignored" in res.reason
 
 

@@ -118,6 +118,23 @@ def test_a_web_app_its_users_run_from_a_published_image_is_self_hosted(tmp_path)
 
 
 @pytest.mark.local
+def test_a_single_install_page_that_sets_up_a_server_stack_is_self_hosting_docs(tmp_path):
+    forum = GitRepo(tmp_path / "forum")
+    forum.commit(
+        {
+            "wsgi.py": "from forum import create_app\napplication = create_app()\n",
+            "docs/installation.rst": "Install\n=======\n\nRun it with uWSGI behind nginx, with Redis for the queue.\n",
+        }
+    )
+    k = kind_of(forum)
+    assert k.kind == SELF_HOSTED
+    assert "install docs: docs/installation.rst (sets up nginx, redis, uwsgi)" in k.evidence
+    lib = GitRepo(tmp_path / "lib")
+    lib.commit({"wsgi.py": "application = None\n", "docs/installation.rst": "Install\n=======\n\npip install lib\n"})
+    assert not any("install docs" in e for e in kind_of(lib).evidence)  # a page that only says `pip install`
+
+
+@pytest.mark.local
 def test_an_app_that_publishes_a_package_is_not_a_library(tmp_path):
     # A web app installed with pip is still run by its users: its package is its release, not a library.
     repo = GitRepo(tmp_path / "wiki")

@@ -26,6 +26,13 @@ DEPLOY_TARGET = re.compile(
 # A folder of install or administration docs is written for people who run the software themselves.
 STATIC_HOST = re.compile(r"^(vercel\.json|netlify\.toml)$")
 INSTALL_DOCS = re.compile(r"^docs?/(.*/)?(install(ation)?|self-?host(ing)?|admin(istration)?|deployment)/", re.I)
+# ... as is a single install page that sets up a server stack (a library's says `pip install`).
+INSTALL_PAGE = re.compile(
+    r"^docs?/(.*/)?(install(ation|ing)?|self-?host(ing|ed)?|deploy(ment|ing)?)\.(rst|md|txt|adoc)$", re.I
+)
+SERVER_STACK = re.compile(
+    r"\b(nginx|apache2?|systemd|supervisor(d|ctl)?|gunicorn|uwsgi|postgres(ql)?|mysql|redis)\b", re.I
+)
 COMPOSE = re.compile(r"^([^/]+/)?(docker-)?compose(\.(prod|production))?\.ya?ml$")
 # An app's entry point: a library or a tool has none.
 WEB_APP = re.compile(
@@ -129,8 +136,17 @@ def weigh(
     if images:
         sign(SELF_HOSTED, 3, f"image or binaries published on a tag: {images[0].path}")
     docs = [p for p in paths if INSTALL_DOCS.search(p)]
+    pages = {
+        p: sorted({m.group(0).lower() for m in SERVER_STACK.finditer(t)})
+        for p, t in texts.items()
+        if INSTALL_PAGE.search(p)
+    }
+    pages = {p: stack for p, stack in pages.items() if stack}
     if docs:
         sign(SELF_HOSTED, 2, f"install docs: {docs[0]}")
+    elif pages:
+        page, stack = next(iter(pages.items()))
+        sign(SELF_HOSTED, 2, f"install docs: {page} (sets up {', '.join(stack[:4])})")
     compose = [p for p, t in texts.items() if COMPOSE.search(p) and PUBLISHED_IMAGE.search(t) and "build:" not in t]
     if compose:
         sign(SELF_HOSTED, 2, f"compose file pulling a published image: {compose[0]}")
@@ -155,7 +171,14 @@ def _verdict(points: dict[str, int], seen: dict[str, list[str]]) -> ProjectKind:
 def detect_kind(facts: RepoFacts) -> ProjectKind:
     """The project's kind, from the file listing, a few small files, the publishing and deploy jobs the checks read."""
     paths = [f.path for f in facts.source_files]
-    wanted = [p for p in paths if (PACKAGE_META.search(p) and "/" not in p) or COMPOSE.search(p) or SETTINGS.search(p)]
+    wanted = [
+        p
+        for p in paths
+        if (PACKAGE_META.search(p) and "/" not in p)
+        or COMPOSE.search(p)
+        or SETTINGS.search(p)
+        or INSTALL_PAGE.search(p)
+    ]
     texts = facts.read(wanted)
     pipelines = publishing(facts)
     # A workflow that publishes a package or builds the docs deploys nothing the team runs.

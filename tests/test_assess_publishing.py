@@ -126,3 +126,50 @@ def test_a_release_workflow_that_publishes_through_the_repository_s_own_script_i
     assert res.score == 10 and res.evidence["publishing"] == [
         {"file": ".github/workflows/publish.yml", "publishes": ["python package"], "on_tag": True}
     ]
+
+
+@pytest.mark.local
+def test_a_scheduled_job_whose_script_creates_a_github_release_is_a_release_pipeline_not_an_artifact(tmp_path):
+    repo = GitRepo(tmp_path / "template")
+    workflow = (
+        "on:\n  schedule:\n    - cron: '0 2 * * *'\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: uv run --locked scripts/update_changelog.py\n"
+    )
+    script = (
+        "from github import Github\n\nrepo = Github().get_repo('acme/template')\n"
+        "repo.create_git_release(tag='2026.11.27', name='2026.11.27', message='notes')\n"
+    )
+    repo.commit({".github/workflows/update-changelog.yml": workflow, "scripts/update_changelog.py": script})
+    pipeline = check(repo, "release-pipeline")
+    assert pipeline.score == 10 and "update-changelog.yml publishes a GitHub release" in pipeline.reason
+    packaging = check(repo, "packaging")  # a release of the source is not a built artifact
+    assert packaging.score == 0 and packaging.evidence["publishing"] == []
+
+
+@pytest.mark.local
+def test_with_ci_here_and_no_job_that_publishes_releases_are_made_by_hand_and_with_no_ci_nobody_can_tell(tmp_path):
+    by_hand = GitRepo(tmp_path / "forum")
+    by_hand.commit({".github/workflows/tests.yml": "on: [push]\njobs:\n  t:\n    steps:\n      - run: pytest\n"})
+    res = check(by_hand, "release-pipeline")
+    assert (res.score, res.label) == (2, "inferred") and "releases are made by hand" in res.reason
+    assert res.evidence["ci"] == [".github/workflows/tests.yml"]
+    no_ci = GitRepo(tmp_path / "bare")
+    no_ci.commit({"pyproject.toml": "[project]\nname = 'bare'\n"})
+    assert check(no_ci, "release-pipeline").score is None  # the releases may come from elsewhere: inconclusive
+
+
+@pytest.mark.local
+def test_a_release_that_calls_a_reusable_workflow_which_pushes_an_image_publishes_on_the_release(tmp_path):
+    repo = GitRepo(tmp_path / "recipes")
+    caller = (
+        "on:\n  release:\n    types: [published]\njobs:\n  build-release:\n"
+        "    uses: ./.github/workflows/partial-builder.yml\n    with:\n      tag: ${{ github.event.release.tag_name }}\n"
+    )
+    builder = (
+        "on:\n  workflow_call:\n    inputs:\n      tag: {type: string}\njobs:\n  publish:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: depot/build-push-action@v1\n        with:\n          push: true\n"
+        "          tags: ghcr.io/acme/recipes:${{ inputs.tag }}\n"
+    )
+    repo.commit({".github/workflows/release.yml": caller, ".github/workflows/partial-builder.yml": builder})
+    res = check(repo, "release-on-tag")
+    assert res.score == 10 and res.reason == ".github/workflows/release.yml publishes a container image on a tag"

@@ -1,4 +1,4 @@
-"""Release pipelines: CI files that publish a versioned artifact (a package or an image), and whether on a tag."""
+"""Release pipelines: CI files that publish a versioned artifact (a package, an image, a GitHub release), and whether on a tag."""
 
 from __future__ import annotations
 
@@ -19,18 +19,30 @@ PUBLISHERS: tuple[tuple[str, re.Pattern], ...] = (
     ("crate", re.compile(r"\bcargo publish\b")),
     ("release binaries", re.compile(r"goreleaser")),
     (
+        "GitHub release",
+        re.compile(
+            r"\bgh release create\b|softprops/action-gh-release|ncipollo/release-action|actions/create-release"
+            r"|\.create_git_release\(|\.createRelease\("
+        ),
+    ),
+    (
         "container image",
         re.compile(
-            r"\b(docker|podman|buildah) push\b|docker buildx imagetools create|docker/build-push-action@[^\n]*\n(?:[^\n]*\n){0,12}?\s*push:\s*(true|\$\{\{)"
+            r"\b(docker|podman|buildah) push\b|docker buildx imagetools create"
+            r"|(docker|depot)/build-push-action@[^\n]*\n(?:[^\n]*\n){0,12}?\s*push:\s*(true|\$\{\{)"
         ),
     ),
 )
+# What a build publishes as a versioned artifact; a GitHub release is a release, but its files are the source's.
+ARTIFACTS = ("python package", "npm package", "gem", "crate", "release binaries", "container image")
 # Tag triggers outside GitHub Actions: GitLab, Jenkins, Travis, CircleCI, Drone/Woodpecker.
 TAG_TRIGGER = re.compile(
     r"CI_COMMIT_TAG|refs/tags|buildingTag\(\)|^\s*-\s*tags\s*$|only:\s*\[?\s*tags\b|tags:\s*true|tags:\s*\n\s*only:"
     r"|event:\s*\[?\s*tag\b",
     re.MULTILINE,
 )
+# A job that calls a reusable workflow of the same repository: what it publishes, the caller publishes.
+LOCAL_WORKFLOW = re.compile(r"^\s*uses:\s*['\"]?\./(\.github/workflows/[\w.-]+\.ya?ml)", re.M)
 GITHUB_TAG_CONDITION = re.compile(
     r"startsWith\(\s*github\.ref\s*,\s*'refs/tags|github\.ref_type\s*==\s*'tag'|github\.event_name\s*==\s*'release'"
 )
@@ -47,6 +59,11 @@ class Publishing:
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form for evidence."""
         return {"file": self.path, "publishes": list(self.publishes), "on_tag": self.on_tag}
+
+    @property
+    def artifacts(self) -> tuple[str, ...]:
+        """What it publishes as a built artifact (a package, an image, binaries)."""
+        return tuple(p for p in self.publishes if p in ARTIFACTS)
 
 
 def _github_on_tag(text: str) -> bool:
@@ -73,11 +90,12 @@ def on_tag(path: str, text: str) -> bool:
 
 
 def publishing(facts: RepoFacts) -> list[Publishing]:
-    """The repository's CI files that publish a package or an image, themselves or through a script they run."""
+    """The repository's CI files that publish, themselves, through a script they run or a reusable workflow they call."""
     texts = facts.read(c.path for c in facts.ci_configs)
     found = []
     for path, text in sorted(texts.items()):
-        runs = "\n".join([text, *(line for _, line in followed(text, facts.read_one))])
+        called = [facts.read_one(p) for p in dict.fromkeys(LOCAL_WORKFLOW.findall(text))]
+        runs = "\n".join([text, *called, *(line for t in [text, *called] for _, line in followed(t, facts.read_one))])
         kinds = tuple(kind for kind, rx in PUBLISHERS if rx.search(runs))
         if kinds:
             found.append(Publishing(path, kinds, on_tag(path, text)))

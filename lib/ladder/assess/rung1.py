@@ -185,8 +185,20 @@ def release_pipeline(facts: RepoFacts) -> CheckResult:
     """A CI job publishes the releases (a package or an image): a library's or self-hosted app's one-step deploy."""
     found = publishing(facts)
     if not found:
-        # Releases may be published by hand or from elsewhere: the repository cannot tell, the question can.
-        return inconclusive("release-pipeline", REPO, "no CI job in the repository publishes a package or an image")
+        ci = [c.path for c in facts.ci_configs if c.provider != "ci-script" and not is_sample_path(c.path)]
+        if ci:
+            # The pipeline lives here, and no job of it publishes: releases are made by hand (or not at all).
+            return result(
+                "release-pipeline",
+                REPO,
+                2,
+                f"CI runs from this repository ({', '.join(ci[:3])}), but no job of it publishes a release: "
+                "releases are made by hand",
+                label=INFERRED,
+                ci=ci[:SAMPLES],
+            )
+        # With no CI here, releases may be published from elsewhere: the repository cannot tell, the question can.
+        return inconclusive("release-pipeline", REPO, "no CI job in the repository publishes a release")
     shown = next((p for p in found if p.on_tag), found[0])
     return result(
         "release-pipeline",

@@ -60,7 +60,7 @@ def packaging(facts: RepoFacts) -> CheckResult:
     dockerfiles = facts.read(own(DOCKERFILE))
     bases = [(p, image, pinned) for p, text in dockerfiles.items() for image, pinned in parse_from_lines(text)]
     docker_pinned = bool(bases) and all(pinned for _, _, pinned in bases)
-    pipelines = publishing(facts)
+    pipelines = [p for p in publishing(facts) if p.artifacts]
     on_tag = [p for p in pipelines if p.on_tag]
     if on_tag:
         # Publishing on a tag is the practice itself: one versioned artifact per release, built by CI.
@@ -75,7 +75,7 @@ def packaging(facts: RepoFacts) -> CheckResult:
     if pipelines:
         shown = (on_tag or pipelines)[0]
         parts.append(
-            f"{shown.path} publishes a {' and a '.join(shown.publishes)}" + (" on a tag" if shown.on_tag else "")
+            f"{shown.path} publishes a {' and a '.join(shown.artifacts)}" + (" on a tag" if shown.on_tag else "")
         )
     if recipes:
         parts.append(f"recipe {recipes[0]}")

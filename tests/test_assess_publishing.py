@@ -153,9 +153,12 @@ def test_with_ci_here_and_no_job_that_publishes_releases_are_made_by_hand_and_wi
     res = check(by_hand, "release-pipeline")
     assert (res.score, res.label) == (2, "inferred") and "releases are made by hand" in res.reason
     assert res.evidence["ci"] == [".github/workflows/tests.yml"]
+    tag = check(by_hand, "release-on-tag")
+    assert (tag.score, tag.label) == (2, "inferred") and "tagging a version publishes nothing" in tag.reason
     no_ci = GitRepo(tmp_path / "bare")
     no_ci.commit({"pyproject.toml": "[project]\nname = 'bare'\n"})
-    assert check(no_ci, "release-pipeline").score is None  # the releases may come from elsewhere: inconclusive
+    for practice in ("release-pipeline", "release-on-tag"):  # the releases may come from elsewhere: inconclusive
+        assert check(no_ci, practice).score is None
 
 
 @pytest.mark.local

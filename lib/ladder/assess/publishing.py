@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from ..app.history import is_sample_path
 from .ci_follow import followed
 from .repo_facts import RepoFacts
 
@@ -100,3 +101,8 @@ def publishing(facts: RepoFacts) -> list[Publishing]:
         if kinds:
             found.append(Publishing(path, kinds, on_tag(path, text)))
     return found
+
+
+def own_pipeline(facts: RepoFacts) -> list[str]:
+    """The repository's own CI files (not a CI script, not a template's): where its releases would be published."""
+    return [c.path for c in facts.ci_configs if c.provider != "ci-script" and not is_sample_path(c.path)]

@@ -12,7 +12,7 @@ from .checks import DORA, ELSEWHERE, HOST, INFERRED, REPO, SAMPLES, CheckResult,
 from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
 from .probes import Deployment
-from .publishing import publishing
+from .publishing import own_pipeline, publishing
 from .repo_facts import CODE_SPECS, RepoFacts, sample_paths
 from .secret_scan import GENERIC, KEY, find_secrets
 
@@ -185,7 +185,7 @@ def release_pipeline(facts: RepoFacts) -> CheckResult:
     """A CI job publishes the releases (a package or an image): a library's or self-hosted app's one-step deploy."""
     found = publishing(facts)
     if not found:
-        ci = [c.path for c in facts.ci_configs if c.provider != "ci-script" and not is_sample_path(c.path)]
+        ci = own_pipeline(facts)
         if ci:
             # The pipeline lives here, and no job of it publishes: releases are made by hand (or not at all).
             return result(

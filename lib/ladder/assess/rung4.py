@@ -18,7 +18,7 @@ from .checks import (
 )
 from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
-from .publishing import publishing
+from .publishing import own_pipeline, publishing
 from .repo_facts import RepoFacts, sample_paths
 from .rung1 import DEPLOY_FILES
 
@@ -76,10 +76,21 @@ def smoke_test(facts: RepoFacts) -> CheckResult:
 
 
 def release_on_tag(facts: RepoFacts) -> CheckResult:
-    """Tagging a version publishes it: a CI job that publishes a package or an image runs on a tag or a release."""
+    """Tagging a version publishes it: a CI job that publishes a release runs on a tag or a release."""
     found = publishing(facts)
     if not found:
-        return inconclusive("release-on-tag", REPO, "no CI job in the repository publishes a package or an image")
+        ci = own_pipeline(facts)
+        if ci:  # the pipeline lives here and publishes nothing, as rung 1's release-pipeline reads it
+            return result(
+                "release-on-tag",
+                REPO,
+                2,
+                f"CI runs from this repository ({', '.join(ci[:3])}), but no job of it publishes a release: "
+                "tagging a version publishes nothing",
+                label=INFERRED,
+                ci=ci[:SAMPLES],
+            )
+        return inconclusive("release-on-tag", REPO, "no CI job in the repository publishes a release")
     tagged = [p for p in found if p.on_tag]
     if tagged:
         return result(

@@ -117,15 +117,50 @@ def validate(data: Any, rung_ids: Iterable[str]) -> dict[str, Any]:
     return data
 
 
+def implied_level(expected: Mapping[str, Mapping[str, Any]], rungs: Sequence[Any]) -> str:
+    """The level an entry's rung classes give by the file's rule, the model's `requires` and groups.
+
+    A rung is reached when it is high and every rung it requires is reached or n-a (n-a passing its own
+    requirements on); unknown blocks. A group ("3") is the level once all its rungs are reached.
+    """
+    clear: dict[str, bool] = {}  # reached, or n-a with every requirement clear
+    level = "0"
+    for rung in (r for r in rungs if r.ladder):
+        value = expected[rung.id]["value"]
+        below = all(clear.get(req, False) for req in rung.requires)
+        reached = value == "high" and below
+        clear[rung.id] = below and (reached or value == "n-a")
+        if reached:
+            level = rung.id
+            group = [r.id for r in rungs if r.group and r.group == rung.group]
+            if group and all(expected[g]["value"] == "high" and clear.get(g) for g in group):
+                level = rung.group
+    return level
+
+
+def check_levels(data: Mapping[str, Any], rungs: Sequence[Any]) -> None:
+    """Every entry's `level` is the one its rung classes give; else the entry, both levels and the fix."""
+    for entry in list(data["repos"]) + list(data.get("built") or []):
+        implied = implied_level(entry["expected"], rungs)
+        if str(entry["level"]) != implied:
+            raise CalibrationError(
+                f"calibration.yml: {_entry_name(entry)}: level {entry['level']!r} is not the {implied!r} its rung "
+                "classes give by the header's rule; change the level or a class (keeping the original and why)"
+            )
+
+
 def load_calibration(path: Path = CALIBRATION) -> dict[str, Any]:
-    """Read and validate calibration.yml against Ladder's model."""
+    """Read and validate calibration.yml against Ladder's model: rungs, classes, and levels that follow from them."""
     from ladder.assess.model import load_model
 
     try:
         data = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise CalibrationError(f"{path}: cannot read ({exc})") from None
-    return validate(data, [r.id for r in load_model().rungs])
+    rungs = load_model().rungs
+    data = validate(data, [r.id for r in rungs])
+    check_levels(data, rungs)
+    return data
 
 
 def rows_for(entry: Mapping[str, Any], doc: Mapping[str, Any], notes: Mapping[str, str]) -> list[Row]:

@@ -57,6 +57,32 @@ def test_validate_names_the_entry_and_rung_of_a_bad_value() -> None:
 
 
 @pytest.mark.unit
+def test_the_level_follows_from_the_rung_classes_by_the_files_rule() -> None:
+    rungs = load_model().rungs
+
+    def level(**classes: str) -> str:
+        named = {"1": "high", "1+": "high", "2": "high", "3a": "low", "3b": "low", "4": "low", "5": "low", "all": "low"}
+        named.update({k.replace("plus", "+").removeprefix("r"): v for k, v in classes.items()})
+        return calibrate.implied_level({k: {"value": v} for k, v in named.items()}, rungs)
+
+    assert level() == "2"
+    assert level(r3b="high") == "3b"  # CI without packaged artifacts: 3b needs only rung 2
+    assert level(r3a="high", r3b="high") == "3" and level(r3a="high", r3b="high", r4="high") == "4"
+    assert level(r1plus="n-a", r3a="high", r3b="high") == "3"  # n-a neither blocks nor is reached
+    assert level(r1plus="unknown") == "1" and level(r1="medium", r3b="high") == "0"  # unknown and medium block
+    assert level(r1="n-a", r1plus="n-a", r2="medium") == "0"
+
+
+@pytest.mark.unit
+def test_a_written_level_that_does_not_follow_from_the_classes_is_refused() -> None:
+    data = calibrate.validate(yaml.safe_load(calibrate.CALIBRATION.read_text()), _rung_ids())
+    calibrate.check_levels(data, load_model().rungs)
+    data["repos"][0]["level"] = "4"
+    with pytest.raises(calibrate.CalibrationError, match=r"django/djangoproject.com: level '4' is not the '1'"):
+        calibrate.check_levels(data, load_model().rungs)
+
+
+@pytest.mark.unit
 def test_classify_maps_scores_and_missing_scores() -> None:
     assert calibrate.classify({"score": 7.0}) == "high"
     assert calibrate.classify({"score": 6.99}) == "medium"

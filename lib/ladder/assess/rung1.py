@@ -181,24 +181,27 @@ def one_step_deploy(facts: RepoFacts) -> CheckResult:
     )
 
 
+def no_publishing(check: str, facts: RepoFacts, meaning: str) -> CheckResult:
+    """A check's result when no CI job publishes: 2 (inferred) when the pipeline lives here, else inconclusive."""
+    ci = own_pipeline(facts)
+    if not ci:
+        # With no CI here, releases may be published from elsewhere: the repository cannot tell, the question can.
+        return inconclusive(check, REPO, "no CI job in the repository publishes a release")
+    return result(
+        check,
+        REPO,
+        2,
+        f"CI runs from this repository ({', '.join(ci[:3])}), but no job of it publishes a release: {meaning}",
+        label=INFERRED,
+        ci=ci[:SAMPLES],
+    )
+
+
 def release_pipeline(facts: RepoFacts) -> CheckResult:
     """A CI job publishes the releases (a package or an image): a library's or self-hosted app's one-step deploy."""
     found = publishing(facts)
     if not found:
-        ci = own_pipeline(facts)
-        if ci:
-            # The pipeline lives here, and no job of it publishes: releases are made by hand (or not at all).
-            return result(
-                "release-pipeline",
-                REPO,
-                2,
-                f"CI runs from this repository ({', '.join(ci[:3])}), but no job of it publishes a release: "
-                "releases are made by hand",
-                label=INFERRED,
-                ci=ci[:SAMPLES],
-            )
-        # With no CI here, releases may be published from elsewhere: the repository cannot tell, the question can.
-        return inconclusive("release-pipeline", REPO, "no CI job in the repository publishes a release")
+        return no_publishing("release-pipeline", facts, "releases are made by hand")
     shown = next((p for p in found if p.on_tag), found[0])
     return result(
         "release-pipeline",

@@ -18,9 +18,9 @@ from .checks import (
 )
 from .dora import DoraReport
 from .host_facts import HostFacts, HostReport, per_prod
-from .publishing import own_pipeline, publishing
+from .publishing import publishing
 from .repo_facts import RepoFacts, sample_paths
-from .rung1 import DEPLOY_FILES
+from .rung1 import DEPLOY_FILES, no_publishing
 
 # ---- the repository --------------------------------------------------------------------------------
 
@@ -79,18 +79,7 @@ def release_on_tag(facts: RepoFacts) -> CheckResult:
     """Tagging a version publishes it: a CI job that publishes a release runs on a tag or a release."""
     found = publishing(facts)
     if not found:
-        ci = own_pipeline(facts)
-        if ci:  # the pipeline lives here and publishes nothing, as rung 1's release-pipeline reads it
-            return result(
-                "release-on-tag",
-                REPO,
-                2,
-                f"CI runs from this repository ({', '.join(ci[:3])}), but no job of it publishes a release: "
-                "tagging a version publishes nothing",
-                label=INFERRED,
-                ci=ci[:SAMPLES],
-            )
-        return inconclusive("release-on-tag", REPO, "no CI job in the repository publishes a release")
+        return no_publishing("release-on-tag", facts, "tagging a version publishes nothing")
     tagged = [p for p in found if p.on_tag]
     if tagged:
         return result(

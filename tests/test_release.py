@@ -196,19 +196,25 @@ def test_checksum_mismatch_stops_the_host(served, store, tmp_path) -> None:
     assert health.check(url).version == serving
 
 
-@pytest.mark.ssh
-def test_a_release_that_does_not_report_its_version_is_switched_back(served, store) -> None:
-    _deploy(served, store, "2.0.0")
-    lay, url = _prod(served)
-    host = _host(served)
+def _serving_2_with_1_reinstalled(box: sandbox.Sandbox, store: Path, deadline: float):
+    """Prod serving 2.0.0 with 1.0.0 installed afresh beside it; its layout, URL, host and switch target."""
+    _deploy(box, store, "2.0.0")
+    lay, url = _prod(box)
+    host = _host(box)
     host.run(f"rm -rf {lay.release('1.0.0')}")
-    plan = rung3a.setup(served.config_path, store=_store(store), version="1.0.0")
+    plan = rung3a.setup(box.config_path, store=_store(store), version="1.0.0")
     rung3a.send(plan, dry_run=False)
     rung3a.install(plan, dry_run=False)
-    Path(lay.release("1.0.0"), "site", "VERSION").write_text("0.0.1\n")  # serves, but not as 1.0.0
-    cfg = load_config(served.config_path)
+    cfg = load_config(box.config_path)
     hc = cfg.environment("prod").hosts[0]
-    target = switch.Target(cfg.app_port(hc), cfg.app.wsgi, hc.python, cfg.app.health_path, version_deadline=3)
+    target = switch.Target(cfg.app_port(hc), cfg.app.wsgi, hc.python, cfg.app.health_path, version_deadline=deadline)
+    return lay, url, host, target
+
+
+@pytest.mark.ssh
+def test_a_release_that_does_not_report_its_version_is_switched_back(served, store) -> None:
+    lay, url, host, target = _serving_2_with_1_reinstalled(served, store, 3)
+    Path(lay.release("1.0.0"), "site", "VERSION").write_text("0.0.1\n")  # serves, but not as 1.0.0
     with pytest.raises(LadderError, match=r"does not report version 1\.0\.0.*switched back to 2\.0\.0"):
         switch.switch(host, lay, "1.0.0", target, dry_run=False)
     assert release.get_releases(host, lay).current == "2.0.0"
@@ -217,19 +223,10 @@ def test_a_release_that_does_not_report_its_version_is_switched_back(served, sto
 
 @pytest.mark.ssh
 def test_a_release_that_does_not_load_is_refused_and_the_old_one_keeps_serving(served, store) -> None:
-    _deploy(served, store, "2.0.0")
-    lay, url = _prod(served)
-    host = _host(served)
-    host.run(f"rm -rf {lay.release('1.0.0')}")
-    plan = rung3a.setup(served.config_path, store=_store(store), version="1.0.0")
-    rung3a.send(plan, dry_run=False)
-    rung3a.install(plan, dry_run=False)
-    cfg = load_config(served.config_path)
-    hc = cfg.environment("prod").hosts[0]
-    module = cfg.app.wsgi.partition(":")[0]
+    lay, url, host, target = _serving_2_with_1_reinstalled(served, store, 5)
+    module = target.wsgi.partition(":")[0]
     with Path(lay.release("1.0.0"), "site", f"{module}.py").open("a") as f:
         f.write("\nraise RuntimeError('the database URL is missing')\n")  # a worker importing this fails to boot
-    target = switch.Target(cfg.app_port(hc), cfg.app.wsgi, hc.python, cfg.app.health_path, version_deadline=5)
     master = get_server(host, target.port).pid
     with pytest.raises(
         LadderError, match=r"(?s)1\.0\.0 was not switched to, 2\.0\.0 still serves.*database URL is missing"

@@ -201,5 +201,7 @@ def test_report_header_says_how_many_objects_a_partial_clone_lacks_and_which_che
     head = views.report_header(run)
     assert "12 objects missing from the clone (nothing was fetched)" in head
     assert "these checks are partial: secrets-in-repo, ci-runs-tests." in head
+    data["partial_checks"] = []
+    assert "12 objects missing from the clone (nothing was fetched); no check needed them." in views.report_header(run)
     data["repo"]["missing_objects"] = 0
     assert "objects missing" not in views.report_header(run)

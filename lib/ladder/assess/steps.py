@@ -207,7 +207,8 @@ def repo_evidence(s: Setup) -> Evidence:
         ("a detached HEAD", info["detached_head"]),
         ("no commits yet", info["empty"]),
         (
-            f"{info['missing_objects']} objects missing; these checks are partial: {', '.join(partial) or 'none'}",
+            f"{info['missing_objects']} objects missing; "
+            + (f"these checks are partial: {', '.join(partial)}" if partial else "no check needed them"),
             info["missing_objects"],
         ),
     )

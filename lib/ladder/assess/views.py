@@ -367,9 +367,8 @@ def report_header(run: Mapping[str, Any]) -> str | None:
     partial = data.get("partial_checks") or []
     damage = (
         [
-            f"{missing} objects missing from the clone (nothing was fetched); these checks are partial: "
-            + (", ".join(partial) or "none")
-            + "."
+            f"{missing} objects missing from the clone (nothing was fetched); "
+            + (f"these checks are partial: {', '.join(partial)}." if partial else "no check needed them.")
         ]
         if missing
         else []

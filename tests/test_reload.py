@@ -136,8 +136,26 @@ def test_a_reload_right_after_another_still_replaces_every_worker(served):
             reload.reload(host, server.get_server(host, port), dry_run=False, deadline=60)
 
 
+@pytest.mark.ssh
+def test_a_reload_begun_while_the_last_one_is_half_done_still_replaces_every_worker(served):
+    # uWSGI ignores a touch while its chain runs; the chain then ends with a worker the new reload counts as old.
+    host, port = _prod(served)
+    with host:
+        found = server.get_server(host, port)
+        first = reload.get_workers(host, found.pid)
+        host.run(reload.command(reload.choose("prod1", found), found), timeout=30)
+        for _ in range(200):  # until the first reload has replaced some workers but not all
+            now = reload.get_workers(host, found.pid)
+            if now - first:
+                break
+            time.sleep(0.05)
+        before = reload.get_workers(host, found.pid)
+        reload.reload(host, found, dry_run=False, deadline=60)
+        assert reload.get_workers(host, found.pid).isdisjoint(before | first)
+
+
 @pytest.mark.unit
-def test_only_uwsgis_touch_is_repeated_while_no_worker_is_replaced():
+def test_only_uwsgis_touch_is_repeated_while_old_workers_stay_and_none_changes():
     touch = reload.replace_workers_command(Reload("uwsgi-touch-chain-reload", "/srv/shop/uwsgi.reload"), UWSGI)
     hup = reload.replace_workers_command(Reload("hup", "22690"), GUNICORN)
     assert touch is not None and touch.count("touch /srv/shop/uwsgi.reload") == 2

@@ -33,10 +33,11 @@ RELOAD_ORDER = (
     "uwsgi-reload-pidfile",
 )
 KEEPS_MASTER = frozenset({"uwsgi-touch-chain-reload", "hup"})  # the master's pid stays, only its workers are new
-# uWSGI ignores a touch while a chain reload is still running ("chain reload is already running"), and a chain
-# finishes a moment after its last new worker is up; a touch is safe to repeat, a HUP would replace workers twice.
+# uWSGI ignores a touch while a chain reload is still running ("chain reload is already running"): the chain
+# then ends having replaced only the workers it had not yet reached, so old ones may stay. A touch is safe to
+# repeat (a HUP would replace workers twice): while old workers remain and none changed for a while, touch again.
 RETOUCH = frozenset({"uwsgi-touch-chain-reload"})
-RETOUCH_AFTER = 2  # seconds with no worker replaced before the touch is repeated
+RETOUCH_AFTER = 2  # seconds with old workers left and no worker changed before the touch is repeated
 RESTART_ORDER = ("systemctl-restart", "supervisorctl-restart", "usr2-quit", "uwsgi-fifo", "uwsgi-reload-pidfile")
 
 
@@ -134,16 +135,18 @@ def replace_workers_command(r: Reload, server: AppServer, deadline: float = VERI
         return None
     kids = f"cat /proc/{int(server.pid)}/task/*/children 2>/dev/null"
     cmd = command(r, server)
+    later = f"$(( $(date +%s) + {RETOUCH_AFTER} ))"
     retouch = (
-        f'[ -z "$new" ] && [ "$(date +%s)" -ge "$again" ] && {{ {cmd}; again=$(( $(date +%s) + {RETOUCH_AFTER} )); }}; '
+        f'if [ "$now" != "$seen" ]; then seen="$now"; again={later}; '
+        f'elif [ "$(date +%s)" -ge "$again" ]; then {cmd}; again={later}; fi; '
         if r.method in RETOUCH
         else ""
     )
     return (
         f'before=" $({kids}) "; {cmd} || exit 3; end=$(( $(date +%s) + {int(deadline)} )); '
-        f"again=$(( $(date +%s) + {RETOUCH_AFTER} )); "
-        f'while :; do now=$({kids}); old=; new=; for w in $now; do case "$before" in *" $w "*) old=1;; *) new=1;; '
-        'esac; done; [ -n "$now" ] && [ -z "$old" ] && break; '
+        f'seen="$before"; again={later}; '
+        f'while :; do now=$({kids}); old=; for w in $now; do case "$before" in *" $w "*) old=1;; esac; done; '
+        '[ -n "$now" ] && [ -z "$old" ] && break; '
         f"{retouch}"
         f'if [ "$(date +%s)" -ge "$end" ]; then echo "workers not replaced within {int(deadline)}s: '
         'before$before now $now"; exit 4; fi; sleep 0.05; done'
@@ -183,13 +186,15 @@ def verify(
     end = time.monotonic() + deadline
     again = time.monotonic() + RETOUCH_AFTER
     now: AppServer | None = None
-    workers: frozenset[int] = frozenset()
+    workers = seen = before
     while time.monotonic() < end:
         now = get_server(host, server.port)
         workers = get_workers(host, now.pid) if now.known else frozenset()
         if workers and not workers & before:
             break
-        if r.method in RETOUCH and not workers - before and time.monotonic() >= again:
+        if workers != seen:  # a worker changed: the chain is moving
+            seen, again = workers, time.monotonic() + RETOUCH_AFTER
+        elif r.method in RETOUCH and time.monotonic() >= again:
             host.run(command(r, server), timeout=CONTROL_TIMEOUT, warn=True)
             again = time.monotonic() + RETOUCH_AFTER
         time.sleep(0.3)
